@@ -1,0 +1,117 @@
+/*
+ * The ecosystem as config/ecosystem.yaml describes it: banks, networks (one
+ * switch instance each) and load-generator defaults, as typed structs.
+ *
+ * Parsed with libyaml; every error names the key path and the bad value, e.g.
+ * "config/ecosystem.yaml:14: banks[1].durability: 'fast' is not one of sync, nometasync, async".
+ */
+#ifndef ECOSYSTEM_CONFIG_H
+#define ECOSYSTEM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CFG_NAME_MAX 32
+#define CFG_PATH_MAX 256
+#define CFG_MAX_BANKS 16
+#define CFG_MAX_NETWORKS 8
+#define CFG_MAX_BINS 32 /* per bank and network */
+
+enum durability { DURABILITY_SYNC, DURABILITY_NOMETASYNC, DURABILITY_ASYNC };
+
+struct cfg_endpoint {
+	char host[64]; /* IPv4 dotted quad */
+	uint16_t port;
+};
+
+/* A decimal BIN range: PANs whose first `length` digits lie in [low, high]. */
+struct cfg_bin_range {
+	char low[12];  /* 6 to 11 digits */
+	char high[12]; /* same length as low */
+	uint8_t length;
+};
+
+/* A bank's membership of a network: the BIN ranges it issues under there. */
+struct cfg_bank_network {
+	char network[CFG_NAME_MAX];
+	size_t bin_count;
+	struct cfg_bin_range bins[CFG_MAX_BINS];
+};
+
+struct cfg_fraud {
+	uint64_t max_amount;              /* minor units; 0 = no limit */
+	uint32_t max_approvals_per_minute; /* per card; 0 = no limit */
+};
+
+/* Fault injection for soak tests; every share is a probability in [0, 1]. */
+struct cfg_faults {
+	double delay_probability;
+	uint32_t delay_ms;
+	double drop_probability;
+};
+
+struct cfg_bank {
+	char name[CFG_NAME_MAX];
+	char institution_id[12]; /* n..11, DE 32/33 */
+	struct cfg_endpoint http;
+	struct cfg_endpoint iso; /* UDP (and later TCP) ISO 8583 endpoint */
+	char lmdb_path[CFG_PATH_MAX];
+	uint64_t lmdb_map_size;
+	enum durability durability;
+	uint32_t batch_max; /* group commit: most authorizations per LMDB transaction */
+	struct cfg_fraud fraud;
+	struct cfg_faults faults;
+	size_t network_count;
+	struct cfg_bank_network networks[CFG_MAX_NETWORKS];
+};
+
+struct cfg_network {
+	char name[CFG_NAME_MAX];
+	uint8_t major_industry_id; /* first PAN digit it accepts, e.g. 5 mastercard, 4 visa */
+	struct cfg_endpoint http;
+	struct cfg_endpoint iso; /* where cardholders (acquirers) send, and banks answer */
+	char lmdb_path[CFG_PATH_MAX];
+	char dataplane[16]; /* "socket" or "dpdk" */
+	uint32_t bank_timeout_ms;
+	uint32_t reversal_retry_ms;
+	uint32_t reversal_max_attempts;
+	uint32_t outcome_memory; /* outcomes remembered for cardholder reversals */
+	uint32_t card_production_ms;
+};
+
+enum arrival_process { ARRIVAL_CONSTANT, ARRIVAL_POISSON };
+
+struct cfg_loadgen {
+	uint64_t rate;        /* authorizations per second, all networks together */
+	uint32_t duration_s;  /* bounded in time ... */
+	uint64_t max_requests; /* ... and in count (0 = rate * duration) */
+	enum arrival_process arrivals;
+	uint32_t cards_per_bank;  /* per bank and network membership */
+	uint64_t initial_balance; /* minor units on every generated account */
+	uint64_t min_amount, max_amount;
+	uint32_t timeout_ms; /* cardholder timeout before it sends 1420 */
+	char currency[4];    /* ISO 4217 numeric, e.g. "978" */
+	char acquirer_id[12];
+};
+
+struct ecosystem_config {
+	char source[CFG_PATH_MAX];
+	size_t bank_count;
+	struct cfg_bank banks[CFG_MAX_BANKS];
+	size_t network_count;
+	struct cfg_network networks[CFG_MAX_NETWORKS];
+	struct cfg_loadgen loadgen;
+};
+
+/* Loads and validates the file; on failure writes a one-line reason to err and returns false. */
+bool ecosystem_config_load(const char *path, struct ecosystem_config *out, char *err, size_t err_size);
+/* Same, from a YAML text in memory (tests). */
+bool ecosystem_config_parse(const char *yaml, size_t len, const char *source_name,
+			    struct ecosystem_config *out, char *err, size_t err_size);
+
+const struct cfg_bank *ecosystem_find_bank(const struct ecosystem_config *c, const char *name);
+const struct cfg_network *ecosystem_find_network(const struct ecosystem_config *c, const char *name);
+const char *durability_name(enum durability d);
+
+#endif
