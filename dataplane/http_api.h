@@ -1,0 +1,59 @@
+/*
+ * A small JSON-over-HTTP server for the agents' control planes (accounts,
+ * cards, routes, stats), on libmicrohttpd with jansson. Never on the fast path.
+ *
+ * Handlers get the method, the path, the query string and the parsed JSON body
+ * (NULL when there is none); the server answers 400 with a JSON error for a
+ * body that is not valid JSON, 404 for an unknown path and 405 for a known path
+ * with another method, so handlers only deal with well-formed requests.
+ */
+#ifndef HTTP_API_H
+#define HTTP_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define HTTP_API_MAX_BODY (1u << 20)
+
+struct http_request {
+	const char *method;     /* "GET", "POST", "PUT", ... */
+	const char *path;       /* without the query string */
+	const char *path_rest;  /* what follows the route's prefix (for prefix routes) */
+	json_t *body;           /* parsed JSON body or NULL; owned by the server */
+	void *context;          /* the route's context */
+	const char *(*query)(const struct http_request *r, const char *key); /* query parameter or NULL */
+	void *connection;       /* opaque */
+};
+
+struct http_response {
+	unsigned status;
+	json_t *body; /* the handler's reference is taken by the server */
+};
+
+typedef struct http_response (*http_handler)(const struct http_request *r);
+
+struct http_route {
+	const char *method;
+	const char *path; /* exact, or a prefix when it ends with '/' followed by '*' ("/get-balance/uuid/*") */
+	http_handler handler;
+	void *context;
+};
+
+struct http_api;
+
+/* Starts serving on host:port with its own thread; NULL and a reason in err on failure. */
+struct http_api *http_api_start(const char *host, uint16_t port, const struct http_route *routes,
+				size_t route_count, char *err, size_t err_size);
+void http_api_stop(struct http_api *api);
+
+/* {"error": "<message>"} with the given status. */
+struct http_response http_error(unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static inline struct http_response http_json(unsigned status, json_t *body)
+{
+	struct http_response r = {status, body};
+	return r;
+}
+
+#endif

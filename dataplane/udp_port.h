@@ -1,0 +1,41 @@
+/*
+ * Kernel UDP socket port: the dataplane backend for hosts without DPDK.
+ * Non-blocking, batched with recvmmsg/sendmmsg so that one system call moves
+ * up to a burst of datagrams, like an rx/tx burst on a DPDK queue.
+ */
+#ifndef UDP_PORT_H
+#define UDP_PORT_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define UDP_BURST 32
+#define UDP_DATAGRAM_MAX 65507
+
+struct udp_datagram {
+	struct sockaddr_in peer;
+	uint8_t *data;
+	size_t length; /* bytes in data (rx: received; tx: to send) */
+	size_t capacity;
+};
+
+struct udp_port {
+	int fd;
+	struct sockaddr_in local;
+};
+
+/* Binds host:port (port 0 picks one; local then holds it). Returns 0 or -errno. */
+int udp_port_open(struct udp_port *p, const char *host, uint16_t port, int socket_buffer_bytes);
+void udp_port_close(struct udp_port *p);
+
+/* Receives up to n datagrams without blocking; returns how many (0 if none), -errno on error. */
+int udp_port_rx_burst(struct udp_port *p, struct udp_datagram *d, int n);
+/* Sends n datagrams; returns how many left (the rest are dropped by the caller and counted). */
+int udp_port_tx_burst(struct udp_port *p, const struct udp_datagram *d, int n);
+/* Waits up to timeout_us for the socket to become readable (idle back-off). */
+void udp_port_wait(struct udp_port *p, int timeout_us);
+
+int endpoint_to_sockaddr(const char *host, uint16_t port, struct sockaddr_in *out);
+
+#endif
