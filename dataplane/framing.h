@@ -31,7 +31,7 @@ static inline size_t frame_header_size(enum frame_header h)
 size_t frame_write_header(enum frame_header h, size_t msg_len, uint8_t *out);
 
 /*
- * Finds the next frame in buf[0..len). On FRAME_OK, *msg/*msg_len give the
+ * Finds the next frame in buf[0..len). On FRAME_OK, *msg and *msg_len give the
  * message and *consumed the bytes the frame took (header + message).
  * A zero-length frame is valid (keep-alive): FRAME_OK with *msg_len 0.
  */
