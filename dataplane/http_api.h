@@ -35,14 +35,17 @@ typedef struct http_response (*http_handler)(const struct http_request *r);
 
 struct http_route {
 	const char *method;
-	const char *path; /* exact, or a prefix when it ends with '/' followed by '*' ("/get-balance/uuid/*") */
+	/* Exact, or a prefix route when its last two characters are '/' and '*': "/get-balance/uuid/"
+	 * followed by '*' matches "/get-balance/uuid/abc" with path_rest "abc" (never an empty rest). */
+	const char *path;
 	http_handler handler;
 	void *context;
 };
 
 struct http_api;
 
-/* Starts serving on host:port with its own thread; NULL and a reason in err on failure. */
+/* Starts serving on host:port with its own thread; NULL and a reason in err on failure.
+ * The routes are copied. Handlers run on that one thread, one request at a time. */
 struct http_api *http_api_start(const char *host, uint16_t port, const struct http_route *routes,
 				size_t route_count, char *err, size_t err_size);
 void http_api_stop(struct http_api *api);
