@@ -513,5 +513,7 @@ int iso_error_format(const struct iso_error *err, char *out, size_t capacity)
 		return snprintf(out, capacity, "field %d at byte %zu: %s", err->field, err->offset, text);
 	if (err->field == 0)
 		return snprintf(out, capacity, "MTI at byte %zu: %s", err->offset, text);
+	if (err->code == ISO_ERR_TRUNCATED) /* the only element without a number */
+		return snprintf(out, capacity, "primary bitmap at byte %zu: %s", err->offset, text);
 	return snprintf(out, capacity, "message at byte %zu: %s", err->offset, text);
 }
