@@ -1,0 +1,213 @@
+#include "bank_core.h"
+
+#include <stdio.h>
+#include <string.h>
+
+bool bank_core_init(struct bank_core *core, struct store *store, const struct bank_rules *rules,
+		    size_t expected_cards)
+{
+	memset(core, 0, sizeof(*core));
+	core->store = store;
+	core->rules = *rules;
+	bank_core_set_time(core, 0);
+	if (rules->max_approvals_per_minute == 0)
+		return true; /* no velocity rule: no table */
+	return velocity_init(&core->velocity, expected_cards);
+}
+
+void bank_core_free(struct bank_core *core)
+{
+	velocity_free(&core->velocity);
+}
+
+void bank_core_set_time(struct bank_core *core, int64_t now_unix)
+{
+	core->now_unix = now_unix;
+	core->today_yymm = rules_yymm(now_unix);
+}
+
+static void set_action(struct bank_request *req, const char *action)
+{
+	memcpy(req->action, action, 4);
+}
+
+static void next_approval_code(struct bank_core *core, char out[7])
+{
+	core->approval_seq++;
+	snprintf(out, 7, "%06u", core->approval_seq % 1000000u);
+}
+
+/* A repeated 1100: same key. Same card and amount get the first answer again, anything else is 913. */
+static void answer_duplicate(struct bank_request *req, const struct journal_record *j)
+{
+	req->outcome = OUTCOME_DUPLICATE;
+	bool same = j->amount == req->amount && strcmp(j->pan, req->pan) == 0;
+	/* A reversed original must not be reported approved again. */
+	if (!same || j->state == JOURNAL_REVERSED) {
+		set_action(req, ACTION_DUPLICATE);
+		return;
+	}
+	set_action(req, j->action);
+	memcpy(req->approval, j->approval, sizeof(req->approval));
+}
+
+static void fill_journal(struct journal_record *j, const struct bank_request *req, const char *account,
+			 int64_t now_unix)
+{
+	memset(j, 0, sizeof(*j));
+	memcpy(j->pan, req->pan, sizeof(j->pan));
+	if (account)
+		snprintf(j->account, sizeof(j->account), "%s", account);
+	j->amount = req->amount;
+	j->created_unix = now_unix;
+}
+
+static int authorize(struct bank_core *core, MDB_txn *txn, struct bank_request *req)
+{
+	struct store *s = core->store;
+	struct journal_record j;
+	int rc = store_journal_get(txn, s, &req->key, &j);
+	if (rc == 0) {
+		if (j.state != JOURNAL_TOMBSTONE) {
+			answer_duplicate(req, &j);
+			return 0;
+		}
+		/* Its reversal came first: the sender gave up on it, so it never debits. */
+		req->outcome = OUTCOME_TOMBSTONE_DECLINE;
+		set_action(req, ACTION_DECLINED);
+		fill_journal(&j, req, NULL, core->now_unix);
+		j.state = JOURNAL_DECLINED;
+		j.reversal_seen = 1;
+		memcpy(j.action, req->action, 4);
+		return store_journal_put(txn, s, &req->key, &j);
+	}
+	if (rc != MDB_NOTFOUND)
+		return rc;
+
+	struct card_record card;
+	struct account_record account;
+	bool card_found = false, account_found = false;
+	rc = store_card_get(txn, s, req->pan, &card);
+	if (rc == 0)
+		card_found = true;
+	else if (rc != MDB_NOTFOUND)
+		return rc;
+	if (card_found) {
+		rc = store_account_get(txn, s, card.account, &account);
+		if (rc == 0)
+			account_found = true;
+		else if (rc != MDB_NOTFOUND)
+			return rc;
+	}
+	int64_t minute_clock = core->now_unix;
+	struct rule_input in = {
+		.card = card_found ? &card : NULL,
+		.account = account_found ? &account : NULL,
+		.request_expiry = req->expiry,
+		.processing_code = req->processing_code,
+		.currency = req->currency,
+		.amount = req->amount,
+		.approvals_last_minute = core->rules.max_approvals_per_minute
+						 ? velocity_count(&core->velocity, req->pan, minute_clock)
+						 : 0,
+		.today_yymm = core->today_yymm,
+	};
+	set_action(req, rules_decide(&core->rules, &in));
+	req->outcome = OUTCOME_NEW;
+	fill_journal(&j, req, card_found ? card.account : NULL, core->now_unix);
+	memcpy(j.action, req->action, 4);
+
+	if (strcmp(req->action, ACTION_APPROVED) != 0) {
+		j.state = JOURNAL_DECLINED;
+		return store_journal_put(txn, s, &req->key, &j);
+	}
+	account.balance -= (int64_t)req->amount; /* rules checked balance >= amount */
+	rc = store_account_put(txn, s, card.account, &account, 0);
+	if (rc)
+		return rc;
+	if (card.state == CARD_PRODUCED) {
+		card.state = CARD_ACTIVE; /* the first approved payment activates the card */
+		rc = store_card_put(txn, s, req->pan, &card, 0);
+		if (rc)
+			return rc;
+	}
+	next_approval_code(core, req->approval);
+	memcpy(j.approval, req->approval, sizeof(j.approval));
+	j.state = JOURNAL_APPROVED;
+	rc = store_journal_put(txn, s, &req->key, &j);
+	if (rc == 0 && core->rules.max_approvals_per_minute)
+		velocity_record(&core->velocity, req->pan, minute_clock);
+	return rc;
+}
+
+static int reverse(struct bank_core *core, MDB_txn *txn, struct bank_request *req)
+{
+	struct store *s = core->store;
+	struct journal_record j;
+	int rc = store_journal_get(txn, s, &req->key, &j);
+	if (rc == MDB_NOTFOUND) {
+		/* Remember it: an original arriving later is declined, never debited. */
+		req->outcome = OUTCOME_REVERSAL_UNKNOWN;
+		set_action(req, ACTION_ORIGINAL_NOT_FOUND);
+		fill_journal(&j, req, NULL, core->now_unix);
+		j.state = JOURNAL_TOMBSTONE;
+		j.reversal_seen = 1;
+		memcpy(j.action, req->action, 4);
+		return store_journal_put(txn, s, &req->key, &j);
+	}
+	if (rc)
+		return rc;
+	/* A reversal naming another card than its original is not a reversal of it. */
+	if (req->pan[0] && j.pan[0] && strcmp(req->pan, j.pan) != 0) {
+		req->outcome = OUTCOME_REVERSAL_UNKNOWN;
+		set_action(req, ACTION_ORIGINAL_NOT_FOUND);
+		return 0;
+	}
+	switch (j.state) {
+	case JOURNAL_TOMBSTONE:
+		req->outcome = OUTCOME_REVERSAL_UNKNOWN;
+		set_action(req, ACTION_ORIGINAL_NOT_FOUND);
+		return 0;
+	case JOURNAL_REVERSED:
+		req->outcome = OUTCOME_REVERSAL_REPLAY;
+		set_action(req, ACTION_REVERSAL_ACCEPTED);
+		return 0;
+	case JOURNAL_DECLINED:
+		req->outcome = OUTCOME_REVERSAL_NO_MONEY;
+		set_action(req, ACTION_REVERSAL_ACCEPTED);
+		if (j.reversal_seen)
+			return 0;
+		j.reversal_seen = 1;
+		return store_journal_put(txn, s, &req->key, &j);
+	case JOURNAL_APPROVED:
+		break;
+	default:
+		return MDB_CORRUPTED;
+	}
+	struct account_record account;
+	rc = store_account_get(txn, s, j.account, &account);
+	if (rc)
+		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc; /* an approval always has its account */
+	account.balance += (int64_t)j.amount; /* the full original amount, whatever DE 4 says */
+	rc = store_account_put(txn, s, j.account, &account, 0);
+	if (rc)
+		return rc;
+	j.state = JOURNAL_REVERSED;
+	j.reversal_seen = 1;
+	req->outcome = OUTCOME_REVERSAL_CREDITED;
+	set_action(req, ACTION_REVERSAL_ACCEPTED);
+	return store_journal_put(txn, s, &req->key, &j);
+}
+
+int bank_core_apply(struct bank_core *core, MDB_txn *txn, struct bank_request *req)
+{
+	req->approval[0] = '\0';
+	switch (req->kind) {
+	case BANK_AUTHORIZATION:
+		return authorize(core, txn, req);
+	case BANK_REVERSAL:
+		return reverse(core, txn, req);
+	}
+	set_action(req, ACTION_FORMAT_ERROR);
+	return 0;
+}

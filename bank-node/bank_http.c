@@ -1,0 +1,193 @@
+#include "bank_http.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "records.h"
+
+bool bank_uuid_valid(const char *s)
+{
+	if (strlen(s) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		char c = s[i];
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+		if (dash ? c != '-' : !hex)
+			return false;
+	}
+	return true;
+}
+
+bool bank_uuid_generate(char out[37])
+{
+	uint8_t b[16];
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		return false;
+	b[6] = (uint8_t)((b[6] & 0x0F) | 0x40); /* version 4 */
+	b[8] = (uint8_t)((b[8] & 0x3F) | 0x80); /* RFC 4122 variant */
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	return true;
+}
+
+static json_t *customer_json(const char *uuid, const struct account_record *a)
+{
+	return json_pack("{s:s, s:s, s:I}", "uuid", uuid, "name", a->owner, "balance", (json_int_t)a->balance);
+}
+
+struct http_response bank_http_create_account(const struct http_request *r)
+{
+	struct bank_http *ctx = r->context;
+	if (!json_is_object(r->body))
+		return http_error(400, "expected a JSON object {\"name\": ..., \"balance\": ...}");
+	json_t *name = json_object_get(r->body, "name");
+	json_t *balance = json_object_get(r->body, "balance");
+	json_t *uuid = json_object_get(r->body, "uuid");
+	if (!json_is_string(name) || json_string_length(name) == 0 ||
+	    json_string_length(name) >= STORE_NAME_MAX || strlen(json_string_value(name)) != json_string_length(name))
+		return http_error(400, "name: a non-empty string of at most %d bytes is required", STORE_NAME_MAX - 1);
+	if (!json_is_integer(balance))
+		return http_error(400, "balance: an integer number of minor units is required");
+	if (json_integer_value(balance) < 0)
+		return http_error(400, "balance: must not be negative");
+	char id[37];
+	if (uuid && !json_is_null(uuid)) {
+		if (!json_is_string(uuid) || !bank_uuid_valid(json_string_value(uuid)))
+			return http_error(400, "uuid: expected the 8-4-4-4-12 hexadecimal form");
+		memcpy(id, json_string_value(uuid), 37);
+	} else if (!bank_uuid_generate(id)) {
+		return http_error(500, "cannot generate a uuid");
+	}
+
+	struct account_record a;
+	memset(&a, 0, sizeof(a));
+	a.balance = (int64_t)json_integer_value(balance);
+	memcpy(a.currency, ctx->currency, sizeof(a.currency));
+	memcpy(a.owner, json_string_value(name), json_string_length(name) + 1);
+	MDB_txn *txn;
+	int rc = store_begin(ctx->store, 0, &txn);
+	if (rc)
+		return http_error(500, "storage: %s", mdb_strerror(rc));
+	rc = store_account_put(txn, ctx->store, id, &a, MDB_NOOVERWRITE);
+	if (rc == 0)
+		rc = store_meta_add(txn, ctx->store, STORE_META_CREATED_TOTAL, a.balance);
+	if (rc) {
+		mdb_txn_abort(txn);
+		if (rc == MDB_KEYEXIST)
+			return http_error(409, "account %s exists", id);
+		return http_error(500, "storage: %s", mdb_strerror(rc));
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc)
+		return http_error(500, "storage: %s", mdb_strerror(rc));
+	return http_json(201, customer_json(id, &a));
+}
+
+struct http_response bank_http_get_balance(const struct http_request *r)
+{
+	struct bank_http *ctx = r->context;
+	const char *id = r->path_rest ? r->path_rest : "";
+	MDB_txn *txn;
+	int rc = store_begin(ctx->store, MDB_RDONLY, &txn);
+	if (rc)
+		return http_error(500, "storage: %s", mdb_strerror(rc));
+	struct account_record a;
+	rc = store_account_get(txn, ctx->store, id, &a);
+	mdb_txn_abort(txn);
+	if (rc == MDB_NOTFOUND)
+		return http_error(404, "no account with uuid '%.64s'", id);
+	if (rc)
+		return http_error(500, "storage: %s", mdb_strerror(rc));
+	return http_json(200, customer_json(id, &a));
+}
+
+struct http_response bank_http_get_card(const struct http_request *r)
+{
+	struct bank_http *ctx = r->context;
+	const char *pan = r->path_rest ? r->path_rest : "";
+	MDB_txn *txn;
+	int rc = store_begin(ctx->store, MDB_RDONLY, &txn);
+	if (rc)
+		return http_error(500, "storage: %s", mdb_strerror(rc));
+	struct card_record c;
+	rc = store_card_get(txn, ctx->store, pan, &c);
+	mdb_txn_abort(txn);
+	if (rc == MDB_NOTFOUND)
+		return http_error(404, "no card '%.32s'", pan);
+	if (rc)
+		return http_error(500, "storage: %s", mdb_strerror(rc));
+	return http_json(200, json_pack("{s:s, s:s, s:s, s:s}", "pan", pan, "account", c.account, "expiry",
+					c.expiry, "state", card_state_name((enum card_state)c.state)));
+}
+
+struct http_response bank_http_block_card(const struct http_request *r)
+{
+	struct bank_http *ctx = r->context;
+	json_t *pan = json_is_object(r->body) ? json_object_get(r->body, "pan") : NULL;
+	if (!json_is_string(pan) || json_string_length(pan) == 0)
+		return http_error(400, "expected a JSON object {\"pan\": \"...\"}");
+	MDB_txn *txn;
+	int rc = store_begin(ctx->store, 0, &txn);
+	if (rc)
+		return http_error(500, "storage: %s", mdb_strerror(rc));
+	struct card_record c;
+	rc = store_card_get(txn, ctx->store, json_string_value(pan), &c);
+	if (rc == 0) {
+		c.state = CARD_BLOCKED;
+		rc = store_card_put(txn, ctx->store, json_string_value(pan), &c, 0);
+	}
+	if (rc) {
+		mdb_txn_abort(txn);
+		if (rc == MDB_NOTFOUND)
+			return http_error(404, "no card '%.32s'", json_string_value(pan));
+		return http_error(500, "storage: %s", mdb_strerror(rc));
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc)
+		return http_error(500, "storage: %s", mdb_strerror(rc));
+	return http_json(200, json_pack("{s:s, s:s}", "pan", json_string_value(pan), "state", "blocked"));
+}
+
+struct http_response bank_http_stats(const struct http_request *r)
+{
+	struct bank_http *ctx = r->context;
+	struct group_commit_stats gc = {0};
+	if (ctx->writer)
+		group_commit_get_stats(ctx->writer, &gc);
+	return http_json(200, bank_stats_json(ctx->stats, &gc));
+}
+
+struct http_response bank_http_ledger(const struct http_request *r)
+{
+	struct bank_http *ctx = r->context;
+	struct ledger_totals t;
+	int rc = store_ledger_totals(ctx->store, &t);
+	if (rc)
+		return http_error(500, "storage: %s", mdb_strerror(rc));
+	return http_json(200, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "accounts",
+					(json_int_t)t.accounts, "total_balance", (json_int_t)t.total_balance,
+					"created_total", (json_int_t)t.created_total, "approved_count",
+					(json_int_t)t.approved_count, "approved_amount",
+					(json_int_t)t.approved_amount, "reversed_count", (json_int_t)t.reversed_count,
+					"reversed_amount", (json_int_t)t.reversed_amount, "declined_count",
+					(json_int_t)t.declined_count, "tombstones", (json_int_t)t.tombstone_count));
+}
+
+size_t bank_http_routes(struct bank_http *ctx, struct http_route *routes, size_t capacity)
+{
+	const struct http_route table[] = {
+		{"POST", "/create-account", bank_http_create_account, ctx},
+		{"GET", "/get-balance/uuid/*", bank_http_get_balance, ctx},
+		{"GET", "/card/pan/*", bank_http_get_card, ctx},
+		{"POST", "/block-card", bank_http_block_card, ctx},
+		{"GET", "/stats", bank_http_stats, ctx},
+		{"GET", "/ledger", bank_http_ledger, ctx},
+	};
+	size_t n = sizeof(table) / sizeof(table[0]);
+	if (n > capacity)
+		n = capacity;
+	memcpy(routes, table, n * sizeof(table[0]));
+	return n;
+}

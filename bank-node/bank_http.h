@@ -1,0 +1,40 @@
+/*
+ * The bank's HTTP control plane (off the fast path): customers and balances,
+ * card blocking, counters and the ledger totals an ecosystem run checks.
+ * Its writes are their own short LMDB write transactions: LMDB serializes
+ * them with the group-commit writer's.
+ */
+#ifndef BANK_HTTP_H
+#define BANK_HTTP_H
+
+#include <stddef.h>
+
+#include "bank_stats.h"
+#include "group_commit.h"
+#include "http_api.h"
+#include "store.h"
+
+struct bank_http {
+	struct store *store;
+	struct bank_stats *stats;
+	struct group_commit *writer; /* for its batch counters */
+	char currency[4];	     /* of new accounts */
+};
+
+/* The route table, every route with ctx as its context. */
+size_t bank_http_routes(struct bank_http *ctx, struct http_route *routes, size_t capacity);
+
+/* Handlers, exposed for unit tests. */
+struct http_response bank_http_create_account(const struct http_request *r);
+struct http_response bank_http_get_balance(const struct http_request *r);
+struct http_response bank_http_get_card(const struct http_request *r);
+struct http_response bank_http_block_card(const struct http_request *r);
+struct http_response bank_http_stats(const struct http_request *r);
+struct http_response bank_http_ledger(const struct http_request *r);
+
+/* True for the canonical 8-4-4-4-12 hexadecimal UUID form. */
+bool bank_uuid_valid(const char *s);
+/* A random version 4 UUID (getrandom) into out[37]. */
+bool bank_uuid_generate(char out[37]);
+
+#endif

@@ -1,0 +1,197 @@
+#include "bank_node.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bank_http.h"
+#include "bank_io.h"
+#include "bank_population.h"
+#include "bank_writer.h"
+#include "card_population.h"
+#include "http_api.h"
+#include "store.h"
+#include "udp_port.h"
+
+#define WRITER_QUEUE_CAPACITY 16384
+#define DELAY_QUEUE_CAPACITY 4096
+#define SOCKET_BUFFER_BYTES (4 << 20)
+
+struct bank_node {
+	struct ecosystem_config cfg;
+	struct cfg_bank bank;
+	struct store store;
+	bool store_open;
+	struct udp_port port;
+	bool port_open;
+	struct bank_stats *stats;
+	struct bank_writer writer;
+	bool core_ready;
+	struct reply_sender *writer_sender;
+	struct reply_sender *io_sender;
+	struct delay_queue *delays;
+	struct group_commit *gc;
+	struct bank_http http_ctx;
+	struct http_api *http;
+	struct bank_io *io;
+};
+
+static void teardown(struct bank_node *n)
+{
+	/* Stop intake first, then let the writer answer what it holds, then the rest. */
+	if (n->http)
+		http_api_stop(n->http);
+	group_commit_stop(n->gc);
+	delay_queue_stop(n->delays);
+	if (n->core_ready)
+		bank_core_free(&n->writer.core);
+	if (n->port_open)
+		udp_port_close(&n->port);
+	if (n->store_open)
+		store_close(&n->store);
+	free(n->io);
+	free(n->writer_sender);
+	free(n->io_sender);
+	free(n->stats);
+}
+
+static uint64_t default_seed(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000007u ^ (uint64_t)ts.tv_nsec;
+}
+
+static int start(struct bank_node *n, const struct bank_options *o)
+{
+	char err[512];
+	if (!ecosystem_config_load(o->config_path, &n->cfg, err, sizeof(err))) {
+		fprintf(stderr, "bank-node: %s\n", err);
+		return 2;
+	}
+	const struct cfg_bank *b = ecosystem_find_bank(&n->cfg, o->bank_name);
+	if (!b) {
+		fprintf(stderr, "bank-node: no bank '%s' in %s\n", o->bank_name, o->config_path);
+		return 2;
+	}
+	n->bank = *b;
+	if (!bank_options_apply(o, &n->bank, err, sizeof(err))) {
+		fprintf(stderr, "bank-node: %s\n", err);
+		return 2;
+	}
+	const struct cfg_bank *bank = &n->bank;
+
+	if (store_open(&n->store, bank->lmdb_path, bank->lmdb_map_size, bank->durability, err, sizeof(err))) {
+		fprintf(stderr, "bank-node: %s\n", err);
+		return 1;
+	}
+	n->store_open = true;
+	struct population_result pop;
+	int rc = bank_population_create(&n->store, &n->cfg, bank, &pop);
+	if (rc) {
+		fprintf(stderr, "bank-node: creating the card population: %s\n", mdb_strerror(rc));
+		return 1;
+	}
+
+	rc = udp_port_open(&n->port, bank->iso.host, bank->iso.port, SOCKET_BUFFER_BYTES);
+	if (rc) {
+		fprintf(stderr, "bank-node: UDP %s:%u: %s\n", bank->iso.host, bank->iso.port, strerror(-rc));
+		return 1;
+	}
+	n->port_open = true;
+
+	n->stats = calloc(1, sizeof(*n->stats));
+	n->writer_sender = malloc(sizeof(*n->writer_sender));
+	n->io_sender = malloc(sizeof(*n->io_sender));
+	n->io = calloc(1, sizeof(*n->io));
+	if (!n->stats || !n->writer_sender || !n->io_sender || !n->io) {
+		fprintf(stderr, "bank-node: out of memory\n");
+		return 1;
+	}
+	reply_sender_init(n->writer_sender, &n->port, n->stats);
+	reply_sender_init(n->io_sender, &n->port, n->stats);
+
+	uint64_t seed = o->seed_set ? o->seed : default_seed();
+	struct bank_rules rules = {
+		.max_amount = bank->fraud.max_amount,
+		.max_approvals_per_minute = bank->fraud.max_approvals_per_minute,
+	};
+	memcpy(rules.currency, n->cfg.loadgen.currency, sizeof(rules.currency));
+	if (!bank_core_init(&n->writer.core, &n->store, &rules, pop.cards_total + 1024)) {
+		fprintf(stderr, "bank-node: out of memory for velocity counters\n");
+		return 1;
+	}
+	n->core_ready = true;
+	/* Approval codes continue from the clock, not from zero, across restarts. */
+	n->writer.core.approval_seq = (uint32_t)(time(NULL) % 1000000);
+	n->writer.stats = n->stats;
+	n->writer.profile = &iso_profile_ascii;
+	n->writer.sender = n->writer_sender;
+	n->writer.delay_probability = bank->faults.delay_probability;
+	n->writer.delay_ms = bank->faults.delay_ms;
+	fault_rng_seed(&n->writer.rng, seed ^ 0x5bd1e995u);
+	if (bank->faults.delay_probability > 0) {
+		n->delays = delay_queue_start(&n->port, DELAY_QUEUE_CAPACITY, n->stats);
+		if (!n->delays) {
+			fprintf(stderr, "bank-node: cannot start the delay queue\n");
+			return 1;
+		}
+		n->writer.delays = n->delays;
+	}
+
+	struct group_commit_config gcc = {
+		.item_size = sizeof(struct bank_request),
+		.queue_capacity = WRITER_QUEUE_CAPACITY,
+		.batch_max = bank->batch_max,
+		.async_sync_ms = 100,
+	};
+	n->gc = group_commit_start(&n->store, &gcc, &bank_writer_ops, &n->writer, err, sizeof(err));
+	if (!n->gc) {
+		fprintf(stderr, "bank-node: %s\n", err);
+		return 1;
+	}
+
+	n->http_ctx.store = &n->store;
+	n->http_ctx.stats = n->stats;
+	n->http_ctx.writer = n->gc;
+	memcpy(n->http_ctx.currency, n->cfg.loadgen.currency, sizeof(n->http_ctx.currency));
+	struct http_route routes[16];
+	size_t route_count = bank_http_routes(&n->http_ctx, routes, 16);
+	n->http = http_api_start(bank->http.host, bank->http.port, routes, route_count, err, sizeof(err));
+	if (!n->http) {
+		fprintf(stderr, "bank-node: HTTP %s:%u: %s\n", bank->http.host, bank->http.port, err);
+		return 1;
+	}
+
+	n->io->port = &n->port;
+	n->io->writer = n->gc;
+	n->io->stats = n->stats;
+	n->io->profile = &iso_profile_ascii;
+	n->io->sender = n->io_sender;
+	n->io->drop_probability = bank->faults.drop_probability;
+	fault_rng_seed(&n->io->rng, seed);
+
+	printf("bank-node %s: iso udp %s:%u, http %s:%u, lmdb %s (%s, batch_max %u), population %zu cards "
+	       "(%zu accounts and %zu cards created)\n",
+	       bank->name, bank->iso.host, ntohs(n->port.local.sin_port), bank->http.host, bank->http.port,
+	       bank->lmdb_path, durability_name(bank->durability), bank->batch_max, pop.cards_total,
+	       pop.accounts_created, pop.cards_created);
+	fflush(stdout);
+	return 0;
+}
+
+int bank_node_run(const struct bank_options *o, volatile sig_atomic_t *stop)
+{
+	struct bank_node *n = calloc(1, sizeof(*n));
+	if (!n) {
+		fprintf(stderr, "bank-node: out of memory\n");
+		return 1;
+	}
+	int status = start(n, o);
+	if (status == 0)
+		bank_io_run(n->io, stop);
+	teardown(n);
+	free(n);
+	return status;
+}

@@ -1,0 +1,64 @@
+#include "bank_writer.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "iso8583.h"
+
+static void writer_batch_begin(void *ctx)
+{
+	struct bank_writer *w = ctx;
+	bank_core_set_time(&w->core, w->fixed_time ? w->fixed_time : (int64_t)time(NULL));
+}
+
+static int writer_apply(void *ctx, MDB_txn *txn, void *item)
+{
+	struct bank_writer *w = ctx;
+	return bank_core_apply(&w->core, txn, item);
+}
+
+static void answer(struct bank_writer *w, const struct bank_request *req)
+{
+	uint8_t frame[ISO_MAX_MESSAGE + 2];
+	size_t n = bank_reply_encode(w->profile, req, frame, sizeof(frame));
+	if (n == 0) {
+		stat_add(&w->stats->tx_dropped, 1);
+		return;
+	}
+	if (w->delays && fault_hit(&w->rng, w->delay_probability)) {
+		if (delay_queue_push(w->delays, &req->peer, frame, n, w->delay_ms)) {
+			stat_add(&w->stats->delayed_by_fault, 1);
+			return;
+		}
+		stat_add(&w->stats->delay_queue_full, 1);
+	}
+	reply_sender_add(w->sender, &req->peer, frame, n);
+}
+
+static void writer_complete(void *ctx, void *items, size_t n, int status)
+{
+	struct bank_writer *w = ctx;
+	struct bank_request *reqs = items;
+	for (size_t i = 0; i < n; i++) {
+		struct bank_request *req = &reqs[i];
+		if (status != 0) {
+			/* Rolled back: nothing happened, and the answer must say so. */
+			memcpy(req->action, ACTION_SYSTEM_ERROR, 4);
+			req->approval[0] = '\0';
+			req->outcome = OUTCOME_NEW;
+		}
+		bank_stats_count(w->stats, req);
+		if (w->sender)
+			answer(w, req);
+	}
+	if (w->sender)
+		reply_sender_flush(w->sender);
+	if (w->observer)
+		w->observer(w->observer_ctx, reqs, n, status);
+}
+
+const struct group_commit_ops bank_writer_ops = {
+	.batch_begin = writer_batch_begin,
+	.apply = writer_apply,
+	.complete = writer_complete,
+};

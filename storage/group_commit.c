@@ -1,0 +1,244 @@
+#include "group_commit.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct group_commit {
+	struct store *store;
+	struct group_commit_config cfg;
+	struct group_commit_ops ops;
+	void *ctx;
+
+	pthread_mutex_t lock;
+	pthread_cond_t has_items;
+	pthread_cond_t has_space;
+	uint8_t *fill; /* producers append here, under lock */
+	size_t fill_count;
+	uint8_t *drain; /* the writer's, outside the lock */
+	bool stopping;
+	pthread_t thread;
+
+	_Atomic uint64_t batches, items, largest_batch, failed_items, syncs;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int run_txn(struct group_commit *gc, uint8_t *items, size_t n)
+{
+	if (gc->ops.batch_begin)
+		gc->ops.batch_begin(gc->ctx);
+	MDB_txn *txn;
+	int rc = store_begin(gc->store, 0, &txn);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = gc->ops.apply(gc->ctx, txn, items + i * gc->cfg.item_size);
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return mdb_txn_commit(txn);
+}
+
+static void count_batch(struct group_commit *gc, size_t n)
+{
+	atomic_fetch_add_explicit(&gc->batches, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&gc->items, n, memory_order_relaxed);
+	if (n > atomic_load_explicit(&gc->largest_batch, memory_order_relaxed))
+		atomic_store_explicit(&gc->largest_batch, n, memory_order_relaxed);
+}
+
+static void apply_chunk(struct group_commit *gc, uint8_t *items, size_t n)
+{
+	int rc = run_txn(gc, items, n);
+	if (rc == 0) {
+		count_batch(gc, n);
+		gc->ops.complete(gc->ctx, items, n, 0);
+		return;
+	}
+	if (n == 1) {
+		atomic_fetch_add_explicit(&gc->failed_items, 1, memory_order_relaxed);
+		gc->ops.complete(gc->ctx, items, 1, rc);
+		return;
+	}
+	/* Nothing of the rolled-back transaction is on disk: redo each alone. */
+	for (size_t i = 0; i < n; i++)
+		apply_chunk(gc, items + i * gc->cfg.item_size, 1);
+}
+
+static void apply_all(struct group_commit *gc, uint8_t *items, size_t n)
+{
+	for (size_t done = 0; done < n;) {
+		size_t chunk = n - done;
+		if (chunk > gc->cfg.batch_max)
+			chunk = gc->cfg.batch_max;
+		apply_chunk(gc, items + done * gc->cfg.item_size, chunk);
+		done += chunk;
+	}
+}
+
+static void background_sync(struct group_commit *gc)
+{
+	store_sync(gc->store);
+	atomic_fetch_add_explicit(&gc->syncs, 1, memory_order_relaxed);
+}
+
+static void *writer_main(void *arg)
+{
+	struct group_commit *gc = arg;
+	bool async = gc->store->durability == DURABILITY_ASYNC;
+	bool dirty = false;
+	uint64_t next_sync = now_ms() + gc->cfg.async_sync_ms;
+
+	pthread_mutex_lock(&gc->lock);
+	for (;;) {
+		while (gc->fill_count == 0 && !gc->stopping) {
+			if (!async || !dirty) {
+				pthread_cond_wait(&gc->has_items, &gc->lock);
+				continue;
+			}
+			uint64_t now = now_ms();
+			if (now >= next_sync) {
+				pthread_mutex_unlock(&gc->lock);
+				background_sync(gc);
+				dirty = false;
+				next_sync = now_ms() + gc->cfg.async_sync_ms;
+				pthread_mutex_lock(&gc->lock);
+				continue;
+			}
+			struct timespec deadline;
+			clock_gettime(CLOCK_REALTIME, &deadline);
+			uint64_t wait_ns = (next_sync - now) * 1000000u + (uint64_t)deadline.tv_nsec;
+			deadline.tv_sec += (time_t)(wait_ns / 1000000000u);
+			deadline.tv_nsec = (long)(wait_ns % 1000000000u);
+			pthread_cond_timedwait(&gc->has_items, &gc->lock, &deadline);
+		}
+		if (gc->fill_count == 0)
+			break; /* stopping and drained */
+		uint8_t *batch = gc->fill;
+		size_t n = gc->fill_count;
+		gc->fill = gc->drain;
+		gc->fill_count = 0;
+		gc->drain = batch;
+		pthread_cond_broadcast(&gc->has_space);
+		pthread_mutex_unlock(&gc->lock);
+
+		apply_all(gc, batch, n);
+		dirty = true;
+		if (async && now_ms() >= next_sync) {
+			background_sync(gc);
+			dirty = false;
+			next_sync = now_ms() + gc->cfg.async_sync_ms;
+		}
+		pthread_mutex_lock(&gc->lock);
+	}
+	pthread_mutex_unlock(&gc->lock);
+	if (async && dirty)
+		background_sync(gc);
+	return NULL;
+}
+
+struct group_commit *group_commit_start(struct store *store, const struct group_commit_config *cfg,
+					const struct group_commit_ops *ops, void *ctx, char *err,
+					size_t err_size)
+{
+	if (cfg->item_size == 0 || cfg->queue_capacity == 0 || cfg->batch_max == 0 || !ops->apply ||
+	    !ops->complete) {
+		snprintf(err, err_size, "group commit: item size, queue capacity, batch_max, apply and complete are required");
+		return NULL;
+	}
+	struct group_commit *gc = calloc(1, sizeof(*gc));
+	if (!gc) {
+		snprintf(err, err_size, "group commit: out of memory");
+		return NULL;
+	}
+	gc->store = store;
+	gc->cfg = *cfg;
+	if (gc->cfg.async_sync_ms == 0)
+		gc->cfg.async_sync_ms = 100;
+	gc->ops = *ops;
+	gc->ctx = ctx;
+	gc->fill = malloc(cfg->item_size * cfg->queue_capacity);
+	gc->drain = malloc(cfg->item_size * cfg->queue_capacity);
+	if (!gc->fill || !gc->drain) {
+		snprintf(err, err_size, "group commit: cannot allocate a queue of %zu items", cfg->queue_capacity);
+		free(gc->fill);
+		free(gc->drain);
+		free(gc);
+		return NULL;
+	}
+	pthread_mutex_init(&gc->lock, NULL);
+	pthread_cond_init(&gc->has_items, NULL);
+	pthread_cond_init(&gc->has_space, NULL);
+	int rc = pthread_create(&gc->thread, NULL, writer_main, gc);
+	if (rc != 0) {
+		snprintf(err, err_size, "group commit: cannot start the writer thread: %s", strerror(rc));
+		pthread_mutex_destroy(&gc->lock);
+		pthread_cond_destroy(&gc->has_items);
+		pthread_cond_destroy(&gc->has_space);
+		free(gc->fill);
+		free(gc->drain);
+		free(gc);
+		return NULL;
+	}
+	return gc;
+}
+
+bool group_commit_submit(struct group_commit *gc, const void *items, size_t n)
+{
+	const uint8_t *src = items;
+	pthread_mutex_lock(&gc->lock);
+	while (n > 0) {
+		while (gc->fill_count == gc->cfg.queue_capacity && !gc->stopping)
+			pthread_cond_wait(&gc->has_space, &gc->lock);
+		if (gc->stopping)
+			break;
+		size_t space = gc->cfg.queue_capacity - gc->fill_count;
+		size_t k = n < space ? n : space;
+		memcpy(gc->fill + gc->fill_count * gc->cfg.item_size, src, k * gc->cfg.item_size);
+		gc->fill_count += k;
+		src += k * gc->cfg.item_size;
+		n -= k;
+		pthread_cond_signal(&gc->has_items);
+	}
+	pthread_mutex_unlock(&gc->lock);
+	return n == 0;
+}
+
+void group_commit_stop(struct group_commit *gc)
+{
+	if (!gc)
+		return;
+	pthread_mutex_lock(&gc->lock);
+	gc->stopping = true;
+	pthread_cond_broadcast(&gc->has_items);
+	pthread_cond_broadcast(&gc->has_space);
+	pthread_mutex_unlock(&gc->lock);
+	pthread_join(gc->thread, NULL);
+	pthread_mutex_destroy(&gc->lock);
+	pthread_cond_destroy(&gc->has_items);
+	pthread_cond_destroy(&gc->has_space);
+	free(gc->fill);
+	free(gc->drain);
+	free(gc);
+}
+
+void group_commit_get_stats(const struct group_commit *gc, struct group_commit_stats *out)
+{
+	struct group_commit *g = (struct group_commit *)gc;
+	out->batches = atomic_load_explicit(&g->batches, memory_order_relaxed);
+	out->items = atomic_load_explicit(&g->items, memory_order_relaxed);
+	out->largest_batch = atomic_load_explicit(&g->largest_batch, memory_order_relaxed);
+	out->failed_items = atomic_load_explicit(&g->failed_items, memory_order_relaxed);
+	out->syncs = atomic_load_explicit(&g->syncs, memory_order_relaxed);
+}

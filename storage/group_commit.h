@@ -1,0 +1,59 @@
+/*
+ * The single LMDB writer with group commit.
+ *
+ * Producers (I/O threads) copy fixed-size items into a bounded queue; one
+ * writer thread swaps the queue out whole, applies up to batch_max items in
+ * one write transaction, commits it (a durable commit in sync mode) and only
+ * then hands the batch to complete(), which answers the requests. While the
+ * writer waits for the disk, the next batch fills up: the busier the node,
+ * the larger the batches and the fewer syncs per authorization.
+ *
+ * If a transaction fails, its items are retried one transaction each so that
+ * one bad item cannot refuse the others; an item that still fails reaches
+ * complete() with its LMDB status (answer it as a system malfunction).
+ */
+#ifndef STORAGE_GROUP_COMMIT_H
+#define STORAGE_GROUP_COMMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct group_commit_ops {
+	/* Once before each transaction (e.g. read the clock once per batch); may be NULL. */
+	void (*batch_begin)(void *ctx);
+	/* Applies one item inside the transaction; non-zero (an LMDB code) rolls the transaction back. */
+	int (*apply)(void *ctx, MDB_txn *txn, void *item);
+	/* The items are committed per the durability mode (status 0) or rolled back (status != 0). */
+	void (*complete)(void *ctx, void *items, size_t n, int status);
+};
+
+struct group_commit_config {
+	size_t item_size;
+	size_t queue_capacity;  /* items waiting at most; producers block beyond */
+	size_t batch_max;       /* items per write transaction at most */
+	unsigned async_sync_ms; /* async durability: period of the background mdb_env_sync */
+};
+
+struct group_commit_stats {
+	uint64_t batches; /* committed transactions */
+	uint64_t items;   /* items in them */
+	uint64_t largest_batch;
+	uint64_t failed_items; /* completed with a non-zero status */
+	uint64_t syncs;        /* background syncs (async mode) */
+};
+
+struct group_commit;
+
+struct group_commit *group_commit_start(struct store *store, const struct group_commit_config *cfg,
+					const struct group_commit_ops *ops, void *ctx, char *err,
+					size_t err_size);
+/* Copies n items into the queue, waiting while it is full. False once stopping. */
+bool group_commit_submit(struct group_commit *gc, const void *items, size_t n);
+/* Applies what is queued, then stops the writer and frees everything. */
+void group_commit_stop(struct group_commit *gc);
+void group_commit_get_stats(const struct group_commit *gc, struct group_commit_stats *out);
+
+#endif

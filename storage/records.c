@@ -1,0 +1,62 @@
+#include "records.h"
+
+#include <string.h>
+
+static bool put_padded(char *dst, size_t width, const char *src)
+{
+	size_t n = strlen(src);
+	if (n == 0 || n > width)
+		return false;
+	memcpy(dst, src, n);
+	memset(dst + n, ' ', width - n);
+	return true;
+}
+
+bool journal_key_build(struct journal_key *key, const char *acquirer, const char *stan,
+		       const char *local_datetime, const char *rrn, const char *terminal)
+{
+	size_t acq_len = strlen(acquirer);
+	if (acq_len == 0 || acq_len > 11)
+		return false;
+	char *p = key->bytes;
+	/* The length keeps "123" and "0123" apart: n..11 values are compared as sent. */
+	p[0] = (char)('0' + acq_len / 10);
+	p[1] = (char)('0' + acq_len % 10);
+	p += 2;
+	if (!put_padded(p, 11, acquirer))
+		return false;
+	p += 11;
+	if (!put_padded(p, 6, stan))
+		return false;
+	p += 6;
+	if (!put_padded(p, 12, local_datetime))
+		return false;
+	p += 12;
+	if (!put_padded(p, 12, rrn))
+		return false;
+	p += 12;
+	return put_padded(p, 8, terminal);
+}
+
+const char *card_state_name(enum card_state s)
+{
+	switch (s) {
+	case CARD_ORDERED:
+		return "ordered";
+	case CARD_PRODUCED:
+		return "produced";
+	case CARD_ACTIVE:
+		return "active";
+	case CARD_BLOCKED:
+		return "blocked";
+	}
+	return "unknown";
+}
+
+enum card_state card_state_parse(const char *name)
+{
+	for (int s = CARD_ORDERED; s <= CARD_BLOCKED; s++)
+		if (strcmp(name, card_state_name((enum card_state)s)) == 0)
+			return (enum card_state)s;
+	return (enum card_state)0;
+}

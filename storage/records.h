@@ -1,0 +1,76 @@
+/*
+ * What the bank keeps in LMDB, as fixed-size records (host byte order: an LMDB
+ * file never leaves the machine that wrote it).
+ *
+ * Money is always integer minor units; a balance is signed only so that an
+ * underflow would be visible, and the code never lets one go below zero.
+ */
+#ifndef STORAGE_RECORDS_H
+#define STORAGE_RECORDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_ID_MAX 48    /* account id: a UUID (36) or "<bank>-<index>" */
+#define STORE_NAME_MAX 128 /* account owner, NUL included */
+#define STORE_PAN_MAX 19
+
+enum card_state {
+	CARD_ORDERED = 1,
+	CARD_PRODUCED = 2,
+	CARD_ACTIVE = 3,
+	CARD_BLOCKED = 4,
+};
+
+struct account_record {
+	int64_t balance;
+	char currency[4]; /* ISO 4217 numeric */
+	char owner[STORE_NAME_MAX];
+};
+
+struct card_record {
+	char account[STORE_ID_MAX];
+	char expiry[5]; /* YYMM */
+	uint8_t state;  /* enum card_state */
+};
+
+enum journal_state {
+	JOURNAL_APPROVED = 1,  /* debited */
+	JOURNAL_DECLINED = 2,  /* refused, no money moved */
+	JOURNAL_REVERSED = 3,  /* was approved, credited back exactly once */
+	JOURNAL_TOMBSTONE = 4, /* a reversal came before any original: the original must never debit */
+};
+
+struct journal_record {
+	uint8_t state;         /* enum journal_state */
+	uint8_t reversal_seen; /* a reversal for this key was processed */
+	char action[4];        /* DE 39 given to the original */
+	char approval[7];      /* DE 38 when approved */
+	char pan[STORE_PAN_MAX + 1];
+	char account[STORE_ID_MAX];
+	uint64_t amount;
+	int64_t created_unix;
+};
+
+/*
+ * Journal key: (acquirer DE 32, STAN DE 11, local date/time DE 12, RRN DE 37,
+ * terminal DE 41), the same five a reversal carries in DE 56, 37 and 41.
+ * Fixed layout: 2-digit acquirer length, acquirer padded to 11, then the
+ * fixed-width fields padded with spaces, so that every key is one byte string.
+ */
+#define JOURNAL_KEY_LEN (2 + 11 + 6 + 12 + 12 + 8)
+
+struct journal_key {
+	char bytes[JOURNAL_KEY_LEN];
+};
+
+/* False when a part is empty or longer than its field allows. */
+bool journal_key_build(struct journal_key *key, const char *acquirer, const char *stan,
+		       const char *local_datetime, const char *rrn, const char *terminal);
+
+const char *card_state_name(enum card_state s);
+/* Parses "ordered", "produced", "active", "blocked"; 0 when unknown. */
+enum card_state card_state_parse(const char *name);
+
+#endif

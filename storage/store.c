@@ -1,0 +1,277 @@
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static unsigned env_flags(enum durability d)
+{
+	/* Readers run on HTTP threads that are not theirs to keep: no TLS slots. */
+	unsigned flags = MDB_NOTLS;
+	switch (d) {
+	case DURABILITY_SYNC:
+		break;
+	case DURABILITY_NOMETASYNC:
+		flags |= MDB_NOMETASYNC;
+		break;
+	case DURABILITY_ASYNC:
+		flags |= MDB_NOSYNC | MDB_WRITEMAP | MDB_MAPASYNC;
+		break;
+	}
+	return flags;
+}
+
+static int make_dir(const char *dir)
+{
+	char path[CFG_PATH_MAX * 2];
+	size_t n = strlen(dir);
+	if (n == 0 || n >= sizeof(path))
+		return ENAMETOOLONG;
+	memcpy(path, dir, n + 1);
+	/* mkdir -p: each prefix in turn, tolerating the ones that exist. */
+	for (size_t i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		char saved = path[i];
+		path[i] = '\0';
+		if (mkdir(path, 0750) != 0 && errno != EEXIST)
+			return errno;
+		path[i] = saved;
+	}
+	return 0;
+}
+
+int store_open(struct store *s, const char *dir, uint64_t map_size, enum durability d, char *err,
+	       size_t err_size)
+{
+	memset(s, 0, sizeof(*s));
+	s->durability = d;
+	int rc = make_dir(dir);
+	if (rc != 0) {
+		snprintf(err, err_size, "cannot create LMDB directory %s: %s", dir, strerror(rc));
+		return rc;
+	}
+	const char *step = "mdb_env_create";
+	rc = mdb_env_create(&s->env);
+	if (rc == 0) {
+		step = "mdb_env_set_mapsize";
+		rc = mdb_env_set_mapsize(s->env, (size_t)map_size);
+	}
+	if (rc == 0) {
+		step = "mdb_env_set_maxdbs";
+		rc = mdb_env_set_maxdbs(s->env, 8);
+	}
+	if (rc == 0) {
+		step = "mdb_env_set_maxreaders";
+		rc = mdb_env_set_maxreaders(s->env, 256);
+	}
+	if (rc == 0) {
+		step = "mdb_env_open";
+		rc = mdb_env_open(s->env, dir, env_flags(d), 0640);
+	}
+	MDB_txn *txn = NULL;
+	if (rc == 0) {
+		step = "opening databases";
+		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	}
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "accounts", MDB_CREATE, &s->accounts);
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "cards", MDB_CREATE, &s->cards);
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "journal", MDB_CREATE, &s->journal);
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta);
+	if (rc == 0) {
+		rc = mdb_txn_commit(txn);
+		txn = NULL;
+	}
+	if (txn)
+		mdb_txn_abort(txn);
+	if (rc != 0) {
+		snprintf(err, err_size, "LMDB %s at %s: %s", step, dir, mdb_strerror(rc));
+		if (s->env)
+			mdb_env_close(s->env);
+		s->env = NULL;
+	}
+	return rc;
+}
+
+void store_close(struct store *s)
+{
+	if (!s->env)
+		return;
+	if (s->durability != DURABILITY_SYNC)
+		mdb_env_sync(s->env, 1);
+	mdb_env_close(s->env);
+	s->env = NULL;
+}
+
+int store_sync(struct store *s)
+{
+	return mdb_env_sync(s->env, 1);
+}
+
+int store_begin(struct store *s, unsigned flags, MDB_txn **txn)
+{
+	return mdb_txn_begin(s->env, NULL, flags, txn);
+}
+
+static int get_fixed(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t key_len, void *out,
+		     size_t out_size)
+{
+	MDB_val k = {key_len, (void *)key};
+	MDB_val v;
+	int rc = mdb_get(txn, dbi, &k, &v);
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != out_size)
+		return MDB_CORRUPTED; /* a record of another layout: never read it as ours */
+	memcpy(out, v.mv_data, out_size);
+	return 0;
+}
+
+static int put_fixed(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t key_len, const void *rec,
+		     size_t rec_size, unsigned flags)
+{
+	MDB_val k = {key_len, (void *)key};
+	MDB_val v = {rec_size, (void *)rec};
+	return mdb_put(txn, dbi, &k, &v, flags);
+}
+
+static int check_key(const char *key, size_t max)
+{
+	size_t n = strlen(key);
+	return (n == 0 || n > max) ? MDB_BAD_VALSIZE : 0;
+}
+
+int store_account_get(MDB_txn *txn, const struct store *s, const char *id, struct account_record *out)
+{
+	if (check_key(id, STORE_ID_MAX - 1))
+		return MDB_NOTFOUND;
+	return get_fixed(txn, s->accounts, id, strlen(id), out, sizeof(*out));
+}
+
+int store_account_put(MDB_txn *txn, const struct store *s, const char *id,
+		      const struct account_record *rec, unsigned flags)
+{
+	int rc = check_key(id, STORE_ID_MAX - 1);
+	if (rc)
+		return rc;
+	if (rec->balance < 0)
+		return MDB_BAD_VALSIZE; /* the last line of defence: never store a negative balance */
+	return put_fixed(txn, s->accounts, id, strlen(id), rec, sizeof(*rec), flags);
+}
+
+int store_card_get(MDB_txn *txn, const struct store *s, const char *pan, struct card_record *out)
+{
+	if (check_key(pan, STORE_PAN_MAX))
+		return MDB_NOTFOUND;
+	return get_fixed(txn, s->cards, pan, strlen(pan), out, sizeof(*out));
+}
+
+int store_card_put(MDB_txn *txn, const struct store *s, const char *pan, const struct card_record *rec,
+		   unsigned flags)
+{
+	int rc = check_key(pan, STORE_PAN_MAX);
+	if (rc)
+		return rc;
+	return put_fixed(txn, s->cards, pan, strlen(pan), rec, sizeof(*rec), flags);
+}
+
+int store_journal_get(MDB_txn *txn, const struct store *s, const struct journal_key *key,
+		      struct journal_record *out)
+{
+	return get_fixed(txn, s->journal, key->bytes, JOURNAL_KEY_LEN, out, sizeof(*out));
+}
+
+int store_journal_put(MDB_txn *txn, const struct store *s, const struct journal_key *key,
+		      const struct journal_record *rec)
+{
+	return put_fixed(txn, s->journal, key->bytes, JOURNAL_KEY_LEN, rec, sizeof(*rec), 0);
+}
+
+int store_meta_get(MDB_txn *txn, const struct store *s, const char *name, int64_t *value)
+{
+	int rc = get_fixed(txn, s->meta, name, strlen(name), value, sizeof(*value));
+	if (rc == MDB_NOTFOUND) {
+		*value = 0;
+		return 0;
+	}
+	return rc;
+}
+
+int store_meta_add(MDB_txn *txn, const struct store *s, const char *name, int64_t delta)
+{
+	int64_t value;
+	int rc = store_meta_get(txn, s, name, &value);
+	if (rc)
+		return rc;
+	value += delta;
+	return put_fixed(txn, s->meta, name, strlen(name), &value, sizeof(value), 0);
+}
+
+static int scan(MDB_txn *txn, MDB_dbi dbi, size_t rec_size, void (*visit)(const void *rec, void *ctx),
+		void *ctx)
+{
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(txn, dbi, &c);
+	if (rc)
+		return rc;
+	MDB_val k, v;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (v.mv_size == rec_size)
+			visit(v.mv_data, ctx);
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static void add_account(const void *rec, void *ctx)
+{
+	struct ledger_totals *t = ctx;
+	struct account_record a;
+	memcpy(&a, rec, sizeof(a)); /* LMDB values carry no alignment promise */
+	t->accounts++;
+	t->total_balance += a.balance;
+}
+
+static void add_journal(const void *rec, void *ctx)
+{
+	struct ledger_totals *t = ctx;
+	struct journal_record j;
+	memcpy(&j, rec, sizeof(j));
+	switch (j.state) {
+	case JOURNAL_APPROVED:
+		t->approved_count++;
+		t->approved_amount += j.amount;
+		break;
+	case JOURNAL_REVERSED:
+		t->reversed_count++;
+		t->reversed_amount += j.amount;
+		break;
+	case JOURNAL_DECLINED:
+		t->declined_count++;
+		break;
+	case JOURNAL_TOMBSTONE:
+		t->tombstone_count++;
+		break;
+	}
+}
+
+int store_ledger_totals(struct store *s, struct ledger_totals *out)
+{
+	memset(out, 0, sizeof(*out));
+	MDB_txn *txn;
+	int rc = store_begin(s, MDB_RDONLY, &txn);
+	if (rc)
+		return rc;
+	rc = scan(txn, s->accounts, sizeof(struct account_record), add_account, out);
+	if (rc == 0)
+		rc = scan(txn, s->journal, sizeof(struct journal_record), add_journal, out);
+	if (rc == 0)
+		rc = store_meta_get(txn, s, STORE_META_CREATED_TOTAL, &out->created_total);
+	mdb_txn_abort(txn);
+	return rc;
+}

@@ -1,0 +1,75 @@
+/*
+ * The bank's LMDB environment: accounts, cards, the authorization journal and
+ * a few ledger totals, with the durability mode chosen at open.
+ *
+ *   sync        plain durable commit: the commit returns after data and meta
+ *               pages are on disk, so whatever the caller answers afterwards
+ *               survives a crash of the process or of the machine.
+ *   nometasync  MDB_NOMETASYNC: data synced at commit, the meta page at the
+ *               next commit; a machine crash may lose the last transaction.
+ *   async       MDB_NOSYNC|MDB_WRITEMAP|MDB_MAPASYNC: nothing synced at commit;
+ *               the caller runs store_sync() periodically. A killed process
+ *               loses nothing (the page cache keeps it), a machine crash may.
+ *
+ * Every accessor works inside a caller's transaction and returns 0,
+ * MDB_NOTFOUND, or another LMDB error code (mdb_strerror() names it).
+ */
+#ifndef STORAGE_STORE_H
+#define STORAGE_STORE_H
+
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ecosystem_config.h" /* enum durability */
+#include "records.h"
+
+struct store {
+	MDB_env *env;
+	MDB_dbi accounts; /* account id -> struct account_record */
+	MDB_dbi cards;    /* PAN -> struct card_record */
+	MDB_dbi journal;  /* struct journal_key -> struct journal_record */
+	MDB_dbi meta;     /* name -> int64 ledger totals */
+	enum durability durability;
+};
+
+/* Creates the directory if needed. Returns 0, or an errno/LMDB code with a reason in err. */
+int store_open(struct store *s, const char *dir, uint64_t map_size, enum durability d, char *err,
+	       size_t err_size);
+void store_close(struct store *s);
+/* Forces data and meta pages to disk (the periodic sync of async mode). */
+int store_sync(struct store *s);
+
+int store_begin(struct store *s, unsigned flags, MDB_txn **txn); /* flags: 0 or MDB_RDONLY */
+
+int store_account_get(MDB_txn *txn, const struct store *s, const char *id, struct account_record *out);
+/* flags: 0 to overwrite, MDB_NOOVERWRITE to create (MDB_KEYEXIST if present). */
+int store_account_put(MDB_txn *txn, const struct store *s, const char *id,
+		      const struct account_record *rec, unsigned flags);
+
+int store_card_get(MDB_txn *txn, const struct store *s, const char *pan, struct card_record *out);
+int store_card_put(MDB_txn *txn, const struct store *s, const char *pan, const struct card_record *rec,
+		   unsigned flags);
+
+int store_journal_get(MDB_txn *txn, const struct store *s, const struct journal_key *key,
+		      struct journal_record *out);
+int store_journal_put(MDB_txn *txn, const struct store *s, const struct journal_key *key,
+		      const struct journal_record *rec);
+
+/* Named signed totals kept next to the data (e.g. money ever put into accounts). */
+#define STORE_META_CREATED_TOTAL "created_total"
+int store_meta_get(MDB_txn *txn, const struct store *s, const char *name, int64_t *value);
+int store_meta_add(MDB_txn *txn, const struct store *s, const char *name, int64_t delta);
+
+/* Everything the ledger check of an ecosystem run needs, computed by scanning. */
+struct ledger_totals {
+	uint64_t accounts;
+	int64_t total_balance;
+	int64_t created_total; /* sum of balances accounts were created with */
+	uint64_t approved_count, approved_amount; /* journal entries still debited */
+	uint64_t reversed_count, reversed_amount;
+	uint64_t declined_count, tombstone_count;
+};
+int store_ledger_totals(struct store *s, struct ledger_totals *out);
+
+#endif
