@@ -1,0 +1,275 @@
+/* The HTTP control-plane server, driven by libcurl on loopback. */
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_api.h"
+
+/* Ports of this engineer's test range (15000-15099). */
+#define PORT 15020
+#define BASE_URL "http://127.0.0.1:15020"
+
+static int echo_context = 42;
+
+/* Echoes what the server handed over, so that the test sees the request as the handler did. */
+static struct http_response echo(const struct http_request *r)
+{
+	json_t *out = json_object();
+	json_object_set_new(out, "method", json_string(r->method));
+	json_object_set_new(out, "path", json_string(r->path));
+	json_object_set_new(out, "rest", json_string(r->path_rest));
+	const char *q = r->query(r, "q");
+	json_object_set_new(out, "q", q ? json_string(q) : json_null());
+	json_object_set_new(out, "body", r->body ? json_incref(r->body) : json_null());
+	json_object_set_new(out, "context", json_integer(r->context ? *(int *)r->context : -1));
+	return http_json(201, out);
+}
+
+static struct http_response refuse(const struct http_request *r)
+{
+	return http_error(409, "cannot %s %s", r->method, r->path_rest);
+}
+
+static const struct http_route routes[] = {
+	{"GET", "/echo", echo, &echo_context},
+	{"POST", "/echo", echo, &echo_context},
+	{"GET", "/get-balance/uuid/*", echo, NULL},
+	{"DELETE", "/things/*", refuse, NULL},
+};
+
+static struct http_api *api;
+
+static void start(void)
+{
+	char err[256];
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	api = http_api_start("127.0.0.1", PORT, routes, sizeof routes / sizeof routes[0], err, sizeof err);
+	cr_assert_not_null(api, "%s", err);
+}
+
+static void stop(void)
+{
+	http_api_stop(api);
+	curl_global_cleanup();
+}
+
+struct reply {
+	long status;
+	char *body;
+	size_t length;
+	char content_type[64];
+	char allow[64];
+	json_t *json;
+};
+
+static size_t on_body(char *data, size_t size, size_t n, void *user)
+{
+	struct reply *r = user;
+	r->body = realloc(r->body, r->length + size * n + 1);
+	memcpy(r->body + r->length, data, size * n);
+	r->length += size * n;
+	r->body[r->length] = '\0';
+	return size * n;
+}
+
+static void header_value(const char *line, size_t len, const char *name, char *out, size_t out_size)
+{
+	size_t name_len = strlen(name);
+	if (len <= name_len || strncasecmp(line, name, name_len) != 0)
+		return;
+	line += name_len;
+	len -= name_len;
+	while (len && *line == ' ')
+		line++, len--;
+	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n'))
+		len--;
+	if (len >= out_size)
+		len = out_size - 1;
+	memcpy(out, line, len);
+	out[len] = '\0';
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *user)
+{
+	struct reply *r = user;
+	header_value(line, size * n, "Content-Type:", r->content_type, sizeof r->content_type);
+	header_value(line, size * n, "Allow:", r->allow, sizeof r->allow);
+	return size * n;
+}
+
+/* One request; the body (if any) is sent as is, `chunked` without a Content-Length. */
+static struct reply request(const char *method, const char *path, const char *body, size_t body_len, bool chunked)
+{
+	struct reply r = {0};
+	CURL *curl = curl_easy_init();
+	char url[512];
+	snprintf(url, sizeof url, "%s%s", BASE_URL, path);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
+	struct curl_slist *headers = NULL;
+	if (body) {
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+		headers = curl_slist_append(headers, "Content-Type: application/json");
+		if (chunked)
+			headers = curl_slist_append(headers, "Transfer-Encoding: chunked");
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	}
+	CURLcode rc = curl_easy_perform(curl);
+	cr_assert_eq(rc, CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(curl);
+	if (r.body)
+		r.json = json_loads(r.body, 0, NULL);
+	return r;
+}
+
+static void reply_free(struct reply *r)
+{
+	free(r->body);
+	json_decref(r->json);
+}
+
+static const char *json_text(const json_t *j, const char *key)
+{
+	return json_string_value(json_object_get(j, key));
+}
+
+TestSuite(http_api, .init = start, .fini = stop);
+
+Test(http_api, get_answers_the_handlers_json)
+{
+	struct reply r = request("GET", "/echo?q=hello%20world", NULL, 0, false);
+	cr_assert_eq(r.status, 201);
+	cr_assert_str_eq(r.content_type, "application/json");
+	cr_assert_not_null(r.json, "not JSON: %s", r.body);
+	cr_assert_str_eq(json_text(r.json, "method"), "GET");
+	cr_assert_str_eq(json_text(r.json, "path"), "/echo");
+	cr_assert_str_eq(json_text(r.json, "q"), "hello world");
+	cr_assert(json_is_null(json_object_get(r.json, "body")));
+	cr_assert_eq(json_integer_value(json_object_get(r.json, "context")), 42);
+	cr_assert(strstr(r.body, "\", ") == NULL && strstr(r.body, "\": ") == NULL, "compact JSON expected: %s", r.body);
+	reply_free(&r);
+}
+
+Test(http_api, post_body_reaches_the_handler_parsed)
+{
+	const char *body = "{\"name\": \"Ada\", \"balance\": 100}";
+	struct reply r = request("POST", "/echo", body, strlen(body), false);
+	cr_assert_eq(r.status, 201);
+	json_t *seen = json_object_get(r.json, "body");
+	cr_assert_str_eq(json_text(seen, "name"), "Ada");
+	cr_assert_eq(json_integer_value(json_object_get(seen, "balance")), 100);
+	reply_free(&r);
+}
+
+Test(http_api, invalid_json_is_400_with_position)
+{
+	const char *body = "{\"name\": \n  \"Ada\",, }";
+	struct reply r = request("POST", "/echo", body, strlen(body), false);
+	cr_assert_eq(r.status, 400);
+	cr_assert_str_eq(r.content_type, "application/json");
+	const char *e = json_text(r.json, "error");
+	cr_assert_not_null(e, "%s", r.body);
+	cr_assert_eq(strncmp(e, "invalid JSON at line 2 column ", 30), 0, "%s", e);
+	reply_free(&r);
+	r = request("POST", "/echo", "{\"a\":1,\"a\":2}", 13, false);
+	cr_assert_eq(r.status, 400, "duplicate keys are refused");
+	reply_free(&r);
+}
+
+Test(http_api, unknown_path_is_404)
+{
+	struct reply r = request("GET", "/nothing-here", NULL, 0, false);
+	cr_assert_eq(r.status, 404);
+	cr_assert_not_null(json_text(r.json, "error"), "%s", r.body);
+	reply_free(&r);
+	r = request("GET", "/echo/more", NULL, 0, false);
+	cr_assert_eq(r.status, 404, "an exact route is not a prefix");
+	reply_free(&r);
+}
+
+Test(http_api, other_method_is_405_with_allow)
+{
+	struct reply r = request("DELETE", "/echo", NULL, 0, false);
+	cr_assert_eq(r.status, 405);
+	cr_assert_str_eq(r.allow, "GET, POST");
+	cr_assert_not_null(json_text(r.json, "error"), "%s", r.body);
+	reply_free(&r);
+	r = request("PUT", "/get-balance/uuid/abc", NULL, 0, false);
+	cr_assert_eq(r.status, 405);
+	cr_assert_str_eq(r.allow, "GET");
+	reply_free(&r);
+}
+
+Test(http_api, prefix_route_hands_over_the_rest)
+{
+	struct reply r = request("GET", "/get-balance/uuid/3f2a-77", NULL, 0, false);
+	cr_assert_eq(r.status, 201);
+	cr_assert_str_eq(json_text(r.json, "rest"), "3f2a-77");
+	cr_assert_eq(json_integer_value(json_object_get(r.json, "context")), -1);
+	reply_free(&r);
+	r = request("GET", "/get-balance/uuid/", NULL, 0, false);
+	cr_assert_eq(r.status, 404, "an empty rest does not match");
+	reply_free(&r);
+	r = request("DELETE", "/things/x1", NULL, 0, false);
+	cr_assert_eq(r.status, 409);
+	cr_assert_str_eq(r.body, "{\"error\":\"cannot DELETE x1\"}");
+	reply_free(&r);
+}
+
+/* A JSON array of exactly `size` bytes: ["aaa...a"]. */
+static char *json_of_size(size_t size)
+{
+	char *body = malloc(size + 1);
+	memset(body, 'a', size);
+	memcpy(body, "[\"", 2);
+	memcpy(body + size - 2, "\"]", 2);
+	body[size] = '\0';
+	return body;
+}
+
+Test(http_api, body_cap_is_413, .timeout = 60)
+{
+	char *body = json_of_size(HTTP_API_MAX_BODY);
+	struct reply r = request("POST", "/echo", body, HTTP_API_MAX_BODY, false);
+	cr_assert_eq(r.status, 201, "a body of exactly the cap is accepted");
+	reply_free(&r);
+	free(body);
+
+	body = json_of_size(HTTP_API_MAX_BODY + 1);
+	r = request("POST", "/echo", body, HTTP_API_MAX_BODY + 1, false);
+	cr_assert_eq(r.status, 413);
+	cr_assert_not_null(json_text(r.json, "error"), "%s", r.body);
+	reply_free(&r);
+	/* Without a Content-Length the server only learns the size as it reads. */
+	r = request("POST", "/echo", body, HTTP_API_MAX_BODY + 1, true);
+	cr_assert_eq(r.status, 413);
+	reply_free(&r);
+	free(body);
+}
+
+Test(http_api, second_server_on_the_same_port_fails_cleanly)
+{
+	char err[256] = "";
+	struct http_api *other = http_api_start("127.0.0.1", PORT, routes, 1, err, sizeof err);
+	cr_assert_null(other);
+	cr_assert_not_null(strstr(err, "15020"), "%s", err);
+	cr_assert_null(http_api_start("localhost", PORT + 1, routes, 1, err, sizeof err));
+	cr_assert_not_null(strstr(err, "IPv4"), "%s", err);
+}
+
+Test(http_api, http_error_formats_a_json_error)
+{
+	struct http_response r = http_error(418, "teapot %d", 7);
+	cr_assert_eq(r.status, 418);
+	cr_assert_str_eq(json_string_value(json_object_get(r.body, "error")), "teapot 7");
+	json_decref(r.body);
+}
