@@ -1,0 +1,58 @@
+/*
+ * Command line of cardholder-loadgen. Everything not given falls back to the
+ * config's `loadgen:` section; see docs/loadgen.md.
+ */
+#ifndef LOADGEN_OPTIONS_H
+#define LOADGEN_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ecosystem_config.h"
+
+struct loadgen_options {
+	const char *config_path;
+	const char *report_dir;   /* NULL: reports/<UTC timestamp>/ */
+	const char *bind_host;    /* local address the generator sends from */
+	const char *only_network; /* NULL: cards of every network */
+	bool has_rate, has_duration, has_max_requests, has_arrivals, has_timeout;
+	double rate;
+	double duration_s;
+	uint64_t max_requests;
+	enum arrival_process arrivals;
+	uint32_t timeout_ms;
+	unsigned threads;
+	unsigned terminals_per_thread;
+	unsigned batch;           /* most frames per datagram when several are due at once */
+	uint64_t seed;
+	bool progress;            /* a line per second on stderr */
+	bool plots;               /* run gnuplot on the report */
+	const char *dataplane;    /* "socket" or "dpdk" */
+	uint16_t dpdk_udp_port;   /* --dataplane dpdk: our UDP port */
+	const char *dpdk_address; /* --dataplane dpdk: our IPv4 address */
+	int eal_argc;             /* after "--" */
+	char **eal_argv;
+};
+
+/* What the run actually uses: the config's defaults with the overrides applied. */
+struct loadgen_plan {
+	double rate;
+	double duration_s;
+	uint64_t max_requests; /* never 0 here */
+	enum arrival_process arrivals;
+	uint32_t timeout_ms;
+};
+
+/*
+ * Parses argv. Returns 0 to run, 1 when --help was printed, -1 on a bad
+ * option (message in err).
+ */
+int loadgen_options_parse(int argc, char **argv, struct loadgen_options *o, char *err, size_t err_size);
+void loadgen_options_usage(FILE *out);
+/* false (message in err) when the combination makes no sense, e.g. a rate of 0. */
+bool loadgen_plan_make(const struct loadgen_options *o, const struct cfg_loadgen *config, struct loadgen_plan *plan,
+		       char *err, size_t err_size);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * The run's report: summary line, summary.json, the .hgrm percentile
+ * distribution, the per-second interval log, and gnuplot pictures of both.
+ * File formats are described in docs/loadgen.md.
+ */
+#ifndef LOADGEN_REPORT_H
+#define LOADGEN_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "latency_histogram.h"
+#include "loadgen_options.h"
+#include "loadgen_worker.h"
+
+struct loadgen_summary {
+	struct loadgen_plan plan;
+	unsigned threads;
+	const char *dataplane;
+	uint64_t planned;         /* requests the plan asked for (sent + unsent) */
+	double send_seconds;      /* run start to the last 1100 sent */
+	double answer_seconds;    /* run start to the last answer received in time */
+	double offered_rate;      /* sent / send_seconds */
+	double throughput;        /* answered / answer_seconds */
+	struct loadgen_counts counts;
+	const struct latency_histogram *latency; /* ns, answers within the timeout */
+	uint64_t interval_overruns;
+};
+
+/* One line: throughput, percentiles, counts per action code, timeouts and reversals. */
+void loadgen_summary_line(const struct loadgen_summary *s, FILE *out);
+/* The line above plus the detail counters, as a block of text. */
+void loadgen_summary_text(const struct loadgen_summary *s, FILE *out);
+/* summary.json: every counter and percentile, for scripts (ecosystem.sh, tests, bench). */
+bool loadgen_summary_json(const struct loadgen_summary *s, const char *path, char *err, size_t err_size);
+
+/* The interval log, one row per second. */
+FILE *loadgen_intervals_open(const char *path);
+void loadgen_intervals_row(FILE *f, uint64_t second, uint64_t sent, uint64_t answered, uint64_t timeouts,
+			   const struct latency_histogram *h);
+
+/*
+ * Writes percentiles.gp and rate.gp next to latency.hgrm and intervals.tsv
+ * in dir and runs gnuplot on them (PNG). Returns false if gnuplot failed or is
+ * missing (the scripts stay, to be run by hand).
+ */
+bool loadgen_write_plots(const char *dir, char *err, size_t err_size);
+
+/* mkdir -p. */
+bool loadgen_make_dirs(const char *path, char *err, size_t err_size);
+
+#endif

@@ -1,0 +1,334 @@
+#include "loadgen_run.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dpdk_port.h"
+#include "loadgen_cards.h"
+#include "loadgen_report.h"
+#include "loadgen_worker.h"
+#include "socket_dgram_port.h"
+#include "tsc_clock.h"
+
+atomic_bool loadgen_stop_requested;
+
+#define START_LEAD_NS 20000000u /* threads are up and waiting before intended time 0 */
+#define MAIN_POLL_NS 20000000u
+#define SOCKET_BUFFER_BYTES (8 << 20)
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u)};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static int64_t realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void default_report_dir(char *out, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm utc;
+	gmtime_r(&now, &utc);
+	strftime(out, size, "reports/%Y%m%dT%H%M%SZ", &utc);
+}
+
+static int open_port(const struct loadgen_options *o, unsigned threads, struct dgram_port *port, char *err,
+		     size_t err_size)
+{
+	if (strcmp(o->dataplane, "dpdk") == 0) {
+		int rc = dpdk_port_create(port, o->eal_argc, o->eal_argv, (uint16_t)threads, o->dpdk_address,
+					  o->dpdk_udp_port, err, err_size);
+		if (rc == 0 && port->queue_count < threads) {
+			snprintf(err, err_size, "the DPDK port offers %u queue(s), %u thread(s) asked: use --threads %u",
+				 port->queue_count, threads, port->queue_count);
+			port->ops->close(port);
+			return -1;
+		}
+		return rc;
+	}
+	return socket_dgram_port_open(port, o->bind_host, (uint16_t)threads, SOCKET_BUFFER_BYTES, err, err_size);
+}
+
+/* The main thread's view of the per-second rows while workers run. */
+struct interval_collector {
+	FILE *file;
+	bool progress;
+	uint64_t next_second;
+	struct latency_histogram row, so_far;
+	uint64_t sent_total, answered_total;
+};
+
+/*
+ * Emits every row all workers have published (or will never publish, having
+ * finished). A worker's k-th publication is its k-th second, unless it had to
+ * fold seconds together, which shows as a second it skipped.
+ */
+static void collect_rows(struct interval_collector *c, struct loadgen_worker *workers, unsigned threads, bool final)
+{
+	for (;;) {
+		bool ready = true, any_data = false, all_finished = true;
+		for (unsigned t = 0; t < threads; t++) {
+			struct loadgen_worker *w = &workers[t];
+			bool finished = atomic_load_explicit(&w->finished, memory_order_acquire);
+			uint64_t published = atomic_load_explicit(&w->published, memory_order_acquire);
+			uint64_t consumed = atomic_load_explicit(&w->consumed, memory_order_relaxed);
+			all_finished &= finished;
+			if (published > consumed)
+				any_data = true;
+			else if (!finished && !final)
+				ready = false;
+		}
+		if (!ready || !any_data)
+			return;
+		(void)all_finished;
+		latency_histogram_reset(&c->row);
+		uint64_t sent = 0, answered = 0, timeouts = 0;
+		for (unsigned t = 0; t < threads; t++) {
+			struct loadgen_worker *w = &workers[t];
+			uint64_t published = atomic_load_explicit(&w->published, memory_order_acquire);
+			uint64_t consumed = atomic_load_explicit(&w->consumed, memory_order_relaxed);
+			if (published == consumed)
+				continue;
+			const struct loadgen_interval *slot = &w->ring[consumed % LOADGEN_INTERVAL_RING];
+			if (slot->second > c->next_second)
+				continue; /* this worker folded this second into a later row */
+			latency_histogram_merge(&c->row, &slot->latency);
+			sent += slot->sent;
+			answered += slot->answered;
+			timeouts += slot->timeouts;
+			atomic_store_explicit(&w->consumed, consumed + 1, memory_order_release);
+		}
+		latency_histogram_merge(&c->so_far, &c->row);
+		c->sent_total += sent;
+		c->answered_total += answered;
+		if (c->file)
+			loadgen_intervals_row(c->file, c->next_second, sent, answered, timeouts, &c->row);
+		if (c->progress)
+			fprintf(stderr,
+				"[%4llus] sent %llu answered %llu rate %llu/s p99 %.1fus (so far %.1fus) timeouts %llu\n",
+				(unsigned long long)c->next_second + 1, (unsigned long long)c->sent_total,
+				(unsigned long long)c->answered_total, (unsigned long long)answered,
+				(double)latency_histogram_value_at_percentile(&c->row, 99) / 1000.0,
+				(double)latency_histogram_value_at_percentile(&c->so_far, 99) / 1000.0,
+				(unsigned long long)timeouts);
+		c->next_second++;
+	}
+}
+
+static bool all_finished(struct loadgen_worker *workers, unsigned threads)
+{
+	for (unsigned t = 0; t < threads; t++)
+		if (!atomic_load_explicit(&workers[t].finished, memory_order_acquire))
+			return false;
+	return true;
+}
+
+static bool write_hgrm(const char *dir, const struct latency_histogram *h, char *err, size_t err_size)
+{
+	char path[1200];
+	snprintf(path, sizeof path, "%s/latency.hgrm", dir);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		snprintf(err, err_size, "cannot write %s: %s", path, strerror(errno));
+		return false;
+	}
+	int rc = latency_histogram_write_hgrm(h, f, 1000.0, 5);
+	if (fclose(f) != 0 || rc != 0) {
+		snprintf(err, err_size, "cannot write %s", path);
+		return false;
+	}
+	return true;
+}
+
+static int report(const struct loadgen_options *o, const char *dir, struct loadgen_summary *summary)
+{
+	char err[512], path[1200];
+	int rc = 0;
+	loadgen_summary_text(summary, stdout);
+	fflush(stdout);
+	snprintf(path, sizeof path, "%s/summary.txt", dir);
+	FILE *f = fopen(path, "w");
+	if (f) {
+		loadgen_summary_text(summary, f);
+		fclose(f);
+	} else {
+		fprintf(stderr, "cardholder-loadgen: cannot write %s: %s\n", path, strerror(errno));
+		rc = 1;
+	}
+	snprintf(path, sizeof path, "%s/summary.json", dir);
+	if (!loadgen_summary_json(summary, path, err, sizeof err)) {
+		fprintf(stderr, "cardholder-loadgen: %s\n", err);
+		rc = 1;
+	}
+	if (!write_hgrm(dir, summary->latency, err, sizeof err)) {
+		fprintf(stderr, "cardholder-loadgen: %s\n", err);
+		rc = 1;
+	}
+	if (o->plots && !loadgen_write_plots(dir, err, sizeof err))
+		fprintf(stderr, "cardholder-loadgen: plots: %s\n", err); /* the data files are the report */
+	printf("report: %s/{summary.txt,summary.json,latency.hgrm,intervals.tsv%s}\n", dir,
+	       o->plots ? ",percentiles.png,rate.png" : "");
+	return rc;
+}
+
+int loadgen_run(const struct ecosystem_config *config, const struct loadgen_options *o)
+{
+	char err[512];
+	struct loadgen_shared shared;
+	memset(&shared, 0, sizeof shared);
+	if (!loadgen_plan_make(o, &config->loadgen, &shared.plan, err, sizeof err)) {
+		fprintf(stderr, "cardholder-loadgen: %s\n", err);
+		return 1;
+	}
+	struct loadgen_cards cards;
+	if (!loadgen_cards_load(config, o->only_network, &cards, err, sizeof err)) {
+		fprintf(stderr, "cardholder-loadgen: %s\n", err);
+		return 1;
+	}
+	char dir[1024];
+	if (o->report_dir)
+		snprintf(dir, sizeof dir, "%s", o->report_dir);
+	else
+		default_report_dir(dir, sizeof dir);
+	if (!loadgen_make_dirs(dir, err, sizeof err)) {
+		fprintf(stderr, "cardholder-loadgen: %s\n", err);
+		loadgen_cards_free(&cards);
+		return 1;
+	}
+
+	unsigned threads = o->threads;
+	if ((uint64_t)threads > shared.plan.max_requests)
+		threads = (unsigned)shared.plan.max_requests;
+	struct dgram_port port;
+	if (open_port(o, threads, &port, err, sizeof err) != 0) {
+		fprintf(stderr, "cardholder-loadgen: %s\n", err);
+		loadgen_cards_free(&cards);
+		return 1;
+	}
+
+	shared.cards = &cards;
+	shared.context.acquirer_id = config->loadgen.acquirer_id;
+	shared.context.currency = config->loadgen.currency;
+	shared.context.merchant_id = "LOADGEN00000001";
+	shared.min_amount = config->loadgen.min_amount;
+	shared.max_amount = config->loadgen.max_amount;
+	shared.threads = threads;
+	shared.terminals_per_thread = o->terminals_per_thread;
+	shared.batch = o->batch;
+	shared.seed = o->seed;
+	shared.port = &port;
+	atomic_init(&shared.stop, false);
+
+	int rc = 1;
+	struct loadgen_worker *workers = calloc(threads, sizeof(*workers));
+	unsigned initialised = 0, started = 0;
+	struct interval_collector collector;
+	memset(&collector, 0, sizeof collector);
+	if (!workers || !latency_histogram_init(&collector.row, LOADGEN_HISTOGRAM_HIGHEST, LOADGEN_HISTOGRAM_DIGITS) ||
+	    !latency_histogram_init(&collector.so_far, LOADGEN_HISTOGRAM_HIGHEST, LOADGEN_HISTOGRAM_DIGITS)) {
+		fprintf(stderr, "cardholder-loadgen: no memory\n");
+		goto out;
+	}
+	for (; initialised < threads; initialised++) {
+		uint64_t quota = shared.plan.max_requests / threads + (initialised < shared.plan.max_requests % threads);
+		if (!loadgen_worker_init(&workers[initialised], &shared, initialised, quota)) {
+			fprintf(stderr, "cardholder-loadgen: %s\n", workers[initialised].error);
+			initialised++;
+			goto out;
+		}
+	}
+	char path[1200];
+	snprintf(path, sizeof path, "%s/intervals.tsv", dir);
+	collector.file = loadgen_intervals_open(path);
+	if (!collector.file) {
+		fprintf(stderr, "cardholder-loadgen: cannot write %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	collector.progress = o->progress;
+
+	fprintf(stderr,
+		"cardholder-loadgen: %.0f/s %s for %gs (at most %llu), %zu cards on %zu network(s), %u thread(s), "
+		"timeout %u ms, report in %s\n",
+		shared.plan.rate, shared.plan.arrivals == ARRIVAL_POISSON ? "poisson" : "constant",
+		shared.plan.duration_s, (unsigned long long)shared.plan.max_requests, cards.count,
+		cards.network_count, threads, shared.plan.timeout_ms, dir);
+	uint64_t start_ns = tsc_now_ns() + START_LEAD_NS;
+	shared.start_unix_ns = realtime_ns() + START_LEAD_NS;
+	shared.start_ns = start_ns;
+	for (; started < threads; started++) {
+		int e = pthread_create(&workers[started].thread, NULL, loadgen_worker_main, &workers[started]);
+		if (e != 0) {
+			fprintf(stderr, "cardholder-loadgen: cannot start thread %u: %s\n", started, strerror(e));
+			atomic_store(&shared.stop, true);
+			goto out;
+		}
+	}
+	while (!all_finished(workers, threads)) {
+		if (atomic_load(&loadgen_stop_requested))
+			atomic_store(&shared.stop, true);
+		collect_rows(&collector, workers, threads, false);
+		sleep_ns(MAIN_POLL_NS);
+	}
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(workers[t].thread, NULL);
+	started = 0;
+	collect_rows(&collector, workers, threads, true);
+
+	struct latency_histogram merged;
+	if (!latency_histogram_init(&merged, LOADGEN_HISTOGRAM_HIGHEST, LOADGEN_HISTOGRAM_DIGITS)) {
+		fprintf(stderr, "cardholder-loadgen: no memory\n");
+		goto out;
+	}
+	struct loadgen_summary summary;
+	memset(&summary, 0, sizeof summary);
+	uint64_t last_send = start_ns, last_answer = start_ns;
+	for (unsigned t = 0; t < threads; t++) {
+		struct loadgen_worker *w = &workers[t];
+		latency_histogram_merge(&merged, &w->latency);
+		loadgen_counts_add(&summary.counts, &w->counts);
+		summary.interval_overruns += w->interval_overruns;
+		if (w->last_send_ns > last_send)
+			last_send = w->last_send_ns;
+		if (w->last_answer_ns > last_answer)
+			last_answer = w->last_answer_ns;
+	}
+	const struct loadgen_counts *c = &summary.counts;
+	summary.plan = shared.plan;
+	summary.threads = threads;
+	summary.dataplane = o->dataplane;
+	summary.latency = &merged;
+	summary.planned = c->sent + c->unsent_behind + c->unsent_tx_refused + c->unsent_table_full + c->encode_errors;
+	summary.send_seconds = (double)(last_send - start_ns) / 1e9;
+	summary.answer_seconds = (double)(last_answer - start_ns) / 1e9;
+	/* One request at time 0 took no time to send: rates count gaps, not arrivals. */
+	summary.offered_rate = summary.send_seconds > 0 ? (double)(c->sent > 1 ? c->sent - 1 : 0) / summary.send_seconds : 0;
+	summary.throughput = summary.answer_seconds > 0 ? (double)c->answered / summary.answer_seconds : 0;
+	rc = report(o, dir, &summary);
+	latency_histogram_free(&merged);
+
+out:
+	if (started) {
+		atomic_store(&shared.stop, true);
+		for (unsigned t = 0; t < started; t++)
+			pthread_join(workers[t].thread, NULL);
+	}
+	if (collector.file)
+		fclose(collector.file);
+	latency_histogram_free(&collector.row);
+	latency_histogram_free(&collector.so_far);
+	for (unsigned t = 0; t < initialised; t++)
+		loadgen_worker_free(&workers[t]);
+	free(workers);
+	port.ops->close(&port);
+	loadgen_cards_free(&cards);
+	return rc;
+}

@@ -1,0 +1,559 @@
+#include "loadgen_worker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "framing.h"
+#include "idle_backoff.h"
+#include "tsc_clock.h"
+
+enum pending_state {
+	PENDING_FREE = 0,
+	PENDING_AWAIT_ANSWER,   /* 1100 sent, 1110 due before the deadline */
+	PENDING_ANSWERED,       /* 1110 came in time */
+	PENDING_AWAIT_REVERSAL, /* timed out, 1420 sent, 1430 due before the deadline */
+	PENDING_REVERSED,       /* 1430 came */
+	PENDING_REVERSAL_LOST,  /* no 1430 in time either */
+	PENDING_NOT_SENT,       /* the port refused it */
+};
+
+/*
+ * A request in flight, in a ring indexed by sequence number. Sequences are
+ * handed out in send order and every deadline is "send time + timeout", so
+ * deadlines are ordered by sequence: the timeout scans are two cursors that
+ * only move forward, with no timer structure at all.
+ */
+struct pending_entry {
+	uint64_t sequence;
+	uint64_t intended_ns; /* from the run start */
+	uint64_t deadline_ns; /* absolute tsc ns: answer deadline, then reversal deadline */
+	uint64_t amount;
+	int64_t unix_second;  /* of the 1100's DE 12 */
+	uint32_t card;
+	uint32_t stan;
+	uint32_t reversal_stan;
+	uint16_t terminal;
+	uint8_t state;
+	bool late_seen;
+};
+
+#define REVERSAL_TAG (1ull << 63)
+#define SEND_ROUND_MAX 512 /* requests per loop turn, so that answers are read in between */
+#define IDLE_SPIN_MARGIN_NS 30000
+
+void loadgen_counts_add(struct loadgen_counts *dst, const struct loadgen_counts *src)
+{
+	/* Every member is a uint64_t counter: add them as an array. */
+	uint64_t *d = (uint64_t *)dst;
+	const uint64_t *s = (const uint64_t *)src;
+	for (size_t i = 0; i < sizeof(*dst) / sizeof(uint64_t); i++)
+		d[i] += s[i];
+}
+
+static uint64_t next_power_of_two(uint64_t v)
+{
+	uint64_t p = 1;
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+bool loadgen_worker_init(struct loadgen_worker *w, struct loadgen_shared *shared, unsigned index, uint64_t quota)
+{
+	memset(w, 0, sizeof(*w));
+	w->index = index;
+	w->shared = shared;
+	w->quota = quota;
+	arrival_schedule_init(&w->schedule, shared->plan.arrivals, shared->plan.rate, shared->threads, index,
+			      shared->seed);
+	loadgen_random_seed(&w->random, shared->seed * 7919u + index + 1);
+
+	/* Room for everything that can be in flight: a 1100 lives at most two timeouts. */
+	double window_s = 2.0 * shared->plan.timeout_ms / 1000.0 + 2.0;
+	uint64_t in_flight = (uint64_t)(shared->plan.rate / shared->threads * window_s) + 1024;
+	if (in_flight > quota + 1)
+		in_flight = quota + 1;
+	uint64_t capacity = next_power_of_two(in_flight);
+	if (capacity > (1ull << 22))
+		capacity = 1ull << 22;
+	w->pending = calloc(capacity, sizeof(*w->pending));
+	w->pending_mask = capacity - 1;
+	w->terminal_stan = calloc(shared->terminals_per_thread, sizeof(*w->terminal_stan));
+	w->tx_memory = malloc((size_t)UDP_BURST * LOADGEN_DATAGRAM_BYTES);
+	w->rx_memory = malloc((size_t)UDP_BURST * UDP_DATAGRAM_MAX);
+	if (!w->pending || !w->terminal_stan || !w->tx_memory || !w->rx_memory) {
+		snprintf(w->error, sizeof w->error, "thread %u: no memory for %llu pending entries", index,
+			 (unsigned long long)capacity);
+		return false;
+	}
+	for (int i = 0; i < UDP_BURST; i++) {
+		w->tx[i].data = w->tx_memory + (size_t)i * LOADGEN_DATAGRAM_BYTES;
+		w->tx[i].capacity = LOADGEN_DATAGRAM_BYTES;
+		w->rx[i].data = w->rx_memory + (size_t)i * UDP_DATAGRAM_MAX;
+		w->rx[i].capacity = UDP_DATAGRAM_MAX;
+	}
+	for (int n = 0; n < CFG_MAX_NETWORKS; n++)
+		w->open_datagram[n] = -1;
+	if (!latency_histogram_init(&w->latency, LOADGEN_HISTOGRAM_HIGHEST, LOADGEN_HISTOGRAM_DIGITS) ||
+	    !latency_histogram_init(&w->current.latency, LOADGEN_HISTOGRAM_HIGHEST, LOADGEN_HISTOGRAM_DIGITS)) {
+		snprintf(w->error, sizeof w->error, "thread %u: no memory for histograms", index);
+		return false;
+	}
+	for (int i = 0; i < LOADGEN_INTERVAL_RING; i++)
+		if (!latency_histogram_init(&w->ring[i].latency, LOADGEN_HISTOGRAM_HIGHEST, LOADGEN_HISTOGRAM_DIGITS)) {
+			snprintf(w->error, sizeof w->error, "thread %u: no memory for histograms", index);
+			return false;
+		}
+	w->cached_unix_second = -1;
+	atomic_init(&w->published, 0);
+	atomic_init(&w->consumed, 0);
+	atomic_init(&w->finished, false);
+	atomic_init(&w->live_sent, 0);
+	atomic_init(&w->live_answered, 0);
+	w->next_intended_ns = arrival_schedule_next(&w->schedule);
+	return true;
+}
+
+void loadgen_worker_free(struct loadgen_worker *w)
+{
+	free(w->pending);
+	free(w->terminal_stan);
+	free(w->tx_memory);
+	free(w->rx_memory);
+	latency_histogram_free(&w->latency);
+	latency_histogram_free(&w->current.latency);
+	for (int i = 0; i < LOADGEN_INTERVAL_RING; i++)
+		latency_histogram_free(&w->ring[i].latency);
+	memset(w, 0, sizeof(*w));
+}
+
+static struct pending_entry *entry_of(struct loadgen_worker *w, uint64_t sequence)
+{
+	return &w->pending[sequence & w->pending_mask];
+}
+
+static int64_t unix_second_at(const struct loadgen_worker *w, uint64_t now_ns)
+{
+	int64_t since_start = (int64_t)(now_ns - w->shared->start_ns);
+	return (w->shared->start_unix_ns + since_start) / 1000000000;
+}
+
+static void refresh_times(struct loadgen_worker *w, int64_t unix_second)
+{
+	if (unix_second == w->cached_unix_second)
+		return;
+	loadgen_format_times(unix_second, w->cached_transmission, w->cached_local_time);
+	w->cached_unix_second = unix_second;
+}
+
+/* STANs cycle 1..999999 per terminal. */
+static uint32_t next_stan(struct loadgen_worker *w, unsigned terminal)
+{
+	uint32_t s = w->terminal_stan[terminal] % LOADGEN_STAN_MAX + 1;
+	w->terminal_stan[terminal] = s;
+	return s;
+}
+
+/* The purchase an entry stands for, rebuilt to encode its 1100 or its 1420. */
+static void purchase_of(struct loadgen_worker *w, const struct pending_entry *e, struct purchase *p)
+{
+	const struct loadgen_card *card = &w->shared->cards->cards[e->card];
+	p->pan = card->pan;
+	p->expiry = card->expiry;
+	p->amount = e->amount;
+	p->stan = e->stan;
+	loadgen_rrn(p->rrn, w->index, e->sequence);
+	loadgen_terminal_id(p->terminal, w->index, e->terminal);
+	refresh_times(w, e->unix_second);
+	memcpy(p->transmission, w->cached_transmission, sizeof(p->transmission));
+	memcpy(p->local_time, w->cached_local_time, sizeof(p->local_time));
+}
+
+/* Sends the datagrams built so far; what the port refuses is accounted, never silently lost. */
+static void flush(struct loadgen_worker *w)
+{
+	if (w->tx_count == 0)
+		return;
+	struct dgram_port *port = w->shared->port;
+	int done = 0;
+	for (int attempt = 0; attempt < 4 && done < w->tx_count; attempt++) {
+		if (attempt > 0)
+			dgram_wait(port, (uint16_t)w->index, 50); /* let the kernel drain its buffer */
+		done += dgram_tx_burst(port, (uint16_t)w->index, w->tx + done, w->tx_count - done);
+	}
+	w->counts.tx_datagrams += (uint64_t)done;
+	for (int i = done; i < w->tx_count; i++) {
+		for (unsigned f = 0; f < w->tx_frames[i]; f++) {
+			uint64_t tag = w->tx_tags[i][f];
+			struct pending_entry *e = entry_of(w, tag & ~REVERSAL_TAG);
+			if (tag & REVERSAL_TAG) {
+				/* The reversal never left: it is as unanswered as one lost on the wire. */
+				w->counts.reversals_tx_refused++;
+				w->counts.reversals_sent--;
+				continue;
+			}
+			if (e->state == PENDING_AWAIT_ANSWER) {
+				e->state = PENDING_NOT_SENT;
+				w->outstanding--;
+			}
+			w->counts.sent--;
+			w->counts.unsent_tx_refused++;
+		}
+	}
+	w->tx_count = 0;
+	for (int n = 0; n < CFG_MAX_NETWORKS; n++)
+		w->open_datagram[n] = -1;
+}
+
+/* Room for a frame of up to `need` bytes towards a network: the open datagram or a new one. */
+static struct udp_datagram *datagram_for(struct loadgen_worker *w, unsigned network, size_t need, int *slot)
+{
+	int open = w->open_datagram[network];
+	if (open >= 0 && (w->tx_frames[open] >= w->shared->batch || w->tx_frames[open] >= 64 ||
+			  w->tx[open].length + need > w->tx[open].capacity))
+		open = -1;
+	if (open < 0) {
+		if (w->tx_count == UDP_BURST)
+			flush(w);
+		open = w->tx_count++;
+		w->tx[open].peer = w->shared->cards->switch_address[network];
+		w->tx[open].length = 0;
+		w->tx_frames[open] = 0;
+		w->open_datagram[network] = open;
+	}
+	*slot = open;
+	return &w->tx[open];
+}
+
+static void note_frame(struct loadgen_worker *w, int slot, size_t length, uint64_t tag)
+{
+	w->tx[slot].length += length;
+	w->tx_tags[slot][w->tx_frames[slot]++] = tag;
+}
+
+/* Builds and queues the 1100 of intended time intended_ns. */
+static void send_authorization(struct loadgen_worker *w, uint64_t intended_ns, uint64_t now_ns)
+{
+	const struct loadgen_shared *s = w->shared;
+	uint64_t sequence = w->next_sequence++;
+	struct pending_entry *e = entry_of(w, sequence);
+	if (e->state == PENDING_AWAIT_ANSWER || e->state == PENDING_AWAIT_REVERSAL) {
+		w->counts.unsent_table_full++;
+		return;
+	}
+	unsigned terminal = w->next_terminal;
+	w->next_terminal = (w->next_terminal + 1) % s->terminals_per_thread;
+	e->sequence = sequence;
+	e->intended_ns = intended_ns;
+	e->card = (uint32_t)(loadgen_random_next(&w->random) % s->cards->count);
+	e->amount = loadgen_random_between(&w->random, s->min_amount, s->max_amount);
+	e->unix_second = unix_second_at(w, now_ns);
+	e->terminal = (uint16_t)terminal;
+	e->stan = next_stan(w, terminal);
+	e->late_seen = false;
+
+	struct purchase p;
+	purchase_of(w, e, &p);
+	unsigned network = s->cards->cards[e->card].network;
+	int slot;
+	struct udp_datagram *d = datagram_for(w, network, 400, &slot);
+	enum iso_error_code err;
+	size_t n = loadgen_encode_authorization(&s->context, &p, d->data + d->length, d->capacity - d->length, &err);
+	if (n == 0) {
+		w->counts.encode_errors++;
+		e->state = PENDING_NOT_SENT;
+		return;
+	}
+	note_frame(w, slot, n, sequence);
+	e->state = PENDING_AWAIT_ANSWER;
+	e->deadline_ns = now_ns + (uint64_t)s->plan.timeout_ms * 1000000u;
+	w->outstanding++;
+	w->counts.sent++;
+	w->last_send_ns = now_ns;
+}
+
+static void send_reversal(struct loadgen_worker *w, struct pending_entry *e, uint64_t now_ns)
+{
+	const struct loadgen_shared *s = w->shared;
+	struct purchase p;
+	purchase_of(w, e, &p);
+	e->reversal_stan = next_stan(w, e->terminal);
+	refresh_times(w, unix_second_at(w, now_ns));
+	unsigned network = s->cards->cards[e->card].network;
+	int slot;
+	struct udp_datagram *d = datagram_for(w, network, 400, &slot);
+	enum iso_error_code err;
+	size_t n = loadgen_encode_reversal(&s->context, &p, e->reversal_stan, w->cached_transmission,
+					   w->cached_local_time, d->data + d->length, d->capacity - d->length, &err);
+	e->state = PENDING_AWAIT_REVERSAL;
+	e->deadline_ns = now_ns + (uint64_t)s->plan.timeout_ms * 1000000u;
+	if (n == 0) {
+		w->counts.encode_errors++;
+		return; /* it will count as an unanswered reversal */
+	}
+	note_frame(w, slot, n, e->sequence | REVERSAL_TAG);
+	w->counts.reversals_sent++;
+}
+
+/* Sends what is due; returns how many requests went out. */
+static unsigned send_due(struct loadgen_worker *w, uint64_t now_ns)
+{
+	const struct loadgen_shared *s = w->shared;
+	uint64_t duration_ns = (uint64_t)(s->plan.duration_s * 1e9);
+	uint64_t since_start = now_ns - s->start_ns;
+	unsigned sent = 0;
+	while (!w->sending_done && sent < SEND_ROUND_MAX) {
+		if (w->next_sequence >= w->quota || w->next_intended_ns >= duration_ns ||
+		    atomic_load_explicit(&s->stop, memory_order_relaxed)) {
+			w->sending_done = true;
+			break;
+		}
+		if (w->next_intended_ns > since_start)
+			break;
+		send_authorization(w, w->next_intended_ns, now_ns);
+		w->next_intended_ns = arrival_schedule_next(&w->schedule);
+		sent++;
+	}
+	/*
+	 * Hopelessly behind (past the end of the plan by a whole timeout): what is
+	 * still planned is counted as never sent instead of stretching the run.
+	 */
+	uint64_t give_up_ns = duration_ns + (uint64_t)s->plan.timeout_ms * 1000000u;
+	if (!w->sending_done && since_start > give_up_ns) {
+		while (w->next_sequence < w->quota && w->next_intended_ns < duration_ns) {
+			w->next_sequence++;
+			w->counts.unsent_behind++;
+			w->next_intended_ns = arrival_schedule_next(&w->schedule);
+		}
+		w->sending_done = true;
+	}
+	return sent;
+}
+
+static void record_answer(struct loadgen_worker *w, struct pending_entry *e, uint64_t now_ns, unsigned code)
+{
+	uint64_t latency = now_ns - w->shared->start_ns - e->intended_ns;
+	latency_histogram_record(&w->latency, latency);
+	latency_histogram_record(&w->current.latency, latency);
+	w->current.answered++;
+	w->counts.answered++;
+	w->counts.by_code[code]++;
+	if (code == 0)
+		w->counts.approved_amount += e->amount;
+	e->state = PENDING_ANSWERED;
+	w->outstanding--;
+	w->last_answer_ns = now_ns;
+}
+
+static void handle_message(struct loadgen_worker *w, const uint8_t *frame, size_t length, uint64_t now_ns)
+{
+	struct iso_msg m;
+	struct iso_error err;
+	if (iso_decode(&iso_profile_ascii, frame, length, &m, &err) != ISO_OK) {
+		w->counts.malformed++;
+		return;
+	}
+	if (m.mti != 1110 && m.mti != 1430) {
+		w->counts.unexpected_mti++;
+		return;
+	}
+	char rrn[16], terminal_text[16];
+	unsigned thread, terminal;
+	uint64_t sequence, stan, code;
+	int rrn_len = iso_field_text(&m, 37, rrn, sizeof rrn);
+	int terminal_len = iso_field_text(&m, 41, terminal_text, sizeof terminal_text);
+	if (rrn_len < 0 || terminal_len < 0 || !iso_field_u64(&m, 11, &stan) || !iso_field_u64(&m, 39, &code) ||
+	    code >= LOADGEN_ACTION_CODES) {
+		w->counts.malformed++;
+		return;
+	}
+	if (!loadgen_rrn_parse(rrn, (size_t)rrn_len, &thread, &sequence) || thread != w->index ||
+	    !loadgen_terminal_parse(terminal_text, (size_t)terminal_len, &thread, &terminal) || thread != w->index) {
+		w->counts.unmatched++;
+		return;
+	}
+	struct pending_entry *e = entry_of(w, sequence);
+	if (e->sequence != sequence || e->terminal != terminal || e->state == PENDING_FREE ||
+	    e->state == PENDING_NOT_SENT) {
+		w->counts.unmatched++;
+		return;
+	}
+	if (m.mti == 1110) {
+		if (stan != e->stan) {
+			w->counts.unmatched++;
+			return;
+		}
+		if (e->state == PENDING_AWAIT_ANSWER) {
+			record_answer(w, e, now_ns, (unsigned)code);
+		} else if (e->state == PENDING_ANSWERED || e->late_seen) {
+			w->counts.duplicates++;
+		} else {
+			/* Answer after the cardholder gave up: it has already reversed. */
+			e->late_seen = true;
+			w->counts.late_answers++;
+			if (code == 0)
+				w->counts.late_approved++;
+		}
+		return;
+	}
+	if (stan != e->reversal_stan) {
+		w->counts.unmatched++;
+		return;
+	}
+	if (e->state == PENDING_AWAIT_REVERSAL) {
+		w->counts.reversals_answered++;
+		w->counts.reversal_by_code[code]++;
+		e->state = PENDING_REVERSED;
+		w->outstanding--;
+	} else if (e->state == PENDING_REVERSAL_LOST) {
+		w->counts.late_reversal_answers++;
+		if (code == 400)
+			w->counts.late_reversal_accepted++;
+		e->state = PENDING_REVERSED;
+	} else {
+		w->counts.duplicates++;
+	}
+}
+
+static unsigned receive(struct loadgen_worker *w)
+{
+	int got = dgram_rx_burst(w->shared->port, (uint16_t)w->index, w->rx, UDP_BURST);
+	if (got <= 0)
+		return 0;
+	uint64_t now_ns = tsc_now_ns();
+	for (int i = 0; i < got; i++) {
+		const uint8_t *buf = w->rx[i].data;
+		size_t left = w->rx[i].length;
+		w->counts.rx_datagrams++;
+		if (left == 0) {
+			w->counts.malformed++; /* truncated by the port */
+			continue;
+		}
+		while (left > 0) {
+			const uint8_t *msg;
+			size_t msg_len, consumed;
+			if (frame_next(FRAME_HEADER_BINARY2, buf, left, ISO_MAX_MESSAGE, &msg, &msg_len, &consumed) !=
+			    FRAME_OK) {
+				w->counts.malformed++;
+				break;
+			}
+			if (msg_len > 0)
+				handle_message(w, msg, msg_len, now_ns);
+			buf += consumed;
+			left -= consumed;
+		}
+	}
+	return (unsigned)got;
+}
+
+/* Reverses what timed out and gives up on reversals that timed out too. */
+static unsigned expire(struct loadgen_worker *w, uint64_t now_ns)
+{
+	unsigned work = 0;
+	while (w->timeout_cursor < w->next_sequence) {
+		struct pending_entry *e = entry_of(w, w->timeout_cursor);
+		if (e->sequence == w->timeout_cursor && e->state == PENDING_AWAIT_ANSWER) {
+			if (now_ns < e->deadline_ns)
+				break;
+			w->counts.timeouts++;
+			w->current.timeouts++;
+			send_reversal(w, e, now_ns);
+			work++;
+		}
+		w->timeout_cursor++;
+	}
+	while (w->reversal_cursor < w->timeout_cursor) {
+		struct pending_entry *e = entry_of(w, w->reversal_cursor);
+		if (e->sequence == w->reversal_cursor && e->state == PENDING_AWAIT_REVERSAL) {
+			if (now_ns < e->deadline_ns)
+				break;
+			w->counts.reversals_unanswered++;
+			e->state = PENDING_REVERSAL_LOST;
+			w->outstanding--;
+			work++;
+		}
+		w->reversal_cursor++;
+	}
+	return work;
+}
+
+/* Publishes every second that is over (or, at the end, the part that is left). */
+static void publish_intervals(struct loadgen_worker *w, uint64_t now_ns, bool final)
+{
+	uint64_t second = (now_ns - w->shared->start_ns) / 1000000000u;
+	while (w->current.second < second || final) {
+		uint64_t published = atomic_load_explicit(&w->published, memory_order_relaxed);
+		uint64_t consumed = atomic_load_explicit(&w->consumed, memory_order_acquire);
+		if (published - consumed >= LOADGEN_INTERVAL_RING) {
+			/* Main thread behind: this second folds into the next row. */
+			if (final)
+				return;
+			w->interval_overruns++;
+			w->current.second++;
+			continue;
+		}
+		struct loadgen_interval *slot = &w->ring[published % LOADGEN_INTERVAL_RING];
+		slot->second = w->current.second;
+		slot->sent = w->current.sent;
+		slot->answered = w->current.answered;
+		slot->timeouts = w->current.timeouts;
+		latency_histogram_copy(&slot->latency, &w->current.latency);
+		atomic_store_explicit(&w->published, published + 1, memory_order_release);
+		latency_histogram_reset(&w->current.latency);
+		w->current.sent = w->current.answered = w->current.timeouts = 0;
+		w->current.second++;
+		if (final)
+			return;
+	}
+}
+
+void *loadgen_worker_main(void *arg)
+{
+	struct loadgen_worker *w = arg;
+	const struct loadgen_shared *s = w->shared;
+	struct idle_backoff backoff;
+	idle_backoff_init(&backoff);
+	/* Settling is bounded: at most two timeouts after the last send, plus slack. */
+	uint64_t settle_ns = 2ull * s->plan.timeout_ms * 1000000u + 2000000000u;
+
+	while (tsc_now_ns() < s->start_ns)
+		idle_cpu_relax();
+	for (;;) {
+		uint64_t now = tsc_now_ns();
+		unsigned sent = send_due(w, now);
+		w->current.sent += sent;
+		unsigned work = sent + expire(w, now);
+		flush(w);
+		work += receive(w);
+		publish_intervals(w, now, false);
+		atomic_store_explicit(&w->live_sent, w->counts.sent, memory_order_relaxed);
+		atomic_store_explicit(&w->live_answered, w->counts.answered, memory_order_relaxed);
+
+		if (w->sending_done && w->outstanding == 0)
+			break;
+		if (w->sending_done && now > w->last_send_ns + settle_ns && now > s->start_ns + settle_ns)
+			break; /* cannot happen with the cursors above; a bound all the same */
+		if (work) {
+			idle_backoff_reset(&backoff);
+			continue;
+		}
+		uint64_t sleep_ns = idle_backoff_next(&backoff);
+		if (!sleep_ns)
+			continue;
+		/* Never sleep through the next planned send. */
+		if (!w->sending_done) {
+			uint64_t due = s->start_ns + w->next_intended_ns;
+			if (due <= now + IDLE_SPIN_MARGIN_NS)
+				continue;
+			if (sleep_ns > due - now - IDLE_SPIN_MARGIN_NS)
+				sleep_ns = due - now - IDLE_SPIN_MARGIN_NS;
+		}
+		dgram_wait(s->port, (uint16_t)w->index, (int)(sleep_ns / 1000 ? sleep_ns / 1000 : 1));
+	}
+	publish_intervals(w, tsc_now_ns(), true);
+	atomic_store_explicit(&w->live_sent, w->counts.sent, memory_order_relaxed);
+	atomic_store_explicit(&w->live_answered, w->counts.answered, memory_order_relaxed);
+	atomic_store_explicit(&w->finished, true, memory_order_release);
+	return NULL;
+}

@@ -1,0 +1,38 @@
+/* cardholder-loadgen: parse options, load the config, run the plan, report. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ecosystem_config.h"
+#include "loadgen_options.h"
+#include "loadgen_run.h"
+
+static void on_stop_signal(int signo)
+{
+	(void)signo;
+	atomic_store(&loadgen_stop_requested, true);
+}
+
+int main(int argc, char **argv)
+{
+	struct loadgen_options options;
+	char err[512];
+	int parsed = loadgen_options_parse(argc, argv, &options, err, sizeof err);
+	if (parsed > 0)
+		return 0;
+	if (parsed < 0) {
+		fprintf(stderr, "cardholder-loadgen: %s\n", err);
+		return 2;
+	}
+	static struct ecosystem_config config;
+	if (!ecosystem_config_load(options.config_path, &config, err, sizeof err)) {
+		fprintf(stderr, "cardholder-loadgen: %s\n", err);
+		return 2;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return loadgen_run(&config, &options);
+}
