@@ -1,0 +1,204 @@
+/*
+ * switch: the card network of one network of the ecosystem config.
+ *
+ *   switch --config FILE --network NAME [--workers N] [--dataplane socket|dpdk]
+ *          [--iso-port N] [--http-port N] [--pending N] [-- EAL args]
+ *
+ * SIGHUP reloads routes and cards from the config; SIGINT/SIGTERM stop the
+ * workers and print the final counters as JSON on stdout.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ecosystem_config.h"
+#include "switch_core.h"
+#include "switch_dataplane.h"
+#include "switch_http.h"
+
+struct options {
+	const char *config;
+	const char *network;
+	const char *dataplane;
+	long workers;
+	long iso_port; /* -1: the config's */
+	long http_port;
+	long pending;
+	int eal_argc;
+	char **eal_argv;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: switch --config FILE --network NAME [--workers N] [--dataplane socket|dpdk]\n"
+		     "              [--iso-port N] [--http-port N] [--pending N] [-- EAL args]\n"
+		     "  --workers N     worker threads, one RX/TX queue each (1..%d, default 1)\n"
+		     "  --dataplane     socket (kernel UDP) or dpdk; default: the network's in the config\n"
+		     "  --iso-port N    UDP port for ISO 8583 (default: the config's; 0 picks one)\n"
+		     "  --http-port N   control-plane HTTP port (default: the config's)\n"
+		     "  --pending N     pending-transaction slots per worker (default %d, at most 50000)\n",
+		SWITCH_MAX_WORKERS, SWITCH_DEFAULT_PENDING);
+}
+
+static bool parse_number(const char *name, const char *text, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(text, &end, 10);
+	if (errno || *end || end == text || v < min || v > max) {
+		fprintf(stderr, "switch: %s '%s' is not a number from %ld to %ld\n", name, text, min, max);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+static bool parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longs[] = {
+		{"config", required_argument, NULL, 'c'},    {"network", required_argument, NULL, 'n'},
+		{"workers", required_argument, NULL, 'w'},   {"dataplane", required_argument, NULL, 'd'},
+		{"iso-port", required_argument, NULL, 'i'},  {"http-port", required_argument, NULL, 'p'},
+		{"pending", required_argument, NULL, 'P'},   {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	*o = (struct options){.workers = 1, .iso_port = -1, .http_port = -1, .pending = SWITCH_DEFAULT_PENDING};
+	int c;
+	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 'n': o->network = optarg; break;
+		case 'd': o->dataplane = optarg; break;
+		case 'w': if (!parse_number("--workers", optarg, 1, SWITCH_MAX_WORKERS, &o->workers)) return false; break;
+		case 'i': if (!parse_number("--iso-port", optarg, 0, 65535, &o->iso_port)) return false; break;
+		case 'p': if (!parse_number("--http-port", optarg, 0, 65535, &o->http_port)) return false; break;
+		case 'P': if (!parse_number("--pending", optarg, 1, 50000, &o->pending)) return false; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return false;
+		}
+	}
+	/* getopt_long stops at "--": what follows goes to the EAL untouched. */
+	o->eal_argc = argc - optind;
+	o->eal_argv = argv + optind;
+	if (!o->config || !o->network) {
+		fprintf(stderr, "switch: --config and --network are required\n");
+		usage(stderr);
+		return false;
+	}
+	if (o->dataplane && !switch_dataplane_known(o->dataplane)) {
+		fprintf(stderr, "switch: --dataplane '%s' is not socket or dpdk\n", o->dataplane);
+		return false;
+	}
+	return true;
+}
+
+static void print_stats(struct switch_core *s)
+{
+	json_t *stats = switch_stats_json(s);
+	char *text = json_dumps(stats, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (text) {
+		printf("%s\n", text);
+		free(text);
+	}
+	json_decref(stats);
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	if (!parse_options(argc, argv, &o))
+		return 2;
+
+	char err[512];
+	struct ecosystem_config *config = malloc(sizeof(*config));
+	if (!config || !ecosystem_config_load(o.config, config, err, sizeof(err))) {
+		fprintf(stderr, "switch: %s\n", config ? err : "out of memory");
+		free(config);
+		return 1;
+	}
+	const struct cfg_network *net = ecosystem_find_network(config, o.network);
+	if (!net) {
+		fprintf(stderr, "switch: network '%s' is not in %s\n", o.network, o.config);
+		free(config);
+		return 1;
+	}
+	char dataplane[16];
+	snprintf(dataplane, sizeof(dataplane), "%s", o.dataplane ? o.dataplane : net->dataplane);
+	uint16_t iso_port = o.iso_port >= 0 ? (uint16_t)o.iso_port : net->iso.port;
+	uint16_t http_port = o.http_port >= 0 ? (uint16_t)o.http_port : net->http.port;
+
+	/* Workers and the HTTP thread inherit this mask; signals are taken by sigwait below. */
+	sigset_t signals;
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &signals, NULL);
+
+	struct dgram_port *port = calloc(1, sizeof(*port));
+	if (!port || switch_dataplane_open(dataplane, net->iso.host, iso_port, (uint16_t)o.workers, o.eal_argc,
+					   o.eal_argv, port, err, sizeof(err)) != 0) {
+		fprintf(stderr, "switch: %s\n", port ? err : "out of memory");
+		free(port);
+		free(config);
+		return 1;
+	}
+	struct switch_core *s = switch_core_create(config, o.config, o.network, port, (uint32_t)o.pending, err,
+						   sizeof(err));
+	if (!s) {
+		fprintf(stderr, "switch: %s\n", err);
+		port->ops->close(port);
+		free(port);
+		free(config);
+		return 1;
+	}
+	char http_host[64];
+	snprintf(http_host, sizeof(http_host), "%s", net->http.host);
+	free(config);
+
+	struct http_api *http = switch_http_start(s, http_host, http_port, err, sizeof(err));
+	if (!http) {
+		fprintf(stderr, "switch: HTTP %s:%u: %s\n", http_host, http_port, err);
+		switch_core_destroy(s);
+		free(port);
+		return 1;
+	}
+	if (!switch_core_start(s, err, sizeof(err))) {
+		fprintf(stderr, "switch: %s\n", err);
+		http_api_stop(http);
+		switch_core_destroy(s);
+		free(port);
+		return 1;
+	}
+	char iso_host[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &port->local.sin_addr, iso_host, sizeof(iso_host));
+	fprintf(stderr, "switch %s: %u worker(s) on %s dataplane, ISO 8583 udp %s:%u, HTTP %s:%u\n", o.network,
+		s->worker_count, dataplane, iso_host, ntohs(port->local.sin_port), http_host, http_port);
+
+	for (;;) {
+		int sig;
+		if (sigwait(&signals, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			if (switch_core_reload(s, err, sizeof(err)))
+				fprintf(stderr, "switch %s: reloaded routes and cards from %s\n", o.network, o.config);
+			else
+				fprintf(stderr, "switch %s: reload failed, keeping the current routes: %s\n", o.network,
+					err);
+			continue;
+		}
+		break;
+	}
+	fprintf(stderr, "switch %s: stopping\n", o.network);
+	http_api_stop(http);
+	switch_core_stop(s);
+	print_stats(s);
+	switch_core_destroy(s);
+	free(port);
+	return 0;
+}

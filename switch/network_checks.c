@@ -1,0 +1,81 @@
+#include "network_checks.h"
+
+#include <time.h>
+
+#include "luhn.h"
+
+const int network_required_1100[] = {2, 3, 4, 7, 11, 12, 14, 32, 37, 41, 49};
+const int network_required_1100_count =
+	(int)(sizeof(network_required_1100) / sizeof(network_required_1100[0]));
+
+static struct check_verdict fail(enum check_failure f, int action, int field)
+{
+	struct check_verdict v = {.failure = f, .action = action, .field = field};
+	return v;
+}
+
+struct check_verdict network_check_authorization(const struct iso_msg *m,
+						 const struct network_check_context *ctx)
+{
+	for (int i = 0; i < network_required_1100_count; i++)
+		if (!iso_has(m, network_required_1100[i]))
+			return fail(CHECK_MISSING_FIELD, ACTION_FORMAT_ERROR, network_required_1100[i]);
+
+	char pan[20];
+	int pan_len = iso_field_text(m, 2, pan, sizeof(pan));
+	if (pan_len < 12 || pan_len > 19)
+		return fail(CHECK_BAD_PAN, ACTION_FORMAT_ERROR, 2);
+
+	char expiry[5];
+	if (iso_field_text(m, 14, expiry, sizeof(expiry)) != 4)
+		return fail(CHECK_BAD_EXPIRY, ACTION_FORMAT_ERROR, 14);
+	unsigned yy = (unsigned)((expiry[0] - '0') * 10 + (expiry[1] - '0'));
+	unsigned mm = (unsigned)((expiry[2] - '0') * 10 + (expiry[3] - '0'));
+	if (mm < 1 || mm > 12)
+		return fail(CHECK_BAD_EXPIRY, ACTION_FORMAT_ERROR, 14);
+
+	if (!luhn_valid(pan, (size_t)pan_len))
+		return fail(CHECK_LUHN, ACTION_INVALID_CARD, 2);
+	if (ctx->major_industry_id && (unsigned)(pan[0] - '0') != ctx->major_industry_id)
+		return fail(CHECK_WRONG_NETWORK, ACTION_INVALID_CARD, 2);
+	if (yy * 100 + mm < ctx->today_yymm)
+		return fail(CHECK_EXPIRED, ACTION_EXPIRED, 14);
+
+	struct route_hit hit;
+	if (!ctx->routes || !route_table_lookup(ctx->routes, pan, (size_t)pan_len, &hit))
+		return fail(CHECK_NO_ROUTE, ACTION_INVALID_CARD, 2);
+
+	const struct card_entry *card = ctx->cards ? card_registry_find(ctx->cards, pan, (size_t)pan_len) : NULL;
+	if (!card)
+		return fail(CHECK_UNKNOWN_CARD, ACTION_INVALID_CARD, 2);
+	if (card->state == CARD_BLOCKED)
+		return fail(CHECK_BLOCKED_CARD, ACTION_NOT_PERMITTED, 2);
+
+	struct check_verdict ok = {.failure = CHECK_PASSED, .action = ACTION_APPROVED, .route = hit};
+	return ok;
+}
+
+const char *check_failure_name(enum check_failure f)
+{
+	switch (f) {
+	case CHECK_PASSED: return "passed";
+	case CHECK_MISSING_FIELD: return "missing data element";
+	case CHECK_BAD_PAN: return "PAN not 12 to 19 digits";
+	case CHECK_BAD_EXPIRY: return "expiry not a YYMM date";
+	case CHECK_LUHN: return "PAN fails the Luhn check";
+	case CHECK_WRONG_NETWORK: return "PAN of another network";
+	case CHECK_EXPIRED: return "card expired";
+	case CHECK_NO_ROUTE: return "BIN has no route";
+	case CHECK_UNKNOWN_CARD: return "card unknown to the network";
+	case CHECK_BLOCKED_CARD: return "card blocked";
+	}
+	return "unknown";
+}
+
+unsigned yymm_of_time(int64_t unix_seconds)
+{
+	time_t t = (time_t)unix_seconds;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	return (unsigned)((tm.tm_year % 100) * 100 + tm.tm_mon + 1);
+}

@@ -1,0 +1,54 @@
+/*
+ * What became of recent cardholder transactions, so that a cardholder's
+ * reversal can be answered or translated: bounded (capacity fixed at start,
+ * the oldest entry is evicted), preallocated, one per worker (a transaction's
+ * key decides which worker owns it, so no sharing).
+ */
+#ifndef OUTCOME_MEMORY_H
+#define OUTCOME_MEMORY_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "txn_key.h"
+
+enum outcome_kind {
+	OUTCOME_PENDING = 1, /* at the bank; slot is the pending transaction */
+	OUTCOME_APPROVED,    /* the bank approved; bank_stan is the STAN it saw */
+	OUTCOME_REFUSED,     /* refused by the bank or by the network's checks */
+	OUTCOME_TIMED_OUT,   /* answered 911; the switch reverses it at the bank itself */
+};
+
+struct outcome {
+	uint8_t kind;
+	uint32_t slot;
+	char bank_stan[7];
+	struct sockaddr_in bank;
+};
+
+struct outcome_entry {
+	struct txn_key key;
+	uint64_t hash;
+	uint32_t next; /* bucket chain */
+	struct outcome value;
+};
+
+struct outcome_memory {
+	uint32_t capacity;
+	uint32_t count;
+	uint32_t oldest; /* entries are used as a FIFO: oldest is evicted first */
+	uint32_t bucket_mask;
+	uint32_t *buckets;
+	struct outcome_entry *entries;
+	uint64_t evictions;
+};
+
+bool outcome_memory_init(struct outcome_memory *m, uint32_t capacity);
+void outcome_memory_destroy(struct outcome_memory *m);
+/* Inserts or overwrites; returns the stored value. */
+struct outcome *outcome_memory_put(struct outcome_memory *m, const struct txn_key *key,
+				   const struct outcome *value);
+struct outcome *outcome_memory_find(struct outcome_memory *m, const struct txn_key *key);
+
+#endif

@@ -1,0 +1,128 @@
+#include "pending_table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+bool pending_table_init(struct pending_table *t, uint8_t worker, uint32_t capacity)
+{
+	memset(t, 0, sizeof(*t));
+	if (worker >= PENDING_MAX_WORKERS || capacity == 0 || capacity > PENDING_MAX_SLOTS)
+		return false;
+	t->slots = calloc(capacity, sizeof(*t->slots));
+	t->free_list = malloc(sizeof(*t->free_list) * capacity);
+	if (!t->slots || !t->free_list) {
+		pending_table_destroy(t);
+		return false;
+	}
+	t->capacity = capacity;
+	t->worker = worker;
+	/* Lowest slot numbers on top so that a quiet switch reuses few cache lines. */
+	for (uint32_t i = 0; i < capacity; i++)
+		t->free_list[i] = capacity - 1 - i;
+	t->free_top = capacity;
+	return true;
+}
+
+void pending_table_destroy(struct pending_table *t)
+{
+	free(t->slots);
+	free(t->free_list);
+	memset(t, 0, sizeof(*t));
+}
+
+uint32_t pending_alloc(struct pending_table *t)
+{
+	if (t->free_top == 0)
+		return UINT32_MAX;
+	uint32_t slot = t->free_list[--t->free_top];
+	t->in_use++;
+	struct pending_txn *p = &t->slots[slot];
+	p->kind = PENDING_FREE;
+	p->attempts = 0;
+	p->cardholder_reversed = false;
+	p->bank_original[0] = '\0';
+	return slot;
+}
+
+void pending_release(struct pending_table *t, uint32_t slot)
+{
+	if (slot >= t->capacity || t->slots[slot].kind == PENDING_FREE)
+		return;
+	t->slots[slot].kind = PENDING_FREE;
+	t->free_list[t->free_top++] = slot;
+	t->in_use--;
+}
+
+void pending_stan(uint8_t worker, uint32_t slot, bool reversal, char out[7])
+{
+	uint32_t v = (uint32_t)worker * 100000u + slot + (reversal ? PENDING_REVERSAL_OFFSET : 0);
+	for (int i = 5; i >= 0; i--) {
+		out[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	out[6] = '\0';
+}
+
+bool pending_stan_parse(const char *stan, size_t len, struct stan_owner *out)
+{
+	if (len != 6)
+		return false;
+	uint32_t v = 0;
+	for (size_t i = 0; i < 6; i++) {
+		if (stan[i] < '0' || stan[i] > '9')
+			return false;
+		v = v * 10 + (uint32_t)(stan[i] - '0');
+	}
+	out->worker = (uint8_t)(v / 100000u);
+	uint32_t rest = v % 100000u;
+	out->reversal = rest >= PENDING_REVERSAL_OFFSET;
+	out->slot = out->reversal ? rest - PENDING_REVERSAL_OFFSET : rest;
+	return true;
+}
+
+static bool take(const struct iso_msg *m, int field, char *out, size_t size, bool required)
+{
+	if (!iso_has(m, field)) {
+		out[0] = '\0';
+		return !required;
+	}
+	return iso_field_text(m, field, out, size) >= 0;
+}
+
+bool pending_fields_capture(const struct iso_msg *m, struct pending_fields *f)
+{
+	return take(m, 2, f->pan, sizeof(f->pan), true) && take(m, 3, f->processing, sizeof(f->processing), true) &&
+	       take(m, 4, f->amount, sizeof(f->amount), true) &&
+	       take(m, 7, f->transmission, sizeof(f->transmission), true) &&
+	       take(m, 11, f->stan, sizeof(f->stan), true) &&
+	       take(m, 12, f->local_time, sizeof(f->local_time), true) &&
+	       take(m, 32, f->acquirer, sizeof(f->acquirer), true) && take(m, 37, f->rrn, sizeof(f->rrn), true) &&
+	       take(m, 41, f->terminal, sizeof(f->terminal), true) &&
+	       take(m, 49, f->currency, sizeof(f->currency), true) &&
+	       take(m, 56, f->original, sizeof(f->original), false);
+}
+
+struct pending_txn *pending_match(struct pending_table *t, const struct iso_msg *answer, uint32_t *slot_out)
+{
+	char stan[7];
+	struct stan_owner owner;
+	if (iso_field_text(answer, 11, stan, sizeof(stan)) != 6 || !pending_stan_parse(stan, 6, &owner) ||
+	    owner.worker != t->worker || owner.slot >= t->capacity)
+		return NULL;
+	struct pending_txn *p = &t->slots[owner.slot];
+	bool is_reversal_answer = answer->mti / 100 == 14;
+	if (is_reversal_answer != owner.reversal)
+		return NULL;
+	if (is_reversal_answer) {
+		if (p->kind != PENDING_REVERSAL && p->kind != PENDING_FORWARDED_REVERSAL)
+			return NULL;
+	} else if (p->kind != PENDING_AUTHORIZATION && p->kind != PENDING_REVERSAL) {
+		/* PENDING_REVERSAL still matches a 1110: it is the late answer to a
+		 * timed-out authorization, which the caller counts and drops. */
+		return NULL;
+	}
+	if (!iso_field_equals(answer, 37, p->f.rrn) || !iso_field_equals(answer, 41, p->f.terminal))
+		return NULL;
+	*slot_out = owner.slot;
+	return p;
+}

@@ -1,0 +1,99 @@
+/*
+ * A worker's transactions waiting at a bank: a fixed array of slots
+ * preallocated at start (no allocation per message), with a free list.
+ *
+ * The switch gives every transaction its own STAN (DE 11) towards the bank:
+ * first digit the owning worker, then five digits naming the slot. Slots
+ * 0..49999 name authorizations; the reversal the switch sends for slot s
+ * carries s + 50000, so a reversal has its own STAN as the profile asks and a
+ * bank's answer still leads straight back to the slot. DE 37 and DE 41 of the
+ * answer must equal the slot's, so a late answer for a slot reused since is
+ * recognised as stale rather than matched to the wrong cardholder.
+ */
+#ifndef PENDING_TABLE_H
+#define PENDING_TABLE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "iso8583.h"
+#include "txn_key.h"
+
+#define PENDING_MAX_WORKERS 10
+#define PENDING_MAX_SLOTS 50000
+#define PENDING_REVERSAL_OFFSET 50000
+
+enum pending_kind {
+	PENDING_FREE = 0,
+	PENDING_AUTHORIZATION,   /* 1100 at the bank, cardholder waiting */
+	PENDING_REVERSAL,        /* switch's own 1420/1421 at the bank (after a timeout or a cancelled approval) */
+	PENDING_FORWARDED_REVERSAL, /* a cardholder's 1420 forwarded to the bank */
+};
+
+/* The cardholder's data elements the switch needs to answer or reverse later. */
+struct pending_fields {
+	char pan[20];
+	char processing[7];
+	char amount[13];
+	char transmission[11];
+	char stan[7];       /* the cardholder's DE 11 */
+	char local_time[13];
+	char acquirer[12];
+	char rrn[13];
+	char terminal[9];
+	char currency[4];
+	char original[36];  /* DE 56 of a forwarded reversal, as the cardholder sent it */
+};
+
+struct pending_txn {
+	uint8_t kind;         /* enum pending_kind */
+	uint8_t attempts;     /* reversal messages sent */
+	/* The cardholder reversed this authorization while it was at the bank
+	 * (the switch already answered 1430): its 1110 is not forwarded, and an
+	 * approval is reversed by the switch. */
+	bool cardholder_reversed;
+	struct sockaddr_in cardholder;
+	struct sockaddr_in bank;
+	struct txn_key key;
+	struct pending_fields f;
+	char bank_original[36]; /* DE 56 of a forwarded reversal as the bank gets it */
+};
+
+struct pending_table {
+	uint32_t capacity;
+	uint32_t in_use;
+	uint32_t free_top;
+	uint32_t *free_list;
+	struct pending_txn *slots;
+	uint8_t worker;
+};
+
+bool pending_table_init(struct pending_table *t, uint8_t worker, uint32_t capacity);
+void pending_table_destroy(struct pending_table *t);
+/* A free slot (zeroed kind), or UINT32_MAX when full. */
+uint32_t pending_alloc(struct pending_table *t);
+void pending_release(struct pending_table *t, uint32_t slot);
+
+/* "WSSSSS": six digits, NUL-terminated into out[7]. */
+void pending_stan(uint8_t worker, uint32_t slot, bool reversal, char out[7]);
+
+struct stan_owner {
+	uint8_t worker;
+	uint32_t slot;
+	bool reversal;
+};
+/* Decodes a switch-assigned STAN; false if not six digits. */
+bool pending_stan_parse(const char *stan, size_t len, struct stan_owner *out);
+
+/* Fills f from a decoded cardholder message; false when a needed element is absent or too long. */
+bool pending_fields_capture(const struct iso_msg *m, struct pending_fields *f);
+
+/*
+ * The slot a bank's answer (1110 or 1430) belongs to, after checking that it
+ * is this worker's, the slot is waiting for that kind of answer, and DE 37/41
+ * match. NULL otherwise (stale, late or forged: the caller counts it).
+ */
+struct pending_txn *pending_match(struct pending_table *t, const struct iso_msg *answer, uint32_t *slot_out);
+
+#endif

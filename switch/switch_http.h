@@ -1,0 +1,27 @@
+/*
+ * The switch's control plane over HTTP (dataplane/http_api.h):
+ *   GET  /stats   counters summed over workers, per worker, and gauges
+ *   GET  /routes  the BIN routes in force and their version
+ *   PUT  /routes  replaces every route: [{"low","high","bank"[,"host","port"]}...]
+ *   POST /cards   adds a card or changes its state: {"pan","expiry","state"}
+ */
+#ifndef SWITCH_HTTP_H
+#define SWITCH_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http_api.h"
+#include "switch_core.h"
+
+struct http_api *switch_http_start(struct switch_core *s, const char *host, uint16_t port, char *err,
+				   size_t err_size);
+
+/* Helpers the handlers use, exposed for tests and for main's final report. */
+json_t *switch_stats_json(struct switch_core *s);
+/* Parses a PUT /routes body; returns the count or -1 with a reason in err. Caller frees *specs. */
+long switch_routes_parse(struct switch_core *s, const json_t *body, struct route_spec **specs, char *err,
+			 size_t err_size);
+
+#endif

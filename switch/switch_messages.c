@@ -1,0 +1,133 @@
+#include "switch_messages.h"
+
+#include <string.h>
+
+#include "framing.h"
+#include "network_checks.h"
+
+void action_code_text(int action, char out[4])
+{
+	out[0] = (char)('0' + (action / 100) % 10);
+	out[1] = (char)('0' + (action / 10) % 10);
+	out[2] = (char)('0' + action % 10);
+	out[3] = '\0';
+}
+
+size_t switch_encode_framed(const struct iso_msg *m, uint8_t *buf, size_t capacity)
+{
+	if (capacity < 2)
+		return 0;
+	size_t written = 0;
+	if (iso_encode(SWITCH_PROFILE, m, buf + 2, capacity - 2, &written, NULL) != ISO_OK)
+		return 0;
+	if (frame_write_header(FRAME_HEADER_BINARY2, written, buf) != 2)
+		return 0;
+	return written + 2;
+}
+
+/* Fields are copied as logical text: decoded fields may be packed BCD on other profiles. */
+struct text_fields {
+	char text[ISO_MAX_FIELD + 1][40];
+};
+
+static void echo(struct iso_msg *out, const struct iso_msg *in, int field, struct text_fields *t)
+{
+	if (!iso_has(in, field))
+		return;
+	if (!in->fields[field].packed) {
+		/* Unpacked wire bytes are the logical value: share them. */
+		out->fields[field] = in->fields[field];
+		out->present[field >> 3] |= (uint8_t)(1u << (field & 7));
+		return;
+	}
+	int n = iso_field_text(in, field, t->text[field], sizeof(t->text[field]));
+	if (n >= 0)
+		iso_set(out, field, t->text[field], (size_t)n);
+}
+
+size_t switch_build_answer(const struct iso_msg *request, int action, uint8_t *buf, size_t capacity)
+{
+	static const int echoed[] = {2, 3, 4, 7, 11, 12, 32, 37, 41, 49, 56};
+	struct text_fields t;
+	struct iso_msg out;
+	iso_msg_init(&out, (uint16_t)(request->mti - request->mti % 10 + 10));
+	for (size_t i = 0; i < sizeof(echoed) / sizeof(echoed[0]); i++)
+		echo(&out, request, echoed[i], &t);
+	char code[4];
+	action_code_text(action, code);
+	iso_set(&out, 39, code, 3);
+	return switch_encode_framed(&out, buf, capacity);
+}
+
+static void set_text(struct iso_msg *m, int field, const char *text)
+{
+	if (text[0])
+		iso_set_str(m, field, text);
+}
+
+static void set_pending_fields(struct iso_msg *m, const struct pending_fields *f)
+{
+	set_text(m, 2, f->pan);
+	set_text(m, 3, f->processing);
+	set_text(m, 4, f->amount);
+	set_text(m, 7, f->transmission);
+	set_text(m, 12, f->local_time);
+	set_text(m, 32, f->acquirer);
+	set_text(m, 37, f->rrn);
+	set_text(m, 41, f->terminal);
+	set_text(m, 49, f->currency);
+}
+
+size_t switch_build_pending_answer(const struct pending_txn *p, int action, uint8_t *buf, size_t capacity)
+{
+	struct iso_msg out;
+	iso_msg_init(&out, 1110);
+	set_pending_fields(&out, &p->f);
+	set_text(&out, 11, p->f.stan);
+	char code[4];
+	action_code_text(action, code);
+	iso_set(&out, 39, code, 3);
+	return switch_encode_framed(&out, buf, capacity);
+}
+
+size_t switch_build_reversal(const struct pending_txn *p, uint8_t worker, uint32_t slot, bool repeat,
+			     uint8_t *buf, size_t capacity)
+{
+	struct iso_msg out;
+	iso_msg_init(&out, repeat ? 1421 : 1420);
+	set_pending_fields(&out, &p->f);
+	char stan[7], bank_stan[7], de56[40];
+	pending_stan(worker, slot, true, stan);
+	pending_stan(worker, slot, false, bank_stan);
+	iso_set(&out, 11, stan, 6);
+	iso_set_str(&out, 24, "400");
+	if (p->bank_original[0]) {
+		/* A forwarded cardholder reversal names its original as the bank knows it. */
+		iso_set_str(&out, 56, p->bank_original);
+	} else {
+		struct original_data od;
+		memcpy(od.mti, "1100", 5);
+		memcpy(od.stan, bank_stan, 7);
+		memcpy(od.local_time, p->f.local_time, sizeof(od.local_time));
+		memcpy(od.acquirer, p->f.acquirer, sizeof(od.acquirer));
+		size_t n = original_data_format(&od, de56, sizeof(de56));
+		iso_set(&out, 56, de56, n);
+	}
+	return switch_encode_framed(&out, buf, capacity);
+}
+
+size_t switch_build_forwarded_reversal(const struct iso_msg *reversal, const char *stan, const char *de56,
+				       uint8_t *buf, size_t capacity)
+{
+	struct text_fields t;
+	struct iso_msg out;
+	iso_msg_init(&out, reversal->mti);
+	for (int f = 2; f <= ISO_MAX_FIELD; f++) {
+		if (f == 11 || f == 56 || f == 64 || f == 128 || !iso_has(reversal, f))
+			continue;
+		echo(&out, reversal, f, &t);
+	}
+	iso_set(&out, 11, stan, strlen(stan));
+	iso_set(&out, 56, de56, strlen(de56));
+	return switch_encode_framed(&out, buf, capacity);
+}

@@ -1,0 +1,48 @@
+/*
+ * The messages the switch writes itself (as opposed to those it relays):
+ * its answers to cardholders (1110 refusals and timeouts, 1430) and its
+ * reversal advices to banks (1420/1421). Built into a caller's buffer with the
+ * 2-byte length header, nothing allocated.
+ */
+#ifndef SWITCH_MESSAGES_H
+#define SWITCH_MESSAGES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iso8583.h"
+#include "pending_table.h"
+
+/* The profile every switch link speaks. */
+#define SWITCH_PROFILE (&iso_profile_ascii)
+
+/* Encodes m behind a 2-byte big-endian length; returns the total bytes, 0 on failure. */
+size_t switch_encode_framed(const struct iso_msg *m, uint8_t *buf, size_t capacity);
+
+/*
+ * The response to a request (MTI + 10) echoing the request's 2, 3, 4, 7, 11,
+ * 12, 32, 37, 41, 49 (and 56 for reversals) when present, with action code.
+ */
+size_t switch_build_answer(const struct iso_msg *request, int action, uint8_t *buf, size_t capacity);
+
+/* 1110 to the cardholder of a pending authorization (e.g. 911 on timeout). */
+size_t switch_build_pending_answer(const struct pending_txn *p, int action, uint8_t *buf, size_t capacity);
+
+/*
+ * The switch's reversal advice (1420, or 1421 for a repeat) of a pending
+ * authorization: DE 11 the reversal STAN, DE 56 the STAN the bank saw.
+ */
+size_t switch_build_reversal(const struct pending_txn *p, uint8_t worker, uint32_t slot, bool repeat,
+			     uint8_t *buf, size_t capacity);
+
+/*
+ * A cardholder's reversal as forwarded to the bank: every element kept but
+ * DE 11 (the switch's STAN) and DE 56 (the original as the bank knows it).
+ */
+size_t switch_build_forwarded_reversal(const struct iso_msg *reversal, const char *stan, const char *de56,
+				       uint8_t *buf, size_t capacity);
+
+/* Writes an action code as three digits into out[4]. */
+void action_code_text(int action, char out[4]);
+
+#endif

@@ -1,0 +1,39 @@
+/* Per-worker counters: each written by its worker only, read by the HTTP thread. */
+#ifndef SWITCH_STATS_H
+#define SWITCH_STATS_H
+
+#include <stdint.h>
+
+#define SWITCH_COUNTERS(X)                                                                                  \
+	X(received)                    /* messages taken off the wire */                                     \
+	X(authorizations)              /* 1100 from cardholders */                                           \
+	X(forwarded)                   /* 1100 sent on to a bank */                                          \
+	X(approved)                    /* bank approvals relayed to cardholders */                           \
+	X(declined)                    /* bank refusals relayed to cardholders */                            \
+	X(refused_by_checks)           /* answered by the switch's own checks */                             \
+	X(no_route)                    /* of which: BIN without a route */                                   \
+	X(timed_out)                   /* answered 911 after bank_timeout_ms */                              \
+	X(reversals)                   /* switch's 1420/1421 sent to banks */                                \
+	X(reversals_completed)         /* 1430 received for them */                                          \
+	X(reversals_abandoned)         /* reversal_max_attempts reached without a 1430 */                    \
+	X(cardholder_reversals)        /* 1420/1421 from cardholders */                                      \
+	X(cardholder_reversals_forwarded)                                                                   \
+	X(cardholder_reversals_answered) /* answered 1430 by the switch itself */                           \
+	X(cancelled_approvals)         /* approvals reversed because the cardholder reversed first */        \
+	X(duplicates)                  /* 1100 for a transaction already seen */                             \
+	X(malformed)                   /* datagrams or messages that failed framing or decoding */           \
+	X(unsupported)                 /* well-formed messages of an MTI the switch does not handle */       \
+	X(late_responses)              /* bank answers after the switch timed the transaction out */        \
+	X(unmatched_responses)         /* bank answers matching no transaction (stale, foreign, forged) */  \
+	X(handed_over)                 /* messages passed to the owning worker */                            \
+	X(handover_dropped)            /* owning worker's ring full */                                       \
+	X(pending_full)                /* no free pending slot: answered 909 */                              \
+	X(tx_dropped)                  /* datagrams the port did not accept */
+
+struct switch_counters {
+#define SWITCH_COUNTER_FIELD(name) uint64_t name;
+	SWITCH_COUNTERS(SWITCH_COUNTER_FIELD)
+#undef SWITCH_COUNTER_FIELD
+};
+
+#endif

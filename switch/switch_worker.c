@@ -1,0 +1,591 @@
+#include "switch_worker.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "framing.h"
+#include "idle_backoff.h"
+#include "network_checks.h"
+#include "rcu_cell.h"
+#include "spsc_ring.h"
+#include "switch_messages.h"
+
+/* One writer per counter: a relaxed store is enough for the HTTP thread to read it whole. */
+#define COUNT(w, name) __atomic_store_n(&(w)->counters.name, (w)->counters.name + 1, __ATOMIC_RELAXED)
+
+#define TIMERS_PER_POLL 64
+#define HANDOVERS_PER_POLL 64
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+struct switch_worker *switch_worker_create(struct switch_core *core, uint8_t id)
+{
+	struct switch_worker *w = aligned_alloc(64, sizeof(*w));
+	if (!w)
+		return NULL;
+	memset(w, 0, sizeof(*w));
+	w->core = core;
+	w->id = id;
+	w->now_ms = monotonic_ms();
+	uint32_t outcomes = core->settings.outcome_memory / core->worker_count;
+	if (outcomes < 1024)
+		outcomes = 1024;
+	w->rx_buffers = malloc((size_t)UDP_BURST * SWITCH_RX_BUFFER);
+	w->tx_buffers = malloc((size_t)UDP_BURST * SWITCH_TX_BUFFER);
+	if (!w->rx_buffers || !w->tx_buffers || !pending_table_init(&w->pending, id, core->settings.pending_per_worker) ||
+	    !timer_wheel_init(&w->wheel, core->settings.pending_per_worker, 4096, w->now_ms) ||
+	    !outcome_memory_init(&w->outcomes, outcomes)) {
+		switch_worker_destroy(w);
+		return NULL;
+	}
+	for (int i = 0; i < UDP_BURST; i++) {
+		w->rx[i].data = w->rx_buffers + (size_t)i * SWITCH_RX_BUFFER;
+		w->rx[i].capacity = SWITCH_RX_BUFFER;
+		w->tx[i].data = w->tx_buffers + (size_t)i * SWITCH_TX_BUFFER;
+		w->tx[i].capacity = SWITCH_TX_BUFFER;
+	}
+	return w;
+}
+
+void switch_worker_destroy(struct switch_worker *w)
+{
+	if (!w)
+		return;
+	pending_table_destroy(&w->pending);
+	timer_wheel_destroy(&w->wheel);
+	outcome_memory_destroy(&w->outcomes);
+	free(w->rx_buffers);
+	free(w->tx_buffers);
+	free(w);
+}
+
+/* ---- transmit ---- */
+
+static void flush_tx(struct switch_worker *w)
+{
+	if (w->tx_count == 0)
+		return;
+	int sent = dgram_tx_burst(w->core->port, w->id, w->tx, w->tx_count);
+	if (sent < 0)
+		sent = 0;
+	for (int i = sent; i < w->tx_count; i++)
+		COUNT(w, tx_dropped);
+	w->tx_count = 0;
+}
+
+/* Buffer for the next outgoing datagram (SWITCH_TX_BUFFER bytes). */
+static uint8_t *tx_claim(struct switch_worker *w)
+{
+	if (w->tx_count == UDP_BURST)
+		flush_tx(w);
+	return w->tx[w->tx_count].data;
+}
+
+static void tx_commit(struct switch_worker *w, const struct sockaddr_in *peer, size_t length)
+{
+	if (length == 0)
+		return; /* the encoder refused: nothing to send */
+	w->tx[w->tx_count].peer = *peer;
+	w->tx[w->tx_count].length = length;
+	w->tx_count++;
+}
+
+static void send_answer(struct switch_worker *w, const struct sockaddr_in *peer, const struct iso_msg *request,
+			int action)
+{
+	uint8_t *buf = tx_claim(w);
+	tx_commit(w, peer, switch_build_answer(request, action, buf, SWITCH_TX_BUFFER));
+}
+
+/*
+ * Relays a message as received but for its DE 11, rewritten in place: the
+ * codec's view of DE 11 points into the frame, and both STANs are n6 ASCII.
+ */
+static void relay_with_stan(struct switch_worker *w, const struct sockaddr_in *to, const uint8_t *frame,
+			    size_t length, const struct iso_msg *m, const char *stan)
+{
+	if (length + 2 > SWITCH_TX_BUFFER || !iso_has(m, 11) || m->fields[11].packed || m->fields[11].length != 6)
+		return;
+	uint8_t *buf = tx_claim(w);
+	frame_write_header(FRAME_HEADER_BINARY2, length, buf);
+	memcpy(buf + 2, frame, length);
+	memcpy(buf + 2 + (size_t)(m->fields[11].data - frame), stan, 6);
+	tx_commit(w, to, length + 2);
+}
+
+/* ---- ownership ---- */
+
+static uint8_t key_owner(const struct switch_worker *w, const struct txn_key *key)
+{
+	return (uint8_t)(txn_key_hash(key) % w->core->worker_count);
+}
+
+/* Passes the message to its owning worker; true when it was taken. */
+static void hand_over(struct switch_worker *w, uint8_t owner, const struct sockaddr_in *peer, const uint8_t *frame,
+		      size_t length)
+{
+	struct spsc_ring *ring = w->core->rings[w->id][owner];
+	struct handover_msg *h = length <= SWITCH_HANDOVER_BYTES ? spsc_ring_claim(ring) : NULL;
+	if (!h) {
+		COUNT(w, handover_dropped);
+		return;
+	}
+	h->peer = *peer;
+	h->length = (uint16_t)length;
+	memcpy(h->data, frame, length);
+	spsc_ring_publish(ring);
+	COUNT(w, handed_over);
+}
+
+/* ---- authorizations ---- */
+
+static void remember(struct switch_worker *w, const struct txn_key *key, enum outcome_kind kind, uint32_t slot,
+		     const char *bank_stan, const struct sockaddr_in *bank)
+{
+	struct outcome o;
+	memset(&o, 0, sizeof(o));
+	o.kind = (uint8_t)kind;
+	o.slot = slot;
+	if (bank_stan)
+		memcpy(o.bank_stan, bank_stan, 7);
+	if (bank)
+		o.bank = *bank;
+	outcome_memory_put(&w->outcomes, key, &o);
+}
+
+static void on_authorization(struct switch_worker *w, const struct sockaddr_in *peer, const uint8_t *frame,
+			     size_t length, const struct iso_msg *m, bool handed)
+{
+	struct txn_key key;
+	if (!handed)
+		COUNT(w, authorizations);
+	if (!txn_key_of_request(m, &key)) {
+		/* Without its key the cardholder's answer cannot be remembered, but it can be given. */
+		COUNT(w, refused_by_checks);
+		send_answer(w, peer, m, ACTION_FORMAT_ERROR);
+		return;
+	}
+	uint8_t owner = key_owner(w, &key);
+	if (owner != w->id) {
+		hand_over(w, owner, peer, frame, length);
+		return;
+	}
+	if (outcome_memory_find(&w->outcomes, &key)) {
+		/* A retransmission: the original's answer is on its way or was given. */
+		COUNT(w, duplicates);
+		return;
+	}
+
+	struct network_check_context ctx = {
+		.routes = rcu_cell_read(&w->core->routes),
+		.cards = rcu_cell_read(&w->core->cards),
+		.today_yymm = w->today_yymm,
+		.major_industry_id = w->core->settings.major_industry_id,
+	};
+	struct check_verdict v = network_check_authorization(m, &ctx);
+	if (v.action != ACTION_APPROVED) {
+		COUNT(w, refused_by_checks);
+		if (v.failure == CHECK_NO_ROUTE)
+			COUNT(w, no_route);
+		send_answer(w, peer, m, v.action);
+		remember(w, &key, OUTCOME_REFUSED, 0, NULL, NULL);
+		return;
+	}
+
+	uint32_t slot = pending_alloc(&w->pending);
+	if (slot == UINT32_MAX) {
+		COUNT(w, pending_full);
+		send_answer(w, peer, m, ACTION_SYSTEM_MALFUNCTION);
+		remember(w, &key, OUTCOME_REFUSED, 0, NULL, NULL);
+		return;
+	}
+	struct pending_txn *p = &w->pending.slots[slot];
+	if (!pending_fields_capture(m, &p->f)) {
+		pending_release(&w->pending, slot);
+		COUNT(w, refused_by_checks);
+		send_answer(w, peer, m, ACTION_FORMAT_ERROR);
+		return;
+	}
+	p->kind = PENDING_AUTHORIZATION;
+	p->cardholder = *peer;
+	p->bank = v.route.bank->iso;
+	p->key = key;
+	char stan[7];
+	pending_stan(w->id, slot, false, stan);
+	relay_with_stan(w, &p->bank, frame, length, m, stan);
+	timer_wheel_schedule(&w->wheel, slot, w->now_ms + w->core->settings.bank_timeout_ms);
+	remember(w, &key, OUTCOME_PENDING, slot, NULL, NULL);
+	COUNT(w, forwarded);
+}
+
+static void send_reversal(struct switch_worker *w, uint32_t slot, bool repeat)
+{
+	struct pending_txn *p = &w->pending.slots[slot];
+	uint8_t *buf = tx_claim(w);
+	tx_commit(w, &p->bank, switch_build_reversal(p, w->id, slot, repeat, buf, SWITCH_TX_BUFFER));
+	p->attempts++;
+	COUNT(w, reversals);
+	timer_wheel_schedule(&w->wheel, slot, w->now_ms + w->core->settings.reversal_retry_ms);
+}
+
+/* The switch takes over undoing an authorization at the bank: 1420 now, 1421 until a 1430. */
+static void start_reversal(struct switch_worker *w, uint32_t slot)
+{
+	struct pending_txn *p = &w->pending.slots[slot];
+	p->kind = PENDING_REVERSAL;
+	p->attempts = 0;
+	p->bank_original[0] = '\0';
+	send_reversal(w, slot, false);
+}
+
+static int action_of(const struct iso_msg *m)
+{
+	uint64_t v;
+	if (!iso_field_u64(m, 39, &v) || m->fields[39].length != 3)
+		return -1;
+	return (int)v;
+}
+
+static void on_authorization_answer(struct switch_worker *w, const uint8_t *frame, size_t length,
+				    const struct iso_msg *m)
+{
+	uint32_t slot;
+	struct pending_txn *p = pending_match(&w->pending, m, &slot);
+	if (!p) {
+		COUNT(w, unmatched_responses);
+		return;
+	}
+	if (p->kind == PENDING_REVERSAL) {
+		/* Timed out already (the cardholder has its 911, the reversal is under way). */
+		COUNT(w, late_responses);
+		return;
+	}
+	timer_wheel_cancel(&w->wheel, slot);
+	int action = action_of(m);
+	bool approved = action >= 0 && action < 100;
+	char bank_stan[7];
+	pending_stan(w->id, slot, false, bank_stan);
+
+	if (p->cardholder_reversed) {
+		/* The cardholder gave up and was told its reversal is accepted. */
+		remember(w, &p->key, OUTCOME_TIMED_OUT, 0, NULL, NULL);
+		if (approved) {
+			COUNT(w, cancelled_approvals);
+			start_reversal(w, slot);
+		} else {
+			pending_release(&w->pending, slot);
+		}
+		return;
+	}
+	relay_with_stan(w, &p->cardholder, frame, length, m, p->f.stan);
+	if (approved) {
+		COUNT(w, approved);
+		remember(w, &p->key, OUTCOME_APPROVED, 0, bank_stan, &p->bank);
+	} else {
+		COUNT(w, declined);
+		remember(w, &p->key, OUTCOME_REFUSED, 0, NULL, NULL);
+	}
+	pending_release(&w->pending, slot);
+}
+
+/* ---- reversals ---- */
+
+static void forward_reversal(struct switch_worker *w, const struct sockaddr_in *peer, const struct iso_msg *m,
+			     const struct sockaddr_in *bank, const char *bank_de56)
+{
+	uint32_t slot = pending_alloc(&w->pending);
+	if (slot == UINT32_MAX) {
+		COUNT(w, pending_full);
+		send_answer(w, peer, m, ACTION_SYSTEM_MALFUNCTION);
+		return;
+	}
+	struct pending_txn *p = &w->pending.slots[slot];
+	if (!pending_fields_capture(m, &p->f) || strlen(bank_de56) >= sizeof(p->bank_original)) {
+		pending_release(&w->pending, slot);
+		send_answer(w, peer, m, ACTION_FORMAT_ERROR);
+		return;
+	}
+	p->kind = PENDING_FORWARDED_REVERSAL;
+	p->cardholder = *peer;
+	p->bank = *bank;
+	strcpy(p->bank_original, bank_de56);
+	char stan[7];
+	pending_stan(w->id, slot, true, stan);
+	uint8_t *buf = tx_claim(w);
+	tx_commit(w, bank, switch_build_forwarded_reversal(m, stan, bank_de56, buf, SWITCH_TX_BUFFER));
+	p->attempts = 1;
+	timer_wheel_schedule(&w->wheel, slot, w->now_ms + w->core->settings.reversal_retry_ms);
+	COUNT(w, cardholder_reversals_forwarded);
+}
+
+static void on_cardholder_reversal(struct switch_worker *w, const struct sockaddr_in *peer, const uint8_t *frame,
+				   size_t length, const struct iso_msg *m, bool handed)
+{
+	struct txn_key key;
+	if (!handed)
+		COUNT(w, cardholder_reversals);
+	char de56[40];
+	struct original_data od;
+	int n = iso_field_text(m, 56, de56, sizeof(de56));
+	if (n < 0 || !original_data_parse(de56, (size_t)n, &od) || !txn_key_of_reversal(m, &key) || !iso_has(m, 2) ||
+	    !iso_has(m, 11)) {
+		send_answer(w, peer, m, ACTION_FORMAT_ERROR);
+		return;
+	}
+	uint8_t owner = key_owner(w, &key);
+	if (owner != w->id) {
+		hand_over(w, owner, peer, frame, length);
+		return;
+	}
+
+	struct outcome *o = outcome_memory_find(&w->outcomes, &key);
+	if (o && o->kind == OUTCOME_PENDING) {
+		struct pending_txn *p = &w->pending.slots[o->slot];
+		if (p->kind == PENDING_AUTHORIZATION && txn_key_equal(&p->key, &key)) {
+			/* Still at the bank: the switch will undo an approval itself. */
+			p->cardholder_reversed = true;
+		}
+		COUNT(w, cardholder_reversals_answered);
+		send_answer(w, peer, m, ACTION_REVERSAL_ACCEPTED);
+		return;
+	}
+	if (o && (o->kind == OUTCOME_REFUSED || o->kind == OUTCOME_TIMED_OUT)) {
+		/* Nothing to undo at the bank, or the switch is undoing it already. */
+		COUNT(w, cardholder_reversals_answered);
+		send_answer(w, peer, m, ACTION_REVERSAL_ACCEPTED);
+		return;
+	}
+	if (o && o->kind == OUTCOME_APPROVED) {
+		memcpy(od.stan, o->bank_stan, 7);
+		char bank_de56[40];
+		original_data_format(&od, bank_de56, sizeof(bank_de56));
+		forward_reversal(w, peer, m, &o->bank, bank_de56);
+		return;
+	}
+	/* Unknown to the switch (forgotten or never seen): the bank decides. */
+	char pan[20];
+	int pan_len = iso_field_text(m, 2, pan, sizeof(pan));
+	struct route_hit hit;
+	const struct route_table *routes = rcu_cell_read(&w->core->routes);
+	if (pan_len < 0 || !routes || !route_table_lookup(routes, pan, (size_t)pan_len, &hit)) {
+		COUNT(w, no_route);
+		COUNT(w, cardholder_reversals_answered);
+		send_answer(w, peer, m, ACTION_ORIGINAL_NOT_FOUND);
+		return;
+	}
+	de56[n] = '\0';
+	forward_reversal(w, peer, m, &hit.bank->iso, de56);
+}
+
+static void on_reversal_answer(struct switch_worker *w, const struct iso_msg *m)
+{
+	uint32_t slot;
+	struct pending_txn *p = pending_match(&w->pending, m, &slot);
+	if (!p) {
+		COUNT(w, unmatched_responses);
+		return;
+	}
+	timer_wheel_cancel(&w->wheel, slot);
+	if (p->kind == PENDING_REVERSAL) {
+		COUNT(w, reversals_completed);
+	} else {
+		/* Back to the cardholder in its own terms: its STAN and its DE 56. */
+		uint8_t *buf = tx_claim(w);
+		tx_commit(w, &p->cardholder,
+			  switch_build_forwarded_reversal(m, p->f.stan, p->f.original, buf, SWITCH_TX_BUFFER));
+	}
+	pending_release(&w->pending, slot);
+}
+
+/* ---- timers ---- */
+
+static void on_timer(struct switch_worker *w, uint32_t slot)
+{
+	struct pending_txn *p = &w->pending.slots[slot];
+	switch (p->kind) {
+	case PENDING_AUTHORIZATION:
+		COUNT(w, timed_out);
+		if (!p->cardholder_reversed) {
+			uint8_t *buf = tx_claim(w);
+			tx_commit(w, &p->cardholder,
+				  switch_build_pending_answer(p, ACTION_ISSUER_TIMEOUT, buf, SWITCH_TX_BUFFER));
+		}
+		remember(w, &p->key, OUTCOME_TIMED_OUT, 0, NULL, NULL);
+		start_reversal(w, slot);
+		break;
+	case PENDING_REVERSAL:
+	case PENDING_FORWARDED_REVERSAL:
+		if (p->attempts >= w->core->settings.reversal_max_attempts) {
+			COUNT(w, reversals_abandoned);
+			pending_release(&w->pending, slot);
+		} else {
+			send_reversal(w, slot, true);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- dispatch ---- */
+
+static bool is_request(uint16_t mti)
+{
+	/* Third digit 0 request, 2 advice (ISO 8583:1993 message function). */
+	unsigned function = (mti / 10) % 10;
+	return function == 0 || function == 2;
+}
+
+static void handle_message(struct switch_worker *w, const struct sockaddr_in *peer, const uint8_t *frame,
+			   size_t length, bool handed)
+{
+	struct iso_msg m;
+	struct iso_error e;
+	if (!handed)
+		COUNT(w, received);
+	if (iso_decode(SWITCH_PROFILE, frame, length, &m, &e) != ISO_OK) {
+		COUNT(w, malformed);
+		/* Answer 904 when the cardholder could still match the answer. */
+		if (m.mti != 0 && is_request(m.mti) && iso_has(&m, 11) && iso_has(&m, 37) && iso_has(&m, 41))
+			send_answer(w, peer, &m, ACTION_FORMAT_ERROR);
+		return;
+	}
+	switch (m.mti) {
+	case 1100:
+		on_authorization(w, peer, frame, length, &m, handed);
+		return;
+	case 1420:
+	case 1421:
+		on_cardholder_reversal(w, peer, frame, length, &m, handed);
+		return;
+	case 1110:
+	case 1430: {
+		char stan[7];
+		struct stan_owner owner;
+		if (iso_field_text(&m, 11, stan, sizeof(stan)) != 6 || !pending_stan_parse(stan, 6, &owner) ||
+		    owner.worker >= w->core->worker_count) {
+			COUNT(w, unmatched_responses);
+			return;
+		}
+		if (owner.worker != w->id) {
+			hand_over(w, owner.worker, peer, frame, length);
+			return;
+		}
+		if (m.mti == 1110)
+			on_authorization_answer(w, frame, length, &m);
+		else
+			on_reversal_answer(w, &m);
+		return;
+	}
+	default:
+		COUNT(w, unsupported);
+		if (is_request(m.mti) && iso_has(&m, 11))
+			send_answer(w, peer, &m, ACTION_FORMAT_ERROR);
+		return;
+	}
+}
+
+/* A datagram either splits into whole frames or is dropped entire (docs/protocol.md). */
+static void handle_datagram(struct switch_worker *w, const struct udp_datagram *d)
+{
+	const uint8_t *msg;
+	size_t msg_len, consumed;
+	if (d->length == 0) {
+		/* Empty, or cut by the port because it did not fit its buffer. */
+		COUNT(w, malformed);
+		return;
+	}
+	for (size_t at = 0; at < d->length; at += consumed) {
+		if (frame_next(FRAME_HEADER_BINARY2, d->data + at, d->length - at, ISO_MAX_MESSAGE, &msg, &msg_len,
+			       &consumed) != FRAME_OK) {
+			COUNT(w, malformed);
+			return;
+		}
+	}
+	for (size_t at = 0; at < d->length; at += consumed) {
+		frame_next(FRAME_HEADER_BINARY2, d->data + at, d->length - at, ISO_MAX_MESSAGE, &msg, &msg_len,
+			   &consumed);
+		if (msg_len > 0)
+			handle_message(w, &d->peer, msg, msg_len, false);
+	}
+}
+
+static unsigned drain_handovers(struct switch_worker *w)
+{
+	unsigned work = 0;
+	for (uint16_t from = 0; from < w->core->worker_count; from++) {
+		struct spsc_ring *ring = w->core->rings[from][w->id];
+		if (!ring)
+			continue;
+		const struct handover_msg *h;
+		for (int i = 0; i < HANDOVERS_PER_POLL && (h = spsc_ring_peek(ring)) != NULL; i++) {
+			handle_message(w, &h->peer, h->data, h->length, true);
+			spsc_ring_release(ring);
+			work++;
+		}
+	}
+	return work;
+}
+
+static void refresh_date(struct switch_worker *w)
+{
+	if (w->now_ms < w->next_date_ms)
+		return;
+	w->today_yymm = yymm_of_time((int64_t)time(NULL));
+	w->next_date_ms = w->now_ms + 1000;
+}
+
+unsigned switch_worker_poll(struct switch_worker *w, uint64_t now_ms)
+{
+	unsigned work = 0;
+	w->now_ms = now_ms;
+	refresh_date(w);
+
+	int n = dgram_rx_burst(w->core->port, w->id, w->rx, UDP_BURST);
+	for (int i = 0; i < n; i++)
+		handle_datagram(w, &w->rx[i]);
+	if (n > 0)
+		work += (unsigned)n;
+
+	work += drain_handovers(w);
+
+	uint32_t due[TIMERS_PER_POLL];
+	size_t fired = timer_wheel_expire(&w->wheel, w->now_ms, due, TIMERS_PER_POLL);
+	for (size_t i = 0; i < fired; i++)
+		on_timer(w, due[i]);
+	work += (unsigned)fired;
+
+	flush_tx(w);
+	return work;
+}
+
+void *switch_worker_main(void *arg)
+{
+	struct switch_worker *w = arg;
+	struct idle_backoff backoff;
+	idle_backoff_init(&backoff);
+	rcu_register_thread();
+	while (!atomic_load_explicit(&w->core->stop, memory_order_relaxed)) {
+		unsigned work = switch_worker_poll(w, monotonic_ms());
+		/* Nothing read under RCU survives this point. */
+		rcu_quiescent_state();
+		if (work) {
+			idle_backoff_reset(&backoff);
+			continue;
+		}
+		uint64_t ns = idle_backoff_next(&backoff);
+		if (ns) {
+			rcu_thread_offline();
+			dgram_wait(w->core->port, w->id, (int)(ns / 1000));
+			rcu_thread_online();
+		}
+	}
+	rcu_unregister_thread();
+	return NULL;
+}

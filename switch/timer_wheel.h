@@ -1,0 +1,45 @@
+/*
+ * Hashed timer wheel with 1 ms ticks for the per-worker bank timeouts and
+ * reversal retries. Timers are identified by a small integer (the pending
+ * transaction slot), so all state is preallocated arrays indexed by id:
+ * scheduling, cancelling and expiring never allocate.
+ *
+ * A bucket holds every timer whose deadline falls on the same tick modulo the
+ * wheel size; timers further away than one turn simply stay in their bucket
+ * until their deadline has passed.
+ */
+#ifndef TIMER_WHEEL_H
+#define TIMER_WHEEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TIMER_NONE UINT32_MAX
+
+struct timer_wheel {
+	uint32_t capacity;   /* ids are 0..capacity-1 */
+	uint32_t slot_mask;  /* bucket count - 1 */
+	uint64_t next_tick;  /* first tick not yet expired */
+	uint32_t *bucket;    /* first id per bucket */
+	uint32_t *next, *prev;
+	uint64_t *deadline;
+	uint8_t *armed;
+};
+
+/* slots is rounded up to a power of two. Returns false when out of memory. */
+bool timer_wheel_init(struct timer_wheel *w, uint32_t capacity, uint32_t slots, uint64_t now_ms);
+void timer_wheel_destroy(struct timer_wheel *w);
+
+/* Arms (or re-arms) timer id for deadline_ms; a deadline in the past fires on the next expire. */
+void timer_wheel_schedule(struct timer_wheel *w, uint32_t id, uint64_t deadline_ms);
+void timer_wheel_cancel(struct timer_wheel *w, uint32_t id);
+bool timer_wheel_armed(const struct timer_wheel *w, uint32_t id);
+
+/*
+ * Disarms and writes to out (at most max) the ids whose deadline is <= now_ms.
+ * Returns how many; when it returns max, call again: the rest are still armed.
+ */
+size_t timer_wheel_expire(struct timer_wheel *w, uint64_t now_ms, uint32_t *out, size_t max);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * The key a cardholder's transaction is known by, as the bank's journal keys
+ * it (docs/protocol.md): acquirer DE 32, STAN DE 11, local date/time DE 12,
+ * RRN DE 37, terminal DE 41. A 1420 names its original through DE 56 (MTI,
+ * STAN, DE 12, acquirer) plus its own DE 37 and DE 41.
+ */
+#ifndef TXN_KEY_H
+#define TXN_KEY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "iso8583.h"
+
+/* length digit pair + acquirer (11) + STAN (6) + DE 12 (12) + RRN (12) + terminal (8), zero-padded */
+#define TXN_KEY_LEN 52
+
+struct txn_key {
+	uint8_t bytes[TXN_KEY_LEN];
+};
+
+/* DE 56 of the 1993 reversal: original MTI, STAN, local date/time and acquirer. */
+struct original_data {
+	char mti[5];
+	char stan[7];
+	char local_time[13];
+	char acquirer[12];
+};
+
+bool txn_key_of_request(const struct iso_msg *m, struct txn_key *key);
+bool txn_key_of_reversal(const struct iso_msg *m, struct txn_key *key);
+bool txn_key_make(const char *acquirer, const char *stan, const char *local_time, const char *rrn,
+		  const char *terminal, struct txn_key *key);
+
+/* Parses DE 56 text ("1100" + STAN + DE 12 + LL + acquirer); false when malformed. */
+bool original_data_parse(const char *text, size_t len, struct original_data *out);
+/* Writes DE 56 text into out (at least 36 bytes); returns its length. */
+size_t original_data_format(const struct original_data *d, char *out, size_t capacity);
+
+static inline bool txn_key_equal(const struct txn_key *a, const struct txn_key *b)
+{
+	return memcmp(a->bytes, b->bytes, TXN_KEY_LEN) == 0;
+}
+
+static inline uint64_t txn_key_hash(const struct txn_key *k)
+{
+	/* FNV-1a over the key, then a final mix so that low bits spread. */
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < TXN_KEY_LEN; i++)
+		h = (h ^ k->bytes[i]) * 0x100000001b3ull;
+	return h ^ (h >> 32);
+}
+
+#endif
