@@ -545,6 +545,48 @@ static bool parse_membership(struct parser *p, const yaml_node_t *map, const cha
 	return true;
 }
 
+/* Length of a path without trailing slashes, so that "var/a/" and "var/a" compare equal. */
+static size_t trimmed_length(const char *path)
+{
+	size_t len = strlen(path);
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	return len;
+}
+
+static bool same_path(const char *a, const char *b)
+{
+	size_t len = trimmed_length(a);
+	return len == trimmed_length(b) && strncmp(a, b, len) == 0;
+}
+
+/*
+ * Two agents on one LMDB environment would share (and fight over) one set of
+ * accounts or one card registry: every lmdb_path must be different. Networks
+ * are parsed before banks, so a bank is checked against all networks.
+ */
+static bool check_unique_lmdb_path(struct parser *p, const yaml_node_t *map, const char *path,
+				   const struct ecosystem_config *c, const char *lmdb_path, size_t banks_before,
+				   size_t networks_before)
+{
+	char fpath[KEY_PATH_MAX], other[KEY_PATH_MAX];
+	const char *owner = NULL;
+	for (size_t i = 0; i < networks_before && !owner; i++)
+		if (same_path(c->networks[i].lmdb_path, lmdb_path)) {
+			item_path(other, "networks", i);
+			owner = other;
+		}
+	for (size_t i = 0; i < banks_before && !owner; i++)
+		if (same_path(c->banks[i].lmdb_path, lmdb_path)) {
+			item_path(other, "banks", i);
+			owner = other;
+		}
+	if (owner == NULL)
+		return true;
+	yaml_node_t *n = field(p, map, path, "lmdb_path", false, fpath);
+	return fail(p, n ? n : map, fpath, "'%s' is already the LMDB path of %s", lmdb_path, owner);
+}
+
 static bool parse_bank(struct parser *p, const yaml_node_t *map, const char *path, struct ecosystem_config *c,
 		       size_t index)
 {
@@ -584,6 +626,8 @@ static bool parse_bank(struct parser *p, const yaml_node_t *map, const char *pat
 	    !get_u32(p, map, path, "batch_max", false, 256, 1, 65536, &b->batch_max))
 		return false;
 	b->durability = (enum durability)durability;
+	if (!check_unique_lmdb_path(p, map, path, c, b->lmdb_path, index, c->network_count))
+		return false;
 
 	char sub[KEY_PATH_MAX];
 	yaml_node_t *fraud = field(p, map, path, "fraud", false, sub);
@@ -655,6 +699,8 @@ static bool parse_network(struct parser *p, const yaml_node_t *map, const char *
 	    !get_u32(p, map, path, "card_production_ms", false, 200, 0, 600000, &n->card_production_ms))
 		return false;
 	snprintf(n->dataplane, sizeof n->dataplane, "%s", dataplanes[dataplane]);
+	if (!check_unique_lmdb_path(p, map, path, c, n->lmdb_path, 0, index))
+		return false;
 	return true;
 }
 

@@ -261,6 +261,44 @@ Test(ecosystem_config, bin_range_ends_must_match)
 	expect_error("51999100-51999199", "51999199-51999100", "banks[1].networks[0].bins[0]", "low end is above its high end");
 }
 
+Test(ecosystem_config, agents_never_share_an_lmdb_environment)
+{
+	expect_error("    durability: sync\n", "    durability: sync\n    lmdb_path: var/big_bank/\n",
+		     "test.yaml:17: banks[1].lmdb_path: 'var/big_bank/' is already the LMDB path of banks[0]", NULL);
+	expect_error("    durability: sync\n", "    durability: sync\n    lmdb_path: var/visa\n",
+		     "banks[1].lmdb_path: 'var/visa' is already the LMDB path of networks[1]", NULL);
+}
+
+/*
+ * Bad input of any kind gets an error, never a crash: random byte edits of a
+ * valid file either still load or fail with one "test.yaml:<line>: " line.
+ */
+Test(ecosystem_config, random_edits_fail_cleanly)
+{
+	static const char pool[] = ":-[]{}\"'#&*!|>%@`,?\t\n 0123456789abcxyz.\\\x01\xff";
+	unsigned seed = 2026;
+	char yaml[sizeof BASE];
+	int accepted = 0;
+	for (int round = 0; round < 3000; round++) {
+		memcpy(yaml, BASE, sizeof BASE);
+		int edits = 1 + round % 3;
+		for (int e = 0; e < edits; e++) {
+			seed = seed * 1103515245u + 12345u;
+			size_t at = (seed >> 8) % (sizeof BASE - 1);
+			seed = seed * 1103515245u + 12345u;
+			yaml[at] = pool[(seed >> 8) % (sizeof pool - 1)];
+		}
+		if (parse_text(yaml)) {
+			accepted++;
+			continue;
+		}
+		cr_assert_eq(strncmp(err, "test.yaml:", 10), 0, "'%s'", err);
+		cr_assert(err[10] >= '1' && err[10] <= '9', "'%s'", err);
+		cr_assert_null(strchr(err, '\n'), "'%s'", err);
+	}
+	cr_assert_lt(accepted, 3000, "no edit was ever refused: the checks are not running");
+}
+
 Test(ecosystem_config, bins_must_fit_their_network)
 {
 	expect_error("\"41111111\"", "\"51111111\"", "banks[0].networks[1].bins[0]: '51111111' does not start with visa's major industry id 4", NULL);
