@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ struct http_api {
 	struct MHD_Daemon *daemon;
 	size_t route_count;
 	struct http_route *routes;
-	bool started;          /* after start, MHD's log lines go to stderr */
+	atomic_bool started;   /* after start, MHD's log lines go to stderr */
 	char start_error[256]; /* MHD's last log line while starting */
 };
 
@@ -259,7 +260,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
 static void on_log(void *cls, const char *fmt, va_list ap)
 {
 	struct http_api *api = cls;
-	if (!api->started) {
+	if (!atomic_load(&api->started)) {
 		vsnprintf(api->start_error, sizeof api->start_error, fmt, ap);
 		size_t len = strlen(api->start_error);
 		while (len && (api->start_error[len - 1] == '\n' || api->start_error[len - 1] == '\r'))
@@ -330,7 +331,7 @@ struct http_api *http_api_start(const char *host, uint16_t port, const struct ht
 		free_api(api);
 		return NULL;
 	}
-	api->started = true;
+	atomic_store(&api->started, true);
 	return api;
 }
 

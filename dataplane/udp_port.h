@@ -25,13 +25,20 @@ struct udp_port {
 	struct sockaddr_in local;
 };
 
-/* Binds host:port (port 0 picks one; local then holds it). Returns 0 or -errno. */
+/* Binds host:port (port 0 picks one; local then holds it). Returns 0 or -errno.
+ * The socket has SO_REUSEPORT (one socket per queue on one address, as dgram_port.h
+ * describes); socket_buffer_bytes > 0 sets SO_RCVBUF and SO_SNDBUF (forced past the
+ * sysctl cap when the process may). */
 int udp_port_open(struct udp_port *p, const char *host, uint16_t port, int socket_buffer_bytes);
 void udp_port_close(struct udp_port *p);
 
-/* Receives up to n datagrams without blocking; returns how many (0 if none), -errno on error. */
+/* Receives up to n (at most UDP_BURST) datagrams without blocking; returns how many (0 if
+ * none), -errno on error. A datagram longer than its buffer's capacity arrives with length 0,
+ * for the caller to count as malformed. */
 int udp_port_rx_burst(struct udp_port *p, struct udp_datagram *d, int n);
-/* Sends n datagrams; returns how many left (the rest are dropped by the caller and counted). */
+/* Sends n datagrams; returns how many left (the rest are dropped by the caller and counted).
+ * Like a DPDK tx burst the count is a prefix: d[0..returned) went out, d[returned..n) did
+ * not (socket buffer full, or the kernel refused d[returned]). */
 int udp_port_tx_burst(struct udp_port *p, const struct udp_datagram *d, int n);
 /* Waits up to timeout_us for the socket to become readable (idle back-off). */
 void udp_port_wait(struct udp_port *p, int timeout_us);
