@@ -1,0 +1,355 @@
+/*
+ * The bank's decisions on a real LMDB store: rules applied with debits and
+ * activation, duplicates answered from the journal without a second debit,
+ * reversals crediting exactly once, tombstones for reversals that come first.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../storage/temp_dir.h"
+#include "bank_core.h"
+
+#define NOW 1795608000 /* 2026-11-25 12:00 UTC */
+#define PAN_ACTIVE "5105100000000018"
+#define PAN_PRODUCED "5105100000000026"
+#define PAN_BLOCKED "5105100000000034"
+#define PAN_EXPIRED "5105100000000042"
+#define PAN_OTHER "5105100000000059"
+
+static char dir[256];
+static struct store store;
+static struct bank_core core;
+
+static void put_card(MDB_txn *txn, const char *pan, const char *account, const char *expiry, enum card_state s)
+{
+	struct card_record c;
+	memset(&c, 0, sizeof(c));
+	snprintf(c.account, sizeof(c.account), "%s", account);
+	memcpy(c.expiry, expiry, 5);
+	c.state = (uint8_t)s;
+	cr_assert_eq(store_card_put(txn, &store, pan, &c, 0), 0);
+}
+
+static void put_account(MDB_txn *txn, const char *id, int64_t balance)
+{
+	struct account_record a;
+	memset(&a, 0, sizeof(a));
+	a.balance = balance;
+	memcpy(a.currency, "978", 4);
+	snprintf(a.owner, sizeof(a.owner), "%s", id);
+	cr_assert_eq(store_account_put(txn, &store, id, &a, 0), 0);
+	cr_assert_eq(store_meta_add(txn, &store, STORE_META_CREATED_TOTAL, balance), 0);
+}
+
+static void setup_with(uint32_t max_per_minute)
+{
+	temp_dir_make(dir, sizeof(dir));
+	char err[256];
+	cr_assert_eq(store_open(&store, dir, 16u << 20, DURABILITY_SYNC, err, sizeof(err)), 0, "%s", err);
+	MDB_txn *txn;
+	cr_assert_eq(store_begin(&store, 0, &txn), 0);
+	put_account(txn, "acc-1", 10000);
+	put_account(txn, "acc-2", 500);
+	put_card(txn, PAN_ACTIVE, "acc-1", "3012", CARD_ACTIVE);
+	put_card(txn, PAN_PRODUCED, "acc-1", "3012", CARD_PRODUCED);
+	put_card(txn, PAN_BLOCKED, "acc-1", "3012", CARD_BLOCKED);
+	put_card(txn, PAN_EXPIRED, "acc-1", "2001", CARD_ACTIVE);
+	put_card(txn, PAN_OTHER, "acc-2", "3012", CARD_ACTIVE);
+	cr_assert_eq(mdb_txn_commit(txn), 0);
+	struct bank_rules rules = {.max_amount = 50000, .max_approvals_per_minute = max_per_minute,
+				   .currency = "978"};
+	cr_assert(bank_core_init(&core, &store, &rules, 16));
+	bank_core_set_time(&core, NOW);
+}
+
+static void setup(void)
+{
+	setup_with(0);
+}
+
+static void teardown(void)
+{
+	bank_core_free(&core);
+	store_close(&store);
+	temp_dir_remove(dir);
+}
+
+TestSuite(core, .init = setup, .fini = teardown);
+
+static struct bank_request request(uint16_t mti, const char *pan, unsigned stan, uint64_t amount)
+{
+	struct bank_request r;
+	memset(&r, 0, sizeof(r));
+	r.mti = mti;
+	r.kind = mti == 1100 ? BANK_AUTHORIZATION : BANK_REVERSAL;
+	r.amount = amount;
+	snprintf(r.pan, sizeof(r.pan), "%s", pan);
+	snprintf(r.stan, sizeof(r.stan), "%06u", stan);
+	snprintf(r.amount_text, sizeof(r.amount_text), "%012llu", (unsigned long long)amount);
+	memcpy(r.local_time, "261125120000", 13);
+	memcpy(r.acquirer, "30000000003", 12);
+	memcpy(r.rrn, "RRN000000001", 13);
+	memcpy(r.terminal, "TERM0001", 9);
+	memcpy(r.expiry, "3012", 5);
+	memcpy(r.currency, "978", 4);
+	memcpy(r.processing_code, "000000", 7);
+	cr_assert(journal_key_build(&r.key, r.acquirer, r.stan, r.local_time, r.rrn, r.terminal));
+	return r;
+}
+
+static struct bank_request authorization(const char *pan, unsigned stan, uint64_t amount)
+{
+	return request(1100, pan, stan, amount);
+}
+
+/* A reversal finds its original by the same five key parts (taken from DE 56 on the wire). */
+static struct bank_request reversal(const char *pan, unsigned original_stan, uint64_t amount)
+{
+	return request(1420, pan, original_stan, amount);
+}
+
+static void decide(struct bank_request *r)
+{
+	MDB_txn *txn;
+	cr_assert_eq(store_begin(&store, 0, &txn), 0);
+	cr_assert_eq(bank_core_apply(&core, txn, r), 0);
+	cr_assert_eq(mdb_txn_commit(txn), 0);
+}
+
+static int64_t balance_of(const char *id)
+{
+	MDB_txn *txn;
+	struct account_record a;
+	cr_assert_eq(store_begin(&store, MDB_RDONLY, &txn), 0);
+	cr_assert_eq(store_account_get(txn, &store, id, &a), 0);
+	mdb_txn_abort(txn);
+	return a.balance;
+}
+
+static uint8_t card_state_of(const char *pan)
+{
+	MDB_txn *txn;
+	struct card_record c;
+	cr_assert_eq(store_begin(&store, MDB_RDONLY, &txn), 0);
+	cr_assert_eq(store_card_get(txn, &store, pan, &c), 0);
+	mdb_txn_abort(txn);
+	return c.state;
+}
+
+static void assert_ledger_consistent(void)
+{
+	struct ledger_totals t;
+	cr_assert_eq(store_ledger_totals(&store, &t), 0);
+	cr_assert_eq(t.created_total - t.total_balance, (int64_t)t.approved_amount,
+		     "created %lld - balances %lld != approved %llu", (long long)t.created_total,
+		     (long long)t.total_balance, (unsigned long long)t.approved_amount);
+}
+
+Test(core, approval_debits_and_gives_an_approval_code)
+{
+	struct bank_request r = authorization(PAN_ACTIVE, 1, 2500);
+	decide(&r);
+	cr_assert_str_eq(r.action, "000");
+	cr_assert_eq(strlen(r.approval), 6);
+	cr_assert_eq(balance_of("acc-1"), 7500);
+	assert_ledger_consistent();
+}
+
+Test(core, refusals_move_no_money)
+{
+	struct bank_request r = authorization(PAN_ACTIVE, 1, 10001);
+	decide(&r);
+	cr_assert_str_eq(r.action, "116");
+	r = authorization("5105100000009999", 2, 100);
+	decide(&r);
+	cr_assert_str_eq(r.action, "111");
+	r = authorization(PAN_BLOCKED, 3, 100);
+	decide(&r);
+	cr_assert_str_eq(r.action, "119");
+	r = authorization(PAN_EXPIRED, 4, 100);
+	r.expiry[0] = '\0';
+	decide(&r);
+	cr_assert_str_eq(r.action, "101");
+	r = authorization(PAN_ACTIVE, 5, 50001); /* above max_amount */
+	decide(&r);
+	cr_assert_str_eq(r.action, "119");
+	cr_assert_eq(balance_of("acc-1"), 10000);
+	assert_ledger_consistent();
+}
+
+Test(core, first_approved_payment_activates_a_produced_card)
+{
+	struct bank_request r = authorization(PAN_PRODUCED, 1, 20000); /* refused: stays produced */
+	decide(&r);
+	cr_assert_str_eq(r.action, "116");
+	cr_assert_eq(card_state_of(PAN_PRODUCED), CARD_PRODUCED);
+	r = authorization(PAN_PRODUCED, 2, 100);
+	decide(&r);
+	cr_assert_str_eq(r.action, "000");
+	cr_assert_eq(card_state_of(PAN_PRODUCED), CARD_ACTIVE);
+}
+
+Test(core, duplicate_gets_the_same_answer_without_a_second_debit)
+{
+	struct bank_request first = authorization(PAN_ACTIVE, 7, 1000);
+	decide(&first);
+	struct bank_request again = authorization(PAN_ACTIVE, 7, 1000);
+	decide(&again);
+	cr_assert_str_eq(again.action, "000");
+	cr_assert_str_eq(again.approval, first.approval);
+	cr_assert_eq(again.outcome, OUTCOME_DUPLICATE);
+	cr_assert_eq(balance_of("acc-1"), 9000);
+	assert_ledger_consistent();
+}
+
+Test(core, duplicate_of_a_refusal_is_refused_the_same_way)
+{
+	struct bank_request first = authorization(PAN_OTHER, 8, 600);
+	decide(&first);
+	cr_assert_str_eq(first.action, "116");
+	struct bank_request again = authorization(PAN_OTHER, 8, 600);
+	decide(&again);
+	cr_assert_str_eq(again.action, "116");
+	cr_assert_eq(again.outcome, OUTCOME_DUPLICATE);
+}
+
+Test(core, same_key_with_another_amount_or_card_is_913)
+{
+	struct bank_request first = authorization(PAN_ACTIVE, 9, 1000);
+	decide(&first);
+	struct bank_request other_amount = authorization(PAN_ACTIVE, 9, 1001);
+	decide(&other_amount);
+	cr_assert_str_eq(other_amount.action, "913");
+	struct bank_request other_card = authorization(PAN_OTHER, 9, 1000);
+	decide(&other_card);
+	cr_assert_str_eq(other_card.action, "913");
+	cr_assert_eq(balance_of("acc-1"), 9000);
+	cr_assert_eq(balance_of("acc-2"), 500);
+}
+
+Test(core, duplicates_in_one_transaction_debit_once)
+{
+	struct bank_request a = authorization(PAN_ACTIVE, 10, 3000), b = a;
+	MDB_txn *txn;
+	cr_assert_eq(store_begin(&store, 0, &txn), 0);
+	cr_assert_eq(bank_core_apply(&core, txn, &a), 0);
+	cr_assert_eq(bank_core_apply(&core, txn, &b), 0);
+	cr_assert_eq(mdb_txn_commit(txn), 0);
+	cr_assert_str_eq(b.action, "000");
+	cr_assert_eq(b.outcome, OUTCOME_DUPLICATE);
+	cr_assert_eq(balance_of("acc-1"), 7000);
+}
+
+Test(core, reversal_credits_exactly_once)
+{
+	struct bank_request pay = authorization(PAN_ACTIVE, 11, 4000);
+	decide(&pay);
+	cr_assert_eq(balance_of("acc-1"), 6000);
+	struct bank_request rev = reversal(PAN_ACTIVE, 11, 4000);
+	decide(&rev);
+	cr_assert_str_eq(rev.action, "400");
+	cr_assert_eq(rev.outcome, OUTCOME_REVERSAL_CREDITED);
+	cr_assert_eq(balance_of("acc-1"), 10000);
+	for (int i = 0; i < 3; i++) {
+		struct bank_request replay = request(i == 0 ? 1420 : 1421, PAN_ACTIVE, 11, 4000);
+		decide(&replay);
+		cr_assert_str_eq(replay.action, "400");
+		cr_assert_eq(replay.outcome, OUTCOME_REVERSAL_REPLAY);
+	}
+	cr_assert_eq(balance_of("acc-1"), 10000);
+	struct ledger_totals t;
+	cr_assert_eq(store_ledger_totals(&store, &t), 0);
+	cr_assert_eq(t.reversed_count, 1);
+	cr_assert_eq(t.reversed_amount, 4000);
+	cr_assert_eq(t.approved_count, 0);
+	assert_ledger_consistent();
+	/* The 1100 again after its reversal must not look approved. */
+	struct bank_request again = authorization(PAN_ACTIVE, 11, 4000);
+	decide(&again);
+	cr_assert_str_eq(again.action, "913");
+	cr_assert_eq(balance_of("acc-1"), 10000);
+}
+
+Test(core, reversal_of_a_refused_original_moves_no_money)
+{
+	struct bank_request pay = authorization(PAN_ACTIVE, 12, 20000);
+	decide(&pay);
+	cr_assert_str_eq(pay.action, "116");
+	struct bank_request rev = reversal(PAN_ACTIVE, 12, 20000);
+	decide(&rev);
+	cr_assert_str_eq(rev.action, "400");
+	cr_assert_eq(rev.outcome, OUTCOME_REVERSAL_NO_MONEY);
+	cr_assert_eq(balance_of("acc-1"), 10000);
+	assert_ledger_consistent();
+}
+
+Test(core, unknown_original_is_914_and_the_late_original_never_debits)
+{
+	struct bank_request rev = reversal(PAN_ACTIVE, 13, 700);
+	decide(&rev);
+	cr_assert_str_eq(rev.action, "914");
+	struct bank_request replay = reversal(PAN_ACTIVE, 13, 700);
+	decide(&replay);
+	cr_assert_str_eq(replay.action, "914");
+	struct bank_request late = authorization(PAN_ACTIVE, 13, 700);
+	decide(&late);
+	cr_assert_str_eq(late.action, "100");
+	cr_assert_eq(late.outcome, OUTCOME_TOMBSTONE_DECLINE);
+	cr_assert_eq(balance_of("acc-1"), 10000);
+	/* and its replay stays declined */
+	struct bank_request late_again = authorization(PAN_ACTIVE, 13, 700);
+	decide(&late_again);
+	cr_assert_str_eq(late_again.action, "100");
+	cr_assert_eq(balance_of("acc-1"), 10000);
+	assert_ledger_consistent();
+}
+
+Test(core, reversal_naming_another_card_credits_nothing)
+{
+	struct bank_request pay = authorization(PAN_ACTIVE, 14, 900);
+	decide(&pay);
+	struct bank_request rev = reversal(PAN_OTHER, 14, 900);
+	decide(&rev);
+	cr_assert_str_eq(rev.action, "914");
+	cr_assert_eq(balance_of("acc-1"), 9100);
+	cr_assert_eq(balance_of("acc-2"), 500);
+}
+
+Test(core, many_payments_never_overdraw)
+{
+	int approved = 0;
+	for (unsigned i = 0; i < 30; i++) {
+		struct bank_request r = authorization(PAN_OTHER, 100 + i, 70);
+		decide(&r);
+		approved += strcmp(r.action, "000") == 0;
+	}
+	cr_assert_eq(approved, 7); /* 500 / 70 */
+	cr_assert_eq(balance_of("acc-2"), 10);
+	assert_ledger_consistent();
+}
+
+Test(core_velocity, approvals_per_card_per_minute, .init = NULL)
+{
+	setup_with(2);
+	const char *actions[4];
+	struct bank_request r[4];
+	for (unsigned i = 0; i < 3; i++) {
+		r[i] = authorization(PAN_ACTIVE, 200 + i, 10);
+		decide(&r[i]);
+		actions[i] = r[i].action;
+	}
+	cr_assert_str_eq(actions[0], "000");
+	cr_assert_str_eq(actions[1], "000");
+	cr_assert_str_eq(actions[2], "119");
+	/* another card is not limited by this one */
+	struct bank_request other = authorization(PAN_OTHER, 210, 10);
+	decide(&other);
+	cr_assert_str_eq(other.action, "000");
+	/* a minute later the card may pay again */
+	bank_core_set_time(&core, NOW + 60);
+	r[3] = authorization(PAN_ACTIVE, 203, 10);
+	decide(&r[3]);
+	cr_assert_str_eq(r[3].action, "000");
+	teardown();
+}
