@@ -17,10 +17,26 @@
 #endif
 
 #define ONES8 0x0101010101010101ull
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
 
 static inline uint64_t load_le64(const uint8_t *p)
 {
 	uint64_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint32_t load_le32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint16_t load_le16(const uint8_t *p)
+{
+	uint16_t v;
 	memcpy(&v, p, sizeof(v));
 	return v;
 }
@@ -36,29 +52,69 @@ static inline void store_be64(uint8_t *p, uint64_t v)
 	memcpy(p, &v, sizeof(v));
 }
 
-/* Non-zero iff some byte of x is not an ASCII digit. A byte is a digit when
- * its high nibble is 3 and its low nibble plus 6 does not carry out of it. */
-static inline uint64_t ascii_nondigit_mask(uint64_t x)
+/*
+ * The n (0..8) bytes at s as a little-endian word, bytes n..7 taken from
+ * fill, reading nothing outside s[0..n): two overlapping loads whose common
+ * bytes are equal, so OR-ing them is exact.
+ */
+static inline uint64_t load_upto8(const uint8_t *s, size_t n, uint64_t fill)
 {
-	uint64_t high = (x & (0xF0 * ONES8)) ^ (0x30 * ONES8);
-	uint64_t low_carry = ((x & (0x0F * ONES8)) + 0x06 * ONES8) & (0xF0 * ONES8);
-	return high | low_carry;
+	uint64_t x;
+	if (n >= 4)
+		x = load_le32(s) | (uint64_t)load_le32(s + n - 4) << ((n - 4) * 8);
+	else if (n >= 2)
+		x = load_le16(s) | (uint64_t)load_le16(s + n - 2) << ((n - 2) * 8);
+	else
+		x = n ? s[0] : 0;
+	if (n < 8)
+		x |= fill << (n * 8);
+	return x;
 }
 
-static bool ascii_all_digits(const uint8_t *s, size_t n)
+/* Copies n bytes; short copies (most elements) without a library call. */
+static inline void copy_bytes(uint8_t *d, const uint8_t *s, size_t n)
 {
-	if (n >= 8) {
-		uint64_t bad = 0;
-		size_t i = 0;
-		for (; i + 8 <= n; i += 8)
-			bad |= ascii_nondigit_mask(load_le64(s + i));
-		if (i < n) /* the last, overlapping word covers the tail */
-			bad |= ascii_nondigit_mask(load_le64(s + n - 8));
-		return bad == 0;
+	if (n > 16) {
+		memcpy(d, s, n);
+	} else if (n >= 8) {
+		uint64_t a = load_le64(s), b = load_le64(s + n - 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4) {
+		uint32_t a = load_le32(s), b = load_le32(s + n - 4);
+		memcpy(d, &a, 4);
+		memcpy(d + n - 4, &b, 4);
+	} else if (n >= 2) {
+		uint16_t a = load_le16(s), b = load_le16(s + n - 2);
+		memcpy(d, &a, 2);
+		memcpy(d + n - 2, &b, 2);
+	} else if (n) {
+		d[0] = s[0];
 	}
-	unsigned bad = 0;
-	for (size_t i = 0; i < n; i++)
-		bad |= (unsigned)(uint8_t)(s[i] - '0') > 9;
+}
+
+/*
+ * Non-zero iff some byte of x is not an ASCII digit: with a = x - '0' per
+ * byte, a digit has a <= 9, so neither a nor a + 0x76 reaches bit 7. Borrows
+ * and carries between bytes start only at a byte that is itself flagged, so
+ * the lowest bad byte is always seen and a word of digits gives exactly 0.
+ */
+static inline uint64_t ascii_nondigit_mask(uint64_t x)
+{
+	uint64_t a = x - 0x30 * ONES8;
+	return (a | (a + 0x76 * ONES8)) & (0x80 * ONES8);
+}
+
+static inline bool ascii_all_digits(const uint8_t *s, size_t n)
+{
+	if (likely(n <= 8))
+		return ascii_nondigit_mask(load_upto8(s, n, 0x30 * ONES8)) == 0;
+	uint64_t bad = 0;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		bad |= ascii_nondigit_mask(load_le64(s + i));
+	if (i < n) /* the last, overlapping word covers the tail */
+		bad |= ascii_nondigit_mask(load_le64(s + n - 8));
 	return bad == 0;
 }
 
@@ -84,17 +140,19 @@ static inline bool bcd_byte_ok(uint8_t b)
 }
 
 /* Packed digits: every nibble a digit, and the pad nibble of an odd count zero. */
-static bool bcd_all_digits(const uint8_t *s, size_t digits)
+static inline bool bcd_all_digits(const uint8_t *s, size_t digits)
 {
 	size_t n = (digits + 1) / 2;
-	if ((digits & 1) && n > 0 && (s[0] >> 4) != 0)
+	if ((digits & 1) && (s[0] >> 4) != 0)
 		return false;
+	if (likely(n <= 8))
+		return bcd_bad_nibble_mask(load_upto8(s, n, 0)) == 0;
 	uint64_t bad = 0;
 	size_t i = 0;
 	for (; i + 8 <= n; i += 8)
 		bad |= bcd_bad_nibble_mask(load_le64(s + i));
-	for (; i < n; i++)
-		bad |= !bcd_byte_ok(s[i]);
+	if (i < n)
+		bad |= bcd_bad_nibble_mask(load_le64(s + n - 8));
 	return bad == 0;
 }
 
@@ -117,12 +175,25 @@ static inline unsigned packed_digit(const uint8_t *s, size_t digits, size_t i)
 	return (nibble & 1) ? (b & 0x0F) : (b >> 4);
 }
 
+/* Packs eight ASCII digits (already checked) into four BCD bytes. */
+static inline uint32_t pack8(uint64_t ascii)
+{
+	uint64_t x = ascii - 0x30 * ONES8;                            /* byte k = digit k */
+	uint64_t y = ((x << 4) | (x >> 8)) & 0x00FF00FF00FF00FFull;    /* byte 2k = digit 2k, 2k+1 */
+	y = (y | (y >> 8)) & 0x0000FFFF0000FFFFull;
+	return (uint32_t)(y | (y >> 16));
+}
+
 static void pack_digits(uint8_t *out, const uint8_t *digits, size_t n)
 {
 	size_t i = 0;
 	if (n & 1) {
 		*out++ = (uint8_t)(digits[0] - '0');
 		i = 1;
+	}
+	for (; i + 8 <= n; i += 8, out += 4) {
+		uint32_t packed = pack8(load_le64(digits + i));
+		memcpy(out, &packed, 4);
 	}
 	for (; i < n; i += 2)
 		*out++ = (uint8_t)(((digits[i] - '0') << 4) | (digits[i + 1] - '0'));
@@ -134,57 +205,88 @@ static void unpack_digits(char *out, const uint8_t *packed, size_t digits)
 		out[i] = (char)('0' + packed_digit(packed, digits, i));
 }
 
-static inline size_t prefix_size(uint8_t length_encoding, uint8_t kind)
+/* Length prefix sizes by length kind. ASCII: one character a digit; BCD: LL
+ * in one byte, LLL and LLLL in two. */
+static const uint8_t prefix_sizes[2][4] = { [ISO_ENC_ASCII] = { 0, 2, 3, 4 },
+					    [ISO_ENC_BCD] = { 0, 1, 2, 2 } };
+
+static inline const uint8_t *prefix_size_table(uint8_t length_encoding)
 {
-	/* ASCII: one character a digit; BCD: LL in one byte, LLL and LLLL in two. */
-	static const uint8_t ascii[] = { 0, 2, 3, 4 };
-	static const uint8_t bcd[] = { 0, 1, 2, 2 };
-	return length_encoding == ISO_ENC_BCD ? bcd[kind & 3] : ascii[kind & 3];
+	return prefix_sizes[length_encoding == ISO_ENC_BCD];
+}
+
+static inline unsigned bcd_value(uint8_t b)
+{
+	return (unsigned)(b >> 4) * 10 + (b & 0x0F);
 }
 
 /* Reads a length prefix of psz bytes holding `digits` digits; false if it is not digits. */
-static bool read_prefix(uint8_t length_encoding, const uint8_t *p, size_t psz, unsigned digits,
-			unsigned *value)
+static inline bool read_prefix(uint8_t length_encoding, const uint8_t *p, size_t psz,
+			       unsigned digits, unsigned *value)
 {
-	unsigned v = 0;
 	if (length_encoding == ISO_ENC_BCD) {
-		/* LLL keeps a zero pad nibble in front of its three digits. */
-		if ((digits & 1) && (p[0] >> 4) != 0)
-			return false;
-		for (size_t i = 0; i < psz; i++) {
-			if (!bcd_byte_ok(p[i]))
-				return false;
-			v = v * 100 + (unsigned)(p[i] >> 4) * 10 + (p[i] & 0x0F);
+		if (psz == 1) {
+			*value = bcd_value(p[0]);
+			return bcd_byte_ok(p[0]);
 		}
-	} else {
-		for (size_t i = 0; i < psz; i++) {
-			unsigned d = (uint8_t)(p[i] - '0');
-			if (d > 9)
-				return false;
-			v = v * 10 + d;
+		/* LLL keeps a zero pad nibble in front of its three digits. */
+		*value = bcd_value(p[0]) * 100 + bcd_value(p[1]);
+		return bcd_byte_ok(p[0]) && bcd_byte_ok(p[1]) && !((digits & 1) && (p[0] >> 4));
+	}
+	unsigned d0 = (uint8_t)(p[0] - '0'), d1 = (uint8_t)(p[1] - '0');
+	unsigned v = d0 * 10 + d1;
+	bool bad = (d0 > 9) | (d1 > 9);
+	if (psz >= 3) {
+		unsigned d2 = (uint8_t)(p[2] - '0');
+		v = v * 10 + d2;
+		bad |= d2 > 9;
+		if (psz == 4) {
+			unsigned d3 = (uint8_t)(p[3] - '0');
+			v = v * 10 + d3;
+			bad |= d3 > 9;
 		}
 	}
 	*value = v;
-	return true;
+	return !bad;
 }
 
-static void write_prefix(uint8_t length_encoding, uint8_t *p, size_t psz, unsigned value)
+static inline uint8_t bcd_byte(unsigned v)
+{
+	return (uint8_t)((v / 10 % 10) << 4 | v % 10);
+}
+
+static inline void write_prefix(uint8_t length_encoding, uint8_t *p, size_t psz, unsigned v)
 {
 	if (length_encoding == ISO_ENC_BCD) {
-		for (size_t i = psz; i-- > 0;) {
-			p[i] = (uint8_t)(((value / 10 % 10) << 4) | (value % 10));
-			value /= 100;
+		if (psz == 1) {
+			p[0] = bcd_byte(v);
+		} else {
+			p[0] = bcd_byte(v / 100);
+			p[1] = bcd_byte(v % 100);
 		}
-	} else {
-		for (size_t i = psz; i-- > 0;) {
-			p[i] = (uint8_t)('0' + value % 10);
-			value /= 10;
-		}
+		return;
+	}
+	switch (psz) {
+	case 4:
+		p[0] = (uint8_t)('0' + v / 1000 % 10);
+		p[1] = (uint8_t)('0' + v / 100 % 10);
+		p[2] = (uint8_t)('0' + v / 10 % 10);
+		p[3] = (uint8_t)('0' + v % 10);
+		break;
+	case 3:
+		p[0] = (uint8_t)('0' + v / 100 % 10);
+		p[1] = (uint8_t)('0' + v / 10 % 10);
+		p[2] = (uint8_t)('0' + v % 10);
+		break;
+	default:
+		p[0] = (uint8_t)('0' + v / 10 % 10);
+		p[1] = (uint8_t)('0' + v % 10);
+		break;
 	}
 }
 
-static inline enum iso_error_code fail(struct iso_error *err, enum iso_error_code code, int field,
-				       size_t offset)
+static enum iso_error_code fail(struct iso_error *err, enum iso_error_code code, int field,
+				size_t offset)
 {
 	if (err) {
 		err->code = code;
@@ -194,56 +296,44 @@ static inline enum iso_error_code fail(struct iso_error *err, enum iso_error_cod
 	return code;
 }
 
-static inline void mark_present(struct iso_msg *m, int field)
+static inline enum iso_error_code succeed(struct iso_error *err, size_t offset)
 {
-	m->present[field >> 3] |= (uint8_t)(1u << (field & 7));
-}
-
-/* Decodes data element f starting at *pos. */
-static enum iso_error_code decode_field(const struct iso_profile *p, int f, const uint8_t *frame,
-					size_t length, size_t *pos, struct iso_msg *out,
-					struct iso_error *err)
-{
-	const struct iso_field_spec *spec = &p->fields[f];
-	size_t start = *pos;
-	if (spec->max_length == 0)
-		return fail(err, ISO_ERR_UNKNOWN_FIELD, f, start);
-	if (start == length)
-		return fail(err, ISO_ERR_ABSENT_DATA, f, start);
-
-	size_t at = start;
-	unsigned logical = spec->max_length;
-	if (spec->length_kind != ISO_FIXED) {
-		size_t psz = prefix_size(p->length_encoding, spec->length_kind);
-		if (length - at < psz)
-			return fail(err, ISO_ERR_TRUNCATED, f, start);
-		unsigned digits = spec->length_kind + 1u; /* LL 2, LLL 3, LLLL 4 */
-		if (!read_prefix(p->length_encoding, frame + at, psz, digits, &logical))
-			return fail(err, ISO_ERR_BAD_LENGTH, f, start);
-		if (logical > spec->max_length)
-			return fail(err, ISO_ERR_TOO_LONG, f, start);
-		at += psz;
+	if (err) {
+		err->code = ISO_OK;
+		err->field = -1;
+		err->offset = offset;
 	}
-
-	bool numeric = spec->content == ISO_N;
-	bool packed = numeric && p->number_encoding == ISO_ENC_BCD;
-	size_t wire = packed ? (logical + 1) / 2 : logical;
-	if (length - at < wire)
-		return fail(err, ISO_ERR_TRUNCATED, f, start);
-	if (numeric) {
-		if (packed && !bcd_all_digits(frame + at, logical))
-			return fail(err, ISO_ERR_NOT_DIGIT, f, at + first_bad_bcd_byte(frame + at, logical));
-		if (!packed && !ascii_all_digits(frame + at, logical))
-			return fail(err, ISO_ERR_NOT_DIGIT, f, at + first_ascii_nondigit(frame + at, logical));
-	}
-
-	out->fields[f].data = frame + at;
-	out->fields[f].length = (uint16_t)logical;
-	out->fields[f].packed = packed;
-	mark_present(out, f);
-	*pos = at + wire;
 	return ISO_OK;
 }
+
+/* The frame ended before element f was complete: absent if none of it is there. */
+static enum iso_error_code ended(struct iso_error *err, int f, size_t start, size_t length)
+{
+	return fail(err, start == length ? ISO_ERR_ABSENT_DATA : ISO_ERR_TRUNCATED, f, start);
+}
+
+/* Reverses the bit order of a word: presence bits count from the least
+ * significant end, wire bitmaps from the most significant. */
+static inline uint64_t reverse_bits(uint64_t x)
+{
+	x = ((x >> 1) & 0x5555555555555555ull) | ((x & 0x5555555555555555ull) << 1);
+	x = ((x >> 2) & 0x3333333333333333ull) | ((x & 0x3333333333333333ull) << 2);
+	x = ((x >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((x & 0x0F0F0F0F0F0F0F0Full) << 4);
+	return __builtin_bswap64(x);
+}
+
+/* Presence bits from the wire bitmaps (field f at bit 64 - f of its word):
+ * the same bit string, reversed. */
+static inline void set_presence(struct iso_msg *m, uint64_t primary_wire, uint64_t secondary_wire)
+{
+	uint64_t first = reverse_bits(primary_wire);    /* bit f-1: fields 1..64 */
+	uint64_t second = reverse_bits(secondary_wire); /* bit f-65: fields 65..128 */
+	uint64_t low = first << 1, high = (first >> 63) | (second << 1);
+	memcpy(m->present, &low, 8);
+	memcpy(m->present + 8, &high, 8);
+	m->present[16] = (uint8_t)(second >> 63);
+}
+
 
 enum iso_error_code iso_decode(const struct iso_profile *p, const uint8_t *frame, size_t length,
 			       struct iso_msg *out, struct iso_error *err)
@@ -273,153 +363,157 @@ enum iso_error_code iso_decode(const struct iso_profile *p, const uint8_t *frame
 	/* The primary bitmap is not a numbered element: errors about it carry field -1. */
 	if (length - pos < 8)
 		return fail(err, ISO_ERR_TRUNCATED, -1, pos);
-	uint64_t primary = load_be64(frame + pos); /* field f is bit 64 - f */
+	uint64_t words[2] = { load_be64(frame + pos), 0 }; /* field f is bit 64 - f of its word */
 	pos += 8;
+	if (words[0] >> 63) {
+		if (length - pos < 8)
+			return ended(err, 1, pos, length);
+		out->fields[1].data = frame + pos;
+		out->fields[1].length = 8;
+		out->fields[1].packed = false;
+		words[1] = load_be64(frame + pos);
+		pos += 8;
+	}
+	const uint64_t primary_wire = words[0], secondary_wire = words[1];
+	words[0] &= ~(1ull << 63);
 
-	enum iso_error_code rc;
-	uint64_t secondary = 0;
-	if (primary >> 63) {
-		rc = decode_field(p, 1, frame, length, &pos, out, err);
-		if (rc != ISO_OK)
-			return rc;
-		secondary = load_be64(out->fields[1].data);
-		primary &= ~(1ull << 63);
+	/* Local copies: stores into *out may alias the profile as far as the compiler knows. */
+	const uint8_t length_encoding = p->length_encoding;
+	const uint8_t *prefix_size = prefix_size_table(length_encoding);
+	const bool packed_numbers = p->number_encoding == ISO_ENC_BCD;
+	for (int w = 0; w < 2; w++) {
+		uint64_t bits = words[w];
+		while (bits) {
+			int lead = __builtin_clzll(bits);
+			int f = lead + 1 + 64 * w;
+			bits ^= (1ull << 63) >> lead;
+			const struct iso_field_spec *spec = &p->fields[f];
+			size_t start = pos, at = pos;
+			unsigned logical = spec->max_length;
+			if (unlikely(logical == 0))
+				return fail(err, ISO_ERR_UNKNOWN_FIELD, f, start);
+			if (spec->length_kind != ISO_FIXED) {
+				size_t psz = prefix_size[spec->length_kind & 3];
+				if (unlikely(length - at < psz))
+					return ended(err, f, start, length);
+				if (unlikely(!read_prefix(length_encoding, frame + at, psz, spec->length_kind + 1u,
+							  &logical)))
+					return fail(err, ISO_ERR_BAD_LENGTH, f, start);
+				if (unlikely(logical > spec->max_length))
+					return fail(err, ISO_ERR_TOO_LONG, f, start);
+				at += psz;
+			}
+			bool numeric = spec->content == ISO_N;
+			bool packed = numeric && packed_numbers;
+			size_t wire = packed ? (logical + 1) / 2 : logical;
+			if (unlikely(length - at < wire))
+				return ended(err, f, start, length);
+			if (numeric) {
+				if (packed) {
+					if (unlikely(!bcd_all_digits(frame + at, logical)))
+						return fail(err, ISO_ERR_NOT_DIGIT, f,
+							    at + first_bad_bcd_byte(frame + at, logical));
+				} else if (unlikely(!ascii_all_digits(frame + at, logical))) {
+					return fail(err, ISO_ERR_NOT_DIGIT, f,
+						    at + first_ascii_nondigit(frame + at, logical));
+				}
+			}
+			out->fields[f].data = frame + at;
+			out->fields[f].length = (uint16_t)logical;
+			out->fields[f].packed = packed;
+			pos = at + wire;
+		}
 	}
-	while (primary) {
-		int f = __builtin_clzll(primary) + 1;
-		primary &= ~(1ull << (64 - f));
-		rc = decode_field(p, f, frame, length, &pos, out, err);
-		if (rc != ISO_OK)
-			return rc;
-	}
-	while (secondary) {
-		int f = __builtin_clzll(secondary) + 65;
-		secondary &= ~(1ull << (128 - f));
-		rc = decode_field(p, f, frame, length, &pos, out, err);
-		if (rc != ISO_OK)
-			return rc;
-	}
-	if (pos != length)
+	if (unlikely(pos != length))
 		return fail(err, ISO_ERR_TRAILING_BYTES, -1, pos);
-	if (err) {
-		err->code = ISO_OK;
-		err->field = -1;
-		err->offset = pos;
-	}
-	return ISO_OK;
-}
-
-/* Reverses the bit order of a word: presence bits count from the least
- * significant end, wire bitmaps from the most significant. */
-static inline uint64_t reverse_bits(uint64_t x)
-{
-	x = ((x >> 1) & 0x5555555555555555ull) | ((x & 0x5555555555555555ull) << 1);
-	x = ((x >> 2) & 0x3333333333333333ull) | ((x & 0x3333333333333333ull) << 2);
-	x = ((x >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((x & 0x0F0F0F0F0F0F0F0Full) << 4);
-	return __builtin_bswap64(x);
-}
-
-static enum iso_error_code encode_field(const struct iso_profile *p, int f, const struct iso_field *fld,
-					uint8_t *buf, size_t capacity, size_t *pos,
-					struct iso_error *err)
-{
-	const struct iso_field_spec *spec = &p->fields[f];
-	size_t start = *pos;
-	if (spec->max_length == 0)
-		return fail(err, ISO_ERR_UNKNOWN_FIELD, f, start);
-	size_t logical = fld->length;
-	if (logical > spec->max_length)
-		return fail(err, ISO_ERR_TOO_LONG, f, start);
-	if (spec->length_kind == ISO_FIXED && logical != spec->max_length)
-		return fail(err, ISO_ERR_BAD_VALUE, f, start);
-
-	bool numeric = spec->content == ISO_N;
-	bool from_packed = numeric && fld->packed;
-	if (numeric) {
-		bool ok = from_packed ? bcd_all_digits(fld->data, logical)
-				      : ascii_all_digits(fld->data, logical);
-		if (!ok)
-			return fail(err, ISO_ERR_BAD_VALUE, f, start);
-	}
-	bool to_packed = numeric && p->number_encoding == ISO_ENC_BCD;
-	size_t wire = to_packed ? (logical + 1) / 2 : logical;
-	size_t psz = prefix_size(p->length_encoding, spec->length_kind);
-	if (capacity - start < psz + wire)
-		return fail(err, ISO_ERR_BUFFER_TOO_SMALL, f, start);
-
-	uint8_t *out = buf + start;
-	if (psz) {
-		write_prefix(p->length_encoding, out, psz, (unsigned)logical);
-		out += psz;
-	}
-	if (to_packed == from_packed)
-		memcpy(out, fld->data, wire);
-	else if (to_packed)
-		pack_digits(out, fld->data, logical);
-	else
-		unpack_digits((char *)out, fld->data, logical);
-	*pos = start + psz + wire;
-	return ISO_OK;
+	set_presence(out, primary_wire, secondary_wire);
+	return succeed(err, pos);
 }
 
 enum iso_error_code iso_encode(const struct iso_profile *p, const struct iso_msg *m, uint8_t *buf,
 			       size_t capacity, size_t *written, struct iso_error *err)
 {
-	size_t pos = 0;
 	*written = 0;
 	if (m->mti < 1000 || m->mti > 1999)
 		return fail(err, ISO_ERR_BAD_MTI, 0, 0);
 
 	/* present[] holds field f at bit f of a little-endian bit string; fields 0
 	 * (MTI) and 1 (secondary bitmap) are the codec's own business. */
-	uint64_t low = load_le64(m->present) & ~3ull;        /* fields 2..63 */
-	uint64_t high = load_le64(m->present + 8);           /* fields 64..127 */
-	uint64_t top = m->present[16] & 1u;                  /* field 128 */
-	uint64_t first = (low >> 1) | (high << 63);          /* bit f-1: fields 2..64 */
-	uint64_t second = (high >> 1) | (top << 63);         /* bit f-65: fields 65..128 */
-	uint64_t primary = reverse_bits(first) | (second ? 1ull << 63 : 0);
+	uint64_t low = load_le64(m->present) & ~3ull;   /* fields 2..63 */
+	uint64_t high = load_le64(m->present + 8);      /* fields 64..127 */
+	uint64_t top = m->present[16] & 1u;             /* field 128 */
+	uint64_t words[2] = {
+		(low >> 1) | (high << 63), /* bit f-1: fields 2..64 */
+		(high >> 1) | (top << 63), /* bit f-65: fields 65..128 */
+	};
+	uint64_t primary = reverse_bits(words[0]) | (words[1] ? 1ull << 63 : 0);
 
 	size_t mti_size = p->mti_encoding == ISO_ENC_BCD ? 2 : 4;
-	size_t head = mti_size + (second ? 16 : 8);
+	size_t head = mti_size + (words[1] ? 16 : 8);
 	if (capacity < head)
 		return fail(err, ISO_ERR_BUFFER_TOO_SMALL, 0, 0);
 	unsigned mti = m->mti;
 	if (p->mti_encoding == ISO_ENC_BCD) {
-		buf[0] = (uint8_t)(((mti / 1000) << 4) | (mti / 100 % 10));
-		buf[1] = (uint8_t)(((mti / 10 % 10) << 4) | (mti % 10));
+		buf[0] = (uint8_t)(0x10 | (mti / 100 % 10));
+		buf[1] = bcd_byte(mti % 100);
 	} else {
-		buf[0] = (uint8_t)('0' + mti / 1000);
+		buf[0] = '1';
 		buf[1] = (uint8_t)('0' + mti / 100 % 10);
 		buf[2] = (uint8_t)('0' + mti / 10 % 10);
 		buf[3] = (uint8_t)('0' + mti % 10);
 	}
 	store_be64(buf + mti_size, primary);
-	if (second)
-		store_be64(buf + mti_size + 8, reverse_bits(second));
-	pos = head;
+	if (words[1])
+		store_be64(buf + mti_size + 8, reverse_bits(words[1]));
+	size_t pos = head;
 
-	enum iso_error_code rc;
-	while (first) {
-		int f = __builtin_ctzll(first) + 1;
-		first &= first - 1;
-		rc = encode_field(p, f, &m->fields[f], buf, capacity, &pos, err);
-		if (rc != ISO_OK)
-			return rc;
-	}
-	while (second) {
-		int f = __builtin_ctzll(second) + 65;
-		second &= second - 1;
-		rc = encode_field(p, f, &m->fields[f], buf, capacity, &pos, err);
-		if (rc != ISO_OK)
-			return rc;
+	const uint8_t length_encoding = p->length_encoding;
+	const uint8_t *prefix_size = prefix_size_table(length_encoding);
+	const bool packed_numbers = p->number_encoding == ISO_ENC_BCD;
+	for (int w = 0; w < 2; w++) {
+		uint64_t bits = words[w];
+		while (bits) {
+			int f = __builtin_ctzll(bits) + 1 + 64 * w;
+			bits &= bits - 1;
+			const struct iso_field_spec *spec = &p->fields[f];
+			const struct iso_field *fld = &m->fields[f];
+			size_t start = pos;
+			size_t logical = fld->length, max = spec->max_length;
+			/* One range test: fixed elements need exactly max, others 0..max. */
+			size_t min = spec->length_kind == ISO_FIXED ? max : 0;
+			if (unlikely(max == 0 || logical - min > max - min)) {
+				if (max == 0)
+					return fail(err, ISO_ERR_UNKNOWN_FIELD, f, start);
+				return fail(err, logical > max ? ISO_ERR_TOO_LONG : ISO_ERR_BAD_VALUE, f, start);
+			}
+
+			bool numeric = spec->content == ISO_N;
+			bool from_packed = numeric && fld->packed;
+			bool to_packed = numeric && packed_numbers;
+			if (numeric && unlikely(!(from_packed ? bcd_all_digits(fld->data, logical)
+							      : ascii_all_digits(fld->data, logical))))
+				return fail(err, ISO_ERR_BAD_VALUE, f, start);
+			size_t wire = to_packed ? (logical + 1) / 2 : logical;
+			size_t psz = prefix_size[spec->length_kind & 3];
+			if (unlikely(capacity - start < psz + wire))
+				return fail(err, ISO_ERR_BUFFER_TOO_SMALL, f, start);
+
+			uint8_t *o = buf + start;
+			if (psz) {
+				write_prefix(length_encoding, o, psz, (unsigned)logical);
+				o += psz;
+			}
+			if (likely(to_packed == from_packed))
+				copy_bytes(o, fld->data, wire);
+			else if (to_packed)
+				pack_digits(o, fld->data, logical);
+			else
+				unpack_digits((char *)o, fld->data, logical);
+			pos = start + psz + wire;
+		}
 	}
 	*written = pos;
-	if (err) {
-		err->code = ISO_OK;
-		err->field = -1;
-		err->offset = pos;
-	}
-	return ISO_OK;
+	return succeed(err, pos);
 }
 
 int iso_field_text(const struct iso_msg *m, int field, char *out, size_t capacity)
