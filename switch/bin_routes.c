@@ -72,7 +72,8 @@ struct route_table *route_table_build(const struct route_spec *specs, size_t cou
 		route_table_free(t);
 		return NULL;
 	}
-	memcpy(t->specs, specs, count * sizeof(*specs));
+	if (count)
+		memcpy(t->specs, specs, count * sizeof(*specs));
 	t->spec_count = count;
 
 	/* Distinct (bank, endpoint) pairs; the same bank name must keep one endpoint. */

@@ -1,0 +1,69 @@
+#include <criterion/criterion.h>
+
+#include "message_builder.h"
+#include "network_checks.h"
+#include "switch_messages.h"
+
+Test(switch_messages, answer_echoes_the_request_with_an_action_code)
+{
+	struct test_msg req;
+	tm_authorization(&req, "5105100000000001", "3012", "000042", "000000001000");
+	uint8_t buf[1024];
+	size_t n = switch_build_answer(&req.m, ACTION_INVALID_CARD, buf, sizeof(buf));
+	cr_assert_gt(n, 0);
+	struct iso_msg m;
+	cr_assert(tm_decode_framed(buf, n, &m));
+	char t[40];
+	cr_assert_eq(m.mti, 1110);
+	cr_assert_str_eq(tm_text(&m, 39, t, sizeof(t)), "111");
+	cr_assert_str_eq(tm_text(&m, 11, t, sizeof(t)), "000042");
+	cr_assert_str_eq(tm_text(&m, 37, t, sizeof(t)), req.text[37]);
+	cr_assert_str_eq(tm_text(&m, 41, t, sizeof(t)), req.text[41]);
+	cr_assert_not(iso_has(&m, 14), "expiry is not echoed");
+}
+
+Test(switch_messages, switch_reversal_names_the_stan_the_bank_saw)
+{
+	struct test_msg req;
+	tm_authorization(&req, "5105100000000001", "3012", "000042", "000000001000");
+	struct pending_txn p;
+	memset(&p, 0, sizeof(p));
+	cr_assert(pending_fields_capture(&req.m, &p.f));
+	uint8_t buf[1024];
+	size_t n = switch_build_reversal(&p, 4, 17, false, buf, sizeof(buf));
+	struct iso_msg m;
+	cr_assert(tm_decode_framed(buf, n, &m));
+	char t[40];
+	cr_assert_eq(m.mti, 1420);
+	cr_assert_str_eq(tm_text(&m, 11, t, sizeof(t)), "450017", "the reversal's own STAN");
+	cr_assert_str_eq(tm_text(&m, 56, t, sizeof(t)), "1100400017261125120000" "11" "30000000003");
+	cr_assert_str_eq(tm_text(&m, 24, t, sizeof(t)), "400");
+	cr_assert_str_eq(tm_text(&m, 4, t, sizeof(t)), "000000001000");
+	n = switch_build_reversal(&p, 4, 17, true, buf, sizeof(buf));
+	cr_assert(tm_decode_framed(buf, n, &m));
+	cr_assert_eq(m.mti, 1421);
+
+	n = switch_build_pending_answer(&p, ACTION_ISSUER_TIMEOUT, buf, sizeof(buf));
+	cr_assert(tm_decode_framed(buf, n, &m));
+	cr_assert_eq(m.mti, 1110);
+	cr_assert_str_eq(tm_text(&m, 39, t, sizeof(t)), "911");
+	cr_assert_str_eq(tm_text(&m, 11, t, sizeof(t)), "000042", "the cardholder's STAN");
+}
+
+Test(switch_messages, forwarded_reversal_replaces_only_stan_and_original)
+{
+	struct test_msg auth, rev;
+	tm_authorization(&auth, "5105100000000001", "3012", "000042", "000000001000");
+	tm_reversal_of(&rev, &auth, "000043");
+	uint8_t buf[1024];
+	size_t n = switch_build_forwarded_reversal(&rev.m, "150003", "110010000026112512000011" "30000000003", buf,
+						   sizeof(buf));
+	struct iso_msg m;
+	cr_assert(tm_decode_framed(buf, n, &m));
+	char t[40];
+	cr_assert_eq(m.mti, 1420);
+	cr_assert_str_eq(tm_text(&m, 11, t, sizeof(t)), "150003");
+	cr_assert_str_eq(tm_text(&m, 56, t, sizeof(t)), "110010000026112512000011" "30000000003");
+	cr_assert_str_eq(tm_text(&m, 2, t, sizeof(t)), "5105100000000001");
+	cr_assert_str_eq(tm_text(&m, 37, t, sizeof(t)), rev.text[37]);
+}
