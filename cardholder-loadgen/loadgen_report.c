@@ -233,11 +233,12 @@ static bool write_text(const char *dir, const char *name, const char *text)
 /* Paths are relative: gnuplot runs in the report directory. */
 static const char percentiles_gp[] =
 	"# Latency by percentile from latency.hgrm (HdrHistogram percentile distribution).\n"
+	"reset\n"
 	"set terminal pngcairo size 900,560 noenhanced\n"
 	"set output 'percentiles.png'\n"
 	"set title 'Authorization latency by percentile (from intended send time)'\n"
 	"set logscale x\n"
-	"set xtics ('0%' 1, '90%' 10, '99%' 100, '99.9%' 1000, '99.99%' 10000, '99.999%' 100000, '99.9999%' 1000000)\n"
+	"set xtics ('0%%' 1, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000, '99.9999%%' 1000000)\n"
 	"set xlabel 'percentile'\n"
 	"set ylabel 'latency (us)'\n"
 	"set grid\n"
@@ -246,6 +247,7 @@ static const char percentiles_gp[] =
 
 static const char rate_gp[] =
 	"# Answered authorizations per second and p99 latency per second from intervals.tsv.\n"
+	"reset\n"
 	"set terminal pngcairo size 900,560 noenhanced\n"
 	"set output 'rate.png'\n"
 	"set title 'Rate and p99 latency over time'\n"

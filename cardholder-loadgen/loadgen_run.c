@@ -10,7 +10,7 @@
 #include "loadgen_cards.h"
 #include "loadgen_report.h"
 #include "loadgen_worker.h"
-#include "socket_dgram_port.h"
+#include "loadgen_socket_port.h"
 #include "tsc_clock.h"
 
 atomic_bool loadgen_stop_requested;
@@ -55,7 +55,7 @@ static int open_port(const struct loadgen_options *o, unsigned threads, struct d
 		}
 		return rc;
 	}
-	return socket_dgram_port_open(port, o->bind_host, (uint16_t)threads, SOCKET_BUFFER_BYTES, err, err_size);
+	return loadgen_socket_port_open(port, o->bind_host, (uint16_t)threads, SOCKET_BUFFER_BYTES, err, err_size);
 }
 
 /* The main thread's view of the per-second rows while workers run. */
@@ -173,10 +173,11 @@ static int report(const struct loadgen_options *o, const char *dir, struct loadg
 		fprintf(stderr, "cardholder-loadgen: %s\n", err);
 		rc = 1;
 	}
-	if (o->plots && !loadgen_write_plots(dir, err, sizeof err))
+	bool plotted = o->plots && loadgen_write_plots(dir, err, sizeof err);
+	if (o->plots && !plotted)
 		fprintf(stderr, "cardholder-loadgen: plots: %s\n", err); /* the data files are the report */
 	printf("report: %s/{summary.txt,summary.json,latency.hgrm,intervals.tsv%s}\n", dir,
-	       o->plots ? ",percentiles.png,rate.png" : "");
+	       plotted ? ",percentiles.png,rate.png" : "");
 	return rc;
 }
 

@@ -1,4 +1,4 @@
-#include "socket_dgram_port.h"
+#include "loadgen_socket_port.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -44,7 +44,7 @@ static const struct dgram_port_ops socket_ops = {
 	.close = socket_close,
 };
 
-int socket_dgram_port_open(struct dgram_port *out, const char *host, uint16_t queues, int socket_buffer_bytes,
+int loadgen_socket_port_open(struct dgram_port *out, const char *host, uint16_t queues, int socket_buffer_bytes,
 			   char *err, size_t err_size)
 {
 	memset(out, 0, sizeof(*out));
@@ -72,7 +72,7 @@ int socket_dgram_port_open(struct dgram_port *out, const char *host, uint16_t qu
 	return 0;
 }
 
-uint16_t socket_dgram_port_local_port(const struct dgram_port *p, uint16_t q)
+uint16_t loadgen_socket_port_local_port(const struct dgram_port *p, uint16_t q)
 {
 	const struct udp_port *sockets = (const struct udp_port *)p->impl;
 	return ntohs(sockets[q].local.sin_port);
