@@ -5,6 +5,7 @@
 
 #include "framing.h"
 #include "rules.h"
+#include "salvage.h"
 
 static void answer_format_error(struct bank_io *io, struct bank_request *req)
 {
@@ -28,8 +29,10 @@ static void handle_message(struct bank_io *io, const struct sockaddr_in *peer, c
 	stat_add(&io->stats->received, 1);
 	if (iso_decode(io->profile, msg, len, &m, &err) != ISO_OK) {
 		stat_add(&io->stats->malformed, 1);
-		/* Fields before the faulty one are decoded and marked present: enough to answer? */
-		if (m.mti != 0 && bank_request_salvage(&m, req)) {
+		/* Enough readable before the fault to answer with 904? */
+		uint8_t scratch[ISO_MAX_MESSAGE];
+		if (len <= sizeof(scratch) && bank_salvage_decode(io->profile, msg, len, &err, scratch, &m) &&
+		    bank_request_salvage(&m, req)) {
 			req->peer = *peer;
 			answer_format_error(io, req);
 		}

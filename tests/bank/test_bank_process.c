@@ -1,0 +1,329 @@
+/*
+ * The real bank-node binary, started as a process on loopback with a
+ * generated config and a temporary LMDB: the HTTP API, payments and
+ * reversals over UDP, malformed input, and fault injection.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bank_process.h"
+
+static struct bank_process bank;
+
+static void start_bank(uint16_t http_port, uint16_t iso_port, const char *const *extra)
+{
+	struct bank_process_config c = {.http_port = http_port, .iso_port = iso_port, .durability = "sync",
+					 .cards_per_bank = 10, .initial_balance = 100000, .max_amount = 50000};
+	bank_process_prepare(&bank, &c);
+	cr_assert(bank_process_start(&bank, extra), "bank-node did not start");
+}
+
+static void stop_bank(void)
+{
+	if (bank.pid > 0) {
+		int status = bank_process_kill(&bank, SIGTERM);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			bank_process_dump_log(&bank);
+			cr_expect_fail("bank-node did not exit cleanly on SIGTERM (status %d)", status);
+		}
+	}
+	bank_process_cleanup(&bank);
+}
+
+TestSuite(process, .fini = stop_bank, .timeout = 60);
+
+static json_t *post(const char *path, const char *body, long expect)
+{
+	json_t *j;
+	long status = test_http(bank.http_port, "POST", path, body, &j);
+	cr_assert_eq(status, expect, "POST %s %s: %ld, expected %ld", path, body, status, expect);
+	cr_assert(json_is_object(j), "POST %s: the answer is not a JSON object", path);
+	return j;
+}
+
+Test(process, http_create_and_read_accounts)
+{
+	start_bank(12100, 12101, NULL);
+	json_t *j = post("/create-account", "{\"name\": \"alice\", \"balance\": 4200}", 201);
+	const char *uuid = json_string_value(json_object_get(j, "uuid"));
+	cr_assert_not_null(uuid);
+	cr_assert_eq(strlen(uuid), 36);
+	cr_assert_eq(uuid[14], '4', "a version 4 UUID: %s", uuid);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "name")), "alice");
+	cr_assert_eq(json_integer_value(json_object_get(j, "balance")), 4200);
+	char path[128];
+	snprintf(path, sizeof(path), "/get-balance/uuid/%s", uuid);
+	json_t *g;
+	cr_assert_eq(test_http(bank.http_port, "GET", path, NULL, &g), 200);
+	cr_assert_eq(json_integer_value(json_object_get(g, "balance")), 4200);
+	cr_assert_str_eq(json_string_value(json_object_get(g, "uuid")), uuid);
+	json_decref(g);
+	json_decref(j);
+
+	const char *given = "{\"uuid\": \"6f1c2a3b-0d4e-4f50-8a61-72b3c4d5e6f7\", \"name\": \"bob\", \"balance\": 0}";
+	json_decref(post("/create-account", given, 201));
+	json_decref(post("/create-account", given, 409));
+	cr_assert_eq(test_http_int(bank.http_port, "/get-balance/uuid/6f1c2a3b-0d4e-4f50-8a61-72b3c4d5e6f7", "balance"), 0);
+
+	cr_assert_eq(test_http(bank.http_port, "GET", "/get-balance/uuid/00000000-0000-4000-8000-000000000000", NULL, &g), 404);
+	cr_assert(json_is_string(json_object_get(g, "error")));
+	json_decref(g);
+
+	/* the generated population is there */
+	cr_assert_eq(test_http_int(bank.http_port, "/get-balance/uuid/" TEST_BANK_NAME "-3", "balance"), 100000);
+	json_t *ledger;
+	cr_assert_eq(test_http(bank.http_port, "GET", "/ledger", NULL, &ledger), 200);
+	cr_assert_eq(json_integer_value(json_object_get(ledger, "accounts")), 12);
+	cr_assert_eq(json_integer_value(json_object_get(ledger, "total_balance")), 10 * 100000 + 4200);
+	cr_assert_eq(json_integer_value(json_object_get(ledger, "created_total")), 10 * 100000 + 4200);
+	json_decref(ledger);
+}
+
+Test(process, http_refuses_bad_requests_with_json_errors)
+{
+	start_bank(12102, 12103, NULL);
+	const char *bad_bodies[] = {
+		"{\"balance\": 10}",			     /* no name */
+		"{\"name\": \"x\"}",			     /* no balance */
+		"{\"name\": \"x\", \"balance\": -1}",	     /* negative */
+		"{\"name\": \"x\", \"balance\": 1.5}",	     /* not an integer */
+		"{\"name\": \"x\", \"balance\": \"10\"}",    /* a string */
+		"{\"name\": \"\", \"balance\": 10}",	     /* empty name */
+		"{\"name\": 5, \"balance\": 10}",	     /* not a string */
+		"{\"uuid\": \"nope\", \"name\": \"x\", \"balance\": 1}",
+		"[1, 2]",
+		"{\"name\": \"x\", \"balance\": 10", /* malformed JSON */
+		"",
+	};
+	for (size_t i = 0; i < sizeof(bad_bodies) / sizeof(bad_bodies[0]); i++) {
+		json_t *j;
+		long status = test_http(bank.http_port, "POST", "/create-account", bad_bodies[i], &j);
+		cr_assert_eq(status, 400, "body '%s' got %ld", bad_bodies[i], status);
+		cr_assert(json_is_string(json_object_get(j, "error")), "body '%s': no JSON error", bad_bodies[i]);
+		json_decref(j);
+	}
+	json_t *j;
+	cr_assert_eq(test_http(bank.http_port, "GET", "/create-account", NULL, &j), 405);
+	json_decref(j);
+	cr_assert_eq(test_http(bank.http_port, "DELETE", "/ledger", NULL, &j), 405);
+	json_decref(j);
+	cr_assert_eq(test_http(bank.http_port, "GET", "/no-such-thing", NULL, &j), 404);
+	json_decref(j);
+	cr_assert_eq(test_http(bank.http_port, "POST", "/block-card", "{\"pan\": \"5105100000009999\"}", &j), 404);
+	json_decref(j);
+	cr_assert_eq(test_http(bank.http_port, "POST", "/block-card", "{\"card\": 1}", &j), 400);
+	json_decref(j);
+	/* still alive and counting nothing odd */
+	cr_assert_eq(test_http_int(bank.http_port, "/ledger", "accounts"), 10);
+}
+
+static int exchange(struct iso_client *c, const uint8_t *frame, size_t len, struct test_answer *a)
+{
+	cr_assert(iso_client_send(c, frame, len));
+	return iso_client_receive(c, a, 8, 5000);
+}
+
+Test(process, payment_duplicate_reversal_over_udp)
+{
+	start_bank(12104, 12105, NULL);
+	struct population_card card;
+	bank_process_card(&bank, 2, &card);
+	char balance_path[128];
+	snprintf(balance_path, sizeof(balance_path), "/get-balance/uuid/%s", card.account);
+	cr_assert_eq(test_http_int(bank.http_port, balance_path, "balance"), 100000);
+
+	struct iso_client c;
+	cr_assert(iso_client_open(&c, bank.iso_port));
+	uint8_t frame[512];
+	struct test_answer a[8];
+	struct test_payment p = test_payment_default(card.pan, 101, 2500);
+	size_t len = test_build_1100(&p, frame, sizeof(frame));
+	cr_assert_eq(exchange(&c, frame, len, a), 1, "no 1110");
+	cr_assert_eq(a[0].mti, 1110);
+	cr_assert_str_eq(a[0].action, "000");
+	cr_assert_str_eq(a[0].stan, "000101");
+	cr_assert(a[0].has_approval);
+	char approval[7];
+	memcpy(approval, a[0].approval, sizeof(approval));
+	cr_assert_eq(test_http_int(bank.http_port, balance_path, "balance"), 97500);
+
+	/* the same 1100 again: same answer, no second debit */
+	cr_assert_eq(exchange(&c, frame, len, a), 1);
+	cr_assert_str_eq(a[0].action, "000");
+	cr_assert_str_eq(a[0].approval, approval);
+	cr_assert_eq(test_http_int(bank.http_port, balance_path, "balance"), 97500);
+
+	/* reversal: credited once, replays answered 400 without a second credit */
+	len = test_build_reversal(&p, 1420, 102, frame, sizeof(frame));
+	cr_assert_eq(exchange(&c, frame, len, a), 1);
+	cr_assert_eq(a[0].mti, 1430);
+	cr_assert_str_eq(a[0].action, "400");
+	cr_assert_neq(strlen(a[0].original_data), 0);
+	cr_assert_eq(test_http_int(bank.http_port, balance_path, "balance"), 100000);
+	len = test_build_reversal(&p, 1421, 103, frame, sizeof(frame));
+	cr_assert_eq(exchange(&c, frame, len, a), 1);
+	cr_assert_str_eq(a[0].action, "400");
+	cr_assert_eq(test_http_int(bank.http_port, balance_path, "balance"), 100000);
+
+	/* a reversal of something never seen: 914 */
+	struct test_payment ghost = test_payment_default(card.pan, 999, 10);
+	len = test_build_reversal(&ghost, 1420, 104, frame, sizeof(frame));
+	cr_assert_eq(exchange(&c, frame, len, a), 1);
+	cr_assert_str_eq(a[0].action, "914");
+
+	/* refusals */
+	struct test_payment too_much = test_payment_default(card.pan, 105, 100001);
+	len = test_build_1100(&too_much, frame, sizeof(frame));
+	cr_assert_eq(exchange(&c, frame, len, a), 1);
+	cr_assert_str_eq(a[0].action, "119"); /* above the fraud limit of 50000 */
+	struct test_payment unknown = test_payment_default("5105100000009999", 106, 100);
+	len = test_build_1100(&unknown, frame, sizeof(frame));
+	cr_assert_eq(exchange(&c, frame, len, a), 1);
+	cr_assert_str_eq(a[0].action, "111");
+
+	/* blocking the card refuses the next payment */
+	char body[64];
+	snprintf(body, sizeof(body), "{\"pan\": \"%s\"}", card.pan);
+	json_t *j;
+	cr_assert_eq(test_http(bank.http_port, "POST", "/block-card", body, &j), 200);
+	json_decref(j);
+	struct test_payment after_block = test_payment_default(card.pan, 107, 100);
+	len = test_build_1100(&after_block, frame, sizeof(frame));
+	cr_assert_eq(exchange(&c, frame, len, a), 1);
+	cr_assert_str_eq(a[0].action, "119");
+	cr_assert_eq(test_http_int(bank.http_port, balance_path, "balance"), 100000);
+
+	json_t *stats;
+	cr_assert_eq(test_http(bank.http_port, "GET", "/stats", NULL, &stats), 200);
+	cr_assert_eq(json_integer_value(json_object_get(stats, "approved")), 2); /* the first and its duplicate */
+	cr_assert_eq(json_integer_value(json_object_get(stats, "duplicates")), 1);
+	cr_assert_eq(json_integer_value(json_object_get(stats, "reversals_credited")), 1);
+	cr_assert_eq(json_integer_value(json_object_get(stats, "reversal_replays")), 1);
+	cr_assert_eq(json_integer_value(json_object_get(stats, "reversals_unknown")), 1);
+	cr_assert_geq(json_integer_value(json_object_get(stats, "batches")), 1);
+	json_decref(stats);
+	iso_client_close(&c);
+}
+
+Test(process, several_requests_in_one_datagram_and_malformed_input)
+{
+	start_bank(12106, 12107, NULL);
+	struct iso_client c;
+	cr_assert(iso_client_open(&c, bank.iso_port));
+	uint8_t dgram[4096];
+	size_t len = 0;
+	for (unsigned i = 0; i < 5; i++) {
+		struct population_card card;
+		bank_process_card(&bank, i, &card);
+		struct test_payment p = test_payment_default(card.pan, 200 + i, 100 + i);
+		len += test_build_1100(&p, dgram + len, sizeof(dgram) - len);
+	}
+	cr_assert(iso_client_send(&c, dgram, len));
+	int answered = 0;
+	struct test_answer a[16];
+	for (int64_t deadline = test_now_ms() + 5000; answered < 5 && test_now_ms() < deadline;) {
+		int n = iso_client_receive(&c, a, 16, 500);
+		cr_assert_geq(n, 0);
+		for (int i = 0; i < n; i++)
+			cr_assert_str_eq(a[i].action, "000");
+		answered += n;
+	}
+	cr_assert_eq(answered, 5);
+
+	/* a bad amount (non-digit) in an otherwise readable 1100: 904 */
+	struct population_card card;
+	bank_process_card(&bank, 0, &card);
+	struct test_payment p = test_payment_default(card.pan, 300, 100);
+	len = test_build_1100(&p, dgram, sizeof(dgram));
+	dgram[len - 1] = 'Z'; /* DE 49, the last element */
+	cr_assert(iso_client_send(&c, dgram, len));
+	int got = iso_client_receive(&c, a, 16, 5000);
+	if (got != 1) {
+		json_t *st;
+		test_http(bank.http_port, "GET", "/stats", NULL, &st);
+		char *text = json_dumps(st, 0);
+		cr_log_error("stats: %s", text);
+		free(text);
+		json_decref(st);
+	}
+	cr_assert_eq(got, 1);
+	cr_assert_str_eq(a[0].action, "904");
+	/* garbage and truncated frames: no answer, counted, node alive */
+	uint8_t junk[] = {0x00, 0x05, 'x', 'y'};
+	cr_assert(iso_client_send(&c, junk, sizeof(junk)));
+	uint8_t junk2[] = {0x00, 0x03, '1', '1', '0'};
+	cr_assert(iso_client_send(&c, junk2, sizeof(junk2)));
+	cr_assert_eq(iso_client_receive(&c, a, 16, 300), 0);
+	long long malformed = -1;
+	for (int64_t deadline = test_now_ms() + 3000; test_now_ms() < deadline && malformed < 3;)
+		malformed = test_http_int(bank.http_port, "/stats", "malformed");
+	cr_assert_eq(malformed, 3);
+	cr_assert_eq(test_http_int(bank.http_port, "/stats", "malformed_answered"), 1);
+	iso_client_close(&c);
+}
+
+Test(process, drop_probability_one_answers_nothing_and_counts)
+{
+	const char *extra[] = {"--drop-probability", "1.0", "--seed", "7", NULL};
+	start_bank(12108, 12109, extra);
+	struct iso_client c;
+	cr_assert(iso_client_open(&c, bank.iso_port));
+	struct population_card card;
+	bank_process_card(&bank, 1, &card);
+	uint8_t frame[512];
+	struct test_answer a[4];
+	for (unsigned i = 0; i < 3; i++) {
+		struct test_payment p = test_payment_default(card.pan, 400 + i, 100);
+		size_t len = test_build_1100(&p, frame, sizeof(frame));
+		cr_assert(iso_client_send(&c, frame, len));
+	}
+	cr_assert_eq(iso_client_receive(&c, a, 4, 700), 0, "a dropped request was answered");
+	long long dropped = -1;
+	for (int64_t deadline = test_now_ms() + 3000; test_now_ms() < deadline && dropped < 3;)
+		dropped = test_http_int(bank.http_port, "/stats", "dropped_by_fault");
+	cr_assert_eq(dropped, 3);
+	char path[128];
+	snprintf(path, sizeof(path), "/get-balance/uuid/%s", card.account);
+	cr_assert_eq(test_http_int(bank.http_port, path, "balance"), 100000, "a dropped request moved money");
+	iso_client_close(&c);
+}
+
+Test(process, delay_holds_the_answer_back)
+{
+	const char *extra[] = {"--delay-probability", "1", "--delay-ms", "300", "--seed", "1", NULL};
+	start_bank(12110, 12111, extra);
+	struct iso_client c;
+	cr_assert(iso_client_open(&c, bank.iso_port));
+	struct population_card card;
+	bank_process_card(&bank, 1, &card);
+	uint8_t frame[512];
+	struct test_answer a[4];
+	struct test_payment p = test_payment_default(card.pan, 500, 100);
+	size_t len = test_build_1100(&p, frame, sizeof(frame));
+	int64_t sent_at = test_now_ms();
+	cr_assert(iso_client_send(&c, frame, len));
+	cr_assert_eq(iso_client_receive(&c, a, 4, 5000), 1);
+	int64_t elapsed = test_now_ms() - sent_at;
+	cr_assert_geq(elapsed, 300, "answered after %lld ms", (long long)elapsed);
+	cr_assert_str_eq(a[0].action, "000");
+	cr_assert_eq(test_http_int(bank.http_port, "/stats", "delayed_by_fault"), 1);
+	iso_client_close(&c);
+}
+
+Test(process, bad_command_lines_are_refused)
+{
+	struct bank_process_config cfg = {.http_port = 12112, .iso_port = 12113};
+	bank_process_prepare(&bank, &cfg);
+	const char *bad[][3] = {
+		{"--durability", "fast", NULL},
+		{"--drop-probability", "1.5", NULL},
+		{"--iso-port", "70000", NULL},
+		{"--bank", "nobody", NULL},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_not(bank_process_start(&bank, bad[i]), "started with %s %s", bad[i][0], bad[i][1]);
+	}
+}
