@@ -1,6 +1,8 @@
 #include "dpdk_port.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -70,6 +72,9 @@ struct dpdk_port_impl {
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dpdk_port_impl *registry[MAX_PORTS];
 static bool eal_started;
+static char **eal_argv_kept; /* rte_eal_init may point into it for the life of the process */
+static bool eal_prefix_is_ours;
+static bool eal_stopped; /* we named the runtime directory, so we remove it */
 static bool port_taken[RTE_MAX_ETHPORTS];
 
 static void set_error(char *err, size_t err_size, const char *fmt, ...)
@@ -118,6 +123,10 @@ static bool has_option(int argc, char **argv, const char *option)
 
 static int start_eal(int eal_argc, char **eal_argv, char *err, size_t err_size)
 {
+	if (eal_stopped) {
+		set_error(err, err_size, "the EAL of this process was stopped with its last port; it cannot restart");
+		return -1;
+	}
 	if (eal_started)
 		return 0;
 	/* rte_eal_init permutes argv and may keep pointers into it: give it a copy that lives forever. */
@@ -134,6 +143,7 @@ static int start_eal(int eal_argc, char **eal_argv, char *err, size_t err_size)
 	if (!has_option(eal_argc, eal_argv, "--file-prefix") && !has_option(eal_argc, eal_argv, "--in-memory")) {
 		snprintf(prefix_option, sizeof prefix_option, "--file-prefix=iso8583-%ld", (long)getpid());
 		argv[argc++] = prefix_option;
+		eal_prefix_is_ours = true;
 	}
 
 	cpu_set_t affinity;
@@ -141,8 +151,15 @@ static int start_eal(int eal_argc, char **eal_argv, char *err, size_t err_size)
 	int rc = rte_eal_init(argc, argv);
 	if (rc < 0 && rte_errno != EALREADY) {
 		set_error(err, err_size, "rte_eal_init failed: %s (check the EAL arguments)", rte_strerror(rte_errno));
+		free(argv);
 		return -1;
 	}
+	if (rc < 0) {
+		free(argv); /* started by someone else: our copy was not used */
+		eal_prefix_is_ours = false;
+	}
+	else
+		eal_argv_kept = argv;
 	if (have_affinity)
 		pthread_setaffinity_np(pthread_self(), sizeof affinity, &affinity);
 	eal_started = true;
@@ -512,7 +529,9 @@ static int port_rx_burst(struct dgram_port *p, uint16_t q, struct udp_datagram *
 	struct dpdk_queue *qu = &pt->queues[q];
 	register_worker_thread();
 	int taken = 0;
-	while (taken < n && refill_stash(pt, q) > 0) {
+	/* One PMD poll per call at most: a queue that never runs dry (net_null, a flood of
+	 * frames for others) must not keep the worker here. */
+	for (int polls = 0; taken < n && polls < 2 && refill_stash(pt, q) > 0; polls++) {
 		while (taken < n && qu->stash_next < qu->stash_count) {
 			struct rte_mbuf *m = qu->stash[qu->stash_next++];
 			if (qu->stash_next < qu->stash_count)
@@ -540,6 +559,40 @@ static void port_wait(struct dgram_port *p, uint16_t q, int timeout_us)
 
 /* ---- setup and teardown -------------------------------------------------- */
 
+/* The EAL leaves /var/run/dpdk/<prefix>/ behind; one per run would pile up. */
+static void remove_runtime_dir(const char *path)
+{
+	DIR *dir = opendir(path);
+	if (!dir)
+		return;
+	struct dirent *e;
+	while ((e = readdir(dir)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char file[PATH_MAX];
+		if (snprintf(file, sizeof file, "%s/%s", path, e->d_name) < (int)sizeof file)
+			unlink(file);
+	}
+	closedir(dir);
+	rmdir(path);
+}
+
+/* After the last port of a process whose EAL we started under our own prefix. */
+static void stop_eal_if_unused(void)
+{
+	for (int i = 0; i < MAX_PORTS; i++)
+		if (registry[i])
+			return;
+	if (!eal_started || !eal_prefix_is_ours)
+		return;
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	remove_runtime_dir(path);
+	eal_prefix_is_ours = false;
+	eal_stopped = true; /* the EAL cannot be started twice in a process */
+}
+
 static void port_close(struct dgram_port *p)
 {
 	struct dpdk_port_impl *pt = impl_of(p);
@@ -562,6 +615,9 @@ static void port_close(struct dgram_port *p)
 	rte_mempool_free(pt->pool);
 	free(pt);
 	p->impl = NULL;
+	pthread_mutex_lock(&registry_lock);
+	stop_eal_if_unused();
+	pthread_mutex_unlock(&registry_lock);
 }
 
 static const struct dgram_port_ops dpdk_ops = {
@@ -669,6 +725,11 @@ static int configure_ethdev(struct dpdk_port_impl *pt, uint16_t wanted_queues, c
 
 	struct rte_ether_addr mac;
 	rte_eth_macaddr_get(pt->port_id, &mac);
+	if (!rte_is_valid_assigned_ether_addr(&mac)) {
+		/* Ring-backed ports start with 00:00:00:00:00:00; peers need a real unicast MAC. */
+		rte_eth_random_addr(mac.addr_bytes);
+		(void)rte_eth_dev_default_mac_addr_set(pt->port_id, &mac); /* PMDs that cannot still deliver to us */
+	}
 	memcpy(pt->mac.bytes, mac.addr_bytes, 6);
 	uint16_t mtu = RTE_ETHER_MTU;
 	if (rte_eth_dev_get_mtu(pt->port_id, &mtu) != 0 || mtu < 576)
@@ -730,6 +791,7 @@ int dpdk_port_create(struct dgram_port *out, int eal_argc, char **eal_argv, uint
 
 	uint16_t port_id;
 	if (take_free_port(&port_id) != 0) {
+		stop_eal_if_unused();
 		pthread_mutex_unlock(&registry_lock);
 		set_error(err, err_size, "no (more) DPDK ethdev port: add one with --vdev or a PCI device (%u found)",
 			  rte_eth_dev_count_avail());
