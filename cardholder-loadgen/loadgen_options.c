@@ -33,6 +33,7 @@ void loadgen_options_usage(FILE *out)
 		"  --report-dir DIR       where report files go (default reports/<timestamp>/)\n"
 		"  --no-progress          no per-second line on stderr\n"
 		"  --no-plots             do not run gnuplot\n"
+		"  --list-agents          print 'bank|network NAME HTTP-ENDPOINT ISO-ENDPOINT' lines and exit\n"
 		"  --dataplane KIND       socket (default) | dpdk; with dpdk, EAL arguments follow --\n"
 		"  --dpdk-address IPV4    our address on the DPDK port (dpdk)\n"
 		"  --dpdk-port N          our UDP port on the DPDK port (dpdk, default 7000)\n"
@@ -85,6 +86,7 @@ enum {
 	OPT_DATAPLANE,
 	OPT_DPDK_ADDRESS,
 	OPT_DPDK_PORT,
+	OPT_LIST_AGENTS,
 	OPT_HELP,
 };
 
@@ -109,6 +111,7 @@ int loadgen_options_parse(int argc, char **argv, struct loadgen_options *o, char
 		{"dataplane", required_argument, NULL, OPT_DATAPLANE},
 		{"dpdk-address", required_argument, NULL, OPT_DPDK_ADDRESS},
 		{"dpdk-port", required_argument, NULL, OPT_DPDK_PORT},
+		{"list-agents", no_argument, NULL, OPT_LIST_AGENTS},
 		{"help", no_argument, NULL, OPT_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -196,6 +199,7 @@ int loadgen_options_parse(int argc, char **argv, struct loadgen_options *o, char
 				goto bad;
 			o->dpdk_udp_port = (uint16_t)u;
 			break;
+		case OPT_LIST_AGENTS: o->list_agents = true; break;
 		case OPT_HELP: loadgen_options_usage(stdout); return 1;
 		default:
 			snprintf(err, err_size, "unknown option '%s' (see --help)", argv[optind - 1]);

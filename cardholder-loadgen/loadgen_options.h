@@ -29,6 +29,7 @@ struct loadgen_options {
 	uint64_t seed;
 	bool progress;            /* a line per second on stderr */
 	bool plots;               /* run gnuplot on the report */
+	bool list_agents;         /* print the agents' HTTP endpoints and exit (scripts) */
 	const char *dataplane;    /* "socket" or "dpdk" */
 	uint16_t dpdk_udp_port;   /* --dataplane dpdk: our UDP port */
 	const char *dpdk_address; /* --dataplane dpdk: our IPv4 address */

@@ -151,7 +151,7 @@ static bool write_hgrm(const char *dir, const struct latency_histogram *h, char 
 
 static int report(const struct loadgen_options *o, const char *dir, struct loadgen_summary *summary)
 {
-	char err[512], path[1200];
+	char err[2048], path[1200];
 	int rc = 0;
 	loadgen_summary_text(summary, stdout);
 	fflush(stdout);
@@ -183,7 +183,7 @@ static int report(const struct loadgen_options *o, const char *dir, struct loadg
 
 int loadgen_run(const struct ecosystem_config *config, const struct loadgen_options *o)
 {
-	char err[512];
+	char err[2048];
 	struct loadgen_shared shared;
 	memset(&shared, 0, sizeof shared);
 	if (!loadgen_plan_make(o, &config->loadgen, &shared.plan, err, sizeof err)) {

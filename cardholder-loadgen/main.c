@@ -29,6 +29,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cardholder-loadgen: %s\n", err);
 		return 2;
 	}
+	if (options.list_agents) {
+		for (size_t i = 0; i < config.bank_count; i++)
+			printf("bank %s %s:%u %s:%u\n", config.banks[i].name, config.banks[i].http.host,
+			       config.banks[i].http.port, config.banks[i].iso.host, config.banks[i].iso.port);
+		for (size_t i = 0; i < config.network_count; i++)
+			printf("network %s %s:%u %s:%u\n", config.networks[i].name, config.networks[i].http.host,
+			       config.networks[i].http.port, config.networks[i].iso.host, config.networks[i].iso.port);
+		return 0;
+	}
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_stop_signal;
