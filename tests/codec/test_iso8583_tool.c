@@ -136,3 +136,25 @@ Test(iso8583_tool, help)
 	cr_assert_eq(r.status, 0);
 	cr_assert(strstr(r.out, "usage: iso8583"));
 }
+
+Test(iso8583_tool, streams_of_objects_and_lines)
+{
+	struct run r, back;
+	/* Two objects on one line and a third on the next, framed with ascii4. */
+	run_text("encode --framing ascii4",
+		 "{\"mti\":1110,\"39\":\"000\"} {\"mti\":\"1804\",\"24\":\"831\",\"93\":\"123\"}\n"
+		 "{\"mti\":\"1430\",\"56\":\"1100123456261125171900\"}\n",
+		 &r);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	run_text("decode --framing ascii4", r.out, &back);
+	cr_assert_eq(back.status, 0, "stderr: %s", back.err);
+	cr_assert_str_eq(back.out, "{\"mti\":\"1110\",\"39\":\"000\"}\n"
+				   "{\"mti\":\"1804\",\"24\":\"831\",\"93\":\"123\"}\n"
+				   "{\"mti\":\"1430\",\"56\":\"1100123456261125171900\"}\n");
+	/* Unframed hex: one message a line. */
+	run_text("encode", "{\"mti\":\"1110\",\"39\":\"000\"}\n{\"mti\":\"1110\",\"39\":\"116\"}\n", &r);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	run_text("decode", r.out, &back);
+	cr_assert_eq(back.status, 0, "stderr: %s", back.err);
+	cr_assert_str_eq(back.out, "{\"mti\":\"1110\",\"39\":\"000\"}\n{\"mti\":\"1110\",\"39\":\"116\"}\n");
+}
