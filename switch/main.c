@@ -99,7 +99,7 @@ static bool parse_options(int argc, char **argv, struct options *o)
 static void print_stats(struct switch_core *s)
 {
 	json_t *stats = switch_stats_json(s);
-	char *text = json_dumps(stats, JSON_INDENT(2) | JSON_SORT_KEYS);
+	char *text = json_dumps(stats, JSON_COMPACT | JSON_SORT_KEYS);
 	if (text) {
 		printf("%s\n", text);
 		free(text);

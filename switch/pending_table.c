@@ -126,3 +126,15 @@ struct pending_txn *pending_match(struct pending_table *t, const struct iso_msg 
 	*slot_out = owner.slot;
 	return p;
 }
+
+bool pending_is_late(const struct pending_table *t, const struct iso_msg *answer)
+{
+	char stan[7];
+	struct stan_owner owner;
+	if (iso_field_text(answer, 11, stan, sizeof(stan)) != 6 || !pending_stan_parse(stan, 6, &owner) ||
+	    owner.worker != t->worker || owner.slot >= t->capacity)
+		return false;
+	/* A released slot keeps its last transaction's data until it is reused. */
+	const struct pending_txn *p = &t->slots[owner.slot];
+	return p->f.rrn[0] && iso_field_equals(answer, 37, p->f.rrn) && iso_field_equals(answer, 41, p->f.terminal);
+}

@@ -96,4 +96,11 @@ bool pending_fields_capture(const struct iso_msg *m, struct pending_fields *f);
  */
 struct pending_txn *pending_match(struct pending_table *t, const struct iso_msg *answer, uint32_t *slot_out);
 
+/*
+ * For an answer pending_match refused: true when it names one of this
+ * worker's slots whose last transaction (finished since, possibly timed out
+ * and reversed) had the same DE 37/41, i.e. a bank answering too late.
+ */
+bool pending_is_late(const struct pending_table *t, const struct iso_msg *answer);
+
 #endif

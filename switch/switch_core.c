@@ -204,10 +204,13 @@ bool switch_core_set_routes(struct switch_core *s, const struct route_spec *spec
 			    size_t err_size)
 {
 	pthread_mutex_lock(&s->control_lock);
-	uint64_t version = atomic_fetch_add(&s->route_version, 1) + 1;
+	/* The version moves only when a table is published. */
+	uint64_t version = atomic_load(&s->route_version) + 1;
 	struct route_table *t = route_table_build(specs, count, version, err, err_size);
-	if (t)
+	if (t) {
 		rcu_cell_replace(&s->routes, t);
+		atomic_store(&s->route_version, version);
+	}
 	pthread_mutex_unlock(&s->control_lock);
 	return t != NULL;
 }
@@ -239,7 +242,7 @@ bool switch_core_reload(struct switch_core *s, char *err, size_t err_size)
 		snprintf(err, err_size, "network '%s' is no longer in %s", s->network, s->config_path);
 		goto out;
 	}
-	uint64_t version = atomic_fetch_add(&s->route_version, 1) + 1;
+	uint64_t version = atomic_load(&s->route_version) + 1;
 	struct route_table *routes = routes_from_config(c, s->network, version, err, err_size);
 	if (!routes)
 		goto out;
@@ -250,6 +253,7 @@ bool switch_core_reload(struct switch_core *s, char *err, size_t err_size)
 		goto out;
 	}
 	rcu_cell_replace(&s->routes, routes);
+	atomic_store(&s->route_version, version);
 	rcu_cell_replace(&s->cards, cards);
 	learn_banks(s, c);
 	ok = true;

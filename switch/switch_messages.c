@@ -131,3 +131,24 @@ size_t switch_build_forwarded_reversal(const struct iso_msg *reversal, const cha
 	iso_set(&out, 56, de56, strlen(de56));
 	return switch_encode_framed(&out, buf, capacity);
 }
+
+bool switch_decode_readable_prefix(const uint8_t *frame, size_t length, const struct iso_error *err,
+				   uint8_t *scratch, size_t scratch_size, struct iso_msg *out)
+{
+	/* ASCII profile: MTI in 4 bytes, then the 8-byte primary bitmap. */
+	const size_t bitmap_at = 4, fields_at = 12;
+	if (err->field < 2 || err->field > 64 || err->offset < fields_at || err->offset > length ||
+	    err->offset > scratch_size || (frame[bitmap_at] & 0x80))
+		return false;
+	memcpy(scratch, frame, err->offset);
+	/* Field f is bit (64 - f) of the big-endian bitmap: keep fields below err->field. */
+	for (int f = err->field; f <= 64; f++)
+		scratch[bitmap_at + (size_t)(f - 1) / 8] &= (uint8_t)~(0x80u >> ((f - 1) % 8));
+	/* err->offset may point inside the faulty element (at its bad byte): the
+	 * elements before it end where the decoder then finds trailing bytes. */
+	struct iso_error again;
+	enum iso_error_code rc = iso_decode(SWITCH_PROFILE, scratch, err->offset, out, &again);
+	if (rc == ISO_ERR_TRAILING_BYTES && again.offset < err->offset)
+		rc = iso_decode(SWITCH_PROFILE, scratch, again.offset, out, NULL);
+	return rc == ISO_OK;
+}

@@ -42,6 +42,15 @@ size_t switch_build_reversal(const struct pending_txn *p, uint8_t worker, uint32
 size_t switch_build_forwarded_reversal(const struct iso_msg *reversal, const char *stan, const char *de56,
 				       uint8_t *buf, size_t capacity);
 
+/*
+ * After a decode error at element err->field: decodes the elements before it
+ * (a copy of the frame in scratch, its bitmap cut at the faulty element), so
+ * that the sender's keys can still be echoed in a 904. False when nothing
+ * usable precedes the error (or the message has a secondary bitmap).
+ */
+bool switch_decode_readable_prefix(const uint8_t *frame, size_t length, const struct iso_error *err,
+				   uint8_t *scratch, size_t scratch_size, struct iso_msg *out);
+
 /* Writes an action code as three digits into out[4]. */
 void action_code_text(int action, char out[4]);
 

@@ -258,7 +258,10 @@ static void on_authorization_answer(struct switch_worker *w, const uint8_t *fram
 	uint32_t slot;
 	struct pending_txn *p = pending_match(&w->pending, m, &slot);
 	if (!p) {
-		COUNT(w, unmatched_responses);
+		if (pending_is_late(&w->pending, m))
+			COUNT(w, late_responses);
+		else
+			COUNT(w, unmatched_responses);
 		return;
 	}
 	if (p->kind == PENDING_REVERSAL) {
@@ -452,7 +455,9 @@ static void handle_message(struct switch_worker *w, const struct sockaddr_in *pe
 	if (iso_decode(SWITCH_PROFILE, frame, length, &m, &e) != ISO_OK) {
 		COUNT(w, malformed);
 		/* Answer 904 when the cardholder could still match the answer. */
-		if (m.mti != 0 && is_request(m.mti) && iso_has(&m, 11) && iso_has(&m, 37) && iso_has(&m, 41))
+		uint8_t scratch[ISO_MAX_MESSAGE];
+		if (switch_decode_readable_prefix(frame, length, &e, scratch, sizeof(scratch), &m) &&
+		    is_request(m.mti) && iso_has(&m, 11) && iso_has(&m, 37) && iso_has(&m, 41))
 			send_answer(w, peer, &m, ACTION_FORMAT_ERROR);
 		return;
 	}
