@@ -1,0 +1,422 @@
+/*
+ * End to end with the real programs: two bank nodes and two switches from a
+ * temporary config (ports 14200-14299), then the real cardholder-loadgen for a
+ * short bounded run; the report's counts are checked against the banks'
+ * journals (/ledger) and money must be conserved.
+ */
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "loadgen_test_support.h"
+
+#define MAX_AGENTS 5
+
+struct agent {
+	const char *name;
+	pid_t pid;
+	int http_port;
+};
+
+static struct agent agents[MAX_AGENTS];
+static int agent_count;
+static char temp_dir[256];
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static const char *build_dir(void)
+{
+	const char *b = getenv("ISO_BUILD_DIR");
+	return b && *b ? b : "build";
+}
+
+/* Starts argv with output to <temp>/<log>; the child dies with the test process. */
+static pid_t spawn(char *const argv[], const char *log)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", temp_dir, log);
+	pid_t pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		if (chdir(temp_dir) != 0)
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void stop_agents(void)
+{
+	for (int i = 0; i < agent_count; i++)
+		if (agents[i].pid > 0)
+			kill(agents[i].pid, SIGTERM);
+	for (int i = 0; i < agent_count; i++) {
+		if (agents[i].pid <= 0)
+			continue;
+		int status;
+		bool gone = false;
+		for (int t = 0; t < 100 && !gone; t++) {
+			gone = waitpid(agents[i].pid, &status, WNOHANG) == agents[i].pid;
+			if (!gone)
+				sleep_ms(100);
+		}
+		if (!gone) {
+			kill(agents[i].pid, SIGKILL);
+			waitpid(agents[i].pid, &status, 0);
+		}
+		agents[i].pid = 0;
+	}
+	agent_count = 0;
+}
+
+static void teardown(void)
+{
+	stop_agents();
+	if (getenv("LOADGEN_E2E_KEEP") == NULL)
+		test_remove_tree(temp_dir);
+}
+
+struct buffer {
+	char data[1 << 16];
+	size_t length;
+};
+
+static size_t collect(char *p, size_t size, size_t n, void *ctx)
+{
+	struct buffer *b = ctx;
+	size_t k = size * n;
+	if (b->length + k >= sizeof(b->data))
+		return 0;
+	memcpy(b->data + b->length, p, k);
+	b->length += k;
+	b->data[b->length] = '\0';
+	return k;
+}
+
+/* GET http://127.0.0.1:port/path as JSON, or NULL. */
+static json_t *get_json(int port, const char *path)
+{
+	static struct buffer b;
+	b.length = 0;
+	char url[128];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+	CURL *c = curl_easy_init();
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
+	long status = 0;
+	CURLcode rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	if (rc != CURLE_OK || status != 200)
+		return NULL;
+	json_error_t e;
+	return json_loads(b.data, 0, &e);
+}
+
+static int64_t get_int(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+}
+
+static const char config_template[] =
+	"banks:\n"
+	"  - name: big_bank\n"
+	"    institution_id: \"10000000001\"\n"
+	"    http: 127.0.0.1:14201\n"
+	"    iso: 127.0.0.1:14202\n"
+	"    lmdb_path: var/big_bank\n"
+	"    lmdb_map_size: 67108864\n"
+	"    durability: async\n"
+	"    faults:\n"
+	"      delay_probability: %s\n"
+	"      delay_ms: 300\n"
+	"      drop_probability: %s\n"
+	"    networks:\n"
+	"      - network: mastercard\n"
+	"        bins: [\"51051000\"]\n"
+	"      - network: visa\n"
+	"        bins: [\"41111111\"]\n"
+	"  - name: lil_bank\n"
+	"    institution_id: \"20000000002\"\n"
+	"    http: 127.0.0.1:14203\n"
+	"    iso: 127.0.0.1:14204\n"
+	"    lmdb_path: var/lil_bank\n"
+	"    lmdb_map_size: 67108864\n"
+	"    durability: sync\n"
+	"    networks:\n"
+	"      - network: mastercard\n"
+	"        bins: [\"51999100-51999199\"]\n"
+	"networks:\n"
+	"  - name: mastercard\n"
+	"    major_industry_id: 5\n"
+	"    http: 127.0.0.1:14205\n"
+	"    iso: 127.0.0.1:14206\n"
+	"    lmdb_path: var/mastercard\n"
+	"    bank_timeout_ms: 100\n"
+	"    reversal_retry_ms: 100\n"
+	"    reversal_max_attempts: 5\n"
+	"  - name: visa\n"
+	"    major_industry_id: 4\n"
+	"    http: 127.0.0.1:14207\n"
+	"    iso: 127.0.0.1:14208\n"
+	"    lmdb_path: var/visa\n"
+	"    bank_timeout_ms: 100\n"
+	"    reversal_retry_ms: 100\n"
+	"    reversal_max_attempts: 5\n"
+	"loadgen:\n"
+	"  cards_per_bank: 200\n"
+	"  initial_balance: 100000000\n"
+	"  min_amount: 100\n"
+	"  max_amount: 20000\n"
+	"  timeout_ms: 500\n"
+	"  acquirer_id: \"30000000003\"\n";
+
+static const int bank_ports[] = {14201, 14203};
+static const int switch_ports[] = {14205, 14207};
+
+static void start_ecosystem(const char *delay_probability, const char *drop_probability)
+{
+	test_make_temp_dir(temp_dir, sizeof temp_dir, "e2e");
+	cr_assert(temp_dir[0], "no temp dir");
+	char config[512];
+	snprintf(config, sizeof config, "%s/ecosystem.yaml", temp_dir);
+	FILE *f = fopen(config, "w");
+	cr_assert(f);
+	fprintf(f, config_template, delay_probability, drop_probability);
+	fclose(f);
+
+	char bank[512], sw[512];
+	snprintf(bank, sizeof bank, "%s/bank-node/bank-node", build_dir());
+	snprintf(sw, sizeof sw, "%s/switch/switch", build_dir());
+	cr_assert(access(bank, X_OK) == 0 && access(sw, X_OK) == 0, "bank-node and switch must be built in %s",
+		  build_dir());
+	static const char *bank_names[] = {"big_bank", "lil_bank"}, *network_names[] = {"mastercard", "visa"};
+	for (int i = 0; i < 2; i++) {
+		char log[64];
+		snprintf(log, sizeof log, "bank-%s.log", bank_names[i]);
+		char *argv[] = {bank, "--config", config, "--bank", (char *)bank_names[i], NULL};
+		agents[agent_count++] = (struct agent){bank_names[i], spawn(argv, log), bank_ports[i]};
+	}
+	for (int i = 0; i < 2; i++) {
+		char log[64];
+		snprintf(log, sizeof log, "switch-%s.log", network_names[i]);
+		char *argv[] = {sw, "--config", config, "--network", (char *)network_names[i], NULL};
+		agents[agent_count++] = (struct agent){network_names[i], spawn(argv, log), switch_ports[i]};
+	}
+	/* Ready when /stats answers; bounded, and a crashed agent fails at once. */
+	for (int i = 0; i < agent_count; i++) {
+		json_t *stats = NULL;
+		for (int t = 0; t < 300 && !stats; t++) {
+			int status;
+			cr_assert_neq(waitpid(agents[i].pid, &status, WNOHANG), agents[i].pid, "%s exited at start (logs in %s)",
+				      agents[i].name, temp_dir);
+			stats = get_json(agents[i].http_port, "/stats");
+			if (!stats)
+				sleep_ms(100);
+		}
+		cr_assert(stats, "%s not ready after 30 s", agents[i].name);
+		json_decref(stats);
+	}
+}
+
+struct ledger_sums {
+	int64_t balance, created, approved_count, approved_amount, reversed_count, reversed_amount;
+};
+
+static struct ledger_sums ledgers(void)
+{
+	struct ledger_sums s = {0};
+	for (int i = 0; i < 2; i++) {
+		json_t *l = get_json(bank_ports[i], "/ledger");
+		cr_assert(l, "no /ledger from bank %d", i);
+		s.balance += get_int(l, "total_balance");
+		s.created += get_int(l, "created_total");
+		s.approved_count += get_int(l, "approved_count");
+		s.approved_amount += get_int(l, "approved_amount");
+		s.reversed_count += get_int(l, "reversed_count");
+		s.reversed_amount += get_int(l, "reversed_amount");
+		/* Inside each bank: what left the balances is exactly what is still debited. */
+		cr_expect_eq(get_int(l, "created_total") - get_int(l, "total_balance"), get_int(l, "approved_amount"),
+			     "bank %d: balances and journal disagree", i);
+		json_decref(l);
+	}
+	return s;
+}
+
+static int64_t switches_pending(void)
+{
+	int64_t pending = 0;
+	for (int i = 0; i < 2; i++) {
+		json_t *s = get_json(switch_ports[i], "/stats");
+		cr_assert(s);
+		pending += get_int(json_object_get(s, "gauges"), "pending");
+		json_decref(s);
+	}
+	return pending;
+}
+
+static int64_t switch_total(const char *key)
+{
+	int64_t sum = 0;
+	for (int i = 0; i < 2; i++) {
+		json_t *s = get_json(switch_ports[i], "/stats");
+		cr_assert(s);
+		sum += get_int(json_object_get(s, "totals"), key);
+		json_decref(s);
+	}
+	return sum;
+}
+
+/* Runs the real load generator to completion (bounded) and returns its summary.json. */
+static json_t *run_loadgen(const char *rate, const char *requests, const char *timeout_ms)
+{
+	char loadgen[512], config[512], report[512];
+	snprintf(loadgen, sizeof loadgen, "%s/cardholder-loadgen/cardholder-loadgen", build_dir());
+	snprintf(config, sizeof config, "%s/ecosystem.yaml", temp_dir);
+	snprintf(report, sizeof report, "%s/report", temp_dir);
+	char *argv[] = {loadgen, "--config", config, "--rate", (char *)rate, "--max-requests", (char *)requests,
+			"--duration", "10", "--report-dir", report, "--no-plots", "--no-progress", "--timeout-ms",
+			(char *)timeout_ms, NULL};
+	pid_t pid = spawn(argv, "loadgen.log");
+	int status = 0;
+	bool done = false;
+	for (int t = 0; t < 600 && !done; t++) {
+		done = waitpid(pid, &status, WNOHANG) == pid;
+		if (!done)
+			sleep_ms(100);
+	}
+	if (!done) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	cr_assert(done, "loadgen did not finish within 60 s");
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "loadgen failed (log in %s)", temp_dir);
+	json_t *summary = test_load_summary(report);
+	cr_assert(summary, "no summary.json");
+	return summary;
+}
+
+/* Network reversals may still be retrying: wait (bounded) until nothing is pending and ledgers are still. */
+static struct ledger_sums settled_ledgers(void)
+{
+	struct ledger_sums previous = {-1, 0, 0, 0, 0, 0};
+	for (int t = 0; t < 100; t++) {
+		struct ledger_sums now = ledgers();
+		if (switches_pending() == 0 && memcmp(&now, &previous, sizeof now) == 0)
+			return now;
+		previous = now;
+		sleep_ms(200);
+	}
+	return ledgers();
+}
+
+Test(loadgen_e2e, report_counts_match_the_banks_journals, .fini = teardown, .timeout = 110)
+{
+	start_ecosystem("0", "0");
+	struct ledger_sums before = ledgers();
+	json_t *s = run_loadgen("2000", "2000", "500");
+	struct ledger_sums after = settled_ledgers();
+
+	uint64_t sent = test_count(s, "sent"), approved = test_count(s, "approved");
+	cr_expect_eq(sent, 2000);
+	cr_expect_eq(test_count(s, "answered") + test_count(s, "timeouts"), sent, "every request has an outcome");
+	cr_expect(approved > 1800, "a healthy ecosystem approves nearly everything (%llu)", (unsigned long long)approved);
+	cr_expect_eq(test_count(s, "malformed") + test_count(s, "unmatched"), 0);
+	/*
+	 * What the cardholders saw approved is what the banks still hold debited;
+	 * only a reversal whose outcome nobody learnt may leave a debit more.
+	 */
+	int64_t extra = (after.approved_count - before.approved_count) - (int64_t)approved;
+	int64_t unknown = (int64_t)test_count(s, "reversals_unanswered") + switch_total("reversals_abandoned");
+	cr_expect(extra >= 0 && extra <= unknown, "banks hold %lld debits, cardholders saw %llu approved, %lld unknown",
+		  (long long)(after.approved_count - before.approved_count), (unsigned long long)approved,
+		  (long long)unknown);
+	if (unknown == 0)
+		cr_expect_eq(after.approved_amount - before.approved_amount, (int64_t)test_count(s, "approved_amount"));
+	/* Money conservation: balance before = after + gross approved - reversed. */
+	int64_t reversed = after.reversed_amount - before.reversed_amount;
+	int64_t gross = (after.approved_amount - before.approved_amount) + reversed;
+	cr_expect_eq(before.balance, after.balance + gross - reversed);
+	json_decref(s);
+}
+
+Test(loadgen_e2e, bank_delays_and_drops_still_conserve_money, .fini = teardown, .timeout = 110)
+{
+	/*
+	 * big_bank answers 3% of requests 300 ms late (after the network's 100 ms
+	 * timeout: 911 to the cardholder, 1420 advice to the bank) and drops 2%.
+	 */
+	start_ecosystem("0.03", "0.02");
+	struct ledger_sums before = ledgers();
+	json_t *s = run_loadgen("1000", "1500", "500");
+	struct ledger_sums after = settled_ledgers();
+
+	uint64_t approved = test_count(s, "approved");
+	uint64_t issuer_timeouts = test_code(s, "action_codes", "911");
+	cr_expect_eq(test_count(s, "sent"), 1500);
+	cr_expect(issuer_timeouts > 0, "the faults must show as 911 answers");
+	cr_expect_eq(test_count(s, "answered") + test_count(s, "timeouts"), 1500);
+	int64_t extra = (after.approved_count - before.approved_count) - (int64_t)approved;
+	int64_t unknown = (int64_t)test_count(s, "reversals_unanswered") + switch_total("reversals_abandoned");
+	cr_expect(extra >= 0, "cardholders saw %llu approvals, banks hold only %lld", (unsigned long long)approved,
+		  (long long)(after.approved_count - before.approved_count));
+	cr_expect(extra <= unknown, "%lld debits nobody saw approved, only %lld reversals with unknown outcome",
+		  (long long)extra, (long long)unknown);
+	if (extra == 0)
+		cr_expect_eq(after.approved_amount - before.approved_amount, (int64_t)test_count(s, "approved_amount"));
+	cr_expect(after.reversed_count - before.reversed_count > 0, "late approvals were reversed by the network");
+	cr_expect_eq(before.balance - after.balance, after.approved_amount - before.approved_amount);
+	json_decref(s);
+}
+
+Test(loadgen_e2e, cardholder_reversals_travel_through_the_network, .fini = teardown, .timeout = 110)
+{
+	/*
+	 * The cardholders give up after 50 ms, before the network's 100 ms bank
+	 * timeout, while big_bank answers 5% of requests 300 ms late: those
+	 * cardholders send their own 1420 through the network to the bank.
+	 */
+	start_ecosystem("0.05", "0");
+	struct ledger_sums before = ledgers();
+	json_t *s = run_loadgen("1000", "1000", "50");
+	struct ledger_sums after = settled_ledgers();
+
+	uint64_t approved = test_count(s, "approved");
+	cr_expect_eq(test_count(s, "sent"), 1000);
+	cr_expect(test_count(s, "timeouts") > 0, "the late answers must time the cardholders out");
+	cr_expect_eq(test_count(s, "reversals_sent"), test_count(s, "timeouts"), "one 1420 per timeout");
+	cr_expect_eq(test_count(s, "reversals_answered") + test_count(s, "reversals_unanswered"),
+		     test_count(s, "reversals_sent"));
+	int64_t extra = (after.approved_count - before.approved_count) - (int64_t)approved;
+	int64_t unknown = (int64_t)test_count(s, "reversals_unanswered") + switch_total("reversals_abandoned");
+	cr_expect(extra >= 0 && extra <= unknown, "banks hold %lld debits, cardholders saw %llu approved, %lld unknown",
+		  (long long)(after.approved_count - before.approved_count), (unsigned long long)approved,
+		  (long long)unknown);
+	if (unknown == 0)
+		cr_expect_eq(after.approved_amount - before.approved_amount, (int64_t)test_count(s, "approved_amount"));
+	cr_expect_eq(before.balance - after.balance, after.approved_amount - before.approved_amount);
+	json_decref(s);
+}
