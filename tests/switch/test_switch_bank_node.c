@@ -1,0 +1,158 @@
+/*
+ * The real switch in front of the real bank-node (big_bank; lil_bank is left
+ * down): approval with the debit visible in the bank's balance, declines for
+ * insufficient funds and over the fraud limit, a cardholder reversal that
+ * restores the balance, a reversal of a refusal that the switch answers
+ * itself, and a bank that is down (911, then the switch's reversal advice).
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "e2e_support.h"
+#include "message_builder.h"
+
+#define WAIT_MS 8000
+#define INITIAL_BALANCE 100000
+#define FRAUD_LIMIT 150000
+
+static struct e2e_env env;
+static struct udp_peer holder;
+
+static void setup(void)
+{
+	struct e2e_settings s = {
+		.base_port = 13120,
+		.bank_timeout_ms = 1000, /* sanitizer builds of two processes on a shared box */
+		.reversal_retry_ms = 200,
+		.reversal_max_attempts = 3,
+		.outcome_memory = 4096,
+		.cards_per_bank = 10,
+		.initial_balance = INITIAL_BALANCE,
+		.big_max_amount = FRAUD_LIMIT,
+	};
+	cr_assert(e2e_prepare(&env, &s));
+	cr_assert(udp_peer_open(&holder, 0));
+	if (!e2e_start_bank(&env, 0)) {
+		e2e_cleanup(&env, true);
+		cr_skip_test("bank-node is not built or did not start");
+	}
+	cr_assert(e2e_start_switch(&env, 2), "switch did not start");
+}
+
+static void teardown(void)
+{
+	udp_peer_close(&holder);
+	e2e_cleanup(&env, true);
+}
+
+TestSuite(switch_bank_node, .init = setup, .fini = teardown, .timeout = 120);
+
+static void exchange(const struct test_msg *req, uint16_t mti, uint8_t *buf, size_t cap, struct iso_msg *answer)
+{
+	uint8_t out[ISO_MAX_MESSAGE + 2];
+	size_t n = tm_encode(req, out, sizeof(out));
+	cr_assert_gt(n, 0);
+	cr_assert(udp_peer_send(&holder, env.switch_iso, out, n));
+	size_t got = udp_peer_receive(&holder, buf, cap, WAIT_MS, NULL);
+	cr_assert_gt(got, 0, "no answer to %u", req->m.mti);
+	cr_assert(tm_decode_framed(buf, got, answer));
+	cr_assert_eq(answer->mti, mti);
+}
+
+static const char *field(const struct iso_msg *m, int f)
+{
+	static char buf[4][64];
+	static int next;
+	char *out = buf[next++ % 4];
+	return tm_text(m, f, out, 64);
+}
+
+static long long balance(size_t index)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/get-balance/uuid/big_bank-%zu", index);
+	json_t *body;
+	long status = e2e_http(env.big_http, "GET", path, NULL, &body);
+	long long b = status == 200 ? (long long)json_integer_value(json_object_get(body, "balance")) : -1;
+	json_decref(body);
+	return b;
+}
+
+static void pay(size_t card_index, const char *stan, const char *amount, struct test_msg *req, struct iso_msg *ans,
+		uint8_t *buf, size_t cap)
+{
+	struct population_card c;
+	e2e_card(&env, 0, card_index, &c);
+	tm_authorization(req, c.pan, c.expiry, stan, amount);
+	exchange(req, 1110, buf, cap, ans);
+	cr_assert_str_eq(field(ans, 11), stan);
+}
+
+Test(switch_bank_node, approval_debits_and_cardholder_reversal_restores)
+{
+	uint8_t buf[ISO_MAX_MESSAGE + 2], rbuf[ISO_MAX_MESSAGE + 2];
+	struct test_msg req, rev;
+	struct iso_msg ans, rans;
+	cr_assert_eq(balance(0), INITIAL_BALANCE);
+	pay(0, "000011", "000000002500", &req, &ans, buf, sizeof(buf));
+	cr_assert_str_eq(field(&ans, 39), "000");
+	cr_assert_eq(balance(0), INITIAL_BALANCE - 2500);
+
+	tm_reversal_of(&rev, &req, "000012");
+	exchange(&rev, 1430, rbuf, sizeof(rbuf), &rans);
+	cr_assert_str_eq(field(&rans, 39), "400");
+	cr_assert_str_eq(field(&rans, 11), "000012");
+	cr_assert_eq(balance(0), INITIAL_BALANCE, "the reversal gave the money back");
+
+	/* A repeat (1421) is harmless: the bank's reversal is idempotent. */
+	tm_reversal_of(&rev, &req, "000012");
+	rev.m.mti = 1421;
+	exchange(&rev, 1430, rbuf, sizeof(rbuf), &rans);
+	cr_assert_str_eq(field(&rans, 39), "400");
+	cr_assert_eq(balance(0), INITIAL_BALANCE);
+}
+
+Test(switch_bank_node, declines_for_funds_and_fraud_limit)
+{
+	uint8_t buf[ISO_MAX_MESSAGE + 2];
+	struct test_msg req;
+	struct iso_msg ans;
+	pay(1, "000021", "000000120000", &req, &ans, buf, sizeof(buf)); /* above the balance, below the limit */
+	cr_assert_str_eq(field(&ans, 39), "116");
+	pay(1, "000022", "000000200000", &req, &ans, buf, sizeof(buf)); /* above the fraud limit */
+	cr_assert_str_neq(field(&ans, 39), "000");
+	cr_assert_eq(balance(1), INITIAL_BALANCE);
+	cr_assert_eq(e2e_wait_stat(&env, "declined", 2, WAIT_MS), 2);
+}
+
+Test(switch_bank_node, reversal_of_a_decline_never_reaches_the_bank)
+{
+	uint8_t buf[ISO_MAX_MESSAGE + 2], rbuf[ISO_MAX_MESSAGE + 2];
+	struct test_msg req, rev;
+	struct iso_msg ans, rans;
+	pay(2, "000031", "000000120000", &req, &ans, buf, sizeof(buf));
+	cr_assert_str_eq(field(&ans, 39), "116");
+	tm_reversal_of(&rev, &req, "000032");
+	exchange(&rev, 1430, rbuf, sizeof(rbuf), &rans);
+	cr_assert_str_eq(field(&rans, 39), "400");
+	cr_assert_eq(e2e_switch_stat(&env, "cardholder_reversals_answered"), 1);
+	cr_assert_eq(e2e_switch_stat(&env, "cardholder_reversals_forwarded"), 0);
+	cr_assert_eq(balance(2), INITIAL_BALANCE);
+}
+
+Test(switch_bank_node, bank_down_gives_911_and_reversal_advice)
+{
+	/* lil_bank is not running. */
+	uint8_t buf[ISO_MAX_MESSAGE + 2];
+	struct population_card c;
+	e2e_card(&env, 1, 0, &c);
+	struct test_msg req;
+	struct iso_msg ans;
+	tm_authorization(&req, c.pan, c.expiry, "000041", "000000001000");
+	exchange(&req, 1110, buf, sizeof(buf), &ans);
+	cr_assert_str_eq(field(&ans, 39), "911");
+	cr_assert_eq(e2e_wait_stat(&env, "reversals_abandoned", 1, WAIT_MS), 1);
+	cr_assert_eq(e2e_switch_stat(&env, "reversals"), 3);
+}
