@@ -1,0 +1,419 @@
+/*
+ * The switch's whole fast path on DPDK, measured in cycles: a real switch
+ * worker (switch_core's switch_worker_poll) over the DPDK datagram port on a
+ * ring-backed ethdev pair. The benchmark plays the wire: it puts cardholder
+ * 1100s on the ring, takes the switch's 1100s to the bank off it, answers each
+ * with a bank 1110, and takes the switch's 1110s to the cardholder, checking
+ * every one. Only the switch's polls are timed (rte_rdtsc around
+ * switch_worker_poll); building and checking the wire side is not.
+ *
+ *   switch_fast_path [--messages N] [--burst B]
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <urcu-qsbr.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "card_population.h"
+#include "dpdk_frames.h"
+#include "dpdk_port.h"
+#include "ecosystem_config.h"
+#include "framing.h"
+#include "iso8583.h"
+#include "switch_core.h"
+#include "switch_worker.h"
+
+#define SWITCH_IP "198.18.0.1"
+#define SWITCH_UDP 13601
+#define BANK_IP "198.18.0.2"
+#define BANK_UDP 13602
+#define CARDHOLDER_IP "198.18.0.10"
+#define CARDHOLDER_UDP 13610
+
+struct wire {
+	uint16_t port;
+	struct rte_mempool *pool;
+	struct frame_mac switch_mac, bank_mac, cardholder_mac;
+	uint32_t switch_ip, bank_ip, cardholder_ip;
+};
+
+static void die(const char *what)
+{
+	fprintf(stderr, "switch_fast_path: %s\n", what);
+	exit(1);
+}
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void write_config(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		die("cannot write the config");
+	fprintf(f,
+		"banks:\n"
+		"  - name: big_bank\n"
+		"    institution_id: \"10000000001\"\n"
+		"    http: 127.0.0.1:13690\n"
+		"    iso: " BANK_IP ":%d\n"
+		"    lmdb_path: /tmp/iso-dpdk-bench-unused-bank\n"
+		"    networks:\n"
+		"      - network: mastercard\n"
+		"        bins: [\"51051000\"]\n"
+		"networks:\n"
+		"  - name: mastercard\n"
+		"    major_industry_id: 5\n"
+		"    http: 127.0.0.1:13691\n"
+		"    iso: " SWITCH_IP ":%d\n"
+		"    lmdb_path: /tmp/iso-dpdk-bench-unused\n"
+		"    dataplane: dpdk\n"
+		"    bank_timeout_ms: 5000\n"
+		"    outcome_memory: 65536\n"
+		"loadgen:\n"
+		"  cards_per_bank: 1000\n",
+		BANK_UDP, SWITCH_UDP);
+	fclose(f);
+}
+
+/* Puts one UDP datagram on the wire towards the switch. */
+static struct rte_mbuf *wire_frame(struct wire *w, const struct frame_mac *src_mac, uint32_t src_ip,
+				   uint16_t src_port, const uint8_t *payload, size_t length)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+	if (!m)
+		die("wire mempool empty");
+	uint8_t *frame = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(FRAME_UDP_HEADERS + length));
+	memcpy(frame + FRAME_UDP_HEADERS, payload, length);
+	struct frame_udp_endpoints e = {.src_mac = *src_mac, .dst_mac = w->switch_mac, .src_ip = src_ip,
+					.dst_ip = w->switch_ip, .src_port = htons(src_port), .dst_port = htons(SWITCH_UDP)};
+	frame_build_udp_headers(frame, &e, length, 1, false, false);
+	return m;
+}
+
+static void wire_send(struct wire *w, struct rte_mbuf **m, uint16_t n)
+{
+	uint16_t sent = 0;
+	for (int attempt = 0; attempt < 1000 && sent < n; attempt++)
+		sent += rte_eth_tx_burst(w->port, 0, m + sent, n - sent);
+	if (sent < n)
+		die("the wire ring stayed full");
+}
+
+struct text_msg {
+	struct iso_msg m;
+	char text[ISO_MAX_FIELD + 1][40];
+};
+
+static void put(struct text_msg *t, int field, const char *value)
+{
+	snprintf(t->text[field], sizeof t->text[field], "%s", value);
+	iso_set_str(&t->m, field, t->text[field]);
+}
+
+/* A framed cardholder 1100 whose key (STAN, RRN, terminal) is unique to i. */
+static size_t authorization(uint64_t i, const struct population_card *card, uint8_t *out, size_t capacity)
+{
+	static struct text_msg t;
+	char value[40];
+	iso_msg_init(&t.m, 1100);
+	put(&t, 2, card->pan);
+	put(&t, 3, "000000");
+	put(&t, 4, "000000001000");
+	put(&t, 7, "1125120000");
+	snprintf(value, sizeof value, "%06" PRIu64, i % 1000000);
+	put(&t, 11, value);
+	put(&t, 12, "261125120000");
+	put(&t, 14, card->expiry);
+	put(&t, 22, "100000000000");
+	put(&t, 24, "100");
+	put(&t, 32, "30000000003");
+	snprintf(value, sizeof value, "B%011" PRIu64, i);
+	put(&t, 37, value);
+	snprintf(value, sizeof value, "T%07" PRIu64, (i / 1000000) % 10000000);
+	put(&t, 41, value);
+	put(&t, 42, "MERCHANT0000001");
+	put(&t, 49, "978");
+	size_t written;
+	struct iso_error err;
+	if (iso_encode(&iso_profile_ascii, &t.m, out + 2, capacity - 2, &written, &err) != ISO_OK)
+		die("cannot encode the 1100");
+	frame_write_header(FRAME_HEADER_BINARY2, written, out);
+	return written + 2;
+}
+
+/* The bank's framed 1110 to the switch's framed 1100 (approved). */
+static size_t bank_answer(const uint8_t *request, size_t length, uint8_t *out, size_t capacity)
+{
+	struct iso_msg in;
+	struct iso_error err;
+	if (length < 2 || iso_decode(&iso_profile_ascii, request + 2, length - 2, &in, &err) != ISO_OK ||
+	    in.mti != 1100)
+		die("the switch sent the bank something that is not a 1100");
+	static struct iso_msg answer;
+	iso_msg_init(&answer, 1110);
+	static const int echoed[] = {2, 3, 4, 7, 11, 12, 32, 37, 41, 49};
+	for (size_t k = 0; k < sizeof echoed / sizeof echoed[0]; k++)
+		if (iso_has(&in, echoed[k]))
+			iso_set(&answer, echoed[k], in.fields[echoed[k]].data, in.fields[echoed[k]].length);
+	iso_set_str(&answer, 38, "A00001");
+	iso_set_str(&answer, 39, "000");
+	size_t written;
+	if (iso_encode(&iso_profile_ascii, &answer, out + 2, capacity - 2, &written, &err) != ISO_OK)
+		die("cannot encode the 1110");
+	frame_write_header(FRAME_HEADER_BINARY2, written, out);
+	return written + 2;
+}
+
+/* Takes the switch's frames off the wire; returns how many were UDP to `to_ip`. */
+static unsigned wire_collect(struct wire *w, uint32_t to_ip, struct rte_mbuf **out, unsigned capacity)
+{
+	unsigned n = 0;
+	struct rte_mbuf *m[32];
+	uint16_t got;
+	while (n < capacity && (got = rte_eth_rx_burst(w->port, 0, m, 32)) > 0) {
+		for (uint16_t i = 0; i < got; i++) {
+			struct frame_parsed p;
+			if (n < capacity &&
+			    frame_parse(rte_pktmbuf_mtod(m[i], uint8_t *), rte_pktmbuf_data_len(m[i]), false, false,
+					&p) == FRAME_UDP &&
+			    p.udp.dst_ip == to_ip)
+				out[n++] = m[i];
+			else
+				rte_pktmbuf_free(m[i]);
+		}
+	}
+	return n;
+}
+
+static const uint8_t *udp_payload(struct rte_mbuf *m, size_t *length)
+{
+	struct frame_parsed p;
+	if (frame_parse(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), false, false, &p) != FRAME_UDP)
+		die("not a UDP frame");
+	*length = p.udp.payload_length;
+	return rte_pktmbuf_mtod(m, uint8_t *) + p.udp.payload_offset;
+}
+
+/* Polls the switch until `want` datagrams reached the wire; returns the cycles spent in its polls. */
+static uint64_t run_switch(struct switch_worker *worker, struct dgram_port *port, uint64_t want_tx)
+{
+	uint64_t cycles = 0;
+	for (int polls = 0; polls < 1000; polls++) {
+		uint64_t start = rte_rdtsc();
+		switch_worker_poll(worker, monotonic_ms());
+		cycles += rte_rdtsc() - start;
+		rcu_quiescent_state();
+		struct dpdk_port_stats s;
+		dpdk_port_stats(port, 0, &s);
+		if (s.tx_datagrams >= want_tx)
+			return cycles;
+	}
+	die("the switch did not forward every message");
+	return 0;
+}
+
+/* The EAL leaves its runtime directory (sockets, config) behind; one per run would pile up. */
+static void remove_runtime_dir(void)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	DIR *dir = opendir(path);
+	if (!dir)
+		return;
+	struct dirent *e;
+	while ((e = readdir(dir)) != NULL) {
+		char file[1024];
+		snprintf(file, sizeof file, "%s/%s", path, e->d_name);
+		if (e->d_name[0] != '.')
+			unlink(file);
+	}
+	closedir(dir);
+	rmdir(path);
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t messages = 1000000;
+	unsigned burst = 32;
+	static const struct option options[] = {{"messages", required_argument, NULL, 'n'},
+						{"burst", required_argument, NULL, 'b'},
+						{NULL, 0, NULL, 0}};
+	int c;
+	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if (c == 'n')
+			messages = strtoull(optarg, NULL, 10);
+		else if (c == 'b')
+			burst = (unsigned)strtoul(optarg, NULL, 10);
+		else
+			die("usage: switch_fast_path [--messages N] [--burst B]");
+	}
+	if (burst == 0 || burst > 32 || messages < burst)
+		die("--burst must be 1..32 and --messages at least one burst");
+
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, "--file-prefix=iso-dpdk-bench-%ld", (long)getpid());
+	char *eal[] = {"switch_fast_path", "--no-huge", "--no-pci", "-m", "512", "-l", "0", "--log-level",
+		       "lib.eal:warning", prefix};
+	if (rte_eal_init((int)(sizeof eal / sizeof eal[0]), eal) < 0)
+		die("rte_eal_init failed");
+
+	struct rte_ring *to_switch = rte_ring_create("to_switch", 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	struct rte_ring *from_switch = rte_ring_create("from_switch", 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (!to_switch || !from_switch)
+		die("rings");
+	int switch_ethdev = rte_eth_from_rings("switch", &to_switch, 1, &from_switch, 1, SOCKET_ID_ANY);
+	int wire_ethdev = rte_eth_from_rings("wire", &from_switch, 1, &to_switch, 1, SOCKET_ID_ANY);
+	if (switch_ethdev < 0 || wire_ethdev < 0)
+		die("ring ethdevs");
+
+	char config_path[] = "/tmp/iso-dpdk-bench-XXXXXX";
+	int fd = mkstemp(config_path);
+	if (fd < 0)
+		die("mkstemp");
+	close(fd);
+	write_config(config_path);
+	static struct ecosystem_config cfg;
+	char err[256];
+	if (!ecosystem_config_load(config_path, &cfg, err, sizeof err))
+		die(err);
+
+	static struct dgram_port port;
+	if (dpdk_port_create(&port, 0, NULL, 1, SWITCH_IP, SWITCH_UDP, err, sizeof err) != 0)
+		die(err);
+	struct switch_core *core = switch_core_create(&cfg, config_path, "mastercard", &port, SWITCH_DEFAULT_PENDING, err,
+						     sizeof err);
+	if (!core)
+		die(err);
+	unlink(config_path);
+	rcu_register_thread();
+
+	struct wire w = {.port = (uint16_t)wire_ethdev};
+	w.pool = rte_pktmbuf_pool_create("wire_pool", 8192, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	struct rte_eth_conf conf;
+	memset(&conf, 0, sizeof conf);
+	if (!w.pool || rte_eth_dev_configure(w.port, 1, 1, &conf) != 0 ||
+	    rte_eth_rx_queue_setup(w.port, 0, 1024, SOCKET_ID_ANY, NULL, w.pool) != 0 ||
+	    rte_eth_tx_queue_setup(w.port, 0, 1024, SOCKET_ID_ANY, NULL) != 0 || rte_eth_dev_start(w.port) != 0)
+		die("wire ethdev");
+	dpdk_port_mac(&port, w.switch_mac.bytes);
+	w.bank_mac = (struct frame_mac){{0x02, 0, 0, 0, 0, 0x02}};
+	w.cardholder_mac = (struct frame_mac){{0x02, 0, 0, 0, 0, 0x10}};
+	inet_pton(AF_INET, SWITCH_IP, &w.switch_ip);
+	inet_pton(AF_INET, BANK_IP, &w.bank_ip);
+	inet_pton(AF_INET, CARDHOLDER_IP, &w.cardholder_ip);
+
+	/* The bank introduces itself with an ARP request, as a kernel would before its first answer. */
+	{
+		struct rte_mbuf *m = rte_pktmbuf_alloc(w.pool);
+		uint8_t *frame = (uint8_t *)rte_pktmbuf_append(m, FRAME_MIN_LENGTH);
+		static const struct frame_mac broadcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}, zero = {{0}};
+		frame_build_arp(frame, FRAME_ARP_REQUEST, &broadcast, &w.bank_mac, w.bank_ip, &zero, w.switch_ip);
+		wire_send(&w, &m, 1);
+		switch_worker_poll(core->workers[0], monotonic_ms());
+		struct rte_mbuf *none[1];
+		wire_collect(&w, 0, none, 0);
+		if (dpdk_port_neighbour_count(&port) != 1)
+			die("the switch did not learn the bank from its ARP request");
+	}
+
+	size_t card_count = population_bank_card_count(&cfg, &cfg.banks[0]);
+	struct population_card *cards = calloc(card_count, sizeof *cards);
+	if (!cards)
+		die("out of memory");
+	for (size_t k = 0; k < card_count; k++)
+		population_bank_card(&cfg, &cfg.banks[0], k, &cards[k]);
+
+	uint64_t cycles_request = 0, cycles_answer = 0, forwarded = 0, approved = 0;
+	uint64_t wall_start = monotonic_ms();
+	static uint8_t payload[ISO_MAX_MESSAGE + 2];
+	for (uint64_t done = 0; done + burst <= messages; done += burst) {
+		struct rte_mbuf *m[32];
+		for (unsigned i = 0; i < burst; i++) {
+			size_t n = authorization(done + i, &cards[(done + i) % card_count], payload, sizeof payload);
+			m[i] = wire_frame(&w, &w.cardholder_mac, w.cardholder_ip, CARDHOLDER_UDP, payload, n);
+		}
+		wire_send(&w, m, (uint16_t)burst);
+		cycles_request += run_switch(core->workers[0], &port, forwarded + burst);
+		forwarded += burst;
+
+		unsigned got = wire_collect(&w, w.bank_ip, m, burst);
+		if (got != burst)
+			die("the bank did not get every 1100");
+		for (unsigned i = 0; i < got; i++) {
+			size_t length;
+			const uint8_t *request = udp_payload(m[i], &length);
+			size_t n = bank_answer(request, length, payload, sizeof payload);
+			rte_pktmbuf_free(m[i]);
+			m[i] = wire_frame(&w, &w.bank_mac, w.bank_ip, BANK_UDP, payload, n);
+		}
+		wire_send(&w, m, (uint16_t)burst);
+		cycles_answer += run_switch(core->workers[0], &port, forwarded + burst);
+		forwarded += burst;
+
+		got = wire_collect(&w, w.cardholder_ip, m, burst);
+		if (got != burst)
+			die("the cardholder did not get every 1110");
+		for (unsigned i = 0; i < got; i++) {
+			size_t length;
+			const uint8_t *answer = udp_payload(m[i], &length);
+			struct iso_msg out;
+			struct iso_error e;
+			if (length > 2 && iso_decode(&iso_profile_ascii, answer + 2, length - 2, &out, &e) == ISO_OK &&
+			    out.mti == 1110 && iso_field_equals(&out, 39, "000"))
+				approved++;
+			rte_pktmbuf_free(m[i]);
+		}
+	}
+	uint64_t wall_ms = monotonic_ms() - wall_start;
+	uint64_t authorizations = forwarded / 2;
+	double hz = (double)rte_get_tsc_hz();
+	double per_auth = (double)(cycles_request + cycles_answer) / (double)authorizations;
+	struct switch_counters sc;
+	struct switch_gauges g;
+	switch_core_counters(core, &sc, &g);
+	struct dpdk_port_stats ps;
+	dpdk_port_stats(&port, -1, &ps);
+
+	printf("switch fast path: 1 worker on the DPDK port over a ring-backed ethdev pair (net_ring), burst %u\n", burst);
+	printf("  authorizations              %" PRIu64 " (approved end to end: %" PRIu64 ")\n", authorizations, approved);
+	printf("  TSC                         %.0f MHz\n", hz / 1e6);
+	printf("  cycles per 1100 leg         %.1f (cardholder 1100 in -> bank 1100 out)\n",
+	       (double)cycles_request / (double)authorizations);
+	printf("  cycles per 1110 leg         %.1f (bank 1110 in -> cardholder 1110 out)\n",
+	       (double)cycles_answer / (double)authorizations);
+	printf("  cycles per authorization    %.1f\n", per_auth);
+	printf("  cycles per datagram         %.1f\n", per_auth / 2);
+	printf("  authorizations/s per core   %.0f\n", hz / per_auth);
+	printf("  datagrams/s per core        %.0f\n", 2 * hz / per_auth);
+	printf("  port drops                  rx bad %" PRIu64 ", tx dropped %" PRIu64 ", tx no mbuf %" PRIu64 "\n",
+	       ps.rx_truncated + ps.rx_bad_ip_checksum + ps.rx_bad_udp_checksum + ps.rx_not_for_us,
+	       ps.tx_dropped_full + ps.tx_unresolved, ps.tx_no_mbuf);
+	printf("  wall time (incl. the wire side, untimed) %" PRIu64 " ms\n", wall_ms);
+	printf("RESULT cycles_per_datagram=%.1f authorizations_per_s_per_core=%.0f approved=%" PRIu64 "/%" PRIu64 "\n",
+	       per_auth / 2, hz / per_auth, approved, authorizations);
+
+	rcu_unregister_thread();
+	switch_core_destroy(core); /* closes the port */
+	free(cards);
+	remove_runtime_dir();
+	return approved == authorizations ? 0 : 1;
+}
