@@ -74,6 +74,10 @@ void loadgen_summary_text(const struct loadgen_summary *s, FILE *out)
 			(unsigned long long)latency_histogram_value_at_percentile(s->latency, levels[i]));
 	fprintf(out, " max=%llu mean=%.0f\n", (unsigned long long)(s->latency->total_count ? s->latency->max : 0),
 		latency_histogram_mean(s->latency));
+	fprintf(out, "send lag (ns, actual minus intended send time, the generator's own delay): p50=%llu p99=%llu max=%llu\n",
+		(unsigned long long)latency_histogram_value_at_percentile(s->send_lag, 50),
+		(unsigned long long)latency_histogram_value_at_percentile(s->send_lag, 99),
+		(unsigned long long)(s->send_lag->total_count ? s->send_lag->max : 0));
 	fprintf(out, "requests: planned %llu, sent %llu, answered in time %llu, approved %llu for %llu minor units\n",
 		(unsigned long long)s->planned, (unsigned long long)c->sent, (unsigned long long)c->answered,
 		(unsigned long long)c->by_code[0], (unsigned long long)c->approved_amount);
@@ -168,6 +172,11 @@ bool loadgen_summary_json(const struct loadgen_summary *s, const char *path, cha
 	json_object_set_new(latency, "mean", json_real(latency_histogram_mean(h) / 1000.0));
 	json_object_set_new(latency, "unit", json_string("us"));
 	json_object_set_new(root, "latency_us", latency);
+	json_t *lag = json_object();
+	json_object_set_new(lag, "p50", json_real(us(latency_histogram_value_at_percentile(s->send_lag, 50))));
+	json_object_set_new(lag, "p99", json_real(us(latency_histogram_value_at_percentile(s->send_lag, 99))));
+	json_object_set_new(lag, "max", json_real(us(s->send_lag->max)));
+	json_object_set_new(root, "send_lag_us", lag);
 
 	int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(root);

@@ -24,6 +24,7 @@ struct loadgen_summary {
 	double throughput;        /* answered / answer_seconds */
 	struct loadgen_counts counts;
 	const struct latency_histogram *latency; /* ns, answers within the timeout */
+	const struct latency_histogram *send_lag; /* ns, actual minus intended send time */
 	uint64_t interval_overruns;
 };
 

@@ -284,8 +284,14 @@ int loadgen_run(const struct ecosystem_config *config, const struct loadgen_opti
 	started = 0;
 	collect_rows(&collector, workers, threads, true);
 
-	struct latency_histogram merged;
+	struct latency_histogram merged, lag;
 	if (!latency_histogram_init(&merged, LOADGEN_HISTOGRAM_HIGHEST, LOADGEN_HISTOGRAM_DIGITS)) {
+		fprintf(stderr, "cardholder-loadgen: no memory\n");
+		goto out;
+	}
+	if (!latency_histogram_init(&lag, LOADGEN_HISTOGRAM_HIGHEST, LOADGEN_HISTOGRAM_DIGITS)) {
+		latency_histogram_free(&merged);
+	latency_histogram_free(&lag);
 		fprintf(stderr, "cardholder-loadgen: no memory\n");
 		goto out;
 	}
@@ -295,6 +301,7 @@ int loadgen_run(const struct ecosystem_config *config, const struct loadgen_opti
 	for (unsigned t = 0; t < threads; t++) {
 		struct loadgen_worker *w = &workers[t];
 		latency_histogram_merge(&merged, &w->latency);
+		latency_histogram_merge(&lag, &w->send_lag);
 		loadgen_counts_add(&summary.counts, &w->counts);
 		summary.interval_overruns += w->interval_overruns;
 		if (w->last_send_ns > last_send)
@@ -307,6 +314,7 @@ int loadgen_run(const struct ecosystem_config *config, const struct loadgen_opti
 	summary.threads = threads;
 	summary.dataplane = o->dataplane;
 	summary.latency = &merged;
+	summary.send_lag = &lag;
 	summary.planned = c->sent + c->unsent_behind + c->unsent_tx_refused + c->unsent_table_full + c->encode_errors;
 	summary.send_seconds = (double)(last_send - start_ns) / 1e9;
 	summary.answer_seconds = (double)(last_answer - start_ns) / 1e9;
@@ -315,6 +323,7 @@ int loadgen_run(const struct ecosystem_config *config, const struct loadgen_opti
 	summary.throughput = summary.answer_seconds > 0 ? (double)c->answered / summary.answer_seconds : 0;
 	rc = report(o, dir, &summary);
 	latency_histogram_free(&merged);
+	latency_histogram_free(&lag);
 
 out:
 	if (started) {

@@ -96,6 +96,7 @@ bool loadgen_worker_init(struct loadgen_worker *w, struct loadgen_shared *shared
 	for (int n = 0; n < CFG_MAX_NETWORKS; n++)
 		w->open_datagram[n] = -1;
 	if (!latency_histogram_init(&w->latency, LOADGEN_HISTOGRAM_HIGHEST, LOADGEN_HISTOGRAM_DIGITS) ||
+	    !latency_histogram_init(&w->send_lag, LOADGEN_HISTOGRAM_HIGHEST, LOADGEN_HISTOGRAM_DIGITS) ||
 	    !latency_histogram_init(&w->current.latency, LOADGEN_HISTOGRAM_HIGHEST, LOADGEN_HISTOGRAM_DIGITS)) {
 		snprintf(w->error, sizeof w->error, "thread %u: no memory for histograms", index);
 		return false;
@@ -122,6 +123,7 @@ void loadgen_worker_free(struct loadgen_worker *w)
 	free(w->tx_memory);
 	free(w->rx_memory);
 	latency_histogram_free(&w->latency);
+	latency_histogram_free(&w->send_lag);
 	latency_histogram_free(&w->current.latency);
 	for (int i = 0; i < LOADGEN_INTERVAL_RING; i++)
 		latency_histogram_free(&w->ring[i].latency);
@@ -271,6 +273,7 @@ static void send_authorization(struct loadgen_worker *w, uint64_t intended_ns, u
 	w->outstanding++;
 	w->counts.sent++;
 	w->last_send_ns = now_ns;
+	latency_histogram_record(&w->send_lag, now_ns - s->start_ns - intended_ns);
 }
 
 static void send_reversal(struct loadgen_worker *w, struct pending_entry *e, uint64_t now_ns)

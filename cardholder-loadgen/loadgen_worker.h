@@ -99,6 +99,7 @@ struct loadgen_worker {
 	unsigned next_terminal;
 
 	struct latency_histogram latency;
+	struct latency_histogram send_lag; /* actual minus intended send time: the generator's own delay */
 	struct loadgen_counts counts;
 	uint64_t last_send_ns;
 	uint64_t last_answer_ns;

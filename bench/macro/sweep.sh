@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# End-to-end load sweep: starts the switches and bank nodes of the config
+# (fresh LMDB, banks in the given durability mode), then offers increasing
+# open-loop rates with cardholder-loadgen until the ecosystem saturates, and
+# prints per step the achieved authorizations/s and latency percentiles.
+# Writes sweep-<mode>.tsv and gnuplot pictures in the output directory.
+#
+#   bash bench/macro/sweep.sh [--modes "async sync"] [--rates "5000 10000 ..."]
+#        [--step-seconds S] [--max-seconds S] [--target ecosystem|reflector]
+#        [--config FILE] [--build-dir DIR] [--out DIR] [--threads N]
+#        [--switch-workers N] [--dataplane socket|dpdk]
+#
+# --target reflector replaces every switch by bench/macro's iso-reflector (no
+# banks): the ceiling of the load generator and the kernel UDP path alone.
+# A step saturates when under 90% of the offered rate is answered in time,
+# more than 1% time out, or p99 exceeds 1 s; the sweep of a mode stops there.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+
+config=config/ecosystem.yaml
+build=build
+modes="async sync"
+rates="5000 10000 20000 50000 100000 200000 500000 1000000"
+step_seconds=3
+max_seconds=240
+target=ecosystem
+threads=1
+switch_workers=1
+dataplane=socket
+out=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --config) config=$2; shift 2 ;;
+    --build-dir) build=$2; shift 2 ;;
+    --modes) modes=$2; shift 2 ;;
+    --rates) rates=$2; shift 2 ;;
+    --step-seconds) step_seconds=$2; shift 2 ;;
+    --max-seconds) max_seconds=$2; shift 2 ;;
+    --target) target=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --switch-workers) switch_workers=$2; shift 2 ;;
+    --dataplane) dataplane=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --help|-h) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "sweep: unknown option '$1'" >&2; exit 2 ;;
+  esac
+done
+if [ "$dataplane" != socket ]; then
+  echo "sweep: only the socket dataplane is wired here; the DPDK path needs veth/namespaces set up" \
+    "by hand (see docs/benchmarks.md)" >&2
+  exit 2
+fi
+config=$(realpath "$config")
+[ "$target" = reflector ] && modes=reflector
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+out=${out:-$root/reports/sweep-$stamp}
+mkdir -p "$out"
+out=$(realpath "$out")
+
+echo "== building (Release) in $build/"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DISO_SANITIZE=OFF -DISO_TESTS=OFF -DISO_BENCH=ON >/dev/null
+cmake --build "$build" -j 2 --target switch bank-node cardholder-loadgen iso-reflector >/dev/null
+build=$(realpath "$build")
+loadgen="$build/cardholder-loadgen/cardholder-loadgen"
+mapfile -t agents < <("$loadgen" --config "$config" --list-agents)
+
+pids=()
+run_dir=""
+stop_agents() {
+  [ ${#pids[@]} -gt 0 ] || return 0
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 100); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive -eq 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  pids=()
+  [ -n "$run_dir" ] && rm -rf "$run_dir"
+  run_dir=""
+}
+trap 'status=$?; stop_agents; exit $status' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+start_agents() { # mode
+  local mode=$1 http=() line kind name h iso
+  run_dir="$root/var/sweep-$stamp-$mode-$$"
+  mkdir -p "$run_dir"
+  for line in "${agents[@]}"; do
+    read -r kind name h iso <<<"$line"
+    if [ "$mode" = reflector ]; then
+      [ "$kind" = network ] || continue
+      (cd "$run_dir" && exec "$build/bench/macro/iso-reflector" --host "${iso%:*}" --port "${iso#*:}" \
+        --seconds "$max_seconds" >"$run_dir/reflector-$name.log" 2>&1) &
+      pids+=("$!")
+      continue
+    fi
+    if [ "$kind" = bank ]; then
+      (cd "$run_dir" && exec "$build/bank-node/bank-node" --config "$config" --bank "$name" \
+        --durability "$mode" >"$run_dir/bank-$name.log" 2>&1) &
+    else
+      (cd "$run_dir" && exec "$build/switch/switch" --config "$config" --network "$name" \
+        --workers "$switch_workers" >"$run_dir/switch-$name.log" 2>&1) &
+    fi
+    pids+=("$!")
+    http+=("$h")
+  done
+  if [ "$mode" = reflector ]; then sleep 0.5; return 0; fi
+  for h in "${http[@]}"; do
+    for i in $(seq 1 300); do
+      curl -sf -m 1 "http://$h/stats" >/dev/null 2>&1 && break
+      [ "$i" = 300 ] && { echo "sweep: http://$h/stats not ready after 30 s (logs in $run_dir)" >&2; exit 1; }
+      sleep 0.1
+    done
+  done
+}
+
+deadline=$(( $(date +%s) + max_seconds ))
+printf "%-10s %10s %10s %9s %9s %9s %9s %9s %8s %10s\n" mode offered achieved p50_us p90_us p99_us p99.9_us \
+  max_us timeouts lag_p99_us
+for mode in $modes; do
+  tsv="$out/sweep-$mode.tsv"
+  echo "# offered achieved p50_us p90_us p99_us p99_9_us max_us timeouts sent lag_p99_us" >"$tsv"
+  start_agents "$mode"
+  for rate in $rates; do
+    if [ $(( $(date +%s) + step_seconds + 5 )) -gt "$deadline" ]; then
+      echo "sweep: time budget of ${max_seconds}s reached" >&2
+      break
+    fi
+    step="$out/$mode-$rate"
+    "$loadgen" --config "$config" --rate "$rate" --duration "$step_seconds" --threads "$threads" \
+      --timeout-ms 1000 --report-dir "$step" --no-progress --no-plots >"$step.log" 2>&1 ||
+      { echo "sweep: loadgen failed at $rate/s (see $step.log)" >&2; break; }
+    row=$(python3 - "$step/summary.json" "$rate" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+l, c = s["latency_us"], s["counts"]
+print(sys.argv[2], round(s["throughput"]), l["p50"], l["p90"], l["p99"], l["p99_9"], l["max"], c["timeouts"],
+      c["sent"], s["send_lag_us"]["p99"])
+EOF
+)
+    echo "$row" >>"$tsv"
+    read -r offered achieved p50 p90 p99 p999 max timeouts sent lag <<<"$row"
+    printf "%-10s %10s %10s %9.1f %9.1f %9.1f %9.1f %9.1f %8s %10.1f\n" "$mode" "$offered" "$achieved" "$p50" "$p90" \
+      "$p99" "$p999" "$max" "$timeouts" "$lag"
+    saturated=$(python3 -c "import sys; o,a,t,s,p=map(float,sys.argv[1:]); print(int(a < 0.9*o or t > 0.01*max(s,1) or p > 1e6))" \
+      "$offered" "$achieved" "$timeouts" "$sent" "$p99")
+    [ "$saturated" = 1 ] && { echo "sweep: $mode saturated at $rate/s offered" >&2; break; }
+  done
+  stop_agents
+done
+
+# Pictures: achieved vs offered, and p99 vs achieved, one line per mode.
+plot_lines() { # column expression, title suffix
+  local sep="" line="plot "
+  for mode in $modes; do
+    line+="$sep'sweep-$mode.tsv' using $1 with linespoints linewidth 2 title '$mode$2'"
+    sep=", "
+  done
+  echo "$line"
+}
+cat >"$out/sweep.gp" <<EOF
+set terminal pngcairo size 900,560 noenhanced
+set grid
+set key top left
+set output 'sweep-throughput.png'
+set title 'End-to-end authorizations: achieved vs offered (open loop)'
+set logscale xy
+set xlabel 'offered authorizations/s'
+set ylabel 'answered within the timeout /s'
+$(plot_lines 1:2 "")
+set output 'sweep-latency.png'
+set title 'Latency from intended send time vs achieved rate'
+set xlabel 'achieved authorizations/s'
+set ylabel 'latency (us)'
+$(plot_lines 2:5 " p99"), $(plot_lines 2:3 " p50" | sed 's/^plot //')
+EOF
+(cd "$out" && gnuplot sweep.gp) || echo "sweep: gnuplot failed (script left in $out)" >&2
+echo "== results in $out (sweep-*.tsv, sweep-throughput.png, sweep-latency.png, per-step reports)"
