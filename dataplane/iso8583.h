@@ -7,7 +7,7 @@
  *
  * Decoded messages hold views into the caller's frame: the frame must outlive
  * the message. Numeric values are exposed in their logical form (ASCII digits)
- * through iso_field_digits(), whatever the wire encoding (ASCII or packed BCD).
+ * through iso_field_text() and friends, whatever the wire encoding (ASCII or packed BCD).
  */
 #ifndef ISO8583_H
 #define ISO8583_H

@@ -334,7 +334,7 @@ static inline void set_presence(struct iso_msg *m, uint64_t primary_wire, uint64
 	m->present[16] = (uint8_t)(second >> 63);
 }
 
-
+/* On any error the message is left with no field present. */
 enum iso_error_code iso_decode(const struct iso_profile *p, const uint8_t *frame, size_t length,
 			       struct iso_msg *out, struct iso_error *err)
 {
