@@ -42,6 +42,9 @@ static void expect_decode(const struct iso_profile *p, size_t len, enum iso_erro
 	cr_assert_eq(err.field, field, "%s: field %d, want %d", iso_error_name(code), err.field, field);
 	cr_assert_eq(err.offset, offset, "%s: offset %zu, want %zu", iso_error_name(code), err.offset,
 		     offset);
+	if (code != ISO_OK)
+		for (int f = 0; f <= ISO_MAX_FIELD; f++)
+			cr_assert(!iso_has(&m, f), "a failed decode leaves field %d present", f);
 }
 
 static void load_ascii(void)
