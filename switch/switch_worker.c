@@ -176,9 +176,13 @@ static void on_authorization(struct switch_worker *w, const struct sockaddr_in *
 		hand_over(w, owner, peer, frame, length);
 		return;
 	}
-	if (outcome_memory_find(&w->outcomes, &key)) {
-		/* A retransmission: the original's answer is on its way or was given. */
+	struct outcome *seen = outcome_memory_find(&w->outcomes, &key);
+	if (seen) {
+		/* A retransmission: while the original is at the bank its answer is
+		 * on its way; once settled, it is told it is a duplicate. */
 		COUNT(w, duplicates);
+		if (seen->kind != OUTCOME_PENDING)
+			send_answer(w, peer, m, ACTION_DUPLICATE);
 		return;
 	}
 

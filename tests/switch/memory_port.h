@@ -1,0 +1,43 @@
+/*
+ * An in-memory dgram_port for driving switch workers step by step in tests:
+ * the test queues datagrams on a queue, polls the worker, and reads what the
+ * worker sent. Single-threaded use only.
+ */
+#ifndef SWITCH_TEST_MEMORY_PORT_H
+#define SWITCH_TEST_MEMORY_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dgram_port.h"
+
+#define MEMORY_PORT_QUEUES 4
+#define MEMORY_PORT_DEPTH 64
+#define MEMORY_PORT_BYTES 2048
+
+struct memory_datagram {
+	struct sockaddr_in peer;
+	size_t length;
+	uint8_t data[MEMORY_PORT_BYTES];
+};
+
+struct memory_queue {
+	size_t count, next;
+	struct memory_datagram in[MEMORY_PORT_DEPTH];
+};
+
+struct memory_port {
+	struct memory_queue queues[MEMORY_PORT_QUEUES];
+	size_t sent_count;
+	struct memory_datagram sent[256];
+};
+
+/* Fills port (queue_count queues) over mem. */
+void memory_port_init(struct dgram_port *port, struct memory_port *mem, uint16_t queues);
+bool memory_port_inject(struct memory_port *mem, uint16_t q, const struct sockaddr_in *from, const void *data,
+			size_t length);
+/* Removes and returns the oldest sent datagram (false when none). */
+bool memory_port_take_sent(struct memory_port *mem, struct memory_datagram *out);
+
+#endif

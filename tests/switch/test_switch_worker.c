@@ -1,0 +1,286 @@
+/*
+ * Switch workers driven step by step over an in-memory port, with time given
+ * by the test: exact timeout and retry timing, a cardholder reversal that
+ * overtakes the bank's approval, duplicates, hand-over between workers, and
+ * forged or stale answers. No sockets, no threads, no sleeps.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "card_population.h"
+#include "memory_port.h"
+#include "message_builder.h"
+#include "switch_core.h"
+#include "switch_worker.h"
+
+static const char yaml[] =
+	"banks:\n"
+	"  - name: big_bank\n"
+	"    institution_id: \"10000000001\"\n"
+	"    http: 127.0.0.1:9301\n"
+	"    iso: 127.0.0.1:9302\n"
+	"    lmdb_path: /nonexistent/bank\n"
+	"    networks:\n"
+	"      - network: mastercard\n"
+	"        bins: [\"51051000\"]\n"
+	"networks:\n"
+	"  - name: mastercard\n"
+	"    major_industry_id: 5\n"
+	"    http: 127.0.0.1:9303\n"
+	"    iso: 127.0.0.1:9304\n"
+	"    lmdb_path: /nonexistent/network\n"
+	"    bank_timeout_ms: 100\n"
+	"    reversal_retry_ms: 50\n"
+	"    reversal_max_attempts: 2\n"
+	"    outcome_memory: 2048\n"
+	"loadgen:\n"
+	"  cards_per_bank: 5\n";
+
+static struct ecosystem_config cfg;
+static struct memory_port mem;
+static struct dgram_port port;
+static struct switch_core *sw;
+static struct sockaddr_in holder, bank;
+static uint64_t t0;
+
+static void start(uint16_t workers)
+{
+	char err[256];
+	cr_assert(ecosystem_config_parse(yaml, sizeof(yaml) - 1, "test", &cfg, err, sizeof(err)), "%s", err);
+	memory_port_init(&port, &mem, workers);
+	sw = switch_core_create(&cfg, NULL, "mastercard", &port, 64, err, sizeof(err));
+	cr_assert_not_null(sw, "%s", err);
+	rcu_register_thread();
+	t0 = sw->workers[0]->now_ms;
+	endpoint_to_sockaddr("127.0.0.1", 40000, &holder);
+	endpoint_to_sockaddr("127.0.0.1", 9302, &bank);
+}
+
+static void stop(void)
+{
+	rcu_unregister_thread();
+	switch_core_destroy(sw);
+}
+
+/* Polls every worker until none has work left (hand-overs take a second round). */
+static void poll_all(uint64_t now)
+{
+	for (int round = 0; round < 8; round++) {
+		unsigned work = 0;
+		for (uint16_t i = 0; i < sw->worker_count; i++)
+			work += switch_worker_poll(sw->workers[i], now);
+		rcu_quiescent_state();
+		if (!work)
+			return;
+	}
+}
+
+static void inject(uint16_t q, const struct sockaddr_in *from, const struct test_msg *t)
+{
+	uint8_t buf[ISO_MAX_MESSAGE + 2];
+	size_t n = tm_encode(t, buf, sizeof(buf));
+	cr_assert(memory_port_inject(&mem, q, from, buf, n));
+}
+
+struct sent {
+	struct memory_datagram d;
+	struct iso_msg m;
+};
+
+static bool next_sent(struct sent *s)
+{
+	if (!memory_port_take_sent(&mem, &s->d))
+		return false;
+	cr_assert(tm_decode_framed(s->d.data, s->d.length, &s->m));
+	return true;
+}
+
+static void expect_sent(struct sent *s, uint16_t mti, const struct sockaddr_in *to)
+{
+	cr_assert(next_sent(s), "nothing sent, expected %u", mti);
+	cr_assert_eq(s->m.mti, mti, "sent %u, expected %u", s->m.mti, mti);
+	cr_assert_eq(s->d.peer.sin_port, to->sin_port, "to port %u", ntohs(s->d.peer.sin_port));
+}
+
+static const char *field(const struct sent *s, int f)
+{
+	static char buf[4][64];
+	static int next;
+	char *out = buf[next++ % 4];
+	return tm_text(&s->m, f, out, 64);
+}
+
+static void answer_from_bank(uint16_t q, const struct sent *req, const char *action)
+{
+	struct test_msg a;
+	iso_msg_init(&a.m, (uint16_t)(req->m.mti - req->m.mti % 10 + 10));
+	static const int echoed[] = {2, 3, 4, 7, 11, 12, 32, 37, 41, 49, 56};
+	for (size_t i = 0; i < sizeof(echoed) / sizeof(echoed[0]); i++)
+		if (iso_has(&req->m, echoed[i]))
+			tm_set(&a, echoed[i], field(req, echoed[i]));
+	tm_set(&a, 39, action);
+	inject(q, &bank, &a);
+}
+
+static void card_request(struct test_msg *t, size_t k, const char *stan)
+{
+	struct population_card c;
+	population_bank_card(&cfg, &cfg.banks[0], k, &c);
+	tm_authorization(t, c.pan, c.expiry, stan, "000000001000");
+}
+
+static struct switch_counters totals(void)
+{
+	struct switch_counters c;
+	struct switch_gauges g;
+	switch_core_counters(sw, &c, &g);
+	return c;
+}
+
+Test(switch_worker, timeout_and_retries_fire_at_their_times)
+{
+	start(1);
+	struct test_msg req;
+	struct sent s;
+	card_request(&req, 0, "000001");
+	inject(0, &holder, &req);
+	poll_all(t0);
+	expect_sent(&s, 1100, &bank);
+	cr_assert_not(next_sent(&s));
+
+	poll_all(t0 + 99);
+	cr_assert_not(next_sent(&s), "nothing before bank_timeout_ms");
+	poll_all(t0 + 100);
+	expect_sent(&s, 1110, &holder);
+	cr_assert_str_eq(field(&s, 39), "911");
+	cr_assert_str_eq(field(&s, 11), "000001");
+	expect_sent(&s, 1420, &bank);
+	poll_all(t0 + 149);
+	cr_assert_not(next_sent(&s));
+	poll_all(t0 + 150);
+	expect_sent(&s, 1421, &bank);
+	poll_all(t0 + 200);
+	cr_assert_not(next_sent(&s), "reversal_max_attempts is 2");
+	struct switch_counters c = totals();
+	cr_assert_eq(c.timed_out, 1);
+	cr_assert_eq(c.reversals, 2);
+	cr_assert_eq(c.reversals_abandoned, 1);
+	cr_assert_eq(sw->workers[0]->pending.in_use, 0, "the slot is free again");
+	stop();
+}
+
+Test(switch_worker, cardholder_reversal_overtaking_an_approval_makes_the_switch_reverse_it)
+{
+	start(1);
+	struct test_msg req, rev;
+	struct sent to_bank, s;
+	card_request(&req, 1, "000010");
+	inject(0, &holder, &req);
+	poll_all(t0);
+	expect_sent(&to_bank, 1100, &bank);
+
+	tm_reversal_of(&rev, &req, "000011");
+	inject(0, &holder, &rev);
+	poll_all(t0 + 10);
+	expect_sent(&s, 1430, &holder);
+	cr_assert_str_eq(field(&s, 39), "400");
+	cr_assert_str_eq(field(&s, 11), "000011");
+
+	answer_from_bank(0, &to_bank, "000");
+	poll_all(t0 + 20);
+	expect_sent(&s, 1420, &bank);
+	cr_assert_not(next_sent(&s), "the approval does not reach the cardholder who reversed");
+	char want56[256];
+	snprintf(want56, sizeof(want56), "1100%s%s11%s", field(&to_bank, 11), req.text[12], req.text[32]);
+	cr_assert_str_eq(field(&s, 56), want56);
+	answer_from_bank(0, &s, "400");
+	poll_all(t0 + 30);
+	cr_assert_not(next_sent(&s));
+	struct switch_counters c = totals();
+	cr_assert_eq(c.cancelled_approvals, 1);
+	cr_assert_eq(c.reversals_completed, 1);
+	cr_assert_eq(sw->workers[0]->pending.in_use, 0);
+	stop();
+}
+
+Test(switch_worker, duplicates_wait_for_the_original_then_get_913)
+{
+	start(1);
+	struct test_msg req;
+	struct sent to_bank, s;
+	card_request(&req, 2, "000020");
+	inject(0, &holder, &req);
+	inject(0, &holder, &req);
+	poll_all(t0);
+	expect_sent(&to_bank, 1100, &bank);
+	cr_assert_not(next_sent(&s), "the duplicate is not forwarded");
+	answer_from_bank(0, &to_bank, "000");
+	poll_all(t0 + 1);
+	expect_sent(&s, 1110, &holder);
+	cr_assert_str_eq(field(&s, 39), "000");
+	inject(0, &holder, &req);
+	poll_all(t0 + 2);
+	expect_sent(&s, 1110, &holder);
+	cr_assert_str_eq(field(&s, 39), "913");
+	cr_assert_eq(totals().duplicates, 2);
+	stop();
+}
+
+Test(switch_worker, messages_on_the_wrong_worker_are_handed_over)
+{
+	start(2);
+	struct test_msg req;
+	struct sent to_bank, s;
+	card_request(&req, 3, "000030");
+	struct txn_key key;
+	cr_assert(txn_key_of_request(&req.m, &key));
+	uint16_t owner = (uint16_t)(txn_key_hash(&key) % 2), other = (uint16_t)(1 - owner);
+	inject(other, &holder, &req);
+	poll_all(t0);
+	expect_sent(&to_bank, 1100, &bank);
+	cr_assert_eq(field(&to_bank, 11)[0], '0' + owner, "the STAN names the owner");
+	answer_from_bank(other, &to_bank, "116");
+	poll_all(t0 + 1);
+	expect_sent(&s, 1110, &holder);
+	cr_assert_str_eq(field(&s, 39), "116");
+	struct switch_counters c = totals();
+	cr_assert_eq(c.handed_over, 2, "the request and the answer changed worker");
+	cr_assert_eq(c.declined, 1);
+	stop();
+}
+
+Test(switch_worker, forged_and_stale_answers_are_counted_not_forwarded)
+{
+	start(1);
+	struct test_msg req;
+	struct sent to_bank, s;
+	card_request(&req, 4, "000040");
+	inject(0, &holder, &req);
+	poll_all(t0);
+	expect_sent(&to_bank, 1100, &bank);
+
+	struct test_msg forged;
+	iso_msg_init(&forged.m, 1110);
+	tm_set(&forged, 11, "700001"); /* worker 7 does not exist */
+	tm_set(&forged, 37, req.text[37]);
+	tm_set(&forged, 41, req.text[41]);
+	tm_set(&forged, 39, "000");
+	inject(0, &bank, &forged);
+	tm_set(&forged, 11, field(&to_bank, 11));
+	tm_set(&forged, 37, "NOTTHEONE001");
+	inject(0, &bank, &forged);
+	poll_all(t0 + 1);
+	cr_assert_not(next_sent(&s));
+	cr_assert_eq(totals().unmatched_responses, 2);
+
+	answer_from_bank(0, &to_bank, "000");
+	poll_all(t0 + 2);
+	expect_sent(&s, 1110, &holder);
+	answer_from_bank(0, &to_bank, "000"); /* the bank repeats itself */
+	poll_all(t0 + 3);
+	cr_assert_not(next_sent(&s), "answered once");
+	cr_assert_eq(totals().late_responses, 1);
+	stop();
+}
