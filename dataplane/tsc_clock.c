@@ -15,7 +15,8 @@ static pthread_once_t calibrate_once = PTHREAD_ONCE_INIT;
 static bool invariant_tsc(void)
 {
 	unsigned a, b, c, d;
-	if (__get_cpuid_max(0x80000000u, NULL) < 0x80000007u)
+	/* gcc declares the result unsigned, clang int: compare as unsigned on both. */
+	if ((unsigned)__get_cpuid_max(0x80000000u, NULL) < 0x80000007u)
 		return false;
 	if (!__get_cpuid(0x80000007u, &a, &b, &c, &d))
 		return false;
