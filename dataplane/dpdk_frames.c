@@ -4,30 +4,44 @@
 #include <string.h>
 
 /*
- * The one's-complement sum does not depend on byte order (RFC 1071 2(B)), so
- * we sum native-order 32-bit words, fold, and store the result with memcpy:
- * its bytes land in network order without a swap per word.
+ * The one's-complement sum does not depend on byte order (RFC 1071 2(B)), and
+ * 2^64 - 1 is a multiple of 2^16 - 1, so we add native-order 64-bit words with
+ * end-around carry, fold, and store the result with memcpy: its bytes land in
+ * network order without a swap per word.
  */
+static uint64_t add_carry(uint64_t acc, uint64_t w)
+{
+	acc += w;
+	return acc + (acc < w);
+}
+
 static uint64_t sum_native(const uint8_t *p, size_t n, uint64_t acc)
 {
-	while (n >= 4) {
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		acc = add_carry(acc, w);
+		p += 8;
+		n -= 8;
+	}
+	if (n >= 4) {
 		uint32_t w;
 		memcpy(&w, p, 4);
-		acc += w;
+		acc = add_carry(acc, w);
 		p += 4;
 		n -= 4;
 	}
 	if (n >= 2) {
 		uint16_t w;
 		memcpy(&w, p, 2);
-		acc += w;
+		acc = add_carry(acc, w);
 		p += 2;
 		n -= 2;
 	}
 	if (n) {
 		uint16_t w = 0;
 		memcpy(&w, p, 1); /* the odd byte is the high byte of a zero-padded word */
-		acc += w;
+		acc = add_carry(acc, w);
 	}
 	return acc;
 }

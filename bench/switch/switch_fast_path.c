@@ -7,11 +7,16 @@
  * every one. Only the switch's polls are timed (rte_rdtsc around
  * switch_worker_poll); building and checking the wire side is not.
  *
- *   switch_fast_path [--messages N] [--burst B]
+ * With --port-only the switch is replaced by an echo worker (rx_burst, then
+ * tx_burst of the same datagrams back to their sender): what the DPDK port
+ * alone costs per datagram in and out, the floor under the switch's figure.
+ *
+ *   switch_fast_path [--messages N] [--burst B] [--port-only]
  */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +235,63 @@ static uint64_t run_switch(struct switch_worker *worker, struct dgram_port *port
 	return 0;
 }
 
+static int start_wire(struct wire *w)
+{
+	struct rte_eth_conf conf;
+	memset(&conf, 0, sizeof conf);
+	if (rte_eth_dev_configure(w->port, 1, 1, &conf) != 0 ||
+	    rte_eth_rx_queue_setup(w->port, 0, 1024, SOCKET_ID_ANY, NULL, w->pool) != 0 ||
+	    rte_eth_tx_queue_setup(w->port, 0, 1024, SOCKET_ID_ANY, NULL) != 0)
+		return -1;
+	return rte_eth_dev_start(w->port);
+}
+
+/* The port alone: each datagram received is sent back to its sender. */
+static void run_port_echo(struct wire *w, struct dgram_port *port, uint64_t messages, unsigned burst)
+{
+	static uint8_t buffers[32][2048];
+	struct udp_datagram d[32];
+	static uint8_t payload[ISO_MAX_MESSAGE + 2];
+	size_t length = 0;
+	{
+		struct population_card card = {.pan = "5105100000000009", .expiry = "3012"};
+		length = authorization(0, &card, payload, sizeof payload);
+	}
+	uint64_t cycles = 0, echoed = 0;
+	for (uint64_t done = 0; done + burst <= messages; done += burst) {
+		struct rte_mbuf *m[32];
+		for (unsigned i = 0; i < burst; i++)
+			m[i] = wire_frame(w, &w->cardholder_mac, w->cardholder_ip, CARDHOLDER_UDP, payload, length);
+		wire_send(w, m, (uint16_t)burst);
+		unsigned left = burst;
+		for (int polls = 0; left > 0 && polls < 1000; polls++) {
+			uint64_t start = rte_rdtsc();
+			for (unsigned i = 0; i < burst; i++)
+				d[i] = (struct udp_datagram){.data = buffers[i], .capacity = sizeof buffers[i]};
+			int n = dgram_rx_burst(port, 0, d, (int)left);
+			if (n > 0)
+				dgram_tx_burst(port, 0, d, n);
+			cycles += rte_rdtsc() - start;
+			left -= (unsigned)(n > 0 ? n : 0);
+		}
+		if (left)
+			die("the port did not receive every datagram");
+		unsigned got = wire_collect(w, w->cardholder_ip, m, burst);
+		if (got != burst)
+			die("the port did not send every datagram back");
+		for (unsigned i = 0; i < got; i++)
+			rte_pktmbuf_free(m[i]);
+		echoed += got;
+	}
+	double per = (double)cycles / (double)echoed;
+	printf("DPDK port alone: echo worker over a ring-backed ethdev pair (net_ring), burst %u, %zu-byte payloads\n",
+	       burst, length);
+	printf("  datagrams                   %" PRIu64 "\n", echoed);
+	printf("  cycles per datagram         %.1f (rx_burst parse + copy out, tx_burst headers + checksums)\n", per);
+	printf("  datagrams/s per core        %.0f\n", (double)rte_get_tsc_hz() / per);
+	printf("RESULT port_cycles_per_datagram=%.1f\n", per);
+}
+
 /* The EAL leaves its runtime directory (sockets, config) behind; one per run would pile up. */
 static void remove_runtime_dir(void)
 {
@@ -254,8 +316,10 @@ int main(int argc, char **argv)
 {
 	uint64_t messages = 1000000;
 	unsigned burst = 32;
+	bool port_only = false;
 	static const struct option options[] = {{"messages", required_argument, NULL, 'n'},
 						{"burst", required_argument, NULL, 'b'},
+						{"port-only", no_argument, NULL, 'p'},
 						{NULL, 0, NULL, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -263,6 +327,8 @@ int main(int argc, char **argv)
 			messages = strtoull(optarg, NULL, 10);
 		else if (c == 'b')
 			burst = (unsigned)strtoul(optarg, NULL, 10);
+		else if (c == 'p')
+			port_only = true;
 		else
 			die("usage: switch_fast_path [--messages N] [--burst B]");
 	}
@@ -299,6 +365,21 @@ int main(int argc, char **argv)
 	static struct dgram_port port;
 	if (dpdk_port_create(&port, 0, NULL, 1, SWITCH_IP, SWITCH_UDP, err, sizeof err) != 0)
 		die(err);
+	if (port_only) {
+		unlink(config_path);
+		struct wire w = {.port = (uint16_t)wire_ethdev};
+		w.pool = rte_pktmbuf_pool_create("wire_pool", 8192, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+		if (!w.pool || start_wire(&w) != 0)
+			die("wire ethdev");
+		dpdk_port_mac(&port, w.switch_mac.bytes);
+		w.cardholder_mac = (struct frame_mac){{0x02, 0, 0, 0, 0, 0x10}};
+		inet_pton(AF_INET, SWITCH_IP, &w.switch_ip);
+		inet_pton(AF_INET, CARDHOLDER_IP, &w.cardholder_ip);
+		run_port_echo(&w, &port, messages, burst);
+		port.ops->close(&port);
+		remove_runtime_dir();
+		return 0;
+	}
 	struct switch_core *core = switch_core_create(&cfg, config_path, "mastercard", &port, SWITCH_DEFAULT_PENDING, err,
 						     sizeof err);
 	if (!core)
@@ -308,11 +389,7 @@ int main(int argc, char **argv)
 
 	struct wire w = {.port = (uint16_t)wire_ethdev};
 	w.pool = rte_pktmbuf_pool_create("wire_pool", 8192, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	struct rte_eth_conf conf;
-	memset(&conf, 0, sizeof conf);
-	if (!w.pool || rte_eth_dev_configure(w.port, 1, 1, &conf) != 0 ||
-	    rte_eth_rx_queue_setup(w.port, 0, 1024, SOCKET_ID_ANY, NULL, w.pool) != 0 ||
-	    rte_eth_tx_queue_setup(w.port, 0, 1024, SOCKET_ID_ANY, NULL) != 0 || rte_eth_dev_start(w.port) != 0)
+	if (!w.pool || start_wire(&w) != 0)
 		die("wire ethdev");
 	dpdk_port_mac(&port, w.switch_mac.bytes);
 	w.bank_mac = (struct frame_mac){{0x02, 0, 0, 0, 0, 0x02}};
