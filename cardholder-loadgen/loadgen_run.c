@@ -149,6 +149,20 @@ static bool write_hgrm(const char *dir, const struct latency_histogram *h, char 
 	return true;
 }
 
+/* The DPDK port's own drop counters: where datagrams went missing below the generator. */
+static void print_dpdk_stats(const struct dgram_port *port)
+{
+	struct dpdk_port_stats st;
+	dpdk_port_stats(port, -1, &st);
+	printf("dpdk port: rx %llu datagrams (%llu frames), tx %llu; dropped: bad udp checksum %llu, bad ip checksum %llu, "
+	       "not for us %llu, too big %llu, tx queue full %llu, no mbuf %llu, unresolved %llu\n",
+	       (unsigned long long)st.rx_datagrams, (unsigned long long)st.rx_frames,
+	       (unsigned long long)st.tx_datagrams, (unsigned long long)st.rx_bad_udp_checksum,
+	       (unsigned long long)st.rx_bad_ip_checksum, (unsigned long long)st.rx_not_for_us,
+	       (unsigned long long)st.rx_too_big, (unsigned long long)st.tx_dropped_full,
+	       (unsigned long long)st.tx_no_mbuf, (unsigned long long)st.tx_unresolved);
+}
+
 static int report(const struct loadgen_options *o, const char *dir, struct loadgen_summary *summary)
 {
 	char err[2048], path[1200];
@@ -322,6 +336,8 @@ int loadgen_run(const struct ecosystem_config *config, const struct loadgen_opti
 	summary.offered_rate = summary.send_seconds > 0 ? (double)(c->sent > 1 ? c->sent - 1 : 0) / summary.send_seconds : 0;
 	summary.throughput = summary.answer_seconds > 0 ? (double)c->answered / summary.answer_seconds : 0;
 	rc = report(o, dir, &summary);
+	if (strcmp(o->dataplane, "dpdk") == 0)
+		print_dpdk_stats(&port);
 	latency_histogram_free(&merged);
 	latency_histogram_free(&lag);
 
