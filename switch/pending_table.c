@@ -16,10 +16,10 @@ bool pending_table_init(struct pending_table *t, uint8_t worker, uint32_t capaci
 	}
 	t->capacity = capacity;
 	t->worker = worker;
-	/* Lowest slot numbers on top so that a quiet switch reuses few cache lines. */
 	for (uint32_t i = 0; i < capacity; i++)
-		t->free_list[i] = capacity - 1 - i;
-	t->free_top = capacity;
+		t->free_list[i] = i;
+	t->free_head = 0;
+	t->free_count = capacity;
 	return true;
 }
 
@@ -32,9 +32,11 @@ void pending_table_destroy(struct pending_table *t)
 
 uint32_t pending_alloc(struct pending_table *t)
 {
-	if (t->free_top == 0)
+	if (t->free_count == 0)
 		return UINT32_MAX;
-	uint32_t slot = t->free_list[--t->free_top];
+	uint32_t slot = t->free_list[t->free_head];
+	t->free_head = t->free_head + 1 == t->capacity ? 0 : t->free_head + 1;
+	t->free_count--;
 	t->in_use++;
 	struct pending_txn *p = &t->slots[slot];
 	p->kind = PENDING_FREE;
@@ -49,7 +51,9 @@ void pending_release(struct pending_table *t, uint32_t slot)
 	if (slot >= t->capacity || t->slots[slot].kind == PENDING_FREE)
 		return;
 	t->slots[slot].kind = PENDING_FREE;
-	t->free_list[t->free_top++] = slot;
+	uint32_t tail = t->free_head + t->free_count;
+	t->free_list[tail >= t->capacity ? tail - t->capacity : tail] = slot;
+	t->free_count++;
 	t->in_use--;
 }
 

@@ -63,7 +63,10 @@ struct pending_txn {
 struct pending_table {
 	uint32_t capacity;
 	uint32_t in_use;
-	uint32_t free_top;
+	/* Free slots in a FIFO: a released slot is reused last, so that a bank's
+	 * late answer still finds its slot's last transaction (and is recognised
+	 * as late) for as long as possible. */
+	uint32_t free_head, free_count;
 	uint32_t *free_list;
 	struct pending_txn *slots;
 	uint8_t worker;

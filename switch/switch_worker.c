@@ -395,7 +395,12 @@ static void on_reversal_answer(struct switch_worker *w, const struct iso_msg *m)
 	uint32_t slot;
 	struct pending_txn *p = pending_match(&w->pending, m, &slot);
 	if (!p) {
-		COUNT(w, unmatched_responses);
+		/* Typically the bank's answer to a 1421 repeat after its 1430 to the
+		 * 1420 already settled the reversal. */
+		if (pending_is_late(&w->pending, m))
+			COUNT(w, late_responses);
+		else
+			COUNT(w, unmatched_responses);
 		return;
 	}
 	timer_wheel_cancel(&w->wheel, slot);

@@ -42,7 +42,7 @@ Test(pending_table, slots_are_reused_and_bounded)
 	pending_release(&t, b);
 	pending_release(&t, b); /* twice is harmless */
 	cr_assert_eq(t.in_use, 2);
-	cr_assert_eq(pending_alloc(&t), b);
+	cr_assert_eq(pending_alloc(&t), b, "the only free slot");
 	pending_table_destroy(&t);
 	cr_assert_not(pending_table_init(&t, 10, 3), "worker digit 0..9");
 	cr_assert_not(pending_table_init(&t, 0, 50001), "five digits of slot, half for reversals");
@@ -103,5 +103,19 @@ Test(pending_table, answers_match_only_their_own_live_transaction)
 
 	pending_release(&t, slot);
 	cr_assert_null(pending_match(&t, &ans.m, &got), "released");
+	pending_table_destroy(&t);
+}
+
+Test(pending_table, a_released_slot_is_reused_last)
+{
+	struct pending_table t;
+	cr_assert(pending_table_init(&t, 0, 4));
+	uint32_t first = pending_alloc(&t);
+	t.slots[first].kind = PENDING_AUTHORIZATION;
+	pending_release(&t, first);
+	for (int i = 0; i < 3; i++)
+		cr_assert_neq(pending_alloc(&t), first, "the other free slots come first");
+	cr_assert_eq(pending_alloc(&t), first);
+	cr_assert_eq(pending_alloc(&t), UINT32_MAX);
 	pending_table_destroy(&t);
 }
