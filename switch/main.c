@@ -19,6 +19,7 @@
 #include "switch_core.h"
 #include "switch_dataplane.h"
 #include "switch_http.h"
+#include "switch_telemetry.h"
 
 struct options {
 	const char *config;
@@ -157,6 +158,8 @@ int main(int argc, char **argv)
 		free(config);
 		return 1;
 	}
+	if (strcmp(dataplane, "dpdk") == 0 && !switch_telemetry_register(s, err, sizeof(err)))
+		fprintf(stderr, "switch: %s (continuing without switch telemetry)\n", err);
 	char http_host[64];
 	snprintf(http_host, sizeof(http_host), "%s", net->http.host);
 	free(config);
