@@ -52,6 +52,8 @@ struct http_response bank_http_create_account(const struct http_request *r)
 		return http_error(400, "balance: an integer number of minor units is required");
 	if (json_integer_value(balance) < 0)
 		return http_error(400, "balance: must not be negative");
+	if (json_integer_value(balance) > BANK_MAX_BALANCE)
+		return http_error(400, "balance: at most %lld minor units", (long long)BANK_MAX_BALANCE);
 	char id[37];
 	if (uuid && !json_is_null(uuid)) {
 		if (!json_is_string(uuid) || !bank_uuid_valid(json_string_value(uuid)))

@@ -14,6 +14,9 @@
 #include "http_api.h"
 #include "store.h"
 
+/* Largest opening balance (15 digits, as loadgen.initial_balance): totals stay far from int64 limits. */
+#define BANK_MAX_BALANCE 999999999999999ll
+
 struct bank_http {
 	struct store *store;
 	struct bank_stats *stats;

@@ -208,7 +208,8 @@ int store_meta_add(MDB_txn *txn, const struct store *s, const char *name, int64_
 	int rc = store_meta_get(txn, s, name, &value);
 	if (rc)
 		return rc;
-	value += delta;
+	if (__builtin_add_overflow(value, delta, &value))
+		return MDB_BAD_VALSIZE; /* a total beyond int64: refuse rather than wrap */
 	return put_fixed(txn, s->meta, name, strlen(name), &value, sizeof(value), 0);
 }
 
@@ -234,7 +235,8 @@ static void add_account(const void *rec, void *ctx)
 	struct account_record a;
 	memcpy(&a, rec, sizeof(a)); /* LMDB values carry no alignment promise */
 	t->accounts++;
-	t->total_balance += a.balance;
+	if (__builtin_add_overflow(t->total_balance, a.balance, &t->total_balance))
+		t->overflow = true;
 }
 
 static void add_journal(const void *rec, void *ctx)
@@ -245,11 +247,13 @@ static void add_journal(const void *rec, void *ctx)
 	switch (j.state) {
 	case JOURNAL_APPROVED:
 		t->approved_count++;
-		t->approved_amount += j.amount;
+		if (__builtin_add_overflow(t->approved_amount, j.amount, &t->approved_amount))
+			t->overflow = true;
 		break;
 	case JOURNAL_REVERSED:
 		t->reversed_count++;
-		t->reversed_amount += j.amount;
+		if (__builtin_add_overflow(t->reversed_amount, j.amount, &t->reversed_amount))
+			t->overflow = true;
 		break;
 	case JOURNAL_DECLINED:
 		t->declined_count++;
@@ -273,5 +277,7 @@ int store_ledger_totals(struct store *s, struct ledger_totals *out)
 	if (rc == 0)
 		rc = store_meta_get(txn, s, STORE_META_CREATED_TOTAL, &out->created_total);
 	mdb_txn_abort(txn);
+	if (rc == 0 && out->overflow)
+		rc = MDB_BAD_VALSIZE;
 	return rc;
 }

@@ -18,6 +18,7 @@
 #define STORAGE_STORE_H
 
 #include <lmdb.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,6 +70,7 @@ struct ledger_totals {
 	uint64_t approved_count, approved_amount; /* journal entries still debited */
 	uint64_t reversed_count, reversed_amount;
 	uint64_t declined_count, tombstone_count;
+	bool overflow; /* a sum left int64/uint64: the totals are not usable */
 };
 int store_ledger_totals(struct store *s, struct ledger_totals *out);
 

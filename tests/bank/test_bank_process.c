@@ -91,6 +91,7 @@ Test(process, http_refuses_bad_requests_with_json_errors)
 		"{\"name\": \"x\", \"balance\": -1}",	     /* negative */
 		"{\"name\": \"x\", \"balance\": 1.5}",	     /* not an integer */
 		"{\"name\": \"x\", \"balance\": \"10\"}",    /* a string */
+		"{\"name\": \"x\", \"balance\": 10000000000000000}", /* above the 15-digit cap */
 		"{\"name\": \"\", \"balance\": 10}",	     /* empty name */
 		"{\"name\": 5, \"balance\": 10}",	     /* not a string */
 		"{\"uuid\": \"nope\", \"name\": \"x\", \"balance\": 1}",

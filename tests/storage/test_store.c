@@ -1,5 +1,6 @@
 /* The store's records: accounts, cards, journal, the never-negative guard, ledger totals, reopening. */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "store.h"
@@ -162,4 +163,16 @@ Test(store, open_fails_cleanly_on_a_file_path)
 	char err[256] = "";
 	cr_assert_neq(store_open(&other, path, 16u << 20, DURABILITY_SYNC, err, sizeof(err)), 0);
 	cr_assert_neq(strlen(err), 0);
+}
+
+Test(store, meta_totals_refuse_to_overflow)
+{
+	MDB_txn *txn;
+	cr_assert_eq(store_begin(&store, 0, &txn), 0);
+	cr_assert_eq(store_meta_add(txn, &store, "t", INT64_MAX - 1), 0);
+	cr_assert_neq(store_meta_add(txn, &store, "t", 2), 0);
+	int64_t v;
+	cr_assert_eq(store_meta_get(txn, &store, "t", &v), 0);
+	cr_assert_eq(v, INT64_MAX - 1);
+	mdb_txn_abort(txn);
 }
