@@ -96,8 +96,8 @@ void loadgen_summary_text(const struct loadgen_summary *s, FILE *out)
 	fprintf(out, "anomalies: %llu duplicates, %llu unmatched, %llu malformed, %llu unexpected MTI\n",
 		(unsigned long long)c->duplicates, (unsigned long long)c->unmatched, (unsigned long long)c->malformed,
 		(unsigned long long)c->unexpected_mti);
-	fprintf(out, "datagrams: %llu sent, %llu received\n", (unsigned long long)c->tx_datagrams,
-		(unsigned long long)c->rx_datagrams);
+	fprintf(out, "datagrams: %llu sent, %llu received; generator CPU %.2f s user, %.2f s system\n",
+		(unsigned long long)c->tx_datagrams, (unsigned long long)c->rx_datagrams, s->cpu_user_s, s->cpu_system_s);
 }
 
 static json_t *codes_json(const uint64_t *codes)
@@ -128,6 +128,8 @@ bool loadgen_summary_json(const struct loadgen_summary *s, const char *path, cha
 	json_object_set_new(root, "answer_seconds", json_real(s->answer_seconds));
 	json_object_set_new(root, "offered_rate", json_real(s->offered_rate));
 	json_object_set_new(root, "throughput", json_real(s->throughput));
+	json_object_set_new(root, "cpu_user_s", json_real(s->cpu_user_s));
+	json_object_set_new(root, "cpu_system_s", json_real(s->cpu_system_s));
 
 	json_t *counts = json_object();
 	COUNT(sent);

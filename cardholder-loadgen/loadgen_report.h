@@ -26,6 +26,7 @@ struct loadgen_summary {
 	const struct latency_histogram *latency; /* ns, answers within the timeout */
 	const struct latency_histogram *send_lag; /* ns, actual minus intended send time */
 	uint64_t interval_overruns;
+	double cpu_user_s, cpu_system_s; /* the generator process, including its idle spinning */
 };
 
 /* One line: throughput, percentiles, counts per action code, timeouts and reversals. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "dpdk_port.h"
@@ -335,6 +336,11 @@ int loadgen_run(const struct ecosystem_config *config, const struct loadgen_opti
 	/* One request at time 0 took no time to send: rates count gaps, not arrivals. */
 	summary.offered_rate = summary.send_seconds > 0 ? (double)(c->sent > 1 ? c->sent - 1 : 0) / summary.send_seconds : 0;
 	summary.throughput = summary.answer_seconds > 0 ? (double)c->answered / summary.answer_seconds : 0;
+	struct rusage usage;
+	if (getrusage(RUSAGE_SELF, &usage) == 0) {
+		summary.cpu_user_s = (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6;
+		summary.cpu_system_s = (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
+	}
 	rc = report(o, dir, &summary);
 	if (strcmp(o->dataplane, "dpdk") == 0)
 		print_dpdk_stats(&port);

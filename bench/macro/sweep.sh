@@ -66,6 +66,7 @@ loadgen="$build/cardholder-loadgen/cardholder-loadgen"
 mapfile -t agents < <("$loadgen" --config "$config" --list-agents)
 
 pids=()
+kinds=()
 run_dir=""
 stop_agents() {
   [ ${#pids[@]} -gt 0 ] || return 0
@@ -78,6 +79,7 @@ stop_agents() {
   done
   for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   pids=()
+  kinds=()
   [ -n "$run_dir" ] && rm -rf "$run_dir"
   run_dir=""
 }
@@ -96,6 +98,7 @@ start_agents() { # mode
       (cd "$run_dir" && exec "$build/bench/macro/iso-reflector" --host "${iso%:*}" --port "${iso#*:}" \
         --seconds "$max_seconds" >"$run_dir/reflector-$name.log" 2>&1) &
       pids+=("$!")
+      kinds+=(network)
       continue
     fi
     if [ "$kind" = bank ]; then
@@ -106,6 +109,7 @@ start_agents() { # mode
         --workers "$switch_workers" >"$run_dir/switch-$name.log" 2>&1) &
     fi
     pids+=("$!")
+    kinds+=("$kind")
     http+=("$h")
   done
   if [ "$mode" = reflector ]; then sleep 0.5; return 0; fi
@@ -118,12 +122,27 @@ start_agents() { # mode
   done
 }
 
+# CPU clock ticks (user + system) the agents of a kind have used so far, from /proc.
+tick=$(getconf CLK_TCK)
+cpu_of() { # kind
+  local total=0 i f fields
+  for i in "${!pids[@]}"; do
+    [ "${kinds[$i]}" = "$1" ] || continue
+    # The subshell exec'd the agent, so its pid is the agent's; utime and stime are fields 14 and 15.
+    f=$(sed 's/^.*) //' "/proc/${pids[$i]}/stat" 2>/dev/null) || continue
+    read -r -a fields <<<"$f"
+    total=$((total + fields[11] + fields[12]))
+  done
+  echo "$total"
+}
+
 deadline=$(( $(date +%s) + max_seconds ))
-printf "%-10s %10s %10s %9s %9s %9s %9s %9s %8s %10s\n" mode offered achieved p50_us p90_us p99_us p99.9_us \
-  max_us timeouts lag_p99_us
+printf "%-10s %9s %9s %9s %9s %9s %9s %9s %8s %9s %7s %7s %7s\n" mode offered achieved p50_us p90_us p99_us \
+  p99.9_us max_us timeouts lag_p99_us sw_cpu bank_cpu lg_cpu
+echo "(cpu: microseconds of CPU per answered authorization, all processes of the kind, idle spinning included)"
 for mode in $modes; do
   tsv="$out/sweep-$mode.tsv"
-  echo "# offered achieved p50_us p90_us p99_us p99_9_us max_us timeouts sent lag_p99_us" >"$tsv"
+  echo "# offered achieved p50_us p90_us p99_us p99_9_us max_us timeouts sent lag_p99_us sw_cpu_us bank_cpu_us lg_cpu_us" >"$tsv"
   start_agents "$mode"
   for rate in $rates; do
     if [ $(( $(date +%s) + step_seconds + 5 )) -gt "$deadline" ]; then
@@ -131,21 +150,28 @@ for mode in $modes; do
       break
     fi
     step="$out/$mode-$rate"
+    sw0=$(cpu_of network)
+    bank0=$(cpu_of bank)
     "$loadgen" --config "$config" --rate "$rate" --duration "$step_seconds" --threads "$threads" \
       --timeout-ms 1000 --report-dir "$step" --no-progress --no-plots >"$step.log" 2>&1 ||
       { echo "sweep: loadgen failed at $rate/s (see $step.log)" >&2; break; }
-    row=$(python3 - "$step/summary.json" "$rate" <<'EOF'
+    sw1=$(cpu_of network)
+    bank1=$(cpu_of bank)
+    row=$(python3 - "$step/summary.json" "$rate" $((sw1 - sw0)) $((bank1 - bank0)) "$tick" <<'EOF'
 import json, sys
 s = json.load(open(sys.argv[1]))
 l, c = s["latency_us"], s["counts"]
+sw, bank, tick = (float(x) for x in sys.argv[3:6])
+n = max(c["answered"], 1)
+per = lambda seconds: round(seconds * 1e6 / n, 1)
 print(sys.argv[2], round(s["throughput"]), l["p50"], l["p90"], l["p99"], l["p99_9"], l["max"], c["timeouts"],
-      c["sent"], s["send_lag_us"]["p99"])
+      c["sent"], s["send_lag_us"]["p99"], per(sw / tick), per(bank / tick), per(s["cpu_user_s"] + s["cpu_system_s"]))
 EOF
 )
     echo "$row" >>"$tsv"
-    read -r offered achieved p50 p90 p99 p999 max timeouts sent lag <<<"$row"
-    printf "%-10s %10s %10s %9.1f %9.1f %9.1f %9.1f %9.1f %8s %10.1f\n" "$mode" "$offered" "$achieved" "$p50" "$p90" \
-      "$p99" "$p999" "$max" "$timeouts" "$lag"
+    read -r offered achieved p50 p90 p99 p999 max timeouts sent lag sw_cpu bank_cpu lg_cpu <<<"$row"
+    printf "%-10s %9s %9s %9.1f %9.1f %9.1f %9.1f %9.1f %8s %9.1f %7s %7s %7s\n" "$mode" "$offered" "$achieved" "$p50" \
+      "$p90" "$p99" "$p999" "$max" "$timeouts" "$lag" "$sw_cpu" "$bank_cpu" "$lg_cpu"
     saturated=$(python3 -c "import sys; o,a,t,s,p=map(float,sys.argv[1:]); print(int(a < 0.9*o or t > 0.01*max(s,1) or p > 1e6))" \
       "$offered" "$achieved" "$timeouts" "$sent" "$p99")
     [ "$saturated" = 1 ] && { echo "sweep: $mode saturated at $rate/s offered" >&2; break; }
