@@ -328,3 +328,30 @@ Test(process, bad_command_lines_are_refused)
 		cr_assert_not(bank_process_start(&bank, bad[i]), "started with %s %s", bad[i][0], bad[i][1]);
 	}
 }
+
+Test(process, a_reversal_before_its_original_keeps_the_original_from_debiting)
+{
+	start_bank(12114, 12115, NULL);
+	struct population_card card;
+	bank_process_card(&bank, 4, &card);
+	char balance_path[128];
+	snprintf(balance_path, sizeof(balance_path), "/get-balance/uuid/%s", card.account);
+	struct iso_client c;
+	cr_assert(iso_client_open(&c, bank.iso_port));
+	uint8_t frame[512];
+	struct test_answer a[8];
+	struct test_payment p = test_payment_default(card.pan, 600, 3000);
+	size_t len = test_build_reversal(&p, 1421, 601, frame, sizeof(frame));
+	cr_assert_eq(exchange(&c, frame, len, a), 1);
+	cr_assert_eq(a[0].mti, 1430);
+	cr_assert_str_eq(a[0].action, "914");
+	len = test_build_1100(&p, frame, sizeof(frame));
+	cr_assert_eq(exchange(&c, frame, len, a), 1);
+	cr_assert_eq(a[0].mti, 1110);
+	cr_assert_str_eq(a[0].action, "100");
+	cr_assert_not(a[0].has_approval);
+	cr_assert_eq(test_http_int(bank.http_port, balance_path, "balance"), 100000);
+	cr_assert_eq(test_http_int(bank.http_port, "/stats", "tombstone_declines"), 1);
+	cr_assert_eq(test_http_int(bank.http_port, "/ledger", "approved_count"), 0);
+	iso_client_close(&c);
+}
