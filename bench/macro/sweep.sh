@@ -12,6 +12,9 @@
 #
 # --target reflector replaces every switch by bench/macro's iso-reflector (no
 # banks): the ceiling of the load generator and the kernel UDP path alone.
+# --target reflector --dataplane dpdk puts the generator on a DPDK
+# net_af_packet port in a network namespace, the reflectors behind a veth pair
+# in another (needs root, iproute2 and ethtool).
 # A step saturates when under 90% of the offered rate is answered in time,
 # more than 1% time out, or p99 exceeds 1 s; the sweep of a mode stops there.
 set -euo pipefail
@@ -42,13 +45,13 @@ while [ $# -gt 0 ]; do
     --switch-workers) switch_workers=$2; shift 2 ;;
     --dataplane) dataplane=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    --help|-h) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --help|-h) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "sweep: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
-if [ "$dataplane" != socket ]; then
-  echo "sweep: only the socket dataplane is wired here; the DPDK path needs veth/namespaces set up" \
-    "by hand (see docs/benchmarks.md)" >&2
+if [ "$dataplane" = dpdk ] && [ "$target" != reflector ]; then
+  echo "sweep: --dataplane dpdk is wired for --target reflector (the generator's DPDK path); the whole" \
+    "ecosystem over DPDK needs every agent on DPDK ports (see docs/benchmarks.md)" >&2
   exit 2
 fi
 config=$(realpath "$config")
@@ -63,7 +66,6 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DISO_SANITIZE=OFF -DISO_TESTS
 cmake --build "$build" -j 2 --target switch bank-node cardholder-loadgen iso-reflector >/dev/null
 build=$(realpath "$build")
 loadgen="$build/cardholder-loadgen/cardholder-loadgen"
-mapfile -t agents < <("$loadgen" --config "$config" --list-agents)
 
 pids=()
 kinds=()
@@ -83,7 +85,38 @@ stop_agents() {
   [ -n "$run_dir" ] && rm -rf "$run_dir"
   run_dir=""
 }
-trap 'status=$?; stop_agents; exit $status' EXIT
+# --dataplane dpdk: the generator in namespace A on a DPDK net_af_packet port over
+# one end of a veth pair, the reflectors in namespace B on the kernel end, with
+# addresses from the benchmarking range that never leave the namespaces.
+netns_a="" netns_b=""
+loadgen_prefix=()
+dpdk_args=()
+teardown_netns() {
+  [ -n "$netns_a" ] && ip netns del "$netns_a" 2>/dev/null || true
+  [ -n "$netns_b" ] && ip netns del "$netns_b" 2>/dev/null || true
+  netns_a="" netns_b=""
+}
+trap 'status=$?; stop_agents; teardown_netns; exit $status' EXIT
+if [ "$dataplane" = dpdk ]; then
+  netns_a="lgsweep-a-$$" netns_b="lgsweep-b-$$"
+  ip netns add "$netns_a"
+  ip netns add "$netns_b"
+  ip link add "lgsa$$" type veth peer name "lgsb$$"
+  ip link set "lgsa$$" netns "$netns_a"
+  ip link set "lgsb$$" netns "$netns_b"
+  ip -n "$netns_a" link set "lgsa$$" up
+  ip -n "$netns_b" addr add 198.18.20.1/24 dev "lgsb$$"
+  ip -n "$netns_b" link set "lgsb$$" up
+  # The kernel would leave UDP checksums to an offload that a packet socket never applies.
+  ip netns exec "$netns_b" ethtool -K "lgsb$$" tx off >/dev/null
+  sed 's/iso: 127\.0\.0\.1:/iso: 198.18.20.1:/' "$config" >"$out/config-dpdk.yaml"
+  config="$out/config-dpdk.yaml"
+  loadgen_prefix=(ip netns exec "$netns_a")
+  dpdk_args=(--dataplane dpdk --dpdk-address 198.18.20.2 -- --no-huge --no-pci -l 0 -m 512
+    --vdev "net_af_packet0,iface=lgsa$$")
+  modes=reflector-dpdk
+fi
+mapfile -t agents < <("$loadgen" --config "$config" --list-agents)
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -93,9 +126,11 @@ start_agents() { # mode
   mkdir -p "$run_dir"
   for line in "${agents[@]}"; do
     read -r kind name h iso <<<"$line"
-    if [ "$mode" = reflector ]; then
+    if [ "${mode%-dpdk}" = reflector ]; then
       [ "$kind" = network ] || continue
-      (cd "$run_dir" && exec "$build/bench/macro/iso-reflector" --host "${iso%:*}" --port "${iso#*:}" \
+      local in_ns=()
+      [ -n "$netns_b" ] && in_ns=(ip netns exec "$netns_b")
+      (cd "$run_dir" && exec "${in_ns[@]}" "$build/bench/macro/iso-reflector" --host "${iso%:*}" --port "${iso#*:}" \
         --seconds "$max_seconds" >"$run_dir/reflector-$name.log" 2>&1) &
       pids+=("$!")
       kinds+=(network)
@@ -112,7 +147,7 @@ start_agents() { # mode
     kinds+=("$kind")
     http+=("$h")
   done
-  if [ "$mode" = reflector ]; then sleep 0.5; return 0; fi
+  if [ "${mode%-dpdk}" = reflector ]; then sleep 0.5; return 0; fi
   for h in "${http[@]}"; do
     for i in $(seq 1 300); do
       curl -sf -m 1 "http://$h/stats" >/dev/null 2>&1 && break
@@ -152,8 +187,9 @@ for mode in $modes; do
     step="$out/$mode-$rate"
     sw0=$(cpu_of network)
     bank0=$(cpu_of bank)
-    "$loadgen" --config "$config" --rate "$rate" --duration "$step_seconds" --threads "$threads" \
-      --timeout-ms 1000 --report-dir "$step" --no-progress --no-plots >"$step.log" 2>&1 ||
+    "${loadgen_prefix[@]}" "$loadgen" --config "$config" --rate "$rate" --duration "$step_seconds" \
+      --threads "$threads" --timeout-ms 1000 --report-dir "$step" --no-progress --no-plots "${dpdk_args[@]}" \
+      >"$step.log" 2>&1 ||
       { echo "sweep: loadgen failed at $rate/s (see $step.log)" >&2; break; }
     sw1=$(cpu_of network)
     bank1=$(cpu_of bank)
