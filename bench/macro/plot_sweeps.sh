@@ -7,11 +7,13 @@ set -euo pipefail
 [ $# -ge 2 ] || { sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 prefix=$1
 shift
-through="" latency="" sep=""
+through="" latency="" sep="" color=0
 for pair in "$@"; do
+  color=$((color + 1))
   label=${pair%%=*} file=$(realpath "${pair#*=}")
-  through+="$sep'$file' using 1:2 with linespoints linewidth 2 title '$label'"
-  latency+="$sep'$file' using 2:5 with linespoints linewidth 2 title '$label p99', '$file' using 2:3 with linespoints dashtype 2 title '$label p50'"
+  through+="$sep'$file' using 1:2 with linespoints linewidth 2 linecolor $color title '$label'"
+  latency+="$sep'$file' using 2:5 with linespoints linewidth 2 linecolor $color title '$label p99'"
+  latency+=", '$file' using 2:3 with linespoints dashtype 2 linecolor $color title '$label p50'"
   sep=", "
 done
 gnuplot <<GP
