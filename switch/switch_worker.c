@@ -286,6 +286,7 @@ static void on_authorization_answer(struct switch_worker *w, const uint8_t *fram
 			COUNT(w, cancelled_approvals);
 			start_reversal(w, slot);
 		} else {
+			COUNT(w, declined);
 			pending_release(&w->pending, slot);
 		}
 		return;

@@ -284,3 +284,93 @@ Test(switch_worker, forged_and_stale_answers_are_counted_not_forwarded)
 	cr_assert_eq(totals().late_responses, 1);
 	stop();
 }
+
+/* xorshift64*: a fixed seed makes every run feed the same inputs. */
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 2685821657736338717ull;
+}
+
+Test(switch_worker, mutated_and_random_input_never_crashes_and_is_accounted, .timeout = 120)
+{
+	start(2);
+	/* Valid messages of every kind the switch handles, as mutation seeds. */
+	struct test_msg seeds[4];
+	card_request(&seeds[0], 0, "000900");
+	tm_reversal_of(&seeds[1], &seeds[0], "000901");
+	seeds[2] = seeds[0];
+	seeds[2].m.mti = 1110;
+	tm_set(&seeds[2], 11, "000005");
+	tm_set(&seeds[2], 39, "000");
+	seeds[3] = seeds[1];
+	seeds[3].m.mti = 1430;
+	tm_set(&seeds[3], 39, "400");
+	/* Re-point the copies' views at their own text. */
+	for (int s = 2; s < 4; s++)
+		for (int f = 2; f <= ISO_MAX_FIELD; f++)
+			if (iso_has(&seeds[s].m, f))
+				iso_set_str(&seeds[s].m, f, seeds[s].text[f]);
+
+	uint8_t base[4][ISO_MAX_MESSAGE + 2];
+	size_t base_len[4];
+	for (int s = 0; s < 4; s++) {
+		base_len[s] = tm_encode(&seeds[s], base[s], sizeof(base[s]));
+		cr_assert_gt(base_len[s], 0);
+	}
+	uint64_t now = t0;
+	unsigned injected = 0;
+	for (int round = 0; round < 3000; round++) {
+		for (int i = 0; i < 8; i++) {
+			uint8_t buf[MEMORY_PORT_BYTES];
+			size_t len;
+			int kind = (int)(rng() % 5);
+			if (kind == 4) {
+				len = rng() % 200;
+				for (size_t b = 0; b < len; b++)
+					buf[b] = (uint8_t)rng();
+			} else {
+				len = base_len[kind];
+				memcpy(buf, base[kind], len);
+				int flips = 1 + (int)(rng() % 4);
+				for (int f = 0; f < flips; f++) {
+					size_t at = 2 + rng() % (len - 2); /* keep the frame header */
+					buf[at] = (uint8_t)(rng() % 3 == 0 ? rng() : '0' + rng() % 10);
+				}
+				if (rng() % 8 == 0)
+					len -= rng() % (len - 2); /* cut short: the header then lies */
+			}
+			uint16_t q = (uint16_t)(rng() % 2);
+			if (memory_port_inject(&mem, q, rng() % 2 ? &holder : &bank, buf, len))
+				injected++;
+		}
+		now += rng() % 20;
+		poll_all(now);
+		struct memory_datagram d;
+		while (memory_port_take_sent(&mem, &d)) {
+			struct iso_msg m;
+			cr_assert(tm_decode_framed(d.data, d.length, &m), "the switch only sends what decodes");
+		}
+	}
+	/* Let every timer run out: nothing stays pending for ever. */
+	for (int i = 0; i < 200; i++) {
+		now += 50;
+		poll_all(now);
+		struct memory_datagram d;
+		while (memory_port_take_sent(&mem, &d))
+			;
+	}
+	struct switch_counters c = totals();
+	cr_assert_gt(injected, 20000);
+	cr_assert_gt(c.malformed, 0);
+	cr_assert_gt(c.forwarded, 0, "some mutations still pass the checks");
+	cr_assert_eq(c.approved + c.declined + c.timed_out + c.cancelled_approvals, c.forwarded,
+		     "every forwarded authorization ended exactly one way: %lu + %lu + %lu + %lu vs %lu",
+		     (unsigned long)c.approved, (unsigned long)c.declined, (unsigned long)c.timed_out,
+		     (unsigned long)c.cancelled_approvals, (unsigned long)c.forwarded);
+	cr_assert_eq(sw->workers[0]->pending.in_use + sw->workers[1]->pending.in_use, 0, "every slot released");
+	stop();
+}
