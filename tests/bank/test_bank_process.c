@@ -355,3 +355,68 @@ Test(process, a_reversal_before_its_original_keeps_the_original_from_debiting)
 	cr_assert_eq(test_http_int(bank.http_port, "/ledger", "approved_count"), 0);
 	iso_client_close(&c);
 }
+
+Test(process, survives_random_datagrams)
+{
+	start_bank(12116, 12117, NULL);
+	struct iso_client c;
+	cr_assert(iso_client_open(&c, bank.iso_port));
+	struct population_card card;
+	bank_process_card(&bank, 0, &card);
+	uint8_t valid[512];
+	struct test_payment p = test_payment_default(card.pan, 700, 100);
+	size_t valid_len = test_build_1100(&p, valid, sizeof(valid));
+	uint64_t state = 12345;
+	for (int i = 0; i < 3000; i++) {
+		uint8_t d[600];
+		size_t len;
+		state = state * 6364136223846793005ull + 1442695040888963407ull;
+		if (i % 3 == 0) {
+			/* a valid 1100 with a few bytes flipped (length header kept) */
+			memcpy(d, valid, valid_len);
+			len = valid_len;
+			for (int k = 0; k < 3; k++) {
+				state = state * 6364136223846793005ull + 1442695040888963407ull;
+				d[2 + (state >> 33) % (valid_len - 2)] = (uint8_t)(state >> 20);
+			}
+		} else {
+			len = 1 + (state >> 40) % sizeof(d);
+			for (size_t k = 0; k < len; k++) {
+				state = state * 6364136223846793005ull + 1442695040888963407ull;
+				d[k] = (uint8_t)(state >> 56);
+			}
+			if (i % 3 == 1 && len > 6) { /* a plausible header and MTI */
+				d[0] = (uint8_t)((len - 2) >> 8);
+				d[1] = (uint8_t)(len - 2);
+				memcpy(d + 2, "1100", 4);
+			}
+		}
+		iso_client_send(&c, d, len);
+		if (i % 100 == 0) { /* drain answers so the socket buffer never fills */
+			struct test_answer a[64];
+			while (iso_client_receive(&c, a, 64, 0) > 0)
+				;
+		}
+	}
+	struct test_answer a[64];
+	while (iso_client_receive(&c, a, 64, 200) > 0)
+		;
+	/* still serving: a fresh payment is approved */
+	struct test_payment fresh = test_payment_default(card.pan, 701, 100);
+	fresh.rrn = "RRN000000777";
+	size_t len = test_build_1100(&fresh, valid, sizeof(valid));
+	cr_assert(iso_client_send(&c, valid, len));
+	int n = iso_client_receive(&c, a, 64, 5000);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(a[0].stan, "000701");
+	cr_assert_str_eq(a[0].action, "000");
+	cr_assert_gt(test_http_int(bank.http_port, "/stats", "malformed"), 100);
+	/* money is consistent whatever got through */
+	json_t *l;
+	cr_assert_eq(test_http(bank.http_port, "GET", "/ledger", NULL, &l), 200);
+	cr_assert_eq(json_integer_value(json_object_get(l, "created_total")) -
+			     json_integer_value(json_object_get(l, "total_balance")),
+		     json_integer_value(json_object_get(l, "approved_amount")));
+	json_decref(l);
+	iso_client_close(&c);
+}
