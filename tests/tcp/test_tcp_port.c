@@ -1,0 +1,437 @@
+/*
+ * The TCP port end to end on loopback: a Python peer (iso_client.py, its own
+ * hand-built encoder) talks to the port, and the echo harness's workers poll
+ * the port as a dgram_port and answer 1100 with 1110. Ports 16001-16030.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client_process.h"
+#include "echo_harness.h"
+#include "tcp_port.h"
+
+#define CLIENT_TIMEOUT_MS 20000
+
+static struct dgram_port port;
+static struct echo_harness harness;
+static bool port_open;
+
+static void open_port(struct tcp_port_config *cfg)
+{
+	char err[256] = "";
+	int rc = tcp_port_open(&port, cfg, err, sizeof(err));
+	cr_assert_eq(rc, 0, "tcp_port_open: %s", err);
+	port_open = true;
+	echo_harness_start(&harness, &port);
+}
+
+static void listen_config(struct tcp_port_config *cfg, uint16_t listen_port)
+{
+	tcp_port_config_defaults(cfg);
+	cfg->listen_host = "127.0.0.1";
+	cfg->listen_port = listen_port;
+	cfg->queue_count = 2;
+}
+
+static void teardown(void)
+{
+	if (port_open) {
+		echo_harness_stop(&harness);
+		port.ops->close(&port);
+		port_open = false;
+	}
+}
+
+TestSuite(tcp_port, .fini = teardown, .timeout = 60);
+
+static struct tcp_port_stats stats_now(void)
+{
+	struct tcp_port_stats s;
+	cr_assert_eq(tcp_port_stats(&port, &s, NULL, 0, NULL), 0, "stats");
+	return s;
+}
+
+/* Conditions for wait_until: a counter at least a value. */
+struct at_least {
+	size_t offset; /* of the uint64_t in struct tcp_port_stats */
+	uint64_t value;
+};
+
+static bool stat_reached(void *arg)
+{
+	struct at_least *a = arg;
+	struct tcp_port_stats s;
+	if (tcp_port_stats(&port, &s, NULL, 0, NULL) != 0)
+		return false;
+	uint64_t v;
+	memcpy(&v, (const uint8_t *)&s + a->offset, sizeof(v));
+	return v >= a->value;
+}
+
+#define WAIT_STAT(field, at_least_value, ms)                                                              \
+	do {                                                                                              \
+		struct at_least a_ = {offsetof(struct tcp_port_stats, field), (at_least_value)};          \
+		cr_assert(wait_until(stat_reached, &a_, (ms)), #field " did not reach %llu (is %llu)",   \
+			  (unsigned long long)(at_least_value), (unsigned long long)stats_now().field);   \
+	} while (0)
+
+static bool answered_reached(void *arg)
+{
+	return atomic_load(&harness.answered) >= *(unsigned long *)arg;
+}
+
+static int run(const char *scenario, uint16_t p, const char *framing, int count, int stan)
+{
+	char port_text[16], count_text[16], stan_text[16];
+	snprintf(port_text, sizeof(port_text), "%u", p);
+	snprintf(count_text, sizeof(count_text), "%d", count);
+	snprintf(stan_text, sizeof(stan_text), "%d", stan);
+	const char *args[] = {scenario, "--port", port_text, "--framing", framing, "--count", count_text,
+			      "--stan", stan_text, NULL};
+	return client_run(args, CLIENT_TIMEOUT_MS);
+}
+
+Test(tcp_port, authorizations_round_trip)
+{
+	struct tcp_port_config cfg;
+	listen_config(&cfg, 16001);
+	open_port(&cfg);
+	cr_assert_eq(ntohs(port.local.sin_port), 16001);
+	cr_assert_eq(run("auth", 16001, "binary2", 20, 100), 0);
+	cr_assert_eq(atomic_load(&harness.answered), 20);
+	WAIT_STAT(closed, 1, 5000);
+	struct tcp_port_stats s = stats_now();
+	cr_expect_eq(s.accepted, 1);
+	cr_expect_eq(s.frames_in, 20);
+	cr_expect_eq(s.frames_out, 20);
+	cr_expect_eq(s.closed_by_peer, 1);
+	cr_expect_eq(s.closed_mid_frame, 0);
+	cr_expect_eq(s.connected_now, 0);
+	cr_expect_eq(s.dropped_unknown_peer, 0);
+}
+
+Test(tcp_port, frame_split_byte_by_byte)
+{
+	struct tcp_port_config cfg;
+	listen_config(&cfg, 16002);
+	open_port(&cfg);
+	cr_assert_eq(run("split", 16002, "binary2", 1, 200), 0);
+	cr_expect_eq(atomic_load(&harness.answered), 1);
+	cr_expect_eq(atomic_load(&harness.malformed), 0);
+}
+
+Test(tcp_port, merged_frames_in_one_send)
+{
+	struct tcp_port_config cfg;
+	listen_config(&cfg, 16003);
+	open_port(&cfg);
+	cr_assert_eq(run("merged", 16003, "binary2", 6, 300), 0);
+	cr_expect_eq(atomic_load(&harness.answered), 6);
+	cr_expect_eq(stats_now().frames_in, 6);
+}
+
+Test(tcp_port, peer_disconnecting_mid_frame)
+{
+	struct tcp_port_config cfg;
+	listen_config(&cfg, 16004);
+	open_port(&cfg);
+	cr_assert_eq(run("midframe", 16004, "binary2", 1, 400), 0);
+	WAIT_STAT(closed_mid_frame, 1, 5000);
+	cr_expect_eq(atomic_load(&harness.answered), 0, "half a message reached a worker");
+	/* The port carries on. */
+	cr_assert_eq(run("auth", 16004, "binary2", 3, 410), 0);
+	cr_expect_eq(atomic_load(&harness.answered), 3);
+	cr_expect_eq(stats_now().closed_mid_frame, 1);
+}
+
+Test(tcp_port, keepalive_in_and_echo_answered_by_the_port)
+{
+	struct tcp_port_config cfg;
+	listen_config(&cfg, 16005);
+	cfg.keepalive_interval_ms = 60000; /* none of ours in the way */
+	open_port(&cfg);
+	cr_assert_eq(run("echo", 16005, "binary2", 1, 500), 0);
+	struct tcp_port_stats s = stats_now();
+	cr_expect_eq(s.keepalives_in, 1);
+	cr_expect_eq(s.echoes_answered, 1);
+	cr_expect_eq(s.echoes_malformed, 0);
+	cr_expect_eq(s.frames_in, 1, "only the 1100 is a message for the workers");
+	cr_expect_eq(atomic_load(&harness.other_messages), 0, "the 1804 reached a worker");
+	cr_expect_eq(atomic_load(&harness.answered), 1);
+}
+
+Test(tcp_port, keepalive_out_and_idle_timeout)
+{
+	struct tcp_port_config cfg;
+	listen_config(&cfg, 16006);
+	cfg.keepalive_interval_ms = 100;
+	cfg.idle_timeout_ms = 600;
+	open_port(&cfg);
+	cr_assert_eq(run("idle", 16006, "binary2", 1, 600), 0);
+	struct tcp_port_stats s = stats_now();
+	cr_expect_geq(s.keepalives_out, 1);
+	cr_expect_eq(s.idle_timeouts, 1);
+	cr_expect_eq(s.closed, 1);
+}
+
+Test(tcp_port, oversize_length_closes_the_link)
+{
+	struct tcp_port_config cfg;
+	listen_config(&cfg, 16007);
+	open_port(&cfg);
+	cr_assert_eq(run("oversize", 16007, "binary2", 1, 700), 0);
+	WAIT_STAT(oversize, 1, 5000);
+	cr_assert_eq(run("auth", 16007, "binary2", 2, 710), 0);
+	cr_expect_eq(atomic_load(&harness.answered), 2);
+	cr_expect_eq(stats_now().oversize, 1);
+}
+
+Test(tcp_port, ascii4_framing)
+{
+	struct tcp_port_config cfg;
+	listen_config(&cfg, 16008);
+	cfg.listen_framing = FRAME_HEADER_ASCII4;
+	open_port(&cfg);
+	cr_assert_eq(run("auth", 16008, "ascii4", 5, 800), 0);
+	cr_assert_eq(run("merged", 16008, "ascii4", 4, 810), 0);
+	cr_assert_eq(run("echo", 16008, "ascii4", 1, 820), 0);
+	cr_assert_eq(run("oversize", 16008, "ascii4", 1, 830), 0); /* "9999" > 4096 */
+	WAIT_STAT(oversize, 1, 5000);
+	cr_expect_eq(atomic_load(&harness.answered), 5 + 4 + 1);
+	cr_expect_eq(stats_now().echoes_answered, 1);
+}
+
+Test(tcp_port, unknown_peer_is_dropped_and_counted)
+{
+	struct tcp_port_config cfg;
+	listen_config(&cfg, 16009);
+	open_port(&cfg);
+	struct sockaddr_in nobody = {.sin_family = AF_INET, .sin_port = htons(16499)};
+	inet_pton(AF_INET, "127.0.0.1", &nobody.sin_addr);
+	uint8_t frame[512];
+	size_t len = build_framed_1100(frame, sizeof(frame), 900);
+	cr_assert_gt(len, 0);
+	cr_expect_eq(echo_harness_inject(&harness, &nobody, frame, len), 1, "taken, like a UDP send");
+	WAIT_STAT(dropped_unknown_peer, 1, 5000);
+	/* A datagram that does not split into frames is the caller's bug: counted too. */
+	frame[0] = 0xFF;
+	cr_expect_eq(echo_harness_inject(&harness, &nobody, frame, len), 1);
+	WAIT_STAT(tx_malformed, 1, 5000);
+}
+
+static uint64_t elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)(now.tv_sec - since->tv_sec) * 1000u + (uint64_t)(now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+Test(tcp_port, outbound_reconnects_with_backoff_and_carries_both_ways)
+{
+	struct tcp_endpoint_config bank = {.host = "127.0.0.1", .port = 16010, .framing = FRAME_HEADER_BINARY2};
+	struct tcp_port_config cfg;
+	tcp_port_config_defaults(&cfg);
+	cfg.outbound = &bank;
+	cfg.outbound_count = 1;
+	cfg.queue_count = 2;
+	cfg.reconnect_initial_ms = 50;
+	cfg.reconnect_max_ms = 400;
+	struct timespec started;
+	clock_gettime(CLOCK_MONOTONIC, &started);
+	open_port(&cfg);
+
+	/* Nobody listens yet: attempts fail, further and further apart. 50+100+200+400 ms, each
+	 * at least 75% of it with the jitter, lie between the first and the fifth attempt. */
+	WAIT_STAT(connect_failures, 5, 10000);
+	uint64_t took = elapsed_ms(&started);
+	cr_expect_geq(took, 500, "5 failed attempts in %llu ms: no exponential backoff", (unsigned long long)took);
+	struct tcp_port_stats s = stats_now();
+	cr_expect_eq(s.connects, 0);
+
+	/* A send while the link is down is dropped and counted, like UDP to a dead host. */
+	uint8_t frame[512];
+	size_t len = build_framed_1100(frame, sizeof(frame), 1000);
+	struct sockaddr_in endpoint = {.sin_family = AF_INET, .sin_port = htons(16010)};
+	inet_pton(AF_INET, "127.0.0.1", &endpoint.sin_addr);
+	cr_expect_eq(echo_harness_inject(&harness, &endpoint, frame, len), 1);
+	WAIT_STAT(dropped_not_connected, 1, 5000);
+
+	/* The bank host comes up after the port: the port connects on its next attempt. */
+	const char *args[] = {"server", "--port", "16010", "--count", "3", "--stan", "1010", "--expect-request",
+			      "--timeout", "15", NULL};
+	pid_t server = client_spawn(args);
+	cr_assert_gt(server, 0);
+	WAIT_STAT(connects, 1, 10000);
+	unsigned long three = 3;
+	cr_assert(wait_until(answered_reached, &three, 10000), "the server's requests were not answered");
+	WAIT_STAT(echoes_answered, 1, 10000);
+	/* Now the worker side starts a request of its own towards the endpoint. */
+	len = build_framed_1100(frame, sizeof(frame), 1020);
+	cr_expect_eq(echo_harness_inject(&harness, &endpoint, frame, len), 1);
+	cr_assert_eq(client_wait(server, CLIENT_TIMEOUT_MS), 0, "the server scenario failed");
+
+	struct tcp_link_stats links[4];
+	size_t count = 0;
+	cr_assert_eq(tcp_port_stats(&port, &s, links, 4, &count), 0);
+	cr_assert_eq(count, 1);
+	cr_expect(links[0].outbound);
+	cr_expect_eq(ntohs(links[0].peer.sin_port), 16010);
+	cr_expect_eq(links[0].frames_in, 3);
+	cr_expect_eq(links[0].frames_out, 4);
+	cr_expect_eq(links[0].echoes_answered, 1);
+	cr_expect_eq(s.connects, 1);
+	cr_expect_eq(s.reconnects, 0);
+}
+
+Test(tcp_port, outbound_link_lost_is_reconnected)
+{
+	struct tcp_endpoint_config bank = {.host = "127.0.0.1", .port = 16012, .framing = FRAME_HEADER_ASCII4};
+	struct tcp_port_config cfg;
+	tcp_port_config_defaults(&cfg);
+	cfg.outbound = &bank;
+	cfg.outbound_count = 1;
+	cfg.reconnect_initial_ms = 50;
+	cfg.reconnect_max_ms = 200;
+	open_port(&cfg);
+	for (int round = 0; round < 2; round++) {
+		const char *args[] = {"server", "--port", "16012", "--framing", "ascii4", "--count", "2",
+				      "--stan", round ? "1210" : "1200", NULL};
+		cr_assert_eq(client_run(args, CLIENT_TIMEOUT_MS), 0, "round %d", round);
+	}
+	WAIT_STAT(connects, 2, 5000);
+	struct tcp_port_stats s = stats_now();
+	cr_expect_eq(s.reconnects, 1);
+	cr_expect_eq(s.frames_in, 4);
+	cr_expect_eq(atomic_load(&harness.answered), 4);
+}
+
+/* ---- a peer that never reads ---- */
+
+struct stuck_peer {
+	int fd;
+	atomic_int stop;
+	atomic_ulong sent;
+	int last_errno;
+};
+
+static void *stuck_peer_main(void *arg)
+{
+	struct stuck_peer *p = arg;
+	uint8_t frame[512];
+	size_t len = build_framed_1100(frame, sizeof(frame), 7);
+	struct timespec started;
+	clock_gettime(CLOCK_MONOTONIC, &started);
+	/* Bounded in count and time: enough answers to fill every buffer on the way several times. */
+	while (!atomic_load(&p->stop) && atomic_load(&p->sent) < 20000 && elapsed_ms(&started) < 15000) {
+		ssize_t n = send(p->fd, frame, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == (ssize_t)len) {
+			atomic_fetch_add(&p->sent, 1);
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			sleep_ms(1);
+			continue;
+		}
+		p->last_errno = n < 0 ? errno : 0;
+		break; /* reset by the port, or a short write that would break framing: stop */
+	}
+	return NULL;
+}
+
+static bool stuck_link_backed_up(void *arg)
+{
+	(void)arg;
+	struct tcp_port_stats s;
+	struct tcp_link_stats links[8];
+	size_t count = 0;
+	if (tcp_port_stats(&port, &s, links, 8, &count) != 0)
+		return false;
+	if (s.slow_peer_disconnects > 0)
+		return true;
+	for (size_t i = 0; i < count && i < 8; i++)
+		if (links[i].output_buffered > 4096)
+			return true;
+	return false;
+}
+
+Test(tcp_port, stuck_peer_does_not_block_other_links)
+{
+	struct tcp_port_config cfg;
+	listen_config(&cfg, 16011);
+	cfg.output_buffer_bytes = 16 * 1024;
+	cfg.socket_buffer_bytes = 4096;
+	open_port(&cfg);
+
+	struct stuck_peer peer = {.fd = socket(AF_INET, SOCK_STREAM, 0)};
+	int small = 4096;
+	setsockopt(peer.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(16011)};
+	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+	cr_assert_eq(connect(peer.fd, (struct sockaddr *)&to, sizeof(to)), 0, "connect: %s", strerror(errno));
+	pthread_t thread;
+	pthread_create(&thread, NULL, stuck_peer_main, &peer);
+
+	/* While the stuck link's answers pile up, another link is served at once. */
+	cr_assert(wait_until(stuck_link_backed_up, NULL, 10000), "the stuck link never backed up");
+	cr_expect_eq(run("auth", 16011, "binary2", 50, 1100), 0, "a healthy link was held up by a stuck one");
+	WAIT_STAT(slow_peer_disconnects, 1, 10000);
+
+	atomic_store(&peer.stop, 1);
+	pthread_join(thread, NULL);
+	close(peer.fd);
+	struct tcp_port_stats s = stats_now();
+	cr_expect_eq(s.slow_peer_disconnects, 1);
+	cr_expect_geq(s.accepted, 2);
+}
+
+/* ---- configuration errors ---- */
+
+Test(tcp_port_config, errors_are_reported)
+{
+	struct dgram_port p;
+	char err[256];
+	struct tcp_port_config cfg;
+
+	tcp_port_config_defaults(&cfg);
+	cr_expect_eq(tcp_port_open(&p, &cfg, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "neither a listen address nor outbound endpoints"), "%s", err);
+
+	listen_config(&cfg, 16013);
+	cfg.queue_count = 0;
+	cr_expect_eq(tcp_port_open(&p, &cfg, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "queues"), "%s", err);
+
+	listen_config(&cfg, 16013);
+	cfg.listen_framing = FRAME_HEADER_ASCII4;
+	cfg.max_message = 20000;
+	cr_expect_eq(tcp_port_open(&p, &cfg, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "ASCII"), "%s", err);
+
+	struct tcp_endpoint_config twice[2] = {{"127.0.0.1", 16014, FRAME_HEADER_BINARY2},
+					       {"127.0.0.1", 16014, FRAME_HEADER_BINARY2}};
+	tcp_port_config_defaults(&cfg);
+	cfg.outbound = twice;
+	cfg.outbound_count = 2;
+	cr_expect_eq(tcp_port_open(&p, &cfg, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "listed twice"), "%s", err);
+
+	/* The address is taken: a clear error, nothing leaked (ASan). */
+	struct dgram_port first;
+	listen_config(&cfg, 16013);
+	cr_assert_eq(tcp_port_open(&first, &cfg, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(tcp_port_open(&p, &cfg, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "cannot listen on TCP 127.0.0.1:16013"), "%s", err);
+	first.ops->close(&first);
+
+	struct tcp_port_stats s;
+	struct dgram_port not_tcp = {0};
+	cr_expect_eq(tcp_port_stats(&not_tcp, &s, NULL, 0, NULL), -1);
+}
