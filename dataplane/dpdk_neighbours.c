@@ -5,7 +5,7 @@
 #define NEIGHBOUR_VALID (1ull << 63)
 #define NEIGHBOUR_MAX_PROBE 64
 
-static uint64_t mac_to_word(const struct frame_mac *mac)
+static uint64_t mac_to_word(const struct pkt_mac *mac)
 {
 	uint64_t w = 0;
 	for (int i = 0; i < 6; i++)
@@ -13,7 +13,7 @@ static uint64_t mac_to_word(const struct frame_mac *mac)
 	return w | NEIGHBOUR_VALID;
 }
 
-static void word_to_mac(uint64_t w, struct frame_mac *mac)
+static void word_to_mac(uint64_t w, struct pkt_mac *mac)
 {
 	for (int i = 5; i >= 0; i--) {
 		mac->bytes[i] = (uint8_t)w;
@@ -32,7 +32,7 @@ void neighbour_table_init(struct neighbour_table *t)
 	memset(t, 0, sizeof *t);
 }
 
-bool neighbour_learn(struct neighbour_table *t, uint32_t ip, const struct frame_mac *mac)
+bool neighbour_learn(struct neighbour_table *t, uint32_t ip, const struct pkt_mac *mac)
 {
 	if (ip == 0)
 		return false;
@@ -62,7 +62,7 @@ bool neighbour_learn(struct neighbour_table *t, uint32_t ip, const struct frame_
 	return false;
 }
 
-bool neighbour_lookup(const struct neighbour_table *t, uint32_t ip, struct frame_mac *mac)
+bool neighbour_lookup(const struct neighbour_table *t, uint32_t ip, struct pkt_mac *mac)
 {
 	unsigned s = slot_of(ip);
 	for (int probe = 0; probe < NEIGHBOUR_MAX_PROBE; probe++, s = (s + 1) & (NEIGHBOUR_SLOTS - 1)) {

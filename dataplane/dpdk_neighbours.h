@@ -29,8 +29,8 @@ struct neighbour_table {
 
 void neighbour_table_init(struct neighbour_table *t);
 /* Records ip -> mac. Returns false if the table is full (counted). */
-bool neighbour_learn(struct neighbour_table *t, uint32_t ip, const struct frame_mac *mac);
-bool neighbour_lookup(const struct neighbour_table *t, uint32_t ip, struct frame_mac *mac);
+bool neighbour_learn(struct neighbour_table *t, uint32_t ip, const struct pkt_mac *mac);
+bool neighbour_lookup(const struct neighbour_table *t, uint32_t ip, struct pkt_mac *mac);
 uint64_t neighbour_generation(const struct neighbour_table *t);
 /* Number of known neighbours (telemetry). */
 unsigned neighbour_count(const struct neighbour_table *t);

@@ -58,7 +58,7 @@ struct dpdk_port_impl {
 	uint16_t port_id;
 	uint16_t queue_count;
 	struct rte_mempool *pool;
-	struct frame_mac mac;
+	struct pkt_mac mac;
 	uint32_t ip;       /* network order */
 	uint16_t udp_port; /* network order */
 	size_t max_payload;
@@ -246,31 +246,31 @@ static uint16_t send_frames(struct dpdk_port_impl *pt, uint16_t q, struct rte_mb
 	return sent;
 }
 
-static void send_arp(struct dpdk_port_impl *pt, uint16_t q, uint16_t operation, const struct frame_mac *eth_dst,
-		     const struct frame_mac *target_mac, uint32_t target_ip)
+static void send_arp(struct dpdk_port_impl *pt, uint16_t q, uint16_t operation, const struct pkt_mac *eth_dst,
+		     const struct pkt_mac *target_mac, uint32_t target_ip)
 {
 	struct dpdk_queue *qu = &pt->queues[q];
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pt->pool);
-	uint8_t *frame = m ? (uint8_t *)rte_pktmbuf_append(m, FRAME_MIN_LENGTH) : NULL;
+	uint8_t *frame = m ? (uint8_t *)rte_pktmbuf_append(m, PKT_MIN_LENGTH) : NULL;
 	if (!frame) {
 		rte_pktmbuf_free(m);
 		count(&qu->stats.tx_arp_dropped, 1);
 		return;
 	}
-	frame_build_arp(frame, operation, eth_dst, &pt->mac, pt->ip, target_mac, target_ip);
+	pkt_build_arp(frame, operation, eth_dst, &pt->mac, pt->ip, target_mac, target_ip);
 	if (send_frames(pt, q, &m, 1) != 1) {
 		rte_pktmbuf_free(m);
 		count(&qu->stats.tx_arp_dropped, 1);
 		return;
 	}
-	count(operation == FRAME_ARP_REPLY ? &qu->stats.tx_arp_replies : &qu->stats.tx_arp_requests, 1);
+	count(operation == PKT_ARP_REPLY ? &qu->stats.tx_arp_replies : &qu->stats.tx_arp_requests, 1);
 }
 
 static void send_arp_request(struct dpdk_port_impl *pt, uint16_t q, uint32_t ip)
 {
-	static const struct frame_mac broadcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
-	static const struct frame_mac unknown = {{0}};
-	send_arp(pt, q, FRAME_ARP_REQUEST, &broadcast, &unknown, ip);
+	static const struct pkt_mac broadcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+	static const struct pkt_mac unknown = {{0}};
+	send_arp(pt, q, PKT_ARP_REQUEST, &broadcast, &unknown, ip);
 }
 
 /* Sends held frames whose neighbour is now known, drops the expired, re-asks the rest. */
@@ -290,9 +290,9 @@ static void service_held(struct dpdk_port_impl *pt, uint16_t q)
 	uint16_t ready_count = 0, kept = 0;
 	for (uint16_t i = 0; i < qu->held_count; i++) {
 		struct held_frame *h = &qu->held[i];
-		struct frame_mac mac;
+		struct pkt_mac mac;
 		if (neighbour_lookup(&pt->neighbours, h->ip, &mac)) {
-			frame_set_dst_mac(rte_pktmbuf_mtod(h->m, uint8_t *), &mac);
+			pkt_set_dst_mac(rte_pktmbuf_mtod(h->m, uint8_t *), &mac);
 			ready_length[ready_count] = h->payload_length;
 			ready[ready_count++] = h->m;
 		} else if (now >= h->deadline_tsc) {
@@ -380,13 +380,13 @@ static int port_tx_burst(struct dgram_port *p, uint16_t q, const struct udp_data
 				continue;
 			}
 			struct rte_mbuf *mb = m[used++];
-			size_t frame_length = FRAME_UDP_HEADERS + g->length;
-			if (frame_length < FRAME_MIN_LENGTH)
-				frame_length = FRAME_MIN_LENGTH; /* pad: the IPv4 length says where data ends */
+			size_t frame_length = PKT_UDP_HEADERS + g->length;
+			if (frame_length < PKT_MIN_LENGTH)
+				frame_length = PKT_MIN_LENGTH; /* pad: the IPv4 length says where data ends */
 			uint8_t *frame = (uint8_t *)rte_pktmbuf_append(mb, (uint16_t)frame_length);
-			memcpy(frame + FRAME_UDP_HEADERS, g->data, g->length);
-			memset(frame + FRAME_UDP_HEADERS + g->length, 0, frame_length - FRAME_UDP_HEADERS - g->length);
-			struct frame_udp_endpoints e = {
+			memcpy(frame + PKT_UDP_HEADERS, g->data, g->length);
+			memset(frame + PKT_UDP_HEADERS + g->length, 0, frame_length - PKT_UDP_HEADERS - g->length);
+			struct pkt_udp_endpoints e = {
 				.src_mac = pt->mac,
 				.src_ip = pt->ip,
 				.dst_ip = g->peer.sin_addr.s_addr,
@@ -394,11 +394,11 @@ static int port_tx_burst(struct dgram_port *p, uint16_t q, const struct udp_data
 				.dst_port = g->peer.sin_port,
 			};
 			bool known = neighbour_lookup(&pt->neighbours, e.dst_ip, &e.dst_mac);
-			frame_build_udp_headers(frame, &e, g->length, qu->ip_id++, pt->tx_ip_checksum,
+			pkt_build_udp_headers(frame, &e, g->length, qu->ip_id++, pt->tx_ip_checksum,
 						pt->tx_udp_checksum);
 			if (pt->tx_ip_checksum || pt->tx_udp_checksum) {
-				mb->l2_len = FRAME_ETHER_HEADER;
-				mb->l3_len = FRAME_IPV4_HEADER;
+				mb->l2_len = PKT_ETHER_HEADER;
+				mb->l3_len = PKT_IPV4_HEADER;
 				mb->ol_flags |= RTE_MBUF_F_TX_IPV4;
 				if (pt->tx_ip_checksum)
 					mb->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
@@ -434,7 +434,7 @@ static int port_tx_burst(struct dgram_port *p, uint16_t q, const struct udp_data
 
 /* ---- receiving ----------------------------------------------------------- */
 
-static void take_arp(struct dpdk_port_impl *pt, uint16_t q, const struct frame_arp *arp)
+static void take_arp(struct dpdk_port_impl *pt, uint16_t q, const struct pkt_arp *arp)
 {
 	struct dpdk_queue *qu = &pt->queues[q];
 	if (arp->target_ip != pt->ip) {
@@ -443,9 +443,9 @@ static void take_arp(struct dpdk_port_impl *pt, uint16_t q, const struct frame_a
 	}
 	if (arp->sender_ip != 0) /* 0 is an address probe (RFC 5227): nothing to learn */
 		neighbour_learn(&pt->neighbours, arp->sender_ip, &arp->sender_mac);
-	if (arp->operation == FRAME_ARP_REQUEST) {
+	if (arp->operation == PKT_ARP_REQUEST) {
 		count(&qu->stats.rx_arp_requests, 1);
-		send_arp(pt, q, FRAME_ARP_REPLY, &arp->sender_mac, &arp->sender_mac, arp->sender_ip);
+		send_arp(pt, q, PKT_ARP_REPLY, &arp->sender_mac, &arp->sender_mac, arp->sender_ip);
 	} else {
 		count(&qu->stats.rx_arp_replies, 1);
 	}
@@ -471,28 +471,28 @@ static bool take_frame(struct dpdk_port_impl *pt, uint16_t q, struct rte_mbuf *m
 		return false;
 	}
 	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
-	struct frame_parsed f;
-	enum frame_verdict v =
-		frame_parse(frame, rte_pktmbuf_data_len(m), pt->rx_ip_checksum && ip_flags == RTE_MBUF_F_RX_IP_CKSUM_GOOD,
+	struct pkt_parsed f;
+	enum pkt_verdict v =
+		pkt_parse(frame, rte_pktmbuf_data_len(m), pt->rx_ip_checksum && ip_flags == RTE_MBUF_F_RX_IP_CKSUM_GOOD,
 			    pt->rx_udp_checksum && l4_flags == RTE_MBUF_F_RX_L4_CKSUM_GOOD, &f);
 	switch (v) {
-	case FRAME_UDP:
+	case PKT_UDP:
 		break;
-	case FRAME_ARP:
+	case PKT_ARP:
 		take_arp(pt, q, &f.arp);
 		return false;
-	case FRAME_TRUNCATED: count(&s->rx_truncated, 1); return false;
-	case FRAME_BAD_IP_HEADER: count(&s->rx_bad_ip_header, 1); return false;
-	case FRAME_BAD_IP_CHECKSUM: count(&s->rx_bad_ip_checksum, 1); return false;
-	case FRAME_BAD_UDP_CHECKSUM: count(&s->rx_bad_udp_checksum, 1); return false;
-	case FRAME_FRAGMENT: count(&s->rx_ip_fragments, 1); return false;
-	case FRAME_OTHER_PROTOCOL: count(&s->rx_other_ip_protocol, 1); return false;
-	case FRAME_OTHER_ETHERTYPE: count(&s->rx_other_ethertype, 1); return false;
-	case FRAME_BAD_ARP: count(&s->rx_bad_arp, 1); return false;
-	case FRAME_VERDICT_COUNT: return false;
+	case PKT_TRUNCATED: count(&s->rx_truncated, 1); return false;
+	case PKT_BAD_IP_HEADER: count(&s->rx_bad_ip_header, 1); return false;
+	case PKT_BAD_IP_CHECKSUM: count(&s->rx_bad_ip_checksum, 1); return false;
+	case PKT_BAD_UDP_CHECKSUM: count(&s->rx_bad_udp_checksum, 1); return false;
+	case PKT_FRAGMENT: count(&s->rx_ip_fragments, 1); return false;
+	case PKT_OTHER_PROTOCOL: count(&s->rx_other_ip_protocol, 1); return false;
+	case PKT_OTHER_ETHERTYPE: count(&s->rx_other_ethertype, 1); return false;
+	case PKT_BAD_ARP: count(&s->rx_bad_arp, 1); return false;
+	case PKT_VERDICT_COUNT: return false;
 	}
-	const struct frame_udp *u = &f.udp;
-	if (!frame_mac_equal(&u->dst_mac, &pt->mac) || u->dst_ip != pt->ip || u->dst_port != pt->udp_port) {
+	const struct pkt_udp *u = &f.udp;
+	if (!pkt_mac_equal(&u->dst_mac, &pt->mac) || u->dst_ip != pt->ip || u->dst_port != pt->udp_port) {
 		count(&s->rx_not_for_us, 1);
 		return false;
 	}
@@ -734,8 +734,8 @@ static int configure_ethdev(struct dpdk_port_impl *pt, uint16_t wanted_queues, c
 	uint16_t mtu = RTE_ETHER_MTU;
 	if (rte_eth_dev_get_mtu(pt->port_id, &mtu) != 0 || mtu < 576)
 		mtu = RTE_ETHER_MTU;
-	size_t room = RTE_MBUF_DEFAULT_BUF_SIZE - RTE_PKTMBUF_HEADROOM - FRAME_UDP_HEADERS;
-	pt->max_payload = (size_t)mtu - FRAME_IPV4_HEADER - FRAME_UDP_HEADER;
+	size_t room = RTE_MBUF_DEFAULT_BUF_SIZE - RTE_PKTMBUF_HEADROOM - PKT_UDP_HEADERS;
+	pt->max_payload = (size_t)mtu - PKT_IPV4_HEADER - PKT_UDP_HEADER;
 	if (pt->max_payload > room)
 		pt->max_payload = room;
 	pt->queue_count = queues;

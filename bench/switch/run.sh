@@ -25,6 +25,11 @@ echo "== switch worker: $MESSAGES authorizations over the DPDK port (ring-backed
 	{ grep -v '^EAL' "$OUT/switch.err"; exit 1; }
 switch_cpd=$(sed -n 's/^RESULT cycles_per_datagram=\([0-9.]*\).*/\1/p' "$OUT/switch.out")
 
+echo "== the DPDK port alone (echo worker, same wire): its share of the figure above"
+"$BUILD/bench/switch/switch_fast_path" --messages "$MESSAGES" --port-only 2>"$OUT/port.err" | tee "$OUT/port.out" ||
+	{ grep -v '^EAL' "$OUT/port.err"; exit 1; }
+port_cpd=$(sed -n 's/^RESULT port_cycles_per_datagram=\([0-9.]*\).*/\1/p' "$OUT/port.out")
+
 # testpmd stops on SIGINT and prints its forward statistics, with --record-core-cycles
 # the busy cycles per forwarded packet. Ring vdevs without arguments are loopbacks:
 # --tx-first puts the first bursts in flight, io forwarding keeps them going.
@@ -52,7 +57,9 @@ if [ -z "$ring_io" ]; then
 fi
 
 echo "== ratio (switch cycles per datagram forwarded / testpmd io cycles per packet, net_ring)"
-awk -v s="$switch_cpd" -v t="$ring_io" -v m="$ring_macswap" 'BEGIN {
+awk -v s="$switch_cpd" -v p="$port_cpd" -v t="$ring_io" -v m="$ring_macswap" 'BEGIN {
 	printf "  switch %.1f / testpmd io %.2f = %.1fx   (target: within 5x)\n", s, t, s / t
 	if (m > 0) printf "  switch %.1f / testpmd macswap %.2f = %.1fx\n", s, m, s / m
+	printf "  port alone %.1f / testpmd io %.2f = %.1fx\n", p, t, p / t
+	if (m > 0) printf "  port alone %.1f / testpmd macswap %.2f = %.1fx\n", p, m, p / m
 }'

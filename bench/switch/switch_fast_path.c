@@ -51,7 +51,7 @@
 struct wire {
 	uint16_t port;
 	struct rte_mempool *pool;
-	struct frame_mac switch_mac, bank_mac, cardholder_mac;
+	struct pkt_mac switch_mac, bank_mac, cardholder_mac;
 	uint32_t switch_ip, bank_ip, cardholder_ip;
 };
 
@@ -99,17 +99,17 @@ static void write_config(const char *path)
 }
 
 /* Puts one UDP datagram on the wire towards the switch. */
-static struct rte_mbuf *wire_frame(struct wire *w, const struct frame_mac *src_mac, uint32_t src_ip,
+static struct rte_mbuf *wire_frame(struct wire *w, const struct pkt_mac *src_mac, uint32_t src_ip,
 				   uint16_t src_port, const uint8_t *payload, size_t length)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
 	if (!m)
 		die("wire mempool empty");
-	uint8_t *frame = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(FRAME_UDP_HEADERS + length));
-	memcpy(frame + FRAME_UDP_HEADERS, payload, length);
-	struct frame_udp_endpoints e = {.src_mac = *src_mac, .dst_mac = w->switch_mac, .src_ip = src_ip,
+	uint8_t *frame = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(PKT_UDP_HEADERS + length));
+	memcpy(frame + PKT_UDP_HEADERS, payload, length);
+	struct pkt_udp_endpoints e = {.src_mac = *src_mac, .dst_mac = w->switch_mac, .src_ip = src_ip,
 					.dst_ip = w->switch_ip, .src_port = htons(src_port), .dst_port = htons(SWITCH_UDP)};
-	frame_build_udp_headers(frame, &e, length, 1, false, false);
+	pkt_build_udp_headers(frame, &e, length, 1, false, false);
 	return m;
 }
 
@@ -195,10 +195,10 @@ static unsigned wire_collect(struct wire *w, uint32_t to_ip, struct rte_mbuf **o
 	uint16_t got;
 	while (n < capacity && (got = rte_eth_rx_burst(w->port, 0, m, 32)) > 0) {
 		for (uint16_t i = 0; i < got; i++) {
-			struct frame_parsed p;
+			struct pkt_parsed p;
 			if (n < capacity &&
-			    frame_parse(rte_pktmbuf_mtod(m[i], uint8_t *), rte_pktmbuf_data_len(m[i]), false, false,
-					&p) == FRAME_UDP &&
+			    pkt_parse(rte_pktmbuf_mtod(m[i], uint8_t *), rte_pktmbuf_data_len(m[i]), false, false,
+					&p) == PKT_UDP &&
 			    p.udp.dst_ip == to_ip)
 				out[n++] = m[i];
 			else
@@ -210,8 +210,8 @@ static unsigned wire_collect(struct wire *w, uint32_t to_ip, struct rte_mbuf **o
 
 static const uint8_t *udp_payload(struct rte_mbuf *m, size_t *length)
 {
-	struct frame_parsed p;
-	if (frame_parse(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), false, false, &p) != FRAME_UDP)
+	struct pkt_parsed p;
+	if (pkt_parse(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), false, false, &p) != PKT_UDP)
 		die("not a UDP frame");
 	*length = p.udp.payload_length;
 	return rte_pktmbuf_mtod(m, uint8_t *) + p.udp.payload_offset;
@@ -372,7 +372,7 @@ int main(int argc, char **argv)
 		if (!w.pool || start_wire(&w) != 0)
 			die("wire ethdev");
 		dpdk_port_mac(&port, w.switch_mac.bytes);
-		w.cardholder_mac = (struct frame_mac){{0x02, 0, 0, 0, 0, 0x10}};
+		w.cardholder_mac = (struct pkt_mac){{0x02, 0, 0, 0, 0, 0x10}};
 		inet_pton(AF_INET, SWITCH_IP, &w.switch_ip);
 		inet_pton(AF_INET, CARDHOLDER_IP, &w.cardholder_ip);
 		run_port_echo(&w, &port, messages, burst);
@@ -392,8 +392,8 @@ int main(int argc, char **argv)
 	if (!w.pool || start_wire(&w) != 0)
 		die("wire ethdev");
 	dpdk_port_mac(&port, w.switch_mac.bytes);
-	w.bank_mac = (struct frame_mac){{0x02, 0, 0, 0, 0, 0x02}};
-	w.cardholder_mac = (struct frame_mac){{0x02, 0, 0, 0, 0, 0x10}};
+	w.bank_mac = (struct pkt_mac){{0x02, 0, 0, 0, 0, 0x02}};
+	w.cardholder_mac = (struct pkt_mac){{0x02, 0, 0, 0, 0, 0x10}};
 	inet_pton(AF_INET, SWITCH_IP, &w.switch_ip);
 	inet_pton(AF_INET, BANK_IP, &w.bank_ip);
 	inet_pton(AF_INET, CARDHOLDER_IP, &w.cardholder_ip);
@@ -401,9 +401,9 @@ int main(int argc, char **argv)
 	/* The bank introduces itself with an ARP request, as a kernel would before its first answer. */
 	{
 		struct rte_mbuf *m = rte_pktmbuf_alloc(w.pool);
-		uint8_t *frame = (uint8_t *)rte_pktmbuf_append(m, FRAME_MIN_LENGTH);
-		static const struct frame_mac broadcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}, zero = {{0}};
-		frame_build_arp(frame, FRAME_ARP_REQUEST, &broadcast, &w.bank_mac, w.bank_ip, &zero, w.switch_ip);
+		uint8_t *frame = (uint8_t *)rte_pktmbuf_append(m, PKT_MIN_LENGTH);
+		static const struct pkt_mac broadcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}, zero = {{0}};
+		pkt_build_arp(frame, PKT_ARP_REQUEST, &broadcast, &w.bank_mac, w.bank_ip, &zero, w.switch_ip);
 		wire_send(&w, &m, 1);
 		switch_worker_poll(core->workers[0], monotonic_ms());
 		struct rte_mbuf *none[1];

@@ -24,11 +24,11 @@ static struct ref_udp_frame base_frame(void)
 	return f;
 }
 
-static enum frame_verdict parse(const struct ref_udp_frame *f, struct frame_parsed *out)
+static enum pkt_verdict parse(const struct ref_udp_frame *f, struct pkt_parsed *out)
 {
 	uint8_t frame[256];
 	size_t n = ref_build_udp(frame, f);
-	return frame_parse(frame, n, false, false, out);
+	return pkt_parse(frame, n, false, false, out);
 }
 
 Test(dpdk_frames, good_udp_frame_yields_payload_and_endpoints)
@@ -36,8 +36,8 @@ Test(dpdk_frames, good_udp_frame_yields_payload_and_endpoints)
 	struct ref_udp_frame f = base_frame();
 	uint8_t frame[256];
 	size_t n = ref_build_udp(frame, &f);
-	struct frame_parsed p;
-	cr_assert_eq(frame_parse(frame, n, false, false, &p), FRAME_UDP);
+	struct pkt_parsed p;
+	cr_assert_eq(pkt_parse(frame, n, false, false, &p), PKT_UDP);
 	cr_assert_eq(p.udp.payload_length, sizeof payload - 1);
 	cr_assert_eq(memcmp(frame + p.udp.payload_offset, payload, sizeof payload - 1), 0);
 	cr_assert_eq(ntohs(p.udp.src_port), 13501);
@@ -50,43 +50,43 @@ Test(dpdk_frames, good_udp_frame_yields_payload_and_endpoints)
 
 Test(dpdk_frames, every_kind_of_bad_frame_has_its_verdict)
 {
-	struct frame_parsed p;
+	struct pkt_parsed p;
 	struct ref_udp_frame f = base_frame();
 	f.corrupt_ip_checksum = true;
-	cr_assert_eq(parse(&f, &p), FRAME_BAD_IP_CHECKSUM);
+	cr_assert_eq(parse(&f, &p), PKT_BAD_IP_CHECKSUM);
 	f = base_frame();
 	f.corrupt_udp_checksum = true;
-	cr_assert_eq(parse(&f, &p), FRAME_BAD_UDP_CHECKSUM);
+	cr_assert_eq(parse(&f, &p), PKT_BAD_UDP_CHECKSUM);
 	f = base_frame();
 	f.zero_udp_checksum = true; /* absent UDP checksum is legal over IPv4 */
-	cr_assert_eq(parse(&f, &p), FRAME_UDP);
+	cr_assert_eq(parse(&f, &p), PKT_UDP);
 	f = base_frame();
 	f.fragment = 0x2000; /* more fragments */
-	cr_assert_eq(parse(&f, &p), FRAME_FRAGMENT);
+	cr_assert_eq(parse(&f, &p), PKT_FRAGMENT);
 	f = base_frame();
 	f.fragment = 0x0010; /* later fragment */
-	cr_assert_eq(parse(&f, &p), FRAME_FRAGMENT);
+	cr_assert_eq(parse(&f, &p), PKT_FRAGMENT);
 	f = base_frame();
 	f.protocol = 1; /* ICMP */
-	cr_assert_eq(parse(&f, &p), FRAME_OTHER_PROTOCOL);
+	cr_assert_eq(parse(&f, &p), PKT_OTHER_PROTOCOL);
 
 	uint8_t frame[256];
 	f = base_frame();
 	size_t n = ref_build_udp(frame, &f);
 	/* Cut inside the UDP payload: the IPv4 total length claims more than the frame holds. */
 	size_t real = 14 + 20 + 8 + f.payload_length;
-	cr_assert_eq(frame_parse(frame, real - 1, false, false, &p), FRAME_TRUNCATED);
-	cr_assert_eq(frame_parse(frame, 13, false, false, &p), FRAME_TRUNCATED);
-	cr_assert_eq(frame_parse(frame, 20, false, false, &p), FRAME_TRUNCATED);
+	cr_assert_eq(pkt_parse(frame, real - 1, false, false, &p), PKT_TRUNCATED);
+	cr_assert_eq(pkt_parse(frame, 13, false, false, &p), PKT_TRUNCATED);
+	cr_assert_eq(pkt_parse(frame, 20, false, false, &p), PKT_TRUNCATED);
 	frame[12] = 0x86;
 	frame[13] = 0xdd; /* IPv6 */
-	cr_assert_eq(frame_parse(frame, n, false, false, &p), FRAME_OTHER_ETHERTYPE);
+	cr_assert_eq(pkt_parse(frame, n, false, false, &p), PKT_OTHER_ETHERTYPE);
 	n = ref_build_udp(frame, &f);
 	frame[14] = 0x65; /* IP version 6 in an IPv4 ethertype */
-	cr_assert_eq(frame_parse(frame, n, false, false, &p), FRAME_BAD_IP_HEADER);
+	cr_assert_eq(pkt_parse(frame, n, false, false, &p), PKT_BAD_IP_HEADER);
 	n = ref_build_udp(frame, &f);
 	frame[14] = 0x44; /* header length 16 */
-	cr_assert_eq(frame_parse(frame, n, false, false, &p), FRAME_BAD_IP_HEADER);
+	cr_assert_eq(pkt_parse(frame, n, false, false, &p), PKT_BAD_IP_HEADER);
 }
 
 Test(dpdk_frames, nic_verified_checksums_are_trusted)
@@ -95,8 +95,8 @@ Test(dpdk_frames, nic_verified_checksums_are_trusted)
 	f.corrupt_udp_checksum = true;
 	uint8_t frame[256];
 	size_t n = ref_build_udp(frame, &f);
-	struct frame_parsed p;
-	cr_assert_eq(frame_parse(frame, n, false, true, &p), FRAME_UDP);
+	struct pkt_parsed p;
+	cr_assert_eq(pkt_parse(frame, n, false, true, &p), PKT_UDP);
 }
 
 Test(dpdk_frames, built_udp_headers_verify_with_the_reference)
@@ -106,13 +106,13 @@ Test(dpdk_frames, built_udp_headers_verify_with_the_reference)
 		uint8_t data[80];
 		for (size_t i = 0; i < len; i++)
 			data[i] = (uint8_t)(i * 37 + len);
-		memcpy(frame + FRAME_UDP_HEADERS, data, len);
-		struct frame_udp_endpoints e = {.src_port = htons(13500), .dst_port = htons(40000)};
+		memcpy(frame + PKT_UDP_HEADERS, data, len);
+		struct pkt_udp_endpoints e = {.src_port = htons(13500), .dst_port = htons(40000)};
 		memcpy(e.src_mac.bytes, mac_a, 6);
 		memcpy(e.dst_mac.bytes, mac_b, 6);
 		memcpy(&e.src_ip, ip_a, 4);
 		memcpy(&e.dst_ip, ip_b, 4);
-		frame_build_udp_headers(frame, &e, len, 7, false, false);
+		pkt_build_udp_headers(frame, &e, len, 7, false, false);
 		cr_assert(ref_ip_checksum_ok(frame), "IPv4 checksum, payload %zu", len);
 		cr_assert(ref_udp_checksum_ok(frame), "UDP checksum, payload %zu", len);
 		cr_assert_neq(ref_be16(frame + 14 + 20 + 6), 0, "a computed checksum is never sent as 0");
@@ -125,8 +125,8 @@ Test(dpdk_frames, built_udp_headers_verify_with_the_reference)
 		cr_assert_eq(memcmp(frame + 14 + 16, ip_b, 4), 0);
 		cr_assert_eq(memcmp(frame, mac_b, 6), 0);
 		cr_assert_eq(memcmp(frame + 6, mac_a, 6), 0);
-		struct frame_parsed p;
-		cr_assert_eq(frame_parse(frame, FRAME_UDP_HEADERS + len, false, false, &p), FRAME_UDP);
+		struct pkt_parsed p;
+		cr_assert_eq(pkt_parse(frame, PKT_UDP_HEADERS + len, false, false, &p), PKT_UDP);
 		cr_assert_eq(p.udp.payload_length, len);
 	}
 }
@@ -134,10 +134,10 @@ Test(dpdk_frames, built_udp_headers_verify_with_the_reference)
 Test(dpdk_frames, offloaded_udp_checksum_holds_the_pseudo_header_sum)
 {
 	uint8_t frame[128] = {0};
-	struct frame_udp_endpoints e = {.src_port = htons(1), .dst_port = htons(2)};
+	struct pkt_udp_endpoints e = {.src_port = htons(1), .dst_port = htons(2)};
 	memcpy(&e.src_ip, ip_a, 4);
 	memcpy(&e.dst_ip, ip_b, 4);
-	frame_build_udp_headers(frame, &e, 10, 1, true, true);
+	pkt_build_udp_headers(frame, &e, 10, 1, true, true);
 	cr_assert_eq(ref_be16(frame + 14 + 10), 0, "IPv4 checksum left to the NIC");
 	uint32_t pseudo = ref_be16(ip_a) + ref_be16(ip_a + 2) + ref_be16(ip_b) + ref_be16(ip_b + 2) + 17 + 18;
 	cr_assert_eq(ref_be16(frame + 14 + 20 + 6), ref_sum(NULL, 0, pseudo));
@@ -146,45 +146,45 @@ Test(dpdk_frames, offloaded_udp_checksum_holds_the_pseudo_header_sum)
 Test(dpdk_frames, arp_round_trip)
 {
 	uint8_t frame[64];
-	struct frame_mac a, b, zero = {{0}};
+	struct pkt_mac a, b, zero = {{0}};
 	memcpy(a.bytes, mac_a, 6);
 	memcpy(b.bytes, mac_b, 6);
 	uint32_t ipa, ipb;
 	memcpy(&ipa, ip_a, 4);
 	memcpy(&ipb, ip_b, 4);
-	size_t n = frame_build_arp(frame, FRAME_ARP_REQUEST, &b, &a, ipa, &zero, ipb);
+	size_t n = pkt_build_arp(frame, PKT_ARP_REQUEST, &b, &a, ipa, &zero, ipb);
 	cr_assert_eq(n, 60);
 	uint8_t expected[64];
 	ref_build_arp(expected, 1, mac_b, mac_a, ip_a, zero.bytes, ip_b);
 	cr_assert_eq(memcmp(frame, expected, 60), 0);
-	struct frame_parsed p;
-	cr_assert_eq(frame_parse(frame, n, false, false, &p), FRAME_ARP);
-	cr_assert_eq(p.arp.operation, FRAME_ARP_REQUEST);
+	struct pkt_parsed p;
+	cr_assert_eq(pkt_parse(frame, n, false, false, &p), PKT_ARP);
+	cr_assert_eq(p.arp.operation, PKT_ARP_REQUEST);
 	cr_assert_eq(p.arp.sender_ip, ipa);
 	cr_assert_eq(p.arp.target_ip, ipb);
-	cr_assert(frame_mac_equal(&p.arp.sender_mac, &a));
+	cr_assert(pkt_mac_equal(&p.arp.sender_mac, &a));
 	frame[14 + 7] = 9; /* operation 9 */
-	cr_assert_eq(frame_parse(frame, n, false, false, &p), FRAME_BAD_ARP);
-	cr_assert_eq(frame_parse(frame, 30, false, false, &p), FRAME_TRUNCATED);
+	cr_assert_eq(pkt_parse(frame, n, false, false, &p), PKT_BAD_ARP);
+	cr_assert_eq(pkt_parse(frame, 30, false, false, &p), PKT_TRUNCATED);
 }
 
 Test(dpdk_neighbours, learn_lookup_update_and_full)
 {
 	static struct neighbour_table t;
 	neighbour_table_init(&t);
-	struct frame_mac m1 = {{2, 0, 0, 0, 0, 1}}, m2 = {{2, 0, 0, 0, 0, 2}}, out;
+	struct pkt_mac m1 = {{2, 0, 0, 0, 0, 1}}, m2 = {{2, 0, 0, 0, 0, 2}}, out;
 	uint32_t ip = htonl(0xc6120a02);
 	cr_assert_not(neighbour_lookup(&t, ip, &out));
 	cr_assert(neighbour_learn(&t, ip, &m1));
 	uint64_t g = neighbour_generation(&t);
 	cr_assert(neighbour_lookup(&t, ip, &out));
-	cr_assert(frame_mac_equal(&out, &m1));
+	cr_assert(pkt_mac_equal(&out, &m1));
 	cr_assert(neighbour_learn(&t, ip, &m1));
 	cr_assert_eq(neighbour_generation(&t), g, "relearning the same MAC changes nothing");
 	cr_assert(neighbour_learn(&t, ip, &m2));
 	cr_assert_gt(neighbour_generation(&t), g);
 	cr_assert(neighbour_lookup(&t, ip, &out));
-	cr_assert(frame_mac_equal(&out, &m2));
+	cr_assert(pkt_mac_equal(&out, &m2));
 	cr_assert_not(neighbour_learn(&t, 0, &m1), "0.0.0.0 is never a neighbour");
 	unsigned learned = 1;
 	for (uint32_t i = 1; i <= 2 * NEIGHBOUR_SLOTS; i++)
