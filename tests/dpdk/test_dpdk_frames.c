@@ -1,6 +1,7 @@
 /* Ethernet/IPv4/UDP/ARP parsing and building, checked against wire_reference.c. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dpdk_frames.h"
@@ -193,4 +194,44 @@ Test(dpdk_neighbours, learn_lookup_update_and_full)
 	cr_assert_gt(t.full, 0, "a full table is counted");
 	cr_assert_eq(neighbour_count(&t), learned);
 	cr_assert(neighbour_lookup(&t, ip, &out), "old entries survive");
+}
+
+/* Any byte string gets a verdict and never a read outside it (ASan watches the heap copy). */
+Test(dpdk_frames, random_and_mutated_frames_never_crash_the_parser)
+{
+	uint32_t seed = 12345;
+	struct ref_udp_frame f = base_frame();
+	uint8_t good[256];
+	size_t good_length = ref_build_udp(good, &f);
+	unsigned counts[PKT_VERDICT_COUNT] = {0};
+	for (int round = 0; round < 200000; round++) {
+		seed = seed * 1103515245u + 12345u;
+		size_t length = (seed >> 8) % (good_length + 8);
+		uint8_t *frame = malloc(length ? length : 1);
+		cr_assert(frame);
+		if (round % 2) {
+			for (size_t i = 0; i < length; i++) {
+				seed = seed * 1103515245u + 12345u;
+				frame[i] = (uint8_t)(seed >> 16);
+			}
+		} else {
+			memcpy(frame, good, length < good_length ? length : good_length);
+			for (size_t i = good_length; i < length; i++)
+				frame[i] = 0;
+			for (int flips = 0; flips < 3 && length; flips++) {
+				seed = seed * 1103515245u + 12345u;
+				frame[(seed >> 8) % length] ^= (uint8_t)(1u << (seed % 8));
+			}
+		}
+		struct pkt_parsed p;
+		enum pkt_verdict v = pkt_parse(frame, length, false, false, &p);
+		cr_assert_lt((unsigned)v, PKT_VERDICT_COUNT);
+		counts[v]++;
+		if (v == PKT_UDP)
+			cr_assert_leq(p.udp.payload_offset + p.udp.payload_length, length);
+		free(frame);
+	}
+	cr_assert_gt(counts[PKT_UDP], 0, "some mutated frames stay valid");
+	cr_assert_gt(counts[PKT_BAD_UDP_CHECKSUM] + counts[PKT_BAD_IP_CHECKSUM], 0, "flipped bits are caught");
+	cr_assert_gt(counts[PKT_TRUNCATED], 0);
 }
