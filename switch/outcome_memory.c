@@ -1,5 +1,6 @@
 #include "outcome_memory.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #define NO_ENTRY UINT32_MAX
@@ -50,15 +51,15 @@ static void unlink_entry(struct outcome_memory *m, uint32_t index)
 	*link = m->entries[index].next;
 }
 
-struct outcome *outcome_memory_put(struct outcome_memory *m, const struct txn_key *key,
-				   const struct outcome *value)
+struct outcome *outcome_memory_upsert(struct outcome_memory *m, const struct txn_key *key, bool *existed)
 {
 	uint64_t hash = txn_key_hash(key);
 	struct outcome_entry *e = lookup(m, key, hash);
 	if (e) {
-		e->value = *value;
+		*existed = true;
 		return &e->value;
 	}
+	*existed = false;
 	uint32_t index;
 	if (m->count == m->capacity) {
 		index = m->oldest;
@@ -72,10 +73,37 @@ struct outcome *outcome_memory_put(struct outcome_memory *m, const struct txn_ke
 	e = &m->entries[index];
 	e->key = *key;
 	e->hash = hash;
-	e->value = *value;
+	memset(&e->value, 0, sizeof(e->value));
 	uint32_t *bucket = &m->buckets[hash & m->bucket_mask];
 	e->next = *bucket;
 	*bucket = index;
+	return &e->value;
+}
+
+struct outcome *outcome_memory_put(struct outcome_memory *m, const struct txn_key *key,
+				   const struct outcome *value)
+{
+	bool existed;
+	struct outcome *o = outcome_memory_upsert(m, key, &existed);
+	*o = *value;
+	return o;
+}
+
+uint32_t outcome_memory_index(const struct outcome_memory *m, const struct outcome *value)
+{
+	const struct outcome_entry *e =
+		(const struct outcome_entry *)((const char *)value - offsetof(struct outcome_entry, value));
+	return (uint32_t)(e - m->entries);
+}
+
+struct outcome *outcome_memory_at(struct outcome_memory *m, uint32_t index, const struct txn_key *key)
+{
+	if (index >= m->capacity)
+		return NULL;
+	struct outcome_entry *e = &m->entries[index];
+	/* Evicted entries are reused in FIFO order; the key tells whether this one still is ours. */
+	if (index >= m->count || !txn_key_equal(&e->key, key))
+		return NULL;
 	return &e->value;
 }
 

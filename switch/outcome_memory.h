@@ -50,5 +50,15 @@ void outcome_memory_destroy(struct outcome_memory *m);
 struct outcome *outcome_memory_put(struct outcome_memory *m, const struct txn_key *key,
 				   const struct outcome *value);
 struct outcome *outcome_memory_find(struct outcome_memory *m, const struct txn_key *key);
+/*
+ * One lookup for "seen before?" and "remember it": the existing value
+ * (*existed true) or a new zeroed one for the caller to fill (evicting the
+ * oldest entry when full).
+ */
+struct outcome *outcome_memory_upsert(struct outcome_memory *m, const struct txn_key *key, bool *existed);
+/* Where a value lives, to update it later without a lookup ... */
+uint32_t outcome_memory_index(const struct outcome_memory *m, const struct outcome *value);
+/* ... as long as it still holds key (NULL once evicted and reused). */
+struct outcome *outcome_memory_at(struct outcome_memory *m, uint32_t index, const struct txn_key *key);
 
 #endif

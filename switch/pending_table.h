@@ -56,6 +56,7 @@ struct pending_txn {
 	struct sockaddr_in cardholder;
 	struct sockaddr_in bank;
 	struct txn_key key;
+	uint32_t outcome_index; /* where the outcome memory keeps this transaction's outcome */
 	struct pending_fields f;
 	char bank_original[36]; /* DE 56 of a forwarded reversal as the bank gets it */
 };

@@ -145,18 +145,27 @@ static void hand_over(struct switch_worker *w, uint8_t owner, const struct socka
 
 /* ---- authorizations ---- */
 
-static void remember(struct switch_worker *w, const struct txn_key *key, enum outcome_kind kind, uint32_t slot,
-		     const char *bank_stan, const struct sockaddr_in *bank)
+static void set_outcome(struct outcome *o, enum outcome_kind kind, const char *bank_stan,
+			const struct sockaddr_in *bank)
 {
-	struct outcome o;
-	memset(&o, 0, sizeof(o));
-	o.kind = (uint8_t)kind;
-	o.slot = slot;
+	memset(o, 0, sizeof(*o));
+	o->kind = (uint8_t)kind;
 	if (bank_stan)
-		memcpy(o.bank_stan, bank_stan, 7);
+		memcpy(o->bank_stan, bank_stan, 7);
 	if (bank)
-		o.bank = *bank;
-	outcome_memory_put(&w->outcomes, key, &o);
+		o->bank = *bank;
+}
+
+/* Records how a pending transaction ended, in place when its entry is still there. */
+static void settle(struct switch_worker *w, const struct pending_txn *p, enum outcome_kind kind,
+		   const char *bank_stan, const struct sockaddr_in *bank)
+{
+	struct outcome *o = outcome_memory_at(&w->outcomes, p->outcome_index, &p->key);
+	if (!o) {
+		bool existed;
+		o = outcome_memory_upsert(&w->outcomes, &p->key, &existed);
+	}
+	set_outcome(o, kind, bank_stan, bank);
 }
 
 static void on_authorization(struct switch_worker *w, const struct sockaddr_in *peer, const uint8_t *frame,
@@ -176,16 +185,17 @@ static void on_authorization(struct switch_worker *w, const struct sockaddr_in *
 		hand_over(w, owner, peer, frame, length);
 		return;
 	}
-	struct outcome *seen = outcome_memory_find(&w->outcomes, &key);
-	if (seen) {
+	bool existed;
+	struct outcome *o = outcome_memory_upsert(&w->outcomes, &key, &existed);
+	if (existed) {
 		/* A retransmission: while the original is at the bank its answer is
 		 * on its way; once settled, it is told it is a duplicate. */
 		COUNT(w, duplicates);
-		if (seen->kind != OUTCOME_PENDING)
+		if (o->kind != OUTCOME_PENDING)
 			send_answer(w, peer, m, ACTION_DUPLICATE);
 		return;
 	}
-
+	/* From here every path fills o. */
 	struct network_check_context ctx = {
 		.routes = rcu_cell_read(&w->core->routes),
 		.cards = rcu_cell_read(&w->core->cards),
@@ -198,7 +208,7 @@ static void on_authorization(struct switch_worker *w, const struct sockaddr_in *
 		if (v.failure == CHECK_NO_ROUTE)
 			COUNT(w, no_route);
 		send_answer(w, peer, m, v.action);
-		remember(w, &key, OUTCOME_REFUSED, 0, NULL, NULL);
+		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
 		return;
 	}
 
@@ -206,7 +216,7 @@ static void on_authorization(struct switch_worker *w, const struct sockaddr_in *
 	if (slot == UINT32_MAX) {
 		COUNT(w, pending_full);
 		send_answer(w, peer, m, ACTION_SYSTEM_MALFUNCTION);
-		remember(w, &key, OUTCOME_REFUSED, 0, NULL, NULL);
+		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
 		return;
 	}
 	struct pending_txn *p = &w->pending.slots[slot];
@@ -214,17 +224,20 @@ static void on_authorization(struct switch_worker *w, const struct sockaddr_in *
 		pending_release(&w->pending, slot);
 		COUNT(w, refused_by_checks);
 		send_answer(w, peer, m, ACTION_FORMAT_ERROR);
+		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
 		return;
 	}
 	p->kind = PENDING_AUTHORIZATION;
 	p->cardholder = *peer;
 	p->bank = v.route.bank->iso;
 	p->key = key;
+	set_outcome(o, OUTCOME_PENDING, NULL, NULL);
+	o->slot = slot;
+	p->outcome_index = outcome_memory_index(&w->outcomes, o);
 	char stan[7];
 	pending_stan(w->id, slot, false, stan);
 	relay_with_stan(w, &p->bank, frame, length, m, stan);
 	timer_wheel_schedule(&w->wheel, slot, w->now_ms + w->core->settings.bank_timeout_ms);
-	remember(w, &key, OUTCOME_PENDING, slot, NULL, NULL);
 	COUNT(w, forwarded);
 }
 
@@ -281,7 +294,7 @@ static void on_authorization_answer(struct switch_worker *w, const uint8_t *fram
 
 	if (p->cardholder_reversed) {
 		/* The cardholder gave up and was told its reversal is accepted. */
-		remember(w, &p->key, OUTCOME_TIMED_OUT, 0, NULL, NULL);
+		settle(w, p, OUTCOME_TIMED_OUT, NULL, NULL);
 		if (approved) {
 			COUNT(w, cancelled_approvals);
 			start_reversal(w, slot);
@@ -294,10 +307,10 @@ static void on_authorization_answer(struct switch_worker *w, const uint8_t *fram
 	relay_with_stan(w, &p->cardholder, frame, length, m, p->f.stan);
 	if (approved) {
 		COUNT(w, approved);
-		remember(w, &p->key, OUTCOME_APPROVED, 0, bank_stan, &p->bank);
+		settle(w, p, OUTCOME_APPROVED, bank_stan, &p->bank);
 	} else {
 		COUNT(w, declined);
-		remember(w, &p->key, OUTCOME_REFUSED, 0, NULL, NULL);
+		settle(w, p, OUTCOME_REFUSED, NULL, NULL);
 	}
 	pending_release(&w->pending, slot);
 }
@@ -429,7 +442,7 @@ static void on_timer(struct switch_worker *w, uint32_t slot)
 			tx_commit(w, &p->cardholder,
 				  switch_build_pending_answer(p, ACTION_ISSUER_TIMEOUT, buf, SWITCH_TX_BUFFER));
 		}
-		remember(w, &p->key, OUTCOME_TIMED_OUT, 0, NULL, NULL);
+		settle(w, p, OUTCOME_TIMED_OUT, NULL, NULL);
 		start_reversal(w, slot);
 		break;
 	case PENDING_REVERSAL:

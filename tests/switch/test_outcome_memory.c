@@ -88,3 +88,30 @@ Test(txn_key, original_data_round_trip_and_errors)
 	cr_assert_not(original_data_parse("1100123456", 10, &od), "too short");
 	cr_assert_not(original_data_parse("110012345626112512000012" "300000000031", 36, &od), "length 12 > 11");
 }
+
+Test(outcome_memory, upsert_then_update_in_place_until_evicted)
+{
+	struct outcome_memory m;
+	cr_assert(outcome_memory_init(&m, 4));
+	struct txn_key a = key_n(1);
+	bool existed;
+	struct outcome *o = outcome_memory_upsert(&m, &a, &existed);
+	cr_assert_not(existed);
+	cr_assert_eq(o->kind, 0, "a new value starts zeroed");
+	o->kind = OUTCOME_PENDING;
+	uint32_t at = outcome_memory_index(&m, o);
+	cr_assert_eq(outcome_memory_upsert(&m, &a, &existed), o);
+	cr_assert(existed);
+	struct outcome *again = outcome_memory_at(&m, at, &a);
+	cr_assert_eq(again, o);
+	again->kind = OUTCOME_APPROVED;
+	cr_assert_eq(outcome_memory_find(&m, &a)->kind, OUTCOME_APPROVED);
+	for (unsigned i = 2; i < 6; i++) {
+		struct txn_key k = key_n(i);
+		outcome_memory_upsert(&m, &k, &existed)->kind = OUTCOME_REFUSED;
+	}
+	cr_assert_null(outcome_memory_at(&m, at, &a), "evicted: the slot holds another key now");
+	cr_assert_null(outcome_memory_find(&m, &a));
+	cr_assert_null(outcome_memory_at(&m, 99, &a));
+	outcome_memory_destroy(&m);
+}
