@@ -19,8 +19,8 @@
 
 #define SWITCH_RX_BUFFER 65536
 #define SWITCH_TX_BUFFER (ISO_MAX_MESSAGE + 2)
-#define SWITCH_HANDOVER_RING 1024
-#define SWITCH_HANDOVER_BYTES 2048 /* a message longer than this cannot change worker */
+#define SWITCH_HANDOVER_RING 512
+#define SWITCH_HANDOVER_BYTES 1024 /* a longer message cannot change worker (counted handover_dropped) */
 
 /* A message handed from the worker that received it to the one that owns it. */
 struct handover_msg {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "bin_routes.h"
+#include "card_registry.h"
 #include "rcu_cell.h"
 
 #define READERS 2
@@ -22,6 +23,7 @@
 #define LOOKUPS_PER_ITERATION 16
 
 static struct rcu_cell cell;
+static struct rcu_cell cards; /* replaced copy-on-write alongside, as POST /cards does */
 static atomic_bool done;
 static atomic_ulong lookups;
 static atomic_ulong wrong;
@@ -61,6 +63,13 @@ static void free_table(void *t)
 	route_table_free(t);
 }
 
+static void free_cards(void *r)
+{
+	card_registry_free(r);
+}
+
+#define STABLE_PAN "5105100000000001"
+
 static void *reader(void *arg)
 {
 	(void)arg;
@@ -68,6 +77,10 @@ static void *reader(void *arg)
 	unsigned long local = 0, bad = 0;
 	while (!atomic_load(&done)) {
 		const struct route_table *t = rcu_cell_read(&cell);
+		const struct card_registry *r = rcu_cell_read(&cards);
+		const struct card_entry *card = card_registry_find(r, STABLE_PAN, 16);
+		if (!card || card->state != CARD_ACTIVE)
+			bad++;
 		const char *want = t->version % 2 ? "odd" : "even";
 		for (int i = 0; i < LOOKUPS_PER_ITERATION; i++) {
 			struct route_hit hit;
@@ -85,15 +98,27 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-Test(routes_rcu, readers_never_see_a_torn_or_freed_table, .timeout = 60)
+Test(routes_rcu, readers_never_see_a_torn_or_freed_table_or_registry, .timeout = 60)
 {
 	rcu_cell_init(&cell, table(0), free_table);
+	struct card_registry *first = card_registry_create(8);
+	cr_assert(card_registry_put(first, STABLE_PAN, 16, "3012", CARD_ACTIVE));
+	rcu_cell_init(&cards, first, free_cards);
 	atomic_store(&done, false);
 	pthread_t readers[READERS];
 	for (int i = 0; i < READERS; i++)
 		pthread_create(&readers[i], NULL, reader, NULL);
-	for (uint64_t v = 1; v <= SWAPS; v++)
+	for (uint64_t v = 1; v <= SWAPS; v++) {
 		rcu_cell_replace(&cell, table(v));
+		/* Add a card the way the control plane does: clone, put, publish. */
+		const struct card_registry *current = rcu_cell_lock(&cards);
+		struct card_registry *next = card_registry_clone(current, 1);
+		char pan[17];
+		snprintf(pan, sizeof(pan), "52%014lu", (unsigned long)v);
+		cr_assert(card_registry_put(next, pan, 16, "3012", CARD_ACTIVE));
+		rcu_cell_replace_locked(&cards, next);
+		rcu_cell_unlock(&cards);
+	}
 	atomic_store(&done, true);
 	for (int i = 0; i < READERS; i++)
 		pthread_join(readers[i], NULL);
@@ -103,4 +128,8 @@ Test(routes_rcu, readers_never_see_a_torn_or_freed_table, .timeout = 60)
 	cr_assert_eq(last->version, SWAPS);
 	rcu_cell_unlock(&cell);
 	rcu_cell_destroy(&cell);
+	const struct card_registry *final_cards = rcu_cell_lock(&cards);
+	cr_assert_eq(final_cards->count, SWAPS + 1, "every added card kept");
+	rcu_cell_unlock(&cards);
+	rcu_cell_destroy(&cards);
 }
