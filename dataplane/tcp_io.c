@@ -406,7 +406,7 @@ static void accept_all(struct tcp_port_impl *t, uint64_t now)
 		l->outbound = false;
 		l->framing = t->cfg.listen_framing;
 		l->peer = addr;
-		l->queue = (uint16_t)(tcp_peer_hash(tcp_peer_key(&addr)) % t->queue_count);
+		l->queue = (uint16_t)(tcp_peer_hash(tcp_peer_key(&addr)) % t->rx_queues);
 		l->generation++;
 		start_link_io(t, l, now);
 		set_events(t, l, EPOLL_CTL_ADD);

@@ -239,6 +239,8 @@ static int check_config(const struct tcp_port_config *cfg, char *err, size_t err
 {
 	if (cfg->queue_count == 0 || cfg->queue_count > TCP_PORT_MAX_QUEUES)
 		return fail(err, err_size, "%u queues asked; 1 to 64 are possible", cfg->queue_count);
+	if (cfg->rx_queues > cfg->queue_count)
+		return fail(err, err_size, "rx_queues %u is above queue_count %u", cfg->rx_queues, cfg->queue_count);
 	if (!cfg->listen_host && cfg->outbound_count == 0)
 		return fail(err, err_size, "neither a listen address nor outbound endpoints");
 	if (cfg->outbound_count > TCP_PORT_MAX_ENDPOINTS)
@@ -332,7 +334,7 @@ static int setup_endpoints(struct tcp_port_impl *t, const struct tcp_endpoint_co
 			l->peer = ep->addr;
 			l->queue = (uint16_t)(cfg->outbound_link_per_queue
 						      ? k
-						      : tcp_peer_hash(tcp_peer_key(&ep->addr)) % cfg->queue_count);
+						      : tcp_peer_hash(tcp_peer_key(&ep->addr)) % t->rx_queues);
 			l->state = TCP_LINK_WAITING;
 			l->next_attempt_ms = 0; /* at once */
 			l->backoff_ms = cfg->reconnect_initial_ms;
@@ -373,6 +375,7 @@ int tcp_port_open(struct dgram_port *out, const struct tcp_port_config *cfg, cha
 	t->cfg = *cfg;
 	t->cfg.outbound = NULL; /* the caller's array need not outlive the call */
 	t->profile = cfg->profile ? cfg->profile : &iso_profile_ascii;
+	t->rx_queues = cfg->rx_queues ? cfg->rx_queues : cfg->queue_count;
 	t->epoll_fd = t->listen_fd = t->io_wake_fd = -1;
 	pthread_mutex_init(&t->stats_lock, NULL);
 	pthread_mutex_init(&t->snap_lock, NULL);
@@ -417,7 +420,7 @@ int tcp_port_open(struct dgram_port *out, const struct tcp_port_config *cfg, cha
 int tcp_port_stats(struct dgram_port *p, struct tcp_port_stats *totals, struct tcp_link_stats *links,
 		   size_t max_links, size_t *link_count)
 {
-	if (!p || p->ops != &tcp_ops || !p->impl || !totals)
+	if (!tcp_port_is(p) || !totals)
 		return -1;
 	struct tcp_port_impl *t = p->impl;
 	pthread_mutex_lock(&t->stats_lock);
@@ -441,4 +444,25 @@ int tcp_port_stats(struct dgram_port *p, struct tcp_port_stats *totals, struct t
 	pthread_mutex_unlock(&t->snap_lock);
 	pthread_mutex_unlock(&t->stats_lock);
 	return served ? 0 : -1;
+}
+
+bool tcp_port_is(const struct dgram_port *p)
+{
+	return p && p->ops == &tcp_ops && p->impl;
+}
+
+size_t tcp_port_endpoints(const struct dgram_port *p, struct sockaddr_in *out, size_t max)
+{
+	if (!tcp_port_is(p))
+		return 0;
+	const struct tcp_port_impl *t = p->impl;
+	for (size_t i = 0; i < t->endpoint_count && i < max; i++)
+		out[i] = t->endpoints[i].addr;
+	return t->endpoint_count;
+}
+
+bool tcp_port_rx_pending(struct dgram_port *p, uint16_t q)
+{
+	struct tcp_port_impl *t = p->impl;
+	return q < t->queue_count && !tcp_ring_looks_empty(&t->queues[q].rx);
 }

@@ -65,7 +65,10 @@ struct tcp_port_config {
 	uint32_t reconnect_max_ms;     /* the doubling stops here; each wait gets +-25% jitter */
 	uint32_t connect_timeout_ms;   /* a connect still pending after this is abandoned */
 
-	uint16_t queue_count; /* = worker count */
+	uint16_t queue_count; /* = worker count: each queue has one sending and one receiving thread */
+	/* Inbound messages are spread over queues [0, rx_queues) only (0: all). For a program whose
+	 * extra threads send but never poll (the bank's group-commit writer has its own tx queue). */
+	uint16_t rx_queues;
 	size_t max_message;   /* bytes; a larger announced length closes the link (counted) */
 	const struct iso_profile *profile; /* to read and answer 1804 echoes; NULL: iso_profile_ascii */
 
@@ -143,5 +146,12 @@ struct tcp_port_stats {
  */
 int tcp_port_stats(struct dgram_port *p, struct tcp_port_stats *totals, struct tcp_link_stats *links,
 		   size_t max_links, size_t *link_count);
+
+/* The outbound endpoints' addresses (fixed at open, safe from any thread); returns their count. */
+size_t tcp_port_endpoints(const struct dgram_port *p, struct sockaddr_in *out, size_t max);
+/* True when queue q has messages waiting (a hint for composite ports' wait()). */
+bool tcp_port_rx_pending(struct dgram_port *p, uint16_t q);
+/* True when p is a TCP port. */
+bool tcp_port_is(const struct dgram_port *p);
 
 #endif

@@ -66,6 +66,7 @@ struct tcp_port_impl {
 	struct tcp_port_config cfg;
 	const struct iso_profile *profile;
 	uint16_t queue_count;
+	uint16_t rx_queues; /* inbound and shared outbound links spread over [0, rx_queues) */
 	struct tcp_queue *queues;
 	size_t slot_bytes; /* sizeof(struct tcp_slot) + max_message */
 
