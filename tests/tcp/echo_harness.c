@@ -100,6 +100,7 @@ static void *worker_main(void *p)
 					tx[out].length = len;
 					out++;
 					atomic_fetch_add(&h->answered, 1);
+					atomic_fetch_add(&h->answered_by_queue[arg->queue], 1);
 				}
 			}
 		}

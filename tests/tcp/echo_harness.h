@@ -23,6 +23,7 @@ struct echo_harness {
 	pthread_t threads[HARNESS_MAX_QUEUES];
 	atomic_int stop;
 	atomic_ulong answered;       /* 1100 answered */
+	atomic_ulong answered_by_queue[HARNESS_MAX_QUEUES];
 	atomic_ulong other_messages; /* anything else that reached a worker (1804 must not) */
 	atomic_ulong malformed;
 	atomic_ulong tx_refused;
