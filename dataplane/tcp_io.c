@@ -385,8 +385,16 @@ static void accept_all(struct tcp_port_impl *t, uint64_t now)
 		struct sockaddr_in addr;
 		socklen_t len = sizeof(addr);
 		int fd = accept4(t->listen_fd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
-			return; /* EAGAIN, or out of descriptors: the backlog waits for the next pass */
+		if (fd < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED)
+				return;
+			/* Out of descriptors or memory: the listener stays readable, so leave it out of the
+			 * epoll set until the next sweep instead of spinning on it. */
+			t->totals.accept_errors++;
+			if (epoll_ctl(t->epoll_fd, EPOLL_CTL_DEL, t->listen_fd, NULL) == 0)
+				t->listen_parked = true;
+			return;
+		}
 		if (t->free_count == 0) {
 			t->totals.rejected_full++;
 			close(fd);
@@ -478,6 +486,11 @@ static void finish_connect(struct tcp_port_impl *t, struct tcp_link *l, uint64_t
 
 static void sweep(struct tcp_port_impl *t, uint64_t now)
 {
+	if (t->listen_parked) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.u64 = EV_LISTEN};
+		if (epoll_ctl(t->epoll_fd, EPOLL_CTL_ADD, t->listen_fd, &ev) == 0)
+			t->listen_parked = false;
+	}
 	for (uint32_t i = 0; i < t->link_total; i++) {
 		struct tcp_link *l = &t->links[i];
 		if (!l->in_use)

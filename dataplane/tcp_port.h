@@ -113,6 +113,7 @@ struct tcp_link_stats {
 struct tcp_port_stats {
 	uint64_t accepted;            /* inbound connections taken */
 	uint64_t rejected_full;       /* inbound connections closed at once: max_inbound reached */
+	uint64_t accept_errors;       /* accept() failed (out of descriptors): listener paused 20 ms */
 	uint64_t closed;              /* links closed, any reason, either side */
 	uint64_t closed_by_peer;      /* the peer closed or reset the link */
 	uint64_t closed_mid_frame;    /* ... with part of a frame received */

@@ -85,6 +85,7 @@ struct tcp_port_impl {
 
 	int epoll_fd;
 	int listen_fd;
+	bool listen_parked; /* out of the epoll set after an accept error, until the next sweep */
 	int io_wake_fd;
 	_Atomic int io_sleeping;
 	_Atomic int stop;

@@ -252,6 +252,14 @@ def scenario_oversize(args):
         link.expect_eof()
 
 
+def scenario_badheader(args):
+    """An ASCII length header with a letter in it: the port closes the link."""
+    with connect(args) as sock:
+        link = Link(sock, args.framing, args.timeout)
+        sock.sendall(b"01X0" + b"1100")
+        link.expect_eof()
+
+
 def scenario_server(args):
     """Outbound side: the port connects to us; a 1100 goes in, its 1110 comes back,
     and an 1804 is answered by the port itself."""
@@ -285,7 +293,7 @@ def scenario_server(args):
 SCENARIOS = {
     "auth": scenario_auth, "split": scenario_split, "merged": scenario_merged,
     "midframe": scenario_midframe, "echo": scenario_echo, "idle": scenario_idle,
-    "oversize": scenario_oversize, "server": scenario_server,
+    "oversize": scenario_oversize, "badheader": scenario_badheader, "server": scenario_server,
 }
 
 

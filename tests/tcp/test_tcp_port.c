@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -205,6 +206,8 @@ Test(tcp_port, ascii4_framing)
 	cr_assert_eq(run("echo", 16008, "ascii4", 1, 820), 0);
 	cr_assert_eq(run("oversize", 16008, "ascii4", 1, 830), 0); /* "9999" > 4096 */
 	WAIT_STAT(oversize, 1, 5000);
+	cr_assert_eq(run("badheader", 16008, "ascii4", 1, 840), 0);
+	WAIT_STAT(bad_header, 1, 5000);
 	cr_expect_eq(atomic_load(&harness.answered), 5 + 4 + 1);
 	cr_expect_eq(stats_now().echoes_answered, 1);
 }
@@ -390,6 +393,57 @@ Test(tcp_port, stuck_peer_does_not_block_other_links)
 	struct tcp_port_stats s = stats_now();
 	cr_expect_eq(s.slow_peer_disconnects, 1);
 	cr_expect_geq(s.accepted, 2);
+}
+
+static uint64_t cpu_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+Test(tcp_port, out_of_descriptors_parks_the_listener)
+{
+	struct tcp_port_config cfg;
+	listen_config(&cfg, 16015);
+	open_port(&cfg);
+	/* Client sockets made first: connecting needs no new descriptor. */
+	int clients[3];
+	for (int i = 0; i < 3; i++)
+		clients[i] = socket(AF_INET, SOCK_STREAM, 0);
+	int probe = dup(0);
+	cr_assert_geq(probe, 0);
+	close(probe);
+	struct rlimit saved, tight;
+	getrlimit(RLIMIT_NOFILE, &saved);
+	tight = saved;
+	tight.rlim_cur = (rlim_t)probe; /* every descriptor below is taken: accept() gets EMFILE */
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &tight), 0);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(16015)};
+	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(connect(clients[i], (struct sockaddr *)&to, sizeof(to)), 0, "%s", strerror(errno));
+	WAIT_STAT(accept_errors, 1, 5000);
+	/* A listener left in the epoll set would spin the I/O thread on a core. */
+	struct timespec wall0;
+	clock_gettime(CLOCK_MONOTONIC, &wall0);
+	uint64_t cpu0 = cpu_ms();
+	sleep_ms(400);
+	uint64_t cpu = cpu_ms() - cpu0, wall = elapsed_ms(&wall0);
+	cr_expect_lt(cpu * 2, wall, "%llu ms of CPU in %llu ms while out of descriptors", (unsigned long long)cpu,
+		     (unsigned long long)wall);
+	cr_expect_eq(stats_now().accepted, 0);
+	/* Descriptors again: the waiting connections are taken and served. */
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	WAIT_STAT(accepted, 3, 5000);
+	uint8_t frame[512], answer[512];
+	size_t len = build_framed_1100(frame, sizeof(frame), 1500);
+	cr_assert_eq(send(clients[0], frame, len, 0), (ssize_t)len);
+	struct timeval tv = {.tv_sec = 5};
+	setsockopt(clients[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	cr_expect_gt(recv(clients[0], answer, sizeof(answer), 0), 2, "no answer after the listener came back");
+	for (int i = 0; i < 3; i++)
+		close(clients[i]);
 }
 
 /* ---- configuration errors ---- */
