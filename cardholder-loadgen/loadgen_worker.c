@@ -33,7 +33,7 @@ struct pending_entry {
 	uint32_t card;
 	uint32_t stan;
 	uint32_t reversal_stan;
-	uint16_t terminal;
+	uint32_t terminal;
 	uint8_t state;
 	bool late_seen;
 };
@@ -41,6 +41,8 @@ struct pending_entry {
 #define REVERSAL_TAG (1ull << 63)
 #define SEND_ROUND_MAX 512 /* requests per loop turn, so that answers are read in between */
 #define IDLE_SPIN_MARGIN_NS 30000
+
+_Static_assert(sizeof(struct loadgen_counts) % sizeof(uint64_t) == 0, "loadgen_counts holds only uint64_t counters");
 
 void loadgen_counts_add(struct loadgen_counts *dst, const struct loadgen_counts *src)
 {
@@ -228,6 +230,15 @@ static struct udp_datagram *datagram_for(struct loadgen_worker *w, unsigned netw
 	return &w->tx[open];
 }
 
+/* A datagram opened for a frame that then failed to encode is never sent empty. */
+static void forget_empty_datagram(struct loadgen_worker *w, int slot, unsigned network)
+{
+	if (w->tx_frames[slot] == 0 && slot == w->tx_count - 1) {
+		w->tx_count--;
+		w->open_datagram[network] = -1;
+	}
+}
+
 static void note_frame(struct loadgen_worker *w, int slot, size_t length, uint64_t tag)
 {
 	w->tx[slot].length += length;
@@ -251,7 +262,7 @@ static void send_authorization(struct loadgen_worker *w, uint64_t intended_ns, u
 	e->card = (uint32_t)(loadgen_random_next(&w->random) % s->cards->count);
 	e->amount = loadgen_random_between(&w->random, s->min_amount, s->max_amount);
 	e->unix_second = unix_second_at(w, now_ns);
-	e->terminal = (uint16_t)terminal;
+	e->terminal = terminal;
 	e->stan = next_stan(w, terminal);
 	e->late_seen = false;
 
@@ -265,6 +276,7 @@ static void send_authorization(struct loadgen_worker *w, uint64_t intended_ns, u
 	if (n == 0) {
 		w->counts.encode_errors++;
 		e->state = PENDING_NOT_SENT;
+		forget_empty_datagram(w, slot, network);
 		return;
 	}
 	note_frame(w, slot, n, sequence);
@@ -293,6 +305,7 @@ static void send_reversal(struct loadgen_worker *w, struct pending_entry *e, uin
 	e->deadline_ns = now_ns + (uint64_t)s->plan.timeout_ms * 1000000u;
 	if (n == 0) {
 		w->counts.encode_errors++;
+		forget_empty_datagram(w, slot, network);
 		return; /* it will count as an unanswered reversal */
 	}
 	note_frame(w, slot, n, e->sequence | REVERSAL_TAG);

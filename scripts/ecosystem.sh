@@ -167,9 +167,9 @@ ledgers >"$report_dir/ledger-after.json"
 switch_stats >"$report_dir/switch-stats.json"
 
 echo "== checks"
+check=0
 python3 cardholder-loadgen/ledger_check.py --before "$report_dir/ledger-before.json" \
   --after "$report_dir/ledger-after.json" --summary "$report_dir/summary.json" \
-  --switch-stats "$report_dir/switch-stats.json" | tee "$report_dir/ledger-check.txt"
-check=${PIPESTATUS[0]}
+  --switch-stats "$report_dir/switch-stats.json" | tee "$report_dir/ledger-check.txt" || check=1
 echo "== report in ${report_dir#$root/}/"
 exit "$check"
