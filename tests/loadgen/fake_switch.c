@@ -63,6 +63,39 @@ static size_t answer(struct fake_switch *s, const struct iso_msg *request, uint8
 	return encode_framed(&m, out, capacity);
 }
 
+/* The bad-input script: triggered by the STAN of the first request of a datagram. */
+static void send_garbage_if_asked(struct fake_switch *s, const struct udp_datagram *request)
+{
+	const uint8_t *msg;
+	size_t len, used;
+	struct iso_msg m;
+	struct iso_error e;
+	uint64_t stan;
+	if (frame_next(FRAME_HEADER_BINARY2, request->data, request->length, ISO_MAX_MESSAGE, &msg, &len, &used) !=
+		    FRAME_OK ||
+	    iso_decode(&iso_profile_ascii, msg, len, &m, &e) != ISO_OK || m.mti != 1100 ||
+	    !iso_field_u64(&m, 11, &stan) || stan % 100 != 11)
+		return;
+	static const uint8_t not_a_frame[] = {0xff, 0xff, 'x'};
+	static const uint8_t not_iso[] = {0x00, 0x05, 'h', 'e', 'l', 'l', 'o'};
+	uint8_t stranger[1024];
+	struct iso_msg answer = m;
+	answer.mti = 1110;
+	iso_set(&answer, 37, "999999999999", 12);
+	iso_set(&answer, 39, "000", 3);
+	size_t stranger_len = encode_framed(&answer, stranger, sizeof stranger);
+	struct udp_datagram d[3] = {
+		{.peer = request->peer, .data = (uint8_t *)not_a_frame, .length = sizeof not_a_frame},
+		{.peer = request->peer, .data = (uint8_t *)not_iso, .length = sizeof not_iso},
+		{.peer = request->peer, .data = stranger, .length = stranger_len},
+	};
+	if (udp_port_tx_burst(&s->port, d, 3) == 3) {
+		s->garbage_datagrams++;
+		s->garbage_frames++;
+		s->strangers++;
+	}
+}
+
 static void *fake_switch_main(void *arg)
 {
 	struct fake_switch *s = arg;
@@ -113,6 +146,8 @@ static void *fake_switch_main(void *arg)
 		}
 		if (n_tx)
 			udp_port_tx_burst(&s->port, tx, n_tx);
+		for (int i = 0; i < got; i++)
+			send_garbage_if_asked(s, &rx[i]);
 	}
 	return NULL;
 }

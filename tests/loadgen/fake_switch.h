@@ -7,6 +7,10 @@
  *   STAN % 10 == 3: 1110 with 116 (not sufficient funds)
  *   STAN % 50 == 1: 1110 with 000, sent twice (a duplicate)
  *   otherwise:      1110 with 000
+ *
+ * and, to check that the generator survives bad input, with STAN % 100 == 11
+ * it also sends a datagram that is not a frame, a frame that is not ISO 8583,
+ * and a well-formed 1110 for a reference number nobody sent.
  */
 #ifndef FAKE_SWITCH_H
 #define FAKE_SWITCH_H
@@ -24,6 +28,7 @@ struct fake_switch {
 	/* Counters, read after fake_switch_stop. */
 	uint64_t requests, approved, declined, dropped, duplicated, reversals, malformed;
 	uint64_t approved_amount;
+	uint64_t garbage_datagrams, garbage_frames, strangers;
 };
 
 /* Listens on 127.0.0.1:port; 0 or -errno. */
