@@ -593,6 +593,14 @@ unsigned switch_worker_poll(struct switch_worker *w, uint64_t now_ms)
 	return work;
 }
 
+void switch_worker_settle_at_stop(struct switch_worker *w)
+{
+	for (uint32_t slot = 0; slot < w->pending.capacity; slot++)
+		if (w->pending.slots[slot].kind != PENDING_FREE)
+			on_timer(w, slot);
+	flush_tx(w);
+}
+
 void *switch_worker_main(void *arg)
 {
 	struct switch_worker *w = arg;
@@ -614,6 +622,7 @@ void *switch_worker_main(void *arg)
 			rcu_thread_online();
 		}
 	}
+	switch_worker_settle_at_stop(w);
 	rcu_unregister_thread();
 	return NULL;
 }

@@ -58,4 +58,11 @@ void *switch_worker_main(void *worker);
  */
 unsigned switch_worker_poll(struct switch_worker *w, uint64_t now_ms);
 
+/*
+ * At shutdown, settles what is still pending as its timer would: cardholders
+ * waiting for a bank get 911 and the bank a 1420; reversals in progress get
+ * one more 1421. Called by the worker thread when it stops.
+ */
+void switch_worker_settle_at_stop(struct switch_worker *w);
+
 #endif

@@ -374,3 +374,20 @@ Test(switch_worker, mutated_and_random_input_never_crashes_and_is_accounted, .ti
 	cr_assert_eq(sw->workers[0]->pending.in_use + sw->workers[1]->pending.in_use, 0, "every slot released");
 	stop();
 }
+
+Test(switch_worker, stopping_settles_what_is_pending)
+{
+	start(1);
+	struct test_msg req;
+	struct sent s;
+	card_request(&req, 0, "000050");
+	inject(0, &holder, &req);
+	poll_all(t0);
+	expect_sent(&s, 1100, &bank);
+	switch_worker_settle_at_stop(sw->workers[0]);
+	expect_sent(&s, 1110, &holder);
+	cr_assert_str_eq(field(&s, 39), "911");
+	expect_sent(&s, 1420, &bank);
+	cr_assert_eq(totals().timed_out, 1);
+	stop();
+}
