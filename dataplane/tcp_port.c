@@ -155,6 +155,8 @@ static void tcp_wait(struct dgram_port *p, uint16_t q, int timeout_us)
 		return;
 	struct tcp_queue *queue = &t->queues[q];
 	atomic_store_explicit(&queue->worker_waiting, 1, memory_order_seq_cst);
+	/* Store then load: only a full fence keeps them in order (pairs with notify_fed's fence). */
+	atomic_thread_fence(memory_order_seq_cst);
 	if (tcp_ring_looks_empty(&queue->rx)) {
 		struct pollfd pfd = {.fd = queue->wake_fd, .events = POLLIN};
 		struct timespec ts = {.tv_sec = timeout_us / 1000000, .tv_nsec = (long)(timeout_us % 1000000) * 1000};
