@@ -459,3 +459,41 @@ Test(switch_fake_bank, sigterm_stops_cleanly_with_final_stats)
 	fclose(f);
 	cr_assert(strstr(log, "\"totals\""), "final stats printed: %s", log);
 }
+
+Test(switch_fake_bank, control_plane_refuses_bad_input_with_reasons)
+{
+	json_t *body;
+	cr_assert_eq(e2e_http(env.switch_http, "PUT", "/routes",
+			      "[{\"low\":\"510510\",\"high\":\"510520\",\"bank\":\"big_bank\"},"
+			      "{\"low\":\"510515\",\"bank\":\"lil_bank\"}]",
+			      &body),
+		     400);
+	cr_assert(strstr(json_string_value(json_object_get(body, "error")), "overlap"));
+	json_decref(body);
+	cr_assert_eq(e2e_http(env.switch_http, "PUT", "/routes", "{\"not\":\"a list\"}", NULL), 400);
+	cr_assert_eq(e2e_http(env.switch_http, "PUT", "/routes", "[{\"low\":\"510510\",\"bank\":\"nobody\"}]", NULL),
+		     400, "an unknown bank without an endpoint");
+	cr_assert_eq(e2e_http(env.switch_http, "PUT", "/routes",
+			      "[{\"low\":\"510510\",\"bank\":\"x\",\"host\":\"127.0.0.1\",\"port\":70000}]", NULL),
+		     400);
+	cr_assert_eq(e2e_http(env.switch_http, "POST", "/cards", "{\"pan\":\"12ab\",\"expiry\":\"3012\"}", NULL), 400);
+	cr_assert_eq(e2e_http(env.switch_http, "POST", "/cards",
+			      "{\"pan\":\"5105100000000001\",\"expiry\":\"3012\",\"state\":\"lost\"}", NULL),
+		     400);
+	cr_assert_eq(e2e_http(env.switch_http, "GET", "/routes", NULL, &body), 200);
+	cr_assert_eq(json_integer_value(json_object_get(body, "version")), 1, "refused changes publish nothing");
+	json_decref(body);
+
+	/* A route to an endpoint of its own, not in the config. */
+	char put[256];
+	snprintf(put, sizeof(put),
+		 "[{\"low\":\"51051000\",\"bank\":\"elsewhere\",\"host\":\"127.0.0.1\",\"port\":%u}]", env.lil_iso);
+	cr_assert_eq(e2e_http(env.switch_http, "PUT", "/routes", put, NULL), 200);
+	char pan[20];
+	card(0, 8, pan);
+	struct test_msg req;
+	tm_authorization(&req, pan, "3012", "001001", "000000001000");
+	send_msg(&holder, &req);
+	struct received at_bank;
+	receive(&lil, &at_bank, 1100);
+}

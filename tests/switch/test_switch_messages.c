@@ -67,3 +67,37 @@ Test(switch_messages, forwarded_reversal_replaces_only_stan_and_original)
 	cr_assert_str_eq(tm_text(&m, 2, t, sizeof(t)), "5105100000000001");
 	cr_assert_str_eq(tm_text(&m, 37, t, sizeof(t)), rev.text[37]);
 }
+
+Test(switch_messages, readable_prefix_of_a_message_with_a_bad_element)
+{
+	struct test_msg req;
+	tm_authorization(&req, "5105100000000001", "3012", "000042", "000000001000");
+	uint8_t buf[1024];
+	size_t n = tm_encode(&req, buf, sizeof(buf));
+	buf[n - 2] = 'X'; /* inside DE 49, the last element */
+	struct iso_msg m;
+	struct iso_error e;
+	cr_assert_neq(iso_decode(&iso_profile_ascii, buf + 2, n - 2, &m, &e), ISO_OK);
+	cr_assert_eq(e.field, 49);
+	uint8_t scratch[1024];
+	cr_assert(switch_decode_readable_prefix(buf + 2, n - 2, &e, scratch, sizeof(scratch), &m));
+	char t[40];
+	cr_assert_eq(m.mti, 1100);
+	cr_assert_str_eq(tm_text(&m, 11, t, sizeof(t)), "000042");
+	cr_assert_str_eq(tm_text(&m, 41, t, sizeof(t)), req.text[41]);
+	cr_assert_not(iso_has(&m, 49), "the faulty element is left out");
+
+	/* A bad amount (DE 4) comes before the keys: nothing usable. */
+	n = tm_encode(&req, buf, sizeof(buf));
+	struct iso_msg good;
+	cr_assert(tm_decode_framed(buf, n, &good));
+	buf[(size_t)(good.fields[4].data - buf) + 3] = 'X';
+	cr_assert_neq(iso_decode(&iso_profile_ascii, buf + 2, n - 2, &m, &e), ISO_OK);
+	cr_assert(switch_decode_readable_prefix(buf + 2, n - 2, &e, scratch, sizeof(scratch), &m));
+	cr_assert_not(iso_has(&m, 11), "the keys come after the faulty element");
+	cr_assert(iso_has(&m, 3));
+
+	struct iso_error bogus = {.code = ISO_ERR_NOT_DIGIT, .field = 90, .offset = 40};
+	cr_assert_not(switch_decode_readable_prefix(buf + 2, n - 2, &bogus, scratch, sizeof(scratch), &m),
+		      "secondary-bitmap elements are not cut");
+}
