@@ -158,7 +158,15 @@ struct http_response bank_http_stats(const struct http_request *r)
 	struct group_commit_stats gc = {0};
 	if (ctx->writer)
 		group_commit_get_stats(ctx->writer, &gc);
-	return http_json(200, bank_stats_json(ctx->stats, &gc));
+	json_t *j = bank_stats_json(ctx->stats, &gc);
+	const struct card_order_stats *o = &ctx->orders;
+	json_object_set_new(j, "card_orders",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "orders", (json_int_t)o->orders,
+				      "cards_ordered", (json_int_t)o->cards_ordered, "duplicate_orders",
+				      (json_int_t)o->duplicate_orders, "network_errors", (json_int_t)o->network_errors,
+				      "bad_requests", (json_int_t)o->bad_requests, "produced_notices",
+				      (json_int_t)o->produced_notices, "cards_produced", (json_int_t)o->cards_produced));
+	return http_json(200, j);
 }
 
 struct http_response bank_http_ledger(const struct http_request *r)
@@ -186,6 +194,8 @@ size_t bank_http_routes(struct bank_http *ctx, struct http_route *routes, size_t
 		{"POST", "/block-card", bank_http_block_card, ctx},
 		{"GET", "/stats", bank_http_stats, ctx},
 		{"GET", "/ledger", bank_http_ledger, ctx},
+		{"POST", "/order-card", bank_http_order_card, ctx},
+		{"POST", "/card-produced", bank_http_card_produced, ctx},
 	};
 	size_t n = sizeof(table) / sizeof(table[0]);
 	if (n > capacity)

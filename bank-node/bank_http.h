@@ -10,6 +10,8 @@
 #include <stddef.h>
 
 #include "bank_stats.h"
+#include "card_orders.h"
+#include "ecosystem_config.h"
 #include "group_commit.h"
 #include "http_api.h"
 #include "store.h"
@@ -22,6 +24,10 @@ struct bank_http {
 	struct bank_stats *stats;
 	struct group_commit *writer; /* for its batch counters */
 	char currency[4];	     /* of new accounts */
+	const struct ecosystem_config *config; /* networks to order cards at */
+	const struct cfg_bank *bank;           /* this bank: name and memberships */
+	struct card_order_stats orders;
+	long network_timeout_ms;               /* per network call of an order */
 };
 
 /* The route table, every route with ctx as its context. */

@@ -11,6 +11,7 @@
 #include "bank_writer.h"
 #include "card_population.h"
 #include "http_api.h"
+#include "http_client.h"
 #include "store.h"
 #include "udp_port.h"
 
@@ -155,6 +156,10 @@ static int start(struct bank_node *n, const struct bank_options *o)
 	n->http_ctx.store = &n->store;
 	n->http_ctx.stats = n->stats;
 	n->http_ctx.writer = n->gc;
+	n->http_ctx.config = &n->cfg;
+	n->http_ctx.bank = &n->bank;
+	n->http_ctx.network_timeout_ms = BANK_NETWORK_TIMEOUT_MS;
+	http_client_global_init();
 	memcpy(n->http_ctx.currency, n->cfg.loadgen.currency, sizeof(n->http_ctx.currency));
 	struct http_route routes[16];
 	size_t route_count = bank_http_routes(&n->http_ctx, routes, 16);

@@ -35,6 +35,31 @@ struct card_record {
 	uint8_t state;  /* enum card_state */
 };
 
+/*
+ * A card order the bank passed to a network, under its idempotency key
+ * ("r:<request_id>" or "p:<account>:<network>"). Written before the network
+ * is called, so that a retry reuses order_id and the network (idempotent on
+ * it) hands back the same card instead of producing a second one.
+ */
+#define STORE_ORDER_KEY_MAX 160
+#define STORE_WEBHOOK_MAX 256
+
+enum order_state {
+	ORDER_REQUESTED = 1, /* passed to the network, no card known yet */
+	ORDER_CARD_KNOWN = 2, /* the network assigned pan; the card is stored */
+};
+
+struct order_record {
+	uint8_t state; /* enum order_state */
+	char order_id[40];
+	char account[STORE_ID_MAX];
+	char network[32];
+	char pan[STORE_PAN_MAX + 1];
+	char expiry[5];
+	char webhook[STORE_WEBHOOK_MAX];
+	int64_t created_unix;
+};
+
 enum journal_state {
 	JOURNAL_APPROVED = 1,  /* debited */
 	JOURNAL_DECLINED = 2,  /* refused, no money moved */

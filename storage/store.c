@@ -83,6 +83,8 @@ int store_open(struct store *s, const char *dir, uint64_t map_size, enum durabil
 		rc = mdb_dbi_open(txn, "journal", MDB_CREATE, &s->journal);
 	if (rc == 0)
 		rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta);
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "orders", MDB_CREATE, &s->orders);
 	if (rc == 0) {
 		rc = mdb_txn_commit(txn);
 		txn = NULL;
@@ -178,6 +180,21 @@ int store_card_put(MDB_txn *txn, const struct store *s, const char *pan, const s
 	if (rc)
 		return rc;
 	return put_fixed(txn, s->cards, pan, strlen(pan), rec, sizeof(*rec), flags);
+}
+
+int store_order_get(MDB_txn *txn, const struct store *s, const char *key, struct order_record *out)
+{
+	if (check_key(key, STORE_ORDER_KEY_MAX))
+		return MDB_NOTFOUND;
+	return get_fixed(txn, s->orders, key, strlen(key), out, sizeof(*out));
+}
+
+int store_order_put(MDB_txn *txn, const struct store *s, const char *key, const struct order_record *rec)
+{
+	int rc = check_key(key, STORE_ORDER_KEY_MAX);
+	if (rc)
+		return rc;
+	return put_fixed(txn, s->orders, key, strlen(key), rec, sizeof(*rec), 0);
 }
 
 int store_journal_get(MDB_txn *txn, const struct store *s, const struct journal_key *key,

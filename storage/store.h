@@ -31,6 +31,7 @@ struct store {
 	MDB_dbi cards;    /* PAN -> struct card_record */
 	MDB_dbi journal;  /* struct journal_key -> struct journal_record */
 	MDB_dbi meta;     /* name -> int64 ledger totals */
+	MDB_dbi orders;   /* idempotency key -> struct order_record */
 	enum durability durability;
 };
 
@@ -51,6 +52,9 @@ int store_account_put(MDB_txn *txn, const struct store *s, const char *id,
 int store_card_get(MDB_txn *txn, const struct store *s, const char *pan, struct card_record *out);
 int store_card_put(MDB_txn *txn, const struct store *s, const char *pan, const struct card_record *rec,
 		   unsigned flags);
+
+int store_order_get(MDB_txn *txn, const struct store *s, const char *key, struct order_record *out);
+int store_order_put(MDB_txn *txn, const struct store *s, const char *key, const struct order_record *rec);
 
 int store_journal_get(MDB_txn *txn, const struct store *s, const struct journal_key *key,
 		      struct journal_record *out);

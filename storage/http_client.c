@@ -1,0 +1,125 @@
+#include "http_client.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REPLY_MAX (64u * 1024u) /* answers are small JSON objects; more is not ours */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void http_client_global_init(void)
+{
+	pthread_once(&curl_once, curl_init_once);
+}
+
+struct reply_buffer {
+	char *data;
+	size_t length;
+	bool too_large;
+};
+
+static size_t collect(char *ptr, size_t size, size_t n, void *userdata)
+{
+	struct reply_buffer *b = userdata;
+	size_t add = size * n;
+	if (b->length + add > REPLY_MAX) {
+		b->too_large = true;
+		return add; /* keep reading, keep nothing more: the status still counts */
+	}
+	char *grown = realloc(b->data, b->length + add + 1);
+	if (!grown)
+		return 0;
+	memcpy(grown + b->length, ptr, add);
+	b->length += add;
+	grown[b->length] = '\0';
+	b->data = grown;
+	return add;
+}
+
+void http_post_text(const char *url, const char *body, size_t length, long timeout_ms,
+		    struct http_post_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	http_client_global_init();
+	CURL *curl = curl_easy_init();
+	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+	if (!curl || !headers) {
+		out->outcome = HTTP_POST_FAILED;
+		snprintf(out->error, sizeof(out->error), "out of memory");
+		curl_slist_free_all(headers);
+		if (curl)
+			curl_easy_cleanup(curl);
+		return;
+	}
+	struct reply_buffer buf = {0};
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)length);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &buf);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 1000 ? timeout_ms : 1000L);
+	/* Threads other than main: no SIGALRM-based DNS timeouts. */
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	/* Webhook URLs come from customers: http and https only, no redirects elsewhere. */
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	CURLcode rc = curl_easy_perform(curl);
+	if (rc == CURLE_OK) {
+		out->outcome = HTTP_POST_ANSWERED;
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
+		if (buf.data && !buf.too_large)
+			out->reply = json_loadb(buf.data, buf.length, 0, NULL);
+	} else {
+		switch (rc) {
+		case CURLE_OPERATION_TIMEDOUT:
+			out->outcome = HTTP_POST_TIMEOUT;
+			break;
+		case CURLE_COULDNT_CONNECT:
+		case CURLE_COULDNT_RESOLVE_HOST:
+		case CURLE_RECV_ERROR:
+		case CURLE_SEND_ERROR:
+		case CURLE_GOT_NOTHING:
+		case CURLE_PARTIAL_FILE:
+			out->outcome = HTTP_POST_UNREACHABLE;
+			break;
+		default:
+			out->outcome = HTTP_POST_FAILED;
+			break;
+		}
+		snprintf(out->error, sizeof(out->error), "%s", curl_easy_strerror(rc));
+	}
+	free(buf.data);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(curl);
+}
+
+void http_post_json(const char *url, const json_t *body, long timeout_ms, struct http_post_result *out)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	if (!text) {
+		memset(out, 0, sizeof(*out));
+		out->outcome = HTTP_POST_FAILED;
+		snprintf(out->error, sizeof(out->error), "cannot serialize the request");
+		return;
+	}
+	http_post_text(url, text, strlen(text), timeout_ms, out);
+	free(text);
+}
+
+const char *http_reply_error(const struct http_post_result *r)
+{
+	const char *e = json_string_value(json_object_get(r->reply, "error"));
+	return e ? e : "";
+}
