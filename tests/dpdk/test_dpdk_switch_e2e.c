@@ -77,16 +77,18 @@ static void write_config(const char *path, const char *switch_ip, const char *ba
 	fclose(f);
 }
 
-/* Starts the switch on net_af_packet over iface inside ns; waits until it serves. */
-static struct lab_process *start_switch(const char *ns, const char *iface, const char *config, char *prefix,
-					size_t prefix_size)
+/* Starts the switch on net_af_packet over iface inside ns with `workers` queue pairs; waits until it serves. */
+static struct lab_process *start_switch(const char *ns, const char *iface, int workers, const char *config,
+					char *prefix, size_t prefix_size)
 {
-	static char path[256], vdev[64], prefix_option[96];
+	static char path[256], vdev[80], prefix_option[96], workers_text[8];
 	binary("switch/switch", path, sizeof path);
-	snprintf(vdev, sizeof vdev, "net_af_packet0,iface=%s", iface);
+	snprintf(vdev, sizeof vdev, "net_af_packet0,iface=%s,qpairs=%d", iface, workers);
+	snprintf(workers_text, sizeof workers_text, "%d", workers);
 	lab_dpdk_prefix(&lab, "sw", prefix, prefix_size);
 	snprintf(prefix_option, sizeof prefix_option, "--file-prefix=%s", prefix);
-	char *argv[] = {path, "--config", (char *)config, "--network", "mastercard", "--dataplane", "dpdk", "--",
+	char *argv[] = {path, "--config", (char *)config, "--network", "mastercard", "--dataplane", "dpdk",
+			"--workers", workers_text, "--",
 			"--no-huge", "--no-pci", "-m", "256", "-l", "0", "--vdev", vdev, "--log-level",
 			"lib.eal:warning", prefix_option, NULL};
 	struct lab_process *p = lab_start(&lab, ns, "switch", argv);
@@ -173,7 +175,7 @@ Test(dpdk_switch_e2e, authorization_through_the_switch_on_af_packet, .fini = tea
 	lab_must("ip netns exec %s ethtool -K %s tx off >/dev/null", ns_peer, veth_peer);
 	snprintf(config, sizeof config, "%s/ecosystem.yaml", lab.dir);
 	write_config(config, "198.18.10.1", "198.18.10.3");
-	struct lab_process *sw = start_switch(ns_switch, veth_switch, config, prefix, sizeof prefix);
+	struct lab_process *sw = start_switch(ns_switch, veth_switch, 1, config, prefix, sizeof prefix);
 
 	static struct ecosystem_config cfg;
 	char err[256];
@@ -291,7 +293,7 @@ Test(dpdk_switch_e2e, load_generator_and_switch_both_on_dpdk_with_the_real_bank,
 	char *bank_argv[] = {bank_path, "--config", config, "--bank", "big_bank", NULL};
 	struct lab_process *bank = lab_start(&lab, ns_peer, "bank", bank_argv);
 	cr_assert(lab_wait_log(bank, "iso udp", 30000), "the bank did not come up");
-	struct lab_process *sw = start_switch(ns_switch, sw_a, config, switch_prefix, sizeof switch_prefix);
+	struct lab_process *sw = start_switch(ns_switch, sw_a, 2, config, switch_prefix, sizeof switch_prefix);
 
 	static char lg_path[256], vdev[64], prefix_option[96], report[256];
 	binary("cardholder-loadgen/cardholder-loadgen", lg_path, sizeof lg_path);
