@@ -8,13 +8,13 @@
 #   bash bench/macro/sweep.sh [--modes "async sync"] [--rates "5000 10000 ..."]
 #        [--step-seconds S] [--max-seconds S] [--target ecosystem|reflector]
 #        [--config FILE] [--build-dir DIR] [--out DIR] [--threads N]
-#        [--switch-workers N] [--dataplane socket|dpdk]
+#        [--switch-workers N] [--dataplane socket|dpdk] [--no-build]
 #
 # --target reflector replaces every switch by bench/macro's iso-reflector (no
 # banks): the ceiling of the load generator and the kernel UDP path alone.
-# --target reflector --dataplane dpdk puts the generator on a DPDK
-# net_af_packet port in a network namespace, the reflectors behind a veth pair
-# in another (needs root, iproute2 and ethtool).
+# --dataplane dpdk runs everything in a network namespace of its own: the
+# generator and the switches on DPDK net_af_packet ports over veth pairs, the
+# banks (or reflectors) on kernel sockets behind a bridge (root, iproute2, ethtool).
 # A step saturates when under 90% of the offered rate is answered in time,
 # more than 1% time out, or p99 exceeds 1 s; the sweep of a mode stops there.
 set -euo pipefail
@@ -32,6 +32,7 @@ threads=1
 switch_workers=1
 dataplane=socket
 out=""
+build_first=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --config) config=$2; shift 2 ;;
@@ -45,15 +46,11 @@ while [ $# -gt 0 ]; do
     --switch-workers) switch_workers=$2; shift 2 ;;
     --dataplane) dataplane=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --no-build) build_first=0; shift ;;
     --help|-h) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "sweep: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
-if [ "$dataplane" = dpdk ] && [ "$target" != reflector ]; then
-  echo "sweep: --dataplane dpdk is wired for --target reflector (the generator's DPDK path); the whole" \
-    "ecosystem over DPDK needs every agent on DPDK ports (see docs/benchmarks.md)" >&2
-  exit 2
-fi
 config=$(realpath "$config")
 [ "$target" = reflector ] && modes=reflector
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -61,15 +58,18 @@ out=${out:-$root/reports/sweep-$stamp}
 mkdir -p "$out"
 out=$(realpath "$out")
 
-echo "== building (Release) in $build/"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DISO_SANITIZE=OFF -DISO_TESTS=OFF -DISO_BENCH=ON >/dev/null
-cmake --build "$build" -j 2 --target switch bank-node cardholder-loadgen iso-reflector >/dev/null
+if [ "$build_first" = 1 ]; then
+  echo "== building (Release) in $build/"
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DISO_SANITIZE=OFF -DISO_TESTS=OFF -DISO_BENCH=ON >/dev/null
+  cmake --build "$build" -j 2 --target switch bank-node cardholder-loadgen iso-reflector >/dev/null
+fi
 build=$(realpath "$build")
 loadgen="$build/cardholder-loadgen/cardholder-loadgen"
 
 pids=()
 kinds=()
 run_dir=""
+keep_logs=0
 stop_agents() {
   [ ${#pids[@]} -gt 0 ] || return 0
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -82,54 +82,82 @@ stop_agents() {
   for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   pids=()
   kinds=()
-  [ -n "$run_dir" ] && rm -rf "$run_dir"
+  if [ "$keep_logs" = 1 ]; then
+    echo "sweep: agent logs kept in $run_dir" >&2
+  else
+    rm -rf "$run_dir"
+  fi
   run_dir=""
 }
-# --dataplane dpdk: the generator in namespace A on a DPDK net_af_packet port over
-# one end of a veth pair, the reflectors in namespace B on the kernel end, with
-# addresses from the benchmarking range that never leave the namespaces.
-netns_a="" netns_b=""
-loadgen_prefix=()
-dpdk_args=()
+# --dataplane dpdk: everything in one network namespace made for the sweep,
+# around a bridge: the generator and (for --target ecosystem) the switches on
+# DPDK net_af_packet ports over veth pairs, the banks (or the reflectors) on
+# kernel sockets bound to the bridge, addresses from the benchmarking range
+# 198.18.30.0/24 that never leave the namespace. Needs root, iproute2, ethtool.
+netns=""
+in_ns=()
+loadgen_dpdk=()
+eal=(--no-huge --no-pci -l 0 -m 512)
 teardown_netns() {
-  [ -n "$netns_a" ] && ip netns del "$netns_a" 2>/dev/null || true
-  [ -n "$netns_b" ] && ip netns del "$netns_b" 2>/dev/null || true
-  netns_a="" netns_b=""
+  [ -n "$netns" ] && ip netns del "$netns" 2>/dev/null || true
+  netns=""
 }
-trap 'status=$?; stop_agents; teardown_netns; exit $status' EXIT
-if [ "$dataplane" = dpdk ]; then
-  netns_a="lgsweep-a-$$" netns_b="lgsweep-b-$$"
-  ip netns add "$netns_a"
-  ip netns add "$netns_b"
-  ip link add "lgsa$$" type veth peer name "lgsb$$"
-  ip link set "lgsa$$" netns "$netns_a"
-  ip link set "lgsb$$" netns "$netns_b"
-  ip -n "$netns_a" link set "lgsa$$" up
-  ip -n "$netns_b" addr add 198.18.20.1/24 dev "lgsb$$"
-  ip -n "$netns_b" link set "lgsb$$" up
-  # The kernel would leave UDP checksums to an offload that a packet socket never applies.
-  ip netns exec "$netns_b" ethtool -K "lgsb$$" tx off >/dev/null
-  sed 's/iso: 127\.0\.0\.1:/iso: 198.18.20.1:/' "$config" >"$out/config-dpdk.yaml"
-  config="$out/config-dpdk.yaml"
-  loadgen_prefix=(ip netns exec "$netns_a")
-  dpdk_args=(--dataplane dpdk --dpdk-address 198.18.20.2 -- --no-huge --no-pci -l 0 -m 512
-    --vdev "net_af_packet0,iface=lgsa$$")
-  modes=reflector-dpdk
-fi
-mapfile -t agents < <("$loadgen" --config "$config" --list-agents)
+trap 'status=$?; [ $status -eq 0 ] || keep_logs=1; stop_agents; teardown_netns; exit $status' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+mapfile -t agents < <("$loadgen" --config "$config" --list-agents)
+if [ "$dataplane" = dpdk ]; then
+  netns="lgsweep-$$"
+  in_ns=(ip netns exec "$netns")
+  ip netns add "$netns"
+  ip -n "$netns" link set lo up
+  ip -n "$netns" link add br0 type bridge
+  ip -n "$netns" link set br0 up
+  # A packet socket sees the kernel's partial UDP checksums: no TX offload on the kernel side.
+  ip netns exec "$netns" ethtool -K br0 tx off >/dev/null
+  add_veth() { # name: <name>A for DPDK, <name>B on the bridge
+    ip -n "$netns" link add "${1}A" type veth peer name "${1}B"
+    ip -n "$netns" link set "${1}B" master br0
+    ip -n "$netns" link set "${1}A" up
+    ip -n "$netns" link set "${1}B" up
+    ip netns exec "$netns" ethtool -K "${1}B" tx off >/dev/null
+  }
+  derived="$out/config-dpdk.yaml"
+  cp "$config" "$derived"
+  b=0 n=0
+  for line in "${agents[@]}"; do
+    read -r kind name _h iso <<<"$line"
+    if [ "$kind" = bank ]; then
+      address="198.18.30.$((10 + b))"; b=$((b + 1))
+      ip -n "$netns" addr add "$address/24" dev br0
+    else
+      address="198.18.30.$((1 + n))"
+      if [ "$target" = reflector ]; then
+        ip -n "$netns" addr add "$address/24" dev br0
+      else
+        add_veth "sw$n"
+      fi
+      n=$((n + 1))
+    fi
+    sed -i "s/iso: ${iso%:*}:${iso#*:}\([^0-9]\|\$\)/iso: $address:${iso#*:}\1/" "$derived"
+  done
+  add_veth lg
+  config="$derived"
+  mapfile -t agents < <("$loadgen" --config "$config" --list-agents)
+  loadgen_dpdk=(--dataplane dpdk --dpdk-address 198.18.30.100 -- "${eal[@]}" --vdev net_af_packet0,iface=lgA)
+  dpdk_modes=""
+  for mode in $modes; do dpdk_modes+="$mode-dpdk "; done
+  modes=$dpdk_modes
+fi
 
 start_agents() { # mode
-  local mode=$1 http=() line kind name h iso
+  local mode=$1 http=() line kind name h iso n=0 dpdk=()
   run_dir="$root/var/sweep-$stamp-$mode-$$"
   mkdir -p "$run_dir"
   for line in "${agents[@]}"; do
     read -r kind name h iso <<<"$line"
     if [ "${mode%-dpdk}" = reflector ]; then
       [ "$kind" = network ] || continue
-      local in_ns=()
-      [ -n "$netns_b" ] && in_ns=(ip netns exec "$netns_b")
       (cd "$run_dir" && exec "${in_ns[@]}" "$build/bench/macro/iso-reflector" --host "${iso%:*}" --port "${iso#*:}" \
         --seconds "$max_seconds" >"$run_dir/reflector-$name.log" 2>&1) &
       pids+=("$!")
@@ -137,11 +165,14 @@ start_agents() { # mode
       continue
     fi
     if [ "$kind" = bank ]; then
-      (cd "$run_dir" && exec "$build/bank-node/bank-node" --config "$config" --bank "$name" \
-        --durability "$mode" >"$run_dir/bank-$name.log" 2>&1) &
+      (cd "$run_dir" && exec "${in_ns[@]}" "$build/bank-node/bank-node" --config "$config" --bank "$name" \
+        --durability "${mode%-dpdk}" >"$run_dir/bank-$name.log" 2>&1) &
     else
-      (cd "$run_dir" && exec "$build/switch/switch" --config "$config" --network "$name" \
-        --workers "$switch_workers" >"$run_dir/switch-$name.log" 2>&1) &
+      dpdk=()
+      [ -n "$netns" ] && dpdk=(--dataplane dpdk -- "${eal[@]}" --vdev "net_af_packet0,iface=sw${n}A")
+      n=$((n + 1))
+      (cd "$run_dir" && exec "${in_ns[@]}" "$build/switch/switch" --config "$config" --network "$name" \
+        --workers "$switch_workers" "${dpdk[@]}" >"$run_dir/switch-$name.log" 2>&1) &
     fi
     pids+=("$!")
     kinds+=("$kind")
@@ -150,7 +181,7 @@ start_agents() { # mode
   if [ "${mode%-dpdk}" = reflector ]; then sleep 0.5; return 0; fi
   for h in "${http[@]}"; do
     for i in $(seq 1 300); do
-      curl -sf -m 1 "http://$h/stats" >/dev/null 2>&1 && break
+      "${in_ns[@]}" curl -sf -m 1 "http://$h/stats" >/dev/null 2>&1 && break
       [ "$i" = 300 ] && { echo "sweep: http://$h/stats not ready after 30 s (logs in $run_dir)" >&2; exit 1; }
       sleep 0.1
     done
@@ -172,7 +203,7 @@ cpu_of() { # kind
 }
 
 deadline=$(( $(date +%s) + max_seconds ))
-printf "%-10s %9s %9s %9s %9s %9s %9s %9s %8s %9s %7s %7s %7s\n" mode offered achieved p50_us p90_us p99_us \
+printf "%-14s %9s %9s %9s %9s %9s %9s %9s %8s %9s %7s %7s %7s\n" mode offered achieved p50_us p90_us p99_us \
   p99.9_us max_us timeouts lag_p99_us sw_cpu bank_cpu lg_cpu
 echo "(cpu: microseconds of CPU per answered authorization, all processes of the kind, idle spinning included)"
 for mode in $modes; do
@@ -187,8 +218,8 @@ for mode in $modes; do
     step="$out/$mode-$rate"
     sw0=$(cpu_of network)
     bank0=$(cpu_of bank)
-    "${loadgen_prefix[@]}" "$loadgen" --config "$config" --rate "$rate" --duration "$step_seconds" \
-      --threads "$threads" --timeout-ms 1000 --report-dir "$step" --no-progress --no-plots "${dpdk_args[@]}" \
+    "${in_ns[@]}" "$loadgen" --config "$config" --rate "$rate" --duration "$step_seconds" \
+      --threads "$threads" --timeout-ms 1000 --report-dir "$step" --no-progress --no-plots "${loadgen_dpdk[@]}" \
       >"$step.log" 2>&1 ||
       { echo "sweep: loadgen failed at $rate/s (see $step.log)" >&2; break; }
     sw1=$(cpu_of network)
@@ -206,7 +237,7 @@ EOF
 )
     echo "$row" >>"$tsv"
     read -r offered achieved p50 p90 p99 p999 max timeouts sent lag sw_cpu bank_cpu lg_cpu <<<"$row"
-    printf "%-10s %9s %9s %9.1f %9.1f %9.1f %9.1f %9.1f %8s %9.1f %7s %7s %7s\n" "$mode" "$offered" "$achieved" "$p50" \
+    printf "%-14s %9s %9s %9.1f %9.1f %9.1f %9.1f %9.1f %8s %9.1f %7s %7s %7s\n" "$mode" "$offered" "$achieved" "$p50" \
       "$p90" "$p99" "$p999" "$max" "$timeouts" "$lag" "$sw_cpu" "$bank_cpu" "$lg_cpu"
     saturated=$(python3 -c "import sys; o,a,t,s,p=map(float,sys.argv[1:]); print(int(a < 0.9*o or t > 0.01*max(s,1) or p > 1e6))" \
       "$offered" "$achieved" "$timeouts" "$sent" "$p99")
