@@ -8,6 +8,11 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#if defined(__SANITIZE_ADDRESS__) && __has_include(<sanitizer/lsan_interface.h>)
+#include <sanitizer/lsan_interface.h>
+#define HAVE_LSAN 1
+#endif
+
 extern char **environ;
 
 void sleep_ms(int ms)
@@ -73,4 +78,13 @@ bool wait_until(bool (*cond)(void *), void *arg, int timeout_ms)
 		sleep_ms(5);
 	}
 	return cond(arg);
+}
+
+bool no_leaks_now(void)
+{
+#ifdef HAVE_LSAN
+	return __lsan_do_recoverable_leak_check() == 0;
+#else
+	return true;
+#endif
 }

@@ -20,4 +20,8 @@ void sleep_ms(int ms);
 /* Polls cond(arg) every 5 ms for at most timeout_ms; true as soon as it holds. */
 bool wait_until(bool (*cond)(void *), void *arg, int timeout_ms);
 
+/* In sanitizer builds: true when LeakSanitizer finds nothing unreachable now (criterion
+ * ignores LeakSanitizer's exit code, so tests must ask). Elsewhere: always true. */
+bool no_leaks_now(void);
+
 #endif

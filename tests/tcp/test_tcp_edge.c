@@ -35,6 +35,13 @@ static void teardown(void)
 
 TestSuite(tcp_edge, .fini = teardown, .timeout = 60);
 
+/* The end of every test that opened ports (see test_tcp_port.c). */
+static void close_and_check(void)
+{
+	teardown();
+	cr_expect(no_leaks_now(), "the ports leaked (LeakSanitizer report above)");
+}
+
 static bool stat_connected(void *arg)
 {
 	struct tcp_port_stats s;
@@ -112,6 +119,7 @@ Test(tcp_edge, answers_leave_by_the_transport_they_came_by)
 	cr_expect_eq(s.frames_in, 12);
 	cr_expect_eq(s.frames_out, 13);
 	cr_expect_eq(s.dropped_unknown_peer, 0);
+	close_and_check();
 }
 
 Test(tcp_edge, join_refuses_mismatched_ports)
@@ -131,6 +139,7 @@ Test(tcp_edge, join_refuses_mismatched_ports)
 	cr_expect(strstr(err, "not a TCP port"), "%s", err);
 	tcp.ops->close(&tcp);
 	udp.ops->close(&udp);
+	cr_expect(no_leaks_now(), "the ports leaked (LeakSanitizer report above)");
 }
 
 Test(tcp_edge, rx_queues_keeps_inbound_on_the_first_queues)
@@ -158,4 +167,5 @@ Test(tcp_edge, rx_queues_keeps_inbound_on_the_first_queues)
 	cfg.rx_queues = 4;
 	cr_expect_eq(tcp_port_open(&other, &cfg, err, sizeof(err)), -1);
 	cr_expect(strstr(err, "rx_queues 4 is above queue_count 3"), "%s", err);
+	close_and_check();
 }
