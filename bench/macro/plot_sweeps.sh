@@ -17,9 +17,9 @@ for pair in "$@"; do
   sep=", "
 done
 gnuplot <<GP
-set terminal pngcairo size 900,560 noenhanced
+set terminal pngcairo size 1150,560 noenhanced
 set grid
-set key top left
+set key outside right top
 set logscale xy
 set output '$prefix-throughput.png'
 set title 'Authorizations answered within the timeout vs offered (open loop)'
