@@ -3,80 +3,92 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-#define NO_ENTRY UINT32_MAX
-
 bool outcome_memory_init(struct outcome_memory *m, uint32_t capacity)
 {
 	memset(m, 0, sizeof(*m));
-	if (capacity == 0 || capacity >= (1u << 30))
+	if (capacity == 0 || capacity >= (1u << 29))
 		return false;
-	uint32_t buckets = 1;
-	while (buckets < capacity)
-		buckets <<= 1;
+	uint32_t slots = 2;
+	while (slots < 2 * capacity)
+		slots <<= 1;
 	m->capacity = capacity;
-	m->bucket_mask = buckets - 1;
-	m->buckets = malloc(sizeof(*m->buckets) * buckets);
+	m->slot_mask = slots - 1;
+	m->slots = calloc(slots, sizeof(*m->slots));
 	m->entries = calloc(capacity, sizeof(*m->entries));
-	if (!m->buckets || !m->entries) {
+	if (!m->slots || !m->entries) {
 		outcome_memory_destroy(m);
 		return false;
 	}
-	for (uint32_t i = 0; i < buckets; i++)
-		m->buckets[i] = NO_ENTRY;
 	return true;
 }
 
 void outcome_memory_destroy(struct outcome_memory *m)
 {
-	free(m->buckets);
+	free(m->slots);
 	free(m->entries);
 	memset(m, 0, sizeof(*m));
 }
 
-static struct outcome_entry *lookup(struct outcome_memory *m, const struct txn_key *key, uint64_t hash)
+/* The slot holding key, or the empty slot where it would go. */
+static uint32_t probe(const struct outcome_memory *m, const struct txn_key *key, uint32_t hash)
 {
-	for (uint32_t i = m->buckets[hash & m->bucket_mask]; i != NO_ENTRY; i = m->entries[i].next) {
-		struct outcome_entry *e = &m->entries[i];
-		if (e->hash == hash && txn_key_equal(&e->key, key))
-			return e;
+	for (uint32_t i = hash & m->slot_mask;; i = (i + 1) & m->slot_mask) {
+		const struct outcome_slot *s = &m->slots[i];
+		if (s->entry == 0)
+			return i;
+		if (s->hash == hash && txn_key_equal(&m->entries[s->entry - 1].key, key))
+			return i;
 	}
-	return NULL;
 }
 
-static void unlink_entry(struct outcome_memory *m, uint32_t index)
+/* Removes the slot of entry index, shifting later members of its probe run back. */
+static void remove_entry(struct outcome_memory *m, uint32_t index)
 {
-	uint32_t *link = &m->buckets[m->entries[index].hash & m->bucket_mask];
-	while (*link != index)
-		link = &m->entries[*link].next;
-	*link = m->entries[index].next;
+	uint32_t i = m->entries[index].hash & m->slot_mask;
+	while (m->slots[i].entry != index + 1)
+		i = (i + 1) & m->slot_mask;
+	for (uint32_t j = i;;) {
+		j = (j + 1) & m->slot_mask;
+		if (m->slots[j].entry == 0)
+			break;
+		uint32_t home = m->slots[j].hash & m->slot_mask;
+		/* The element at j may fill the hole at i unless its home lies in (i, j]. */
+		bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+		if (stays)
+			continue;
+		m->slots[i] = m->slots[j];
+		i = j;
+	}
+	m->slots[i].entry = 0;
 }
 
 struct outcome *outcome_memory_upsert(struct outcome_memory *m, const struct txn_key *key, bool *existed)
 {
-	uint64_t hash = txn_key_hash(key);
-	struct outcome_entry *e = lookup(m, key, hash);
-	if (e) {
+	uint32_t hash = (uint32_t)txn_key_hash(key);
+	uint32_t at = probe(m, key, hash);
+	if (m->slots[at].entry) {
 		*existed = true;
-		return &e->value;
+		return &m->entries[m->slots[at].entry - 1].value;
 	}
 	*existed = false;
 	uint32_t index;
 	if (m->count == m->capacity) {
 		index = m->oldest;
-		unlink_entry(m, index);
+		remove_entry(m, index);
 		m->oldest = (m->oldest + 1) % m->capacity;
 		m->evictions++;
+		/* The removal may have shifted the run key probes through. */
+		at = probe(m, key, hash);
 	} else {
 		index = (m->oldest + m->count) % m->capacity;
 		m->count++;
 	}
-	e = &m->entries[index];
+	struct outcome_entry *e = &m->entries[index];
 	e->key = *key;
 	e->hash = hash;
 	memset(&e->value, 0, sizeof(e->value));
-	uint32_t *bucket = &m->buckets[hash & m->bucket_mask];
-	e->next = *bucket;
-	*bucket = index;
+	m->slots[at].entry = index + 1;
+	m->slots[at].hash = hash;
 	return &e->value;
 }
 
@@ -109,6 +121,7 @@ struct outcome *outcome_memory_at(struct outcome_memory *m, uint32_t index, cons
 
 struct outcome *outcome_memory_find(struct outcome_memory *m, const struct txn_key *key)
 {
-	struct outcome_entry *e = lookup(m, key, txn_key_hash(key));
-	return e ? &e->value : NULL;
+	uint32_t hash = (uint32_t)txn_key_hash(key);
+	uint32_t at = probe(m, key, hash);
+	return m->slots[at].entry ? &m->entries[m->slots[at].entry - 1].value : NULL;
 }

@@ -29,17 +29,26 @@ struct outcome {
 
 struct outcome_entry {
 	struct txn_key key;
-	uint64_t hash;
-	uint32_t next; /* bucket chain */
+	uint32_t hash; /* low half of the key's hash, as in its index slot */
 	struct outcome value;
+};
+
+/*
+ * The index is open-addressed (linear probing, at most half full) over small
+ * slots holding an entry's position and 32 bits of its hash, so that a miss
+ * (every new 1100) usually reads one cache line of the index and no entry.
+ */
+struct outcome_slot {
+	uint32_t entry; /* entry index + 1; 0 = empty */
+	uint32_t hash;
 };
 
 struct outcome_memory {
 	uint32_t capacity;
 	uint32_t count;
 	uint32_t oldest; /* entries are used as a FIFO: oldest is evicted first */
-	uint32_t bucket_mask;
-	uint32_t *buckets;
+	uint32_t slot_mask;
+	struct outcome_slot *slots;
 	struct outcome_entry *entries;
 	uint64_t evictions;
 };

@@ -14,8 +14,9 @@
 
 #include "iso8583.h"
 
-/* length digit pair + acquirer (11) + STAN (6) + DE 12 (12) + RRN (12) + terminal (8), zero-padded */
-#define TXN_KEY_LEN 52
+/* length digit pair + acquirer (11) + STAN (6) + DE 12 (12) + RRN (12) + terminal (8) = 51,
+ * zero-padded to 56 so that hashing and comparing go by whole 8-byte words */
+#define TXN_KEY_LEN 56
 
 struct txn_key {
 	uint8_t bytes[TXN_KEY_LEN];
@@ -46,10 +47,16 @@ static inline bool txn_key_equal(const struct txn_key *a, const struct txn_key *
 
 static inline uint64_t txn_key_hash(const struct txn_key *k)
 {
-	/* FNV-1a over the key, then a final mix so that low bits spread. */
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < TXN_KEY_LEN; i++)
-		h = (h ^ k->bytes[i]) * 0x100000001b3ull;
+	/* Word at a time (the per-byte FNV chain cost ~200 cycles a key), then a final mix. */
+	uint64_t h = 0x9E3779B97F4A7C15ull;
+	for (size_t i = 0; i < TXN_KEY_LEN; i += 8) {
+		uint64_t word;
+		memcpy(&word, k->bytes + i, 8);
+		h = (h ^ word) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	h ^= h >> 29;
+	h *= 0xc4ceb9fe1a85ec53ull;
 	return h ^ (h >> 32);
 }
 

@@ -115,3 +115,52 @@ Test(outcome_memory, upsert_then_update_in_place_until_evicted)
 	cr_assert_null(outcome_memory_at(&m, 99, &a));
 	outcome_memory_destroy(&m);
 }
+
+/* Random upserts against a plain model (the last `capacity` distinct keys, FIFO). */
+Test(outcome_memory, agrees_with_a_fifo_model_under_random_upserts)
+{
+	enum { POOL = 300, CAPACITY = 37, STEPS = 20000 };
+	static struct txn_key pool[POOL];
+	for (unsigned i = 0; i < POOL; i++)
+		pool[i] = key_n(i * 7919u);
+	int model[CAPACITY];
+	int model_count = 0, model_head = 0;
+	struct outcome_memory m;
+	cr_assert(outcome_memory_init(&m, CAPACITY));
+	uint64_t x = 88172645463325252ull;
+	for (int step = 0; step < STEPS; step++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		int k = (int)(x % POOL);
+		bool in_model = false;
+		for (int i = 0; i < model_count; i++)
+			in_model |= model[(model_head + i) % CAPACITY] == k;
+		bool existed;
+		struct outcome *o = outcome_memory_upsert(&m, &pool[k], &existed);
+		cr_assert_eq(existed, in_model, "step %d key %d", step, k);
+		if (existed) {
+			cr_assert_eq(o->slot, (uint32_t)k, "step %d: another key's value", step);
+		} else {
+			o->slot = (uint32_t)k;
+			if (model_count == CAPACITY) {
+				model_head = (model_head + 1) % CAPACITY;
+				model_count--;
+			}
+			model[(model_head + model_count) % CAPACITY] = k;
+			model_count++;
+		}
+		if (step % 500 == 0) {
+			for (int j = 0; j < POOL; j++) {
+				bool want = false;
+				for (int i = 0; i < model_count; i++)
+					want |= model[(model_head + i) % CAPACITY] == j;
+				struct outcome *f = outcome_memory_find(&m, &pool[j]);
+				cr_assert_eq(f != NULL, want, "step %d: key %d presence", step, j);
+				if (f)
+					cr_assert_eq(f->slot, (uint32_t)j);
+			}
+		}
+	}
+	outcome_memory_destroy(&m);
+}

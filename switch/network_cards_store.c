@@ -1,0 +1,341 @@
+#include "network_cards_store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int make_dirs(const char *dir)
+{
+	char path[512];
+	size_t n = strlen(dir);
+	if (n == 0 || n >= sizeof(path))
+		return ENAMETOOLONG;
+	memcpy(path, dir, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		char saved = path[i];
+		path[i] = '\0';
+		if (mkdir(path, 0750) != 0 && errno != EEXIST)
+			return errno;
+		path[i] = saved;
+	}
+	return 0;
+}
+
+int network_store_open(struct network_store *s, const char *dir, uint64_t map_size, char *err, size_t err_size)
+{
+	memset(s, 0, sizeof(*s));
+	int rc = make_dirs(dir);
+	if (rc) {
+		snprintf(err, err_size, "cannot create LMDB directory %s: %s", dir, strerror(rc));
+		return rc;
+	}
+	rc = mdb_env_create(&s->env);
+	if (rc == 0)
+		rc = mdb_env_set_mapsize(s->env, (size_t)map_size);
+	if (rc == 0)
+		rc = mdb_env_set_maxdbs(s->env, 8);
+	/* Plain durable commits: a card, its production entry and its notifications are few and
+	 * must survive a crash; MDB_NOTLS because HTTP and worker threads come and go. */
+	if (rc == 0)
+		rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0640);
+	MDB_txn *t = NULL;
+	if (rc == 0)
+		rc = mdb_txn_begin(s->env, NULL, 0, &t);
+	struct {
+		const char *name;
+		MDB_dbi *dbi;
+	} dbs[] = {
+		{"customers", &s->customers}, {"cards", &s->cards},     {"orders", &s->orders},
+		{"production", &s->production}, {"outbox", &s->outbox}, {"notifications", &s->notifications},
+		{"meta", &s->meta},
+	};
+	for (size_t i = 0; rc == 0 && i < sizeof(dbs) / sizeof(dbs[0]); i++)
+		rc = mdb_dbi_open(t, dbs[i].name, MDB_CREATE, dbs[i].dbi);
+	if (rc == 0) {
+		rc = mdb_txn_commit(t);
+		t = NULL;
+	}
+	if (t)
+		mdb_txn_abort(t);
+	if (rc) {
+		snprintf(err, err_size, "LMDB at %s: %s", dir, mdb_strerror(rc));
+		if (s->env)
+			mdb_env_close(s->env);
+		s->env = NULL;
+	}
+	return rc;
+}
+
+void network_store_close(struct network_store *s)
+{
+	if (s->env)
+		mdb_env_close(s->env);
+	s->env = NULL;
+}
+
+int network_store_begin(struct network_store *s, unsigned flags, MDB_txn **txn)
+{
+	return mdb_txn_begin(s->env, NULL, flags, txn);
+}
+
+static int get_fixed(MDB_txn *t, MDB_dbi dbi, const void *key, size_t key_len, void *out, size_t size)
+{
+	if (key_len == 0 || key_len > 400)
+		return MDB_NOTFOUND;
+	MDB_val k = {key_len, (void *)key}, v;
+	int rc = mdb_get(t, dbi, &k, &v);
+	if (rc)
+		return rc;
+	if (v.mv_size != size)
+		return MDB_CORRUPTED;
+	memcpy(out, v.mv_data, size);
+	return 0;
+}
+
+static int put_raw(MDB_txn *t, MDB_dbi dbi, const void *key, size_t key_len, const void *val, size_t size,
+		   unsigned flags)
+{
+	if (key_len == 0 || key_len > 400)
+		return MDB_BAD_VALSIZE;
+	MDB_val k = {key_len, (void *)key}, v = {size, (void *)val};
+	return mdb_put(t, dbi, &k, &v, flags);
+}
+
+int net_customer_get(MDB_txn *t, const struct network_store *s, const char *id, struct net_customer *out)
+{
+	return get_fixed(t, s->customers, id, strlen(id), out, sizeof(*out));
+}
+
+int net_customer_put(MDB_txn *t, const struct network_store *s, const char *id, const struct net_customer *c)
+{
+	return put_raw(t, s->customers, id, strlen(id), c, sizeof(*c), 0);
+}
+
+int net_card_get(MDB_txn *t, const struct network_store *s, const char *pan, struct net_card *out)
+{
+	return get_fixed(t, s->cards, pan, strlen(pan), out, sizeof(*out));
+}
+
+int net_card_put(MDB_txn *t, const struct network_store *s, const char *pan, const struct net_card *c,
+		 unsigned flags)
+{
+	return put_raw(t, s->cards, pan, strlen(pan), c, sizeof(*c), flags);
+}
+
+static size_t order_key(char *key, size_t size, const char *bank, const char *order_id)
+{
+	int n = snprintf(key, size, "%s:%s", bank, order_id);
+	return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
+}
+
+int net_order_get(MDB_txn *t, const struct network_store *s, const char *bank, const char *order_id,
+		  char pan[NET_PAN_MAX])
+{
+	char key[128];
+	size_t n = order_key(key, sizeof(key), bank, order_id);
+	return get_fixed(t, s->orders, key, n, pan, NET_PAN_MAX);
+}
+
+int net_order_put(MDB_txn *t, const struct network_store *s, const char *bank, const char *order_id,
+		  const char *pan)
+{
+	char key[128], value[NET_PAN_MAX] = {0};
+	size_t n = order_key(key, sizeof(key), bank, order_id);
+	snprintf(value, sizeof(value), "%s", pan);
+	return put_raw(t, s->orders, key, n, value, sizeof(value), MDB_NOOVERWRITE);
+}
+
+int net_counter_next(MDB_txn *t, const struct network_store *s, const char *name, uint64_t initial,
+		     uint64_t *value)
+{
+	uint64_t v;
+	int rc = get_fixed(t, s->meta, name, strlen(name), &v, sizeof(v));
+	if (rc == MDB_NOTFOUND)
+		v = initial;
+	else if (rc)
+		return rc;
+	*value = v;
+	v++;
+	return put_raw(t, s->meta, name, strlen(name), &v, sizeof(v), 0);
+}
+
+static void be64(uint8_t out[8], uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		out[i] = (uint8_t)v;
+}
+
+static uint64_t from_be64(const uint8_t *in)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | in[i];
+	return v;
+}
+
+/* Due time first, big-endian, so that LMDB's byte order is time order. */
+static size_t production_key(uint8_t *key, int64_t due_ms, const char *pan)
+{
+	size_t n = strlen(pan);
+	be64(key, (uint64_t)due_ms);
+	memcpy(key + 8, pan, n);
+	return 8 + n;
+}
+
+int net_production_add(MDB_txn *t, const struct network_store *s, int64_t due_ms, const char *pan)
+{
+	uint8_t key[8 + NET_PAN_MAX];
+	return put_raw(t, s->production, key, production_key(key, due_ms, pan), "", 0, 0);
+}
+
+int net_production_del(MDB_txn *t, const struct network_store *s, int64_t due_ms, const char *pan)
+{
+	uint8_t key[8 + NET_PAN_MAX];
+	MDB_val k = {production_key(key, due_ms, pan), key};
+	return mdb_del(t, s->production, &k, NULL);
+}
+
+int net_production_first(MDB_txn *t, const struct network_store *s, int64_t *due_ms, char pan[NET_PAN_MAX])
+{
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(t, s->production, &c);
+	if (rc)
+		return rc;
+	MDB_val k, v;
+	rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	if (rc == 0 && (k.mv_size <= 8 || k.mv_size >= 8 + NET_PAN_MAX))
+		rc = MDB_CORRUPTED;
+	if (rc == 0) {
+		*due_ms = (int64_t)from_be64(k.mv_data);
+		memcpy(pan, (const uint8_t *)k.mv_data + 8, k.mv_size - 8);
+		pan[k.mv_size - 8] = '\0';
+	}
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int net_outbox_put(MDB_txn *t, const struct network_store *s, uint64_t seq, const struct outbox_header *h,
+		   const char *body, size_t body_len)
+{
+	uint8_t key[8];
+	be64(key, seq);
+	MDB_val k = {8, key}, v = {sizeof(*h) + body_len, NULL};
+	int rc = mdb_put(t, s->outbox, &k, &v, MDB_RESERVE);
+	if (rc)
+		return rc;
+	memcpy(v.mv_data, h, sizeof(*h));
+	memcpy((uint8_t *)v.mv_data + sizeof(*h), body, body_len);
+	return 0;
+}
+
+int net_outbox_get(MDB_txn *t, const struct network_store *s, uint64_t seq, struct outbox_header *h,
+		   const char **body, size_t *body_len)
+{
+	uint8_t key[8];
+	be64(key, seq);
+	MDB_val k = {8, key}, v;
+	int rc = mdb_get(t, s->outbox, &k, &v);
+	if (rc)
+		return rc;
+	if (v.mv_size < sizeof(*h))
+		return MDB_CORRUPTED;
+	memcpy(h, v.mv_data, sizeof(*h));
+	if (body) {
+		*body = (const char *)v.mv_data + sizeof(*h);
+		*body_len = v.mv_size - sizeof(*h);
+	}
+	return 0;
+}
+
+int net_outbox_del(MDB_txn *t, const struct network_store *s, uint64_t seq)
+{
+	uint8_t key[8];
+	be64(key, seq);
+	MDB_val k = {8, key};
+	return mdb_del(t, s->outbox, &k, NULL);
+}
+
+int net_outbox_next_due(MDB_txn *t, const struct network_store *s, uint64_t *seq, int64_t *due_ms)
+{
+	/* A scan: the outbox holds only undelivered entries, a handful in practice. */
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(t, s->outbox, &c);
+	if (rc)
+		return rc;
+	MDB_val k, v;
+	bool found = false;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct outbox_header h;
+		if (k.mv_size != 8 || v.mv_size < sizeof(h))
+			continue;
+		memcpy(&h, v.mv_data, sizeof(h));
+		if (h.state != OUTBOX_PENDING)
+			continue;
+		if (!found || h.next_attempt_ms < *due_ms) {
+			*due_ms = h.next_attempt_ms;
+			*seq = from_be64(k.mv_data);
+			found = true;
+		}
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	return found ? 0 : MDB_NOTFOUND;
+}
+
+int net_notification_put(MDB_txn *t, const struct network_store *s, const char *customer, uint64_t seq,
+			 const char *json_text)
+{
+	char key[NET_ID_MAX + 20];
+	int n = snprintf(key, sizeof(key), "%s/%016llx", customer, (unsigned long long)seq);
+	if (n < 0 || (size_t)n >= sizeof(key))
+		return MDB_BAD_VALSIZE;
+	return put_raw(t, s->notifications, key, (size_t)n, json_text, strlen(json_text), 0);
+}
+
+int net_notification_list(MDB_txn *t, const struct network_store *s, const char *customer,
+			  void (*visit)(const char *json_text, size_t len, void *ctx), void *ctx)
+{
+	char prefix[NET_ID_MAX + 2];
+	int n = snprintf(prefix, sizeof(prefix), "%s/", customer);
+	if (n < 0 || (size_t)n >= sizeof(prefix))
+		return MDB_NOTFOUND;
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(t, s->notifications, &c);
+	if (rc)
+		return rc;
+	MDB_val k = {(size_t)n, prefix}, v;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < (size_t)n || memcmp(k.mv_data, prefix, (size_t)n) != 0)
+			break;
+		visit(v.mv_data, v.mv_size, ctx);
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+}
+
+int net_card_scan(MDB_txn *t, const struct network_store *s,
+		  void (*visit)(const char *pan, const struct net_card *c, void *ctx), void *ctx)
+{
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(t, s->cards, &c);
+	if (rc)
+		return rc;
+	MDB_val k, v;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size >= NET_PAN_MAX || v.mv_size != sizeof(struct net_card))
+			continue;
+		char pan[NET_PAN_MAX];
+		memcpy(pan, k.mv_data, k.mv_size);
+		pan[k.mv_size] = '\0';
+		struct net_card card;
+		memcpy(&card, v.mv_data, sizeof(card));
+		visit(pan, &card, ctx);
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}

@@ -1,0 +1,111 @@
+/*
+ * The network's own LMDB store for the card lifecycle (the network's
+ * lmdb_path): customer accounts (customer, account and card contract merged,
+ * as the seed simplifies), cards with their production state, the bank's
+ * order ids (idempotency), the production due-time queue, the notification
+ * outbox and the notifications customers can poll. Everything the production
+ * and delivery threads need to resume after a restart is here.
+ *
+ * Accessors work inside a caller's transaction and return 0, MDB_NOTFOUND or
+ * another LMDB code.
+ */
+#ifndef NETWORK_CARDS_STORE_H
+#define NETWORK_CARDS_STORE_H
+
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NET_ID_MAX 48       /* customer uuid / account id, NUL included */
+#define NET_NAME_MAX 128
+#define NET_URL_MAX 256
+#define NET_ORDER_ID_MAX 40
+#define NET_PAN_MAX 20      /* 19 digits + NUL */
+
+enum net_card_state { NET_CARD_IN_PRODUCTION = 1, NET_CARD_PRODUCED = 2 };
+
+struct net_customer {
+	char bank[32];
+	char name[NET_NAME_MAX];
+	char webhook[NET_URL_MAX]; /* "" when the customer polls */
+	int64_t created_ms;
+};
+
+struct net_card {
+	char customer[NET_ID_MAX];
+	char bank[32];
+	char order_id[NET_ORDER_ID_MAX];
+	char expiry[5]; /* YYMM */
+	uint8_t state;  /* enum net_card_state */
+	int64_t ordered_ms, due_ms, produced_ms; /* wall clock */
+};
+
+enum outbox_kind { OUTBOX_TO_BANK = 1, OUTBOX_TO_CUSTOMER = 2 };
+enum outbox_state { OUTBOX_PENDING = 1, OUTBOX_PARKED = 2 };
+
+/* An outbox entry: this header, then the JSON body to POST. */
+struct outbox_header {
+	int64_t next_attempt_ms; /* wall clock */
+	uint32_t attempts;
+	uint8_t state; /* enum outbox_state */
+	uint8_t kind;  /* enum outbox_kind */
+	char url[NET_URL_MAX];
+	char last_error[96];
+};
+
+struct network_store {
+	MDB_env *env;
+	MDB_dbi customers;     /* customer -> struct net_customer */
+	MDB_dbi cards;         /* pan -> struct net_card */
+	MDB_dbi orders;        /* "<bank>:<order_id>" -> pan */
+	MDB_dbi production;    /* due_ms (8 bytes big-endian) + pan -> "" */
+	MDB_dbi outbox;        /* seq (8 bytes big-endian) -> header + body */
+	MDB_dbi notifications; /* "<customer>/<seq 16 hex>" -> JSON text */
+	MDB_dbi meta;          /* name -> uint64 counters */
+};
+
+int network_store_open(struct network_store *s, const char *dir, uint64_t map_size, char *err, size_t err_size);
+void network_store_close(struct network_store *s);
+int network_store_begin(struct network_store *s, unsigned flags, MDB_txn **txn);
+
+int net_customer_get(MDB_txn *t, const struct network_store *s, const char *id, struct net_customer *out);
+int net_customer_put(MDB_txn *t, const struct network_store *s, const char *id, const struct net_customer *c);
+int net_card_get(MDB_txn *t, const struct network_store *s, const char *pan, struct net_card *out);
+/* flags: 0 or MDB_NOOVERWRITE */
+int net_card_put(MDB_txn *t, const struct network_store *s, const char *pan, const struct net_card *c,
+		 unsigned flags);
+int net_order_get(MDB_txn *t, const struct network_store *s, const char *bank, const char *order_id,
+		  char pan[NET_PAN_MAX]);
+int net_order_put(MDB_txn *t, const struct network_store *s, const char *bank, const char *order_id,
+		  const char *pan);
+
+/* Returns the counter's value and stores value + 1 (starting at initial when absent). */
+int net_counter_next(MDB_txn *t, const struct network_store *s, const char *name, uint64_t initial,
+		     uint64_t *value);
+
+int net_production_add(MDB_txn *t, const struct network_store *s, int64_t due_ms, const char *pan);
+int net_production_del(MDB_txn *t, const struct network_store *s, int64_t due_ms, const char *pan);
+/* The earliest entry of the production queue; MDB_NOTFOUND when empty. */
+int net_production_first(MDB_txn *t, const struct network_store *s, int64_t *due_ms, char pan[NET_PAN_MAX]);
+
+int net_outbox_put(MDB_txn *t, const struct network_store *s, uint64_t seq, const struct outbox_header *h,
+		   const char *body, size_t body_len);
+/* Header and body (a pointer into the map, valid until the transaction ends). */
+int net_outbox_get(MDB_txn *t, const struct network_store *s, uint64_t seq, struct outbox_header *h,
+		   const char **body, size_t *body_len);
+int net_outbox_del(MDB_txn *t, const struct network_store *s, uint64_t seq);
+/* The pending entry due first; MDB_NOTFOUND when none is pending. */
+int net_outbox_next_due(MDB_txn *t, const struct network_store *s, uint64_t *seq, int64_t *due_ms);
+
+int net_notification_put(MDB_txn *t, const struct network_store *s, const char *customer, uint64_t seq,
+			 const char *json_text);
+/* Calls visit for every notification of customer, oldest first. */
+int net_notification_list(MDB_txn *t, const struct network_store *s, const char *customer,
+			  void (*visit)(const char *json_text, size_t len, void *ctx), void *ctx);
+
+/* Calls visit for every card (start-up registry load). */
+int net_card_scan(MDB_txn *t, const struct network_store *s,
+		  void (*visit)(const char *pan, const struct net_card *c, void *ctx), void *ctx);
+
+#endif
