@@ -114,6 +114,30 @@ Test(loadgen_fake_switch, every_counter_matches_what_the_switch_did)
 	cr_expect_eq((uint64_t)json_integer_value(json_object_get(latency, "count")), approved + declined);
 	json_decref(s);
 
+	/* The per-second rows add up to the totals: no second lost or counted twice across threads. */
+	char intervals[512];
+	snprintf(intervals, sizeof intervals, "%s/intervals.tsv", dir);
+	FILE *rows = fopen(intervals, "r");
+	cr_assert(rows, "intervals.tsv missing");
+	char line[256];
+	unsigned long long second, row_sent, row_answered, row_timeouts, sum_sent = 0, sum_answered = 0, sum_timeouts = 0;
+	long long previous_second = -1;
+	while (fgets(line, sizeof line, rows)) {
+		if (line[0] == '#')
+			continue;
+		cr_assert_eq(sscanf(line, "%llu %llu %llu %llu", &second, &row_sent, &row_answered, &row_timeouts), 4,
+			     "bad row: %s", line);
+		cr_expect((long long)second > previous_second, "seconds ascend");
+		previous_second = (long long)second;
+		sum_sent += row_sent;
+		sum_answered += row_answered;
+		sum_timeouts += row_timeouts;
+	}
+	fclose(rows);
+	cr_expect_eq(sum_sent, 1500);
+	cr_expect_eq(sum_answered, approved + declined);
+	cr_expect_eq(sum_timeouts, dropped);
+
 	/* The other report files are there and not empty. */
 	const char *files[] = {"latency.hgrm", "intervals.tsv", "summary.txt"};
 	for (size_t i = 0; i < 3; i++) {
