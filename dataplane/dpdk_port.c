@@ -641,6 +641,19 @@ static int take_free_port(uint16_t *port_id)
 	return -1;
 }
 
+/* With --no-huge the pool is ordinary memory mapped on first touch: fault every page in
+ * now, writing back what is there, so that no page fault lands on the fast path. */
+static void touch_pages(struct rte_mempool *mp, void *opaque, struct rte_mempool_memhdr *memhdr, unsigned index)
+{
+	(void)mp;
+	(void)opaque;
+	(void)index;
+	volatile uint8_t *bytes = memhdr->addr;
+	long page = sysconf(_SC_PAGESIZE);
+	for (size_t at = 0; at < memhdr->len; at += (size_t)(page > 0 ? page : 4096))
+		bytes[at] = bytes[at];
+}
+
 static int configure_ethdev(struct dpdk_port_impl *pt, uint16_t wanted_queues, char *err, size_t err_size)
 {
 	struct rte_eth_dev_info info;
@@ -701,6 +714,7 @@ static int configure_ethdev(struct dpdk_port_impl *pt, uint16_t wanted_queues, c
 			  rte_strerror(rte_errno));
 		return -1;
 	}
+	rte_mempool_mem_iter(pt->pool, touch_pages, NULL);
 	for (uint16_t q = 0; q < queues; q++) {
 		struct rte_eth_rxconf rxconf = info.default_rxconf;
 		rxconf.offloads = conf.rxmode.offloads;
