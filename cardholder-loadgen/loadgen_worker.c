@@ -40,6 +40,7 @@ struct pending_entry {
 
 #define REVERSAL_TAG (1ull << 63)
 #define SEND_ROUND_MAX 512 /* requests per loop turn, so that answers are read in between */
+#define EXPIRE_ROUND_MAX 4096 /* reversals per loop turn, likewise */
 #define IDLE_SPIN_MARGIN_NS 30000
 
 _Static_assert(sizeof(struct loadgen_counts) % sizeof(uint64_t) == 0, "loadgen_counts holds only uint64_t counters");
@@ -77,8 +78,14 @@ bool loadgen_worker_init(struct loadgen_worker *w, struct loadgen_shared *shared
 	if (in_flight > quota + 1)
 		in_flight = quota + 1;
 	uint64_t capacity = next_power_of_two(in_flight);
-	if (capacity > (1ull << 22))
-		capacity = 1ull << 22;
+	/* At most 2^22 entries (256 MiB) for the whole process; beyond, requests count as unsent. */
+	uint64_t cap = next_power_of_two((1ull << 22) / shared->threads);
+	if (cap > (1ull << 22) / shared->threads)
+		cap >>= 1;
+	if (cap < (1ull << 16))
+		cap = 1ull << 16;
+	if (capacity > cap)
+		capacity = cap;
 	w->pending = calloc(capacity, sizeof(*w->pending));
 	w->pending_mask = capacity - 1;
 	w->terminal_stan = calloc(shared->terminals_per_thread, sizeof(*w->terminal_stan));
@@ -467,7 +474,7 @@ static unsigned receive(struct loadgen_worker *w)
 static unsigned expire(struct loadgen_worker *w, uint64_t now_ns)
 {
 	unsigned work = 0;
-	while (w->timeout_cursor < w->next_sequence) {
+	while (w->timeout_cursor < w->next_sequence && work < EXPIRE_ROUND_MAX) {
 		struct pending_entry *e = entry_of(w, w->timeout_cursor);
 		if (e->sequence == w->timeout_cursor && e->state == PENDING_AWAIT_ANSWER) {
 			if (now_ns < e->deadline_ns)
