@@ -76,6 +76,10 @@ static void *worker_main(void *p)
 		int n = dgram_rx_burst(h->port, arg->queue, rx, UDP_BURST);
 		int out = 0;
 		for (int i = 0; i < n; i++) {
+			if (rx[i].length == 0) {
+				atomic_fetch_add(&h->malformed, 1); /* cut by the port: did not fit */
+				continue;
+			}
 			const uint8_t *msg;
 			size_t msg_len, consumed;
 			for (size_t at = 0; at < rx[i].length; at += consumed) {
@@ -105,7 +109,15 @@ static void *worker_main(void *p)
 			}
 		}
 		if (out > 0) {
-			int sent = dgram_tx_burst(h->port, arg->queue, tx, out);
+			/* A full queue refuses the tail of a burst: let the port drain and retry, bounded,
+			 * as the load generator's flush does. */
+			int sent = 0;
+			for (int attempt = 0; attempt < 200 && sent < out; attempt++) {
+				if (attempt > 0)
+					dgram_wait(h->port, arg->queue, 100);
+				int n_sent = dgram_tx_burst(h->port, arg->queue, tx + sent, out - sent);
+				sent += n_sent > 0 ? n_sent : 0;
+			}
 			if (sent < out)
 				atomic_fetch_add(&h->tx_refused, (unsigned long)(out - sent));
 		}

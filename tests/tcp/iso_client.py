@@ -260,6 +260,16 @@ def scenario_badheader(args):
         link.expect_eof()
 
 
+def scenario_big(args):
+    """A frame of --size arbitrary bytes (the port does not decode it), then a normal
+    request on the same link, which must still be answered."""
+    with connect(args) as sock:
+        link = Link(sock, args.framing, args.timeout)
+        sock.sendall(frame(b"X" * args.size, args.framing))
+        sock.sendall(frame(request_1100(args.stan), args.framing))
+        check_1110(link.read_message(), args.stan)
+
+
 def scenario_server(args):
     """Outbound side: the port connects to us; a 1100 goes in, its 1110 comes back,
     and an 1804 is answered by the port itself."""
@@ -293,7 +303,7 @@ def scenario_server(args):
 SCENARIOS = {
     "auth": scenario_auth, "split": scenario_split, "merged": scenario_merged,
     "midframe": scenario_midframe, "echo": scenario_echo, "idle": scenario_idle,
-    "oversize": scenario_oversize, "badheader": scenario_badheader, "server": scenario_server,
+    "oversize": scenario_oversize, "badheader": scenario_badheader, "big": scenario_big, "server": scenario_server,
 }
 
 
@@ -306,6 +316,7 @@ def main():
     parser.add_argument("--stan", type=int, default=100)
     parser.add_argument("--timeout", type=float, default=5.0)
     parser.add_argument("--expect-request", action="store_true")
+    parser.add_argument("--size", type=int, default=5000)
     args = parser.parse_args()
     try:
         SCENARIOS[args.scenario](args)

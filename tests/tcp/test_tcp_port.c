@@ -24,6 +24,7 @@
 static struct dgram_port port;
 static struct echo_harness harness;
 static bool port_open;
+static bool harness_running;
 
 static void open_port(struct tcp_port_config *cfg)
 {
@@ -32,6 +33,7 @@ static void open_port(struct tcp_port_config *cfg)
 	cr_assert_eq(rc, 0, "tcp_port_open: %s", err);
 	port_open = true;
 	echo_harness_start(&harness, &port);
+	harness_running = true;
 }
 
 static void listen_config(struct tcp_port_config *cfg, uint16_t listen_port)
@@ -44,8 +46,11 @@ static void listen_config(struct tcp_port_config *cfg, uint16_t listen_port)
 
 static void teardown(void)
 {
-	if (port_open) {
+	if (harness_running) {
 		echo_harness_stop(&harness);
+		harness_running = false;
+	}
+	if (port_open) {
 		port.ops->close(&port);
 		port_open = false;
 	}
@@ -244,6 +249,46 @@ Test(tcp_port, unknown_peer_is_dropped_and_counted)
 	frame[0] = 0xFF;
 	cr_expect_eq(echo_harness_inject(&harness, &nobody, frame, len), 1);
 	WAIT_STAT(tx_malformed, 1, 5000);
+	close_and_check();
+}
+
+Test(tcp_port, message_longer_than_the_workers_buffer_arrives_empty)
+{
+	struct tcp_port_config cfg;
+	listen_config(&cfg, 16016);
+	cfg.max_message = 8000; /* the port takes it; the harness's buffers hold 4098 bytes */
+	cfg.ring_slots = 64;
+	open_port(&cfg);
+	const char *args[] = {"big", "--port", "16016", "--size", "5000", "--stan", "1600", NULL};
+	cr_assert_eq(client_run(args, CLIENT_TIMEOUT_MS), 0);
+	cr_expect_eq(stats_now().rx_truncated, 1);
+	cr_expect_eq(atomic_load(&harness.malformed), 1);
+	cr_expect_eq(atomic_load(&harness.answered), 1);
+	close_and_check();
+}
+
+Test(tcp_port, worker_behind_stalls_the_link_without_losing_messages)
+{
+	struct tcp_port_config cfg;
+	listen_config(&cfg, 16017);
+	cfg.queue_count = 1;
+	cfg.ring_slots = 4;
+	char err[256];
+	cr_assert_eq(tcp_port_open(&port, &cfg, err, sizeof(err)), 0, "%s", err);
+	port_open = true;
+	/* No worker polls yet: 4 messages fill the ring, the link stops being read. */
+	const char *args[] = {"merged", "--port", "16017", "--count", "40", "--stan", "1700", "--timeout", "15", NULL};
+	pid_t pid = client_spawn(args);
+	WAIT_STAT(rx_stalls, 1, 10000);
+	cr_expect_eq(stats_now().frames_in, 4);
+	echo_harness_start(&harness, &port);
+	harness_running = true;
+	cr_expect_eq(client_wait(pid, CLIENT_TIMEOUT_MS), 0, "messages were lost or never answered");
+	cr_expect_eq(atomic_load(&harness.answered), 40);
+	cr_expect_eq(atomic_load(&harness.tx_refused), 0);
+	struct tcp_port_stats s = stats_now();
+	cr_expect_eq(s.frames_in, 40);
+	cr_expect_eq(s.frames_out, 40);
 	close_and_check();
 }
 
