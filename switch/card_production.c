@@ -1,5 +1,6 @@
 #include "card_production.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,20 +43,14 @@ int card_production_complete(struct network_lifecycle *lc, const char *pan, int6
 	struct net_card card;
 	rc = net_card_get(t, &lc->store, pan, &card);
 	int del = net_production_del(t, &lc->store, due_ms, pan);
-	if (del && del != MDB_NOTFOUND)
-		rc = del;
+	if (del && del != MDB_NOTFOUND) {
+		mdb_txn_abort(t);
+		return del;
+	}
 	if (rc == MDB_NOTFOUND || (rc == 0 && card.state != NET_CARD_IN_PRODUCTION)) {
-		/* Nothing to make (already made, or a stray entry): just drop the queue entry. */
-		mdb_txn_abort(t);
-		if (rc == MDB_NOTFOUND)
-			return MDB_NOTFOUND;
-		rc = network_store_begin(&lc->store, 0, &t);
-		if (rc == 0)
-			rc = net_production_del(t, &lc->store, due_ms, pan);
-		if (rc == 0 || rc == MDB_NOTFOUND)
-			return rc == 0 ? mdb_txn_commit(t) : (mdb_txn_abort(t), 0);
-		mdb_txn_abort(t);
-		return rc;
+		/* Nothing to make (made already, or a stray entry): only the queue entry goes. */
+		rc = mdb_txn_commit(t);
+		return rc ? rc : MDB_NOTFOUND;
 	}
 	if (rc) {
 		mdb_txn_abort(t);

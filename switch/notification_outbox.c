@@ -1,0 +1,172 @@
+#include "notification_outbox.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_client.h"
+
+struct notification_outbox {
+	struct network_lifecycle *lc;
+	struct lifecycle_waker waker;
+	pthread_t thread;
+};
+
+uint32_t notification_backoff_ms(const struct network_lifecycle *lc, uint32_t failed_attempts)
+{
+	uint64_t wait = lc->backoff_first_ms;
+	for (uint32_t i = 1; i < failed_attempts && wait < lc->backoff_max_ms; i++)
+		wait *= 2;
+	return wait > lc->backoff_max_ms ? lc->backoff_max_ms : (uint32_t)wait;
+}
+
+/* Copies entry seq out of the store (the POST runs without a transaction open). */
+static int load(struct network_lifecycle *lc, uint64_t seq, struct outbox_header *h, char **body, size_t *len)
+{
+	MDB_txn *t;
+	int rc = network_store_begin(&lc->store, MDB_RDONLY, &t);
+	if (rc)
+		return rc;
+	const char *data;
+	rc = net_outbox_get(t, &lc->store, seq, h, &data, len);
+	if (rc == 0) {
+		*body = malloc(*len + 1);
+		if (*body) {
+			memcpy(*body, data, *len);
+			(*body)[*len] = '\0';
+		} else {
+			rc = ENOMEM;
+		}
+	}
+	mdb_txn_abort(t);
+	return rc;
+}
+
+static int record_outcome(struct network_lifecycle *lc, uint64_t seq, struct outbox_header *h, const char *body,
+			  size_t len, bool delivered)
+{
+	MDB_txn *t;
+	int rc = network_store_begin(&lc->store, 0, &t);
+	if (rc)
+		return rc;
+	if (delivered) {
+		rc = net_outbox_del(t, &lc->store, seq);
+	} else {
+		h->attempts++;
+		if (h->attempts >= lc->max_attempts)
+			h->state = OUTBOX_PARKED;
+		else
+			h->next_attempt_ms = lifecycle_wall_ms() + notification_backoff_ms(lc, h->attempts);
+		rc = net_outbox_put(t, &lc->store, seq, h, body, len);
+	}
+	if (rc) {
+		mdb_txn_abort(t);
+		return rc;
+	}
+	return mdb_txn_commit(t);
+}
+
+static void deliver(struct network_lifecycle *lc, uint64_t seq)
+{
+	struct outbox_header h;
+	char *body = NULL;
+	size_t len = 0;
+	int rc = load(lc, seq, &h, &body, &len);
+	if (rc) {
+		lifecycle_count(&lc->stats.storage_errors);
+		free(body);
+		return;
+	}
+	struct http_post_result res;
+	http_post_text(h.url, body, len, lc->delivery_timeout_ms, &res);
+	bool delivered = res.outcome == HTTP_POST_ANSWERED && res.status >= 200 && res.status <= 299;
+	if (!delivered) {
+		if (res.outcome == HTTP_POST_ANSWERED)
+			snprintf(h.last_error, sizeof(h.last_error), "HTTP status %ld", res.status);
+		else
+			snprintf(h.last_error, sizeof(h.last_error), "%.90s", res.error);
+	}
+	json_decref(res.reply);
+	rc = record_outcome(lc, seq, &h, body, len, delivered);
+	free(body);
+	if (rc) {
+		lifecycle_count(&lc->stats.storage_errors);
+		fprintf(stderr, "switch %s: outbox entry %llu: %s\n", lc->net->name, (unsigned long long)seq,
+			mdb_strerror(rc));
+		return;
+	}
+	if (delivered) {
+		lifecycle_count(&lc->stats.deliveries);
+		return;
+	}
+	lifecycle_count(&lc->stats.delivery_failures);
+	if (h.state == OUTBOX_PARKED) {
+		lifecycle_count(&lc->stats.deliveries_parked);
+		fprintf(stderr, "switch %s: notification %llu to %s parked after %u attempts (%s)\n", lc->net->name,
+			(unsigned long long)seq, h.url, h.attempts, h.last_error);
+	}
+}
+
+static void *outbox_loop(void *arg)
+{
+	struct notification_outbox *o = arg;
+	struct network_lifecycle *lc = o->lc;
+	int64_t deadline = 0;
+	while (lifecycle_waker_wait(&o->waker, deadline)) {
+		MDB_txn *t;
+		uint64_t seq = 0;
+		int64_t due = 0;
+		int rc = network_store_begin(&lc->store, MDB_RDONLY, &t);
+		if (rc == 0) {
+			rc = net_outbox_next_due(t, &lc->store, &seq, &due);
+			mdb_txn_abort(t);
+		}
+		int64_t now = lifecycle_wall_ms();
+		if (rc == 0 && due <= now) {
+			deliver(lc, seq);
+			deadline = now; /* look again at once: more may be due */
+		} else if (rc == 0) {
+			deadline = due;
+		} else {
+			if (rc != MDB_NOTFOUND)
+				lifecycle_count(&lc->stats.storage_errors);
+			deadline = now + 1000;
+		}
+	}
+	return NULL;
+}
+
+struct notification_outbox *notification_outbox_start(struct network_lifecycle *lc, char *err, size_t err_size)
+{
+	struct notification_outbox *o = calloc(1, sizeof(*o));
+	if (!o) {
+		snprintf(err, err_size, "out of memory");
+		return NULL;
+	}
+	o->lc = lc;
+	lifecycle_waker_init(&o->waker);
+	if (pthread_create(&o->thread, NULL, outbox_loop, o) != 0) {
+		lifecycle_waker_destroy(&o->waker);
+		free(o);
+		snprintf(err, err_size, "cannot start the notification outbox thread");
+		return NULL;
+	}
+	return o;
+}
+
+void notification_outbox_kick(struct notification_outbox *o)
+{
+	if (o)
+		lifecycle_waker_kick(&o->waker);
+}
+
+void notification_outbox_stop(struct notification_outbox *o)
+{
+	if (!o)
+		return;
+	lifecycle_waker_stop(&o->waker);
+	pthread_join(o->thread, NULL);
+	lifecycle_waker_destroy(&o->waker);
+	free(o);
+}
