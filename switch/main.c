@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ecosystem_config.h"
+#include "network_lifecycle.h"
 #include "switch_core.h"
 #include "switch_dataplane.h"
 #include "switch_http.h"
@@ -162,11 +163,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "switch: %s (continuing without switch telemetry)\n", err);
 	char http_host[64];
 	snprintf(http_host, sizeof(http_host), "%s", net->http.host);
+	struct network_lifecycle *lifecycle = network_lifecycle_start(config, o.network, s, err, sizeof(err));
 	free(config);
+	if (!lifecycle) {
+		fprintf(stderr, "switch: card lifecycle: %s\n", err);
+		switch_core_destroy(s);
+		free(port);
+		return 1;
+	}
 
-	struct http_api *http = switch_http_start(s, http_host, http_port, err, sizeof(err));
+	struct http_route lifecycle_routes[SWITCH_HTTP_MAX_EXTRA_ROUTES];
+	size_t lifecycle_route_count = network_lifecycle_routes(lifecycle, lifecycle_routes, SWITCH_HTTP_MAX_EXTRA_ROUTES);
+	struct http_api *http = switch_http_start_with(s, http_host, http_port, lifecycle_routes, lifecycle_route_count,
+						       err, sizeof(err));
 	if (!http) {
 		fprintf(stderr, "switch: HTTP %s:%u: %s\n", http_host, http_port, err);
+		network_lifecycle_stop(lifecycle);
 		switch_core_destroy(s);
 		free(port);
 		return 1;
@@ -174,6 +186,7 @@ int main(int argc, char **argv)
 	if (!switch_core_start(s, err, sizeof(err))) {
 		fprintf(stderr, "switch: %s\n", err);
 		http_api_stop(http);
+		network_lifecycle_stop(lifecycle);
 		switch_core_destroy(s);
 		free(port);
 		return 1;
@@ -188,7 +201,7 @@ int main(int argc, char **argv)
 		if (sigwait(&signals, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			if (switch_core_reload(s, err, sizeof(err)))
+			if (switch_core_reload(s, err, sizeof(err)) && network_lifecycle_republish(lifecycle, err, sizeof(err)))
 				fprintf(stderr, "switch %s: reloaded routes and cards from %s\n", o.network, o.config);
 			else
 				fprintf(stderr, "switch %s: reload failed, keeping the current routes: %s\n", o.network,
@@ -199,6 +212,7 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "switch %s: stopping\n", o.network);
 	http_api_stop(http);
+	network_lifecycle_stop(lifecycle);
 	switch_core_stop(s);
 	print_stats(s);
 	switch_core_destroy(s);

@@ -170,11 +170,20 @@ static struct http_response post_cards(const struct http_request *r)
 struct http_api *switch_http_start(struct switch_core *s, const char *host, uint16_t port, char *err,
 				   size_t err_size)
 {
-	const struct http_route routes[] = {
+	return switch_http_start_with(s, host, port, NULL, 0, err, err_size);
+}
+
+struct http_api *switch_http_start_with(struct switch_core *s, const char *host, uint16_t port,
+					const struct http_route *extra, size_t extra_count, char *err, size_t err_size)
+{
+	struct http_route routes[4 + SWITCH_HTTP_MAX_EXTRA_ROUTES] = {
 		{"GET", "/stats", get_stats, s},
 		{"GET", "/routes", get_routes, s},
 		{"PUT", "/routes", put_routes, s},
 		{"POST", "/cards", post_cards, s},
 	};
-	return http_api_start(host, port, routes, sizeof(routes) / sizeof(routes[0]), err, err_size);
+	size_t n = 4;
+	for (size_t i = 0; i < extra_count && i < SWITCH_HTTP_MAX_EXTRA_ROUTES; i++)
+		routes[n++] = extra[i];
+	return http_api_start(host, port, routes, n, err, err_size);
 }
