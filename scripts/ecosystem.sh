@@ -7,6 +7,7 @@
 #
 #   bash scripts/ecosystem.sh [--rate N] [--duration S] [--config FILE]
 #                             [--threads N] [--switch-workers N] [--keep]
+#                             [--build-dir DIR] [--no-build]
 #                             [-- extra cardholder-loadgen options]
 #
 # Exit status: 0 when the run completed and money is conserved, 1 otherwise.
@@ -19,7 +20,8 @@ build=build
 loadgen_args=()
 switch_workers=1
 keep=0
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+build_first=1
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --rate|--duration|--threads|--max-requests|--arrivals|--timeout-ms)
@@ -29,6 +31,7 @@ while [ $# -gt 0 ]; do
     --build-dir) build=$2; shift 2 ;;
     --switch-workers) switch_workers=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --no-build) build_first=0; shift ;;
     --help|-h) usage; exit 0 ;;
     --) shift; loadgen_args+=("$@"); break ;;
     *) echo "ecosystem: unknown option '$1' (see --help)" >&2; exit 2 ;;
@@ -36,11 +39,12 @@ while [ $# -gt 0 ]; do
 done
 config=$(realpath "$config")
 
-bash scripts/install-deps.sh
-
-echo "== building (Release) in $build/"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DISO_SANITIZE=OFF -DISO_TESTS=OFF -DISO_BENCH=OFF >/dev/null
-cmake --build "$build" -j "$(nproc)" --target switch bank-node cardholder-loadgen >/dev/null
+if [ "$build_first" = 1 ]; then
+  bash scripts/install-deps.sh
+  echo "== building (Release) in $build/"
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DISO_SANITIZE=OFF -DISO_TESTS=OFF -DISO_BENCH=OFF >/dev/null
+  cmake --build "$build" -j "$(nproc)" --target switch bank-node cardholder-loadgen >/dev/null
+fi
 build=$(realpath "$build")
 loadgen="$build/cardholder-loadgen/cardholder-loadgen"
 
@@ -84,10 +88,14 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Even if this script is killed outright (no trap runs), the agents get SIGTERM
+# from the kernel when it dies: setpriv sets their parent-death signal.
+orphan_guard=()
+command -v setpriv >/dev/null 2>&1 && orphan_guard=(setpriv --pdeathsig TERM --)
 start_agent() { # name, log, command...
   local name=$1 log=$2
   shift 2
-  (cd "$run_dir" && exec "$@" >"$log" 2>&1) &
+  (cd "$run_dir" && exec "${orphan_guard[@]}" "$@" >"$log" 2>&1) &
   pids+=("$!")
   names+=("$name")
 }
@@ -151,7 +159,7 @@ echo "== ledgers before: $summary"
 
 # --- the load ---------------------------------------------------------------
 echo "== load (a line per second: sent, answered, rate, p99)"
-"$loadgen" --config "$config" --report-dir "$report_dir" "${loadgen_args[@]}"
+"${orphan_guard[@]}" "$loadgen" --config "$config" --report-dir "$report_dir" "${loadgen_args[@]}"
 
 # Network reversal advices retry for a while after the load: wait (bounded)
 # until no switch has a pending transaction and the ledgers stop moving.
