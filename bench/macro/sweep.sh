@@ -150,6 +150,10 @@ if [ "$dataplane" = dpdk ]; then
   modes=$dpdk_modes
 fi
 
+# The agents die with this script even if it is killed outright (no trap runs).
+guard=()
+command -v setpriv >/dev/null 2>&1 && guard=(setpriv --pdeathsig TERM --)
+
 start_agents() { # mode
   local mode=$1 http=() line kind name h iso n=0 dpdk=()
   run_dir="$root/var/sweep-$stamp-$mode-$$"
@@ -158,20 +162,20 @@ start_agents() { # mode
     read -r kind name h iso <<<"$line"
     if [ "${mode%-dpdk}" = reflector ]; then
       [ "$kind" = network ] || continue
-      (cd "$run_dir" && exec "${in_ns[@]}" "$build/bench/macro/iso-reflector" --host "${iso%:*}" --port "${iso#*:}" \
+      (cd "$run_dir" && exec "${guard[@]}" "${in_ns[@]}" "$build/bench/macro/iso-reflector" --host "${iso%:*}" --port "${iso#*:}" \
         --seconds "$max_seconds" >"$run_dir/reflector-$name.log" 2>&1) &
       pids+=("$!")
       kinds+=(network)
       continue
     fi
     if [ "$kind" = bank ]; then
-      (cd "$run_dir" && exec "${in_ns[@]}" "$build/bank-node/bank-node" --config "$config" --bank "$name" \
+      (cd "$run_dir" && exec "${guard[@]}" "${in_ns[@]}" "$build/bank-node/bank-node" --config "$config" --bank "$name" \
         --durability "${mode%-dpdk}" >"$run_dir/bank-$name.log" 2>&1) &
     else
       dpdk=()
       [ -n "$netns" ] && dpdk=(--dataplane dpdk -- "${eal[@]}" --vdev "net_af_packet0,iface=sw${n}A")
       n=$((n + 1))
-      (cd "$run_dir" && exec "${in_ns[@]}" "$build/switch/switch" --config "$config" --network "$name" \
+      (cd "$run_dir" && exec "${guard[@]}" "${in_ns[@]}" "$build/switch/switch" --config "$config" --network "$name" \
         --workers "$switch_workers" "${dpdk[@]}" >"$run_dir/switch-$name.log" 2>&1) &
     fi
     pids+=("$!")
