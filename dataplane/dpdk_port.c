@@ -73,8 +73,8 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dpdk_port_impl *registry[MAX_PORTS];
 static bool eal_started;
 static char **eal_argv_kept; /* rte_eal_init may point into it for the life of the process */
-static bool eal_prefix_is_ours;
-static bool eal_stopped; /* we named the runtime directory, so we remove it */
+static bool eal_prefix_is_ours; /* we named the runtime directory, so we remove it */
+static bool eal_stopped;        /* rte_eal_cleanup done: the EAL cannot start again */
 static bool port_taken[RTE_MAX_ETHPORTS];
 
 static void set_error(char *err, size_t err_size, const char *fmt, ...)
@@ -157,9 +157,9 @@ static int start_eal(int eal_argc, char **eal_argv, char *err, size_t err_size)
 	if (rc < 0) {
 		free(argv); /* started by someone else: our copy was not used */
 		eal_prefix_is_ours = false;
-	}
-	else
+	} else {
 		eal_argv_kept = argv;
+	}
 	if (have_affinity)
 		pthread_setaffinity_np(pthread_self(), sizeof affinity, &affinity);
 	eal_started = true;
