@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idle_backoff.h"
 #include "loadgen_messages.h"
 
 void loadgen_options_usage(FILE *out)
@@ -27,6 +28,7 @@ void loadgen_options_usage(FILE *out)
 		"  --threads N            generator threads (default 1, at most %d)\n"
 		"  --terminals N          terminal ids per thread (default 16)\n"
 		"  --batch N              most frames per datagram when several are due (default 8)\n"
+		"  --spin-polls N         empty polls spun before yielding/sleeping (default 256; 0 = sleep at once)\n"
 		"  --network NAME         only cards of this network\n"
 		"  --seed N               random seed for cards, amounts and Poisson gaps\n"
 		"  --bind HOST            local IPv4 address to send from (default 127.0.0.1)\n"
@@ -77,6 +79,7 @@ enum {
 	OPT_THREADS,
 	OPT_TERMINALS,
 	OPT_BATCH,
+	OPT_SPIN_POLLS,
 	OPT_NETWORK,
 	OPT_SEED,
 	OPT_BIND,
@@ -102,6 +105,7 @@ int loadgen_options_parse(int argc, char **argv, struct loadgen_options *o, char
 		{"threads", required_argument, NULL, OPT_THREADS},
 		{"terminals", required_argument, NULL, OPT_TERMINALS},
 		{"batch", required_argument, NULL, OPT_BATCH},
+		{"spin-polls", required_argument, NULL, OPT_SPIN_POLLS},
 		{"network", required_argument, NULL, OPT_NETWORK},
 		{"seed", required_argument, NULL, OPT_SEED},
 		{"bind", required_argument, NULL, OPT_BIND},
@@ -119,6 +123,7 @@ int loadgen_options_parse(int argc, char **argv, struct loadgen_options *o, char
 	o->threads = 1;
 	o->terminals_per_thread = 16;
 	o->batch = 8;
+	o->spin_polls = IDLE_BACKOFF_SPIN_POLLS;
 	o->seed = 1;
 	o->progress = true;
 	o->plots = true;
@@ -178,6 +183,11 @@ int loadgen_options_parse(int argc, char **argv, struct loadgen_options *o, char
 			if (!parse_u64(a, &u) || u == 0 || u > 64)
 				goto bad;
 			o->batch = (unsigned)u;
+			break;
+		case OPT_SPIN_POLLS:
+			if (!parse_u64(a, &u) || u > 1000000)
+				goto bad;
+			o->spin_polls = (unsigned)u;
 			break;
 		case OPT_NETWORK: o->only_network = a; break;
 		case OPT_SEED:

@@ -26,6 +26,7 @@ struct loadgen_options {
 	unsigned threads;
 	unsigned terminals_per_thread;
 	unsigned batch;           /* most frames per datagram when several are due at once */
+	unsigned spin_polls;      /* empty polls spun before yielding and sleeping */
 	uint64_t seed;
 	bool progress;            /* a line per second on stderr */
 	bool plots;               /* run gnuplot on the report */

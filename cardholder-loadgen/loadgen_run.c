@@ -240,6 +240,7 @@ int loadgen_run(const struct ecosystem_config *config, const struct loadgen_opti
 	shared.threads = threads;
 	shared.terminals_per_thread = o->terminals_per_thread;
 	shared.batch = o->batch;
+	shared.spin_polls = o->spin_polls;
 	shared.seed = o->seed;
 	shared.port = &port;
 	atomic_init(&shared.stop, false);

@@ -539,7 +539,8 @@ void *loadgen_worker_main(void *arg)
 	struct loadgen_worker *w = arg;
 	const struct loadgen_shared *s = w->shared;
 	struct idle_backoff backoff;
-	idle_backoff_init(&backoff);
+	idle_backoff_init_with(&backoff, s->spin_polls, IDLE_BACKOFF_YIELD_POLLS, IDLE_BACKOFF_MIN_SLEEP_NS,
+			       IDLE_BACKOFF_MAX_SLEEP_NS);
 	/* Settling is bounded: at most two timeouts after the last send, plus slack. */
 	uint64_t settle_ns = 2ull * s->plan.timeout_ms * 1000000u + 2000000000u;
 

@@ -66,6 +66,7 @@ struct loadgen_shared {
 	unsigned threads;
 	unsigned terminals_per_thread;
 	unsigned batch;
+	unsigned spin_polls;
 	uint64_t seed;
 	struct dgram_port *port;
 	uint64_t start_ns;      /* tsc_now_ns() of intended time 0 */

@@ -9,6 +9,7 @@
 #        [--step-seconds S] [--max-seconds S] [--target ecosystem|reflector]
 #        [--config FILE] [--build-dir DIR] [--out DIR] [--threads N]
 #        [--switch-workers N] [--dataplane socket|dpdk] [--no-build]
+#        [--loadgen-args "more cardholder-loadgen options"]
 #
 # --target reflector replaces every switch by bench/macro's iso-reflector (no
 # banks): the ceiling of the load generator and the kernel UDP path alone.
@@ -33,6 +34,7 @@ switch_workers=1
 dataplane=socket
 out=""
 build_first=1
+extra_loadgen=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --config) config=$2; shift 2 ;;
@@ -47,7 +49,8 @@ while [ $# -gt 0 ]; do
     --dataplane) dataplane=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --no-build) build_first=0; shift ;;
-    --help|-h) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --loadgen-args) read -r -a extra_loadgen <<<"$2"; shift 2 ;;
+    --help|-h) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "sweep: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
@@ -223,7 +226,7 @@ for mode in $modes; do
     sw0=$(cpu_of network)
     bank0=$(cpu_of bank)
     "${in_ns[@]}" "$loadgen" --config "$config" --rate "$rate" --duration "$step_seconds" \
-      --threads "$threads" --timeout-ms 1000 --report-dir "$step" --no-progress --no-plots "${loadgen_dpdk[@]}" \
+      --threads "$threads" --timeout-ms 1000 --report-dir "$step" --no-progress --no-plots "${extra_loadgen[@]}" "${loadgen_dpdk[@]}" \
       >"$step.log" 2>&1 ||
       { echo "sweep: loadgen failed at $rate/s (see $step.log)" >&2; break; }
     sw1=$(cpu_of network)
