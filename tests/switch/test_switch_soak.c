@@ -29,6 +29,8 @@ struct txn {
 	struct test_msg req;
 	int holder;
 	bool sent, answered, reversal_sent, reversal_answered;
+	int64_t reversal_sent_at; /* a cardholder repeats its reversal (1421) until answered */
+	struct test_msg reversal;
 	int answers;
 	char action[4];
 	/* bank side */
@@ -126,6 +128,19 @@ static void bank_reply(const struct iso_msg *req, const char *action)
 	send_to_switch(&bank, &a);
 }
 
+/* The bank may lose every answer to a forwarded reversal: cardholders repeat theirs. */
+static void repeat_reversals(void)
+{
+	for (int i = 0; i < TXNS; i++) {
+		struct txn *t = &txns[i];
+		if (t->reversal_sent && !t->reversal_answered && now_ms() - t->reversal_sent_at > 1000) {
+			t->reversal.m.mti = 1421;
+			send_to_switch(&holders[t->holder], &t->reversal);
+			t->reversal_sent_at = now_ms();
+		}
+	}
+}
+
 /* Approvals held back past the switch's timeout. */
 static void send_late_answers(void)
 {
@@ -192,12 +207,12 @@ static void serve_holders(void)
 				tm_text(&m, 39, t->action, sizeof(t->action));
 				cr_assert_str_eq(tm_text(&m, 11, stan, sizeof(stan)), t->req.text[11]);
 				if (rnd() % 5 == 0) {
-					struct test_msg rev;
 					char rev_stan[7];
 					snprintf(rev_stan, sizeof(rev_stan), "9%05d", (int)(t - txns));
-					tm_reversal_of(&rev, &t->req, rev_stan);
-					send_to_switch(&holders[h], &rev);
+					tm_reversal_of(&t->reversal, &t->req, rev_stan);
+					send_to_switch(&holders[h], &t->reversal);
 					t->reversal_sent = true;
+					t->reversal_sent_at = now_ms();
 				}
 			} else if (m.mti == 1430) {
 				t->reversal_answered = true;
@@ -230,6 +245,7 @@ Test(switch_soak, money_invariants_hold_with_a_misbehaving_bank)
 		serve_bank();
 		send_late_answers();
 		serve_holders();
+		repeat_reversals();
 		bool done = next == TXNS;
 		for (int i = 0; i < TXNS && done; i++)
 			done = txns[i].answered && (!txns[i].reversal_sent || txns[i].reversal_answered) &&
