@@ -4,46 +4,51 @@
 #include <string.h>
 
 /*
- * The one's-complement sum does not depend on byte order (RFC 1071 2(B)), and
- * 2^64 - 1 is a multiple of 2^16 - 1, so we add native-order 64-bit words with
- * end-around carry, fold, and store the result with memcpy: its bytes land in
- * network order without a swap per word.
+ * The one's-complement sum does not depend on byte order (RFC 1071 2(B)), and a
+ * 32-bit native word is worth the sum of its two 16-bit halves modulo 0xffff, so
+ * we add native 32-bit words into 64-bit accumulators (no carry to track below
+ * 2^32 words), fold, and store the result with memcpy: its bytes land in network
+ * order without a swap per word. Four accumulators keep four additions in flight
+ * instead of one carry chain.
  */
-static uint64_t add_carry(uint64_t acc, uint64_t w)
-{
-	acc += w;
-	return acc + (acc < w);
-}
-
 static uint64_t sum_native(const uint8_t *p, size_t n, uint64_t acc)
 {
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		acc = add_carry(acc, w);
-		p += 8;
-		n -= 8;
+	uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+	while (n >= 16) {
+		uint64_t w0, w1;
+		memcpy(&w0, p, 8);
+		memcpy(&w1, p + 8, 8);
+		a0 += (uint32_t)w0;
+		a1 += w0 >> 32;
+		a2 += (uint32_t)w1;
+		a3 += w1 >> 32;
+		p += 16;
+		n -= 16;
 	}
-	if (n >= 4) {
+	while (n >= 4) {
 		uint32_t w;
 		memcpy(&w, p, 4);
-		acc = add_carry(acc, w);
+		a0 += w;
 		p += 4;
 		n -= 4;
 	}
 	if (n >= 2) {
 		uint16_t w;
 		memcpy(&w, p, 2);
-		acc = add_carry(acc, w);
+		a1 += w;
 		p += 2;
 		n -= 2;
 	}
 	if (n) {
 		uint16_t w = 0;
 		memcpy(&w, p, 1); /* the odd byte is the high byte of a zero-padded word */
-		acc = add_carry(acc, w);
+		a2 += w;
 	}
-	return acc;
+	/* Fold each before adding them up, so that the caller's acc cannot overflow. */
+	uint64_t total = (acc & 0xffffffff) + (acc >> 32);
+	total += (a0 & 0xffffffff) + (a0 >> 32) + (a1 & 0xffffffff) + (a1 >> 32);
+	total += (a2 & 0xffffffff) + (a2 >> 32) + (a3 & 0xffffffff) + (a3 >> 32);
+	return total;
 }
 
 static uint16_t fold(uint64_t acc)

@@ -529,17 +529,26 @@ static int port_rx_burst(struct dgram_port *p, uint16_t q, struct udp_datagram *
 	struct dpdk_queue *qu = &pt->queues[q];
 	register_worker_thread();
 	int taken = 0;
-	/* One PMD poll per call at most: a queue that never runs dry (net_null, a flood of
-	 * frames for others) must not keep the worker here. */
-	for (int polls = 0; taken < n && polls < 2 && refill_stash(pt, q) > 0; polls++) {
+	/* What is left in the stash first, then at most one PMD poll: a queue that never runs
+	 * dry (net_null, a flood of frames for others) must not keep the worker here. */
+	for (bool polled = false; taken < n;) {
+		if (qu->stash_next == qu->stash_count) {
+			if (polled)
+				break;
+			polled = true;
+			if (refill_stash(pt, q) == 0)
+				break;
+		}
+		uint16_t first = qu->stash_next;
 		while (taken < n && qu->stash_next < qu->stash_count) {
 			struct rte_mbuf *m = qu->stash[qu->stash_next++];
 			if (qu->stash_next < qu->stash_count)
 				rte_prefetch0(rte_pktmbuf_mtod(qu->stash[qu->stash_next], void *));
 			if (take_frame(pt, q, m, &d[taken]))
 				taken++;
-			rte_pktmbuf_free(m);
 		}
+		/* Every frame is consumed (payload copied out, ARP answered from a new mbuf). */
+		rte_pktmbuf_free_bulk(qu->stash + first, qu->stash_next - first);
 	}
 	service_held(pt, q); /* an ARP reply just received may release held frames */
 	return taken;
