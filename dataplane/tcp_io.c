@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tcp_backoff.h"
 #include "tcp_echo.h"
 #include "tcp_port_internal.h"
 
@@ -69,12 +70,9 @@ static uint64_t next_random(struct tcp_port_impl *t)
 /* The next attempt after backoff_ms +-25%, and the backoff doubles up to the cap. */
 static void schedule_retry(struct tcp_port_impl *t, struct tcp_link *l, uint64_t now)
 {
-	uint64_t base = l->backoff_ms;
-	uint64_t jitter = base / 2 ? next_random(t) % (base / 2 + 1) : 0;
 	l->state = TCP_LINK_WAITING;
-	l->next_attempt_ms = now + base - base / 4 + jitter;
-	uint64_t doubled = (uint64_t)l->backoff_ms * 2;
-	l->backoff_ms = doubled > t->cfg.reconnect_max_ms ? t->cfg.reconnect_max_ms : (uint32_t)doubled;
+	l->next_attempt_ms = now + tcp_backoff_wait_ms(l->backoff_ms, next_random(t));
+	l->backoff_ms = tcp_backoff_next_ms(l->backoff_ms, t->cfg.reconnect_max_ms);
 }
 
 static void tune_socket(const struct tcp_port_impl *t, int fd)

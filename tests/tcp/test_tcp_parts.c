@@ -9,6 +9,7 @@
 
 #include "framing.h"
 #include "iso8583.h"
+#include "tcp_backoff.h"
 #include "tcp_echo.h"
 #include "tcp_peer_map.h"
 #include "tcp_ring.h"
@@ -211,4 +212,32 @@ Test(tcp_echo, leaves_other_messages_and_flags_broken_echoes)
 	/* No room for the answer. */
 	len = encode(&iso_profile_ascii, &m, wire, sizeof(wire));
 	cr_expect_eq(tcp_echo_answer(&iso_profile_ascii, wire, len, answer, 8, &answer_len), TCP_ECHO_MALFORMED);
+}
+
+Test(tcp_backoff, waits_within_a_quarter_and_doubles_to_the_cap)
+{
+	uint64_t rng = 0x9E3779B97F4A7C15ull;
+	uint64_t lowest = UINT64_MAX, highest = 0;
+	for (int i = 0; i < 10000; i++) {
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		uint64_t w = tcp_backoff_wait_ms(400, rng);
+		cr_assert(w >= 300 && w <= 500, "wait %llu ms for a 400 ms backoff", (unsigned long long)w);
+		lowest = w < lowest ? w : lowest;
+		highest = w > highest ? w : highest;
+	}
+	/* The jitter really spreads: both ends of the range are reached. */
+	cr_expect_lt(lowest, 310);
+	cr_expect_gt(highest, 490);
+	cr_expect_eq(tcp_backoff_wait_ms(1, 12345), 1);
+	uint32_t b = 100;
+	uint32_t seen[8];
+	for (int i = 0; i < 8; i++) {
+		seen[i] = b;
+		b = tcp_backoff_next_ms(b, 1000);
+	}
+	uint32_t want[8] = {100, 200, 400, 800, 1000, 1000, 1000, 1000};
+	cr_expect_arr_eq(seen, want, sizeof(want));
+	cr_expect_eq(tcp_backoff_next_ms(3000000000u, 4000000000u), 4000000000u, "no overflow near the top");
 }
