@@ -472,9 +472,13 @@ static bool take_frame(struct dpdk_port_impl *pt, uint16_t q, struct rte_mbuf *m
 	}
 	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct pkt_parsed f;
-	enum pkt_verdict v =
-		pkt_parse(frame, rte_pktmbuf_data_len(m), pt->rx_ip_checksum && ip_flags == RTE_MBUF_F_RX_IP_CKSUM_GOOD,
-			    pt->rx_udp_checksum && l4_flags == RTE_MBUF_F_RX_L4_CKSUM_GOOD, &f);
+	/* GOOD: the NIC checked it. NONE: the checksum in the frame is not filled in but the
+	 * data's integrity was checked (virtual NICs handing over local traffic). */
+	bool ip_verified = pt->rx_ip_checksum &&
+			   (ip_flags == RTE_MBUF_F_RX_IP_CKSUM_GOOD || ip_flags == RTE_MBUF_F_RX_IP_CKSUM_NONE);
+	bool udp_verified = pt->rx_udp_checksum &&
+			    (l4_flags == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4_flags == RTE_MBUF_F_RX_L4_CKSUM_NONE);
+	enum pkt_verdict v = pkt_parse(frame, rte_pktmbuf_data_len(m), ip_verified, udp_verified, &f);
 	switch (v) {
 	case PKT_UDP:
 		break;
