@@ -300,10 +300,47 @@ def scenario_server(args):
                 raise Failure("expected the worker's 1100, got %s" % mti)
 
 
+def scenario_servers(args):
+    """Outbound, one link per queue: --links connections come in; each gets a 1100 and
+    must answer its 1110 on the same connection; then, with --expect-request, exactly
+    one 1100 of the worker's own arrives on one of them."""
+    import select
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", args.port))
+    listener.listen(16)
+    listener.settimeout(args.timeout)
+    socks = []
+    try:
+        while len(socks) < args.links:
+            try:
+                sock, _ = listener.accept()
+            except socket.timeout:
+                raise Failure("%d of %d links connected" % (len(socks), args.links))
+            socks.append(sock)
+    finally:
+        listener.close()
+    try:
+        links = [Link(sock, args.framing, args.timeout) for sock in socks]
+        for i, (sock, link) in enumerate(zip(socks, links)):
+            sock.sendall(frame(request_1100(args.stan + i), args.framing))
+            check_1110(link.read_message(), args.stan + i)
+        if args.expect_request:
+            ready, _, _ = select.select(socks, [], [], args.timeout)
+            if len(ready) != 1:
+                raise Failure("the worker's request came on %d links" % len(ready))
+            mti, _ = decode(links[socks.index(ready[0])].read_message())
+            if mti != "1100":
+                raise Failure("expected the worker's 1100, got %s" % mti)
+    finally:
+        for sock in socks:
+            sock.close()
+
+
 SCENARIOS = {
     "auth": scenario_auth, "split": scenario_split, "merged": scenario_merged,
     "midframe": scenario_midframe, "echo": scenario_echo, "idle": scenario_idle,
-    "oversize": scenario_oversize, "badheader": scenario_badheader, "big": scenario_big, "server": scenario_server,
+    "oversize": scenario_oversize, "badheader": scenario_badheader, "big": scenario_big, "servers": scenario_servers, "server": scenario_server,
 }
 
 
@@ -317,6 +354,7 @@ def main():
     parser.add_argument("--timeout", type=float, default=5.0)
     parser.add_argument("--expect-request", action="store_true")
     parser.add_argument("--size", type=int, default=5000)
+    parser.add_argument("--links", type=int, default=1)
     args = parser.parse_args()
     try:
         SCENARIOS[args.scenario](args)

@@ -380,6 +380,54 @@ Test(tcp_port, outbound_link_lost_is_reconnected)
 	close_and_check();
 }
 
+static bool all_links_connected(void *arg)
+{
+	struct tcp_port_stats s;
+	return tcp_port_stats(&port, &s, NULL, 0, NULL) == 0 && s.connected_now >= *(uint64_t *)arg;
+}
+
+Test(tcp_port, outbound_link_per_queue_keeps_each_queues_traffic_on_its_link)
+{
+	struct tcp_endpoint_config sw = {.host = "127.0.0.1", .port = 16018, .framing = FRAME_HEADER_BINARY2};
+	struct tcp_port_config cfg;
+	tcp_port_config_defaults(&cfg);
+	cfg.outbound = &sw;
+	cfg.outbound_count = 1;
+	cfg.outbound_link_per_queue = true;
+	cfg.queue_count = 3;
+	cfg.reconnect_initial_ms = 50;
+	cfg.reconnect_max_ms = 200;
+	open_port(&cfg);
+	const char *args[] = {"servers", "--port", "16018", "--links", "3", "--stan", "1800", "--expect-request",
+			      "--timeout", "15", NULL};
+	pid_t pid = client_spawn(args);
+	uint64_t three = 3;
+	cr_assert(wait_until(all_links_connected, &three, 10000));
+	unsigned long want = 3;
+	cr_assert(wait_until(answered_reached, &want, 10000));
+	/* Each link's request reached the worker of its own queue. */
+	for (int q = 0; q < 3; q++)
+		cr_expect_eq(atomic_load(&harness.answered_by_queue[q]), 1, "queue %d", q);
+	/* Queue 0's worker sends to the endpoint: it leaves on queue 0's link only. */
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(16018)};
+	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+	uint8_t frame[512];
+	size_t len = build_framed_1100(frame, sizeof(frame), 1890);
+	cr_expect_eq(echo_harness_inject(&harness, &to, frame, len), 1);
+	cr_expect_eq(client_wait(pid, CLIENT_TIMEOUT_MS), 0);
+	struct tcp_link_stats links[4];
+	size_t count = 0;
+	struct tcp_port_stats s;
+	cr_assert_eq(tcp_port_stats(&port, &s, links, 4, &count), 0);
+	cr_assert_eq(count, 3);
+	for (size_t i = 0; i < count; i++) {
+		cr_expect_eq(links[i].queue, i);
+		cr_expect_eq(links[i].frames_in, 1);
+		cr_expect_eq(links[i].frames_out, links[i].queue == 0 ? 2 : 1, "link of queue %u", links[i].queue);
+	}
+	close_and_check();
+}
+
 /* ---- a peer that never reads ---- */
 
 struct stuck_peer {
