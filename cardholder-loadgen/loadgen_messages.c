@@ -134,8 +134,8 @@ size_t loadgen_encode_authorization(const struct purchase_context *c, const stru
 }
 
 size_t loadgen_encode_reversal(const struct purchase_context *c, const struct purchase *p, uint32_t reversal_stan,
-			       const char reversal_transmission[11], const char reversal_local_time[13], uint8_t *out,
-			       size_t capacity, enum iso_error_code *err)
+			       const char reversal_transmission[11], const char reversal_local_time[13], bool repeat,
+			       uint8_t *out, size_t capacity, enum iso_error_code *err)
 {
 	struct iso_msg m;
 	char amount[13], stan[7], original[36];
@@ -144,7 +144,7 @@ size_t loadgen_encode_reversal(const struct purchase_context *c, const struct pu
 		*err = ISO_ERR_BAD_VALUE;
 		return 0;
 	}
-	iso_msg_init(&m, 1420);
+	iso_msg_init(&m, repeat ? 1421 : 1420);
 	set_common(&m, c, p, amount);
 	write_digits(stan, reversal_stan, 6);
 	iso_set(&m, 7, reversal_transmission, 10);

@@ -17,6 +17,7 @@
 #define LOADGEN_RRN_LEN 12
 #define LOADGEN_MAX_THREADS 64
 #define LOADGEN_STAN_MAX 999999u
+#define LOADGEN_MAX_REVERSAL_ATTEMPTS 8
 
 /* What the cardholder remembers about a purchase to build it, and to reverse it later. */
 struct purchase {
@@ -60,12 +61,14 @@ size_t loadgen_encode_authorization(const struct purchase_context *c, const stru
 				    size_t capacity, enum iso_error_code *err);
 
 /*
- * Encodes the 1420 that reverses p: new STAN reversal_stan, DE 12 of now
- * (reversal_local_time), DE 24 400, DE 37/41 of the original and DE 56 =
- * 1100 + original STAN + original DE 12 + LL + acquirer id. Framed like above.
+ * Encodes the 1420 that reverses p (1421 when it repeats an unanswered one):
+ * STAN reversal_stan (new for the 1420, the same for its repeats), DE 12 of
+ * when the 1420 was first sent (reversal_local_time), DE 24 400, DE 37/41 of
+ * the original and DE 56 = 1100 + original STAN + original DE 12 + LL +
+ * acquirer id. Framed like above.
  */
 size_t loadgen_encode_reversal(const struct purchase_context *c, const struct purchase *p, uint32_t reversal_stan,
-			       const char reversal_transmission[11], const char reversal_local_time[13], uint8_t *out,
-			       size_t capacity, enum iso_error_code *err);
+			       const char reversal_transmission[11], const char reversal_local_time[13], bool repeat,
+			       uint8_t *out, size_t capacity, enum iso_error_code *err);
 
 #endif

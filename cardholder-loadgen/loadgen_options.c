@@ -28,6 +28,7 @@ void loadgen_options_usage(FILE *out)
 		"  --threads N            generator threads (default 1, at most %d)\n"
 		"  --terminals N          terminal ids per thread (default 16)\n"
 		"  --batch N              most frames per datagram when several are due (default 8)\n"
+		"  --reversal-attempts N  1420 then 1421 repeats, one timeout each (default 3, at most %d)\n"
 		"  --spin-polls N         empty polls spun before yielding/sleeping (default 256; 0 = sleep at once)\n"
 		"  --network NAME         only cards of this network\n"
 		"  --seed N               random seed for cards, amounts and Poisson gaps\n"
@@ -40,7 +41,7 @@ void loadgen_options_usage(FILE *out)
 		"  --dpdk-address IPV4    our address on the DPDK port (dpdk)\n"
 		"  --dpdk-port N          our UDP port on the DPDK port (dpdk, default 7000)\n"
 		"  --help\n",
-		LOADGEN_MAX_THREADS);
+		LOADGEN_MAX_THREADS, LOADGEN_MAX_REVERSAL_ATTEMPTS);
 }
 
 static bool parse_u64(const char *text, uint64_t *out)
@@ -80,6 +81,7 @@ enum {
 	OPT_TERMINALS,
 	OPT_BATCH,
 	OPT_SPIN_POLLS,
+	OPT_REVERSAL_ATTEMPTS,
 	OPT_NETWORK,
 	OPT_SEED,
 	OPT_BIND,
@@ -106,6 +108,7 @@ int loadgen_options_parse(int argc, char **argv, struct loadgen_options *o, char
 		{"terminals", required_argument, NULL, OPT_TERMINALS},
 		{"batch", required_argument, NULL, OPT_BATCH},
 		{"spin-polls", required_argument, NULL, OPT_SPIN_POLLS},
+		{"reversal-attempts", required_argument, NULL, OPT_REVERSAL_ATTEMPTS},
 		{"network", required_argument, NULL, OPT_NETWORK},
 		{"seed", required_argument, NULL, OPT_SEED},
 		{"bind", required_argument, NULL, OPT_BIND},
@@ -124,6 +127,7 @@ int loadgen_options_parse(int argc, char **argv, struct loadgen_options *o, char
 	o->terminals_per_thread = 16;
 	o->batch = 8;
 	o->spin_polls = IDLE_BACKOFF_SPIN_POLLS;
+	o->reversal_attempts = 3;
 	o->seed = 1;
 	o->progress = true;
 	o->plots = true;
@@ -188,6 +192,11 @@ int loadgen_options_parse(int argc, char **argv, struct loadgen_options *o, char
 			if (!parse_u64(a, &u) || u > 1000000)
 				goto bad;
 			o->spin_polls = (unsigned)u;
+			break;
+		case OPT_REVERSAL_ATTEMPTS:
+			if (!parse_u64(a, &u) || u == 0 || u > LOADGEN_MAX_REVERSAL_ATTEMPTS)
+				goto bad;
+			o->reversal_attempts = (unsigned)u;
 			break;
 		case OPT_NETWORK: o->only_network = a; break;
 		case OPT_SEED:

@@ -27,6 +27,7 @@ struct loadgen_options {
 	unsigned terminals_per_thread;
 	unsigned batch;           /* most frames per datagram when several are due at once */
 	unsigned spin_polls;      /* empty polls spun before yielding and sleeping */
+	unsigned reversal_attempts; /* 1420 plus 1421 repeats before a reversal counts as unanswered */
 	uint64_t seed;
 	bool progress;            /* a line per second on stderr */
 	bool plots;               /* run gnuplot on the report */

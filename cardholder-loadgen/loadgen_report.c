@@ -86,13 +86,15 @@ void loadgen_summary_text(const struct loadgen_summary *s, FILE *out)
 		(unsigned long long)c->unsent_behind, (unsigned long long)c->unsent_tx_refused,
 		(unsigned long long)c->unsent_table_full, (unsigned long long)c->encode_errors);
 	fprintf(out,
-		"timeouts: %llu; reversals sent %llu (+%llu refused by the port), answered %llu, unanswered %llu; "
-		"late 1110 %llu (%llu approved), late 1430 %llu (%llu accepted)\n",
+		"timeouts: %llu; reversals sent %llu (+%llu refused by the port, %llu repeats as 1421), answered %llu, "
+		"unanswered %llu; "
+		"late 1110 %llu (%llu approved), late 1430 %llu (%llu accepted), 1430 to repeats %llu\n",
 		(unsigned long long)c->timeouts, (unsigned long long)c->reversals_sent,
-		(unsigned long long)c->reversals_tx_refused, (unsigned long long)c->reversals_answered,
+		(unsigned long long)c->reversals_tx_refused, (unsigned long long)c->reversal_repeats,
+		(unsigned long long)c->reversals_answered,
 		(unsigned long long)c->reversals_unanswered, (unsigned long long)c->late_answers,
 		(unsigned long long)c->late_approved, (unsigned long long)c->late_reversal_answers,
-		(unsigned long long)c->late_reversal_accepted);
+		(unsigned long long)c->late_reversal_accepted, (unsigned long long)c->extra_reversal_answers);
 	fprintf(out, "anomalies: %llu duplicates, %llu unmatched, %llu malformed, %llu unexpected MTI\n",
 		(unsigned long long)c->duplicates, (unsigned long long)c->unmatched, (unsigned long long)c->malformed,
 		(unsigned long long)c->unexpected_mti);
@@ -142,12 +144,14 @@ bool loadgen_summary_json(const struct loadgen_summary *s, const char *path, cha
 	COUNT(timeouts);
 	COUNT(reversals_sent);
 	COUNT(reversals_tx_refused);
+	COUNT(reversal_repeats);
 	COUNT(reversals_answered);
 	COUNT(reversals_unanswered);
 	COUNT(late_answers);
 	COUNT(late_approved);
 	COUNT(late_reversal_answers);
 	COUNT(late_reversal_accepted);
+	COUNT(extra_reversal_answers);
 	COUNT(duplicates);
 	COUNT(unmatched);
 	COUNT(malformed);

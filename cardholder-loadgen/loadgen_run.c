@@ -241,6 +241,7 @@ int loadgen_run(const struct ecosystem_config *config, const struct loadgen_opti
 	shared.terminals_per_thread = o->terminals_per_thread;
 	shared.batch = o->batch;
 	shared.spin_polls = o->spin_polls;
+	shared.reversal_attempts = o->reversal_attempts;
 	shared.seed = o->seed;
 	shared.port = &port;
 	atomic_init(&shared.stop, false);

@@ -12,7 +12,7 @@ enum pending_state {
 	PENDING_FREE = 0,
 	PENDING_AWAIT_ANSWER,   /* 1100 sent, 1110 due before the deadline */
 	PENDING_ANSWERED,       /* 1110 came in time */
-	PENDING_AWAIT_REVERSAL, /* timed out, 1420 sent, 1430 due before the deadline */
+	PENDING_AWAIT_REVERSAL, /* timed out, 1420 (or 1421) sent, 1430 due before the deadline */
 	PENDING_REVERSED,       /* 1430 came */
 	PENDING_REVERSAL_LOST,  /* no 1430 in time either */
 	PENDING_NOT_SENT,       /* the port refused it */
@@ -34,11 +34,14 @@ struct pending_entry {
 	uint32_t stan;
 	uint32_t reversal_stan;
 	uint32_t terminal;
+	int64_t reversal_unix_second; /* DE 12 of the 1420, kept by its repeats */
+	uint8_t reversal_attempts;    /* 1420 and 1421 sent so far */
 	uint8_t state;
 	bool late_seen;
 };
 
 #define REVERSAL_TAG (1ull << 63)
+#define REPEAT_TAG (1ull << 62)
 #define SEND_ROUND_MAX 512 /* requests per loop turn, so that answers are read in between */
 #define EXPIRE_ROUND_MAX 4096 /* reversals per loop turn, likewise */
 #define IDLE_SPIN_MARGIN_NS 30000
@@ -72,8 +75,8 @@ bool loadgen_worker_init(struct loadgen_worker *w, struct loadgen_shared *shared
 			      shared->seed);
 	loadgen_random_seed(&w->random, shared->seed * 7919u + index + 1);
 
-	/* Room for everything that can be in flight: a 1100 lives at most two timeouts. */
-	double window_s = 2.0 * shared->plan.timeout_ms / 1000.0 + 2.0;
+	/* Room for everything that can be in flight: a 1100 lives its timeout plus one per reversal attempt. */
+	double window_s = (1.0 + shared->reversal_attempts) * shared->plan.timeout_ms / 1000.0 + 2.0;
 	uint64_t in_flight = (uint64_t)(shared->plan.rate / shared->threads * window_s) + 1024;
 	if (in_flight > quota + 1)
 		in_flight = quota + 1;
@@ -197,11 +200,14 @@ static void flush(struct loadgen_worker *w)
 	for (int i = done; i < w->tx_count; i++) {
 		for (unsigned f = 0; f < w->tx_frames[i]; f++) {
 			uint64_t tag = w->tx_tags[i][f];
-			struct pending_entry *e = entry_of(w, tag & ~REVERSAL_TAG);
+			struct pending_entry *e = entry_of(w, tag & ~(REVERSAL_TAG | REPEAT_TAG));
 			if (tag & REVERSAL_TAG) {
 				/* The reversal never left: it is as unanswered as one lost on the wire. */
 				w->counts.reversals_tx_refused++;
-				w->counts.reversals_sent--;
+				if (tag & REPEAT_TAG)
+					w->counts.reversal_repeats--;
+				else
+					w->counts.reversals_sent--;
 				continue;
 			}
 			if (e->state == PENDING_AWAIT_ANSWER) {
@@ -295,28 +301,41 @@ static void send_authorization(struct loadgen_worker *w, uint64_t intended_ns, u
 	latency_histogram_record(&w->send_lag, now_ns - s->start_ns - intended_ns);
 }
 
-static void send_reversal(struct loadgen_worker *w, struct pending_entry *e, uint64_t now_ns)
+/* The 1420 of a timed-out request, or (repeat) the 1421 of an unanswered 1420. */
+static void send_reversal(struct loadgen_worker *w, struct pending_entry *e, uint64_t now_ns, bool repeat)
 {
 	const struct loadgen_shared *s = w->shared;
 	struct purchase p;
 	purchase_of(w, e, &p);
-	e->reversal_stan = next_stan(w, e->terminal);
+	if (!repeat) {
+		e->reversal_stan = next_stan(w, e->terminal);
+		e->reversal_unix_second = unix_second_at(w, now_ns);
+		e->reversal_attempts = 0;
+	}
+	char transmission[11], local_time[13];
+	refresh_times(w, e->reversal_unix_second);
+	memcpy(local_time, w->cached_local_time, sizeof local_time);
 	refresh_times(w, unix_second_at(w, now_ns));
+	memcpy(transmission, w->cached_transmission, sizeof transmission);
 	unsigned network = s->cards->cards[e->card].network;
 	int slot;
 	struct udp_datagram *d = datagram_for(w, network, 400, &slot);
 	enum iso_error_code err;
-	size_t n = loadgen_encode_reversal(&s->context, &p, e->reversal_stan, w->cached_transmission,
-					   w->cached_local_time, d->data + d->length, d->capacity - d->length, &err);
+	size_t n = loadgen_encode_reversal(&s->context, &p, e->reversal_stan, transmission, local_time, repeat,
+					   d->data + d->length, d->capacity - d->length, &err);
 	e->state = PENDING_AWAIT_REVERSAL;
+	e->reversal_attempts++;
 	e->deadline_ns = now_ns + (uint64_t)s->plan.timeout_ms * 1000000u;
 	if (n == 0) {
 		w->counts.encode_errors++;
 		forget_empty_datagram(w, slot, network);
-		return; /* it will count as an unanswered reversal */
+		return; /* it will count as unanswered */
 	}
-	note_frame(w, slot, n, e->sequence | REVERSAL_TAG);
-	w->counts.reversals_sent++;
+	note_frame(w, slot, n, e->sequence | REVERSAL_TAG | (repeat ? REPEAT_TAG : 0));
+	if (repeat)
+		w->counts.reversal_repeats++;
+	else
+		w->counts.reversals_sent++;
 }
 
 /* Sends what is due; returns how many requests went out. */
@@ -429,6 +448,9 @@ static void handle_message(struct loadgen_worker *w, const uint8_t *frame, size_
 		w->counts.reversal_by_code[code]++;
 		e->state = PENDING_REVERSED;
 		w->outstanding--;
+	} else if (e->state == PENDING_REVERSED && e->reversal_attempts > 1) {
+		/* The other attempts' 1430s: one answer per 1420/1421 is expected. */
+		w->counts.extra_reversal_answers++;
 	} else if (e->state == PENDING_REVERSAL_LOST) {
 		w->counts.late_reversal_answers++;
 		if (code == 400)
@@ -481,22 +503,36 @@ static unsigned expire(struct loadgen_worker *w, uint64_t now_ns)
 				break;
 			w->counts.timeouts++;
 			w->current.timeouts++;
-			send_reversal(w, e, now_ns);
+			send_reversal(w, e, now_ns, false);
 			work++;
 		}
 		w->timeout_cursor++;
 	}
-	while (w->reversal_cursor < w->timeout_cursor) {
-		struct pending_entry *e = entry_of(w, w->reversal_cursor);
-		if (e->sequence == w->reversal_cursor && e->state == PENDING_AWAIT_REVERSAL) {
-			if (now_ns < e->deadline_ns)
-				break;
-			w->counts.reversals_unanswered++;
-			e->state = PENDING_REVERSAL_LOST;
-			w->outstanding--;
-			work++;
+	/*
+	 * Attempt k of every reversal is sent in sequence order when attempt k-1
+	 * expires, so within one attempt deadlines are ordered by sequence: one
+	 * cursor per attempt, each behind the one before it.
+	 */
+	unsigned attempts = w->shared->reversal_attempts;
+	for (unsigned k = 0; k < attempts; k++) {
+		uint64_t limit = k == 0 ? w->timeout_cursor : w->reversal_cursor[k - 1];
+		while (w->reversal_cursor[k] < limit && work < EXPIRE_ROUND_MAX) {
+			uint64_t sequence = w->reversal_cursor[k];
+			struct pending_entry *e = entry_of(w, sequence);
+			if (e->sequence == sequence && e->state == PENDING_AWAIT_REVERSAL && e->reversal_attempts == k + 1) {
+				if (now_ns < e->deadline_ns)
+					break;
+				if (k + 1 < attempts) {
+					send_reversal(w, e, now_ns, true);
+				} else {
+					w->counts.reversals_unanswered++;
+					e->state = PENDING_REVERSAL_LOST;
+					w->outstanding--;
+				}
+				work++;
+			}
+			w->reversal_cursor[k]++;
 		}
-		w->reversal_cursor++;
 	}
 	return work;
 }
@@ -541,8 +577,8 @@ void *loadgen_worker_main(void *arg)
 	struct idle_backoff backoff;
 	idle_backoff_init_with(&backoff, s->spin_polls, IDLE_BACKOFF_YIELD_POLLS, IDLE_BACKOFF_MIN_SLEEP_NS,
 			       IDLE_BACKOFF_MAX_SLEEP_NS);
-	/* Settling is bounded: at most two timeouts after the last send, plus slack. */
-	uint64_t settle_ns = 2ull * s->plan.timeout_ms * 1000000u + 2000000000u;
+	/* Settling is bounded: the answer's and every reversal attempt's timeout after the last send, plus slack. */
+	uint64_t settle_ns = (1ull + s->reversal_attempts) * s->plan.timeout_ms * 1000000u + 2000000000u;
 
 	while (tsc_now_ns() < s->start_ns)
 		idle_cpu_relax();

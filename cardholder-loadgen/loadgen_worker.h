@@ -40,14 +40,16 @@ struct loadgen_counts {
 	uint64_t approved_amount;    /* sum of amounts answered 000 within the timeout */
 	uint64_t timeouts;           /* no 1110 within the timeout: reversal sent */
 	uint64_t reversals_sent;
+	uint64_t reversal_repeats;   /* 1421 sent after an unanswered 1420 or 1421 */
 	uint64_t reversals_tx_refused;
 	uint64_t reversals_answered;
 	uint64_t reversal_by_code[LOADGEN_ACTION_CODES];
-	uint64_t reversals_unanswered; /* no 1430 within the timeout either */
+	uint64_t reversals_unanswered; /* no 1430 after every attempt */
 	uint64_t late_answers;       /* 1110 after its timeout (already reversed) */
 	uint64_t late_approved;      /* ... of which 000 */
 	uint64_t late_reversal_answers; /* 1430 after the reversal's own timeout */
 	uint64_t late_reversal_accepted; /* ... of which 400 */
+	uint64_t extra_reversal_answers; /* 1430s to the other attempts of an answered reversal */
 	uint64_t duplicates;
 	uint64_t unmatched;          /* answers to nothing we have in flight */
 	uint64_t malformed;          /* frames or datagrams that do not decode */
@@ -67,6 +69,7 @@ struct loadgen_shared {
 	unsigned terminals_per_thread;
 	unsigned batch;
 	unsigned spin_polls;
+	unsigned reversal_attempts;
 	uint64_t seed;
 	struct dgram_port *port;
 	uint64_t start_ns;      /* tsc_now_ns() of intended time 0 */
@@ -92,7 +95,8 @@ struct loadgen_worker {
 	struct loadgen_random random;
 	struct pending_entry *pending;
 	uint64_t pending_mask;
-	uint64_t next_sequence, timeout_cursor, reversal_cursor;
+	uint64_t next_sequence, timeout_cursor;
+	uint64_t reversal_cursor[LOADGEN_MAX_REVERSAL_ATTEMPTS]; /* one per attempt: deadlines ordered within each */
 	uint64_t outstanding; /* entries awaiting a 1110 or a 1430 */
 	uint64_t next_intended_ns;
 	bool sending_done;

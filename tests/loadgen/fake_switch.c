@@ -25,8 +25,16 @@ static size_t answer(struct fake_switch *s, const struct iso_msg *request, uint8
 		s->malformed++;
 		return 0;
 	}
-	if (request->mti == 1420) {
+	if (request->mti == 1420 && stan % 3 == 0) {
 		s->reversals++;
+		s->reversals_ignored++;
+		return 0;
+	}
+	if (request->mti == 1420 || request->mti == 1421) {
+		if (request->mti == 1420)
+			s->reversals++;
+		else
+			s->repeats++;
 		m.mti = 1430;
 		iso_set(&m, 39, "400", 3);
 		return encode_framed(&m, out, capacity);

@@ -7,6 +7,8 @@
  *   STAN % 10 == 3: 1110 with 116 (not sufficient funds)
  *   STAN % 50 == 1: 1110 with 000, sent twice (a duplicate)
  *   otherwise:      1110 with 000
+ *   1420 with STAN % 3 == 0: no answer (the cardholder repeats it as 1421)
+ *   other 1420, every 1421: 1430 with 400
  *
  * and, to check that the generator survives bad input, with STAN % 100 == 11
  * it also sends a datagram that is not a frame, a frame that is not ISO 8583,
@@ -27,6 +29,7 @@ struct fake_switch {
 	atomic_bool stop;
 	/* Counters, read after fake_switch_stop. */
 	uint64_t requests, approved, declined, dropped, duplicated, reversals, malformed;
+	uint64_t reversals_ignored, repeats;
 	uint64_t approved_amount;
 	uint64_t garbage_datagrams, garbage_frames, strangers;
 };

@@ -102,6 +102,10 @@ Test(loadgen_fake_switch, every_counter_matches_what_the_switch_did)
 	cr_expect_eq(visa.reversals + mastercard.reversals, dropped, "one 1420 per timeout reached the switch");
 	cr_expect_eq(test_code(s, "reversal_action_codes", "400"), dropped);
 	cr_expect_eq(test_count(s, "reversals_unanswered"), 0);
+	uint64_t ignored = visa.reversals_ignored + mastercard.reversals_ignored;
+	cr_expect(ignored > 0, "some 1420s went unanswered");
+	cr_expect_eq(test_count(s, "reversal_repeats"), ignored, "exactly the unanswered 1420s were repeated");
+	cr_expect_eq(visa.repeats + mastercard.repeats, ignored, "as 1421s that reached the switch");
 	cr_expect_eq(test_count(s, "duplicates"), visa.duplicated + mastercard.duplicated);
 	/* Bad input is counted, never fatal, and never taken for an answer. */
 	uint64_t garbage = visa.garbage_datagrams + mastercard.garbage_datagrams + visa.garbage_frames +
@@ -167,6 +171,7 @@ Test(loadgen_fake_switch, no_switch_means_timeouts_and_unanswered_reversals)
 	cr_expect_eq(test_count(s, "answered"), 0);
 	cr_expect_eq(test_count(s, "timeouts"), 50);
 	cr_expect_eq(test_count(s, "reversals_sent"), 50);
+	cr_expect_eq(test_count(s, "reversal_repeats"), 100, "two 1421 repeats each (3 attempts by default)");
 	cr_expect_eq(test_count(s, "reversals_unanswered"), 50);
 	json_decref(s);
 	test_remove_tree(dir);

@@ -60,7 +60,7 @@ Test(loadgen_messages, reversal_points_at_the_original)
 	enum iso_error_code err;
 	char transmission[11], local_time[13];
 	loadgen_format_times(1764000003, transmission, local_time);
-	size_t n = loadgen_encode_reversal(&context, &p, 43, transmission, local_time, buf, sizeof buf, &err);
+	size_t n = loadgen_encode_reversal(&context, &p, 43, transmission, local_time, false, buf, sizeof buf, &err);
 	cr_assert(n > 0, "encode: %d", err);
 	struct iso_msg m;
 	decode_framed(buf, n, &m);
@@ -76,6 +76,15 @@ Test(loadgen_messages, reversal_points_at_the_original)
 	cr_assert(iso_field_text(&m, 56, de56, sizeof de56) > 0);
 	cr_expect_str_eq(de56, expected56, "MTI + STAN + DE 12 + LL + acquirer");
 	cr_expect_not(iso_has(&m, 14));
+
+	/* The repeat is the same message as a 1421. */
+	uint8_t again[1024];
+	size_t k = loadgen_encode_reversal(&context, &p, 43, transmission, local_time, true, again, sizeof again, &err);
+	cr_assert_eq(k, n);
+	struct iso_msg r;
+	decode_framed(again, k, &r);
+	cr_expect_eq(r.mti, 1421);
+	cr_expect_eq(memcmp(again + 6, buf + 6, n - 6), 0, "only the MTI differs");
 }
 
 Test(loadgen_messages, reference_numbers_round_trip_and_reject_strangers)
