@@ -1,0 +1,319 @@
+/*
+ * The card lifecycle end to end with the real bank-node and switch: order,
+ * customer account and card at the network, production, notification to the
+ * customer's webhook and to the bank, activation by the first payment; and
+ * the ways it must not go wrong (payment before production, duplicate
+ * orders, bad input, a network restart before production or delivery).
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lifecycle_env.h"
+#include "luhn.h"
+#include "webhook_listener.h"
+
+#define ALICE "0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d"
+#define BOB "1b2c3d4e-5f6a-4b7c-9d8e-9f0a1b2c3d4e"
+
+static struct lc_env env;
+static struct webhook_listener *hook;
+static bool finished; /* the test reached its end: no logs to show */
+
+static void start_all(uint16_t base, uint32_t production_ms)
+{
+	cr_assert(lc_env_prepare(&env, base, production_ms));
+	cr_assert(lc_env_start_bank(&env), "bank-node did not start");
+	cr_assert(lc_env_start_switch(&env), "switch did not start");
+	hook = webhook_listener_start(env.webhook);
+	cr_assert_not_null(hook, "webhook listener on port %u", env.webhook);
+}
+
+static void stop_all(void)
+{
+	finished = true;
+}
+
+static void teardown(void)
+{
+	/* Logs of both programs when the test stopped before its end. */
+	webhook_listener_stop(hook);
+	hook = NULL;
+	lc_env_cleanup(&env, !finished);
+}
+
+/* Orders a card; returns the status, the card's PAN and expiry when there is one. */
+static long order(const char *uuid, const char *extra_json, char pan[20], char expiry[5], json_t **out)
+{
+	char body[512];
+	snprintf(body, sizeof(body), "{\"uuid\":\"%s\",\"webhook\":\"http://127.0.0.1:%u/hook\"%s%s}", uuid, env.webhook,
+		 extra_json ? "," : "", extra_json ? extra_json : "");
+	json_t *j = NULL;
+	long status = lc_http(env.bank_http, "POST", "/order-card", body, &j);
+	const char *p = json_string_value(json_object_get(j, "pan"));
+	const char *x = json_string_value(json_object_get(j, "expiry"));
+	if (pan)
+		snprintf(pan, 20, "%s", p ? p : "");
+	if (expiry)
+		snprintf(expiry, 5, "%s", x ? x : "");
+	if (out)
+		*out = j;
+	else
+		json_decref(j);
+	return status;
+}
+
+static long long stat_of(uint16_t port, const char *path, const char *object, const char *key)
+{
+	json_t *j = NULL;
+	long long v = -1;
+	if (lc_http(port, "GET", path, NULL, &j) == 200) {
+		json_t *o = object ? json_object_get(j, object) : j;
+		if (json_is_integer(json_object_get(o, key)))
+			v = json_integer_value(json_object_get(o, key));
+	}
+	json_decref(j);
+	return v;
+}
+
+static const char *first_delivery(const char *uuid, char *out, size_t size)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/notifications?customer=%s", uuid);
+	json_t *j = NULL;
+	out[0] = '\0';
+	if (lc_http(env.mc_http, "GET", path, NULL, &j) == 200) {
+		json_t *n = json_array_get(json_object_get(j, "notifications"), 0);
+		const char *d = json_string_value(json_object_get(n, "delivery"));
+		snprintf(out, size, "%s", d ? d : "");
+	}
+	json_decref(j);
+	return out;
+}
+
+Test(lifecycle, order_produce_notify_pay_activate, .fini = teardown, .timeout = 90)
+{
+	start_all(17000, 300);
+	cr_assert(lc_create_account(&env, ALICE, 5000));
+	char pan[20], expiry[5];
+	json_t *card = NULL;
+	cr_assert_eq(order(ALICE, "\"request_id\":\"alice-1\"", pan, expiry, &card), 201);
+	cr_assert_str_eq(json_string_value(json_object_get(card, "state")), "ordered");
+	cr_assert_str_eq(json_string_value(json_object_get(card, "network")), "mastercard");
+	cr_assert_str_eq(json_string_value(json_object_get(card, "card_id")), pan);
+	json_decref(card);
+	cr_assert_eq(strlen(pan), 16, "pan %s", pan);
+	cr_assert_eq(strncmp(pan, LC_BIN, strlen(LC_BIN)), 0, "pan %s outside the bank's BIN", pan);
+	cr_assert(luhn_valid(pan, 16), "pan %s fails Luhn", pan);
+	/* Index above loadgen.cards_per_bank (10): never one of the generated population. */
+	cr_assert_geq(strtoull(pan + 8, NULL, 10) / 10, 10u, "pan %s inside the generated population", pan);
+	cr_assert_eq(strlen(expiry), 4);
+
+	cr_assert_eq(webhook_listener_wait_delivered(hook, 1, 10000), 1, "no card.ready webhook within 10 s");
+	json_t *event = webhook_listener_body(hook, 0);
+	cr_assert_str_eq(json_string_value(json_object_get(event, "event")), "card.ready");
+	cr_assert_str_eq(json_string_value(json_object_get(event, "pan")), pan);
+	cr_assert_str_eq(json_string_value(json_object_get(event, "customer")), ALICE);
+	cr_assert_str_eq(json_string_value(json_object_get(event, "network")), "mastercard");
+	json_decref(event);
+	cr_assert(lc_wait_bank_card_state(&env, pan, "produced", 5000), "the bank never learnt the card is produced");
+
+	char action[4];
+	cr_assert(lc_pay(&env, pan, expiry, 1234, action), "no answer to the 1100");
+	cr_assert_str_eq(action, "000");
+	cr_assert_eq(lc_balance(&env, ALICE), 5000 - 1234);
+	char state[32];
+	cr_assert(lc_bank_card_state(&env, pan, state, sizeof(state)));
+	cr_assert_str_eq(state, "active");
+
+	char delivery[32];
+	cr_assert_str_eq(first_delivery(ALICE, delivery, sizeof(delivery)), "delivered");
+	char path[128];
+	snprintf(path, sizeof(path), "/notifications/%s", ALICE);
+	json_t *list = NULL;
+	cr_assert_eq(lc_http(env.mc_http, "GET", path, NULL, &list), 200);
+	cr_assert_eq(json_array_size(json_object_get(list, "notifications")), 1);
+	json_decref(list);
+	/* Exactly one delivery to the customer, one card at the network. */
+	cr_assert_eq(webhook_listener_requests(hook), 1);
+	cr_assert_eq(stat_of(env.mc_http, "/lifecycle/stats", NULL, "cards_created"), 1);
+	stop_all();
+}
+
+Test(lifecycle, payment_before_production_is_refused, .fini = teardown, .timeout = 90)
+{
+	start_all(17020, 3000);
+	cr_assert(lc_create_account(&env, ALICE, 5000));
+	char pan[20], expiry[5];
+	cr_assert_eq(order(ALICE, NULL, pan, expiry, NULL), 201);
+	char action[4];
+	cr_assert(lc_pay(&env, pan, expiry, 100, action));
+	cr_assert_str_eq(action, "119", "a card in production must be refused (not permitted), got %s", action);
+	/* Refused by the switch's checks: the bank never saw it. */
+	cr_assert_eq(stat_of(env.mc_http, "/stats", "totals", "refused_by_checks"), 1);
+	cr_assert_eq(stat_of(env.mc_http, "/stats", "totals", "forwarded"), 0);
+	cr_assert_eq(stat_of(env.bank_http, "/stats", NULL, "authorizations"), 0);
+	cr_assert_eq(lc_balance(&env, ALICE), 5000);
+	char state[32];
+	cr_assert(lc_bank_card_state(&env, pan, state, sizeof(state)));
+	cr_assert_str_eq(state, "ordered");
+	char path[64];
+	snprintf(path, sizeof(path), "/card/pan/%s", pan);
+	json_t *j = NULL;
+	cr_assert_eq(lc_http(env.mc_http, "GET", path, NULL, &j), 200);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "state")), "in_production");
+	json_decref(j);
+
+	cr_assert(lc_wait_bank_card_state(&env, pan, "produced", 15000));
+	cr_assert(lc_pay(&env, pan, expiry, 100, action));
+	cr_assert_str_eq(action, "000");
+	cr_assert_eq(lc_balance(&env, ALICE), 4900);
+	stop_all();
+}
+
+Test(lifecycle, duplicate_orders_make_one_card, .fini = teardown, .timeout = 90)
+{
+	start_all(17040, 20000); /* production far away: orders stay pending */
+	cr_assert(lc_create_account(&env, ALICE, 5000));
+	cr_assert(lc_create_account(&env, BOB, 5000));
+	char first[20], again[20], pending[20], pending_again[20], other[20];
+	json_t *j = NULL;
+	cr_assert_eq(order(ALICE, "\"request_id\":\"order-1\"", first, NULL, NULL), 201);
+	cr_assert_eq(order(ALICE, "\"request_id\":\"order-1\"", again, NULL, &j), 200);
+	cr_assert_str_eq(again, first);
+	cr_assert(json_is_true(json_object_get(j, "duplicate")));
+	json_decref(j);
+	/* The same request_id from another account is a conflict, not a card. */
+	cr_assert_eq(order(BOB, "\"request_id\":\"order-1\"", NULL, NULL, NULL), 409);
+	/* Without request_id: one pending order per account and network. */
+	cr_assert_eq(order(BOB, NULL, pending, NULL, NULL), 201);
+	cr_assert_eq(order(BOB, NULL, pending_again, NULL, NULL), 200);
+	cr_assert_str_eq(pending_again, pending);
+	cr_assert_eq(order(ALICE, "\"request_id\":\"order-2\"", other, NULL, NULL), 201);
+	cr_assert_str_neq(other, first);
+	cr_assert_eq(stat_of(env.mc_http, "/lifecycle/stats", NULL, "cards_created"), 3);
+	cr_assert_eq(stat_of(env.bank_http, "/stats", "card_orders", "cards_ordered"), 3);
+
+	/* The network itself is idempotent on the bank's order id. */
+	const char *body = "{\"customer\":\"" BOB "\",\"bank\":\"" LC_BANK "\",\"order_id\":\"direct-1\"}";
+	json_t *a = NULL, *b = NULL;
+	cr_assert_eq(lc_http(env.mc_http, "POST", "/create-card", body, &a), 201);
+	cr_assert_eq(lc_http(env.mc_http, "POST", "/create-card", body, &b), 200);
+	cr_assert_str_eq(json_string_value(json_object_get(a, "pan")), json_string_value(json_object_get(b, "pan")));
+	json_decref(a);
+	json_decref(b);
+	cr_assert_eq(stat_of(env.mc_http, "/lifecycle/stats", NULL, "cards_created"), 4);
+	stop_all();
+}
+
+static void expect(uint16_t port, const char *method, const char *path, const char *body, long status,
+		   const char *error_part)
+{
+	json_t *j = NULL;
+	long got = lc_http(port, method, path, body, &j);
+	cr_expect_eq(got, status, "%s %s %s: %ld, expected %ld", method, path, body ? body : "", got, status);
+	const char *e = json_string_value(json_object_get(j, "error"));
+	cr_expect(e != NULL, "%s %s: no JSON error", method, path);
+	if (e && error_part)
+		cr_expect(strstr(e, error_part) != NULL, "%s %s: error '%s' lacks '%s'", method, path, e, error_part);
+	json_decref(j);
+}
+
+Test(lifecycle, bad_requests_get_json_errors, .fini = teardown, .timeout = 90)
+{
+	start_all(17060, 300);
+	cr_assert(lc_create_account(&env, ALICE, 5000));
+	uint16_t bank = env.bank_http, net = env.mc_http;
+	expect(bank, "POST", "/order-card", "{not json", 400, "JSON");
+	expect(bank, "POST", "/order-card", "[1,2]", 400, NULL);
+	expect(bank, "POST", "/order-card", "{}", 400, "uuid");
+	expect(bank, "POST", "/order-card", "{\"uuid\":42}", 400, "uuid");
+	expect(bank, "POST", "/order-card", "{\"uuid\":\"" BOB "\"}", 404, "account");
+	expect(bank, "GET", "/order-card", NULL, 405, NULL);
+	expect(bank, "POST", "/order-card", "{\"uuid\":\"" ALICE "\",\"webhook\":\"ftp://x\"}", 400, "webhook");
+	expect(bank, "POST", "/order-card", "{\"uuid\":\"" ALICE "\",\"request_id\":\"\"}", 400, "request_id");
+	expect(bank, "POST", "/order-card", "{\"uuid\":\"" ALICE "\",\"network\":\"amex\"}", 422, "amex");
+	/* A member network whose switch does not run: the bank says so, and no card is stored. */
+	expect(bank, "POST", "/order-card", "{\"uuid\":\"" ALICE "\",\"network\":\"visa\"}", 502, "visa");
+	expect(bank, "POST", "/card-produced", "{\"pan\":\"5199910000000000000\"}", 404, "card");
+	expect(bank, "POST", "/card-produced", "{\"pan\":\"12ab\"}", 400, "pan");
+
+	expect(net, "POST", "/create-customer-account", "{bad", 400, "JSON");
+	expect(net, "POST", "/create-customer-account", "{\"customer\":\"" ALICE "\"}", 400, "bank");
+	expect(net, "POST", "/create-customer-account", "{\"customer\":\"" ALICE "\",\"bank\":\"nobank\"}", 422,
+	       "nobank");
+	expect(net, "POST", "/create-card-contract", "{\"customer\":\"a/b\",\"bank\":\"" LC_BANK "\"}", 400,
+	       "customer");
+	expect(net, "GET", "/create-card", NULL, 405, NULL);
+	expect(net, "POST", "/create-card", "{\"customer\":\"" BOB "\",\"bank\":\"" LC_BANK "\"}", 404, "customer");
+	expect(net, "GET", "/notifications", NULL, 400, "customer");
+	expect(net, "GET", "/notifications?customer=" BOB, NULL, 404, NULL);
+	expect(net, "GET", "/card/pan/5199910000000000000", NULL, 404, NULL);
+	expect(net, "GET", "/no-such-thing", NULL, 404, NULL);
+
+	cr_expect_geq(stat_of(bank, "/stats", "card_orders", "bad_requests"), 7);
+	cr_expect_eq(stat_of(bank, "/stats", "card_orders", "network_errors"), 1);
+	cr_expect_eq(stat_of(bank, "/stats", "card_orders", "cards_ordered"), 0);
+	cr_expect_geq(stat_of(net, "/lifecycle/stats", NULL, "bad_requests"), 6);
+	cr_expect_eq(stat_of(net, "/lifecycle/stats", NULL, "cards_created"), 0);
+
+	/* The spelling of the seed's test: 201 for a new customer, 200 when repeated. */
+	const char *contract = "{\"customer\":\"" ALICE "\",\"bank\":\"" LC_BANK "\",\"name\":\"alice\"}";
+	json_t *j = NULL;
+	cr_expect_eq(lc_http(net, "POST", "/create-card-contract", contract, &j), 201);
+	cr_expect_str_eq(json_string_value(json_object_get(j, "network")), "mastercard");
+	json_decref(j);
+	cr_expect_eq(lc_http(net, "POST", "/create-customer-account", contract, NULL), 200);
+	stop_all();
+}
+
+Test(lifecycle, restart_before_delivery_still_delivers, .fini = teardown, .timeout = 120)
+{
+	start_all(17080, 200);
+	cr_assert(lc_create_account(&env, ALICE, 5000));
+	webhook_listener_set_status(hook, 503);
+	char pan[20], expiry[5];
+	cr_assert_eq(order(ALICE, NULL, pan, expiry, NULL), 201);
+	/* Produced, and the first delivery failed: the notification waits in the outbox. */
+	cr_assert_geq(webhook_listener_wait_requests(hook, 1, 10000), 1, "the network never tried the webhook");
+	char delivery[32];
+	cr_assert_str_eq(first_delivery(ALICE, delivery, sizeof(delivery)), "pending");
+	cr_assert(lc_env_stop_switch(&env), "the switch did not stop cleanly");
+	cr_assert_eq(webhook_listener_delivered(hook), 0);
+	webhook_listener_set_status(hook, 200);
+
+	cr_assert(lc_env_start_switch(&env), "the switch did not restart");
+	cr_assert_eq(webhook_listener_wait_delivered(hook, 1, 15000), 1, "no webhook after the restart");
+	json_t *event = webhook_listener_body(hook, 0);
+	cr_assert_str_eq(json_string_value(json_object_get(event, "pan")), pan);
+	json_decref(event);
+	cr_assert_str_eq(first_delivery(ALICE, delivery, sizeof(delivery)), "delivered");
+	/* The restarted switch reloaded the produced card into its registry. */
+	cr_assert(lc_wait_bank_card_state(&env, pan, "produced", 5000));
+	char action[4];
+	cr_assert(lc_pay(&env, pan, expiry, 500, action));
+	cr_assert_str_eq(action, "000");
+	cr_assert_eq(lc_balance(&env, ALICE), 4500);
+	stop_all();
+}
+
+Test(lifecycle, restart_during_production_resumes, .fini = teardown, .timeout = 120)
+{
+	start_all(17100, 6000);
+	cr_assert(lc_create_account(&env, ALICE, 5000));
+	char pan[20], expiry[5];
+	int64_t ordered = lc_now_ms();
+	cr_assert_eq(order(ALICE, NULL, pan, expiry, NULL), 201);
+	cr_assert(lc_env_stop_switch(&env), "the switch did not stop cleanly");
+	cr_assert(lc_env_start_switch(&env), "the switch did not restart");
+	char action[4];
+	/* Still in production after the restart, and known (refused 119, not unknown 111). */
+	cr_assert(lc_pay(&env, pan, expiry, 100, action));
+	cr_assert_lt(lc_now_ms() - ordered, 5000, "the restart took too long to see the card in production");
+	cr_assert_str_eq(action, "119", "got %s", action);
+	cr_assert_eq(webhook_listener_wait_delivered(hook, 1, 15000), 1, "production did not resume");
+	cr_assert(lc_wait_bank_card_state(&env, pan, "produced", 5000));
+	cr_assert(lc_pay(&env, pan, expiry, 100, action));
+	cr_assert_str_eq(action, "000");
+	stop_all();
+}

@@ -1,0 +1,190 @@
+#include "webhook_listener.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_BODIES 64
+#define REQUEST_MAX 16384
+
+struct webhook_listener {
+	int fd;
+	pthread_t thread;
+	atomic_bool stop;
+	atomic_int status;
+	pthread_mutex_t lock;
+	int requests;
+	int delivered;
+	json_t *bodies[MAX_BODIES];
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads one request (headers and Content-Length body) within 2 s; returns the body or NULL. */
+static char *read_request(int fd, size_t *body_len)
+{
+	static const char end_of_headers[] = "\r\n\r\n";
+	char *buf = calloc(1, REQUEST_MAX + 1);
+	size_t have = 0;
+	int64_t deadline = now_ms() + 2000;
+	while (buf && have < REQUEST_MAX && now_ms() < deadline) {
+		struct pollfd p = {fd, POLLIN, 0};
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		ssize_t n = recv(fd, buf + have, REQUEST_MAX - have, 0);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		buf[have] = '\0';
+		char *body = strstr(buf, end_of_headers);
+		if (!body)
+			continue;
+		body += 4;
+		const char *cl = strcasestr(buf, "Content-Length:");
+		size_t want = cl ? strtoul(cl + 15, NULL, 10) : 0;
+		if ((size_t)(buf + have - body) >= want) {
+			*body_len = want;
+			memmove(buf, body, want);
+			buf[want] = '\0';
+			return buf;
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+static void serve(struct webhook_listener *l, int fd)
+{
+	size_t len = 0;
+	char *body = read_request(fd, &len);
+	int status = atomic_load(&l->status);
+	pthread_mutex_lock(&l->lock);
+	l->requests++;
+	if (body && status >= 200 && status <= 299) {
+		json_t *j = json_loadb(body, len, 0, NULL);
+		if (l->delivered < MAX_BODIES)
+			l->bodies[l->delivered] = j;
+		else
+			json_decref(j);
+		l->delivered++;
+	}
+	pthread_mutex_unlock(&l->lock);
+	free(body);
+	char answer[128];
+	int n = snprintf(answer, sizeof(answer), "HTTP/1.1 %d Test\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+			 status);
+	if (send(fd, answer, (size_t)n, MSG_NOSIGNAL) < 0) {
+		/* the client went away: nothing to do */
+	}
+}
+
+static void *accept_loop(void *arg)
+{
+	struct webhook_listener *l = arg;
+	while (!atomic_load(&l->stop)) {
+		struct pollfd p = {l->fd, POLLIN, 0};
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		int c = accept(l->fd, NULL, NULL);
+		if (c < 0)
+			continue;
+		serve(l, c);
+		close(c);
+	}
+	return NULL;
+}
+
+struct webhook_listener *webhook_listener_start(uint16_t port)
+{
+	struct webhook_listener *l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	atomic_init(&l->status, 200);
+	pthread_mutex_init(&l->lock, NULL);
+	l->fd = socket(AF_INET, SOCK_STREAM, 0);
+	int one = 1;
+	setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (l->fd < 0 || bind(l->fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(l->fd, 16) != 0 ||
+	    pthread_create(&l->thread, NULL, accept_loop, l) != 0) {
+		if (l->fd >= 0)
+			close(l->fd);
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void webhook_listener_stop(struct webhook_listener *l)
+{
+	if (!l)
+		return;
+	atomic_store(&l->stop, true);
+	pthread_join(l->thread, NULL);
+	close(l->fd);
+	for (int i = 0; i < MAX_BODIES; i++)
+		json_decref(l->bodies[i]);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
+
+void webhook_listener_set_status(struct webhook_listener *l, int status)
+{
+	atomic_store(&l->status, status);
+}
+
+int webhook_listener_requests(struct webhook_listener *l)
+{
+	pthread_mutex_lock(&l->lock);
+	int n = l->requests;
+	pthread_mutex_unlock(&l->lock);
+	return n;
+}
+
+int webhook_listener_delivered(struct webhook_listener *l)
+{
+	pthread_mutex_lock(&l->lock);
+	int n = l->delivered;
+	pthread_mutex_unlock(&l->lock);
+	return n;
+}
+
+json_t *webhook_listener_body(struct webhook_listener *l, int i)
+{
+	pthread_mutex_lock(&l->lock);
+	json_t *j = i >= 0 && i < MAX_BODIES && i < l->delivered ? json_incref(l->bodies[i]) : NULL;
+	pthread_mutex_unlock(&l->lock);
+	return j;
+}
+
+int webhook_listener_wait_delivered(struct webhook_listener *l, int want, int timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	int n;
+	while ((n = webhook_listener_delivered(l)) < want && now_ms() < deadline)
+		usleep(20000);
+	return n;
+}
+
+int webhook_listener_wait_requests(struct webhook_listener *l, int want, int timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	int n;
+	while ((n = webhook_listener_requests(l)) < want && now_ms() < deadline)
+		usleep(20000);
+	return n;
+}
