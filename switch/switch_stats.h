@@ -12,6 +12,7 @@
 	X(declined)                    /* bank refusals relayed to cardholders */                            \
 	X(refused_by_checks)           /* answered by the switch's own checks */                             \
 	X(no_route)                    /* of which: BIN without a route */                                   \
+	X(bank_unavailable)            /* answered 912: the bank let too many time out in a row */           \
 	X(timed_out)                   /* answered 911 after bank_timeout_ms */                              \
 	X(reversals)                   /* switch's 1420/1421 sent to banks */                                \
 	X(reversals_completed)         /* 1430 received for them */                                          \

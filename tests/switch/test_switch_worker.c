@@ -391,3 +391,57 @@ Test(switch_worker, stopping_settles_what_is_pending)
 	cr_assert_eq(totals().timed_out, 1);
 	stop();
 }
+
+/* The next datagram that is not the switch's own reversal advice (1420/1421 to the bank). */
+static void expect_skipping_reversals(struct sent *s, uint16_t mti, const struct sockaddr_in *to)
+{
+	do
+		cr_assert(next_sent(s), "nothing sent, expected %u", mti);
+	while (s->m.mti / 10 == 142);
+	cr_assert_eq(s->m.mti, mti, "sent %u, expected %u", s->m.mti, mti);
+	cr_assert_eq(s->d.peer.sin_port, to->sin_port);
+}
+
+Test(switch_worker, a_bank_that_times_out_in_a_row_is_answered_912_for_a_while)
+{
+	start(1);
+	struct test_msg req;
+	struct sent s;
+	uint64_t now = t0;
+	/* SWITCH_BANK_DOWN_AFTER authorizations time out, the bank silent throughout. */
+	for (int i = 0; i < SWITCH_BANK_DOWN_AFTER; i++) {
+		char stan[7];
+		snprintf(stan, sizeof(stan), "%06d", 300 + i);
+		card_request(&req, (size_t)(i % 5), stan);
+		inject(0, &holder, &req);
+		poll_all(now);
+		expect_skipping_reversals(&s, 1100, &bank);
+		now += 100; /* bank_timeout_ms */
+		poll_all(now);
+		expect_skipping_reversals(&s, 1110, &holder);
+		cr_assert_str_eq(field(&s, 39), "911");
+	}
+	card_request(&req, 0, "000400");
+	inject(0, &holder, &req);
+	poll_all(now);
+	expect_skipping_reversals(&s, 1110, &holder);
+	cr_assert_str_eq(field(&s, 39), "912", "the bank is taken as unavailable");
+	cr_assert_eq(totals().bank_unavailable, 1);
+
+	/* A while later requests reach the bank again; an answer brings it back for good. */
+	now += SWITCH_BANK_DOWN_MIN_MS;
+	card_request(&req, 1, "000401");
+	inject(0, &holder, &req);
+	poll_all(now);
+	struct sent to_bank;
+	expect_skipping_reversals(&to_bank, 1100, &bank);
+	answer_from_bank(0, &to_bank, "000");
+	poll_all(now + 1);
+	expect_skipping_reversals(&s, 1110, &holder);
+	cr_assert_str_eq(field(&s, 39), "000");
+	card_request(&req, 2, "000402");
+	inject(0, &holder, &req);
+	poll_all(now + 2);
+	expect_skipping_reversals(&s, 1100, &bank);
+	stop();
+}
