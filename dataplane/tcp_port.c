@@ -114,7 +114,8 @@ static int tcp_tx_burst(struct dgram_port *p, uint16_t q, const struct udp_datag
 	bool published = false;
 	for (; accepted < n; accepted++) {
 		int frames = count_frames(&d[accepted], t->cfg.max_message);
-		if (frames < 0) {
+		/* More frames than the ring holds could never go: refused for good, not "try again". */
+		if (frames < 0 || (uint32_t)frames > tcp_ring_capacity(&queue->tx)) {
 			/* The caller's bug, not the network's: counted and consumed, like a UDP send. */
 			count_worker(&queue->tx_malformed);
 			continue;

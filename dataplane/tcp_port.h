@@ -131,7 +131,8 @@ struct tcp_port_stats {
 	uint64_t dropped_unknown_peer;   /* worker frames to a peer without a link */
 	uint64_t dropped_not_connected;  /* worker frames to an endpoint whose link is down */
 	uint64_t closed_with_output;     /* links closed with bytes still unsent (lost with them) */
-	uint64_t tx_malformed;        /* worker datagrams that do not split into frames */
+	uint64_t tx_malformed;        /* worker datagrams that do not split into frames, or hold
+				       * more frames than the ring (consumed and dropped) */
 	uint64_t tx_ring_full;        /* worker datagrams refused: the queue's ring was full */
 	uint64_t rx_truncated;        /* messages longer than the worker's buffer (length 0) */
 	uint64_t rx_stalls;           /* times a link stopped reading: its queue's ring was full */

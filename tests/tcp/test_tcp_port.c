@@ -17,6 +17,7 @@
 
 #include "client_process.h"
 #include "echo_harness.h"
+#include "framing.h"
 #include "tcp_port.h"
 
 #define CLIENT_TIMEOUT_MS 20000
@@ -237,6 +238,7 @@ Test(tcp_port, unknown_peer_is_dropped_and_counted)
 {
 	struct tcp_port_config cfg;
 	listen_config(&cfg, 16009);
+	cfg.ring_slots = 8;
 	open_port(&cfg);
 	struct sockaddr_in nobody = {.sin_family = AF_INET, .sin_port = htons(16499)};
 	inet_pton(AF_INET, "127.0.0.1", &nobody.sin_addr);
@@ -249,6 +251,14 @@ Test(tcp_port, unknown_peer_is_dropped_and_counted)
 	frame[0] = 0xFF;
 	cr_expect_eq(echo_harness_inject(&harness, &nobody, frame, len), 1);
 	WAIT_STAT(tx_malformed, 1, 5000);
+	/* More frames in one datagram than the ring has slots (8): dropped for good, not refused. */
+	uint8_t keepalives_and_more[40];
+	for (size_t i = 0; i < sizeof(keepalives_and_more); i += 4) {
+		frame_write_header(FRAME_HEADER_BINARY2, 2, keepalives_and_more + i);
+		keepalives_and_more[i + 2] = keepalives_and_more[i + 3] = '0';
+	}
+	cr_expect_eq(echo_harness_inject(&harness, &nobody, keepalives_and_more, sizeof(keepalives_and_more)), 1);
+	WAIT_STAT(tx_malformed, 2, 5000);
 	close_and_check();
 }
 
