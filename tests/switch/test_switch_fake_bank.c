@@ -16,8 +16,8 @@
 #include "luhn.h"
 #include "message_builder.h"
 
-#define TIMEOUT_MS 300
-#define RETRY_MS 150
+#define TIMEOUT_MS 1000 /* generous: ASan builds on a shared 2-core box; only timeout tests wait it out */
+#define RETRY_MS 300
 #define MAX_ATTEMPTS 3
 #define WAIT_MS 5000 /* bound for anything that should happen */
 
