@@ -163,17 +163,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "switch: %s (continuing without switch telemetry)\n", err);
 	char http_host[64];
 	snprintf(http_host, sizeof(http_host), "%s", net->http.host);
+	/* The card lifecycle is off the fast path: without its store the switch still switches. */
 	struct network_lifecycle *lifecycle = network_lifecycle_start(config, o.network, s, err, sizeof(err));
 	free(config);
-	if (!lifecycle) {
-		fprintf(stderr, "switch: card lifecycle: %s\n", err);
-		switch_core_destroy(s);
-		free(port);
-		return 1;
-	}
+	if (!lifecycle)
+		fprintf(stderr, "switch: card lifecycle disabled: %s\n", err);
 
 	struct http_route lifecycle_routes[SWITCH_HTTP_MAX_EXTRA_ROUTES];
-	size_t lifecycle_route_count = network_lifecycle_routes(lifecycle, lifecycle_routes, SWITCH_HTTP_MAX_EXTRA_ROUTES);
+	size_t lifecycle_route_count =
+		lifecycle ? network_lifecycle_routes(lifecycle, lifecycle_routes, SWITCH_HTTP_MAX_EXTRA_ROUTES) : 0;
 	struct http_api *http = switch_http_start_with(s, http_host, http_port, lifecycle_routes, lifecycle_route_count,
 						       err, sizeof(err));
 	if (!http) {
@@ -201,7 +199,8 @@ int main(int argc, char **argv)
 		if (sigwait(&signals, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			if (switch_core_reload(s, err, sizeof(err)) && network_lifecycle_republish(lifecycle, err, sizeof(err)))
+			if (switch_core_reload(s, err, sizeof(err)) &&
+			    (!lifecycle || network_lifecycle_republish(lifecycle, err, sizeof(err))))
 				fprintf(stderr, "switch %s: reloaded routes and cards from %s\n", o.network, o.config);
 			else
 				fprintf(stderr, "switch %s: reload failed, keeping the current routes: %s\n", o.network,
