@@ -126,7 +126,7 @@ static uint8_t key_owner(const struct switch_worker *w, const struct txn_key *ke
 	return (uint8_t)(txn_key_hash(key) % w->core->worker_count);
 }
 
-/* Passes the message to its owning worker; true when it was taken. */
+/* Passes the message to its owning worker (dropped and counted when its ring is full). */
 static void hand_over(struct switch_worker *w, uint8_t owner, const struct sockaddr_in *peer, const uint8_t *frame,
 		      size_t length)
 {
