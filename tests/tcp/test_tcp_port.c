@@ -18,6 +18,7 @@
 #include "client_process.h"
 #include "echo_harness.h"
 #include "framing.h"
+#include "iso8583.h"
 #include "tcp_port.h"
 
 #define CLIENT_TIMEOUT_MS 20000
@@ -435,6 +436,90 @@ Test(tcp_port, outbound_link_per_queue_keeps_each_queues_traffic_on_its_link)
 		cr_expect_eq(links[i].frames_in, 1);
 		cr_expect_eq(links[i].frames_out, links[i].queue == 0 ? 2 : 1, "link of queue %u", links[i].queue);
 	}
+	close_and_check();
+}
+
+static int connect_to(uint16_t p)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(p)};
+	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+	struct timeval tv = {.tv_sec = 5};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One 1100 on fd; true when a 1110 with its STAN comes back. */
+static bool round_trip(int fd, unsigned stan)
+{
+	uint8_t frame[512], in[1024];
+	size_t len = build_framed_1100(frame, sizeof(frame), stan);
+	if (send(fd, frame, len, MSG_NOSIGNAL) != (ssize_t)len)
+		return false;
+	size_t have = 0;
+	const uint8_t *msg;
+	size_t msg_len, consumed;
+	while (frame_next(FRAME_HEADER_BINARY2, in, have, ISO_MAX_MESSAGE, &msg, &msg_len, &consumed) != FRAME_OK) {
+		ssize_t n = recv(fd, in + have, sizeof(in) - have, 0);
+		if (n <= 0)
+			return false;
+		have += (size_t)n;
+	}
+	struct iso_msg m;
+	struct iso_error err;
+	char want[7];
+	snprintf(want, sizeof(want), "%06u", stan);
+	return iso_decode(&iso_profile_ascii, msg, msg_len, &m, &err) == ISO_OK && m.mti == 1110 &&
+	       iso_field_equals(&m, 11, want);
+}
+
+static bool no_links_left(void *arg)
+{
+	(void)arg;
+	struct tcp_port_stats s;
+	return tcp_port_stats(&port, &s, NULL, 0, NULL) == 0 && s.links_now == 0;
+}
+
+Test(tcp_port, connection_churn_and_the_inbound_limit)
+{
+	struct tcp_port_config cfg;
+	listen_config(&cfg, 16019);
+	cfg.max_inbound = 8;
+	open_port(&cfg);
+	/* 12 at once: 8 are served, 4 are closed at once. */
+	int fds[12];
+	for (int i = 0; i < 12; i++)
+		cr_assert_geq(fds[i] = connect_to(16019), 0);
+	WAIT_STAT(rejected_full, 4, 5000);
+	int served = 0;
+	for (int i = 0; i < 12; i++)
+		served += round_trip(fds[i], 1900u + (unsigned)i);
+	cr_expect_eq(served, 8);
+	for (int i = 0; i < 12; i++)
+		close(fds[i]);
+	cr_assert(wait_until(no_links_left, NULL, 5000), "links were not freed");
+	/* Slots and map entries are reused: many short connections, a few open at a time. */
+	int ok = 0;
+	for (int round = 0; round < 100; round++) {
+		int a = connect_to(16019), b = connect_to(16019);
+		ok += a >= 0 && b >= 0 && round_trip(a, 10000u + 2u * (unsigned)round) &&
+		      round_trip(b, 10001u + 2u * (unsigned)round);
+		if (a >= 0)
+			close(a);
+		if (b >= 0)
+			close(b);
+	}
+	cr_expect_eq(ok, 100);
+	cr_assert(wait_until(no_links_left, NULL, 5000), "links were not freed");
+	struct tcp_port_stats s = stats_now();
+	cr_expect_eq(s.accepted, 8 + 200);
+	cr_expect_eq(s.frames_in, 8 + 200);
+	cr_expect_eq(s.rejected_full, 4);
+	cr_expect_eq(s.dropped_unknown_peer, 0);
 	close_and_check();
 }
 
