@@ -4,44 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "framing.h"
 #include "idle_backoff.h"
+#include "loadgen_answers.h"
+#include "loadgen_inflight.h"
+#include "loadgen_tx.h"
 #include "tsc_clock.h"
 
-enum pending_state {
-	PENDING_FREE = 0,
-	PENDING_AWAIT_ANSWER,   /* 1100 sent, 1110 due before the deadline */
-	PENDING_ANSWERED,       /* 1110 came in time */
-	PENDING_AWAIT_REVERSAL, /* timed out, 1420 (or 1421) sent, 1430 due before the deadline */
-	PENDING_REVERSED,       /* 1430 came */
-	PENDING_REVERSAL_LOST,  /* no 1430 in time either */
-	PENDING_NOT_SENT,       /* the port refused it */
-};
-
-/*
- * A request in flight, in a ring indexed by sequence number. Sequences are
- * handed out in send order and every deadline is "send time + timeout", so
- * deadlines are ordered by sequence: the timeout scans are two cursors that
- * only move forward, with no timer structure at all.
- */
-struct pending_entry {
-	uint64_t sequence;
-	uint64_t intended_ns; /* from the run start */
-	uint64_t deadline_ns; /* absolute tsc ns: answer deadline, then reversal deadline */
-	uint64_t amount;
-	int64_t unix_second;  /* of the 1100's DE 12 */
-	uint32_t card;
-	uint32_t stan;
-	uint32_t reversal_stan;
-	uint32_t terminal;
-	int64_t reversal_unix_second; /* DE 12 of the 1420, kept by its repeats */
-	uint8_t reversal_attempts;    /* 1420 and 1421 sent so far */
-	uint8_t state;
-	bool late_seen;
-};
-
-#define REVERSAL_TAG (1ull << 63)
-#define REPEAT_TAG (1ull << 62)
 #define SEND_ROUND_MAX 512 /* requests per loop turn, so that answers are read in between */
 #define EXPIRE_ROUND_MAX 4096 /* reversals per loop turn, likewise */
 #define IDLE_SPIN_MARGIN_NS 30000
@@ -142,11 +110,6 @@ void loadgen_worker_free(struct loadgen_worker *w)
 	memset(w, 0, sizeof(*w));
 }
 
-static struct pending_entry *entry_of(struct loadgen_worker *w, uint64_t sequence)
-{
-	return &w->pending[sequence & w->pending_mask];
-}
-
 static int64_t unix_second_at(const struct loadgen_worker *w, uint64_t now_ns)
 {
 	int64_t since_start = (int64_t)(now_ns - w->shared->start_ns);
@@ -184,80 +147,6 @@ static void purchase_of(struct loadgen_worker *w, const struct pending_entry *e,
 	memcpy(p->local_time, w->cached_local_time, sizeof(p->local_time));
 }
 
-/* Sends the datagrams built so far; what the port refuses is accounted, never silently lost. */
-static void flush(struct loadgen_worker *w)
-{
-	if (w->tx_count == 0)
-		return;
-	struct dgram_port *port = w->shared->port;
-	int done = 0;
-	for (int attempt = 0; attempt < 4 && done < w->tx_count; attempt++) {
-		if (attempt > 0)
-			dgram_wait(port, (uint16_t)w->index, 50); /* let the kernel drain its buffer */
-		done += dgram_tx_burst(port, (uint16_t)w->index, w->tx + done, w->tx_count - done);
-	}
-	w->counts.tx_datagrams += (uint64_t)done;
-	for (int i = done; i < w->tx_count; i++) {
-		for (unsigned f = 0; f < w->tx_frames[i]; f++) {
-			uint64_t tag = w->tx_tags[i][f];
-			struct pending_entry *e = entry_of(w, tag & ~(REVERSAL_TAG | REPEAT_TAG));
-			if (tag & REVERSAL_TAG) {
-				/* The reversal never left: it is as unanswered as one lost on the wire. */
-				w->counts.reversals_tx_refused++;
-				if (tag & REPEAT_TAG)
-					w->counts.reversal_repeats--;
-				else
-					w->counts.reversals_sent--;
-				continue;
-			}
-			if (e->state == PENDING_AWAIT_ANSWER) {
-				e->state = PENDING_NOT_SENT;
-				w->outstanding--;
-			}
-			w->counts.sent--;
-			w->counts.unsent_tx_refused++;
-		}
-	}
-	w->tx_count = 0;
-	for (int n = 0; n < CFG_MAX_NETWORKS; n++)
-		w->open_datagram[n] = -1;
-}
-
-/* Room for a frame of up to `need` bytes towards a network: the open datagram or a new one. */
-static struct udp_datagram *datagram_for(struct loadgen_worker *w, unsigned network, size_t need, int *slot)
-{
-	int open = w->open_datagram[network];
-	if (open >= 0 && (w->tx_frames[open] >= w->shared->batch || w->tx_frames[open] >= 64 ||
-			  w->tx[open].length + need > w->tx[open].capacity))
-		open = -1;
-	if (open < 0) {
-		if (w->tx_count == UDP_BURST)
-			flush(w);
-		open = w->tx_count++;
-		w->tx[open].peer = w->shared->cards->switch_address[network];
-		w->tx[open].length = 0;
-		w->tx_frames[open] = 0;
-		w->open_datagram[network] = open;
-	}
-	*slot = open;
-	return &w->tx[open];
-}
-
-/* A datagram opened for a frame that then failed to encode is never sent empty. */
-static void forget_empty_datagram(struct loadgen_worker *w, int slot, unsigned network)
-{
-	if (w->tx_frames[slot] == 0 && slot == w->tx_count - 1) {
-		w->tx_count--;
-		w->open_datagram[network] = -1;
-	}
-}
-
-static void note_frame(struct loadgen_worker *w, int slot, size_t length, uint64_t tag)
-{
-	w->tx[slot].length += length;
-	w->tx_tags[slot][w->tx_frames[slot]++] = tag;
-}
-
 /* Builds and queues the 1100 of intended time intended_ns. */
 static void send_authorization(struct loadgen_worker *w, uint64_t intended_ns, uint64_t now_ns)
 {
@@ -283,16 +172,16 @@ static void send_authorization(struct loadgen_worker *w, uint64_t intended_ns, u
 	purchase_of(w, e, &p);
 	unsigned network = s->cards->cards[e->card].network;
 	int slot;
-	struct udp_datagram *d = datagram_for(w, network, 400, &slot);
+	struct udp_datagram *d = loadgen_tx_datagram(w, network, 400, &slot);
 	enum iso_error_code err;
 	size_t n = loadgen_encode_authorization(&s->context, &p, d->data + d->length, d->capacity - d->length, &err);
 	if (n == 0) {
 		w->counts.encode_errors++;
 		e->state = PENDING_NOT_SENT;
-		forget_empty_datagram(w, slot, network);
+		loadgen_tx_forget_empty(w, slot, network);
 		return;
 	}
-	note_frame(w, slot, n, sequence);
+	loadgen_tx_note_frame(w, slot, n, sequence);
 	e->state = PENDING_AWAIT_ANSWER;
 	e->deadline_ns = now_ns + (uint64_t)s->plan.timeout_ms * 1000000u;
 	w->outstanding++;
@@ -319,7 +208,7 @@ static void send_reversal(struct loadgen_worker *w, struct pending_entry *e, uin
 	memcpy(transmission, w->cached_transmission, sizeof transmission);
 	unsigned network = s->cards->cards[e->card].network;
 	int slot;
-	struct udp_datagram *d = datagram_for(w, network, 400, &slot);
+	struct udp_datagram *d = loadgen_tx_datagram(w, network, 400, &slot);
 	enum iso_error_code err;
 	size_t n = loadgen_encode_reversal(&s->context, &p, e->reversal_stan, transmission, local_time, repeat,
 					   d->data + d->length, d->capacity - d->length, &err);
@@ -328,10 +217,10 @@ static void send_reversal(struct loadgen_worker *w, struct pending_entry *e, uin
 	e->deadline_ns = now_ns + (uint64_t)s->plan.timeout_ms * 1000000u;
 	if (n == 0) {
 		w->counts.encode_errors++;
-		forget_empty_datagram(w, slot, network);
+		loadgen_tx_forget_empty(w, slot, network);
 		return; /* it will count as unanswered */
 	}
-	note_frame(w, slot, n, e->sequence | REVERSAL_TAG | (repeat ? REPEAT_TAG : 0));
+	loadgen_tx_note_frame(w, slot, n, e->sequence | REVERSAL_TAG | (repeat ? REPEAT_TAG : 0));
 	if (repeat)
 		w->counts.reversal_repeats++;
 	else
@@ -371,125 +260,6 @@ static unsigned send_due(struct loadgen_worker *w, uint64_t now_ns)
 		w->sending_done = true;
 	}
 	return sent;
-}
-
-static void record_answer(struct loadgen_worker *w, struct pending_entry *e, uint64_t now_ns, unsigned code)
-{
-	uint64_t latency = now_ns - w->shared->start_ns - e->intended_ns;
-	latency_histogram_record(&w->latency, latency);
-	latency_histogram_record(&w->current.latency, latency);
-	w->current.answered++;
-	w->counts.answered++;
-	w->counts.by_code[code]++;
-	if (code == 0)
-		w->counts.approved_amount += e->amount;
-	e->state = PENDING_ANSWERED;
-	w->outstanding--;
-	w->last_answer_ns = now_ns;
-}
-
-static void handle_message(struct loadgen_worker *w, const uint8_t *frame, size_t length, uint64_t now_ns)
-{
-	struct iso_msg m;
-	struct iso_error err;
-	if (iso_decode(&iso_profile_ascii, frame, length, &m, &err) != ISO_OK) {
-		w->counts.malformed++;
-		return;
-	}
-	if (m.mti != 1110 && m.mti != 1430) {
-		w->counts.unexpected_mti++;
-		return;
-	}
-	char rrn[16], terminal_text[16];
-	unsigned thread, terminal;
-	uint64_t sequence, stan, code;
-	int rrn_len = iso_field_text(&m, 37, rrn, sizeof rrn);
-	int terminal_len = iso_field_text(&m, 41, terminal_text, sizeof terminal_text);
-	if (rrn_len < 0 || terminal_len < 0 || !iso_field_u64(&m, 11, &stan) || !iso_field_u64(&m, 39, &code) ||
-	    code >= LOADGEN_ACTION_CODES) {
-		w->counts.malformed++;
-		return;
-	}
-	if (!loadgen_rrn_parse(rrn, (size_t)rrn_len, &thread, &sequence) || thread != w->index ||
-	    !loadgen_terminal_parse(terminal_text, (size_t)terminal_len, &thread, &terminal) || thread != w->index) {
-		w->counts.unmatched++;
-		return;
-	}
-	struct pending_entry *e = entry_of(w, sequence);
-	if (e->sequence != sequence || e->terminal != terminal || e->state == PENDING_FREE ||
-	    e->state == PENDING_NOT_SENT) {
-		w->counts.unmatched++;
-		return;
-	}
-	if (m.mti == 1110) {
-		if (stan != e->stan) {
-			w->counts.unmatched++;
-			return;
-		}
-		if (e->state == PENDING_AWAIT_ANSWER) {
-			record_answer(w, e, now_ns, (unsigned)code);
-		} else if (e->state == PENDING_ANSWERED || e->late_seen) {
-			w->counts.duplicates++;
-		} else {
-			/* Answer after the cardholder gave up: it has already reversed. */
-			e->late_seen = true;
-			w->counts.late_answers++;
-			if (code == 0)
-				w->counts.late_approved++;
-		}
-		return;
-	}
-	if (stan != e->reversal_stan) {
-		w->counts.unmatched++;
-		return;
-	}
-	if (e->state == PENDING_AWAIT_REVERSAL) {
-		w->counts.reversals_answered++;
-		w->counts.reversal_by_code[code]++;
-		e->state = PENDING_REVERSED;
-		w->outstanding--;
-	} else if (e->state == PENDING_REVERSED && e->reversal_attempts > 1) {
-		/* The other attempts' 1430s: one answer per 1420/1421 is expected. */
-		w->counts.extra_reversal_answers++;
-	} else if (e->state == PENDING_REVERSAL_LOST) {
-		w->counts.late_reversal_answers++;
-		if (code == 400)
-			w->counts.late_reversal_accepted++;
-		e->state = PENDING_REVERSED;
-	} else {
-		w->counts.duplicates++;
-	}
-}
-
-static unsigned receive(struct loadgen_worker *w)
-{
-	int got = dgram_rx_burst(w->shared->port, (uint16_t)w->index, w->rx, UDP_BURST);
-	if (got <= 0)
-		return 0;
-	uint64_t now_ns = tsc_now_ns();
-	for (int i = 0; i < got; i++) {
-		const uint8_t *buf = w->rx[i].data;
-		size_t left = w->rx[i].length;
-		w->counts.rx_datagrams++;
-		if (left == 0) {
-			w->counts.malformed++; /* truncated by the port */
-			continue;
-		}
-		while (left > 0) {
-			const uint8_t *msg;
-			size_t msg_len, consumed;
-			if (frame_next(FRAME_HEADER_BINARY2, buf, left, ISO_MAX_MESSAGE, &msg, &msg_len, &consumed) !=
-			    FRAME_OK) {
-				w->counts.malformed++;
-				break;
-			}
-			if (msg_len > 0)
-				handle_message(w, msg, msg_len, now_ns);
-			buf += consumed;
-			left -= consumed;
-		}
-	}
-	return (unsigned)got;
 }
 
 /* Reverses what timed out and gives up on reversals that timed out too. */
@@ -587,8 +357,8 @@ void *loadgen_worker_main(void *arg)
 		unsigned sent = send_due(w, now);
 		w->current.sent += sent;
 		unsigned work = sent + expire(w, now);
-		flush(w);
-		work += receive(w);
+		loadgen_tx_flush(w);
+		work += loadgen_receive(w);
 		publish_intervals(w, now, false);
 		atomic_store_explicit(&w->live_sent, w->counts.sent, memory_order_relaxed);
 		atomic_store_explicit(&w->live_answered, w->counts.answered, memory_order_relaxed);

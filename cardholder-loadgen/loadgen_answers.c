@@ -1,0 +1,125 @@
+/* Answers coming back to a generator thread: 1110 and 1430 matched to what it sent. */
+#include "loadgen_answers.h"
+
+#include "framing.h"
+#include "loadgen_inflight.h"
+#include "tsc_clock.h"
+
+static void record_answer(struct loadgen_worker *w, struct pending_entry *e, uint64_t now_ns, unsigned code)
+{
+	uint64_t latency = now_ns - w->shared->start_ns - e->intended_ns;
+	latency_histogram_record(&w->latency, latency);
+	latency_histogram_record(&w->current.latency, latency);
+	w->current.answered++;
+	w->counts.answered++;
+	w->counts.by_code[code]++;
+	if (code == 0)
+		w->counts.approved_amount += e->amount;
+	e->state = PENDING_ANSWERED;
+	w->outstanding--;
+	w->last_answer_ns = now_ns;
+}
+
+static void handle_message(struct loadgen_worker *w, const uint8_t *frame, size_t length, uint64_t now_ns)
+{
+	struct iso_msg m;
+	struct iso_error err;
+	if (iso_decode(&iso_profile_ascii, frame, length, &m, &err) != ISO_OK) {
+		w->counts.malformed++;
+		return;
+	}
+	if (m.mti != 1110 && m.mti != 1430) {
+		w->counts.unexpected_mti++;
+		return;
+	}
+	char rrn[16], terminal_text[16];
+	unsigned thread, terminal;
+	uint64_t sequence, stan, code;
+	int rrn_len = iso_field_text(&m, 37, rrn, sizeof rrn);
+	int terminal_len = iso_field_text(&m, 41, terminal_text, sizeof terminal_text);
+	if (rrn_len < 0 || terminal_len < 0 || !iso_field_u64(&m, 11, &stan) || !iso_field_u64(&m, 39, &code) ||
+	    code >= LOADGEN_ACTION_CODES) {
+		w->counts.malformed++;
+		return;
+	}
+	if (!loadgen_rrn_parse(rrn, (size_t)rrn_len, &thread, &sequence) || thread != w->index ||
+	    !loadgen_terminal_parse(terminal_text, (size_t)terminal_len, &thread, &terminal) || thread != w->index) {
+		w->counts.unmatched++;
+		return;
+	}
+	struct pending_entry *e = entry_of(w, sequence);
+	if (e->sequence != sequence || e->terminal != terminal || e->state == PENDING_FREE ||
+	    e->state == PENDING_NOT_SENT) {
+		w->counts.unmatched++;
+		return;
+	}
+	if (m.mti == 1110) {
+		if (stan != e->stan) {
+			w->counts.unmatched++;
+			return;
+		}
+		if (e->state == PENDING_AWAIT_ANSWER) {
+			record_answer(w, e, now_ns, (unsigned)code);
+		} else if (e->state == PENDING_ANSWERED || e->late_seen) {
+			w->counts.duplicates++;
+		} else {
+			/* Answer after the cardholder gave up: it has already reversed. */
+			e->late_seen = true;
+			w->counts.late_answers++;
+			if (code == 0)
+				w->counts.late_approved++;
+		}
+		return;
+	}
+	if (stan != e->reversal_stan) {
+		w->counts.unmatched++;
+		return;
+	}
+	if (e->state == PENDING_AWAIT_REVERSAL) {
+		w->counts.reversals_answered++;
+		w->counts.reversal_by_code[code]++;
+		e->state = PENDING_REVERSED;
+		w->outstanding--;
+	} else if (e->state == PENDING_REVERSED && e->reversal_attempts > 1) {
+		/* The other attempts' 1430s: one answer per 1420/1421 is expected. */
+		w->counts.extra_reversal_answers++;
+	} else if (e->state == PENDING_REVERSAL_LOST) {
+		w->counts.late_reversal_answers++;
+		if (code == 400)
+			w->counts.late_reversal_accepted++;
+		e->state = PENDING_REVERSED;
+	} else {
+		w->counts.duplicates++;
+	}
+}
+
+unsigned loadgen_receive(struct loadgen_worker *w)
+{
+	int got = dgram_rx_burst(w->shared->port, (uint16_t)w->index, w->rx, UDP_BURST);
+	if (got <= 0)
+		return 0;
+	uint64_t now_ns = tsc_now_ns();
+	for (int i = 0; i < got; i++) {
+		const uint8_t *buf = w->rx[i].data;
+		size_t left = w->rx[i].length;
+		w->counts.rx_datagrams++;
+		if (left == 0) {
+			w->counts.malformed++; /* truncated by the port */
+			continue;
+		}
+		while (left > 0) {
+			const uint8_t *msg;
+			size_t msg_len, consumed;
+			if (frame_next(FRAME_HEADER_BINARY2, buf, left, ISO_MAX_MESSAGE, &msg, &msg_len, &consumed) !=
+			    FRAME_OK) {
+				w->counts.malformed++;
+				break;
+			}
+			if (msg_len > 0)
+				handle_message(w, msg, msg_len, now_ns);
+			buf += consumed;
+			left -= consumed;
+		}
+	}
+	return (unsigned)got;
+}
