@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -373,4 +374,122 @@ Test(dpdk_port, telemetry_serves_port_stats_and_registered_commands, .init = sta
 	cr_assert_lt(dpdk_telemetry_register("no_slash", "bad", fill_switch_stats, &approved), 0);
 	telemetry_query("/iso8583/test_stats", reply, sizeof reply);
 	cr_assert(strstr(reply, "{\"/iso8583/test_stats\":{\"approved\":42}}"), "%s", reply);
+}
+
+/*
+ * Two worker threads, one queue each, send to eight peers none of them knows yet,
+ * while the test plays the wire and answers every ARP request on the queue it came
+ * from. Both workers learn the same neighbours at the same time (the shared table),
+ * register themselves as DPDK threads on first use, and must deliver everything.
+ */
+#define WORKER_DATAGRAMS 2000
+#define PEERS 8
+
+struct worker_run {
+	uint16_t queue;
+	int sent;
+	int refused;
+	volatile int done;
+};
+
+static void peer_ip_of(int k, uint8_t ip[4])
+{
+	ip[0] = 198, ip[1] = 18, ip[2] = 10, ip[3] = (uint8_t)(10 + k);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker_run *r = arg;
+	uint8_t payload[64];
+	memset(payload, 'a' + r->queue, sizeof payload);
+	uint8_t buffers[16][128];
+	struct udp_datagram in[16];
+	while (r->sent + r->refused < WORKER_DATAGRAMS) {
+		struct udp_datagram out[16];
+		int n = 0;
+		for (; n < 16 && r->sent + r->refused + n < WORKER_DATAGRAMS; n++) {
+			uint8_t ip[4];
+			peer_ip_of((r->sent + n) % PEERS, ip);
+			out[n] = (struct udp_datagram){.peer = {.sin_family = AF_INET, .sin_port = htons(14000)},
+						       .data = payload, .length = sizeof payload};
+			memcpy(&out[n].peer.sin_addr, ip, 4);
+		}
+		/* A full TX ring refuses the rest (counted as tx_dropped_full): send those again
+		 * once the wire has drained, as a worker keeping its own backlog would. */
+		int accepted = dgram_tx_burst(&port, r->queue, out, n);
+		for (int tries = 0; accepted < n && tries < 10000; tries++) {
+			dgram_wait(&port, r->queue, 100);
+			accepted += dgram_tx_burst(&port, r->queue, out + accepted, n - accepted);
+		}
+		r->sent += accepted;
+		r->refused += n - accepted;
+		/* Let ARP replies in before the next burst, so that the hold list never fills. */
+		for (int spins = 0; spins < 200000; spins++) {
+			struct dpdk_port_stats s;
+			dpdk_port_stats(&port, r->queue, &s);
+			if (s.tx_datagrams + s.tx_unresolved >= (uint64_t)r->sent)
+				break;
+			for (int i = 0; i < 16; i++)
+				in[i] = (struct udp_datagram){.data = buffers[i], .capacity = sizeof buffers[i]};
+			dgram_rx_burst(&port, r->queue, in, 16);
+			dgram_wait(&port, r->queue, 50);
+		}
+	}
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+Test(dpdk_port, two_worker_threads_resolve_and_send_concurrently, .fini = stop, .timeout = 60)
+{
+	ring_peer_start(&port, 2, PORT_IP, PORT_UDP);
+	dpdk_port_mac(&port, port_mac);
+	struct worker_run runs[2] = {{.queue = 0}, {.queue = 1}};
+	pthread_t threads[2];
+	for (int t = 0; t < 2; t++)
+		cr_assert_eq(pthread_create(&threads[t], NULL, worker_main, &runs[t]), 0);
+
+	int udp_seen[2] = {0, 0}, wrong_mac = 0;
+	double deadline = now_seconds() + 30;
+	while ((!__atomic_load_n(&runs[0].done, __ATOMIC_ACQUIRE) || !__atomic_load_n(&runs[1].done, __ATOMIC_ACQUIRE) ||
+		udp_seen[0] + udp_seen[1] < runs[0].sent + runs[1].sent) &&
+	       now_seconds() < deadline) {
+		bool idle = true;
+		for (uint16_t q = 0; q < 2; q++) {
+			uint8_t frame[2048];
+			size_t n;
+			while ((n = ring_peer_receive(q, frame, sizeof frame)) > 0) {
+				idle = false;
+				if (ref_be16(frame + 12) == 0x0806 && ref_be16(frame + 14 + 6) == 1) {
+					const uint8_t *target_ip = frame + 14 + 24;
+					uint8_t mac[6] = {0x02, 0x77, 0, 0, 0, target_ip[3]};
+					uint8_t reply[64];
+					ref_build_arp(reply, 2, port_mac, mac, target_ip, port_mac, port_ip);
+					ring_peer_send(q, reply, 60);
+				} else if (ref_be16(frame + 12) == 0x0800) {
+					udp_seen[q]++;
+					const uint8_t *dst_ip = frame + 14 + 16;
+					uint8_t mac[6] = {0x02, 0x77, 0, 0, 0, dst_ip[3]};
+					wrong_mac += memcmp(frame, mac, 6) != 0;
+					wrong_mac += !ref_udp_checksum_ok(frame);
+				}
+			}
+		}
+		if (idle)
+			usleep(100);
+	}
+	for (int t = 0; t < 2; t++)
+		pthread_join(threads[t], NULL);
+
+	for (int t = 0; t < 2; t++) {
+		struct dpdk_port_stats s;
+		dpdk_port_stats(&port, t, &s);
+		cr_assert_eq(runs[t].sent, WORKER_DATAGRAMS, "queue %d: every datagram accepted (%d refused)", t,
+			     runs[t].refused);
+		cr_assert_eq(s.tx_unresolved, 0, "queue %d: nothing dropped waiting for ARP", t);
+		cr_assert_eq(s.tx_datagrams, WORKER_DATAGRAMS, "queue %d (%llu refused while the ring was full)", t,
+			     (unsigned long long)s.tx_dropped_full);
+		cr_assert_eq(udp_seen[t], WORKER_DATAGRAMS, "queue %d: the wire got them all", t);
+	}
+	cr_assert_eq(wrong_mac, 0, "every frame went to its peer's MAC with a good checksum");
+	cr_assert_eq(dpdk_port_neighbour_count(&port), PEERS);
 }
