@@ -48,6 +48,9 @@ fi
 build=$(realpath "$build")
 loadgen="$build/cardholder-loadgen/cardholder-loadgen"
 
+mapfile -t agents < <("$loadgen" --config "$config" --list-agents)
+[ ${#agents[@]} -gt 0 ] || { echo "${0##*/}: no agents in $config (see the error above)" >&2; exit 1; }
+
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 run_dir="$root/var/ecosystem-$stamp-$$"
 report_dir="$root/reports/$stamp"
@@ -101,7 +104,6 @@ start_agent() { # name, log, command...
 }
 
 # --- start every agent of the config ----------------------------------------
-mapfile -t agents < <("$loadgen" --config "$config" --list-agents)
 bank_http=()
 network_http=()
 for line in "${agents[@]}"; do

@@ -109,6 +109,7 @@ trap 'status=$?; [ $status -eq 0 ] || keep_logs=1; stop_agents; teardown_netns; 
 trap 'exit 130' INT
 trap 'exit 143' TERM
 mapfile -t agents < <("$loadgen" --config "$config" --list-agents)
+[ ${#agents[@]} -gt 0 ] || { echo "${0##*/}: no agents in $config (see the error above)" >&2; exit 1; }
 if [ "$dataplane" = dpdk ]; then
   netns="lgsweep-$$"
   in_ns=(ip netns exec "$netns")
