@@ -317,3 +317,53 @@ Test(lifecycle, restart_during_production_resumes, .fini = teardown, .timeout = 
 	cr_assert_str_eq(action, "000");
 	stop_all();
 }
+
+Test(lifecycle, network_errors_surface_and_retries_reuse_the_order, .fini = teardown, .timeout = 90)
+{
+	start_all(17120, 300);
+	cr_assert(lc_create_account(&env, ALICE, 5000));
+	/* The visa network's HTTP port is played by the test. */
+	struct webhook_listener *visa = webhook_listener_start(env.visa_http);
+	cr_assert_not_null(visa);
+	const char *body = "{\"uuid\":\"" ALICE "\",\"network\":\"visa\"}";
+
+	webhook_listener_set_status(visa, 500);
+	webhook_listener_set_reply(visa, "{\"error\":\"production line down\"}");
+	json_t *j = NULL;
+	cr_expect_eq(lc_http(env.bank_http, "POST", "/order-card", body, &j), 502);
+	const char *e = json_string_value(json_object_get(j, "error"));
+	cr_expect(e && strstr(e, "production line down") && strstr(e, "visa"), "error: %s", e ? e : "(none)");
+	json_decref(j);
+
+	/* No answer within the bank's 3 s: 504. */
+	webhook_listener_set_status(visa, 200);
+	webhook_listener_set_reply(visa, "{}");
+	webhook_listener_set_delay_ms(visa, 4500);
+	int64_t start = lc_now_ms();
+	j = NULL;
+	cr_expect_eq(lc_http(env.bank_http, "POST", "/order-card", body, &j), 504);
+	int64_t took = lc_now_ms() - start;
+	cr_expect(took >= 2900 && took < 4400, "the bank waited %lld ms", (long long)took);
+	e = json_string_value(json_object_get(j, "error"));
+	cr_expect(e && strstr(e, "did not answer"), "error: %s", e ? e : "(none)");
+	json_decref(j);
+
+	/* A network that answers without a card: 502; the bank's order id stays the same across retries,
+	 * so that a network that did make the card would hand back the same one. */
+	webhook_listener_set_delay_ms(visa, 0);
+	int before = webhook_listener_delivered(visa);
+	cr_expect_eq(lc_http(env.bank_http, "POST", "/order-card", body, NULL), 502);
+	cr_expect_eq(lc_http(env.bank_http, "POST", "/order-card", body, NULL), 502);
+	cr_assert_eq(webhook_listener_wait_delivered(visa, before + 4, 5000), before + 4);
+	json_t *card1 = webhook_listener_body(visa, before + 1), *card2 = webhook_listener_body(visa, before + 3);
+	const char *id1 = json_string_value(json_object_get(card1, "order_id"));
+	const char *id2 = json_string_value(json_object_get(card2, "order_id"));
+	cr_expect(id1 && id2 && strcmp(id1, id2) == 0, "order ids %s / %s", id1 ? id1 : "-", id2 ? id2 : "-");
+	cr_expect_str_eq(json_string_value(json_object_get(card1, "bank")), LC_BANK);
+	json_decref(card1);
+	json_decref(card2);
+	cr_expect_eq(stat_of(env.bank_http, "/stats", "card_orders", "cards_ordered"), 0);
+	cr_expect_eq(stat_of(env.bank_http, "/stats", "card_orders", "network_errors"), 4);
+	webhook_listener_stop(visa);
+	stop_all();
+}

@@ -20,6 +20,8 @@ struct webhook_listener {
 	pthread_t thread;
 	atomic_bool stop;
 	atomic_int status;
+	atomic_int delay_ms;
+	char reply[256];
 	pthread_mutex_t lock;
 	int requests;
 	int delivered;
@@ -83,9 +85,17 @@ static void serve(struct webhook_listener *l, int fd)
 	}
 	pthread_mutex_unlock(&l->lock);
 	free(body);
-	char answer[128];
-	int n = snprintf(answer, sizeof(answer), "HTTP/1.1 %d Test\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
-			 status);
+	for (int64_t until = now_ms() + atomic_load(&l->delay_ms); now_ms() < until && !atomic_load(&l->stop);)
+		usleep(10000);
+	char reply[256];
+	pthread_mutex_lock(&l->lock);
+	memcpy(reply, l->reply, sizeof(reply));
+	pthread_mutex_unlock(&l->lock);
+	char answer[512];
+	int n = snprintf(answer, sizeof(answer),
+			 "HTTP/1.1 %d Test\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+			 "Connection: close\r\n\r\n%s",
+			 status, strlen(reply), reply);
 	if (send(fd, answer, (size_t)n, MSG_NOSIGNAL) < 0) {
 		/* the client went away: nothing to do */
 	}
@@ -113,6 +123,8 @@ struct webhook_listener *webhook_listener_start(uint16_t port)
 	if (!l)
 		return NULL;
 	atomic_init(&l->status, 200);
+	atomic_init(&l->delay_ms, 0);
+	snprintf(l->reply, sizeof(l->reply), "{}");
 	pthread_mutex_init(&l->lock, NULL);
 	l->fd = socket(AF_INET, SOCK_STREAM, 0);
 	int one = 1;
@@ -145,6 +157,18 @@ void webhook_listener_stop(struct webhook_listener *l)
 void webhook_listener_set_status(struct webhook_listener *l, int status)
 {
 	atomic_store(&l->status, status);
+}
+
+void webhook_listener_set_reply(struct webhook_listener *l, const char *json)
+{
+	pthread_mutex_lock(&l->lock);
+	snprintf(l->reply, sizeof(l->reply), "%s", json);
+	pthread_mutex_unlock(&l->lock);
+}
+
+void webhook_listener_set_delay_ms(struct webhook_listener *l, int delay_ms)
+{
+	atomic_store(&l->delay_ms, delay_ms);
 }
 
 int webhook_listener_requests(struct webhook_listener *l)

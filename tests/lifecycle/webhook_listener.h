@@ -1,7 +1,8 @@
 /*
  * A tiny HTTP server for tests: it plays a customer's webhook endpoint on
  * 127.0.0.1, records every JSON body POSTed to it and answers with the status
- * the test sets (e.g. 503 to make the network retry).
+ * the test sets (e.g. 503 to make the network retry). It also plays a
+ * misbehaving network towards the bank (error answers, no answer in time).
  */
 #ifndef TEST_WEBHOOK_LISTENER_H
 #define TEST_WEBHOOK_LISTENER_H
@@ -16,6 +17,10 @@ struct webhook_listener *webhook_listener_start(uint16_t port);
 void webhook_listener_stop(struct webhook_listener *l);
 /* The status of the next answers (200 at start). */
 void webhook_listener_set_status(struct webhook_listener *l, int status);
+/* The body of the next answers ("{}" at start; at most 255 bytes). */
+void webhook_listener_set_reply(struct webhook_listener *l, const char *json);
+/* Holds every answer back this long (to play a network that does not answer in time). */
+void webhook_listener_set_delay_ms(struct webhook_listener *l, int delay_ms);
 /* Requests received so far (answered with any status). */
 int webhook_listener_requests(struct webhook_listener *l);
 /* Bodies answered with 2xx so far. */
