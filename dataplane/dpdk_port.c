@@ -138,9 +138,19 @@ static int start_eal(int eal_argc, char **eal_argv, char *err, size_t err_size)
 	}
 	int argc = 0;
 	argv[argc++] = "iso8583-dpdk";
-	for (int i = 0; i < eal_argc; i++)
-		argv[argc++] = eal_argv[i];
-	if (!has_option(eal_argc, eal_argv, "--file-prefix") && !has_option(eal_argc, eal_argv, "--in-memory")) {
+	/* DPDK 22.11 refuses --in-memory with --no-huge (legacy memory). What the caller wants
+	 * from it, nothing shared left behind, --no-shconf and a prefix of our own give. */
+	bool in_memory = has_option(eal_argc, eal_argv, "--in-memory");
+	bool no_huge = has_option(eal_argc, eal_argv, "--no-huge");
+	for (int i = 0; i < eal_argc; i++) {
+		if (in_memory && no_huge && strcmp(eal_argv[i], "--in-memory") == 0) {
+			argv[argc++] = "--no-shconf";
+			fprintf(stderr, "dpdk_port: --in-memory with --no-huge: using --no-shconf instead\n");
+		} else {
+			argv[argc++] = eal_argv[i];
+		}
+	}
+	if (!has_option(eal_argc, eal_argv, "--file-prefix") && !(in_memory && !no_huge)) {
 		snprintf(prefix_option, sizeof prefix_option, "--file-prefix=iso8583-%ld", (long)getpid());
 		argv[argc++] = prefix_option;
 		eal_prefix_is_ours = true;

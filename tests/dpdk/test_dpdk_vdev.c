@@ -7,7 +7,9 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <string.h>
+#include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dpdk_port.h"
 
@@ -91,4 +93,20 @@ Test(dpdk_vdev, no_ethdev_is_a_clear_error)
 	char *eal[] = {"--no-huge", "--no-pci", "-m", "128", "-l", "0", "--log-level", "lib.eal:warning"};
 	cr_assert_eq(dpdk_port_create(&p, 8, eal, 1, "198.18.10.1", 13500, err, sizeof err), -1);
 	cr_assert(strstr(err, "ethdev"), "%s", err);
+}
+
+Test(dpdk_vdev, in_memory_with_no_huge_starts_and_leaves_no_runtime_directory)
+{
+	struct dgram_port p;
+	char *eal[] = {"--no-huge", "--in-memory", "--no-pci", "-m", "128", "-l", "0", "--vdev", "net_null0",
+		       "--log-level", "lib.eal:warning"};
+	char err[256] = "";
+	int rc = dpdk_port_create(&p, (int)(sizeof eal / sizeof eal[0]), eal, 1, "198.18.10.1", 13500, err,
+				  sizeof err);
+	cr_assert_eq(rc, 0, "dpdk_port_create: %s", err);
+	char runtime[128];
+	snprintf(runtime, sizeof runtime, "/var/run/dpdk/iso8583-%ld", (long)getpid());
+	cr_assert_eq(access(runtime, F_OK), 0, "the port named its own runtime directory %s", runtime);
+	p.ops->close(&p);
+	cr_assert_neq(access(runtime, F_OK), 0, "%s is removed with the last port", runtime);
 }
