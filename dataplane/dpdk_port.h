@@ -28,7 +28,10 @@
  * only, no program name, e.g. {"--no-huge", "--no-pci", "-l", "0",
  * "--vdev", "net_af_packet0,iface=veth0"}. When neither --file-prefix nor
  * --in-memory is given, "--file-prefix=iso8583-<pid>" is added so that several
- * DPDK processes coexist on one host. The calling thread's CPU affinity is
+ * DPDK processes coexist on one host, and its runtime directory is removed
+ * when the last port closes (the EAL then stops for good in this process).
+ * --in-memory with --no-huge, which DPDK 22.11 refuses, becomes --no-shconf
+ * under that prefix. The calling thread's CPU affinity is
  * restored after rte_eal_init (which pins it to the main lcore), so threads the
  * caller creates later are not all piled on one core.
  *
