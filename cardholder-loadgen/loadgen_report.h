@@ -43,10 +43,10 @@ void loadgen_intervals_row(FILE *f, uint64_t second, uint64_t sent, uint64_t ans
 
 /*
  * Writes percentiles.gp and rate.gp next to latency.hgrm and intervals.tsv
- * in dir and runs gnuplot on them (PNG). Returns false if gnuplot failed or is
- * missing (the scripts stay, to be run by hand).
+ * in dir and runs gnuplot on them (PNG; the latency plot only when some answer
+ * came in time). Returns false if a plot was not made (the scripts stay).
  */
-bool loadgen_write_plots(const char *dir, char *err, size_t err_size);
+bool loadgen_write_plots(const char *dir, bool have_latencies, char *err, size_t err_size);
 
 /* mkdir -p. */
 bool loadgen_make_dirs(const char *path, char *err, size_t err_size);

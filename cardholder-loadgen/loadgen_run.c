@@ -188,7 +188,7 @@ static int report(const struct loadgen_options *o, const char *dir, struct loadg
 		fprintf(stderr, "cardholder-loadgen: %s\n", err);
 		rc = 1;
 	}
-	bool plotted = o->plots && loadgen_write_plots(dir, err, sizeof err);
+	bool plotted = o->plots && loadgen_write_plots(dir, summary->latency->total_count > 0, err, sizeof err);
 	if (o->plots && !plotted)
 		fprintf(stderr, "cardholder-loadgen: plots: %s\n", err); /* the data files are the report */
 	printf("report: %s/{summary.txt,summary.json,latency.hgrm,intervals.tsv%s}\n", dir,
