@@ -94,3 +94,17 @@ unsigned neighbour_count(const struct neighbour_table *t)
 			n++;
 	return n;
 }
+
+void neighbour_each(const struct neighbour_table *t, void (*visit)(uint32_t ip, const struct pkt_mac *mac, void *ctx),
+		    void *ctx)
+{
+	for (unsigned s = 0; s < NEIGHBOUR_SLOTS; s++) {
+		uint32_t ip = __atomic_load_n(&t->slots[s].ip, __ATOMIC_ACQUIRE);
+		uint64_t word = __atomic_load_n(&t->slots[s].mac, __ATOMIC_ACQUIRE);
+		if (ip == 0 || !(word & NEIGHBOUR_VALID))
+			continue;
+		struct pkt_mac mac;
+		word_to_mac(word, &mac);
+		visit(ip, &mac, ctx);
+	}
+}

@@ -34,5 +34,8 @@ bool neighbour_lookup(const struct neighbour_table *t, uint32_t ip, struct pkt_m
 uint64_t neighbour_generation(const struct neighbour_table *t);
 /* Number of known neighbours (telemetry). */
 unsigned neighbour_count(const struct neighbour_table *t);
+/* Calls visit for every known neighbour, in slot order (telemetry; not on the fast path). */
+void neighbour_each(const struct neighbour_table *t, void (*visit)(uint32_t ip, const struct pkt_mac *mac, void *ctx),
+		    void *ctx);
 
 #endif

@@ -245,6 +245,36 @@ static int port_stats_command(const char *cmd, const char *params, struct rte_te
 	return 0;
 }
 
+static void add_neighbour(uint32_t ip, const struct pkt_mac *mac, void *ctx)
+{
+	struct rte_tel_data *d = ctx;
+	char address[INET_ADDRSTRLEN];
+	char line[64];
+	inet_ntop(AF_INET, &ip, address, sizeof address);
+	snprintf(line, sizeof line, "%s %02x:%02x:%02x:%02x:%02x:%02x", address, mac->bytes[0], mac->bytes[1],
+		 mac->bytes[2], mac->bytes[3], mac->bytes[4], mac->bytes[5]);
+	rte_tel_data_add_array_string(d, line); /* past the array's limit it refuses, no harm */
+}
+
+/* "/iso8583/neighbours[,index]": the learned IPv4 -> MAC table, one "ip mac" string each. */
+static int neighbours_command(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	int index = params && *params ? atoi(params) : 0;
+	if (index < 0 || index >= MAX_PORTS)
+		return -EINVAL;
+	pthread_mutex_lock(&registry_lock);
+	struct dpdk_port_impl *pt = registry[index];
+	if (!pt) {
+		pthread_mutex_unlock(&registry_lock);
+		return -ENOENT;
+	}
+	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
+	neighbour_each(&pt->neighbours, add_neighbour, d);
+	pthread_mutex_unlock(&registry_lock);
+	return 0;
+}
+
 /* ---- sending ------------------------------------------------------------- */
 
 /* Sends what the PMD takes within a few attempts; the caller frees the rest. */
@@ -825,6 +855,10 @@ int dpdk_port_create(struct dgram_port *out, int eal_argc, char **eal_argv, uint
 	if (first && rte_telemetry_register_cmd("/iso8583/port_stats", port_stats_command,
 						"Counters of an ISO 8583 DPDK port. Parameter: port index (default 0)") != 0)
 		fprintf(stderr, "dpdk_port: could not register /iso8583/port_stats telemetry\n");
+	if (first && rte_telemetry_register_cmd("/iso8583/neighbours", neighbours_command,
+						"IPv4 neighbours an ISO 8583 DPDK port learned, as 'ip mac' strings. "
+						"Parameter: port index (default 0)") != 0)
+		fprintf(stderr, "dpdk_port: could not register /iso8583/neighbours telemetry\n");
 
 	uint16_t port_id;
 	if (take_free_port(&port_id) != 0) {

@@ -367,6 +367,9 @@ Test(dpdk_port, telemetry_serves_port_stats_and_registered_commands, .init = sta
 	cr_assert(strstr(reply, "\"rx_datagrams\":1,"), "%s", reply);
 	cr_assert(strstr(reply, "\"device\":\"net_ring_iso_port\""), "%s", reply);
 
+	telemetry_query("/iso8583/neighbours", reply, sizeof reply);
+	cr_assert(strstr(reply, "{\"/iso8583/neighbours\":[\"198.18.10.2 02:11:22:33:44:55\"]}"), "%s", reply);
+
 	static uint64_t approved = 42;
 	cr_assert_eq(dpdk_telemetry_register("/iso8583/test_stats", "test", fill_switch_stats, &approved), 0);
 	cr_assert_lt(dpdk_telemetry_register("/iso8583/test_stats", "again", fill_switch_stats, &approved), 0,
