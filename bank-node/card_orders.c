@@ -326,6 +326,48 @@ struct http_response bank_http_order_card(const struct http_request *r)
 	return http_json(201, j);
 }
 
+/* True when pan lies in one of the bank's BIN ranges for network. */
+static bool pan_in_bins(const struct cfg_bank *bank, const char *network, const char *pan)
+{
+	for (size_t i = 0; i < bank->network_count; i++) {
+		const struct cfg_bank_network *m = &bank->networks[i];
+		if (strcmp(m->network, network) != 0)
+			continue;
+		for (size_t b = 0; b < m->bin_count; b++) {
+			const struct cfg_bin_range *r = &m->bins[b];
+			char prefix[12];
+			if (strlen(pan) <= r->length)
+				continue;
+			memcpy(prefix, pan, r->length);
+			prefix[r->length] = '\0';
+			if (strcmp(prefix, r->low) >= 0 && strcmp(prefix, r->high) <= 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * A notice for a card the bank never stored: the network made it but its answer to
+ * /create-card was lost (timeout, bank restart). The bank adopts it as produced when
+ * the notice names this bank, an account of it and one of its BINs on that network.
+ */
+static bool adoptable(const struct bank_http *ctx, const json_t *body, const char *pan, struct card_record *card)
+{
+	const char *customer, *network, *expiry, *bank;
+	if (!optional_string(body, "customer", &customer) || !optional_string(body, "network", &network) ||
+	    !optional_string(body, "expiry", &expiry) || !optional_string(body, "bank", &bank))
+		return false;
+	if (!customer || !network || !expiry || !bank || !digits(expiry, 4, 4) || strlen(customer) >= STORE_ID_MAX ||
+	    strcmp(bank, ctx->bank->name) != 0 || !pan_in_bins(ctx->bank, network, pan))
+		return false;
+	memset(card, 0, sizeof(*card));
+	snprintf(card->account, sizeof(card->account), "%s", customer);
+	memcpy(card->expiry, expiry, 5);
+	card->state = CARD_PRODUCED;
+	return true;
+}
+
 struct http_response bank_http_card_produced(const struct http_request *r)
 {
 	struct bank_http *ctx = r->context;
@@ -340,11 +382,18 @@ struct http_response bank_http_card_produced(const struct http_request *r)
 		return http_error(500, "storage: %s", mdb_strerror(rc));
 	struct card_record card;
 	rc = store_card_get(txn, ctx->store, pan, &card);
-	bool changed = false;
+	bool changed = false, adopted = false;
 	if (rc == 0 && card.state == CARD_ORDERED) {
 		card.state = CARD_PRODUCED;
 		changed = true;
 		rc = store_card_put(txn, ctx->store, pan, &card, 0);
+	} else if (rc == MDB_NOTFOUND && adoptable(ctx, r->body, pan, &card)) {
+		struct account_record account;
+		rc = store_account_get(txn, ctx->store, card.account, &account);
+		if (rc == 0) {
+			changed = adopted = true;
+			rc = store_card_put(txn, ctx->store, pan, &card, MDB_NOOVERWRITE);
+		}
 	}
 	if (rc == 0 && changed)
 		rc = mdb_txn_commit(txn);
@@ -357,6 +406,7 @@ struct http_response bank_http_card_produced(const struct http_request *r)
 	if (changed)
 		count(&ctx->orders.cards_produced);
 	/* Notices come at least once: a repeat (or one after activation) changes nothing. */
-	return http_json(200, json_pack("{s:s, s:s, s:b}", "pan", pan, "state",
-					card_state_name((enum card_state)card.state), "changed", changed));
+	return http_json(200, json_pack("{s:s, s:s, s:b, s:b}", "pan", pan, "state",
+					card_state_name((enum card_state)card.state), "changed", changed, "adopted",
+					adopted));
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -125,13 +126,51 @@ static void binary(char *out, size_t size, const char *relative)
 	snprintf(out, size, "%s/%s", build ? build : ".", relative);
 }
 
+static long file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
+/* True when the log, from offset on, has a line with text. */
+static bool log_mentions(const char *log, long offset, const char *text)
+{
+	FILE *f = fopen(log, "r");
+	if (!f)
+		return false;
+	fseek(f, offset, SEEK_SET);
+	char line[512];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, text) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* Starts a program; a port still held by someone else on this shared box gets two more tries. */
+static bool start_program(const char *const *argv, const char *log, pid_t *pid, uint16_t http_port)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (attempt > 0) {
+			fprintf(stderr, "%s: port busy, trying again in 1 s\n", argv[0]);
+			sleep(1);
+		}
+		long offset = file_size(log);
+		*pid = spawn(argv, log);
+		if (*pid > 0 && wait_ready(pid, http_port))
+			return true;
+		if (*pid != 0 || !log_mentions(log, offset, "in use"))
+			return false;
+	}
+	return false;
+}
+
 bool lc_env_start_bank(struct lc_env *e)
 {
 	char path[512];
 	binary(path, sizeof(path), "bank-node/bank-node");
 	const char *argv[] = {path, "--config", e->config_path, "--bank", LC_BANK, NULL};
-	e->bank_pid = spawn(argv, e->bank_log);
-	return e->bank_pid > 0 && wait_ready(&e->bank_pid, e->bank_http);
+	return start_program(argv, e->bank_log, &e->bank_pid, e->bank_http);
 }
 
 bool lc_env_start_switch(struct lc_env *e)
@@ -139,8 +178,7 @@ bool lc_env_start_switch(struct lc_env *e)
 	char path[512];
 	binary(path, sizeof(path), "switch/switch");
 	const char *argv[] = {path, "--config", e->config_path, "--network", "mastercard", NULL};
-	e->switch_pid = spawn(argv, e->switch_log);
-	return e->switch_pid > 0 && wait_ready(&e->switch_pid, e->mc_http);
+	return start_program(argv, e->switch_log, &e->switch_pid, e->mc_http);
 }
 
 static bool stop(pid_t *pid)

@@ -367,3 +367,47 @@ Test(lifecycle, network_errors_surface_and_retries_reuse_the_order, .fini = tear
 	webhook_listener_stop(visa);
 	stop_all();
 }
+
+Test(lifecycle, card_made_without_the_banks_knowledge_is_adopted, .fini = teardown, .timeout = 90)
+{
+	start_all(17140, 300);
+	cr_assert(lc_create_account(&env, ALICE, 5000));
+	/* The network made a card but the bank never heard the answer to /create-card. */
+	cr_assert_eq(lc_http(env.mc_http, "POST", "/create-customer-account",
+			     "{\"customer\":\"" ALICE "\",\"bank\":\"" LC_BANK "\"}", NULL),
+		     201);
+	json_t *card = NULL;
+	cr_assert_eq(lc_http(env.mc_http, "POST", "/create-card",
+			     "{\"customer\":\"" ALICE "\",\"bank\":\"" LC_BANK "\",\"order_id\":\"lost-1\"}", &card),
+		     201);
+	char pan[20], expiry[5];
+	snprintf(pan, sizeof(pan), "%s", json_string_value(json_object_get(card, "pan")));
+	snprintf(expiry, sizeof(expiry), "%s", json_string_value(json_object_get(card, "expiry")));
+	json_decref(card);
+	cr_assert(lc_wait_bank_card_state(&env, pan, "produced", 10000), "the bank did not adopt the card");
+	char path[64];
+	snprintf(path, sizeof(path), "/card/pan/%s", pan);
+	json_t *j = NULL;
+	cr_assert_eq(lc_http(env.bank_http, "GET", path, NULL, &j), 200);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "account")), ALICE);
+	json_decref(j);
+	char action[4];
+	cr_assert(lc_pay(&env, pan, expiry, 700, action));
+	cr_assert_str_eq(action, "000");
+	cr_assert_eq(lc_balance(&env, ALICE), 4300);
+
+	/* Notices the bank cannot own stay unknown cards. */
+	expect(env.bank_http, "POST", "/card-produced",
+	       "{\"pan\":\"5199910000099990\",\"customer\":\"" ALICE "\",\"bank\":\"other\",\"network\":\"mastercard\","
+	       "\"expiry\":\"3011\"}",
+	       404, NULL);
+	expect(env.bank_http, "POST", "/card-produced",
+	       "{\"pan\":\"5105100000099990\",\"customer\":\"" ALICE "\",\"bank\":\"" LC_BANK "\",\"network\":\"mastercard\","
+	       "\"expiry\":\"3011\"}",
+	       404, NULL);
+	expect(env.bank_http, "POST", "/card-produced",
+	       "{\"pan\":\"5199910000099990\",\"customer\":\"" BOB "\",\"bank\":\"" LC_BANK "\",\"network\":\"mastercard\","
+	       "\"expiry\":\"3011\"}",
+	       404, NULL);
+	stop_all();
+}
