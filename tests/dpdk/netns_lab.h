@@ -30,8 +30,9 @@ struct netns_lab {
 	int process_count;
 };
 
-/* Fails the test (never skips) unless we are root with ip and ethtool; makes the directory. */
-void lab_init(struct netns_lab *lab);
+/* Makes the directory. With namespaces, fails the test (never skips) unless we are root
+ * with ip and ethtool. */
+void lab_init(struct netns_lab *lab, bool namespaces);
 /* Runs a shell command; returns its exit status (-1 if it did not exit). */
 int lab_shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Runs a shell command and fails the test when it does not exit 0. */

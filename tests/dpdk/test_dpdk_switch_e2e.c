@@ -77,19 +77,18 @@ static void write_config(const char *path, const char *switch_ip, const char *ba
 	fclose(f);
 }
 
-/* Starts the switch on net_af_packet over iface inside ns with `workers` queue pairs; waits until it serves. */
-static struct lab_process *start_switch(const char *ns, const char *iface, int workers, const char *config,
+/* Starts the switch on the vdev inside ns (NULL: ours) with `workers` workers; waits until it serves. */
+static struct lab_process *start_switch(const char *ns, const char *vdev, int workers, const char *config,
 					char *prefix, size_t prefix_size)
 {
-	static char path[256], vdev[80], prefix_option[96], workers_text[8];
+	static char path[256], prefix_option[96], workers_text[8];
 	binary("switch/switch", path, sizeof path);
-	snprintf(vdev, sizeof vdev, "net_af_packet0,iface=%s,qpairs=%d", iface, workers);
 	snprintf(workers_text, sizeof workers_text, "%d", workers);
 	lab_dpdk_prefix(&lab, "sw", prefix, prefix_size);
 	snprintf(prefix_option, sizeof prefix_option, "--file-prefix=%s", prefix);
 	char *argv[] = {path, "--config", (char *)config, "--network", "mastercard", "--dataplane", "dpdk",
 			"--workers", workers_text, "--",
-			"--no-huge", "--no-pci", "-m", "256", "-l", "0", "--vdev", vdev, "--log-level",
+			"--no-huge", "--no-pci", "-m", "256", "-l", "0", "--vdev", (char *)vdev, "--log-level",
 			"lib.eal:warning", prefix_option, NULL};
 	struct lab_process *p = lab_start(&lab, ns, "switch", argv);
 	cr_assert(lab_wait_log(p, "on dpdk dataplane", 30000), "the switch did not come up on DPDK");
@@ -160,7 +159,7 @@ static void decode(const uint8_t *frame, size_t length, struct iso_msg *out)
  */
 Test(dpdk_switch_e2e, authorization_through_the_switch_on_af_packet, .fini = teardown, .timeout = 90)
 {
-	lab_init(&lab);
+	lab_init(&lab, true);
 	char ns_switch[48], ns_peer[48], veth_switch[32], veth_peer[32], config[256], prefix[48];
 	lab_namespace(&lab, "sw", ns_switch, sizeof ns_switch);
 	lab_namespace(&lab, "peer", ns_peer, sizeof ns_peer);
@@ -175,7 +174,9 @@ Test(dpdk_switch_e2e, authorization_through_the_switch_on_af_packet, .fini = tea
 	lab_must("ip netns exec %s ethtool -K %s tx off >/dev/null", ns_peer, veth_peer);
 	snprintf(config, sizeof config, "%s/ecosystem.yaml", lab.dir);
 	write_config(config, "198.18.10.1", "198.18.10.3");
-	struct lab_process *sw = start_switch(ns_switch, veth_switch, 1, config, prefix, sizeof prefix);
+	char vdev[80];
+	snprintf(vdev, sizeof vdev, "net_af_packet0,iface=%s", veth_switch);
+	struct lab_process *sw = start_switch(ns_switch, vdev, 1, config, prefix, sizeof prefix);
 
 	static struct ecosystem_config cfg;
 	char err[256];
@@ -265,7 +266,7 @@ Test(dpdk_switch_e2e, authorization_through_the_switch_on_af_packet, .fini = tea
  */
 Test(dpdk_switch_e2e, load_generator_and_switch_both_on_dpdk_with_the_real_bank, .fini = teardown, .timeout = 110)
 {
-	lab_init(&lab);
+	lab_init(&lab, true);
 	char ns_lg[48], ns_switch[48], ns_peer[48], config[256], switch_prefix[48], lg_prefix[48];
 	lab_namespace(&lab, "lg", ns_lg, sizeof ns_lg);
 	lab_namespace(&lab, "sw", ns_switch, sizeof ns_switch);
@@ -293,7 +294,9 @@ Test(dpdk_switch_e2e, load_generator_and_switch_both_on_dpdk_with_the_real_bank,
 	char *bank_argv[] = {bank_path, "--config", config, "--bank", "big_bank", NULL};
 	struct lab_process *bank = lab_start(&lab, ns_peer, "bank", bank_argv);
 	cr_assert(lab_wait_log(bank, "iso udp", 30000), "the bank did not come up");
-	struct lab_process *sw = start_switch(ns_switch, sw_a, 2, config, switch_prefix, sizeof switch_prefix);
+	char switch_vdev[80];
+	snprintf(switch_vdev, sizeof switch_vdev, "net_af_packet0,iface=%s,qpairs=2", sw_a);
+	struct lab_process *sw = start_switch(ns_switch, switch_vdev, 2, config, switch_prefix, sizeof switch_prefix);
 
 	static char lg_path[256], vdev[64], prefix_option[96], report[256];
 	binary("cardholder-loadgen/cardholder-loadgen", lg_path, sizeof lg_path);
@@ -348,4 +351,42 @@ Test(dpdk_switch_e2e, load_generator_and_switch_both_on_dpdk_with_the_real_bank,
 	cr_assert_eq(telemetry_counter(switch_prefix, "rx_bad_udp_checksum"), 0);
 	cr_assert_eq(telemetry_counter(switch_prefix, "tx_unresolved"), 0);
 	cr_assert_eq(telemetry_counter(switch_prefix, "tx_dropped_full"), 0);
+}
+
+/*
+ * The switch as a net_memif server, dpdk-testpmd as the client sending UDP to the
+ * switch's address and port (txonly): shared memory between two DPDK processes,
+ * no kernel and no root. testpmd's datagrams are not ISO 8583 (the switch counts
+ * them as malformed); the switch's port must take them all as datagrams.
+ */
+Test(dpdk_switch_e2e, memif_between_the_switch_and_testpmd, .fini = teardown, .timeout = 90)
+{
+	lab_init(&lab, false);
+	cr_assert_eq(access("/usr/bin/dpdk-testpmd", X_OK), 0, "this test needs dpdk-testpmd (package dpdk)");
+	char config[256], prefix[48], testpmd_prefix[48], vdev[256], testpmd_vdev[256];
+	snprintf(config, sizeof config, "%s/ecosystem.yaml", lab.dir);
+	write_config(config, "198.18.13.1", "198.18.13.2");
+	snprintf(vdev, sizeof vdev, "net_memif0,role=server,socket=%s/memif.sock,mac=02:00:00:00:13:01", lab.dir);
+	start_switch(NULL, vdev, 1, config, prefix, sizeof prefix);
+
+	snprintf(testpmd_vdev, sizeof testpmd_vdev, "net_memif0,role=client,socket=%s/memif.sock", lab.dir);
+	lab_dpdk_prefix(&lab, "tp", testpmd_prefix, sizeof testpmd_prefix);
+	static char prefix_option[96];
+	snprintf(prefix_option, sizeof prefix_option, "--file-prefix=%s", testpmd_prefix);
+	char *argv[] = {"/usr/bin/dpdk-testpmd", "--no-huge", "--no-pci", "-m", "256", "-l", "0-1", "--vdev",
+			testpmd_vdev, "--log-level", "lib.eal:warning", prefix_option, "--",
+			"--forward-mode=txonly", "--eth-peer=0,02:00:00:00:13:01", "--tx-ip=198.18.13.2,198.18.13.1",
+			"--tx-udp=13501,13500", "--stats-period", "1", "--total-num-mbufs", "4096", NULL};
+	struct lab_process *tp = lab_start(&lab, NULL, "testpmd", argv);
+
+	long datagrams = 0;
+	for (int i = 0; i < 200 && datagrams < 10000; i++) {
+		usleep(100000);
+		datagrams = telemetry_counter(prefix, "rx_datagrams");
+	}
+	if (datagrams < 10000)
+		lab_print_log(tp);
+	cr_assert_geq(datagrams, 10000, "the switch's memif port received testpmd's datagrams");
+	cr_assert_eq(telemetry_counter(prefix, "rx_bad_ip_checksum"), 0);
+	cr_assert_eq(telemetry_counter(prefix, "rx_not_for_us"), 0, "addressed to the switch's MAC, IPv4 and port");
 }
