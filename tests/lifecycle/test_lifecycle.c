@@ -6,6 +6,8 @@
  * orders, bad input, a network restart before production or delivery).
  */
 #include <criterion/criterion.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -137,6 +139,21 @@ Test(lifecycle, order_produce_notify_pay_activate, .fini = teardown, .timeout = 
 	/* Exactly one delivery to the customer, one card at the network. */
 	cr_assert_eq(webhook_listener_requests(hook), 1);
 	cr_assert_eq(stat_of(env.mc_http, "/lifecycle/stats", NULL, "cards_created"), 1);
+
+	/* SIGHUP rebuilds the registry from the config; the network's own cards come back with it. */
+	long long version = stat_of(env.mc_http, "/stats", "gauges", "route_version");
+	cr_assert_eq(kill(env.switch_pid, SIGHUP), 0);
+	int64_t deadline = lc_now_ms() + 5000;
+	while (stat_of(env.mc_http, "/stats", "gauges", "route_version") <= version && lc_now_ms() < deadline)
+		usleep(20000);
+	cr_assert_gt(stat_of(env.mc_http, "/stats", "gauges", "route_version"), version, "SIGHUP not taken");
+	deadline = lc_now_ms() + 5000;
+	while (stat_of(env.mc_http, "/stats", "gauges", "cards") != 11 && lc_now_ms() < deadline)
+		usleep(20000);
+	cr_assert_eq(stat_of(env.mc_http, "/stats", "gauges", "cards"), 11, "10 generated cards and the new one");
+	cr_assert(lc_pay(&env, pan, expiry, 66, action));
+	cr_assert_str_eq(action, "000");
+	cr_assert_eq(lc_balance(&env, ALICE), 5000 - 1234 - 66);
 	stop_all();
 }
 
