@@ -208,6 +208,11 @@ bool lc_env_stop_switch(struct lc_env *e)
 	return stop(&e->switch_pid);
 }
 
+bool lc_env_stop_bank(struct lc_env *e)
+{
+	return stop(&e->bank_pid);
+}
+
 static void dump(const char *path)
 {
 	FILE *f = fopen(path, "r");

@@ -31,8 +31,11 @@ static void start_all(uint16_t base, uint32_t production_ms)
 	cr_assert_not_null(hook, "webhook listener on port %u", env.webhook);
 }
 
+/* The end of a test: both programs stop cleanly (exit status 0: no sanitizer report, no leak). */
 static void stop_all(void)
 {
+	cr_assert(lc_env_stop_switch(&env), "the switch did not exit cleanly");
+	cr_assert(lc_env_stop_bank(&env), "bank-node did not exit cleanly");
 	finished = true;
 }
 
