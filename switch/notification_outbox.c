@@ -21,6 +21,18 @@ uint32_t notification_backoff_ms(const struct network_lifecycle *lc, uint32_t fa
 	return wait > lc->backoff_max_ms ? lc->backoff_max_ms : (uint32_t)wait;
 }
 
+enum delivery_next notification_next_step(const struct network_lifecycle *lc, enum outbox_kind kind, bool answered,
+					  long status, uint32_t failed_attempts)
+{
+	if (answered && status >= 200 && status <= 299)
+		return DELIVERY_DONE;
+	if (kind == OUTBOX_TO_BANK) {
+		bool refused = answered && status >= 400 && status <= 499 && status != 408 && status != 429;
+		return refused ? DELIVERY_PARK : DELIVERY_RETRY;
+	}
+	return failed_attempts >= lc->max_attempts ? DELIVERY_PARK : DELIVERY_RETRY;
+}
+
 /* Copies entry seq out of the store (the POST runs without a transaction open). */
 static int load(struct network_lifecycle *lc, uint64_t seq, struct outbox_header *h, char **body, size_t *len)
 {
@@ -44,17 +56,16 @@ static int load(struct network_lifecycle *lc, uint64_t seq, struct outbox_header
 }
 
 static int record_outcome(struct network_lifecycle *lc, uint64_t seq, struct outbox_header *h, const char *body,
-			  size_t len, bool delivered)
+			  size_t len, enum delivery_next next)
 {
 	MDB_txn *t;
 	int rc = network_store_begin(&lc->store, 0, &t);
 	if (rc)
 		return rc;
-	if (delivered) {
+	if (next == DELIVERY_DONE) {
 		rc = net_outbox_del(t, &lc->store, seq);
 	} else {
-		h->attempts++;
-		if (h->attempts >= lc->max_attempts)
+		if (next == DELIVERY_PARK)
 			h->state = OUTBOX_PARKED;
 		else
 			h->next_attempt_ms = lifecycle_wall_ms() + notification_backoff_ms(lc, h->attempts);
@@ -67,7 +78,8 @@ static int record_outcome(struct network_lifecycle *lc, uint64_t seq, struct out
 	return mdb_txn_commit(t);
 }
 
-static void deliver(struct network_lifecycle *lc, uint64_t seq)
+/* One attempt at entry seq; false when the store failed (the caller backs off). */
+static bool deliver(struct network_lifecycle *lc, uint64_t seq)
 {
 	struct outbox_header h;
 	char *body = NULL;
@@ -76,29 +88,32 @@ static void deliver(struct network_lifecycle *lc, uint64_t seq)
 	if (rc) {
 		lifecycle_count(&lc->stats.storage_errors);
 		free(body);
-		return;
+		return false;
 	}
 	struct http_post_result res;
 	http_post_text(h.url, body, len, lc->delivery_timeout_ms, &res);
-	bool delivered = res.outcome == HTTP_POST_ANSWERED && res.status >= 200 && res.status <= 299;
+	bool answered = res.outcome == HTTP_POST_ANSWERED;
+	bool delivered = answered && res.status >= 200 && res.status <= 299;
 	if (!delivered) {
+		h.attempts++;
 		if (res.outcome == HTTP_POST_ANSWERED)
 			snprintf(h.last_error, sizeof(h.last_error), "HTTP status %ld", res.status);
 		else
 			snprintf(h.last_error, sizeof(h.last_error), "%.90s", res.error);
 	}
 	json_decref(res.reply);
-	rc = record_outcome(lc, seq, &h, body, len, delivered);
+	enum delivery_next next = notification_next_step(lc, (enum outbox_kind)h.kind, answered, res.status, h.attempts);
+	rc = record_outcome(lc, seq, &h, body, len, next);
 	free(body);
 	if (rc) {
 		lifecycle_count(&lc->stats.storage_errors);
 		fprintf(stderr, "switch %s: outbox entry %llu: %s\n", lc->net->name, (unsigned long long)seq,
 			mdb_strerror(rc));
-		return;
+		return false;
 	}
 	if (delivered) {
 		lifecycle_count(&lc->stats.deliveries);
-		return;
+		return true;
 	}
 	lifecycle_count(&lc->stats.delivery_failures);
 	if (h.state == OUTBOX_PARKED) {
@@ -106,6 +121,7 @@ static void deliver(struct network_lifecycle *lc, uint64_t seq)
 		fprintf(stderr, "switch %s: notification %llu to %s parked after %u attempts (%s)\n", lc->net->name,
 			(unsigned long long)seq, h.url, h.attempts, h.last_error);
 	}
+	return true;
 }
 
 static void *outbox_loop(void *arg)
@@ -124,8 +140,8 @@ static void *outbox_loop(void *arg)
 		}
 		int64_t now = lifecycle_wall_ms();
 		if (rc == 0 && due <= now) {
-			deliver(lc, seq);
-			deadline = now; /* look again at once: more may be due */
+			/* Look again at once (more may be due), unless the store is failing. */
+			deadline = deliver(lc, seq) ? now : now + 1000;
 		} else if (rc == 0) {
 			deadline = due;
 		} else {

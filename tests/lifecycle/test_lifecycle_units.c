@@ -158,3 +158,21 @@ Test(lifecycle_units, notifications_are_per_customer_in_order, .init = open_stor
 	cr_assert_eq(v, 11);
 	mdb_txn_abort(t);
 }
+
+Test(lifecycle_units, customer_webhooks_park_and_bank_notices_persist)
+{
+	struct network_lifecycle lc;
+	memset(&lc, 0, sizeof(lc));
+	lc.max_attempts = 3;
+	cr_assert_eq(notification_next_step(&lc, OUTBOX_TO_CUSTOMER, true, 204, 0), DELIVERY_DONE);
+	cr_assert_eq(notification_next_step(&lc, OUTBOX_TO_CUSTOMER, true, 503, 1), DELIVERY_RETRY);
+	cr_assert_eq(notification_next_step(&lc, OUTBOX_TO_CUSTOMER, false, 0, 2), DELIVERY_RETRY);
+	cr_assert_eq(notification_next_step(&lc, OUTBOX_TO_CUSTOMER, true, 404, 3), DELIVERY_PARK);
+	cr_assert_eq(notification_next_step(&lc, OUTBOX_TO_CUSTOMER, false, 0, 3), DELIVERY_PARK);
+	/* The bank: down or failing is retried for ever, a refusal parks at once. */
+	cr_assert_eq(notification_next_step(&lc, OUTBOX_TO_BANK, true, 200, 0), DELIVERY_DONE);
+	cr_assert_eq(notification_next_step(&lc, OUTBOX_TO_BANK, false, 0, 1000), DELIVERY_RETRY);
+	cr_assert_eq(notification_next_step(&lc, OUTBOX_TO_BANK, true, 503, 1000), DELIVERY_RETRY);
+	cr_assert_eq(notification_next_step(&lc, OUTBOX_TO_BANK, true, 429, 5), DELIVERY_RETRY);
+	cr_assert_eq(notification_next_step(&lc, OUTBOX_TO_BANK, true, 404, 1), DELIVERY_PARK);
+}
