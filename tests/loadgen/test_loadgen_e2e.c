@@ -1,6 +1,6 @@
 /*
  * End to end with the real programs: two bank nodes and two switches from a
- * temporary config (ports 14200-14299), then the real cardholder-loadgen for a
+ * temporary config (a free block of ports in 14200-14299), then the real cardholder-loadgen for a
  * short bounded run; the report's counts are checked against the banks'
  * journals (/ledger) and money must be conserved.
  */
@@ -89,13 +89,6 @@ static void stop_agents(void)
 	agent_count = 0;
 }
 
-static void teardown(void)
-{
-	stop_agents();
-	if (getenv("LOADGEN_E2E_KEEP") == NULL)
-		test_remove_tree(temp_dir);
-}
-
 struct buffer {
 	char data[1 << 16];
 	size_t length;
@@ -135,6 +128,28 @@ static json_t *get_json(int port, const char *path)
 	return json_loads(b.data, 0, &e);
 }
 
+/* Every agent's /stats next to its log, for the post-mortem of a failed run. */
+static void save_stats(void)
+{
+	for (int i = 0; i < agent_count; i++) {
+		json_t *stats = agents[i].pid > 0 ? get_json(agents[i].http_port, "/stats") : NULL;
+		if (!stats)
+			continue;
+		char path[512];
+		snprintf(path, sizeof path, "%s/stats-%s.json", temp_dir, agents[i].name);
+		json_dump_file(stats, path, JSON_INDENT(1));
+		json_decref(stats);
+	}
+}
+
+static void teardown(void)
+{
+	save_stats();
+	stop_agents();
+	if (getenv("LOADGEN_E2E_KEEP") == NULL)
+		test_remove_tree(temp_dir);
+}
+
 static int64_t get_int(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
@@ -145,8 +160,8 @@ static const char config_template[] =
 	"banks:\n"
 	"  - name: big_bank\n"
 	"    institution_id: \"10000000001\"\n"
-	"    http: 127.0.0.1:14201\n"
-	"    iso: 127.0.0.1:14202\n"
+	"    http: 127.0.0.1:%d\n"
+	"    iso: 127.0.0.1:%d\n"
 	"    lmdb_path: var/big_bank\n"
 	"    lmdb_map_size: 67108864\n"
 	"    durability: async\n"
@@ -161,8 +176,8 @@ static const char config_template[] =
 	"        bins: [\"41111111\"]\n"
 	"  - name: lil_bank\n"
 	"    institution_id: \"20000000002\"\n"
-	"    http: 127.0.0.1:14203\n"
-	"    iso: 127.0.0.1:14204\n"
+	"    http: 127.0.0.1:%d\n"
+	"    iso: 127.0.0.1:%d\n"
 	"    lmdb_path: var/lil_bank\n"
 	"    lmdb_map_size: 67108864\n"
 	"    durability: sync\n"
@@ -172,16 +187,16 @@ static const char config_template[] =
 	"networks:\n"
 	"  - name: mastercard\n"
 	"    major_industry_id: 5\n"
-	"    http: 127.0.0.1:14205\n"
-	"    iso: 127.0.0.1:14206\n"
+	"    http: 127.0.0.1:%d\n"
+	"    iso: 127.0.0.1:%d\n"
 	"    lmdb_path: var/mastercard\n"
 	"    bank_timeout_ms: %s\n"
 	"    reversal_retry_ms: 100\n"
 	"    reversal_max_attempts: 5\n"
 	"  - name: visa\n"
 	"    major_industry_id: 4\n"
-	"    http: 127.0.0.1:14207\n"
-	"    iso: 127.0.0.1:14208\n"
+	"    http: 127.0.0.1:%d\n"
+	"    iso: 127.0.0.1:%d\n"
 	"    lmdb_path: var/visa\n"
 	"    bank_timeout_ms: %s\n"
 	"    reversal_retry_ms: 100\n"
@@ -194,18 +209,26 @@ static const char config_template[] =
 	"  timeout_ms: 500\n"
 	"  acquirer_id: \"30000000003\"\n";
 
-static const int bank_ports[] = {14201, 14203};
-static const int switch_ports[] = {14205, 14207};
+/* HTTP ports of the banks and switches: base + 1, 3 (banks), 5, 7 (switches); ISO ports one above each. */
+static int bank_ports[2], switch_ports[2];
 
 static void start_ecosystem(const char *delay_probability, const char *drop_probability, const char *bank_timeout_ms)
 {
+	/* Ten blocks of ten ports (14200-14299): concurrent runs of this test from other build directories never share. */
+	int base = test_claim_ports(14200, 10, 10, 120);
+	cr_assert(base > 0, "no free port block in 14200-14299 after 120 s");
+	bank_ports[0] = base + 1;
+	bank_ports[1] = base + 3;
+	switch_ports[0] = base + 5;
+	switch_ports[1] = base + 7;
 	test_make_temp_dir(temp_dir, sizeof temp_dir, "e2e");
 	cr_assert(temp_dir[0], "no temp dir");
 	char config[512];
 	snprintf(config, sizeof config, "%s/ecosystem.yaml", temp_dir);
 	FILE *f = fopen(config, "w");
 	cr_assert(f);
-	fprintf(f, config_template, delay_probability, drop_probability, bank_timeout_ms, bank_timeout_ms);
+	fprintf(f, config_template, base + 1, base + 2, delay_probability, drop_probability, base + 3, base + 4, base + 5,
+		base + 6, bank_timeout_ms, base + 7, base + 8, bank_timeout_ms);
 	fclose(f);
 
 	char bank[512], sw[512];

@@ -13,18 +13,21 @@
 #include "loadgen_run.h"
 #include "loadgen_test_support.h"
 
-#define VISA_PORT 14011
-#define MASTERCARD_PORT 14012
-#define SILENT_PORT_1 14013
-#define SILENT_PORT_2 14014
+/* Ten blocks of five ports from 14010: runs of this test from other build directories never share. */
+static int claim_ports(void)
+{
+	int base = test_claim_ports(14010, 5, 10, 120);
+	cr_assert(base > 0, "no free port block in 14010-14059 after 120 s");
+	return base;
+}
 
 /* The switch endpoints are filled in per test so that tests never share a port. */
 static const char config_template[] =
 	"banks:\n"
 	"  - name: big_bank\n"
 	"    institution_id: \"10000000001\"\n"
-	"    http: 127.0.0.1:14021\n"
-	"    iso: 127.0.0.1:14022\n"
+	"    http: 127.0.0.1:14060\n"
+	"    iso: 127.0.0.1:14061\n"
 	"    networks:\n"
 	"      - network: mastercard\n"
 	"        bins: [\"51051000\"]\n"
@@ -33,11 +36,11 @@ static const char config_template[] =
 	"networks:\n"
 	"  - name: mastercard\n"
 	"    major_industry_id: 5\n"
-	"    http: 127.0.0.1:14031\n"
+	"    http: 127.0.0.1:14062\n"
 	"    iso: 127.0.0.1:%u\n"
 	"  - name: visa\n"
 	"    major_industry_id: 4\n"
-	"    http: 127.0.0.1:14032\n"
+	"    http: 127.0.0.1:14063\n"
 	"    iso: 127.0.0.1:%u\n"
 	"loadgen:\n"
 	"  rate: 4000\n"
@@ -72,13 +75,14 @@ static int run_loadgen(unsigned mastercard_port, unsigned visa_port, const char 
 Test(loadgen_fake_switch, every_counter_matches_what_the_switch_did)
 {
 	struct fake_switch visa, mastercard;
-	cr_assert_eq(fake_switch_start(&visa, VISA_PORT), 0);
-	cr_assert_eq(fake_switch_start(&mastercard, MASTERCARD_PORT), 0);
+	int base = claim_ports();
+	cr_assert_eq(fake_switch_start(&visa, (uint16_t)(base + 1)), 0);
+	cr_assert_eq(fake_switch_start(&mastercard, (uint16_t)(base + 2)), 0);
 	char dir[256];
 	test_make_temp_dir(dir, sizeof dir, "fake");
 	cr_assert(dir[0]);
 
-	int rc = run_loadgen(MASTERCARD_PORT, VISA_PORT, dir, "--max-requests=1500", "--threads=2", "--arrivals=constant");
+	int rc = run_loadgen((unsigned)base + 2, (unsigned)base + 1, dir, "--max-requests=1500", "--threads=2", "--arrivals=constant");
 	fake_switch_stop(&visa);
 	fake_switch_stop(&mastercard);
 	cr_assert_eq(rc, 0);
@@ -164,7 +168,8 @@ Test(loadgen_fake_switch, no_switch_means_timeouts_and_unanswered_reversals)
 	char dir[256];
 	test_make_temp_dir(dir, sizeof dir, "silent");
 	cr_assert(dir[0]);
-	cr_assert_eq(run_loadgen(SILENT_PORT_1, SILENT_PORT_2, dir, "--max-requests=50", "--timeout-ms=50", NULL), 0);
+	int base = claim_ports();
+	cr_assert_eq(run_loadgen((unsigned)base + 3, (unsigned)base + 4, dir, "--max-requests=50", "--timeout-ms=50", NULL), 0);
 	json_t *s = test_load_summary(dir);
 	cr_assert(s);
 	cr_expect_eq(test_count(s, "sent"), 50);
