@@ -431,3 +431,27 @@ Test(lifecycle, card_made_without_the_banks_knowledge_is_adopted, .fini = teardo
 	       404, NULL);
 	stop_all();
 }
+
+Test(lifecycle, bank_down_at_production_learns_it_later, .fini = teardown, .timeout = 90)
+{
+	start_all(17160, 300);
+	cr_assert(lc_create_account(&env, ALICE, 5000));
+	char pan[20], expiry[5];
+	cr_assert_eq(order(ALICE, NULL, pan, expiry, NULL), 201);
+	cr_assert(lc_env_stop_bank(&env), "bank-node did not stop cleanly");
+	/* The card is made and the notice to the bank fails a few times. */
+	int64_t deadline = lc_now_ms() + 10000;
+	while (stat_of(env.mc_http, "/lifecycle/stats", NULL, "delivery_failures") < 2 && lc_now_ms() < deadline)
+		usleep(20000);
+	cr_assert_geq(stat_of(env.mc_http, "/lifecycle/stats", NULL, "delivery_failures"), 2);
+	cr_assert_eq(webhook_listener_wait_delivered(hook, 1, 5000), 1, "the customer hears regardless");
+
+	cr_assert(lc_env_start_bank(&env), "bank-node did not restart");
+	cr_assert(lc_wait_bank_card_state(&env, pan, "produced", 15000), "the bank never learnt the card is made");
+	cr_assert_eq(stat_of(env.mc_http, "/lifecycle/stats", NULL, "deliveries_parked"), 0);
+	char action[4];
+	cr_assert(lc_pay(&env, pan, expiry, 250, action));
+	cr_assert_str_eq(action, "000");
+	cr_assert_eq(lc_balance(&env, ALICE), 4750);
+	stop_all();
+}
