@@ -51,6 +51,19 @@ loadgen="$build/cardholder-loadgen/cardholder-loadgen"
 mapfile -t agents < <("$loadgen" --config "$config" --list-agents)
 [ ${#agents[@]} -gt 0 ] || { echo "${0##*/}: no agents in $config (see the error above)" >&2; exit 1; }
 
+# UDP sockets bind with SO_REUSEPORT: a second ecosystem on the same ports would
+# silently share traffic with the first. Refuse to start instead.
+busy=()
+for line in "${agents[@]}"; do
+  read -r _kind name http iso <<<"$line"
+  [ -z "$(ss -Hltn "sport = :${http##*:}" 2>/dev/null)" ] || busy+=("$name http $http")
+  [ -z "$(ss -Hlun "sport = :${iso##*:}" 2>/dev/null)" ] || busy+=("$name iso $iso")
+done
+if [ ${#busy[@]} -gt 0 ]; then
+  echo "ecosystem: ports already in use (another ecosystem running?): ${busy[*]}" >&2
+  exit 1
+fi
+
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 run_dir="$root/var/ecosystem-$stamp-$$"
 report_dir="$root/reports/$stamp"

@@ -110,6 +110,17 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 mapfile -t agents < <("$loadgen" --config "$config" --list-agents)
 [ ${#agents[@]} -gt 0 ] || { echo "${0##*/}: no agents in $config (see the error above)" >&2; exit 1; }
+# Outside a namespace of its own, the sweep's ports must be free: UDP sockets
+# bind with SO_REUSEPORT and a second run would silently share traffic.
+if [ "$dataplane" != dpdk ]; then
+  for line in "${agents[@]}"; do
+    read -r _kind name h iso <<<"$line"
+    if [ -n "$(ss -Hltn "sport = :${h##*:}" 2>/dev/null)$(ss -Hlun "sport = :${iso##*:}" 2>/dev/null)" ]; then
+      echo "sweep: a port of $name ($h, $iso) is already in use (another run?)" >&2
+      exit 1
+    fi
+  done
+fi
 if [ "$dataplane" = dpdk ]; then
   netns="lgsweep-$$"
   in_ns=(ip netns exec "$netns")
