@@ -21,12 +21,13 @@
 
 #define CONFIG_FILE_MAX (4u << 20)
 #define KEY_PATH_MAX 128
-#define MAX_ENDPOINTS (2 * (CFG_MAX_BANKS + CFG_MAX_NETWORKS))
+#define MAX_ENDPOINTS (3 * (CFG_MAX_BANKS + CFG_MAX_NETWORKS))
 
-/* Every endpoint seen so far, so that two agents cannot be given one address. */
+/* Every endpoint seen so far, so that two listeners cannot be given one address. HTTP and
+ * the TCP ISO 8583 listeners share the TCP port space; the UDP iso endpoints have their own. */
 struct seen_endpoint {
 	struct cfg_endpoint endpoint;
-	bool is_http;
+	bool is_tcp;
 	char path[KEY_PATH_MAX];
 };
 
@@ -342,9 +343,10 @@ static bool get_choice(struct parser *p, const yaml_node_t *map, const char *pat
 	return fail(p, n, fpath, "'%s' is not one of %s", shown(n, buf, sizeof buf), expected);
 }
 
-/* "a.b.c.d:port", an IPv4 host and a port in 1..65535; no two agents on one endpoint. */
+/* "a.b.c.d:port", an IPv4 host and a port in 1..65535; no two agents on one endpoint.
+ * is_tcp: a TCP listener (http, tcp.listen), else a UDP endpoint (iso). */
 static bool get_endpoint(struct parser *p, const yaml_node_t *map, const char *path, const char *key,
-			 bool is_http, struct cfg_endpoint *out)
+			 bool is_tcp, struct cfg_endpoint *out)
 {
 	char fpath[KEY_PATH_MAX], buf[64];
 	yaml_node_t *n = field(p, map, path, key, true, fpath);
@@ -371,14 +373,14 @@ static bool get_endpoint(struct parser *p, const yaml_node_t *map, const char *p
 
 	for (size_t i = 0; i < p->endpoint_count; i++) {
 		const struct seen_endpoint *s = &p->endpoints[i];
-		if (s->is_http == is_http && s->endpoint.port == out->port && strcmp(s->endpoint.host, out->host) == 0)
+		if (s->is_tcp == is_tcp && s->endpoint.port == out->port && strcmp(s->endpoint.host, out->host) == 0)
 			return fail(p, n, fpath, "'%s' is already the endpoint of %s", shown(n, buf, sizeof buf),
 				    s->path);
 	}
 	if (p->endpoint_count < MAX_ENDPOINTS) {
 		struct seen_endpoint *s = &p->endpoints[p->endpoint_count++];
 		s->endpoint = *out;
-		s->is_http = is_http;
+		s->is_tcp = is_tcp;
 		snprintf(s->path, sizeof s->path, "%s", fpath);
 	}
 	return true;
@@ -404,6 +406,42 @@ static yaml_node_t *get_list(struct parser *p, const yaml_node_t *map, const cha
 }
 
 /* ---- sections ---------------------------------------------------------------- */
+
+/* The optional `tcp` mapping of a bank or network: a TCP listener for ISO 8583 hosts. */
+static bool parse_tcp(struct parser *p, const yaml_node_t *map, const char *path, struct cfg_tcp *out)
+{
+	static const char *const keys[] = {"listen", "framing", "max_message", "keepalive_s", "idle_timeout_s", NULL};
+	/* Same order as enum cfg_framing. */
+	static const char *const framings[] = {"binary2", "ascii4", NULL};
+	char sub[KEY_PATH_MAX];
+	memset(out, 0, sizeof(*out));
+	yaml_node_t *tcp = field(p, map, path, "tcp", false, sub);
+	if (tcp == NULL)
+		return true;
+	int framing;
+	/* 4096: the agents' message buffers (ISO_MAX_MESSAGE); 64: below that no request fits. */
+	if (!expect_type(p, tcp, sub, YAML_MAPPING_NODE) || !check_keys(p, tcp, sub, keys) ||
+	    !get_endpoint(p, tcp, sub, "listen", true, &out->listen) ||
+	    !get_choice(p, tcp, sub, "framing", CFG_FRAMING_BINARY2, framings, &framing) ||
+	    !get_u32(p, tcp, sub, "max_message", false, 4096, 64, 4096, &out->max_message) ||
+	    !get_u32(p, tcp, sub, "keepalive_s", false, 30, 0, 86400, &out->keepalive_s) ||
+	    !get_u32(p, tcp, sub, "idle_timeout_s", false, 90, 0, 86400, &out->idle_timeout_s))
+		return false;
+	out->framing = (enum cfg_framing)framing;
+	/* A link closed for silence while we ourselves keep it busy would flap for nothing. */
+	if (out->keepalive_s && out->idle_timeout_s && out->idle_timeout_s <= out->keepalive_s) {
+		char fpath[KEY_PATH_MAX], buf[64];
+		yaml_node_t *n = field(p, tcp, sub, "idle_timeout_s", false, fpath);
+		if (n == NULL)
+			n = field(p, tcp, sub, "keepalive_s", false, fpath);
+		return fail(p, n, fpath, "'%s' leaves idle_timeout_s %u not above keepalive_s %u",
+			    shown(n, buf, sizeof buf), out->idle_timeout_s, out->keepalive_s);
+	}
+	out->enabled = true;
+	return true;
+}
+
+static const char *const link_names[] = {"udp", "tcp", NULL}; /* same order as enum cfg_link */
 
 static bool all_digits(const char *s, size_t len)
 {
@@ -592,7 +630,7 @@ static bool parse_bank(struct parser *p, const yaml_node_t *map, const char *pat
 {
 	static const char *const keys[] = {"name",	   "institution_id", "http",   "iso",	   "lmdb_path",
 					   "lmdb_map_size", "durability",     "batch_max", "fraud", "faults",
-					   "networks",	   NULL};
+					   "networks",	   "tcp",	      "link", NULL};
 	static const char *const durabilities[] = {"sync", "nometasync", "async", NULL};
 	static const char *const fraud_keys[] = {"max_amount", "max_approvals_per_minute", NULL};
 	static const char *const fault_keys[] = {"delay_probability", "delay_ms", "drop_probability", NULL};
@@ -626,6 +664,14 @@ static bool parse_bank(struct parser *p, const yaml_node_t *map, const char *pat
 	    !get_u32(p, map, path, "batch_max", false, 256, 1, 65536, &b->batch_max))
 		return false;
 	b->durability = (enum durability)durability;
+	int link;
+	if (!parse_tcp(p, map, path, &b->tcp) || !get_choice(p, map, path, "link", CFG_LINK_UDP, link_names, &link))
+		return false;
+	b->link = (enum cfg_link)link;
+	if (b->link == CFG_LINK_TCP && !b->tcp.enabled) {
+		yaml_node_t *n = field(p, map, path, "link", false, fpath);
+		return fail(p, n, fpath, "'tcp' needs %s.tcp.listen: the switches connect there", path);
+	}
 	if (!check_unique_lmdb_path(p, map, path, c, b->lmdb_path, index, c->network_count))
 		return false;
 
@@ -667,7 +713,8 @@ static bool parse_network(struct parser *p, const yaml_node_t *map, const char *
 	static const char *const keys[] = {"name",		"major_industry_id",  "http",
 					   "iso",		"lmdb_path",	      "dataplane",
 					   "bank_timeout_ms",	"reversal_retry_ms",  "reversal_max_attempts",
-					   "outcome_memory",	"card_production_ms", NULL};
+					   "outcome_memory",	"card_production_ms", "tcp",
+					   NULL};
 	static const char *const dataplanes[] = {"socket", "dpdk", NULL};
 	struct cfg_network *n = &c->networks[index];
 	char fpath[KEY_PATH_MAX], buf[64], default_path[CFG_PATH_MAX];
@@ -699,16 +746,19 @@ static bool parse_network(struct parser *p, const yaml_node_t *map, const char *
 	    !get_u32(p, map, path, "card_production_ms", false, 200, 0, 600000, &n->card_production_ms))
 		return false;
 	snprintf(n->dataplane, sizeof n->dataplane, "%s", dataplanes[dataplane]);
+	if (!parse_tcp(p, map, path, &n->tcp))
+		return false;
 	if (!check_unique_lmdb_path(p, map, path, c, n->lmdb_path, 0, index))
 		return false;
 	return true;
 }
 
-static bool parse_loadgen(struct parser *p, const yaml_node_t *map, struct cfg_loadgen *l)
+static bool parse_loadgen(struct parser *p, const yaml_node_t *map, const struct ecosystem_config *c,
+			  struct cfg_loadgen *l)
 {
 	static const char *const keys[] = {"rate",	     "duration_s", "max_requests", "arrivals",
 					   "cards_per_bank", "initial_balance", "min_amount", "max_amount",
-					   "timeout_ms",     "currency",   "acquirer_id",  NULL};
+					   "timeout_ms",     "currency",   "acquirer_id",  "link", NULL};
 	/* Same order as enum arrival_process. */
 	static const char *const arrivals[] = {"constant", "poisson", NULL};
 	const char *path = "loadgen";
@@ -718,7 +768,7 @@ static bool parse_loadgen(struct parser *p, const yaml_node_t *map, struct cfg_l
 		map = &empty; /* absent section: every default */
 	else if (!check_keys(p, map, path, keys))
 		return false;
-	int arrival;
+	int arrival, link;
 	if (!get_uint(p, map, path, "rate", false, 1000, 1, 100000000, &l->rate) ||
 	    !get_u32(p, map, path, "duration_s", false, 10, 1, 86400, &l->duration_s) ||
 	    !get_uint(p, map, path, "max_requests", false, 0, 0, UINT64_MAX, &l->max_requests) ||
@@ -729,9 +779,17 @@ static bool parse_loadgen(struct parser *p, const yaml_node_t *map, struct cfg_l
 	    !get_uint(p, map, path, "max_amount", false, 20000, 1, 999999999999ull, &l->max_amount) ||
 	    !get_u32(p, map, path, "timeout_ms", false, 1000, 1, 600000, &l->timeout_ms) ||
 	    !get_text(p, map, path, "currency", false, "978", TEXT_DIGITS, 3, 3, l->currency) ||
-	    !get_text(p, map, path, "acquirer_id", false, "30000000003", TEXT_DIGITS, 1, 11, l->acquirer_id))
+	    !get_text(p, map, path, "acquirer_id", false, "30000000003", TEXT_DIGITS, 1, 11, l->acquirer_id) ||
+	    !get_choice(p, map, path, "link", CFG_LINK_UDP, link_names, &link))
 		return false;
 	l->arrivals = (enum arrival_process)arrival;
+	l->link = (enum cfg_link)link;
+	for (size_t i = 0; l->link == CFG_LINK_TCP && i < c->network_count; i++)
+		if (!c->networks[i].tcp.enabled) {
+			yaml_node_t *n = field(p, map, path, "link", false, fpath);
+			return fail(p, n, fpath, "'tcp' needs networks[%zu].tcp.listen (%s): the generator connects there",
+				    i, c->networks[i].name);
+		}
 	if (l->max_amount < l->min_amount) {
 		yaml_node_t *n = field(p, map, path, "max_amount", false, fpath);
 		if (n == NULL)
@@ -764,7 +822,7 @@ static bool parse_root(struct parser *p, const yaml_node_t *root, struct ecosyst
 			return false;
 		c->network_count = i + 1;
 	}
-	if (!parse_loadgen(p, field(p, root, "", "loadgen", false, fpath), &c->loadgen))
+	if (!parse_loadgen(p, field(p, root, "", "loadgen", false, fpath), c, &c->loadgen))
 		return false;
 	yaml_node_t *banks = get_list(p, root, "", "banks", CFG_MAX_BANKS, fpath, &count);
 	if (banks == NULL)
@@ -904,4 +962,14 @@ const char *durability_name(enum durability d)
 		return "async";
 	}
 	return "unknown";
+}
+
+const char *cfg_link_name(enum cfg_link l)
+{
+	return l == CFG_LINK_TCP ? "tcp" : "udp";
+}
+
+struct cfg_endpoint cfg_bank_switch_endpoint(const struct cfg_bank *b)
+{
+	return b->link == CFG_LINK_TCP ? b->tcp.listen : b->iso;
 }

@@ -20,9 +20,24 @@
 
 enum durability { DURABILITY_SYNC, DURABILITY_NOMETASYNC, DURABILITY_ASYNC };
 
+/* How one agent reaches another's ISO 8583 endpoint: datagrams, or a long-lived TCP link. */
+enum cfg_link { CFG_LINK_UDP, CFG_LINK_TCP };
+/* TCP message framing: 2-byte big-endian length, or 4 ASCII digits (framing.h). */
+enum cfg_framing { CFG_FRAMING_BINARY2, CFG_FRAMING_ASCII4 };
+
 struct cfg_endpoint {
 	char host[64]; /* IPv4 dotted quad */
 	uint16_t port;
+};
+
+/* A TCP listener for standard ISO 8583 hosts (docs/tcp.md); absent: enabled = false. */
+struct cfg_tcp {
+	bool enabled;
+	struct cfg_endpoint listen;
+	enum cfg_framing framing;
+	uint32_t max_message;    /* bytes; a larger announced length closes the link */
+	uint32_t keepalive_s;    /* zero-length frame on a link silent this long; 0 = never */
+	uint32_t idle_timeout_s; /* close a link that received nothing this long; 0 = never */
 };
 
 /* A decimal BIN range: PANs whose first `length` digits lie in [low, high]. */
@@ -55,7 +70,9 @@ struct cfg_bank {
 	char name[CFG_NAME_MAX];
 	char institution_id[12]; /* n..11, DE 32/33 */
 	struct cfg_endpoint http;
-	struct cfg_endpoint iso; /* UDP (and later TCP) ISO 8583 endpoint */
+	struct cfg_endpoint iso; /* UDP ISO 8583 endpoint */
+	struct cfg_tcp tcp;      /* TCP ISO 8583 listener (switches with link tcp connect here) */
+	enum cfg_link link;      /* how the switches reach this bank; tcp needs tcp.listen */
 	char lmdb_path[CFG_PATH_MAX];
 	uint64_t lmdb_map_size;
 	enum durability durability;
@@ -71,6 +88,7 @@ struct cfg_network {
 	uint8_t major_industry_id; /* first PAN digit it accepts, e.g. 5 mastercard, 4 visa */
 	struct cfg_endpoint http;
 	struct cfg_endpoint iso; /* where cardholders (acquirers) send, and banks answer */
+	struct cfg_tcp tcp;      /* TCP listener for acquirer hosts (and loadgen link tcp) */
 	char lmdb_path[CFG_PATH_MAX];
 	char dataplane[16]; /* "socket" or "dpdk" */
 	uint32_t bank_timeout_ms;
@@ -93,6 +111,7 @@ struct cfg_loadgen {
 	uint32_t timeout_ms; /* cardholder timeout before it sends 1420 */
 	char currency[4];    /* ISO 4217 numeric, e.g. "978" */
 	char acquirer_id[12];
+	enum cfg_link link; /* towards the switches; tcp needs every network's tcp.listen */
 };
 
 struct ecosystem_config {
@@ -113,5 +132,8 @@ bool ecosystem_config_parse(const char *yaml, size_t len, const char *source_nam
 const struct cfg_bank *ecosystem_find_bank(const struct ecosystem_config *c, const char *name);
 const struct cfg_network *ecosystem_find_network(const struct ecosystem_config *c, const char *name);
 const char *durability_name(enum durability d);
+const char *cfg_link_name(enum cfg_link l);
+/* Where a switch sends to this bank: its tcp.listen when link is tcp, else its iso. */
+struct cfg_endpoint cfg_bank_switch_endpoint(const struct cfg_bank *b);
 
 #endif
