@@ -123,7 +123,7 @@ Test(tcp_config, tcp_listeners_share_the_tcp_port_space)
 	expect_error("", "    tcp:\n      listen: 127.0.0.1:8101\n", "",
 		     "banks[0].http: '127.0.0.1:8101' is already the endpoint of networks[0].tcp.listen");
 	expect_error("    tcp:\n      listen: 127.0.0.1:9211\n", "    tcp:\n      listen: 127.0.0.1:9211\n", "",
-		     "is already the endpoint of banks[0].tcp.listen");
+		     "banks[0].tcp.listen: '127.0.0.1:9211' is already the endpoint of networks[0].tcp.listen");
 	/* UDP and TCP ports are separate: the same number on both is fine. */
 	cr_assert(parse("    tcp:\n      listen: 127.0.0.1:9101\n", "    tcp:\n      listen: 127.0.0.1:9201\n", ""),
 		  "%s", err);
