@@ -3,6 +3,7 @@
 
 #include "framing.h"
 #include "loadgen_inflight.h"
+#include "loadgen_outcomes.h"
 #include "tsc_clock.h"
 
 static void record_answer(struct loadgen_worker *w, struct pending_entry *e, uint64_t now_ns, unsigned code)
@@ -17,6 +18,7 @@ static void record_answer(struct loadgen_worker *w, struct pending_entry *e, uin
 		w->counts.approved_amount += e->amount;
 	e->state = PENDING_ANSWERED;
 	w->outstanding--;
+	loadgen_outcome_write(w, e, (int)code, LOADGEN_OUTCOME_NONE);
 	w->last_answer_ns = now_ns;
 }
 
@@ -80,6 +82,7 @@ static void handle_message(struct loadgen_worker *w, const uint8_t *frame, size_
 		w->counts.reversal_by_code[code]++;
 		e->state = PENDING_REVERSED;
 		w->outstanding--;
+		loadgen_outcome_write(w, e, LOADGEN_OUTCOME_TIMEOUT, (int)code);
 	} else if (e->state == PENDING_REVERSED && e->reversal_attempts > 1) {
 		/* The other attempts' 1430s: one answer per 1420/1421 is expected. */
 		w->counts.extra_reversal_answers++;

@@ -34,6 +34,7 @@ void loadgen_options_usage(FILE *out)
 		"  --seed N               random seed for cards, amounts and Poisson gaps\n"
 		"  --bind HOST            local IPv4 address to send from (default 127.0.0.1)\n"
 		"  --report-dir DIR       where report files go (default reports/<timestamp>/)\n"
+		"  --outcomes FILE        one line per request: keys, PAN, amount, 1110 code, reversal and 1430 code\n"
 		"  --no-progress          no per-second line on stderr\n"
 		"  --no-plots             do not run gnuplot\n"
 		"  --list-agents          print 'bank|network NAME HTTP-ENDPOINT ISO-ENDPOINT' lines and exit\n"
@@ -93,6 +94,7 @@ enum {
 	OPT_DPDK_PORT,
 	OPT_LIST_AGENTS,
 	OPT_HELP,
+	OPT_OUTCOMES,
 };
 
 int loadgen_options_parse(int argc, char **argv, struct loadgen_options *o, char *err, size_t err_size)
@@ -120,6 +122,7 @@ int loadgen_options_parse(int argc, char **argv, struct loadgen_options *o, char
 		{"dpdk-port", required_argument, NULL, OPT_DPDK_PORT},
 		{"list-agents", no_argument, NULL, OPT_LIST_AGENTS},
 		{"help", no_argument, NULL, OPT_HELP},
+		{"outcomes", required_argument, NULL, OPT_OUTCOMES},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -143,6 +146,7 @@ int loadgen_options_parse(int argc, char **argv, struct loadgen_options *o, char
 		const char *a = optarg;
 		switch (c) {
 		case OPT_CONFIG: o->config_path = a; break;
+		case OPT_OUTCOMES: o->outcomes_path = a; break;
 		case OPT_RATE:
 			if (!parse_double(a, &o->rate) || o->rate <= 0)
 				goto bad;

@@ -15,6 +15,7 @@
 struct loadgen_options {
 	const char *config_path;
 	const char *report_dir;   /* NULL: reports/<UTC timestamp>/ */
+	const char *outcomes_path; /* NULL: no per-request outcome file */
 	const char *bind_host;    /* local address the generator sends from */
 	const char *only_network; /* NULL: cards of every network */
 	bool has_rate, has_duration, has_max_requests, has_arrivals, has_timeout;

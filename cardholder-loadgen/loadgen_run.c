@@ -9,6 +9,7 @@
 
 #include "dpdk_port.h"
 #include "loadgen_cards.h"
+#include "loadgen_outcomes.h"
 #include "loadgen_report.h"
 #include "loadgen_worker.h"
 #include "loadgen_socket_port.h"
@@ -282,6 +283,13 @@ int loadgen_run(const struct ecosystem_config *config, const struct loadgen_opti
 	uint64_t start_ns = tsc_now_ns() + START_LEAD_NS;
 	shared.start_unix_ns = realtime_ns() + START_LEAD_NS;
 	shared.start_ns = start_ns;
+	if (o->outcomes_path) {
+		shared.outcomes = loadgen_outcomes_open(o->outcomes_path, (long long)shared.start_unix_ns);
+		if (!shared.outcomes) {
+			fprintf(stderr, "cardholder-loadgen: cannot write %s: %s\n", o->outcomes_path, strerror(errno));
+			goto out;
+		}
+	}
 	for (; started < threads; started++) {
 		int e = pthread_create(&workers[started].thread, NULL, loadgen_worker_main, &workers[started]);
 		if (e != 0) {
@@ -357,6 +365,10 @@ out:
 	}
 	if (collector.file)
 		fclose(collector.file);
+	if (shared.outcomes && fclose(shared.outcomes) != 0) {
+		fprintf(stderr, "cardholder-loadgen: cannot write %s\n", o->outcomes_path);
+		rc = 1;
+	}
 	latency_histogram_free(&collector.row);
 	latency_histogram_free(&collector.so_far);
 	for (unsigned t = 0; t < initialised; t++)

@@ -7,6 +7,7 @@
 #include "idle_backoff.h"
 #include "loadgen_answers.h"
 #include "loadgen_inflight.h"
+#include "loadgen_outcomes.h"
 #include "loadgen_tx.h"
 #include "tsc_clock.h"
 
@@ -298,6 +299,7 @@ static unsigned expire(struct loadgen_worker *w, uint64_t now_ns)
 					w->counts.reversals_unanswered++;
 					e->state = PENDING_REVERSAL_LOST;
 					w->outstanding--;
+					loadgen_outcome_write(w, e, LOADGEN_OUTCOME_TIMEOUT, LOADGEN_OUTCOME_LOST);
 				}
 				work++;
 			}
