@@ -115,14 +115,17 @@ bool network_lifecycle_republish(struct network_lifecycle *lc, char *err, size_t
 	size_t n = count_cards(lc);
 	if (n == 0)
 		return true;
+	/* Lock first, then read the store: a card produced meanwhile is registered by the production
+	 * thread after we let go, so our older snapshot cannot overwrite its new state. */
+	struct rcu_cell *cell = &lc->core->cards;
+	const struct card_registry *current = rcu_cell_lock(cell);
 	MDB_txn *t;
 	int rc = network_store_begin(&lc->store, MDB_RDONLY, &t);
 	if (rc) {
+		rcu_cell_unlock(cell);
 		snprintf(err, err_size, "LMDB: %s", mdb_strerror(rc));
 		return false;
 	}
-	struct rcu_cell *cell = &lc->core->cards;
-	const struct card_registry *current = rcu_cell_lock(cell);
 	struct registry_batch b = {card_registry_clone(current, n + 16), true};
 	b.ok = b.next != NULL;
 	rc = net_card_scan(t, &lc->store, add_to_batch, &b);
