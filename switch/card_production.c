@@ -104,7 +104,7 @@ int card_production_complete(struct network_lifecycle *lc, const char *pan, int6
 		return rc;
 	memcpy(expiry_out, card.expiry, 5);
 	lifecycle_count(&lc->stats.cards_produced);
-	network_lifecycle_register(lc, pan, card.expiry, true);
+	network_lifecycle_register(lc, pan);
 	notification_outbox_kick(lc->outbox);
 	return 0;
 }

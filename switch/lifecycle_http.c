@@ -88,7 +88,9 @@ bool lifecycle_make_pan(const char *bin, uint64_t index, char pan[NET_PAN_MAX])
 	if (index >= limit)
 		return false;
 	char body[32];
-	snprintf(body, sizeof(body), "%s%0*llu", bin, width, (unsigned long long)index);
+	/* Checking the length also tells gcc's -Wformat-truncation (Release) it was considered. */
+	if (snprintf(body, sizeof(body), "%s%0*llu", bin, width, (unsigned long long)index) != PAN_LENGTH - 1)
+		return false;
 	memcpy(pan, body, PAN_LENGTH - 1);
 	pan[PAN_LENGTH - 1] = luhn_check_digit(pan, PAN_LENGTH - 1);
 	pan[PAN_LENGTH] = '\0';
@@ -294,7 +296,7 @@ struct http_response lifecycle_create_card(const struct http_request *r)
 		return storage_error(lc, rc);
 	lifecycle_count(&lc->stats.cards_created);
 	/* Known to the network from now on, refused (119) until it is made. */
-	network_lifecycle_register(lc, pan, card.expiry, false);
+	network_lifecycle_register(lc, pan);
 	card_production_kick(lc->production);
 	return http_json(201, card_json(lc, pan, &card));
 }

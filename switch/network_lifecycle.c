@@ -75,14 +75,36 @@ bool lifecycle_waker_wait(struct lifecycle_waker *w, int64_t deadline_wall_ms)
 	return running;
 }
 
-bool network_lifecycle_register(struct network_lifecycle *lc, const char *pan, const char *expiry, bool usable)
+bool network_lifecycle_register(struct network_lifecycle *lc, const char *pan)
 {
-	char err[128];
-	if (switch_core_put_card(lc->core, pan, expiry, usable ? CARD_ACTIVE : CARD_BLOCKED, err, sizeof(err)))
-		return true;
-	lifecycle_count(&lc->stats.registry_errors);
-	fprintf(stderr, "switch %s: cannot register card %s: %s\n", lc->net->name, pan, err);
-	return false;
+	/*
+	 * The state is read from the store under the registry's lock: the HTTP thread (a new card)
+	 * and the production thread (a made card) may register the same PAN nearly at once, and
+	 * whichever comes second must not put back an older state.
+	 */
+	struct rcu_cell *cell = &lc->core->cards;
+	const struct card_registry *current = rcu_cell_lock(cell);
+	MDB_txn *t;
+	struct net_card card;
+	memset(&card, 0, sizeof(card));
+	int rc = network_store_begin(&lc->store, MDB_RDONLY, &t);
+	if (rc == 0) {
+		rc = net_card_get(t, &lc->store, pan, &card);
+		mdb_txn_abort(t);
+	}
+	struct card_registry *next = rc == 0 ? card_registry_clone(current, 1) : NULL;
+	enum card_state state = card.state == NET_CARD_PRODUCED ? CARD_ACTIVE : CARD_BLOCKED;
+	bool ok = next && card_registry_put(next, pan, strlen(pan), card.expiry, state);
+	if (ok)
+		rcu_cell_replace_locked(cell, next);
+	rcu_cell_unlock(cell);
+	if (!ok) {
+		card_registry_free(next);
+		lifecycle_count(&lc->stats.registry_errors);
+		fprintf(stderr, "switch %s: cannot register card %s: %s\n", lc->net->name, pan,
+			rc ? mdb_strerror(rc) : "out of memory or bad card");
+	}
+	return ok;
 }
 
 struct registry_batch {

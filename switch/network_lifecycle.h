@@ -93,7 +93,7 @@ void network_lifecycle_stop(struct network_lifecycle *lc);
 size_t network_lifecycle_routes(struct network_lifecycle *lc, struct http_route *routes, size_t capacity);
 /* Puts every card of the store into the registry again (after a SIGHUP rebuilt it from the config). */
 bool network_lifecycle_republish(struct network_lifecycle *lc, char *err, size_t err_size);
-/* Registers one card: usable (active) or not yet (in production). */
-bool network_lifecycle_register(struct network_lifecycle *lc, const char *pan, const char *expiry, bool usable);
+/* Registers one card in the state the store has now: usable (produced) or not yet (in production). */
+bool network_lifecycle_register(struct network_lifecycle *lc, const char *pan);
 
 #endif
