@@ -203,7 +203,7 @@ size_t route_specs_from_config(const struct ecosystem_config *c, const char *net
 					snprintf(s->low, sizeof(s->low), "%s", member->bins[r].low);
 					snprintf(s->high, sizeof(s->high), "%s", member->bins[r].high);
 					snprintf(s->bank, sizeof(s->bank), "%s", bank->name);
-					s->iso = bank->iso;
+					s->iso = cfg_bank_switch_endpoint(bank); /* its TCP listener when link tcp */
 				}
 				n++;
 			}

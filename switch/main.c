@@ -2,7 +2,7 @@
  * switch: the card network of one network of the ecosystem config.
  *
  *   switch --config FILE --network NAME [--workers N] [--dataplane socket|dpdk]
- *          [--iso-port N] [--http-port N] [--pending N] [-- EAL args]
+ *          [--iso-port N] [--tcp-port N] [--http-port N] [--pending N] [-- EAL args]
  *
  * SIGHUP reloads routes and cards from the config; SIGINT/SIGTERM stop the
  * workers and print the final counters as JSON on stdout.
@@ -20,7 +20,9 @@
 #include "switch_core.h"
 #include "switch_dataplane.h"
 #include "switch_http.h"
+#include "switch_tcp.h"
 #include "switch_telemetry.h"
+#include "tcp_edge.h"
 
 struct options {
 	const char *config;
@@ -28,6 +30,7 @@ struct options {
 	const char *dataplane;
 	long workers;
 	long iso_port; /* -1: the config's */
+	long tcp_port; /* -1: the config's tcp.listen port */
 	long http_port;
 	long pending;
 	int eal_argc;
@@ -37,10 +40,11 @@ struct options {
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: switch --config FILE --network NAME [--workers N] [--dataplane socket|dpdk]\n"
-		     "              [--iso-port N] [--http-port N] [--pending N] [-- EAL args]\n"
+		     "              [--iso-port N] [--tcp-port N] [--http-port N] [--pending N] [-- EAL args]\n"
 		     "  --workers N     worker threads, one RX/TX queue each (1..%d, default 1)\n"
 		     "  --dataplane     socket (kernel UDP) or dpdk; default: the network's in the config\n"
 		     "  --iso-port N    UDP port for ISO 8583 (default: the config's; 0 picks one)\n"
+		     "  --tcp-port N    TCP port for ISO 8583 hosts (default: the config's tcp.listen; 0 picks one)\n"
 		     "  --http-port N   control-plane HTTP port (default: the config's)\n"
 		     "  --pending N     pending-transaction slots per worker (default %d, at most 50000)\n",
 		SWITCH_MAX_WORKERS, SWITCH_DEFAULT_PENDING);
@@ -66,9 +70,10 @@ static bool parse_options(int argc, char **argv, struct options *o)
 		{"workers", required_argument, NULL, 'w'},   {"dataplane", required_argument, NULL, 'd'},
 		{"iso-port", required_argument, NULL, 'i'},  {"http-port", required_argument, NULL, 'p'},
 		{"pending", required_argument, NULL, 'P'},   {"help", no_argument, NULL, 'h'},
+		{"tcp-port", required_argument, NULL, 't'},
 		{NULL, 0, NULL, 0},
 	};
-	*o = (struct options){.workers = 1, .iso_port = -1, .http_port = -1, .pending = SWITCH_DEFAULT_PENDING};
+	*o = (struct options){.workers = 1, .iso_port = -1, .tcp_port = -1, .http_port = -1, .pending = SWITCH_DEFAULT_PENDING};
 	int c;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
@@ -77,6 +82,7 @@ static bool parse_options(int argc, char **argv, struct options *o)
 		case 'd': o->dataplane = optarg; break;
 		case 'w': if (!parse_number("--workers", optarg, 1, SWITCH_MAX_WORKERS, &o->workers)) return false; break;
 		case 'i': if (!parse_number("--iso-port", optarg, 0, 65535, &o->iso_port)) return false; break;
+		case 't': if (!parse_number("--tcp-port", optarg, 0, 65535, &o->tcp_port)) return false; break;
 		case 'p': if (!parse_number("--http-port", optarg, 0, 65535, &o->http_port)) return false; break;
 		case 'P': if (!parse_number("--pending", optarg, 1, 50000, &o->pending)) return false; break;
 		case 'h': usage(stdout); exit(0);
@@ -150,6 +156,14 @@ int main(int argc, char **argv)
 		free(config);
 		return 1;
 	}
+	/* Before the core takes the port: the workers poll the joined port from the start. */
+	if (switch_tcp_wanted(config, net) && switch_tcp_attach(port, config, net, o.tcp_port, err, sizeof(err)) != 0) {
+		fprintf(stderr, "switch: %s\n", err);
+		port->ops->close(port);
+		free(port);
+		free(config);
+		return 1;
+	}
 	struct switch_core *s = switch_core_create(config, o.config, o.network, port, (uint32_t)o.pending, err,
 						   sizeof(err));
 	if (!s) {
@@ -193,6 +207,12 @@ int main(int argc, char **argv)
 	inet_ntop(AF_INET, &port->local.sin_addr, iso_host, sizeof(iso_host));
 	fprintf(stderr, "switch %s: %u worker(s) on %s dataplane, ISO 8583 udp %s:%u, HTTP %s:%u\n", o.network,
 		s->worker_count, dataplane, iso_host, ntohs(port->local.sin_port), http_host, http_port);
+	struct dgram_port *tcp = tcp_edge_tcp_port(port);
+	if (tcp && tcp->local.sin_port) {
+		/* Tests with --tcp-port 0 read the port picked from this line. */
+		inet_ntop(AF_INET, &tcp->local.sin_addr, iso_host, sizeof(iso_host));
+		fprintf(stderr, "switch %s: ISO 8583 tcp %s:%u\n", o.network, iso_host, ntohs(tcp->local.sin_port));
+	}
 
 	for (;;) {
 		int sig;

@@ -38,7 +38,7 @@ static void learn_banks(struct switch_core *s, const struct ecosystem_config *c)
 	for (size_t b = 0; b < c->bank_count && b < CFG_MAX_BANKS; b++) {
 		struct route_bank *k = &s->known_banks[s->known_bank_count++];
 		snprintf(k->name, sizeof(k->name), "%s", c->banks[b].name);
-		k->endpoint = c->banks[b].iso;
+		k->endpoint = cfg_bank_switch_endpoint(&c->banks[b]);
 	}
 }
 

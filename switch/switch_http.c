@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "switch_tcp.h"
+
 static json_t *counters_json(const struct switch_counters *c)
 {
 	json_t *o = json_object();
@@ -35,6 +37,9 @@ json_t *switch_stats_json(struct switch_core *s)
 		json_array_append_new(per, counters_json(&one));
 	}
 	json_object_set_new(root, "per_worker", per);
+	json_t *tcp = switch_tcp_stats_json(s->port);
+	if (tcp)
+		json_object_set_new(root, "tcp", tcp);
 	return root;
 }
 
