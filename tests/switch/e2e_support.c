@@ -146,7 +146,10 @@ bool e2e_start_bank(struct e2e_env *e, int bank)
 	if (access(path, X_OK) != 0)
 		return false;
 	const char *name = bank == 0 ? "big_bank" : "lil_bank";
-	snprintf(e->bank_log[bank], sizeof(e->bank_log[bank]), "%s/%s.log", e->dir, name);
+	/* Through a local buffer: gcc -O2 cannot tell e->dir from e->bank_log[bank] (-Wrestrict). */
+	char log_path[sizeof(e->bank_log[bank])];
+	snprintf(log_path, sizeof(log_path), "%s/%s.log", e->dir, name);
+	memcpy(e->bank_log[bank], log_path, sizeof(log_path));
 	char *argv[] = {path, "--config", e->config_path, "--bank", (char *)name, NULL};
 	e->bank_pid[bank] = spawn(e->bank_log[bank], argv);
 	if (e->bank_pid[bank] < 0 ||
