@@ -208,6 +208,15 @@ bool lc_env_stop_switch(struct lc_env *e)
 	return stop(&e->switch_pid);
 }
 
+void lc_env_kill_switch(struct lc_env *e)
+{
+	if (e->switch_pid <= 0)
+		return;
+	kill(e->switch_pid, SIGKILL);
+	waitpid(e->switch_pid, NULL, 0);
+	e->switch_pid = 0;
+}
+
 bool lc_env_stop_bank(struct lc_env *e)
 {
 	return stop(&e->bank_pid);

@@ -36,6 +36,8 @@ bool lc_env_start_switch(struct lc_env *e);
 /* SIGTERM and reap (bounded); true when it exited with status 0. */
 bool lc_env_stop_switch(struct lc_env *e);
 bool lc_env_stop_bank(struct lc_env *e);
+/* SIGKILL and reap the switch (a crash: no clean shutdown). */
+void lc_env_kill_switch(struct lc_env *e);
 /* Stops what runs, prints the logs when failed, removes the directory. */
 void lc_env_cleanup(struct lc_env *e, bool failed);
 

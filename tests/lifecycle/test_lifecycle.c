@@ -455,3 +455,31 @@ Test(lifecycle, bank_down_at_production_learns_it_later, .fini = teardown, .time
 	cr_assert_eq(lc_balance(&env, ALICE), 4750);
 	stop_all();
 }
+
+Test(lifecycle, killed_switch_loses_no_notification, .fini = teardown, .timeout = 120)
+{
+	start_all(17180, 200);
+	cr_assert(lc_create_account(&env, ALICE, 5000));
+	webhook_listener_set_status(hook, 500);
+	char pan[20], expiry[5];
+	cr_assert_eq(order(ALICE, NULL, pan, expiry, NULL), 201);
+	cr_assert_geq(webhook_listener_wait_requests(hook, 1, 10000), 1, "the network never tried the webhook");
+	lc_env_kill_switch(&env); /* SIGKILL: only what LMDB committed survives */
+	webhook_listener_set_status(hook, 200);
+	cr_assert(lc_env_start_switch(&env), "the switch did not restart");
+	cr_assert_eq(webhook_listener_wait_delivered(hook, 1, 15000), 1, "no webhook after the crash");
+	json_t *event = webhook_listener_body(hook, 0);
+	cr_assert_str_eq(json_string_value(json_object_get(event, "pan")), pan);
+	json_decref(event);
+	cr_assert(lc_wait_bank_card_state(&env, pan, "produced", 5000));
+	char action[4];
+	cr_assert(lc_pay(&env, pan, expiry, 300, action));
+	cr_assert_str_eq(action, "000");
+	/* One card, produced once, whatever the crash. */
+	cr_assert_eq(stat_of(env.mc_http, "/lifecycle/stats", NULL, "cards_produced"), 0, "produced before the crash, not again");
+	json_t *list = NULL;
+	cr_assert_eq(lc_http(env.mc_http, "GET", "/notifications/" ALICE, NULL, &list), 200);
+	cr_assert_eq(json_array_size(json_object_get(list, "notifications")), 1);
+	json_decref(list);
+	stop_all();
+}
