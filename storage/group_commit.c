@@ -23,15 +23,16 @@ struct group_commit {
 	bool stopping;
 	pthread_t thread;
 
+	/* Async mode: a flusher thread syncs what the writer committed, so that a
+	 * slow mdb_env_sync never holds up the batches behind it. */
+	_Atomic bool dirty;
+	bool flusher_running, flusher_stopping;
+	pthread_mutex_t flusher_lock;
+	pthread_cond_t flusher_wake;
+	pthread_t flusher;
+
 	_Atomic uint64_t batches, items, largest_batch, failed_items, syncs;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static int run_txn(struct group_commit *gc, uint8_t *items, size_t n)
 {
@@ -97,32 +98,11 @@ static void *writer_main(void *arg)
 {
 	struct group_commit *gc = arg;
 	bool async = gc->store->durability == DURABILITY_ASYNC;
-	bool dirty = false;
-	uint64_t next_sync = now_ms() + gc->cfg.async_sync_ms;
 
 	pthread_mutex_lock(&gc->lock);
 	for (;;) {
-		while (gc->fill_count == 0 && !gc->stopping) {
-			if (!async || !dirty) {
-				pthread_cond_wait(&gc->has_items, &gc->lock);
-				continue;
-			}
-			uint64_t now = now_ms();
-			if (now >= next_sync) {
-				pthread_mutex_unlock(&gc->lock);
-				background_sync(gc);
-				dirty = false;
-				next_sync = now_ms() + gc->cfg.async_sync_ms;
-				pthread_mutex_lock(&gc->lock);
-				continue;
-			}
-			struct timespec deadline;
-			clock_gettime(CLOCK_REALTIME, &deadline);
-			uint64_t wait_ns = (next_sync - now) * 1000000u + (uint64_t)deadline.tv_nsec;
-			deadline.tv_sec += (time_t)(wait_ns / 1000000000u);
-			deadline.tv_nsec = (long)(wait_ns % 1000000000u);
-			pthread_cond_timedwait(&gc->has_items, &gc->lock, &deadline);
-		}
+		while (gc->fill_count == 0 && !gc->stopping)
+			pthread_cond_wait(&gc->has_items, &gc->lock);
 		if (gc->fill_count == 0)
 			break; /* stopping and drained */
 		uint8_t *batch = gc->fill;
@@ -134,18 +114,77 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&gc->lock);
 
 		apply_all(gc, batch, n);
-		dirty = true;
-		if (async && now_ms() >= next_sync) {
-			background_sync(gc);
-			dirty = false;
-			next_sync = now_ms() + gc->cfg.async_sync_ms;
-		}
+		if (async)
+			atomic_store_explicit(&gc->dirty, true, memory_order_release);
 		pthread_mutex_lock(&gc->lock);
 	}
 	pthread_mutex_unlock(&gc->lock);
-	if (async && dirty)
-		background_sync(gc);
 	return NULL;
+}
+
+static struct timespec deadline_after_ms(unsigned ms)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	uint64_t ns = (uint64_t)t.tv_nsec + (uint64_t)ms * 1000000u;
+	t.tv_sec += (time_t)(ns / 1000000000u);
+	t.tv_nsec = (long)(ns % 1000000000u);
+	return t;
+}
+
+/* Async mode: every async_sync_ms, syncs if the writer committed since the last sync.
+ * mdb_env_sync may run beside a write transaction; it only flushes the map. */
+static void *flusher_main(void *arg)
+{
+	struct group_commit *gc = arg;
+	pthread_mutex_lock(&gc->flusher_lock);
+	while (!gc->flusher_stopping) {
+		struct timespec deadline = deadline_after_ms(gc->cfg.async_sync_ms);
+		while (!gc->flusher_stopping &&
+		       pthread_cond_timedwait(&gc->flusher_wake, &gc->flusher_lock, &deadline) != ETIMEDOUT)
+			;
+		pthread_mutex_unlock(&gc->flusher_lock);
+		if (atomic_exchange_explicit(&gc->dirty, false, memory_order_acq_rel))
+			background_sync(gc);
+		pthread_mutex_lock(&gc->flusher_lock);
+	}
+	pthread_mutex_unlock(&gc->flusher_lock);
+	return NULL;
+}
+
+static int start_flusher(struct group_commit *gc)
+{
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_mutex_init(&gc->flusher_lock, NULL);
+	pthread_cond_init(&gc->flusher_wake, &attr);
+	pthread_condattr_destroy(&attr);
+	int rc = pthread_create(&gc->flusher, NULL, flusher_main, gc);
+	if (rc != 0) {
+		pthread_mutex_destroy(&gc->flusher_lock);
+		pthread_cond_destroy(&gc->flusher_wake);
+		return rc;
+	}
+	gc->flusher_running = true;
+	return 0;
+}
+
+/* After the writer has stopped: ends the flusher, which syncs what is left. */
+static void stop_flusher(struct group_commit *gc)
+{
+	if (!gc->flusher_running)
+		return;
+	pthread_mutex_lock(&gc->flusher_lock);
+	gc->flusher_stopping = true;
+	pthread_cond_signal(&gc->flusher_wake);
+	pthread_mutex_unlock(&gc->flusher_lock);
+	pthread_join(gc->flusher, NULL);
+	if (atomic_exchange_explicit(&gc->dirty, false, memory_order_acq_rel))
+		background_sync(gc);
+	pthread_mutex_destroy(&gc->flusher_lock);
+	pthread_cond_destroy(&gc->flusher_wake);
+	gc->flusher_running = false;
 }
 
 struct group_commit *group_commit_start(struct store *store, const struct group_commit_config *cfg,
@@ -180,9 +219,16 @@ struct group_commit *group_commit_start(struct store *store, const struct group_
 	pthread_mutex_init(&gc->lock, NULL);
 	pthread_cond_init(&gc->has_items, NULL);
 	pthread_cond_init(&gc->has_space, NULL);
-	int rc = pthread_create(&gc->thread, NULL, writer_main, gc);
+	int rc = 0;
+	if (store->durability == DURABILITY_ASYNC)
+		rc = start_flusher(gc);
+	if (rc == 0) {
+		rc = pthread_create(&gc->thread, NULL, writer_main, gc);
+		if (rc != 0)
+			stop_flusher(gc);
+	}
 	if (rc != 0) {
-		snprintf(err, err_size, "group commit: cannot start the writer thread: %s", strerror(rc));
+		snprintf(err, err_size, "group commit: cannot start the writer or flusher thread: %s", strerror(rc));
 		pthread_mutex_destroy(&gc->lock);
 		pthread_cond_destroy(&gc->has_items);
 		pthread_cond_destroy(&gc->has_space);
@@ -225,6 +271,7 @@ void group_commit_stop(struct group_commit *gc)
 	pthread_cond_broadcast(&gc->has_space);
 	pthread_mutex_unlock(&gc->lock);
 	pthread_join(gc->thread, NULL);
+	stop_flusher(gc);
 	pthread_mutex_destroy(&gc->lock);
 	pthread_cond_destroy(&gc->has_items);
 	pthread_cond_destroy(&gc->has_space);

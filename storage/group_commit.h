@@ -8,6 +8,9 @@
  * writer waits for the disk, the next batch fills up: the busier the node,
  * the larger the batches and the fewer syncs per authorization.
  *
+ * In async mode a separate flusher thread runs the periodic mdb_env_sync, so a
+ * slow disk flush never stalls the batches queued behind it.
+ *
  * If a transaction fails, its items are retried one transaction each so that
  * one bad item cannot refuse the others; an item that still fails reaches
  * complete() with its LMDB status (answer it as a system malfunction).
