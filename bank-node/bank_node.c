@@ -1,5 +1,6 @@
 #include "bank_node.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "bank_http.h"
 #include "bank_io.h"
 #include "bank_population.h"
+#include "bank_tcp.h"
 #include "bank_writer.h"
 #include "card_population.h"
 #include "http_api.h"
@@ -36,6 +38,7 @@ struct bank_node {
 	struct bank_http http_ctx;
 	struct http_api *http;
 	struct bank_io *io;
+	struct bank_tcp *tcp; /* NULL: the bank has no tcp.listen */
 };
 
 static void teardown(struct bank_node *n)
@@ -43,8 +46,11 @@ static void teardown(struct bank_node *n)
 	/* Stop intake first, then let the writer answer what it holds, then the rest. */
 	if (n->http)
 		http_api_stop(n->http);
+	bank_tcp_stop(n->tcp);
 	group_commit_stop(n->gc);
 	delay_queue_stop(n->delays);
+	/* After the writer and the delay thread: their last answers to TCP peers go out first. */
+	bank_tcp_close(n->tcp);
 	if (n->core_ready)
 		bank_core_free(&n->writer.core);
 	if (n->port_open)
@@ -101,6 +107,13 @@ static int start(struct bank_node *n, const struct bank_options *o)
 		return 1;
 	}
 	n->port_open = true;
+	if (bank->tcp.enabled) {
+		n->tcp = bank_tcp_open(&bank->tcp, -1, err, sizeof(err));
+		if (!n->tcp) {
+			fprintf(stderr, "bank-node: %s\n", err);
+			return 1;
+		}
+	}
 
 	n->stats = calloc(1, sizeof(*n->stats));
 	n->writer_sender = malloc(sizeof(*n->writer_sender));
@@ -112,6 +125,8 @@ static int start(struct bank_node *n, const struct bank_options *o)
 	}
 	reply_sender_init(n->writer_sender, &n->port, n->stats);
 	reply_sender_init(n->io_sender, &n->port, n->stats);
+	if (n->tcp)
+		reply_sender_route_tcp(n->writer_sender, bank_tcp_port(n->tcp), BANK_TCP_QUEUE_WRITER);
 
 	uint64_t seed = o->seed_set ? o->seed : default_seed();
 	struct bank_rules rules = {
@@ -139,6 +154,8 @@ static int start(struct bank_node *n, const struct bank_options *o)
 			return 1;
 		}
 		n->writer.delays = n->delays;
+		if (n->tcp)
+			delay_queue_route_tcp(n->delays, bank_tcp_port(n->tcp), BANK_TCP_QUEUE_DELAY);
 	}
 
 	struct group_commit_config gcc = {
@@ -176,12 +193,23 @@ static int start(struct bank_node *n, const struct bank_options *o)
 	n->io->sender = n->io_sender;
 	n->io->drop_probability = bank->faults.drop_probability;
 	fault_rng_seed(&n->io->rng, seed);
+	if (n->tcp && bank_tcp_start(n->tcp, n->gc, n->stats, &iso_profile_ascii, bank->faults.drop_probability,
+				     seed ^ 0x27d4eb2fu, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bank-node: %s\n", err);
+		return 1;
+	}
 
 	printf("bank-node %s: iso udp %s:%u, http %s:%u, lmdb %s (%s, batch_max %u), population %zu cards "
 	       "(%zu accounts and %zu cards created)\n",
 	       bank->name, bank->iso.host, ntohs(n->port.local.sin_port), bank->http.host, bank->http.port,
 	       bank->lmdb_path, durability_name(bank->durability), bank->batch_max, pop.cards_total,
 	       pop.accounts_created, pop.cards_created);
+	if (n->tcp) {
+		const struct sockaddr_in *l = &bank_tcp_port(n->tcp)->local;
+		char host[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &l->sin_addr, host, sizeof(host));
+		printf("bank-node %s: iso tcp %s:%u\n", bank->name, host, ntohs(l->sin_port));
+	}
 	fflush(stdout);
 	return 0;
 }

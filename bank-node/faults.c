@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "tcp_edge.h"
+
 void fault_rng_seed(struct fault_rng *r, uint64_t seed)
 {
 	r->state = seed;
@@ -38,6 +40,8 @@ struct delayed_reply {
 
 struct delay_queue {
 	struct udp_port *port;
+	struct dgram_port *tcp; /* set before traffic starts, read by the delay thread only */
+	uint16_t tcp_queue;
 	struct bank_stats *stats;
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
@@ -51,7 +55,9 @@ static void send_one(struct delay_queue *q, const struct delayed_reply *r)
 {
 	struct udp_datagram d = {.peer = r->peer, .data = (uint8_t *)r->frame, .length = r->length,
 				 .capacity = r->length};
-	if (udp_port_tx_burst(q->port, &d, 1) != 1)
+	int sent = q->tcp && tcp_edge_peer_is_tcp(&r->peer) ? dgram_tx_burst(q->tcp, q->tcp_queue, &d, 1)
+							    : udp_port_tx_burst(q->port, &d, 1);
+	if (sent != 1)
 		stat_add(&q->stats->tx_dropped, 1);
 }
 
@@ -88,6 +94,14 @@ static void *delay_main(void *arg)
 	}
 	pthread_mutex_unlock(&q->lock);
 	return NULL;
+}
+
+void delay_queue_route_tcp(struct delay_queue *q, struct dgram_port *tcp, uint16_t queue)
+{
+	pthread_mutex_lock(&q->lock);
+	q->tcp = tcp;
+	q->tcp_queue = queue;
+	pthread_mutex_unlock(&q->lock);
 }
 
 struct delay_queue *delay_queue_start(struct udp_port *port, size_t capacity, struct bank_stats *stats)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "bank_stats.h"
+#include "dgram_port.h"
 #include "udp_port.h"
 
 struct fault_rng {
@@ -31,6 +32,8 @@ bool fault_hit(struct fault_rng *r, double p);
 struct delay_queue;
 
 struct delay_queue *delay_queue_start(struct udp_port *port, size_t capacity, struct bank_stats *stats);
+/* Delayed answers to TCP peers (tcp_edge.h mark) leave on queue q of this TCP port. */
+void delay_queue_route_tcp(struct delay_queue *q, struct dgram_port *tcp, uint16_t queue);
 /* Queues a framed answer to leave delay_ms from now; false if full or too large (send it now). */
 bool delay_queue_push(struct delay_queue *q, const struct sockaddr_in *peer, const uint8_t *frame,
 		      size_t length, uint32_t delay_ms);

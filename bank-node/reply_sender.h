@@ -10,12 +10,16 @@
 #include <stdint.h>
 
 #include "bank_stats.h"
+#include "dgram_port.h"
 #include "udp_port.h"
 
 #define REPLY_DATAGRAM_MAX 1472 /* fits an Ethernet MTU: no IP fragments on real links */
 
 struct reply_sender {
 	struct udp_port *port;
+	/* Answers to peers marked as TCP (tcp_edge.h) go to this queue of the TCP port; NULL: none. */
+	struct dgram_port *tcp;
+	uint16_t tcp_queue;
 	struct bank_stats *stats;
 	int count; /* datagrams being filled */
 	struct udp_datagram datagrams[UDP_BURST];
@@ -26,5 +30,7 @@ void reply_sender_init(struct reply_sender *s, struct udp_port *port, struct ban
 void reply_sender_add(struct reply_sender *s, const struct sockaddr_in *peer, const uint8_t *frame,
 		      size_t length);
 void reply_sender_flush(struct reply_sender *s);
+/* From now on answers to TCP peers leave on queue q of the TCP port (the caller's own queue). */
+void reply_sender_route_tcp(struct reply_sender *s, struct dgram_port *tcp, uint16_t q);
 
 #endif

@@ -22,6 +22,11 @@ bool tcp_edge_peer_is_tcp(const struct sockaddr_in *peer)
 	return memcmp(peer->sin_zero, TCP_MARK, sizeof(TCP_MARK)) == 0;
 }
 
+void tcp_edge_mark_peer(struct sockaddr_in *peer)
+{
+	memcpy(peer->sin_zero, TCP_MARK, sizeof(TCP_MARK));
+}
+
 static bool goes_to_tcp(const struct tcp_edge *e, const struct sockaddr_in *peer)
 {
 	return tcp_edge_peer_is_tcp(peer) ||

@@ -36,5 +36,8 @@ struct dgram_port *tcp_edge_tcp_port(struct dgram_port *edge);
 
 /* True when a peer was received from a TCP link (carries the mark). */
 bool tcp_edge_peer_is_tcp(const struct sockaddr_in *peer);
+/* Puts the mark on a peer: for a program that polls a TCP port on its own thread and shares
+ * its senders with a datagram port (the bank node), so that answers find their link. */
+void tcp_edge_mark_peer(struct sockaddr_in *peer);
 
 #endif
