@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# Soak and fault run: two switches (mastercard, visa), two bank nodes and the
+# cardholder load generator of bench/soak/soak.yaml on loopback, with faults
+# injected for a bounded time, then a reconciliation of every answer against
+# the banks' journals (docs/soak.md).
+#
+#   bash bench/soak/soak.sh [--duration S] [--rate N] [--short] [--build-dir DIR]
+#                           [--no-build] [--run-dir DIR] [--switch-workers N] [--keep]
+#
+# Faults: slow (held back ~ the switch's bank timeout) and dropped bank answers
+# (the banks' fault flags, in soak.yaml); duplicate and replayed 1100/1420
+# (soak_replay.py); big_bank SIGKILLed and restarted twice (sync durability);
+# PUT /routes back and forth between equivalent tables all along; malformed
+# datagram bursts at every agent (counted exactly) and a garbage flood at the
+# mastercard switch (legitimate answers must keep flowing).
+# --short: 20 s at 100/s with smaller bursts (the ctest entry, tests/soak/).
+# Prints one line per invariant ("ok" / "VIOLATION"); exit status 1 on any
+# violation, 2 on a bad command line.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+duration=180
+rate=200
+short=0
+build="$root/build-soak-rel"
+build_first=1
+run_dir=""
+switch_workers=1
+keep=0
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) duration=$2; shift 2 ;;
+    --rate) rate=$2; shift 2 ;;
+    --short) short=1; duration=20; rate=100; shift ;;
+    --build-dir) build=$2; shift 2 ;;
+    --no-build) build_first=0; shift ;;
+    --run-dir) run_dir=$2; shift 2 ;;
+    --switch-workers) switch_workers=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    --help|-h) usage; exit 0 ;;
+    *) echo "soak: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+[[ "$duration" =~ ^[0-9]+$ && "$duration" -ge 10 && "$duration" -le 86400 ]] ||
+  { echo "soak: --duration must be 10..86400 seconds" >&2; exit 2; }
+[[ "$rate" =~ ^[0-9]+$ && "$rate" -ge 1 ]] || { echo "soak: --rate must be a positive integer" >&2; exit 2; }
+
+config="$here/soak.yaml"
+if [ "$build_first" = 1 ]; then
+  echo "== building (Release) in $build"
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DISO_SANITIZE=OFF -DISO_TESTS=OFF -DISO_BENCH=ON >/dev/null
+  cmake --build "$build" -j 2 --target switch bank-node cardholder-loadgen soak_ledger_dump >/dev/null
+fi
+build=$(cd "$build" && pwd)
+bank_bin="$build/bank-node/bank-node"
+switch_bin="$build/switch/switch"
+loadgen_bin="$build/cardholder-loadgen/cardholder-loadgen"
+dump_bin="$build/bench/soak/soak_ledger_dump"
+for b in "$bank_bin" "$switch_bin" "$loadgen_bin" "$dump_bin"; do
+  [ -x "$b" ] || { echo "soak: $b is missing (build it, or drop --no-build)" >&2; exit 2; }
+done
+
+[ -n "$run_dir" ] || run_dir="$root/var/soak-$(date -u +%Y%m%dT%H%M%SZ)-$$"
+rm -rf "$run_dir"
+mkdir -p "$run_dir"
+run_dir=$(cd "$run_dir" && pwd)
+checks="$run_dir/checks.txt"
+: >"$checks"
+check() { # ok(0|1) name text
+  local word=VIOLATION
+  [ "$1" = 1 ] && word=ok
+  printf '%-10s %s: %s\n' "$word" "$2" "$3" | tee -a "$checks"
+}
+echo "== soak: ${duration}s at ${rate}/s, run directory $run_dir"
+
+# Fixed by soak.yaml (the soak's port range 18000-18499).
+declare -A http=([big_bank]=127.0.0.1:18101 [lil_bank]=127.0.0.1:18102 [mastercard]=127.0.0.1:18201 [visa]=127.0.0.1:18202)
+declare -A iso=([big_bank]=127.0.0.1:18111 [lil_bank]=127.0.0.1:18112 [mastercard]=127.0.0.1:18211 [visa]=127.0.0.1:18212)
+agents=(big_bank lil_bank mastercard visa)
+
+# --- processes: everything started is stopped by its pid, whatever happens ---
+declare -A pid_of=()
+all_pids=()
+killed_pids=" "
+helper_pids=()
+orphan_guard=()
+command -v setpriv >/dev/null 2>&1 && orphan_guard=(setpriv --pdeathsig TERM --)
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  for p in "${helper_pids[@]}" "${all_pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for _ in $(seq 1 100); do
+    local alive=0
+    for p in "${helper_pids[@]}" "${all_pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && break
+    sleep 0.1
+  done
+  for p in "${helper_pids[@]}" "${all_pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  if [ $status -eq 0 ] && [ $keep = 0 ]; then
+    rm -rf "$run_dir"/big_bank "$run_dir"/lil_bank "$run_dir"/mastercard "$run_dir"/visa
+  fi
+  exit $status
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+start_agent() { # name
+  local name=$1 log="$run_dir/$1.log"
+  case $name in
+    big_bank|lil_bank)
+      (cd "$run_dir" && exec "${orphan_guard[@]}" "$bank_bin" --config "$config" --bank "$name" >>"$log" 2>&1) & ;;
+    *)
+      (cd "$run_dir" && exec "${orphan_guard[@]}" "$switch_bin" --config "$config" --network "$name" \
+        --workers "$switch_workers" >>"$log" 2>&1) & ;;
+  esac
+  pid_of[$name]=$!
+  all_pids+=("$!")
+  echo "$name ${pid_of[$name]}" >>"$run_dir/pids.txt"
+}
+wait_ready() { # name: bounded poll of /stats
+  local name=$1
+  for _ in $(seq 1 300); do
+    kill -0 "${pid_of[$name]}" 2>/dev/null || { echo "soak: $name exited during start-up:" >&2; tail -n 20 "$run_dir/$name.log" >&2; return 1; }
+    curl -sf -m 1 "http://${http[$name]}/stats" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "soak: $name not ready after 30 s" >&2
+  return 1
+}
+stat_of() { # name key: a counter of /stats (the switch's under "totals")
+  curl -sf -m 5 "http://${http[$1]}/stats" |
+    python3 -c 'import json,sys; d=json.load(sys.stdin); d=d.get("totals",d); print(int(d.get(sys.argv[1],0)))' "$2"
+}
+memory_of() { # pid -> "VmHWM VmRSS" in kB
+  awk '/^VmHWM/{h=$2} /^VmRSS/{r=$2} END{print (h?h:0), (r?r:0)}' "/proc/$1/status" 2>/dev/null || echo "0 0"
+}
+declare -A rss_start=()
+note_memory_start() { # name
+  rss_start[${pid_of[$1]}]="$1 $(memory_of "${pid_of[$1]}")"
+}
+
+for a in "${agents[@]}"; do start_agent "$a"; done
+for a in "${agents[@]}"; do wait_ready "$a"; done
+for a in "${agents[@]}"; do note_memory_start "$a"; done
+echo "== agents up: $(for a in "${agents[@]}"; do printf '%s=%s ' "$a" "${pid_of[$a]}"; done)"
+
+start_s=$(date +%s.%N)
+at() { # fraction of the duration: sleep until then (the schedule of the run)
+  local wait
+  wait=$(python3 -c "import sys,time; print(max(0.0, float(sys.argv[1]) + float(sys.argv[2]) * float(sys.argv[3]) - time.time()))" \
+    "$start_s" "$1" "$duration")
+  sleep "$wait"
+}
+
+# --- load, replays, route flips ----------------------------------------------
+"${orphan_guard[@]}" "$loadgen_bin" --config "$config" --rate "$rate" --duration "$duration" --timeout-ms 500 \
+  --threads 1 --no-progress --no-plots --report-dir "$run_dir/report" --outcomes "$run_dir/outcomes.txt" \
+  --seed 17 >"$run_dir/loadgen.log" 2>&1 &
+loadgen_pid=$!
+helper_pids+=("$loadgen_pid")
+"${orphan_guard[@]}" python3 "$here/soak_replay.py" --switch "mastercard=${iso[mastercard]}" --switch "visa=${iso[visa]}" \
+  --bank "${iso[big_bank]}" --bank "${iso[lil_bank]}" --cards 51051000:1000:0:0 --cards 51999100:1000:0:1 \
+  --cards 41111111:1000:1:0 --duration "$((duration - 2))" --rate 5 --log "$run_dir/replay.log" \
+  >"$run_dir/replay.out" 2>&1 &
+replay_pid=$!
+helper_pids+=("$replay_pid")
+
+# Two equivalent tables per network (the same cards reach the same banks), swapped all along.
+mastercard_tables=(
+  '[{"low":"51051000","bank":"big_bank"},{"low":"51999100","high":"51999199","bank":"lil_bank"}]'
+  '[{"low":"51051000","high":"51051000","bank":"big_bank","host":"127.0.0.1","port":18111},{"low":"51999100","high":"51999149","bank":"lil_bank"},{"low":"51999150","high":"51999199","bank":"lil_bank"}]'
+)
+visa_tables=(
+  '[{"low":"41111111","bank":"big_bank"}]'
+  '[{"low":"4111111100","high":"4111111199","bank":"big_bank"}]'
+)
+flip_routes() { # until the end of the run
+  local end ok=0 failed=0 i=0
+  end=$(python3 -c "import sys; print(float(sys.argv[1]) + float(sys.argv[2]))" "$start_s" "$duration")
+  while python3 -c "import sys,time; sys.exit(time.time() >= float(sys.argv[1]))" "$end"; do
+    for pair in "mastercard ${mastercard_tables[$((i % 2))]}" "visa ${visa_tables[$((i % 2))]}"; do
+      if curl -sf -m 5 -X PUT "http://${http[${pair%% *}]}/routes" -d "${pair#* }" >/dev/null; then
+        ok=$((ok + 1))
+      else
+        failed=$((failed + 1))
+      fi
+    done
+    i=$((i + 1))
+    sleep 0.5
+  done
+  echo "$ok $failed" >"$run_dir/route-flips.txt"
+}
+flip_routes &
+flip_pid=$!
+helper_pids+=("$flip_pid")
+
+# --- faults on a schedule ----------------------------------------------------
+burst=1200
+flood_s=10
+[ $short = 1 ] && { burst=300; flood_s=3; }
+malformed_burst() { # name: a paced burst; the agent's malformed counter must grow by exactly what was sent
+  local name=$1 before after sent
+  before=$(stat_of "$name" malformed)
+  sent=$(python3 "$here/soak_garbage.py" --target "${iso[$name]}" --count "$burst" --rate 1500 --seed "$RANDOM" |
+    tee -a "$run_dir/garbage.log" | sed -n 's/^soak_garbage: sent \([0-9]*\) .*/\1/p')
+  for _ in $(seq 1 50); do
+    after=$(stat_of "$name" malformed)
+    [ "$after" -ge $((before + sent)) ] && break
+    sleep 0.1
+  done
+  check "$([ "$after" -eq $((before + sent)) ] && echo 1 || echo 0)" "malformed counted ($name)" \
+    "sent $sent malformed datagrams, /stats malformed grew by $((after - before)) (from $before to $after); process alive"
+}
+kill_and_restart() { # name
+  local name=$1 old=${pid_of[$1]}
+  echo "== $(date -u +%T) SIGKILL $name (pid $old)"
+  rss_end_killed="$rss_end_killed$name $old $(memory_of "$old")"$'\n'
+  kill -KILL "$old"
+  wait "$old" 2>/dev/null || true
+  killed_pids+="$old "
+  start_agent "$name"
+  wait_ready "$name"
+  note_memory_start "$name"
+  echo "== $(date -u +%T) $name restarted (pid ${pid_of[$name]})"
+}
+rss_end_killed=""
+
+at 0.10
+for a in "${agents[@]}"; do malformed_burst "$a"; done
+at 0.30
+kill_and_restart big_bank
+at 0.45
+flood_target=mastercard
+flood_before=$(stat_of $flood_target malformed)
+flood_start=$(date +%s.%N)
+flood_line=$(python3 "$here/soak_garbage.py" --target "${iso[$flood_target]}" --seconds "$flood_s" --rate 20000 --seed 5)
+flood_end=$(date +%s.%N)
+echo "$flood_line" >>"$run_dir/garbage.log"
+flood_sent=$(sed -n 's/^soak_garbage: sent \([0-9]*\) .*/\1/p' <<<"$flood_line")
+sleep 0.5
+flood_after=$(stat_of $flood_target malformed)
+flood_counted=$((flood_after - flood_before))
+check "$([ "$flood_counted" -gt 0 ] && [ "$flood_counted" -le "$flood_sent" ] && kill -0 "${pid_of[$flood_target]}" && echo 1 || echo 0)" \
+  "flood counted ($flood_target)" \
+  "$flood_sent garbage datagrams in ${flood_s} s, $flood_counted counted malformed (the rest dropped by the kernel's socket buffer), process alive"
+at 0.65
+kill_and_restart big_bank
+at 0.80
+for a in big_bank lil_bank; do malformed_burst "$a"; done
+
+# --- the end of the load: settle, measure, stop ------------------------------
+loadgen_status=0
+wait "$loadgen_pid" || loadgen_status=$?
+wait "$replay_pid" || true
+wait "$flip_pid" || true
+helper_pids=()
+check "$([ $loadgen_status = 0 ] && echo 1 || echo 0)" "load generator" \
+  "exit status $loadgen_status; $(grep '^SUMMARY' "$run_dir/loadgen.log" | cut -c9- || true)"
+read -r flips_ok flips_failed <"$run_dir/route-flips.txt"
+check "$([ "$flips_failed" = 0 ] && [ "$flips_ok" -gt 0 ] && echo 1 || echo 0)" "route changes" \
+  "$flips_ok PUT /routes accepted, $flips_failed failed"
+
+switch_stats() {
+  printf '{"mastercard": %s, "visa": %s}\n' "$(curl -sf -m 5 "http://${http[mastercard]}/stats")" \
+    "$(curl -sf -m 5 "http://${http[visa]}/stats")"
+}
+previous=""
+for _ in $(seq 1 150); do # network reversal advices may still be retrying: wait (bounded) until none is pending
+  current=$(switch_stats)
+  pending=$(python3 -c 'import json,sys; print(sum(v["gauges"]["pending"] for v in json.load(sys.stdin).values()))' <<<"$current")
+  ledger=$(curl -sf -m 5 "http://${http[big_bank]}/ledger")$(curl -sf -m 5 "http://${http[lil_bank]}/ledger")
+  [ "$pending" = 0 ] && [ "$ledger" = "$previous" ] && break
+  previous=$ledger
+  sleep 0.2
+done
+switch_stats >"$run_dir/switch-stats.json"
+
+echo "== memory (kB): name pid  VmHWM start -> end  VmRSS start -> end"
+memory_lines=""
+for a in "${agents[@]}"; do
+  p=${pid_of[$a]}
+  read -r _n hwm0 rss0 <<<"${rss_start[$p]}"
+  read -r hwm1 rss1 <<<"$(memory_of "$p")"
+  memory_lines+=$(printf '%-10s %7s  %8s -> %8s  %8s -> %8s' "$a" "$p" "$hwm0" "$hwm1" "$rss0" "$rss1")$'\n'
+done
+while read -r n p hwm rss; do
+  [ -n "$n" ] || continue
+  read -r _n hwm0 rss0 <<<"${rss_start[$p]}"
+  memory_lines+=$(printf '%-10s %7s  %8s -> %8s  %8s -> %8s  (SIGKILLed)' "$n" "$p" "$hwm0" "$hwm" "$rss0" "$rss")$'\n'
+done <<<"$rss_end_killed"
+printf '%s' "$memory_lines" | tee "$run_dir/memory.txt"
+
+# Stop every agent cleanly: each must exit 0 with no sanitizer report.
+for a in "${agents[@]}"; do kill -TERM "${pid_of[$a]}"; done
+for a in "${agents[@]}"; do
+  status=0
+  wait "${pid_of[$a]}" || status=$?
+  check "$([ $status = 0 ] && echo 1 || echo 0)" "clean exit ($a)" "pid ${pid_of[$a]} exit status $status after SIGTERM"
+done
+all_pids=()
+reports=$(grep -l -E 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error: |AddressSanitizer:DEADLYSIGNAL' \
+  "$run_dir"/*.log 2>/dev/null || true)
+crashes=$(cat "$run_dir"/*.log | grep -c -E 'Segmentation fault|core dumped|Aborted|SUMMARY: .*Sanitizer' || true)
+check "$([ -z "$reports" ] && [ "$crashes" = 0 ] && echo 1 || echo 0)" "no crash or sanitizer report" \
+  "logs of every process scanned${reports:+; reports in: $reports}"
+
+for b in big_bank lil_bank; do
+  "$dump_bin" "$run_dir/$b" >"$run_dir/$b.dump"
+done
+echo "== reconciliation"
+set +e
+python3 "$here/soak_reconcile.py" --outcomes "$run_dir/outcomes.txt" --summary "$run_dir/report/summary.json" \
+  --replay "$run_dir/replay.log" --dump "big_bank=$run_dir/big_bank.dump" --dump "lil_bank=$run_dir/lil_bank.dump" \
+  --initial-balance 100000000 --switch-stats "$run_dir/switch-stats.json" \
+  --flood 5 "$flood_start" "$flood_end" --flood-min 0.9 | tee -a "$checks"
+set -e
+violations=$(grep -c '^VIOLATION' "$checks" || true)
+echo "SOAK: $(grep -c '^ok' "$checks") invariants ok, $violations violation(s); files in $run_dir"
+[ "$violations" = 0 ]

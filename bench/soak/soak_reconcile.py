@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""Reconciles a soak run (bench/soak/soak.sh): what the cardholders and the
+replayer saw against the banks' journals and balances, read from LMDB after the
+banks stopped (soak_ledger_dump). One line per invariant, "ok" or "VIOLATION",
+with its counts; exit status 1 when any invariant is violated.
+
+Transactions are matched on (DE 32, DE 12, DE 37, DE 41): the switch gives each
+transaction its own DE 11 towards the bank, so the bank's STAN is not the
+cardholder's; DE 37 is unique per request in a run (load generator: thread +
+sequence; replayer: 9<kind>...; malformed traffic: 97...).
+
+Invariants:
+  outcome file complete      a line per request the load generator sent
+  money conserved            per bank: sum of balances == created - approved + reversed (gross)
+  accounts                   each account: balance == initial - its still-debited journal entries
+                             (no debit without an entry, every reversal credited exactly once)
+  one decision per txn       at most one approved/declined/reversed entry per transaction
+  journal entries explained  every entry belongs to a load generator or replayer transaction
+  cardholder approvals       every 000 the cardholders got in time is a still-debited entry
+                             with the same PAN and amount
+  cardholder refusals        no refusal the cardholders got (911, 912, 100, ...) is debited
+  cardholder reversals       no accepted (400) or unknown-original (914) cardholder reversal
+                             left its original debited
+  replayer                   the replayer's duplicates were answered consistently, and the
+                             journal shows what its answers promised
+  network reversals settled  no switch abandoned a reversal advice or still holds one
+  flood                      (with --flood) the answered share of the flooded switch's
+                             requests during the flood is at least --flood-min
+"""
+import argparse
+import json
+import sys
+from collections import defaultdict
+
+DECISIONS = ("approved", "declined", "reversed")
+
+
+class Report:
+    def __init__(self):
+        self.violations = 0
+
+    def line(self, ok, name, text):
+        if not ok:
+            self.violations += 1
+        print("%-10s %s: %s" % ("ok" if ok else "VIOLATION", name, text))
+
+
+def read_outcomes(path):
+    start_unix_ns, rows = 0, []
+    with open(path) as f:
+        for line in f:
+            if line.startswith("# start_unix_ns"):
+                start_unix_ns = int(line.split()[2])
+                continue
+            if line.startswith("#") or not line.strip():
+                continue
+            p = line.split()
+            rows.append({"acquirer": p[0], "stan": p[1], "local_time": p[2], "rrn": p[3], "terminal": p[4],
+                         "pan": p[5], "amount": int(p[6]), "intended_ms": int(p[7]), "code": p[8],
+                         "reversal_stan": p[9], "reversal_code": p[10]})
+    return start_unix_ns, rows
+
+
+def read_dump(path):
+    created, accounts, journal = 0, {}, []
+    with open(path) as f:
+        for line in f:
+            p = line.split()
+            if p[0] == "meta" and p[1] == "created_total":
+                created = int(p[2])
+            elif p[0] == "account":
+                accounts[p[1]] = int(p[2])
+            elif p[0] == "journal":
+                journal.append({"acquirer": p[1], "stan": p[2], "local_time": p[3], "rrn": p[4], "terminal": p[5],
+                                "state": p[6], "reversal_seen": p[7], "action": p[8], "approval": p[9],
+                                "pan": p[10], "account": p[11], "amount": int(p[12])})
+    return created, accounts, journal
+
+
+def read_replay(path):
+    txns, violations, stats = [], [], {}
+    with open(path) as f:
+        for line in f:
+            p = line.split()
+            if not p:
+                continue
+            if p[0] == "txn":
+                txns.append({"kind": p[1], "acquirer": p[2], "stan": p[3], "local_time": p[4], "rrn": p[5],
+                             "terminal": p[6], "pan": p[7], "amount": int(p[8]), "code": p[9],
+                             "reversal_code": p[10], "expect": p[11]})
+            elif p[0] == "violation":
+                violations.append(line[len("violation "):].strip())
+            elif p[0] == "stats":
+                stats = dict(kv.split("=") for kv in p[1:])
+    return txns, violations, stats
+
+
+def key4(r):
+    return (r["acquirer"], r["local_time"], r["rrn"], r["terminal"])
+
+
+def sample(items, n=3):
+    items = list(items)
+    return "" if not items else " e.g. " + "; ".join(items[:n])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--outcomes", required=True, help="the load generator's --outcomes file")
+    ap.add_argument("--summary", required=True, help="the load generator's summary.json")
+    ap.add_argument("--replay", help="soak_replay.py's log")
+    ap.add_argument("--dump", action="append", required=True, help="BANK=FILE: soak_ledger_dump output")
+    ap.add_argument("--initial-balance", type=int, required=True, help="every generated account's opening balance")
+    ap.add_argument("--switch-stats", help='{"network": /stats JSON} after the run')
+    ap.add_argument("--flood", nargs=3, metavar=("PAN_PREFIX", "START_UNIX", "END_UNIX"),
+                    help="the flooded switch's PAN first digit and the flood's wall-clock window")
+    ap.add_argument("--flood-min", type=float, default=0.9)
+    a = ap.parse_args()
+    report = Report()
+
+    start_unix_ns, outcomes = read_outcomes(a.outcomes)
+    summary = json.load(open(a.summary))
+    sent = int(summary["counts"]["sent"])
+    report.line(len(outcomes) == sent, "outcome file complete",
+                "%d lines for %d requests sent" % (len(outcomes), sent))
+
+    journal_by_key = defaultdict(list)
+    total_entries = 0
+    for entry in a.dump:
+        bank, path = entry.split("=", 1)
+        created, accounts, journal = read_dump(path)
+        total_entries += len(journal)
+        debited = defaultdict(int)
+        approved_amount = reversed_amount = approved_n = reversed_n = 0
+        unknown_states = 0
+        for j in journal:
+            j["bank"] = bank
+            journal_by_key[key4(j)].append(j)
+            if j["state"] == "approved":
+                debited[j["account"]] += j["amount"]
+                approved_amount += j["amount"]
+                approved_n += 1
+            elif j["state"] == "reversed":
+                reversed_amount += j["amount"]
+                reversed_n += 1
+            elif j["state"] not in ("declined", "tombstone"):
+                unknown_states += 1
+        balance = sum(accounts.values())
+        gross = approved_amount + reversed_amount
+        report.line(balance == created - gross + reversed_amount and unknown_states == 0,
+                    "money conserved (%s)" % bank,
+                    "start %d - approved %d (%d) + reversed %d (%d) = %d, balances sum to %d%s" % (
+                        created, gross, approved_n + reversed_n, reversed_amount, reversed_n,
+                        created - gross + reversed_amount, balance,
+                        ", %d entries in an unknown state" % unknown_states if unknown_states else ""))
+        wrong = ["%s: balance %d, expected %d" % (acc, bal, a.initial_balance - debited.get(acc, 0))
+                 for acc, bal in sorted(accounts.items()) if bal != a.initial_balance - debited.get(acc, 0)]
+        orphans = [acc for acc in debited if acc not in accounts]
+        report.line(not wrong and not orphans, "accounts (%s)" % bank,
+                    "%d accounts, %d differ from initial - still-debited entries, %d debited entries name no account%s"
+                    % (len(accounts), len(wrong), len(orphans), sample(wrong + orphans)))
+
+    def decision(key):
+        ds = [j for j in journal_by_key.get(key, []) if j["state"] in DECISIONS]
+        return ds[0] if len(ds) == 1 else (None if not ds else ds)
+
+    multi = [k for k, js in journal_by_key.items() if sum(j["state"] in DECISIONS for j in js) > 1]
+    report.line(not multi, "one decision per transaction",
+                "%d journal entries for %d transactions, %d decided more than once%s" % (
+                    total_entries, len(journal_by_key), len(multi), sample(" ".join(k) for k in multi)))
+
+    replay_txns, replay_violations, replay_stats = read_replay(a.replay) if a.replay else ([], [], {})
+    known = {key4(r) for r in outcomes} | {key4(t) for t in replay_txns}
+    stray = [k for k in journal_by_key if k not in known]
+    garbage = [k for k in stray if k[2].startswith("97")]
+    # A replayer scenario cut short at the end may have reached a bank without a txn line: only its own.
+    replay_cut = [k for k in stray if k[2].startswith("9") and not k[2].startswith("97")]
+    unexplained = [k for k in stray if not k[2].startswith("9")]
+    report.line(not garbage and not unexplained and len(replay_cut) <= 1, "journal entries explained",
+                "%d transactions in the journals, %d not sent by anyone we know (%d from malformed traffic)%s" % (
+                    len(journal_by_key), len(unexplained) + len(garbage), len(garbage),
+                    sample(" ".join(k) for k in garbage + unexplained)))
+
+    approvals_bad, refusals_bad, reversals_bad = [], [], []
+    n_approved = n_refused = n_reversed = n_unknown = unknown_debited = 0
+    for r in outcomes:
+        d = decision(key4(r))
+        if isinstance(d, list):
+            continue  # reported above
+        if r["code"] == "000":
+            n_approved += 1
+            if not d or d["state"] != "approved" or d["pan"] != r["pan"] or d["amount"] != r["amount"]:
+                approvals_bad.append("%s %s -> %s" % (r["rrn"], r["pan"], d["state"] if d else "no entry"))
+        elif r["code"] != "timeout":
+            n_refused += 1
+            if d and d["state"] == "approved":
+                refusals_bad.append("%s got %s, debited %d" % (r["rrn"], r["code"], d["amount"]))
+        elif r["reversal_code"] in ("400", "914"):
+            n_reversed += 1
+            if d and d["state"] == "approved":
+                reversals_bad.append("%s reversal %s, still debited" % (r["rrn"], r["reversal_code"]))
+        else:
+            n_unknown += 1
+            unknown_debited += bool(d and d["state"] == "approved")
+    report.line(not approvals_bad, "cardholder approvals",
+                "%d approved in time, %d not a still-debited entry of the same PAN and amount%s" % (
+                    n_approved, len(approvals_bad), sample(approvals_bad)))
+    report.line(not refusals_bad, "cardholder refusals",
+                "%d refused or timed out at the network, %d debited%s" % (n_refused, len(refusals_bad),
+                                                                          sample(refusals_bad)))
+    report.line(not reversals_bad, "cardholder reversals",
+                "%d cardholder timeouts reversed (400/914), %d left debited; %d reversals unanswered "
+                "(outcome unknown to the cardholder, %d of them debited)%s" % (
+                    n_reversed, len(reversals_bad), n_unknown, unknown_debited, sample(reversals_bad)))
+
+    if a.replay:
+        wrong = []
+        expects = defaultdict(int)
+        for t in replay_txns:
+            expects[t["expect"]] += 1
+            d = decision(key4(t))
+            if isinstance(d, list):
+                continue
+            if t["expect"] == "approved" and (not d or d["state"] != "approved" or d["amount"] != t["amount"]):
+                wrong.append("%s %s expected debited, journal %s" % (t["kind"], t["rrn"], d["state"] if d else "none"))
+            if t["expect"] == "not_approved" and d and d["state"] == "approved":
+                wrong.append("%s %s expected not debited, journal approved" % (t["kind"], t["rrn"]))
+        report.line(not wrong and not replay_violations, "replayer",
+                    "%d scenarios (%s), %s messages sent, %s unanswered after resends; %d inconsistent answers, "
+                    "%d journal mismatches%s" % (
+                        len(replay_txns), " ".join("%s=%d" % kv for kv in sorted(expects.items())),
+                        replay_stats.get("sent", "?"), replay_stats.get("unanswered", "?"),
+                        len(replay_violations), len(wrong), sample(replay_violations + wrong)))
+
+    if a.switch_stats:
+        stats = json.load(open(a.switch_stats))
+        abandoned = sum(int(s.get("totals", {}).get("reversals_abandoned", 0)) for s in stats.values())
+        pending = sum(int(s.get("gauges", {}).get("pending", 0)) for s in stats.values())
+        advices = sum(int(s.get("totals", {}).get("reversals", 0)) for s in stats.values())
+        report.line(abandoned == 0 and pending == 0, "network reversals settled",
+                    "%d reversal advices, %d abandoned, %d transactions still pending" % (advices, abandoned, pending))
+
+    if a.flood:
+        prefix, start, end = a.flood[0], float(a.flood[1]), float(a.flood[2])
+        window = [r for r in outcomes if r["pan"].startswith(prefix)
+                  and start <= (start_unix_ns / 1e9 + r["intended_ms"] / 1000.0) <= end]
+        answered = sum(r["code"] != "timeout" for r in window)
+        share = answered / len(window) if window else 0.0
+        report.line(bool(window) and share >= a.flood_min, "flood",
+                    "%d legitimate requests to the flooded switch during %.1f s of flood, %d answered in time "
+                    "(%.1f%%, at least %.0f%% required)" % (len(window), end - start, answered, 100 * share,
+                                                            100 * a.flood_min))
+
+    print("RESULT: %s" % ("no violation" if report.violations == 0 else "%d violation(s)" % report.violations))
+    return 0 if report.violations == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
