@@ -12,7 +12,7 @@
 #include "loadgen_outcomes.h"
 #include "loadgen_report.h"
 #include "loadgen_worker.h"
-#include "loadgen_socket_port.h"
+#include "socket_dgram_port.h"
 #include "tsc_clock.h"
 
 atomic_bool loadgen_stop_requested;
@@ -57,7 +57,8 @@ static int open_port(const struct loadgen_options *o, unsigned threads, struct d
 		}
 		return rc;
 	}
-	return loadgen_socket_port_open(port, o->bind_host, (uint16_t)threads, SOCKET_BUFFER_BYTES, err, err_size);
+	return socket_dgram_port_open(port, o->bind_host, 0, (uint16_t)threads, SOCKET_DGRAM_PORT_PER_QUEUE,
+				      SOCKET_BUFFER_BYTES, err, err_size);
 }
 
 /* The main thread's view of the per-second rows while workers run. */

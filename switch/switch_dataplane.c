@@ -8,6 +8,9 @@
 #include "dpdk_port.h"
 #endif
 
+/* Room for bursts from many cardholders while a worker is descheduled. */
+#define SWITCH_SOCKET_BUFFER_BYTES (4 << 20)
+
 bool switch_dataplane_known(const char *kind)
 {
 	return strcmp(kind, "socket") == 0 || strcmp(kind, "dpdk") == 0;
@@ -21,7 +24,8 @@ int switch_dataplane_open(const char *kind, const char *host, uint16_t port, uin
 			snprintf(err, err_size, "EAL arguments given but the dataplane is 'socket'");
 			return -1;
 		}
-		return socket_dgram_port_open(out, host, port, queues, err, err_size);
+		return socket_dgram_port_open(out, host, port, queues, SOCKET_DGRAM_SHARED_PORT, SWITCH_SOCKET_BUFFER_BYTES,
+					      err, err_size);
 	}
 	if (strcmp(kind, "dpdk") == 0) {
 #ifdef SWITCH_HAVE_DPDK_PORT

@@ -7,8 +7,6 @@
 
 #include "udp_port.h"
 
-#define SOCKET_BUFFER_BYTES (4 << 20)
-
 struct socket_ports {
 	uint16_t count;
 	struct udp_port ports[SOCKET_DGRAM_MAX_QUEUES];
@@ -18,7 +16,7 @@ static int socket_rx(struct dgram_port *p, uint16_t q, struct udp_datagram *d, i
 {
 	struct socket_ports *s = p->impl;
 	int got = udp_port_rx_burst(&s->ports[q], d, n);
-	return got < 0 ? 0 : got;
+	return got < 0 ? 0 : got; /* errors such as ICMP refusals surface as "nothing received" */
 }
 
 static int socket_tx(struct dgram_port *p, uint16_t q, const struct udp_datagram *d, int n)
@@ -52,7 +50,8 @@ static const struct dgram_port_ops socket_ops = {
 };
 
 int socket_dgram_port_open(struct dgram_port *out, const char *host, uint16_t port, uint16_t queues,
-			   char *err, size_t err_size)
+			   enum socket_dgram_binding binding, int socket_buffer_bytes, char *err,
+			   size_t err_size)
 {
 	memset(out, 0, sizeof(*out));
 	if (queues == 0 || queues > SOCKET_DGRAM_MAX_QUEUES) {
@@ -67,9 +66,11 @@ int socket_dgram_port_open(struct dgram_port *out, const char *host, uint16_t po
 	out->ops = &socket_ops;
 	out->impl = s;
 	for (uint16_t i = 0; i < queues; i++) {
-		/* The first socket fixes the port when 0 was asked; the others join it. */
-		uint16_t bind_port = i == 0 ? port : ntohs(s->ports[0].local.sin_port);
-		int rc = udp_port_open(&s->ports[i], host, bind_port, SOCKET_BUFFER_BYTES);
+		uint16_t bind_port = 0;
+		if (binding == SOCKET_DGRAM_SHARED_PORT)
+			/* The first socket fixes the port when 0 was asked; the others join it. */
+			bind_port = i == 0 ? port : ntohs(s->ports[0].local.sin_port);
+		int rc = udp_port_open(&s->ports[i], host, bind_port, socket_buffer_bytes);
 		if (rc != 0) {
 			snprintf(err, err_size, "cannot bind UDP %s:%u (socket %u): %s", host, bind_port, i, strerror(-rc));
 			socket_close(out);
