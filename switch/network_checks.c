@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "luhn.h"
+#include "switch_fields.h"
 
 const int network_required_1100[] = {2, 3, 4, 7, 11, 12, 14, 32, 37, 41, 49};
 const int network_required_1100_count =
@@ -21,13 +22,26 @@ struct check_verdict network_check_authorization(const struct iso_msg *m,
 		if (!iso_has(m, network_required_1100[i]))
 			return fail(CHECK_MISSING_FIELD, ACTION_FORMAT_ERROR, network_required_1100[i]);
 
-	char pan[20];
-	int pan_len = iso_field_text(m, 2, pan, sizeof(pan));
+	/* In place when unpacked (the ASCII profile: always), else a copy. */
+	char pan_copy[20], expiry_copy[5];
+	size_t pan_length, expiry_length;
+	const char *pan = (const char *)field_bytes(m, 2, &pan_length);
+	if (!pan) {
+		int n = iso_field_text(m, 2, pan_copy, sizeof(pan_copy));
+		pan = pan_copy;
+		pan_length = n < 0 ? 0 : (size_t)n;
+	}
+	int pan_len = (int)pan_length;
 	if (pan_len < 12 || pan_len > 19)
 		return fail(CHECK_BAD_PAN, ACTION_FORMAT_ERROR, 2);
 
-	char expiry[5];
-	if (iso_field_text(m, 14, expiry, sizeof(expiry)) != 4)
+	const char *expiry = (const char *)field_bytes(m, 14, &expiry_length);
+	if (!expiry) {
+		int n = iso_field_text(m, 14, expiry_copy, sizeof(expiry_copy));
+		expiry = expiry_copy;
+		expiry_length = n < 0 ? 0 : (size_t)n;
+	}
+	if (expiry_length != 4)
 		return fail(CHECK_BAD_EXPIRY, ACTION_FORMAT_ERROR, 14);
 	unsigned yy = (unsigned)((expiry[0] - '0') * 10 + (expiry[1] - '0'));
 	unsigned mm = (unsigned)((expiry[2] - '0') * 10 + (expiry[3] - '0'));

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "switch_fields.h"
+
 bool pending_table_init(struct pending_table *t, uint8_t worker, uint32_t capacity)
 {
 	memset(t, 0, sizeof(*t));
@@ -90,7 +92,7 @@ static bool take(const struct iso_msg *m, int field, char *out, size_t size, boo
 		out[0] = '\0';
 		return !required;
 	}
-	return iso_field_text(m, field, out, size) >= 0;
+	return field_text(m, field, out, size) >= 0;
 }
 
 bool pending_fields_capture(const struct iso_msg *m, struct pending_fields *f)
@@ -110,7 +112,7 @@ struct pending_txn *pending_match(struct pending_table *t, const struct iso_msg 
 {
 	char stan[7];
 	struct stan_owner owner;
-	if (iso_field_text(answer, 11, stan, sizeof(stan)) != 6 || !pending_stan_parse(stan, 6, &owner) ||
+	if (field_text(answer, 11, stan, sizeof(stan)) != 6 || !pending_stan_parse(stan, 6, &owner) ||
 	    owner.worker != t->worker || owner.slot >= t->capacity)
 		return NULL;
 	struct pending_txn *p = &t->slots[owner.slot];
@@ -125,7 +127,7 @@ struct pending_txn *pending_match(struct pending_table *t, const struct iso_msg 
 		 * timed-out authorization, which the caller counts and drops. */
 		return NULL;
 	}
-	if (!iso_field_equals(answer, 37, p->f.rrn) || !iso_field_equals(answer, 41, p->f.terminal))
+	if (!field_equals_text(answer, 37, p->f.rrn) || !field_equals_text(answer, 41, p->f.terminal))
 		return NULL;
 	*slot_out = owner.slot;
 	return p;
@@ -135,10 +137,10 @@ bool pending_is_late(const struct pending_table *t, const struct iso_msg *answer
 {
 	char stan[7];
 	struct stan_owner owner;
-	if (iso_field_text(answer, 11, stan, sizeof(stan)) != 6 || !pending_stan_parse(stan, 6, &owner) ||
+	if (field_text(answer, 11, stan, sizeof(stan)) != 6 || !pending_stan_parse(stan, 6, &owner) ||
 	    owner.worker != t->worker || owner.slot >= t->capacity)
 		return false;
 	/* A released slot keeps its last transaction's data until it is reused. */
 	const struct pending_txn *p = &t->slots[owner.slot];
-	return p->f.rrn[0] && iso_field_equals(answer, 37, p->f.rrn) && iso_field_equals(answer, 41, p->f.terminal);
+	return p->f.rrn[0] && field_equals_text(answer, 37, p->f.rrn) && field_equals_text(answer, 41, p->f.terminal);
 }

@@ -2,37 +2,75 @@
 
 #include <stdio.h>
 
-static bool copy_digits(const char *s, size_t want_min, size_t want_max, uint8_t *out)
+#include "switch_fields.h"
+
+/* The text's length up to its first NUL, as strlen would count it, never past n. */
+static size_t text_length(const char *s, size_t n)
 {
-	size_t n = strlen(s);
+	const char *nul = memchr(s, '\0', n);
+	return nul ? (size_t)(nul - s) : n;
+}
+
+static bool copy_text(const char *s, size_t n, size_t want_min, size_t want_max, uint8_t *out)
+{
+	n = text_length(s, n);
 	if (n < want_min || n > want_max)
 		return false;
-	memcpy(out, s, n);
+	field_copy_bytes(out, (const uint8_t *)s, n);
 	return true;
+}
+
+/* The key's layout, from texts whose lengths (up to their first NUL) are known. */
+static bool key_from_texts(const char *acquirer, size_t acq_len, const char *stan, size_t stan_len,
+			   const char *local_time, size_t local_time_len, const char *rrn, size_t rrn_len,
+			   const char *terminal, size_t terminal_len, struct txn_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	acq_len = text_length(acquirer, acq_len);
+	if (acq_len > 11)
+		return false;
+	key->bytes[0] = (uint8_t)('0' + acq_len / 10);
+	key->bytes[1] = (uint8_t)('0' + acq_len % 10);
+	return copy_text(acquirer, acq_len, 0, 11, key->bytes + 2) && copy_text(stan, stan_len, 6, 6, key->bytes + 13) &&
+	       copy_text(local_time, local_time_len, 12, 12, key->bytes + 19) &&
+	       copy_text(rrn, rrn_len, 1, 12, key->bytes + 31) && copy_text(terminal, terminal_len, 1, 8, key->bytes + 43);
 }
 
 bool txn_key_make(const char *acquirer, const char *stan, const char *local_time, const char *rrn,
 		  const char *terminal, struct txn_key *key)
 {
-	memset(key, 0, sizeof(*key));
-	size_t acq_len = strlen(acquirer);
-	if (acq_len > 11)
-		return false;
-	key->bytes[0] = (uint8_t)('0' + acq_len / 10);
-	key->bytes[1] = (uint8_t)('0' + acq_len % 10);
-	return copy_digits(acquirer, 0, 11, key->bytes + 2) && copy_digits(stan, 6, 6, key->bytes + 13) &&
-	       copy_digits(local_time, 12, 12, key->bytes + 19) && copy_digits(rrn, 1, 12, key->bytes + 31) &&
-	       copy_digits(terminal, 1, 8, key->bytes + 43);
+	return key_from_texts(acquirer, strlen(acquirer), stan, strlen(stan), local_time, strlen(local_time), rrn,
+			      strlen(rrn), terminal, strlen(terminal), key);
+}
+
+/* The element's text in place, or copied into buf (packed digits); false when absent or too long. */
+static bool text_of(const struct iso_msg *m, int field, char *buf, size_t capacity, const char **text, size_t *length)
+{
+	const uint8_t *s = field_bytes(m, field, length);
+	if (s) {
+		*text = (const char *)s;
+		return true;
+	}
+	int n = iso_field_text(m, field, buf, capacity);
+	*text = buf;
+	*length = n < 0 ? 0 : (size_t)n;
+	return n >= 0;
 }
 
 bool txn_key_of_request(const struct iso_msg *m, struct txn_key *key)
 {
+	/* The copies' sizes bound the lengths as iso_field_text() into them would. */
 	char acq[12], stan[7], dt[13], rrn[13], term[9];
-	if (iso_field_text(m, 32, acq, sizeof(acq)) < 0 || iso_field_text(m, 11, stan, sizeof(stan)) < 0 ||
-	    iso_field_text(m, 12, dt, sizeof(dt)) < 0 || iso_field_text(m, 37, rrn, sizeof(rrn)) < 0 ||
-	    iso_field_text(m, 41, term, sizeof(term)) < 0)
+	const char *acq_text, *stan_text, *dt_text, *rrn_text, *term_text;
+	size_t acq_len, stan_len, dt_len, rrn_len, term_len;
+	if (!text_of(m, 32, acq, sizeof(acq), &acq_text, &acq_len) || acq_len >= sizeof(acq) ||
+	    !text_of(m, 11, stan, sizeof(stan), &stan_text, &stan_len) || stan_len >= sizeof(stan) ||
+	    !text_of(m, 12, dt, sizeof(dt), &dt_text, &dt_len) || dt_len >= sizeof(dt) ||
+	    !text_of(m, 37, rrn, sizeof(rrn), &rrn_text, &rrn_len) || rrn_len >= sizeof(rrn) ||
+	    !text_of(m, 41, term, sizeof(term), &term_text, &term_len) || term_len >= sizeof(term))
 		return false;
-	return txn_key_make(acq, stan, dt, rrn, term, key);
+	return key_from_texts(acq_text, acq_len, stan_text, stan_len, dt_text, dt_len, rrn_text, rrn_len, term_text,
+			      term_len, key);
 }
 
 bool txn_key_of_reversal(const struct iso_msg *m, struct txn_key *key)
