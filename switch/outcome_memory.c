@@ -62,9 +62,40 @@ static void remove_entry(struct outcome_memory *m, uint32_t index)
 	m->slots[i].entry = 0;
 }
 
-struct outcome *outcome_memory_upsert(struct outcome_memory *m, const struct txn_key *key, bool *existed)
+/*
+ * Entries are reused in FIFO order, so the ones the next inserts will evict are
+ * known: their lines, and the index lines their removal will touch (found from
+ * their hash once their line is in), are loaded a few inserts ahead.
+ */
+#define OUTCOME_PREFETCH_ENTRY 8
+#define OUTCOME_PREFETCH_SLOT 4
+
+static void prefetch_evictions(const struct outcome_memory *m)
+{
+	if (m->count != m->capacity)
+		return;
+	uint32_t far = m->oldest + OUTCOME_PREFETCH_ENTRY, near = m->oldest + OUTCOME_PREFETCH_SLOT;
+	far = far >= m->capacity ? far % m->capacity : far;
+	near = near >= m->capacity ? near % m->capacity : near;
+	__builtin_prefetch(&m->entries[far], 1);
+	__builtin_prefetch(&m->slots[m->entries[near].hash & m->slot_mask], 1);
+}
+
+uint32_t outcome_memory_prefetch(const struct outcome_memory *m, const struct txn_key *key)
 {
 	uint32_t hash = (uint32_t)txn_key_hash(key);
+	__builtin_prefetch(&m->slots[hash & m->slot_mask]);
+	return hash;
+}
+
+struct outcome *outcome_memory_upsert(struct outcome_memory *m, const struct txn_key *key, bool *existed)
+{
+	return outcome_memory_upsert_hashed(m, key, (uint32_t)txn_key_hash(key), existed);
+}
+
+struct outcome *outcome_memory_upsert_hashed(struct outcome_memory *m, const struct txn_key *key, uint32_t hash,
+					     bool *existed)
+{
 	uint32_t at = probe(m, key, hash);
 	if (m->slots[at].entry) {
 		*existed = true;
@@ -83,6 +114,7 @@ struct outcome *outcome_memory_upsert(struct outcome_memory *m, const struct txn
 		index = (m->oldest + m->count) % m->capacity;
 		m->count++;
 	}
+	prefetch_evictions(m);
 	struct outcome_entry *e = &m->entries[index];
 	e->key = *key;
 	e->hash = hash;

@@ -65,6 +65,15 @@ struct outcome *outcome_memory_find(struct outcome_memory *m, const struct txn_k
  * oldest entry when full).
  */
 struct outcome *outcome_memory_upsert(struct outcome_memory *m, const struct txn_key *key, bool *existed);
+/*
+ * The same in two steps, so that the index line a new key lands on (a cache
+ * miss: keys spread over the whole index) loads while the caller does other
+ * work: _prefetch hashes the key and starts the load, _upsert_hashed takes
+ * that hash.
+ */
+uint32_t outcome_memory_prefetch(const struct outcome_memory *m, const struct txn_key *key);
+struct outcome *outcome_memory_upsert_hashed(struct outcome_memory *m, const struct txn_key *key, uint32_t hash,
+					     bool *existed);
 /* Where a value lives, to update it later without a lookup ... */
 uint32_t outcome_memory_index(const struct outcome_memory *m, const struct outcome *value);
 /* ... as long as it still holds key (NULL once evicted and reused). */

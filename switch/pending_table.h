@@ -78,6 +78,18 @@ void pending_table_destroy(struct pending_table *t);
 /* A free slot (zeroed kind), or UINT32_MAX when full. */
 uint32_t pending_alloc(struct pending_table *t);
 void pending_release(struct pending_table *t, uint32_t slot);
+/*
+ * The slot the allocation `ahead` allocations from now will return if nothing
+ * is released meanwhile (UINT32_MAX when there is none): free slots are
+ * reused oldest first, so that slot is cold, and the worker prefetches it.
+ */
+static inline uint32_t pending_upcoming(const struct pending_table *t, uint32_t ahead)
+{
+	if (ahead >= t->free_count)
+		return UINT32_MAX;
+	uint32_t at = t->free_head + ahead;
+	return t->free_list[at >= t->capacity ? at - t->capacity : at];
+}
 
 /* "WSSSSS": six digits, NUL-terminated into out[7]. */
 void pending_stan(uint8_t worker, uint32_t slot, bool reversal, char out[7]);

@@ -34,6 +34,16 @@ void timer_wheel_destroy(struct timer_wheel *w);
 /* Arms (or re-arms) timer id for deadline_ms; a deadline in the past fires on the next expire. */
 void timer_wheel_schedule(struct timer_wheel *w, uint32_t id, uint64_t deadline_ms);
 void timer_wheel_cancel(struct timer_wheel *w, uint32_t id);
+/* Starts loading what scheduling id will touch (its links, deadline and armed flag). */
+static inline void timer_wheel_prefetch(const struct timer_wheel *w, uint32_t id)
+{
+	if (id >= w->capacity)
+		return;
+	__builtin_prefetch(&w->next[id], 1);
+	__builtin_prefetch(&w->prev[id], 1);
+	__builtin_prefetch(&w->deadline[id], 1);
+	__builtin_prefetch(&w->armed[id], 1);
+}
 bool timer_wheel_armed(const struct timer_wheel *w, uint32_t id);
 
 /*
