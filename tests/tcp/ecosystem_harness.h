@@ -1,0 +1,60 @@
+/*
+ * The real programs over TCP: a temporary directory with a generated ecosystem
+ * (big_bank and lil_bank on mastercard; ports from a base in the TCP tests'
+ * range), the real switch and bank-node processes started and stopped with
+ * bounded waits, their logs echoed at the end (so that a sanitizer report in
+ * them fails the test), and a small HTTP GET for /stats and /ledger.
+ */
+#ifndef TCP_ECOSYSTEM_HARNESS_H
+#define TCP_ECOSYSTEM_HARNESS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "card_population.h"
+#include "ecosystem_config.h"
+
+struct eco_settings {
+	uint16_t base_port;      /* 16 ports from here */
+	bool banks_over_tcp;     /* banks[].link: tcp */
+	uint32_t keepalive_s, idle_timeout_s; /* the switch's listener */
+	uint32_t bank_timeout_ms;
+	uint32_t cards_per_bank;
+	uint64_t initial_balance;
+	bool loadgen_tcp;        /* loadgen.link: tcp */
+};
+
+struct eco_env {
+	char dir[256];
+	char config_path[320];
+	uint16_t switch_udp, switch_tcp, switch_http;
+	uint16_t bank_udp[2], bank_tcp[2], bank_http[2];
+	pid_t switch_pid, bank_pid[2];
+	char switch_log[320], bank_log[2][320];
+	struct ecosystem_config *cfg;
+};
+
+bool eco_prepare(struct eco_env *e, const struct eco_settings *s);
+/* Starts bank 0 (big_bank) or 1 (lil_bank) and waits until its HTTP answers. */
+bool eco_start_bank(struct eco_env *e, int bank);
+/* SIGTERM, reap; returns the exit status (-1: not running or killed). */
+int eco_stop_bank(struct eco_env *e, int bank);
+bool eco_start_switch(struct eco_env *e, int workers);
+int eco_stop_switch(struct eco_env *e);
+/* Stops what still runs, prints every log on stderr, removes the directory. */
+void eco_cleanup(struct eco_env *e);
+
+/* GET http://127.0.0.1:port/path; the JSON body or NULL. */
+json_t *eco_get_json(uint16_t port, const char *path);
+/* An integer at path "a.b" in the switch's /stats ("tcp.connected_now"); -1 when absent. */
+long long eco_switch_stat(struct eco_env *e, const char *dotted);
+/* Polls until eco_switch_stat(dotted) >= want, at most timeout_ms. */
+bool eco_wait_switch_stat(struct eco_env *e, const char *dotted, long long want, int timeout_ms);
+/* The balance of account big_bank-<index>, -1 when unavailable. */
+long long eco_balance(struct eco_env *e, int bank, size_t index);
+/* The k-th card of a bank (its only membership is mastercard). */
+void eco_card(const struct eco_env *e, int bank, size_t k, struct population_card *out);
+
+#endif
