@@ -41,6 +41,8 @@ void loadgen_options_usage(FILE *out)
 		"  --dataplane KIND       socket (default) | dpdk; with dpdk, EAL arguments follow --\n"
 		"  --dpdk-address IPV4    our address on the DPDK port (dpdk)\n"
 		"  --dpdk-port N          our UDP port on the DPDK port (dpdk, default 7000)\n"
+		"  --link udp|tcp         towards the switches: UDP datagrams, or a TCP link per thread and network\n"
+		"                         to their tcp.listen (default: the config's loadgen.link)\n"
 		"  --help\n",
 		LOADGEN_MAX_THREADS, LOADGEN_MAX_REVERSAL_ATTEMPTS);
 }
@@ -95,6 +97,7 @@ enum {
 	OPT_LIST_AGENTS,
 	OPT_HELP,
 	OPT_OUTCOMES,
+	OPT_LINK, /* keep this enum in the order of longs[] (error messages index it) */
 };
 
 int loadgen_options_parse(int argc, char **argv, struct loadgen_options *o, char *err, size_t err_size)
@@ -123,6 +126,7 @@ int loadgen_options_parse(int argc, char **argv, struct loadgen_options *o, char
 		{"list-agents", no_argument, NULL, OPT_LIST_AGENTS},
 		{"help", no_argument, NULL, OPT_HELP},
 		{"outcomes", required_argument, NULL, OPT_OUTCOMES},
+		{"link", required_argument, NULL, OPT_LINK},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -147,6 +151,11 @@ int loadgen_options_parse(int argc, char **argv, struct loadgen_options *o, char
 		switch (c) {
 		case OPT_CONFIG: o->config_path = a; break;
 		case OPT_OUTCOMES: o->outcomes_path = a; break;
+		case OPT_LINK:
+			if (strcmp(a, "udp") != 0 && strcmp(a, "tcp") != 0)
+				goto bad;
+			o->link = a;
+			break;
 		case OPT_RATE:
 			if (!parse_double(a, &o->rate) || o->rate <= 0)
 				goto bad;
@@ -243,6 +252,10 @@ int loadgen_options_parse(int argc, char **argv, struct loadgen_options *o, char
 	}
 	if (!o->config_path) {
 		snprintf(err, err_size, "--config FILE is required");
+		return -1;
+	}
+	if (o->link && strcmp(o->link, "tcp") == 0 && strcmp(o->dataplane, "dpdk") == 0) {
+		snprintf(err, err_size, "--link tcp runs over kernel sockets: it cannot be combined with --dataplane dpdk");
 		return -1;
 	}
 	if (strcmp(o->dataplane, "dpdk") == 0 && !o->dpdk_address) {

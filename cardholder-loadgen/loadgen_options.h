@@ -34,6 +34,7 @@ struct loadgen_options {
 	bool plots;               /* run gnuplot on the report */
 	bool list_agents;         /* print the agents' HTTP endpoints and exit (scripts) */
 	const char *dataplane;    /* "socket" or "dpdk" */
+	const char *link;         /* "udp" or "tcp"; NULL: the config's loadgen.link */
 	uint16_t dpdk_udp_port;   /* --dataplane dpdk: our UDP port */
 	const char *dpdk_address; /* --dataplane dpdk: our IPv4 address */
 	int eal_argc;             /* after "--" */

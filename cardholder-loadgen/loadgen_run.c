@@ -11,6 +11,7 @@
 #include "loadgen_cards.h"
 #include "loadgen_outcomes.h"
 #include "loadgen_report.h"
+#include "loadgen_tcp_link.h"
 #include "loadgen_worker.h"
 #include "socket_dgram_port.h"
 #include "tsc_clock.h"
@@ -208,8 +209,14 @@ int loadgen_run(const struct ecosystem_config *config, const struct loadgen_opti
 		return 1;
 	}
 	struct loadgen_cards cards;
+	bool over_tcp = o->link ? strcmp(o->link, "tcp") == 0 : config->loadgen.link == CFG_LINK_TCP;
 	if (!loadgen_cards_load(config, o->only_network, &cards, err, sizeof err)) {
 		fprintf(stderr, "cardholder-loadgen: %s\n", err);
+		return 1;
+	}
+	if (over_tcp && !loadgen_tcp_link_address_switches(config, &cards, err, sizeof err)) {
+		fprintf(stderr, "cardholder-loadgen: %s\n", err);
+		loadgen_cards_free(&cards);
 		return 1;
 	}
 	char dir[1024];
@@ -227,7 +234,9 @@ int loadgen_run(const struct ecosystem_config *config, const struct loadgen_opti
 	if ((uint64_t)threads > shared.plan.max_requests)
 		threads = (unsigned)shared.plan.max_requests;
 	struct dgram_port port;
-	if (open_port(o, threads, &port, err, sizeof err) != 0) {
+	/* Over TCP the port returns once every link is connected: no request waits for a connect. */
+	if ((over_tcp ? loadgen_tcp_link_open(config, o->only_network, threads, &port, err, sizeof err)
+		      : open_port(o, threads, &port, err, sizeof err)) != 0) {
 		fprintf(stderr, "cardholder-loadgen: %s\n", err);
 		loadgen_cards_free(&cards);
 		return 1;
@@ -355,6 +364,8 @@ int loadgen_run(const struct ecosystem_config *config, const struct loadgen_opti
 	rc = report(o, dir, &summary);
 	if (strcmp(o->dataplane, "dpdk") == 0)
 		print_dpdk_stats(&port);
+	if (over_tcp)
+		loadgen_tcp_link_print_stats(&port);
 	latency_histogram_free(&merged);
 	latency_histogram_free(&lag);
 
