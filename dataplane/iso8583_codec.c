@@ -334,53 +334,18 @@ static inline void set_presence(struct iso_msg *m, uint64_t primary_wire, uint64
 	m->present[16] = (uint8_t)(second >> 63);
 }
 
-/* On any error the message is left with no field present. */
-enum iso_error_code iso_decode(const struct iso_profile *p, const uint8_t *frame, size_t length,
-			       struct iso_msg *out, struct iso_error *err)
+/*
+ * The element loop of iso_decode. Inlined twice: once with the ASCII profile's
+ * encodings as constants, so that the compiler drops the BCD branches from the
+ * loop every fast-path message goes through, and once for any profile.
+ */
+static inline __attribute__((always_inline)) enum iso_error_code
+decode_elements(const struct iso_profile *p, const uint8_t *frame, size_t length, struct iso_msg *out,
+		struct iso_error *err, uint64_t words[2], size_t *pos_io, uint8_t length_encoding,
+		bool packed_numbers)
 {
-	iso_msg_init(out, 0);
-	size_t pos;
-	unsigned d[4];
-	if (p->mti_encoding == ISO_ENC_BCD) {
-		if (length < 2)
-			return fail(err, ISO_ERR_TRUNCATED, 0, 0);
-		d[0] = frame[0] >> 4;
-		d[1] = frame[0] & 0x0F;
-		d[2] = frame[1] >> 4;
-		d[3] = frame[1] & 0x0F;
-		pos = 2;
-	} else {
-		if (length < 4)
-			return fail(err, ISO_ERR_TRUNCATED, 0, 0);
-		for (int i = 0; i < 4; i++)
-			d[i] = (uint8_t)(frame[i] - '0');
-		pos = 4;
-	}
-	if (d[0] != 1 || d[1] > 9 || d[2] > 9 || d[3] > 9)
-		return fail(err, ISO_ERR_BAD_MTI, 0, 0);
-	out->mti = (uint16_t)(1000 + d[1] * 100 + d[2] * 10 + d[3]);
-
-	/* The primary bitmap is not a numbered element: errors about it carry field -1. */
-	if (length - pos < 8)
-		return fail(err, ISO_ERR_TRUNCATED, -1, pos);
-	uint64_t words[2] = { load_be64(frame + pos), 0 }; /* field f is bit 64 - f of its word */
-	pos += 8;
-	if (words[0] >> 63) {
-		if (length - pos < 8)
-			return ended(err, 1, pos, length);
-		out->fields[1].data = frame + pos;
-		out->fields[1].length = 8;
-		out->fields[1].packed = false;
-		words[1] = load_be64(frame + pos);
-		pos += 8;
-	}
-	const uint64_t primary_wire = words[0], secondary_wire = words[1];
-	words[0] &= ~(1ull << 63);
-
-	/* Local copies: stores into *out may alias the profile as far as the compiler knows. */
-	const uint8_t length_encoding = p->length_encoding;
+	size_t pos = *pos_io;
 	const uint8_t *prefix_size = prefix_size_table(length_encoding);
-	const bool packed_numbers = p->number_encoding == ISO_ENC_BCD;
 	for (int w = 0; w < 2; w++) {
 		uint64_t bits = words[w];
 		while (bits) {
@@ -424,6 +389,61 @@ enum iso_error_code iso_decode(const struct iso_profile *p, const uint8_t *frame
 			pos = at + wire;
 		}
 	}
+	*pos_io = pos;
+	return ISO_OK;
+}
+
+/* On any error the message is left with no field present. */
+enum iso_error_code iso_decode(const struct iso_profile *p, const uint8_t *frame, size_t length,
+			       struct iso_msg *out, struct iso_error *err)
+{
+	iso_msg_init(out, 0);
+	size_t pos;
+	unsigned d[4];
+	if (p->mti_encoding == ISO_ENC_BCD) {
+		if (length < 2)
+			return fail(err, ISO_ERR_TRUNCATED, 0, 0);
+		d[0] = frame[0] >> 4;
+		d[1] = frame[0] & 0x0F;
+		d[2] = frame[1] >> 4;
+		d[3] = frame[1] & 0x0F;
+		pos = 2;
+	} else {
+		if (length < 4)
+			return fail(err, ISO_ERR_TRUNCATED, 0, 0);
+		for (int i = 0; i < 4; i++)
+			d[i] = (uint8_t)(frame[i] - '0');
+		pos = 4;
+	}
+	if (d[0] != 1 || d[1] > 9 || d[2] > 9 || d[3] > 9)
+		return fail(err, ISO_ERR_BAD_MTI, 0, 0);
+	out->mti = (uint16_t)(1000 + d[1] * 100 + d[2] * 10 + d[3]);
+
+	/* The primary bitmap is not a numbered element: errors about it carry field -1. */
+	if (length - pos < 8)
+		return fail(err, ISO_ERR_TRUNCATED, -1, pos);
+	uint64_t words[2] = { load_be64(frame + pos), 0 }; /* field f is bit 64 - f of its word */
+	pos += 8;
+	if (words[0] >> 63) {
+		if (length - pos < 8)
+			return ended(err, 1, pos, length);
+		out->fields[1].data = frame + pos;
+		out->fields[1].length = 8;
+		out->fields[1].packed = false;
+		words[1] = load_be64(frame + pos);
+		pos += 8;
+	}
+	const uint64_t primary_wire = words[0], secondary_wire = words[1];
+	words[0] &= ~(1ull << 63);
+
+	enum iso_error_code code;
+	if (p->length_encoding == ISO_ENC_ASCII && p->number_encoding == ISO_ENC_ASCII)
+		code = decode_elements(p, frame, length, out, err, words, &pos, ISO_ENC_ASCII, false);
+	else
+		code = decode_elements(p, frame, length, out, err, words, &pos, p->length_encoding,
+				       p->number_encoding == ISO_ENC_BCD);
+	if (unlikely(code != ISO_OK))
+		return code;
 	if (unlikely(pos != length))
 		return fail(err, ISO_ERR_TRAILING_BYTES, -1, pos);
 	set_presence(out, primary_wire, secondary_wire);
