@@ -40,7 +40,7 @@ static bool write_config(struct eco_env *e, const struct eco_settings *s)
 			"    lmdb_path: %s/%s\n    lmdb_map_size: 67108864\n    durability: async\n"
 			"    networks:\n      - network: mastercard\n        bins: [\"%s\"]\n",
 			names[b], b + 1, b + 1, e->bank_http[b], e->bank_udp[b], e->bank_tcp[b],
-			s->banks_over_tcp ? "tcp" : "udp", e->dir, names[b], bins[b]);
+			s->banks_over_tcp && !(b == 1 && s->lil_bank_over_udp) ? "tcp" : "udp", e->dir, names[b], bins[b]);
 	fprintf(f,
 		"networks:\n  - name: mastercard\n    major_industry_id: 5\n    http: 127.0.0.1:%u\n"
 		"    iso: 127.0.0.1:%u\n    tcp:\n      listen: 127.0.0.1:%u\n      keepalive_s: %u\n"
@@ -266,6 +266,71 @@ long long eco_balance(struct eco_env *e, int bank, size_t index)
 	long long b = j ? (long long)json_integer_value(json_object_get(j, "balance")) : -1;
 	json_decref(j);
 	return b;
+}
+
+bool eco_write_ledgers(struct eco_env *e, const char *path)
+{
+	json_t *all = json_object();
+	bool ok = true;
+	for (int b = 0; b < 2; b++) {
+		json_t *l = eco_get_json(e->bank_http[b], "/ledger");
+		ok = ok && l;
+		if (l)
+			json_object_set_new(all, e->cfg->banks[b].name, l);
+	}
+	ok = ok && json_dump_file(all, path, 0) == 0;
+	json_decref(all);
+	return ok;
+}
+
+static int run_and_wait(const char *const *argv, const char *log, int timeout_ms)
+{
+	pid_t pid = spawn_logged(argv, log);
+	if (pid <= 0)
+		return -1;
+	int status;
+	for (int waited = 0;; waited += 20) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		if (r < 0)
+			return -1;
+		if (waited >= timeout_ms) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		sleep_ms(20);
+	}
+}
+
+int eco_run_loadgen(struct eco_env *e, const char *name, const char *const *extra, int timeout_ms)
+{
+	char path[512], report[400], log[420];
+	snprintf(path, sizeof(path), "%s/cardholder-loadgen/cardholder-loadgen", build_dir());
+	snprintf(report, sizeof(report), "%s/%s", e->dir, name);
+	snprintf(log, sizeof(log), "%s/%s.log", e->dir, name);
+	const char *argv[40] = {path, "--config", e->config_path, "--report-dir", report, "--no-plots", "--no-progress"};
+	int n = 7;
+	for (int i = 0; extra[i] && n < 39; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	int rc = run_and_wait(argv, log, timeout_ms);
+	echo_log(name, log);
+	return rc;
+}
+
+int eco_ledger_check(struct eco_env *e, const char *before, const char *after, const char *report_name)
+{
+	char script[512], summary[400], log[400];
+	const char *src = getenv("ISO_SOURCE_DIR");
+	snprintf(script, sizeof(script), "%s/cardholder-loadgen/ledger_check.py", src ? src : ".");
+	snprintf(summary, sizeof(summary), "%s/%s/summary.json", e->dir, report_name);
+	snprintf(log, sizeof(log), "%s/ledger_check.log", e->dir);
+	const char *argv[] = {"/usr/bin/python3", script, "--before", before, "--after", after, "--summary", summary, NULL};
+	int rc = run_and_wait(argv, log, 30000);
+	echo_log("ledger_check", log);
+	return rc;
 }
 
 void eco_card(const struct eco_env *e, int bank, size_t k, struct population_card *out)

@@ -19,6 +19,7 @@
 struct eco_settings {
 	uint16_t base_port;      /* 16 ports from here */
 	bool banks_over_tcp;     /* banks[].link: tcp */
+	bool lil_bank_over_udp;  /* with banks_over_tcp: a mixed ecosystem */
 	uint32_t keepalive_s, idle_timeout_s; /* the switch's listener */
 	uint32_t bank_timeout_ms;
 	uint32_t cards_per_bank;
@@ -54,6 +55,14 @@ long long eco_switch_stat(struct eco_env *e, const char *dotted);
 bool eco_wait_switch_stat(struct eco_env *e, const char *dotted, long long want, int timeout_ms);
 /* The balance of account big_bank-<index>, -1 when unavailable. */
 long long eco_balance(struct eco_env *e, int bank, size_t index);
+/* {"big_bank": /ledger, "lil_bank": /ledger} written to path; false when a bank did not answer. */
+bool eco_write_ledgers(struct eco_env *e, const char *path);
+/* Runs the real loadgen (extra arguments NULL-terminated) with its report in <dir>/<name>;
+ * returns its exit status, -1 when it did not finish in timeout_ms. */
+int eco_run_loadgen(struct eco_env *e, const char *name, const char *const *extra, int timeout_ms);
+/* python3 cardholder-loadgen/ledger_check.py over the ledgers and the loadgen's summary. */
+int eco_ledger_check(struct eco_env *e, const char *before, const char *after, const char *report_name);
+
 /* The k-th card of a bank (its only membership is mastercard). */
 void eco_card(const struct eco_env *e, int bank, size_t k, struct population_card *out);
 

@@ -145,3 +145,63 @@ Test(tcp_ecosystem, a_bank_that_goes_away_and_comes_back, .fini = cleanup, .time
 	cr_assert_geq(eco_switch_stat(&env, "tcp.dropped_not_connected"), 1);
 	stop_all_cleanly();
 }
+
+/* A short bounded load run of the real loadgen over TCP, then money conservation across the banks. */
+static void load_run_conserves_money(const char *name)
+{
+	char before[400], after[400];
+	snprintf(before, sizeof(before), "%s/ledgers_before.json", env.dir);
+	snprintf(after, sizeof(after), "%s/ledgers_after.json", env.dir);
+	cr_assert(eco_write_ledgers(&env, before));
+	long long frames_before = eco_switch_stat(&env, "tcp.frames_in");
+	const char *extra[] = {"--link", "tcp", "--rate", "400", "--duration", "2", "--threads", "2",
+			       "--timeout-ms", "3000", "--seed", "7", NULL};
+	cr_assert_eq(eco_run_loadgen(&env, name, extra, 60000), 0, "the loadgen failed");
+	/* Late answers and the switch's reversal advices settle within the bank timeout and retries. */
+	sleep_ms(1500);
+	cr_assert(eco_write_ledgers(&env, after));
+	cr_assert_eq(eco_ledger_check(&env, before, after, name), 0, "money is not conserved (log above)");
+	char path[400];
+	snprintf(path, sizeof(path), "%s/%s/summary.json", env.dir, name);
+	json_t *summary = json_load_file(path, 0, NULL);
+	cr_assert_not_null(summary, "no %s", path);
+	json_t *counts = json_object_get(summary, "counts");
+	long long sent = json_integer_value(json_object_get(counts, "sent"));
+	long long answered = json_integer_value(json_object_get(counts, "answered"));
+	json_decref(summary);
+	cr_assert_gt(sent, 400, "a 2 s run at 400/s sent only %lld", sent);
+	cr_assert_eq(answered, sent, "%lld of %lld answered in time", answered, sent);
+	/* Every request arrived on a cardholder's TCP link (bank answers over TCP add to it). */
+	cr_assert_geq(eco_switch_stat(&env, "tcp.frames_in") - frames_before, sent);
+	cr_assert_eq(eco_switch_stat(&env, "tcp.dropped_unknown_peer"), 0);
+}
+
+Test(tcp_ecosystem, all_tcp_loadgen_switch_and_banks, .fini = cleanup, .timeout = 180)
+{
+	struct eco_settings s = {.base_port = 16600, .banks_over_tcp = true, .keepalive_s = 30, .idle_timeout_s = 90,
+				 .cards_per_bank = 50, .initial_balance = 100000, .loadgen_tcp = true};
+	cr_assert(eco_prepare(&env, &s));
+	cr_assert(eco_start_bank(&env, 0) && eco_start_bank(&env, 1) && eco_start_switch(&env, 2));
+	cr_assert(eco_wait_switch_stat(&env, "tcp.connected_now", 2, 10000));
+	load_run_conserves_money("all_tcp");
+	stop_all_cleanly();
+}
+
+Test(tcp_ecosystem, mixed_tcp_and_udp_links, .fini = cleanup, .timeout = 180)
+{
+	/* Cardholders over TCP; big_bank reached over TCP, lil_bank over UDP. */
+	struct eco_settings s = {.base_port = 16620, .banks_over_tcp = true, .lil_bank_over_udp = true,
+				 .keepalive_s = 30, .idle_timeout_s = 90, .cards_per_bank = 50,
+				 .initial_balance = 100000, .loadgen_tcp = true};
+	cr_assert(eco_prepare(&env, &s));
+	cr_assert(eco_start_bank(&env, 0) && eco_start_bank(&env, 1) && eco_start_switch(&env, 2));
+	cr_assert(eco_wait_switch_stat(&env, "tcp.connected_now", 1, 10000));
+	load_run_conserves_money("mixed");
+	json_t *lil = eco_get_json(env.bank_http[1], "/ledger");
+	cr_assert_not_null(lil);
+	cr_assert_gt(json_integer_value(json_object_get(lil, "approved_count")) +
+			     json_integer_value(json_object_get(lil, "declined_count")),
+		     0, "lil_bank (over UDP) saw no authorization");
+	json_decref(lil);
+	stop_all_cleanly();
+}
