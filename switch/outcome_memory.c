@@ -3,6 +3,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "table_memory.h"
+
 bool outcome_memory_init(struct outcome_memory *m, uint32_t capacity)
 {
 	memset(m, 0, sizeof(*m));
@@ -13,8 +15,8 @@ bool outcome_memory_init(struct outcome_memory *m, uint32_t capacity)
 		slots <<= 1;
 	m->capacity = capacity;
 	m->slot_mask = slots - 1;
-	m->slots = calloc(slots, sizeof(*m->slots));
-	m->entries = calloc(capacity, sizeof(*m->entries));
+	m->slots = table_calloc(slots, sizeof(*m->slots));
+	m->entries = table_calloc(capacity, sizeof(*m->entries));
 	if (!m->slots || !m->entries) {
 		outcome_memory_destroy(m);
 		return false;
@@ -24,8 +26,8 @@ bool outcome_memory_init(struct outcome_memory *m, uint32_t capacity)
 
 void outcome_memory_destroy(struct outcome_memory *m)
 {
-	free(m->slots);
-	free(m->entries);
+	table_free(m->slots, (size_t)m->slot_mask + 1, sizeof(*m->slots));
+	table_free(m->entries, m->capacity, sizeof(*m->entries));
 	memset(m, 0, sizeof(*m));
 }
 

@@ -4,19 +4,20 @@
 #include <string.h>
 
 #include "switch_fields.h"
+#include "table_memory.h"
 
 bool pending_table_init(struct pending_table *t, uint8_t worker, uint32_t capacity)
 {
 	memset(t, 0, sizeof(*t));
 	if (worker >= PENDING_MAX_WORKERS || capacity == 0 || capacity > PENDING_MAX_SLOTS)
 		return false;
-	t->slots = calloc(capacity, sizeof(*t->slots));
+	t->capacity = capacity; /* before allocating: destroy frees the slots by their count */
+	t->slots = table_calloc(capacity, sizeof(*t->slots));
 	t->free_list = malloc(sizeof(*t->free_list) * capacity);
 	if (!t->slots || !t->free_list) {
 		pending_table_destroy(t);
 		return false;
 	}
-	t->capacity = capacity;
 	t->worker = worker;
 	for (uint32_t i = 0; i < capacity; i++)
 		t->free_list[i] = i;
@@ -27,7 +28,7 @@ bool pending_table_init(struct pending_table *t, uint8_t worker, uint32_t capaci
 
 void pending_table_destroy(struct pending_table *t)
 {
-	free(t->slots);
+	table_free(t->slots, t->capacity, sizeof(*t->slots));
 	free(t->free_list);
 	memset(t, 0, sizeof(*t));
 }
