@@ -128,12 +128,15 @@ void bank_tcp_close(struct bank_tcp *t)
 			fprintf(stderr,
 				"bank-node tcp: {\"accepted\":%llu,\"closed\":%llu,\"closed_mid_frame\":%llu,"
 				"\"frames_in\":%llu,\"frames_out\":%llu,\"keepalives_in\":%llu,\"echoes_answered\":%llu,"
-				"\"dropped_unknown_peer\":%llu,\"closed_with_output\":%llu}\n",
+				"\"dropped_unknown_peer\":%llu,\"closed_with_output\":%llu,\"tx_ring_full\":%llu,"
+				"\"tx_malformed\":%llu,\"rx_stalls\":%llu,\"slow_peer_disconnects\":%llu}\n",
 				(unsigned long long)s.accepted, (unsigned long long)s.closed,
 				(unsigned long long)s.closed_mid_frame, (unsigned long long)s.frames_in,
 				(unsigned long long)s.frames_out, (unsigned long long)s.keepalives_in,
 				(unsigned long long)s.echoes_answered, (unsigned long long)s.dropped_unknown_peer,
-				(unsigned long long)s.closed_with_output);
+				(unsigned long long)s.closed_with_output, (unsigned long long)s.tx_ring_full,
+				(unsigned long long)s.tx_malformed, (unsigned long long)s.rx_stalls,
+				(unsigned long long)s.slow_peer_disconnects);
 		t->port.ops->close(&t->port);
 	}
 	free(t);

@@ -121,7 +121,7 @@ static int tcp_tx_burst(struct dgram_port *p, uint16_t q, const struct udp_datag
 			continue;
 		}
 		/* All frames of a datagram or none: the burst's accepted count stays a prefix. */
-		if (tcp_ring_free(&queue->tx) < (uint32_t)frames) {
+		if (!tcp_ring_has_room(&queue->tx, (uint32_t)frames)) {
 			count_worker(&queue->tx_ring_full);
 			break;
 		}

@@ -54,6 +54,18 @@ static inline uint32_t tcp_ring_free(struct tcp_ring *r)
 	return free_slots;
 }
 
+/* Producer: true when n slots can be claimed now. Looks at the consumer's index whenever the
+ * cached view is short of n, not only at zero: a producer of multi-slot items waiting for n
+ * free slots would otherwise wait forever on a stale view. */
+static inline bool tcp_ring_has_room(struct tcp_ring *r, uint32_t n)
+{
+	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	if (tcp_ring_capacity(r) - (head - r->cached_tail) >= n)
+		return true;
+	r->cached_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+	return tcp_ring_capacity(r) - (head - r->cached_tail) >= n;
+}
+
 /* Producer: the next free slot, or NULL when the ring is full. Nothing is visible until publish. */
 static inline void *tcp_ring_claim(struct tcp_ring *r)
 {

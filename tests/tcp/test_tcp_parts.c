@@ -241,3 +241,25 @@ Test(tcp_backoff, waits_within_a_quarter_and_doubles_to_the_cap)
 	cr_expect_arr_eq(seen, want, sizeof(want));
 	cr_expect_eq(tcp_backoff_next_ms(3000000000u, 4000000000u), 4000000000u, "no overflow near the top");
 }
+
+/* A producer waiting for several slots must see the consumer's progress even when its cached
+ * view is not at zero (the bank's writer sends answers of many frames in one datagram). */
+Test(tcp_ring, room_for_several_slots_sees_the_consumer)
+{
+	struct tcp_ring r;
+	cr_assert(tcp_ring_init(&r, 8, 16));
+	for (int i = 0; i < 6; i++) {
+		cr_assert_not_null(tcp_ring_claim(&r));
+		tcp_ring_publish(&r);
+	}
+	cr_expect_not(tcp_ring_has_room(&r, 3), "2 free slots taken for 3");
+	for (int i = 0; i < 6; i++) {
+		cr_assert_not_null(tcp_ring_peek(&r));
+		tcp_ring_release(&r);
+	}
+	/* The cached view still says 2 free: the ring must look again. */
+	cr_expect(tcp_ring_has_room(&r, 3), "the consumer emptied the ring but the producer still sees it full");
+	cr_expect(tcp_ring_has_room(&r, 8));
+	cr_expect_not(tcp_ring_has_room(&r, 9));
+	tcp_ring_destroy(&r);
+}
