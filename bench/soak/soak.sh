@@ -6,6 +6,7 @@
 #
 #   bash bench/soak/soak.sh [--duration S] [--rate N] [--short] [--build-dir DIR]
 #                           [--no-build] [--run-dir DIR] [--switch-workers N] [--keep]
+#                           [--known-gaps]
 #
 # Faults: slow (held back ~ the switch's bank timeout) and dropped bank answers
 # (the banks' fault flags, in soak.yaml); duplicate and replayed 1100/1420
@@ -14,6 +15,8 @@
 # datagram bursts at every agent (counted exactly) and a garbage flood at the
 # mastercard switch (legitimate answers must keep flowing).
 # --short: 20 s at 100/s with smaller bursts (the ctest entry, tests/soak/).
+# --known-gaps: the replayer also reverses through a switch before the original
+# (docs/soak.md, "Known gaps": expected to report violations today).
 # Prints one line per invariant ("ok" / "VIOLATION"); exit status 1 on any
 # violation, 2 on a bad command line.
 set -euo pipefail
@@ -28,7 +31,8 @@ build_first=1
 run_dir=""
 switch_workers=1
 keep=0
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+known_gaps=()
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
@@ -39,6 +43,7 @@ while [ $# -gt 0 ]; do
     --run-dir) run_dir=$2; shift 2 ;;
     --switch-workers) switch_workers=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --known-gaps) known_gaps=(--known-gaps); shift ;;
     --help|-h) usage; exit 0 ;;
     *) echo "soak: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -61,6 +66,21 @@ dump_bin="$build/bench/soak/soak_ledger_dump"
 for b in "$bank_bin" "$switch_bin" "$loadgen_bin" "$dump_bin"; do
   [ -x "$b" ] || { echo "soak: $b is missing (build it, or drop --no-build)" >&2; exit 2; }
 done
+
+# The ports are fixed by soak.yaml: two soak runs at once (say, ctest in two build
+# directories) would answer each other's readiness checks and mix their traffic.
+# One at a time, machine-wide; a bounded wait, then a clear refusal.
+lock_file="${TMPDIR:-/tmp}/iso8583-soak-18000.lock"
+exec 9>"$lock_file"
+if ! flock -w 150 9; then
+  echo "soak: another soak run has held $lock_file (ports 18100-18212) for 150 s; try again later" >&2
+  exit 1
+fi
+busy=$(ss -Hlntu 2>/dev/null | awk '{print $5}' | grep -E ':18(101|102|111|112|201|202|211|212)$' || true)
+if [ -n "$busy" ]; then
+  echo "soak: ports of bench/soak/soak.yaml already in use by another program: $(echo $busy)" >&2
+  exit 1
+fi
 
 [ -n "$run_dir" ] || run_dir="$root/var/soak-$(date -u +%Y%m%dT%H%M%SZ)-$$"
 rm -rf "$run_dir"
@@ -163,7 +183,7 @@ loadgen_pid=$!
 helper_pids+=("$loadgen_pid")
 "${orphan_guard[@]}" python3 "$here/soak_replay.py" --switch "mastercard=${iso[mastercard]}" --switch "visa=${iso[visa]}" \
   --bank "${iso[big_bank]}" --bank "${iso[lil_bank]}" --cards 51051000:1000:0:0 --cards 51999100:1000:0:1 \
-  --cards 41111111:1000:1:0 --duration "$((duration - 2))" --rate 5 --log "$run_dir/replay.log" \
+  --cards 41111111:1000:1:0 --duration "$((duration - 2))" --rate 5 --log "$run_dir/replay.log" "${known_gaps[@]}" \
   >"$run_dir/replay.out" 2>&1 &
 replay_pid=$!
 helper_pids+=("$replay_pid")
