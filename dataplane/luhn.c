@@ -1,8 +1,6 @@
 /* Luhn (mod 10) check digits. */
 #include "luhn.h"
 
-#include <stdint.h>
-
 /*
  * Sum of digits[0..n) with every second digit doubled, counting from the
  * rightmost one, which is doubled when `double_rightmost` holds (computing a
@@ -11,29 +9,26 @@
  */
 static int luhn_sum(const char *digits, size_t n, int double_rightmost)
 {
-	/* A doubled digit's contribution, and the two positions' roles, without a branch a digit. */
-	static const uint8_t doubled_value[10] = {0, 2, 4, 6, 8, 1, 3, 5, 7, 9};
-	int sum = 0;
-	unsigned bad = 0;
+	/* Two digits a step, no branch a digit: a doubled digit d adds 2d, less 9 when d > 4. */
+	unsigned sum = 0, bad = 0;
 	size_t i = n;
 	if (double_rightmost && i > 0) {
 		unsigned d = (unsigned)(unsigned char)digits[--i] - '0';
 		bad |= d > 9;
-		sum += doubled_value[d > 9 ? 0 : d];
+		sum += 2 * d - 9 * (d > 4);
 	}
-	while (i >= 2) {
+	for (; i >= 2; i -= 2) {
 		unsigned plain = (unsigned)(unsigned char)digits[i - 1] - '0';
 		unsigned twice = (unsigned)(unsigned char)digits[i - 2] - '0';
 		bad |= (plain > 9) | (twice > 9);
-		sum += (int)plain + doubled_value[twice > 9 ? 0 : twice];
-		i -= 2;
+		sum += plain + 2 * twice - 9 * (twice > 4);
 	}
 	if (i == 1) {
 		unsigned plain = (unsigned)(unsigned char)digits[0] - '0';
 		bad |= plain > 9;
-		sum += (int)plain;
+		sum += plain;
 	}
-	return bad ? -1 : sum;
+	return bad ? -1 : (int)sum;
 }
 
 bool luhn_valid(const char *digits, size_t n)
