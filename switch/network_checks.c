@@ -1,5 +1,6 @@
 #include "network_checks.h"
 
+#include <string.h>
 #include <time.h>
 
 #include "luhn.h"
@@ -8,6 +9,12 @@
 const int network_required_1100[] = {2, 3, 4, 7, 11, 12, 14, 32, 37, 41, 49};
 const int network_required_1100_count =
 	(int)(sizeof(network_required_1100) / sizeof(network_required_1100[0]));
+
+/* network_required_1100 as presence bits (iso_msg.present: field f is bit f of a little-endian string). */
+#define REQUIRED_1100_MASK                                                                                          \
+	((1ull << 2) | (1ull << 3) | (1ull << 4) | (1ull << 7) | (1ull << 11) | (1ull << 12) | (1ull << 14) |       \
+	 (1ull << 32) | (1ull << 37) | (1ull << 41) | (1ull << 49))
+#define unlikely_missing(x) __builtin_expect(!!(x), 0)
 
 static struct check_verdict fail(enum check_failure f, int action, int field)
 {
@@ -18,9 +25,14 @@ static struct check_verdict fail(enum check_failure f, int action, int field)
 struct check_verdict network_check_authorization(const struct iso_msg *m,
 						 const struct network_check_context *ctx)
 {
-	for (int i = 0; i < network_required_1100_count; i++)
-		if (!iso_has(m, network_required_1100[i]))
-			return fail(CHECK_MISSING_FIELD, ACTION_FORMAT_ERROR, network_required_1100[i]);
+	/* All present (the usual case) in one test of the presence bits; else the first missing. */
+	uint64_t present;
+	memcpy(&present, m->present, sizeof(present));
+	if (unlikely_missing((present & REQUIRED_1100_MASK) != REQUIRED_1100_MASK)) {
+		for (int i = 0; i < network_required_1100_count; i++)
+			if (!iso_has(m, network_required_1100[i]))
+				return fail(CHECK_MISSING_FIELD, ACTION_FORMAT_ERROR, network_required_1100[i]);
+	}
 
 	/* In place when unpacked (the ASCII profile: always), else a copy. */
 	char pan_copy[20], expiry_copy[5];

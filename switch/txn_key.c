@@ -7,20 +7,22 @@
 /* The text's length up to its first NUL, as strlen would count it, never past n. */
 static size_t text_length(const char *s, size_t n)
 {
+	if (!field_has_nul((const uint8_t *)s, n))
+		return n;
 	const char *nul = memchr(s, '\0', n);
-	return nul ? (size_t)(nul - s) : n;
+	return (size_t)(nul - s);
 }
 
+/* n: the text's length up to its first NUL. */
 static bool copy_text(const char *s, size_t n, size_t want_min, size_t want_max, uint8_t *out)
 {
-	n = text_length(s, n);
 	if (n < want_min || n > want_max)
 		return false;
 	field_copy_bytes(out, (const uint8_t *)s, n);
 	return true;
 }
 
-/* The key's layout, from texts whose lengths (up to their first NUL) are known. */
+/* The key's layout, from texts of the given lengths, which stop at a NUL as strlen would. */
 static bool key_from_texts(const char *acquirer, size_t acq_len, const char *stan, size_t stan_len,
 			   const char *local_time, size_t local_time_len, const char *rrn, size_t rrn_len,
 			   const char *terminal, size_t terminal_len, struct txn_key *key)
@@ -31,9 +33,11 @@ static bool key_from_texts(const char *acquirer, size_t acq_len, const char *sta
 		return false;
 	key->bytes[0] = (uint8_t)('0' + acq_len / 10);
 	key->bytes[1] = (uint8_t)('0' + acq_len % 10);
-	return copy_text(acquirer, acq_len, 0, 11, key->bytes + 2) && copy_text(stan, stan_len, 6, 6, key->bytes + 13) &&
-	       copy_text(local_time, local_time_len, 12, 12, key->bytes + 19) &&
-	       copy_text(rrn, rrn_len, 1, 12, key->bytes + 31) && copy_text(terminal, terminal_len, 1, 8, key->bytes + 43);
+	return copy_text(acquirer, acq_len, 0, 11, key->bytes + 2) &&
+	       copy_text(stan, text_length(stan, stan_len), 6, 6, key->bytes + 13) &&
+	       copy_text(local_time, text_length(local_time, local_time_len), 12, 12, key->bytes + 19) &&
+	       copy_text(rrn, text_length(rrn, rrn_len), 1, 12, key->bytes + 31) &&
+	       copy_text(terminal, text_length(terminal, terminal_len), 1, 8, key->bytes + 43);
 }
 
 bool txn_key_make(const char *acquirer, const char *stan, const char *local_time, const char *rrn,
