@@ -626,6 +626,15 @@ static void handle_datagram(struct switch_worker *w, const struct udp_datagram *
 		COUNT(w, malformed);
 		return;
 	}
+	if (d->length >= 2) {
+		/* The usual datagram: exactly one frame (what frame_next would find, in one step). */
+		size_t announced = ((size_t)d->data[0] << 8) | d->data[1];
+		if (announced + 2 == d->length && announced <= ISO_MAX_MESSAGE) {
+			if (announced > 0)
+				handle_message(w, &d->peer, d->data + 2, announced, false);
+			return;
+		}
+	}
 	for (size_t at = 0; at < d->length; at += consumed) {
 		if (frame_next(FRAME_HEADER_BINARY2, d->data + at, d->length - at, ISO_MAX_MESSAGE, &msg, &msg_len,
 			       &consumed) != FRAME_OK) {
