@@ -154,7 +154,7 @@ static void load_run_conserves_money(const char *name)
 	snprintf(after, sizeof(after), "%s/ledgers_after.json", env.dir);
 	cr_assert(eco_write_ledgers(&env, before));
 	long long frames_before = eco_switch_stat(&env, "tcp.frames_in");
-	const char *extra[] = {"--link", "tcp", "--rate", "400", "--duration", "2", "--threads", "2",
+	const char *extra[] = {"--link", "tcp", "--rate", "1500", "--duration", "2", "--threads", "2",
 			       "--timeout-ms", "3000", "--seed", "7", NULL};
 	cr_assert_eq(eco_run_loadgen(&env, name, extra, 60000), 0, "the loadgen failed");
 	/* Late answers and the switch's reversal advices settle within the bank timeout and retries. */
@@ -169,7 +169,7 @@ static void load_run_conserves_money(const char *name)
 	long long sent = json_integer_value(json_object_get(counts, "sent"));
 	long long answered = json_integer_value(json_object_get(counts, "answered"));
 	json_decref(summary);
-	cr_assert_gt(sent, 400, "a 2 s run at 400/s sent only %lld", sent);
+	cr_assert_gt(sent, 2000, "a 2 s run at 1500/s sent only %lld", sent);
 	cr_assert_eq(answered, sent, "%lld of %lld answered in time", answered, sent);
 	/* Every request arrived on a cardholder's TCP link (bank answers over TCP add to it). */
 	cr_assert_geq(eco_switch_stat(&env, "tcp.frames_in") - frames_before, sent);
