@@ -1,20 +1,22 @@
 /*
  * Runs the real bank-node binary ($ISO_BUILD_DIR/bank-node/bank-node) for a
  * test: a temporary directory with a generated one-bank config and LMDB
- * environment, start and readiness (bounded polling of /stats), stop or kill,
- * and small HTTP and UDP clients to talk to it.
+ * environment and a claim on its ports, start and readiness (bounded polling
+ * of /stats), stop or kill. Tests talk to it with test_support's HTTP client
+ * and UDP peer.
  */
 #ifndef TEST_BANK_PROCESS_H
 #define TEST_BANK_PROCESS_H
 
-#include <jansson.h>
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "card_population.h"
 #include "iso_messages.h"
+#include "test_clock.h"
+#include "test_http.h"
+#include "test_udp_peer.h"
 
 #define TEST_BANK_NAME "test_bank"
 
@@ -25,6 +27,8 @@ struct bank_process_config {
 	uint64_t initial_balance;
 	uint64_t max_amount; /* fraud limit, 0 = none */
 	uint32_t batch_max;
+	/* Ports from http_port on that the test may use (claimed for it); 0 means 2: http and iso. */
+	uint16_t port_count;
 };
 
 struct bank_process {
@@ -34,10 +38,11 @@ struct bank_process {
 	char log_path[320];
 	uint16_t http_port, iso_port;
 	pid_t pid;
+	int claimed_ports; /* first port of the claimed block, or -1 */
 	struct ecosystem_config cfg; /* as written, for the card population */
 };
 
-/* Makes the temporary directory and writes the config. */
+/* Claims the ports, makes the temporary directory and writes the config. */
 void bank_process_prepare(struct bank_process *b, const struct bank_process_config *c);
 /* Starts the node (extra_args NULL-terminated, may be NULL) and waits until /stats answers. */
 bool bank_process_start(struct bank_process *b, const char *const *extra_args);
@@ -50,23 +55,7 @@ void bank_process_card(const struct bank_process *b, size_t k, struct population
 /* Prints the node's log to stderr (for failing tests). */
 void bank_process_dump_log(const struct bank_process *b);
 
-/* One HTTP exchange; returns the status (0 on transport failure), *out the JSON body or NULL. */
-long test_http(uint16_t port, const char *method, const char *path, const char *body, json_t **out);
-/* GET path, expecting 200, and the integer at key; -1 if absent. */
-long long test_http_int(uint16_t port, const char *path, const char *key);
-
-struct iso_client {
-	int fd;
-	struct sockaddr_in bank;
-};
-
-bool iso_client_open(struct iso_client *c, uint16_t bank_port);
-void iso_client_close(struct iso_client *c);
-bool iso_client_send(struct iso_client *c, const uint8_t *data, size_t length);
-/* Waits up to timeout_ms for one datagram; returns the answers in it (0 on timeout, -1 bad). */
-int iso_client_receive(struct iso_client *c, struct test_answer *out, int capacity, int timeout_ms);
-
-/* Monotonic milliseconds. */
-int64_t test_now_ms(void);
+/* Waits up to timeout_ms for one datagram on peer; the answers in it (0 on timeout, -1 undecodable). */
+int bank_process_receive_answers(struct test_udp_peer *peer, struct test_answer *out, int capacity, int timeout_ms);
 
 #endif

@@ -51,7 +51,7 @@ struct tally {
 	unsigned approvals, declines, reversal_acks, answers;
 };
 
-static void record_answer(const struct test_answer *a, struct tally *t, struct iso_client *c)
+static void record_answer(const struct test_answer *a, struct tally *t, struct test_udp_peer *c)
 {
 	unsigned stan = (unsigned)atoi(a->stan);
 	t->answers++;
@@ -69,7 +69,7 @@ static void record_answer(const struct test_answer *a, struct tally *t, struct i
 			uint8_t frame[512];
 			struct test_payment p = payment_of(stan - 1);
 			size_t len = test_build_reversal(&p, 1420, REVERSAL_STAN_BASE + stan, frame, sizeof(frame));
-			r->reversal_sent = iso_client_send(c, frame, len);
+			r->reversal_sent = test_udp_peer_send(c, bank.iso_port, frame, len);
 		}
 	} else if (a->mti == 1430 && stan > REVERSAL_STAN_BASE && strcmp(a->action, "400") == 0) {
 		records[stan - REVERSAL_STAN_BASE - 1].reversal_acked = true;
@@ -81,7 +81,7 @@ static void setup(void)
 {
 	struct bank_process_config c = {.http_port = 12200, .iso_port = 12201, .durability = "sync",
 					 .cards_per_bank = CARDS, .initial_balance = INITIAL_BALANCE,
-					 .batch_max = 64};
+					 .batch_max = 64, .port_count = 4 /* the restart moves to http + 2 */};
 	bank_process_prepare(&bank, &c);
 	for (size_t k = 0; k < CARDS; k++)
 		bank_process_card(&bank, k, &cards[k]);
@@ -108,8 +108,8 @@ Test(crash, sigkill_mid_stream_loses_no_approval_and_invents_no_debit, .init = s
      .timeout = 180)
 {
 	cr_assert(bank_process_start(&bank, NULL), "bank-node did not start");
-	struct iso_client c;
-	cr_assert(iso_client_open(&c, bank.iso_port));
+	struct test_udp_peer c;
+	cr_assert(test_udp_peer_open(&c, 0));
 
 	struct tally t = {0};
 	unsigned next = 0, outstanding = 0;
@@ -120,12 +120,12 @@ Test(crash, sigkill_mid_stream_loses_no_approval_and_invents_no_debit, .init = s
 			uint8_t frame[512];
 			struct test_payment p = payment_of(next);
 			size_t len = test_build_1100(&p, frame, sizeof(frame));
-			records[next].sent = iso_client_send(&c, frame, len);
+			records[next].sent = test_udp_peer_send(&c, bank.iso_port, frame, len);
 			next++;
 			outstanding++;
 		}
 		struct test_answer a[64];
-		int n = iso_client_receive(&c, a, 64, 200);
+		int n = bank_process_receive_answers(&c, a, 64, 200);
 		cr_assert_geq(n, 0, "an answer that does not decode");
 		if (n == 0 && test_now_ms() - last_answer > 1000)
 			outstanding = 0; /* lost on the way: stop waiting for them */
@@ -146,7 +146,7 @@ Test(crash, sigkill_mid_stream_loses_no_approval_and_invents_no_debit, .init = s
 	/* Answers already on their way when the node died still count. */
 	for (;;) {
 		struct test_answer a[64];
-		int n = iso_client_receive(&c, a, 64, 200);
+		int n = bank_process_receive_answers(&c, a, 64, 200);
 		if (n <= 0)
 			break;
 		for (int i = 0; i < n; i++)
@@ -193,13 +193,13 @@ Test(crash, sigkill_mid_stream_loses_no_approval_and_invents_no_debit, .init = s
 			uint8_t frame[512];
 			struct test_payment p = payment_of(i);
 			size_t len = test_build_1100(&p, frame, sizeof(frame));
-			cr_assert(iso_client_send(&c, frame, len));
+			cr_assert(test_udp_peer_send(&c, bank.iso_port, frame, len));
 			in_window++;
 			replayed++;
 		}
 		for (unsigned got = 0; got < in_window;) {
 			struct test_answer a[64];
-			int n = iso_client_receive(&c, a, 64, 3000);
+			int n = bank_process_receive_answers(&c, a, 64, 3000);
 			cr_assert_gt(n, 0, "replay answers stopped after %u of %u", confirmed, replayed);
 			for (int k = 0; k < n; k++) {
 				if (a[k].mti != 1110)
@@ -224,7 +224,7 @@ Test(crash, sigkill_mid_stream_loses_no_approval_and_invents_no_debit, .init = s
 	cr_assert_eq(field(after, "approved_count"), approved_count);
 	json_decref(before);
 	json_decref(after);
-	iso_client_close(&c);
+	test_udp_peer_close(&c);
 	int status = bank_process_kill(&bank, SIGTERM);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "restarted node did not stop cleanly");
 }

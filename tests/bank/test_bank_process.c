@@ -121,10 +121,10 @@ Test(process, http_refuses_bad_requests_with_json_errors)
 	cr_assert_eq(test_http_int(bank.http_port, "/ledger", "accounts"), 10);
 }
 
-static int exchange(struct iso_client *c, const uint8_t *frame, size_t len, struct test_answer *a)
+static int exchange(struct test_udp_peer *c, const uint8_t *frame, size_t len, struct test_answer *a)
 {
-	cr_assert(iso_client_send(c, frame, len));
-	return iso_client_receive(c, a, 8, 5000);
+	cr_assert(test_udp_peer_send(c, bank.iso_port, frame, len));
+	return bank_process_receive_answers(c, a, 8, 5000);
 }
 
 Test(process, payment_duplicate_reversal_over_udp)
@@ -136,8 +136,8 @@ Test(process, payment_duplicate_reversal_over_udp)
 	snprintf(balance_path, sizeof(balance_path), "/get-balance/uuid/%s", card.account);
 	cr_assert_eq(test_http_int(bank.http_port, balance_path, "balance"), 100000);
 
-	struct iso_client c;
-	cr_assert(iso_client_open(&c, bank.iso_port));
+	struct test_udp_peer c;
+	cr_assert(test_udp_peer_open(&c, 0));
 	uint8_t frame[512];
 	struct test_answer a[8];
 	struct test_payment p = test_payment_default(card.pan, 101, 2500);
@@ -206,14 +206,14 @@ Test(process, payment_duplicate_reversal_over_udp)
 	cr_assert_eq(json_integer_value(json_object_get(stats, "reversals_unknown")), 1);
 	cr_assert_geq(json_integer_value(json_object_get(stats, "batches")), 1);
 	json_decref(stats);
-	iso_client_close(&c);
+	test_udp_peer_close(&c);
 }
 
 Test(process, several_requests_in_one_datagram_and_malformed_input)
 {
 	start_bank(12106, 12107, NULL);
-	struct iso_client c;
-	cr_assert(iso_client_open(&c, bank.iso_port));
+	struct test_udp_peer c;
+	cr_assert(test_udp_peer_open(&c, 0));
 	uint8_t dgram[4096];
 	size_t len = 0;
 	for (unsigned i = 0; i < 5; i++) {
@@ -222,11 +222,11 @@ Test(process, several_requests_in_one_datagram_and_malformed_input)
 		struct test_payment p = test_payment_default(card.pan, 200 + i, 100 + i);
 		len += test_build_1100(&p, dgram + len, sizeof(dgram) - len);
 	}
-	cr_assert(iso_client_send(&c, dgram, len));
+	cr_assert(test_udp_peer_send(&c, bank.iso_port, dgram, len));
 	int answered = 0;
 	struct test_answer a[16];
 	for (int64_t deadline = test_now_ms() + 5000; answered < 5 && test_now_ms() < deadline;) {
-		int n = iso_client_receive(&c, a, 16, 500);
+		int n = bank_process_receive_answers(&c, a, 16, 500);
 		cr_assert_geq(n, 0);
 		for (int i = 0; i < n; i++)
 			cr_assert_str_eq(a[i].action, "000");
@@ -240,8 +240,8 @@ Test(process, several_requests_in_one_datagram_and_malformed_input)
 	struct test_payment p = test_payment_default(card.pan, 300, 100);
 	len = test_build_1100(&p, dgram, sizeof(dgram));
 	dgram[len - 1] = 'Z'; /* DE 49, the last element */
-	cr_assert(iso_client_send(&c, dgram, len));
-	int got = iso_client_receive(&c, a, 16, 5000);
+	cr_assert(test_udp_peer_send(&c, bank.iso_port, dgram, len));
+	int got = bank_process_receive_answers(&c, a, 16, 5000);
 	if (got != 1) {
 		json_t *st;
 		test_http(bank.http_port, "GET", "/stats", NULL, &st);
@@ -254,24 +254,24 @@ Test(process, several_requests_in_one_datagram_and_malformed_input)
 	cr_assert_str_eq(a[0].action, "904");
 	/* garbage and truncated frames: no answer, counted, node alive */
 	uint8_t junk[] = {0x00, 0x05, 'x', 'y'};
-	cr_assert(iso_client_send(&c, junk, sizeof(junk)));
+	cr_assert(test_udp_peer_send(&c, bank.iso_port, junk, sizeof(junk)));
 	uint8_t junk2[] = {0x00, 0x03, '1', '1', '0'};
-	cr_assert(iso_client_send(&c, junk2, sizeof(junk2)));
-	cr_assert_eq(iso_client_receive(&c, a, 16, 300), 0);
+	cr_assert(test_udp_peer_send(&c, bank.iso_port, junk2, sizeof(junk2)));
+	cr_assert_eq(bank_process_receive_answers(&c, a, 16, 300), 0);
 	long long malformed = -1;
 	for (int64_t deadline = test_now_ms() + 3000; test_now_ms() < deadline && malformed < 3;)
 		malformed = test_http_int(bank.http_port, "/stats", "malformed");
 	cr_assert_eq(malformed, 3);
 	cr_assert_eq(test_http_int(bank.http_port, "/stats", "malformed_answered"), 1);
-	iso_client_close(&c);
+	test_udp_peer_close(&c);
 }
 
 Test(process, drop_probability_one_answers_nothing_and_counts)
 {
 	const char *extra[] = {"--drop-probability", "1.0", "--seed", "7", NULL};
 	start_bank(12108, 12109, extra);
-	struct iso_client c;
-	cr_assert(iso_client_open(&c, bank.iso_port));
+	struct test_udp_peer c;
+	cr_assert(test_udp_peer_open(&c, 0));
 	struct population_card card;
 	bank_process_card(&bank, 1, &card);
 	uint8_t frame[512];
@@ -279,9 +279,9 @@ Test(process, drop_probability_one_answers_nothing_and_counts)
 	for (unsigned i = 0; i < 3; i++) {
 		struct test_payment p = test_payment_default(card.pan, 400 + i, 100);
 		size_t len = test_build_1100(&p, frame, sizeof(frame));
-		cr_assert(iso_client_send(&c, frame, len));
+		cr_assert(test_udp_peer_send(&c, bank.iso_port, frame, len));
 	}
-	cr_assert_eq(iso_client_receive(&c, a, 4, 700), 0, "a dropped request was answered");
+	cr_assert_eq(bank_process_receive_answers(&c, a, 4, 700), 0, "a dropped request was answered");
 	long long dropped = -1;
 	for (int64_t deadline = test_now_ms() + 3000; test_now_ms() < deadline && dropped < 3;)
 		dropped = test_http_int(bank.http_port, "/stats", "dropped_by_fault");
@@ -289,15 +289,15 @@ Test(process, drop_probability_one_answers_nothing_and_counts)
 	char path[128];
 	snprintf(path, sizeof(path), "/get-balance/uuid/%s", card.account);
 	cr_assert_eq(test_http_int(bank.http_port, path, "balance"), 100000, "a dropped request moved money");
-	iso_client_close(&c);
+	test_udp_peer_close(&c);
 }
 
 Test(process, delay_holds_the_answer_back)
 {
 	const char *extra[] = {"--delay-probability", "1", "--delay-ms", "300", "--seed", "1", NULL};
 	start_bank(12110, 12111, extra);
-	struct iso_client c;
-	cr_assert(iso_client_open(&c, bank.iso_port));
+	struct test_udp_peer c;
+	cr_assert(test_udp_peer_open(&c, 0));
 	struct population_card card;
 	bank_process_card(&bank, 1, &card);
 	uint8_t frame[512];
@@ -305,13 +305,13 @@ Test(process, delay_holds_the_answer_back)
 	struct test_payment p = test_payment_default(card.pan, 500, 100);
 	size_t len = test_build_1100(&p, frame, sizeof(frame));
 	int64_t sent_at = test_now_ms();
-	cr_assert(iso_client_send(&c, frame, len));
-	cr_assert_eq(iso_client_receive(&c, a, 4, 5000), 1);
+	cr_assert(test_udp_peer_send(&c, bank.iso_port, frame, len));
+	cr_assert_eq(bank_process_receive_answers(&c, a, 4, 5000), 1);
 	int64_t elapsed = test_now_ms() - sent_at;
 	cr_assert_geq(elapsed, 300, "answered after %lld ms", (long long)elapsed);
 	cr_assert_str_eq(a[0].action, "000");
 	cr_assert_eq(test_http_int(bank.http_port, "/stats", "delayed_by_fault"), 1);
-	iso_client_close(&c);
+	test_udp_peer_close(&c);
 }
 
 Test(process, bad_command_lines_are_refused)
@@ -336,8 +336,8 @@ Test(process, a_reversal_before_its_original_keeps_the_original_from_debiting)
 	bank_process_card(&bank, 4, &card);
 	char balance_path[128];
 	snprintf(balance_path, sizeof(balance_path), "/get-balance/uuid/%s", card.account);
-	struct iso_client c;
-	cr_assert(iso_client_open(&c, bank.iso_port));
+	struct test_udp_peer c;
+	cr_assert(test_udp_peer_open(&c, 0));
 	uint8_t frame[512];
 	struct test_answer a[8];
 	struct test_payment p = test_payment_default(card.pan, 600, 3000);
@@ -353,14 +353,14 @@ Test(process, a_reversal_before_its_original_keeps_the_original_from_debiting)
 	cr_assert_eq(test_http_int(bank.http_port, balance_path, "balance"), 100000);
 	cr_assert_eq(test_http_int(bank.http_port, "/stats", "tombstone_declines"), 1);
 	cr_assert_eq(test_http_int(bank.http_port, "/ledger", "approved_count"), 0);
-	iso_client_close(&c);
+	test_udp_peer_close(&c);
 }
 
 Test(process, survives_random_datagrams)
 {
 	start_bank(12116, 12117, NULL);
-	struct iso_client c;
-	cr_assert(iso_client_open(&c, bank.iso_port));
+	struct test_udp_peer c;
+	cr_assert(test_udp_peer_open(&c, 0));
 	struct population_card card;
 	bank_process_card(&bank, 0, &card);
 	uint8_t valid[512];
@@ -391,22 +391,22 @@ Test(process, survives_random_datagrams)
 				memcpy(d + 2, "1100", 4);
 			}
 		}
-		iso_client_send(&c, d, len);
+		test_udp_peer_send(&c, bank.iso_port, d, len);
 		if (i % 100 == 0) { /* drain answers so the socket buffer never fills */
 			struct test_answer a[64];
-			while (iso_client_receive(&c, a, 64, 0) > 0)
+			while (bank_process_receive_answers(&c, a, 64, 0) > 0)
 				;
 		}
 	}
 	struct test_answer a[64];
-	while (iso_client_receive(&c, a, 64, 200) > 0)
+	while (bank_process_receive_answers(&c, a, 64, 200) > 0)
 		;
 	/* still serving: a fresh payment is approved */
 	struct test_payment fresh = test_payment_default(card.pan, 701, 100);
 	fresh.rrn = "RRN000000777";
 	size_t len = test_build_1100(&fresh, valid, sizeof(valid));
-	cr_assert(iso_client_send(&c, valid, len));
-	int n = iso_client_receive(&c, a, 64, 5000);
+	cr_assert(test_udp_peer_send(&c, bank.iso_port, valid, len));
+	int n = bank_process_receive_answers(&c, a, 64, 5000);
 	cr_assert_eq(n, 1);
 	cr_assert_str_eq(a[0].stan, "000701");
 	cr_assert_str_eq(a[0].action, "000");
@@ -418,5 +418,5 @@ Test(process, survives_random_datagrams)
 			     json_integer_value(json_object_get(l, "total_balance")),
 		     json_integer_value(json_object_get(l, "approved_amount")));
 	json_decref(l);
-	iso_client_close(&c);
+	test_udp_peer_close(&c);
 }

@@ -301,13 +301,13 @@ bool lc_pay(struct lc_env *e, const char *pan, const char *expiry, uint64_t amou
 	p.rrn = rrn;
 	uint8_t frame[512];
 	size_t n = test_build_1100(&p, frame, sizeof(frame));
-	struct iso_client c;
-	if (n == 0 || !iso_client_open(&c, e->mc_iso))
+	struct test_udp_peer c;
+	if (n == 0 || !test_udp_peer_open(&c, 0))
 		return false;
-	bool sent = iso_client_send(&c, frame, n);
+	bool sent = test_udp_peer_send(&c, e->mc_iso, frame, n);
 	struct test_answer answers[4];
-	int got = sent ? iso_client_receive(&c, answers, 4, 3000) : 0;
-	iso_client_close(&c);
+	int got = sent ? bank_process_receive_answers(&c, answers, 4, 3000) : 0;
+	test_udp_peer_close(&c);
 	if (got < 1)
 		return false;
 	memcpy(action, answers[0].action, 4);

@@ -1,0 +1,76 @@
+#include "test_http.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct body_buffer {
+	char *data;
+	size_t length;
+};
+
+static size_t collect(char *ptr, size_t size, size_t n, void *user)
+{
+	struct body_buffer *b = user;
+	size_t add = size * n;
+	char *grown = realloc(b->data, b->length + add + 1);
+	if (!grown)
+		return 0; /* curl reports a write error: the exchange fails rather than truncates */
+	memcpy(grown + b->length, ptr, add);
+	b->data = grown;
+	b->length += add;
+	b->data[b->length] = '\0';
+	return add;
+}
+
+long test_http(uint16_t port, const char *method, const char *path, const char *body, json_t **out)
+{
+	if (out)
+		*out = NULL;
+	CURL *curl = curl_easy_init();
+	if (!curl)
+		return 0;
+	char url[512];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
+	struct body_buffer b = {NULL, 0};
+	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
+	/* No SIGALRM for timeouts: tests run threads (webhook listeners) beside the client. */
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	if (body)
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	long status = 0;
+	if (curl_easy_perform(curl) == CURLE_OK)
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	if (out && b.data)
+		*out = json_loads(b.data, 0, NULL);
+	free(b.data);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(curl);
+	return status;
+}
+
+json_t *test_http_get_json(uint16_t port, const char *path)
+{
+	json_t *body = NULL;
+	if (test_http(port, "GET", path, NULL, &body) != 200) {
+		json_decref(body);
+		return NULL;
+	}
+	return body;
+}
+
+long long test_http_int(uint16_t port, const char *path, const char *key)
+{
+	json_t *body = test_http_get_json(port, path);
+	json_t *v = json_object_get(body, key);
+	long long value = json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+	json_decref(body);
+	return value;
+}
