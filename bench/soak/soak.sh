@@ -217,6 +217,25 @@ flip_routes &
 flip_pid=$!
 helper_pids+=("$flip_pid")
 
+sample_memory() { # VmRSS of every agent at 20 points of the run: flat, or still growing at the end?
+  local step end
+  step=$(python3 -c "import sys; print(max(1.0, float(sys.argv[1]) / 20))" "$duration")
+  end=$(python3 -c "import sys; print(float(sys.argv[1]) + float(sys.argv[2]))" "$start_s" "$duration")
+  echo "# seconds name pid VmHWM_kB VmRSS_kB" >"$run_dir/memory-series.tsv"
+  while python3 -c "import sys,time; sys.exit(time.time() >= float(sys.argv[1]))" "$end"; do
+    local t
+    t=$(python3 -c "import sys,time; print('%.0f' % (time.time() - float(sys.argv[1])))" "$start_s")
+    # pids.txt: the latest line per name is the live instance (big_bank is restarted).
+    tac "$run_dir/pids.txt" | awk '!seen[$1]++' | while read -r name pid; do
+      echo "$t $name $pid $(memory_of "$pid")"
+    done >>"$run_dir/memory-series.tsv"
+    sleep "$step"
+  done
+}
+sample_memory &
+helper_pids+=("$!")
+memory_pid=$!
+
 # --- faults on a schedule ----------------------------------------------------
 burst=1200
 flood_s=10
@@ -276,6 +295,7 @@ loadgen_status=0
 wait "$loadgen_pid" || loadgen_status=$?
 wait "$replay_pid" || true
 wait "$flip_pid" || true
+wait "$memory_pid" || true
 helper_pids=()
 check "$([ $loadgen_status = 0 ] && echo 1 || echo 0)" "load generator" \
   "exit status $loadgen_status; $(grep '^SUMMARY' "$run_dir/loadgen.log" | cut -c9- || true)"
@@ -312,6 +332,19 @@ while read -r n p hwm rss; do
   memory_lines+=$(printf '%-10s %7s  %8s -> %8s  %8s -> %8s  (SIGKILLed)' "$n" "$p" "$hwm0" "$hwm" "$rss0" "$rss")$'\n'
 done <<<"$rss_end_killed"
 printf '%s' "$memory_lines" | tee "$run_dir/memory.txt"
+# Growth over the second half of the run, when tables sized at start have been touched.
+python3 - "$run_dir/memory-series.tsv" <<'PY' | tee -a "$run_dir/memory.txt"
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if not l.startswith("#")]
+last_t = max((int(r[0]) for r in rows), default=0)
+for name in ("big_bank", "lil_bank", "mastercard", "visa"):
+    mine = [(int(r[0]), int(r[2]), int(r[4])) for r in rows if r[1] == name]
+    pid = mine[-1][1] if mine else None
+    half = [(t, rss) for t, p, rss in mine if p == pid and t >= last_t / 2]
+    if len(half) >= 2:
+        print("%-10s VmRSS over the second half (t=%d..%d s): %d -> %d kB (%+d kB)" % (
+            name, half[0][0], half[-1][0], half[0][1], half[-1][1], half[-1][1] - half[0][1]))
+PY
 
 # Stop every agent cleanly: each must exit 0 with no sanitizer report.
 for a in "${agents[@]}"; do kill -TERM "${pid_of[$a]}"; done
