@@ -1,14 +1,13 @@
 /*
  * End-to-end harness for the switch: a temporary directory with a generated
- * two-bank ecosystem config (ports from the switch's test range), the real
- * switch binary and, when asked, real bank-node processes, started and
- * stopped with bounded waits; small UDP and HTTP clients.
+ * two-bank ecosystem config (ports from the switch's test range, claimed
+ * for the test), the real switch binary and, when asked, real bank-node
+ * processes, started and stopped with bounded waits. Tests talk to them with
+ * test_support's HTTP client and UDP peer.
  */
 #ifndef SWITCH_E2E_SUPPORT_H
 #define SWITCH_E2E_SUPPORT_H
 
-#include <jansson.h>
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +15,9 @@
 
 #include "card_population.h"
 #include "ecosystem_config.h"
+#include "test_clock.h"
+#include "test_http.h"
+#include "test_udp_peer.h"
 
 struct e2e_settings {
 	uint16_t base_port;      /* switch iso, switch http, big iso, big http, lil iso, lil http follow */
@@ -33,12 +35,14 @@ struct e2e_env {
 	char config_path[320];
 	char switch_log[320];
 	uint16_t switch_iso, switch_http, big_iso, big_http, lil_iso, lil_http;
-	pid_t switch_pid;
+	pid_t switch_pid;    /* 0 when not running */
 	pid_t bank_pid[2];
+	int claimed_ports;   /* first port of the claimed block, or -1 */
 	char bank_log[2][320];
 	struct ecosystem_config *cfg;
 };
 
+/* Claims the six ports, makes the temporary directory and writes the config. */
 bool e2e_prepare(struct e2e_env *e, const struct e2e_settings *s);
 /* Starts the switch with `workers` workers and waits until its HTTP API answers. */
 bool e2e_start_switch(struct e2e_env *e, int workers);
@@ -52,22 +56,9 @@ void e2e_cleanup(struct e2e_env *e, bool failed);
 /* The k-th generated card of a bank (0 big_bank, 1 lil_bank) on mastercard. */
 void e2e_card(const struct e2e_env *e, int bank, size_t k, struct population_card *out);
 
-/* One HTTP exchange on 127.0.0.1:port; returns the status (0 when no answer). */
-long e2e_http(uint16_t port, const char *method, const char *path, const char *body, json_t **out);
 /* totals.<name> of the switch's GET /stats, -1 when unavailable. */
 long long e2e_switch_stat(const struct e2e_env *e, const char *name);
 /* Polls until totals.<name> >= want (bounded by timeout_ms). Returns the last value seen. */
 long long e2e_wait_stat(const struct e2e_env *e, const char *name, long long want, int timeout_ms);
-
-struct udp_peer {
-	int fd;
-	struct sockaddr_in local;
-};
-
-bool udp_peer_open(struct udp_peer *p, uint16_t port);
-void udp_peer_close(struct udp_peer *p);
-bool udp_peer_send(struct udp_peer *p, uint16_t port, const void *data, size_t length);
-/* Waits up to timeout_ms for a datagram; returns its length (0 on timeout). */
-size_t udp_peer_receive(struct udp_peer *p, void *buf, size_t capacity, int timeout_ms, struct sockaddr_in *from);
 
 #endif

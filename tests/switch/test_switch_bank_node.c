@@ -18,7 +18,7 @@
 #define FRAUD_LIMIT 150000
 
 static struct e2e_env env;
-static struct udp_peer holder;
+static struct test_udp_peer holder;
 
 static void setup(void)
 {
@@ -33,7 +33,7 @@ static void setup(void)
 		.big_max_amount = FRAUD_LIMIT,
 	};
 	cr_assert(e2e_prepare(&env, &s));
-	cr_assert(udp_peer_open(&holder, 0));
+	cr_assert(test_udp_peer_open(&holder, 0));
 	if (!e2e_start_bank(&env, 0)) {
 		e2e_cleanup(&env, true);
 		cr_skip_test("bank-node is not built or did not start");
@@ -43,7 +43,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	udp_peer_close(&holder);
+	test_udp_peer_close(&holder);
 	e2e_cleanup(&env, true);
 }
 
@@ -54,8 +54,8 @@ static void exchange(const struct test_msg *req, uint16_t mti, uint8_t *buf, siz
 	uint8_t out[ISO_MAX_MESSAGE + 2];
 	size_t n = tm_encode(req, out, sizeof(out));
 	cr_assert_gt(n, 0);
-	cr_assert(udp_peer_send(&holder, env.switch_iso, out, n));
-	size_t got = udp_peer_receive(&holder, buf, cap, WAIT_MS, NULL);
+	cr_assert(test_udp_peer_send(&holder, env.switch_iso, out, n));
+	size_t got = test_udp_peer_receive(&holder, buf, cap, WAIT_MS, NULL);
 	cr_assert_gt(got, 0, "no answer to %u", req->m.mti);
 	cr_assert(tm_decode_framed(buf, got, answer));
 	cr_assert_eq(answer->mti, mti);
@@ -74,7 +74,7 @@ static long long balance(size_t index)
 	char path[128];
 	snprintf(path, sizeof(path), "/get-balance/uuid/big_bank-%zu", index);
 	json_t *body;
-	long status = e2e_http(env.big_http, "GET", path, NULL, &body);
+	long status = test_http(env.big_http, "GET", path, NULL, &body);
 	long long b = status == 200 ? (long long)json_integer_value(json_object_get(body, "balance")) : -1;
 	json_decref(body);
 	return b;

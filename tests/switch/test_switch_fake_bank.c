@@ -22,7 +22,7 @@
 #define WAIT_MS 5000 /* bound for anything that should happen */
 
 static struct e2e_env env;
-static struct udp_peer big, lil, holder;
+static struct test_udp_peer big, lil, holder;
 
 static void setup(void)
 {
@@ -37,17 +37,17 @@ static void setup(void)
 		.big_max_amount = 500000,
 	};
 	cr_assert(e2e_prepare(&env, &s));
-	cr_assert(udp_peer_open(&big, env.big_iso), "fake big_bank on %u", env.big_iso);
-	cr_assert(udp_peer_open(&lil, env.lil_iso), "fake lil_bank on %u", env.lil_iso);
-	cr_assert(udp_peer_open(&holder, 0));
+	cr_assert(test_udp_peer_open(&big, env.big_iso), "fake big_bank on %u", env.big_iso);
+	cr_assert(test_udp_peer_open(&lil, env.lil_iso), "fake lil_bank on %u", env.lil_iso);
+	cr_assert(test_udp_peer_open(&holder, 0));
 	cr_assert(e2e_start_switch(&env, 2), "switch did not start (log %s)", env.switch_log);
 }
 
 static void teardown(void)
 {
-	udp_peer_close(&big);
-	udp_peer_close(&lil);
-	udp_peer_close(&holder);
+	test_udp_peer_close(&big);
+	test_udp_peer_close(&lil);
+	test_udp_peer_close(&holder);
 	e2e_cleanup(&env, true);
 }
 
@@ -59,24 +59,24 @@ struct received {
 	struct iso_msg m;
 };
 
-static void send_msg(struct udp_peer *from, const struct test_msg *t)
+static void send_msg(struct test_udp_peer *from, const struct test_msg *t)
 {
 	uint8_t buf[ISO_MAX_MESSAGE + 2];
 	size_t n = tm_encode(t, buf, sizeof(buf));
 	cr_assert_gt(n, 0);
-	cr_assert(udp_peer_send(from, env.switch_iso, buf, n));
+	cr_assert(test_udp_peer_send(from, env.switch_iso, buf, n));
 }
 
-static bool try_receive(struct udp_peer *at, struct received *r, int timeout_ms)
+static bool try_receive(struct test_udp_peer *at, struct received *r, int timeout_ms)
 {
-	r->length = udp_peer_receive(at, r->buf, sizeof(r->buf), timeout_ms, NULL);
+	r->length = test_udp_peer_receive(at, r->buf, sizeof(r->buf), timeout_ms, NULL);
 	if (r->length == 0)
 		return false;
 	cr_assert(tm_decode_framed(r->buf, r->length, &r->m), "undecodable datagram from the switch");
 	return true;
 }
 
-static void receive(struct udp_peer *at, struct received *r, uint16_t mti)
+static void receive(struct test_udp_peer *at, struct received *r, uint16_t mti)
 {
 	cr_assert(try_receive(at, r, WAIT_MS), "nothing received (expected %u)", mti);
 	cr_assert_eq(r->m.mti, mti, "got %u, expected %u", r->m.mti, mti);
@@ -91,7 +91,7 @@ static const char *text(const struct received *r, int field)
 }
 
 /* A bank's answer to what it received: echoes the keys, adds action (and approval) code. */
-static void bank_answer(struct udp_peer *bank, const struct received *req, const char *action)
+static void bank_answer(struct test_udp_peer *bank, const struct received *req, const char *action)
 {
 	struct test_msg a;
 	iso_msg_init(&a.m, (uint16_t)(req->m.mti - req->m.mti % 10 + 10));
@@ -181,7 +181,7 @@ Test(switch_fake_bank, network_checks_answer_without_the_bank)
 	card(0, 3, blocked);
 	char body[128];
 	snprintf(body, sizeof(body), "{\"pan\":\"%s\",\"expiry\":\"3012\",\"state\":\"blocked\"}", blocked);
-	cr_assert_eq(e2e_http(env.switch_http, "POST", "/cards", body, NULL), 201);
+	cr_assert_eq(test_http(env.switch_http, "POST", "/cards", body, NULL), 201);
 
 	struct test_msg t;
 	tm_authorization(&t, bad_luhn, "3012", "000201", "000000001000");
@@ -336,9 +336,9 @@ Test(switch_fake_bank, reversal_of_an_unknown_original_goes_to_the_bank_unchange
 
 Test(switch_fake_bank, malformed_datagrams_are_counted_and_answered_when_possible)
 {
-	cr_assert(udp_peer_send(&holder, env.switch_iso, "garbage!", 8));
+	cr_assert(test_udp_peer_send(&holder, env.switch_iso, "garbage!", 8));
 	const uint8_t short_frame[] = {0x00, 0x40, '1', '1', '0', '0'}; /* announces 64 bytes, has 4 */
-	cr_assert(udp_peer_send(&holder, env.switch_iso, short_frame, sizeof(short_frame)));
+	cr_assert(test_udp_peer_send(&holder, env.switch_iso, short_frame, sizeof(short_frame)));
 
 	/* A 1100 whose last element (DE 49) is not numeric: its keys are readable. */
 	char pan[20];
@@ -348,7 +348,7 @@ Test(switch_fake_bank, malformed_datagrams_are_counted_and_answered_when_possibl
 	uint8_t buf[1024];
 	size_t n = tm_encode(&t, buf, sizeof(buf));
 	buf[n - 1] = 'X';
-	cr_assert(udp_peer_send(&holder, env.switch_iso, buf, n));
+	cr_assert(test_udp_peer_send(&holder, env.switch_iso, buf, n));
 	struct received answer;
 	receive(&holder, &answer, 1110);
 	cr_assert_str_eq(text(&answer, 39), "904");
@@ -361,14 +361,14 @@ Test(switch_fake_bank, malformed_datagrams_are_counted_and_answered_when_possibl
 Test(switch_fake_bank, route_changes_at_run_time_and_sighup_restores_the_config)
 {
 	json_t *routes;
-	cr_assert_eq(e2e_http(env.switch_http, "PUT", "/routes",
+	cr_assert_eq(test_http(env.switch_http, "PUT", "/routes",
 			      "[{\"low\":\"51051000\",\"bank\":\"lil_bank\"},"
 			      "{\"low\":\"51999100\",\"high\":\"51999199\",\"bank\":\"lil_bank\"}]",
 			      &routes),
 		     200);
 	cr_assert_eq(json_integer_value(json_object_get(routes, "version")), 2);
 	json_decref(routes);
-	cr_assert_eq(e2e_http(env.switch_http, "PUT", "/routes", "[{\"low\":\"5105\",\"bank\":\"lil_bank\"}]", NULL),
+	cr_assert_eq(test_http(env.switch_http, "PUT", "/routes", "[{\"low\":\"5105\",\"bank\":\"lil_bank\"}]", NULL),
 		     400, "a 4-digit BIN is refused");
 
 	struct test_msg req;
@@ -387,7 +387,7 @@ Test(switch_fake_bank, route_changes_at_run_time_and_sighup_restores_the_config)
 	cr_assert_eq(kill(pid, SIGHUP), 0);
 	long long version = 0;
 	for (int i = 0; i < 500 && version < 3; i++) {
-		cr_assert_eq(e2e_http(env.switch_http, "GET", "/routes", NULL, &after), 200);
+		cr_assert_eq(test_http(env.switch_http, "GET", "/routes", NULL, &after), 200);
 		version = json_integer_value(json_object_get(after, "version"));
 		if (version < 3)
 			json_decref(after);
@@ -408,10 +408,10 @@ Test(switch_fake_bank, route_changes_at_run_time_and_sighup_restores_the_config)
 
 Test(switch_fake_bank, many_cardholders_are_answered_across_workers)
 {
-	struct udp_peer holders[MANY];
+	struct test_udp_peer holders[MANY];
 	struct test_msg reqs[MANY];
 	for (int i = 0; i < MANY; i++) {
-		cr_assert(udp_peer_open(&holders[i], 0));
+		cr_assert(test_udp_peer_open(&holders[i], 0));
 		char pan[20], stan[7];
 		card(i % 2, (size_t)(i % 10), pan);
 		snprintf(stan, sizeof(stan), "%06d", 100000 + i);
@@ -441,7 +441,7 @@ Test(switch_fake_bank, many_cardholders_are_answered_across_workers)
 		cr_assert_str_eq(text(&a, 11), reqs[i].text[11]);
 		cr_assert_str_eq(text(&a, 37), reqs[i].text[37]);
 		cr_assert_str_eq(text(&a, 39), "000");
-		udp_peer_close(&holders[i]);
+		test_udp_peer_close(&holders[i]);
 	}
 	cr_assert_eq(e2e_wait_stat(&env, "approved", MANY, WAIT_MS), MANY);
 	cr_assert_gt(e2e_switch_stat(&env, "handed_over"), 0, "two workers, 40 keys: some change worker");
@@ -463,24 +463,24 @@ Test(switch_fake_bank, sigterm_stops_cleanly_with_final_stats)
 Test(switch_fake_bank, control_plane_refuses_bad_input_with_reasons)
 {
 	json_t *body;
-	cr_assert_eq(e2e_http(env.switch_http, "PUT", "/routes",
+	cr_assert_eq(test_http(env.switch_http, "PUT", "/routes",
 			      "[{\"low\":\"510510\",\"high\":\"510520\",\"bank\":\"big_bank\"},"
 			      "{\"low\":\"510515\",\"bank\":\"lil_bank\"}]",
 			      &body),
 		     400);
 	cr_assert(strstr(json_string_value(json_object_get(body, "error")), "overlap"));
 	json_decref(body);
-	cr_assert_eq(e2e_http(env.switch_http, "PUT", "/routes", "{\"not\":\"a list\"}", NULL), 400);
-	cr_assert_eq(e2e_http(env.switch_http, "PUT", "/routes", "[{\"low\":\"510510\",\"bank\":\"nobody\"}]", NULL),
+	cr_assert_eq(test_http(env.switch_http, "PUT", "/routes", "{\"not\":\"a list\"}", NULL), 400);
+	cr_assert_eq(test_http(env.switch_http, "PUT", "/routes", "[{\"low\":\"510510\",\"bank\":\"nobody\"}]", NULL),
 		     400, "an unknown bank without an endpoint");
-	cr_assert_eq(e2e_http(env.switch_http, "PUT", "/routes",
+	cr_assert_eq(test_http(env.switch_http, "PUT", "/routes",
 			      "[{\"low\":\"510510\",\"bank\":\"x\",\"host\":\"127.0.0.1\",\"port\":70000}]", NULL),
 		     400);
-	cr_assert_eq(e2e_http(env.switch_http, "POST", "/cards", "{\"pan\":\"12ab\",\"expiry\":\"3012\"}", NULL), 400);
-	cr_assert_eq(e2e_http(env.switch_http, "POST", "/cards",
+	cr_assert_eq(test_http(env.switch_http, "POST", "/cards", "{\"pan\":\"12ab\",\"expiry\":\"3012\"}", NULL), 400);
+	cr_assert_eq(test_http(env.switch_http, "POST", "/cards",
 			      "{\"pan\":\"5105100000000001\",\"expiry\":\"3012\",\"state\":\"lost\"}", NULL),
 		     400);
-	cr_assert_eq(e2e_http(env.switch_http, "GET", "/routes", NULL, &body), 200);
+	cr_assert_eq(test_http(env.switch_http, "GET", "/routes", NULL, &body), 200);
 	cr_assert_eq(json_integer_value(json_object_get(body, "version")), 1, "refused changes publish nothing");
 	json_decref(body);
 
@@ -488,7 +488,7 @@ Test(switch_fake_bank, control_plane_refuses_bad_input_with_reasons)
 	char put[256];
 	snprintf(put, sizeof(put),
 		 "[{\"low\":\"51051000\",\"bank\":\"elsewhere\",\"host\":\"127.0.0.1\",\"port\":%u}]", env.lil_iso);
-	cr_assert_eq(e2e_http(env.switch_http, "PUT", "/routes", put, NULL), 200);
+	cr_assert_eq(test_http(env.switch_http, "PUT", "/routes", put, NULL), 200);
 	char pan[20];
 	card(0, 8, pan);
 	struct test_msg req;

@@ -43,7 +43,7 @@ struct txn {
 };
 
 static struct e2e_env env;
-static struct udp_peer bank, holders[HOLDERS];
+static struct test_udp_peer bank, holders[HOLDERS];
 static struct txn txns[TXNS];
 static uint64_t seed = 0x243F6A8885A308D3ull;
 
@@ -53,13 +53,6 @@ static uint64_t rnd(void)
 	seed ^= seed << 25;
 	seed ^= seed >> 27;
 	return seed * 2685821657736338717ull;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void setup(void)
@@ -75,27 +68,27 @@ static void setup(void)
 		.big_max_amount = 500000,
 	};
 	cr_assert(e2e_prepare(&env, &s));
-	cr_assert(udp_peer_open(&bank, env.big_iso));
+	cr_assert(test_udp_peer_open(&bank, env.big_iso));
 	for (int i = 0; i < HOLDERS; i++)
-		cr_assert(udp_peer_open(&holders[i], 0));
+		cr_assert(test_udp_peer_open(&holders[i], 0));
 	cr_assert(e2e_start_switch(&env, 2));
 }
 
 static void teardown(void)
 {
-	udp_peer_close(&bank);
+	test_udp_peer_close(&bank);
 	for (int i = 0; i < HOLDERS; i++)
-		udp_peer_close(&holders[i]);
+		test_udp_peer_close(&holders[i]);
 	e2e_cleanup(&env, true);
 }
 
 TestSuite(switch_soak, .init = setup, .fini = teardown, .timeout = 120);
 
-static void send_to_switch(struct udp_peer *from, const struct test_msg *t)
+static void send_to_switch(struct test_udp_peer *from, const struct test_msg *t)
 {
 	uint8_t buf[ISO_MAX_MESSAGE + 2];
 	size_t n = tm_encode(t, buf, sizeof(buf));
-	cr_assert(n > 0 && udp_peer_send(from, env.switch_iso, buf, n));
+	cr_assert(n > 0 && test_udp_peer_send(from, env.switch_iso, buf, n));
 }
 
 static struct txn *by_rrn(const struct iso_msg *m)
@@ -133,10 +126,10 @@ static void repeat_reversals(void)
 {
 	for (int i = 0; i < TXNS; i++) {
 		struct txn *t = &txns[i];
-		if (t->reversal_sent && !t->reversal_answered && now_ms() - t->reversal_sent_at > 1000) {
+		if (t->reversal_sent && !t->reversal_answered && test_now_ms() - t->reversal_sent_at > 1000) {
 			t->reversal.m.mti = 1421;
 			send_to_switch(&holders[t->holder], &t->reversal);
-			t->reversal_sent_at = now_ms();
+			t->reversal_sent_at = test_now_ms();
 		}
 	}
 }
@@ -145,7 +138,7 @@ static void repeat_reversals(void)
 static void send_late_answers(void)
 {
 	for (int i = 0; i < TXNS; i++) {
-		if (txns[i].late_answer_at && now_ms() >= txns[i].late_answer_at) {
+		if (txns[i].late_answer_at && test_now_ms() >= txns[i].late_answer_at) {
 			send_to_switch(&bank, &txns[i].late_answer);
 			txns[i].late_answer_at = 0;
 		}
@@ -156,7 +149,7 @@ static void serve_bank(void)
 {
 	uint8_t buf[ISO_MAX_MESSAGE + 2];
 	size_t n;
-	while ((n = udp_peer_receive(&bank, buf, sizeof(buf), 0, NULL)) > 0) {
+	while ((n = test_udp_peer_receive(&bank, buf, sizeof(buf), 0, NULL)) > 0) {
 		struct iso_msg m;
 		cr_assert(tm_decode_framed(buf, n, &m), "the bank got an undecodable message");
 		struct txn *t = by_rrn(&m);
@@ -194,7 +187,7 @@ static void serve_holders(void)
 	for (int h = 0; h < HOLDERS; h++) {
 		uint8_t buf[ISO_MAX_MESSAGE + 2];
 		size_t n;
-		while ((n = udp_peer_receive(&holders[h], buf, sizeof(buf), 0, NULL)) > 0) {
+		while ((n = test_udp_peer_receive(&holders[h], buf, sizeof(buf), 0, NULL)) > 0) {
 			struct iso_msg m;
 			cr_assert(tm_decode_framed(buf, n, &m));
 			struct txn *t = by_rrn(&m);
@@ -212,7 +205,7 @@ static void serve_holders(void)
 					tm_reversal_of(&t->reversal, &t->req, rev_stan);
 					send_to_switch(&holders[h], &t->reversal);
 					t->reversal_sent = true;
-					t->reversal_sent_at = now_ms();
+					t->reversal_sent_at = test_now_ms();
 				}
 			} else if (m.mti == 1430) {
 				t->reversal_answered = true;
@@ -234,9 +227,9 @@ Test(switch_soak, money_invariants_hold_with_a_misbehaving_bank)
 		txns[i].holder = i % HOLDERS;
 	}
 	int next = 0;
-	int64_t deadline = now_ms() + 60000;
+	int64_t deadline = test_now_ms() + 60000;
 	for (;;) {
-		cr_assert_lt(now_ms(), deadline, "soak did not settle in time");
+		cr_assert_lt(test_now_ms(), deadline, "soak did not settle in time");
 		/* About 200 authorizations a second, a few per turn. */
 		for (int k = 0; k < 2 && next < TXNS; k++, next++) {
 			send_to_switch(&holders[txns[next].holder], &txns[next].req);
@@ -255,7 +248,7 @@ Test(switch_soak, money_invariants_hold_with_a_misbehaving_bank)
 					    e2e_switch_stat(&env, "timed_out") +
 					    e2e_switch_stat(&env, "cancelled_approvals")) {
 			json_t *stats;
-			cr_assert_eq(e2e_http(env.switch_http, "GET", "/stats", NULL, &stats), 200);
+			cr_assert_eq(test_http(env.switch_http, "GET", "/stats", NULL, &stats), 200);
 			long long pending = json_integer_value(json_object_get(json_object_get(stats, "gauges"), "pending"));
 			json_decref(stats);
 			if (pending == 0)
