@@ -153,15 +153,21 @@ void route_table_free(struct route_table *t)
 bool route_table_lookup(const struct route_table *t, const char *pan, size_t pan_len,
 			struct route_hit *hit)
 {
-	if (pan_len < BIN_MIN_DIGITS || !all_digits(pan, pan_len < BIN_MAX_DIGITS ? pan_len : BIN_MAX_DIGITS))
+	if (pan_len < BIN_MIN_DIGITS)
 		return false;
 	size_t longest = pan_len < BIN_MAX_DIGITS ? pan_len : BIN_MAX_DIGITS;
+	/* The digit check and the prefixes in one pass over the leading digits. */
 	uint64_t prefix[BIN_MAX_DIGITS + 1];
 	uint64_t v = 0;
+	unsigned bad = 0;
 	for (size_t i = 0; i < longest; i++) {
-		v = v * 10 + (uint64_t)(pan[i] - '0');
+		unsigned d = (unsigned)(unsigned char)pan[i] - '0';
+		bad |= d > 9;
+		v = v * 10 + d;
 		prefix[i + 1] = v;
 	}
+	if (bad)
+		return false;
 	for (size_t len = longest; len >= BIN_MIN_DIGITS; len--) {
 		size_t n = t->count[len];
 		if (n == 0)
