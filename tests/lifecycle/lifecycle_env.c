@@ -1,29 +1,30 @@
 #include "lifecycle_env.h"
 
-#include <curl/curl.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bank_process.h"
 #include "iso_messages.h"
-
-int64_t lc_now_ms(void)
-{
-	return test_now_ms();
-}
+#include "test_log_file.h"
+#include "test_ports.h"
+#include "test_process.h"
+#include "test_temp_dir.h"
+#include "test_udp_peer.h"
+#include "test_wait_http.h"
 
 bool lc_env_prepare(struct lc_env *e, uint16_t base, uint32_t production_ms)
 {
 	memset(e, 0, sizeof(*e));
-	snprintf(e->dir, sizeof(e->dir), "/tmp/iso-lifecycle-XXXXXX");
-	if (!mkdtemp(e->dir))
+	/* Waits for the same test run from another build directory to give the ports back. */
+	e->claimed_ports = test_ports_claim(base, 7, 1, 60);
+	if (e->claimed_ports < 0) {
+		fprintf(stderr, "lifecycle ports from %u still claimed by another test run after 60 s\n", base);
+		return false;
+	}
+	if (!test_temp_dir_make(e->dir, sizeof(e->dir), "lifecycle"))
 		return false;
 	snprintf(e->config_path, sizeof(e->config_path), "%s/ecosystem.yaml", e->dir);
 	snprintf(e->bank_log, sizeof(e->bank_log), "%s/bank.log", e->dir);
@@ -85,68 +86,6 @@ bool lc_env_prepare(struct lc_env *e, uint16_t base, uint32_t production_ms)
 	return true;
 }
 
-long lc_http(uint16_t port, const char *method, const char *path, const char *body, json_t **out)
-{
-	return test_http(port, method, path, body, out);
-}
-
-static pid_t spawn(const char *const *argv, const char *log)
-{
-	pid_t pid = fork();
-	if (pid != 0)
-		return pid;
-	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	if (fd >= 0) {
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		close(fd);
-	}
-	execv(argv[0], (char *const *)argv);
-	_exit(127);
-}
-
-static bool wait_ready(pid_t *pid, uint16_t http_port)
-{
-	for (int64_t deadline = lc_now_ms() + 20000; lc_now_ms() < deadline;) {
-		int status;
-		if (waitpid(*pid, &status, WNOHANG) == *pid) {
-			*pid = 0;
-			return false;
-		}
-		if (lc_http(http_port, "GET", "/stats", NULL, NULL) == 200)
-			return true;
-		usleep(50000);
-	}
-	return false;
-}
-
-static void binary(char *out, size_t size, const char *relative)
-{
-	const char *build = getenv("ISO_BUILD_DIR");
-	snprintf(out, size, "%s/%s", build ? build : ".", relative);
-}
-
-static long file_size(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 ? (long)st.st_size : 0;
-}
-
-/* True when the log, from offset on, has a line with text. */
-static bool log_mentions(const char *log, long offset, const char *text)
-{
-	FILE *f = fopen(log, "r");
-	if (!f)
-		return false;
-	fseek(f, offset, SEEK_SET);
-	char line[512];
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, text) != NULL;
-	fclose(f);
-	return found;
-}
-
 /* Starts a program; a port still held by someone else on this shared box gets two more tries. */
 static bool start_program(const char *const *argv, const char *log, pid_t *pid, uint16_t http_port)
 {
@@ -155,11 +94,16 @@ static bool start_program(const char *const *argv, const char *log, pid_t *pid, 
 			fprintf(stderr, "%s: port busy, trying again in 1 s\n", argv[0]);
 			sleep(1);
 		}
-		long offset = file_size(log);
-		*pid = spawn(argv, log);
-		if (*pid > 0 && wait_ready(pid, http_port))
+		long offset = test_log_size(log);
+		*pid = test_process_spawn(argv, &(struct test_spawn){.log_path = log});
+		if (*pid > 0 && test_wait_http(http_port, "/stats", pid, 20000))
 			return true;
-		if (*pid != 0 || !log_mentions(log, offset, "in use"))
+		if (*pid > 0) {
+			test_process_stop(pid, SIGKILL, 0); /* never ready: not left behind */
+			return false;
+		}
+		*pid = 0;
+		if (!test_log_mentions(log, offset, "in use"))
 			return false;
 	}
 	return false;
@@ -168,7 +112,7 @@ static bool start_program(const char *const *argv, const char *log, pid_t *pid, 
 bool lc_env_start_bank(struct lc_env *e)
 {
 	char path[512];
-	binary(path, sizeof(path), "bank-node/bank-node");
+	test_build_path(path, sizeof(path), "bank-node/bank-node");
 	const char *argv[] = {path, "--config", e->config_path, "--bank", LC_BANK, NULL};
 	return start_program(argv, e->bank_log, &e->bank_pid, e->bank_http);
 }
@@ -176,31 +120,17 @@ bool lc_env_start_bank(struct lc_env *e)
 bool lc_env_start_switch(struct lc_env *e)
 {
 	char path[512];
-	binary(path, sizeof(path), "switch/switch");
+	test_build_path(path, sizeof(path), "switch/switch");
 	const char *argv[] = {path, "--config", e->config_path, "--network", "mastercard", NULL};
 	return start_program(argv, e->switch_log, &e->switch_pid, e->mc_http);
 }
 
+/* SIGTERM, and SIGKILL after 10 s: true only for a clean exit within them. */
 static bool stop(pid_t *pid)
 {
 	if (*pid <= 0)
 		return false;
-	kill(*pid, SIGTERM);
-	int status = 0;
-	bool exited = false;
-	for (int64_t deadline = lc_now_ms() + 10000; lc_now_ms() < deadline;) {
-		if (waitpid(*pid, &status, WNOHANG) == *pid) {
-			exited = true;
-			break;
-		}
-		usleep(20000);
-	}
-	if (!exited) {
-		kill(*pid, SIGKILL);
-		waitpid(*pid, &status, 0);
-	}
-	*pid = 0;
-	return exited && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	return test_process_exited_cleanly(test_process_stop(pid, SIGTERM, 10000));
 }
 
 bool lc_env_stop_switch(struct lc_env *e)
@@ -210,11 +140,7 @@ bool lc_env_stop_switch(struct lc_env *e)
 
 void lc_env_kill_switch(struct lc_env *e)
 {
-	if (e->switch_pid <= 0)
-		return;
-	kill(e->switch_pid, SIGKILL);
-	waitpid(e->switch_pid, NULL, 0);
-	e->switch_pid = 0;
+	test_process_stop(&e->switch_pid, SIGKILL, 10000);
 }
 
 bool lc_env_stop_bank(struct lc_env *e)
@@ -222,39 +148,26 @@ bool lc_env_stop_bank(struct lc_env *e)
 	return stop(&e->bank_pid);
 }
 
-static void dump(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	char line[512];
-	fprintf(stderr, "---- %s ----\n", path);
-	while (fgets(line, sizeof(line), f))
-		fputs(line, stderr);
-	fclose(f);
-}
-
 void lc_env_cleanup(struct lc_env *e, bool failed)
 {
 	stop(&e->switch_pid);
 	stop(&e->bank_pid);
 	if (failed) {
-		dump(e->bank_log);
-		dump(e->switch_log);
+		test_log_dump("bank-node log", e->bank_log, 0);
+		test_log_dump("switch log", e->switch_log, 0);
 	}
-	if (e->dir[0]) {
-		char cmd[300];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", e->dir);
-	}
+	if (e->dir[0] && !test_temp_dir_remove(e->dir))
+		fprintf(stderr, "could not remove %s\n", e->dir);
+	if (e->claimed_ports > 0)
+		test_ports_release(e->claimed_ports);
+	e->claimed_ports = -1;
 }
 
 bool lc_create_account(struct lc_env *e, const char *uuid, long long balance)
 {
 	char body[256];
 	snprintf(body, sizeof(body), "{\"uuid\":\"%s\",\"name\":\"lifecycle test\",\"balance\":%lld}", uuid, balance);
-	return lc_http(e->bank_http, "POST", "/create-account", body, NULL) == 201;
+	return test_http(e->bank_http, "POST", "/create-account", body, NULL) == 201;
 }
 
 long long lc_balance(struct lc_env *e, const char *uuid)
@@ -269,7 +182,7 @@ bool lc_bank_card_state(struct lc_env *e, const char *pan, char *out, size_t siz
 	char path[64];
 	snprintf(path, sizeof(path), "/card/pan/%s", pan);
 	json_t *j = NULL;
-	bool ok = lc_http(e->bank_http, "GET", path, NULL, &j) == 200;
+	bool ok = test_http(e->bank_http, "GET", path, NULL, &j) == 200;
 	const char *state = json_string_value(json_object_get(j, "state"));
 	ok = ok && state;
 	if (ok)
@@ -281,12 +194,12 @@ bool lc_bank_card_state(struct lc_env *e, const char *pan, char *out, size_t siz
 bool lc_wait_bank_card_state(struct lc_env *e, const char *pan, const char *state, int timeout_ms)
 {
 	char now[32];
-	for (int64_t deadline = lc_now_ms() + timeout_ms;;) {
+	for (int64_t deadline = test_now_ms() + timeout_ms;;) {
 		if (lc_bank_card_state(e, pan, now, sizeof(now)) && strcmp(now, state) == 0)
 			return true;
-		if (lc_now_ms() >= deadline)
+		if (test_now_ms() >= deadline)
 			return false;
-		usleep(20000);
+		test_sleep_ms(20);
 	}
 }
 

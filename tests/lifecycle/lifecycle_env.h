@@ -7,15 +7,19 @@
  *
  * Ports, from a base in the lifecycle range 17000-17499: bank http base,
  * bank iso +1, mastercard http +2, mastercard iso +3, visa http +4, visa iso
- * +5, the test's webhook listener +6.
+ * +5, the test's webhook listener +6; the seven are claimed for the test
+ * (test_ports.h). Tests talk HTTP with test_support's test_http.
  */
 #ifndef TEST_LIFECYCLE_ENV_H
 #define TEST_LIFECYCLE_ENV_H
 
-#include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "test_clock.h"
+#include "test_http.h"
 
 #define LC_BANK "issuer"
 #define LC_BIN "51999100"
@@ -27,9 +31,10 @@ struct lc_env {
 	uint16_t bank_http, bank_iso, mc_http, mc_iso, visa_http, webhook;
 	pid_t bank_pid, switch_pid;
 	unsigned next_stan;
+	int claimed_ports; /* first port of the claimed block, or -1 */
 };
 
-/* Writes the config; production_ms is mastercard's card_production_ms. */
+/* Claims the ports and writes the config; production_ms is mastercard's card_production_ms. */
 bool lc_env_prepare(struct lc_env *e, uint16_t base_port, uint32_t production_ms);
 bool lc_env_start_bank(struct lc_env *e);
 bool lc_env_start_switch(struct lc_env *e);
@@ -41,8 +46,6 @@ void lc_env_kill_switch(struct lc_env *e);
 /* Stops what runs, prints the logs when failed, removes the directory. */
 void lc_env_cleanup(struct lc_env *e, bool failed);
 
-/* POST/GET on the bank or the switch; status (0 when no answer), *out the JSON or NULL. */
-long lc_http(uint16_t port, const char *method, const char *path, const char *body, json_t **out);
 /* Creates an account at the bank; true on 201. */
 bool lc_create_account(struct lc_env *e, const char *uuid, long long balance);
 /* The balance of an account at the bank, -1 when unknown. */
@@ -53,7 +56,5 @@ bool lc_bank_card_state(struct lc_env *e, const char *pan, char *out, size_t siz
 bool lc_wait_bank_card_state(struct lc_env *e, const char *pan, const char *state, int timeout_ms);
 /* Sends a 1100 through the mastercard switch; the DE 39 of the answer into action ("" on timeout). */
 bool lc_pay(struct lc_env *e, const char *pan, const char *expiry, uint64_t amount, char action[4]);
-
-int64_t lc_now_ms(void);
 
 #endif

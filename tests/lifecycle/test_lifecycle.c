@@ -54,7 +54,7 @@ static long order(const char *uuid, const char *extra_json, char pan[20], char e
 	snprintf(body, sizeof(body), "{\"uuid\":\"%s\",\"webhook\":\"http://127.0.0.1:%u/hook\"%s%s}", uuid, env.webhook,
 		 extra_json ? "," : "", extra_json ? extra_json : "");
 	json_t *j = NULL;
-	long status = lc_http(env.bank_http, "POST", "/order-card", body, &j);
+	long status = test_http(env.bank_http, "POST", "/order-card", body, &j);
 	const char *p = json_string_value(json_object_get(j, "pan"));
 	const char *x = json_string_value(json_object_get(j, "expiry"));
 	if (pan)
@@ -72,7 +72,7 @@ static long long stat_of(uint16_t port, const char *path, const char *object, co
 {
 	json_t *j = NULL;
 	long long v = -1;
-	if (lc_http(port, "GET", path, NULL, &j) == 200) {
+	if (test_http(port, "GET", path, NULL, &j) == 200) {
 		json_t *o = object ? json_object_get(j, object) : j;
 		if (json_is_integer(json_object_get(o, key)))
 			v = json_integer_value(json_object_get(o, key));
@@ -87,7 +87,7 @@ static const char *first_delivery(const char *uuid, char *out, size_t size)
 	snprintf(path, sizeof(path), "/notifications?customer=%s", uuid);
 	json_t *j = NULL;
 	out[0] = '\0';
-	if (lc_http(env.mc_http, "GET", path, NULL, &j) == 200) {
+	if (test_http(env.mc_http, "GET", path, NULL, &j) == 200) {
 		json_t *n = json_array_get(json_object_get(j, "notifications"), 0);
 		const char *d = json_string_value(json_object_get(n, "delivery"));
 		snprintf(out, size, "%s", d ? d : "");
@@ -136,7 +136,7 @@ Test(lifecycle, order_produce_notify_pay_activate, .fini = teardown, .timeout = 
 	char path[128];
 	snprintf(path, sizeof(path), "/notifications/%s", ALICE);
 	json_t *list = NULL;
-	cr_assert_eq(lc_http(env.mc_http, "GET", path, NULL, &list), 200);
+	cr_assert_eq(test_http(env.mc_http, "GET", path, NULL, &list), 200);
 	cr_assert_eq(json_array_size(json_object_get(list, "notifications")), 1);
 	json_decref(list);
 	/* Exactly one delivery to the customer, one card at the network. */
@@ -146,12 +146,12 @@ Test(lifecycle, order_produce_notify_pay_activate, .fini = teardown, .timeout = 
 	/* SIGHUP rebuilds the registry from the config; the network's own cards come back with it. */
 	long long version = stat_of(env.mc_http, "/stats", "gauges", "route_version");
 	cr_assert_eq(kill(env.switch_pid, SIGHUP), 0);
-	int64_t deadline = lc_now_ms() + 5000;
-	while (stat_of(env.mc_http, "/stats", "gauges", "route_version") <= version && lc_now_ms() < deadline)
+	int64_t deadline = test_now_ms() + 5000;
+	while (stat_of(env.mc_http, "/stats", "gauges", "route_version") <= version && test_now_ms() < deadline)
 		usleep(20000);
 	cr_assert_gt(stat_of(env.mc_http, "/stats", "gauges", "route_version"), version, "SIGHUP not taken");
-	deadline = lc_now_ms() + 5000;
-	while (stat_of(env.mc_http, "/stats", "gauges", "cards") != 11 && lc_now_ms() < deadline)
+	deadline = test_now_ms() + 5000;
+	while (stat_of(env.mc_http, "/stats", "gauges", "cards") != 11 && test_now_ms() < deadline)
 		usleep(20000);
 	cr_assert_eq(stat_of(env.mc_http, "/stats", "gauges", "cards"), 11, "10 generated cards and the new one");
 	cr_assert(lc_pay(&env, pan, expiry, 66, action));
@@ -180,7 +180,7 @@ Test(lifecycle, payment_before_production_is_refused, .fini = teardown, .timeout
 	char path[64];
 	snprintf(path, sizeof(path), "/card/pan/%s", pan);
 	json_t *j = NULL;
-	cr_assert_eq(lc_http(env.mc_http, "GET", path, NULL, &j), 200);
+	cr_assert_eq(test_http(env.mc_http, "GET", path, NULL, &j), 200);
 	cr_assert_str_eq(json_string_value(json_object_get(j, "state")), "in_production");
 	json_decref(j);
 
@@ -217,8 +217,8 @@ Test(lifecycle, duplicate_orders_make_one_card, .fini = teardown, .timeout = 90)
 	/* The network itself is idempotent on the bank's order id. */
 	const char *body = "{\"customer\":\"" BOB "\",\"bank\":\"" LC_BANK "\",\"order_id\":\"direct-1\"}";
 	json_t *a = NULL, *b = NULL;
-	cr_assert_eq(lc_http(env.mc_http, "POST", "/create-card", body, &a), 201);
-	cr_assert_eq(lc_http(env.mc_http, "POST", "/create-card", body, &b), 200);
+	cr_assert_eq(test_http(env.mc_http, "POST", "/create-card", body, &a), 201);
+	cr_assert_eq(test_http(env.mc_http, "POST", "/create-card", body, &b), 200);
 	cr_assert_str_eq(json_string_value(json_object_get(a, "pan")), json_string_value(json_object_get(b, "pan")));
 	json_decref(a);
 	json_decref(b);
@@ -230,7 +230,7 @@ static void expect(uint16_t port, const char *method, const char *path, const ch
 		   const char *error_part)
 {
 	json_t *j = NULL;
-	long got = lc_http(port, method, path, body, &j);
+	long got = test_http(port, method, path, body, &j);
 	cr_expect_eq(got, status, "%s %s %s: %ld, expected %ld", method, path, body ? body : "", got, status);
 	const char *e = json_string_value(json_object_get(j, "error"));
 	cr_expect(e != NULL, "%s %s: no JSON error", method, path);
@@ -280,10 +280,10 @@ Test(lifecycle, bad_requests_get_json_errors, .fini = teardown, .timeout = 90)
 	/* The spelling of the seed's test: 201 for a new customer, 200 when repeated. */
 	const char *contract = "{\"customer\":\"" ALICE "\",\"bank\":\"" LC_BANK "\",\"name\":\"alice\"}";
 	json_t *j = NULL;
-	cr_expect_eq(lc_http(net, "POST", "/create-card-contract", contract, &j), 201);
+	cr_expect_eq(test_http(net, "POST", "/create-card-contract", contract, &j), 201);
 	cr_expect_str_eq(json_string_value(json_object_get(j, "network")), "mastercard");
 	json_decref(j);
-	cr_expect_eq(lc_http(net, "POST", "/create-customer-account", contract, NULL), 200);
+	cr_expect_eq(test_http(net, "POST", "/create-customer-account", contract, NULL), 200);
 	stop_all();
 }
 
@@ -322,14 +322,14 @@ Test(lifecycle, restart_during_production_resumes, .fini = teardown, .timeout = 
 	start_all(17100, 6000);
 	cr_assert(lc_create_account(&env, ALICE, 5000));
 	char pan[20], expiry[5];
-	int64_t ordered = lc_now_ms();
+	int64_t ordered = test_now_ms();
 	cr_assert_eq(order(ALICE, NULL, pan, expiry, NULL), 201);
 	cr_assert(lc_env_stop_switch(&env), "the switch did not stop cleanly");
 	cr_assert(lc_env_start_switch(&env), "the switch did not restart");
 	char action[4];
 	/* Still in production after the restart, and known (refused 119, not unknown 111). */
 	cr_assert(lc_pay(&env, pan, expiry, 100, action));
-	cr_assert_lt(lc_now_ms() - ordered, 5000, "the restart took too long to see the card in production");
+	cr_assert_lt(test_now_ms() - ordered, 5000, "the restart took too long to see the card in production");
 	cr_assert_str_eq(action, "119", "got %s", action);
 	cr_assert_eq(webhook_listener_wait_delivered(hook, 1, 15000), 1, "production did not resume");
 	cr_assert(lc_wait_bank_card_state(&env, pan, "produced", 5000));
@@ -350,7 +350,7 @@ Test(lifecycle, network_errors_surface_and_retries_reuse_the_order, .fini = tear
 	webhook_listener_set_status(visa, 500);
 	webhook_listener_set_reply(visa, "{\"error\":\"production line down\"}");
 	json_t *j = NULL;
-	cr_expect_eq(lc_http(env.bank_http, "POST", "/order-card", body, &j), 502);
+	cr_expect_eq(test_http(env.bank_http, "POST", "/order-card", body, &j), 502);
 	const char *e = json_string_value(json_object_get(j, "error"));
 	cr_expect(e && strstr(e, "production line down") && strstr(e, "visa"), "error: %s", e ? e : "(none)");
 	json_decref(j);
@@ -359,10 +359,10 @@ Test(lifecycle, network_errors_surface_and_retries_reuse_the_order, .fini = tear
 	webhook_listener_set_status(visa, 200);
 	webhook_listener_set_reply(visa, "{}");
 	webhook_listener_set_delay_ms(visa, 4500);
-	int64_t start = lc_now_ms();
+	int64_t start = test_now_ms();
 	j = NULL;
-	cr_expect_eq(lc_http(env.bank_http, "POST", "/order-card", body, &j), 504);
-	int64_t took = lc_now_ms() - start;
+	cr_expect_eq(test_http(env.bank_http, "POST", "/order-card", body, &j), 504);
+	int64_t took = test_now_ms() - start;
 	cr_expect(took >= 2900 && took < 4400, "the bank waited %lld ms", (long long)took);
 	e = json_string_value(json_object_get(j, "error"));
 	cr_expect(e && strstr(e, "did not answer"), "error: %s", e ? e : "(none)");
@@ -372,8 +372,8 @@ Test(lifecycle, network_errors_surface_and_retries_reuse_the_order, .fini = tear
 	 * so that a network that did make the card would hand back the same one. */
 	webhook_listener_set_delay_ms(visa, 0);
 	int before = webhook_listener_delivered(visa);
-	cr_expect_eq(lc_http(env.bank_http, "POST", "/order-card", body, NULL), 502);
-	cr_expect_eq(lc_http(env.bank_http, "POST", "/order-card", body, NULL), 502);
+	cr_expect_eq(test_http(env.bank_http, "POST", "/order-card", body, NULL), 502);
+	cr_expect_eq(test_http(env.bank_http, "POST", "/order-card", body, NULL), 502);
 	cr_assert_eq(webhook_listener_wait_delivered(visa, before + 4, 5000), before + 4);
 	json_t *card1 = webhook_listener_body(visa, before + 1), *card2 = webhook_listener_body(visa, before + 3);
 	const char *id1 = json_string_value(json_object_get(card1, "order_id"));
@@ -393,11 +393,11 @@ Test(lifecycle, card_made_without_the_banks_knowledge_is_adopted, .fini = teardo
 	start_all(17140, 300);
 	cr_assert(lc_create_account(&env, ALICE, 5000));
 	/* The network made a card but the bank never heard the answer to /create-card. */
-	cr_assert_eq(lc_http(env.mc_http, "POST", "/create-customer-account",
+	cr_assert_eq(test_http(env.mc_http, "POST", "/create-customer-account",
 			     "{\"customer\":\"" ALICE "\",\"bank\":\"" LC_BANK "\"}", NULL),
 		     201);
 	json_t *card = NULL;
-	cr_assert_eq(lc_http(env.mc_http, "POST", "/create-card",
+	cr_assert_eq(test_http(env.mc_http, "POST", "/create-card",
 			     "{\"customer\":\"" ALICE "\",\"bank\":\"" LC_BANK "\",\"order_id\":\"lost-1\"}", &card),
 		     201);
 	char pan[20], expiry[5];
@@ -408,7 +408,7 @@ Test(lifecycle, card_made_without_the_banks_knowledge_is_adopted, .fini = teardo
 	char path[64];
 	snprintf(path, sizeof(path), "/card/pan/%s", pan);
 	json_t *j = NULL;
-	cr_assert_eq(lc_http(env.bank_http, "GET", path, NULL, &j), 200);
+	cr_assert_eq(test_http(env.bank_http, "GET", path, NULL, &j), 200);
 	cr_assert_str_eq(json_string_value(json_object_get(j, "account")), ALICE);
 	json_decref(j);
 	char action[4];
@@ -440,8 +440,8 @@ Test(lifecycle, bank_down_at_production_learns_it_later, .fini = teardown, .time
 	cr_assert_eq(order(ALICE, NULL, pan, expiry, NULL), 201);
 	cr_assert(lc_env_stop_bank(&env), "bank-node did not stop cleanly");
 	/* The card is made and the notice to the bank fails a few times. */
-	int64_t deadline = lc_now_ms() + 10000;
-	while (stat_of(env.mc_http, "/lifecycle/stats", NULL, "delivery_failures") < 2 && lc_now_ms() < deadline)
+	int64_t deadline = test_now_ms() + 10000;
+	while (stat_of(env.mc_http, "/lifecycle/stats", NULL, "delivery_failures") < 2 && test_now_ms() < deadline)
 		usleep(20000);
 	cr_assert_geq(stat_of(env.mc_http, "/lifecycle/stats", NULL, "delivery_failures"), 2);
 	cr_assert_eq(webhook_listener_wait_delivered(hook, 1, 5000), 1, "the customer hears regardless");
@@ -478,7 +478,7 @@ Test(lifecycle, killed_switch_loses_no_notification, .fini = teardown, .timeout 
 	/* One card, produced once, whatever the crash. */
 	cr_assert_eq(stat_of(env.mc_http, "/lifecycle/stats", NULL, "cards_produced"), 0, "produced before the crash, not again");
 	json_t *list = NULL;
-	cr_assert_eq(lc_http(env.mc_http, "GET", "/notifications/" ALICE, NULL, &list), 200);
+	cr_assert_eq(test_http(env.mc_http, "GET", "/notifications/" ALICE, NULL, &list), 200);
 	cr_assert_eq(json_array_size(json_object_get(list, "notifications")), 1);
 	json_decref(list);
 	stop_all();
