@@ -154,8 +154,9 @@ stat_of() { # name key: a counter of /stats (the switch's under "totals")
   curl -sf -m 5 "http://${http[$1]}/stats" |
     python3 -c 'import json,sys; d=json.load(sys.stdin); d=d.get("totals",d); print(int(d.get(sys.argv[1],0)))' "$2"
 }
-memory_of() { # pid -> "VmHWM VmRSS" in kB
-  awk '/^VmHWM/{h=$2} /^VmRSS/{r=$2} END{print (h?h:0), (r?r:0)}' "/proc/$1/status" 2>/dev/null || echo "0 0"
+memory_of() { # pid -> "VmHWM VmRSS RssAnon" in kB (RssAnon: the heap and tables, not LMDB's mapped file)
+  awk '/^VmHWM/{h=$2} /^VmRSS/{r=$2} /^RssAnon/{a=$2} END{print h+0, r+0, a+0}' "/proc/$1/status" 2>/dev/null ||
+    echo "0 0 0"
 }
 declare -A rss_start=()
 note_memory_start() { # name
@@ -221,7 +222,7 @@ sample_memory() { # VmRSS of every agent at 20 points of the run: flat, or still
   local step end
   step=$(python3 -c "import sys; print(max(1.0, float(sys.argv[1]) / 20))" "$duration")
   end=$(python3 -c "import sys; print(float(sys.argv[1]) + float(sys.argv[2]))" "$start_s" "$duration")
-  echo "# seconds name pid VmHWM_kB VmRSS_kB" >"$run_dir/memory-series.tsv"
+  echo "# seconds name pid VmHWM_kB VmRSS_kB RssAnon_kB" >"$run_dir/memory-series.tsv"
   while python3 -c "import sys,time; sys.exit(time.time() >= float(sys.argv[1]))" "$end"; do
     local t
     t=$(python3 -c "import sys,time; print('%.0f' % (time.time() - float(sys.argv[1])))" "$start_s")
@@ -284,7 +285,7 @@ flood_after=$(stat_of $flood_target malformed)
 flood_counted=$((flood_after - flood_before))
 check "$([ "$flood_counted" -gt 0 ] && [ "$flood_counted" -le "$flood_sent" ] && kill -0 "${pid_of[$flood_target]}" && echo 1 || echo 0)" \
   "flood counted ($flood_target)" \
-  "$flood_sent garbage datagrams in ${flood_s} s, $flood_counted counted malformed (the rest dropped by the kernel's socket buffer), process alive"
+  "$flood_sent garbage datagrams in ${flood_s} s, $flood_counted counted malformed (a shortfall would be what the kernel dropped from a full socket buffer), process alive"
 at 0.65
 kill_and_restart big_bank
 at 0.80
@@ -318,18 +319,20 @@ for _ in $(seq 1 150); do # network reversal advices may still be retrying: wait
 done
 switch_stats >"$run_dir/switch-stats.json"
 
-echo "== memory (kB): name pid  VmHWM start -> end  VmRSS start -> end"
+echo "== memory (kB): name pid  VmHWM start -> end  VmRSS start -> end  RssAnon start -> end"
 memory_lines=""
 for a in "${agents[@]}"; do
   p=${pid_of[$a]}
-  read -r _n hwm0 rss0 <<<"${rss_start[$p]}"
-  read -r hwm1 rss1 <<<"$(memory_of "$p")"
-  memory_lines+=$(printf '%-10s %7s  %8s -> %8s  %8s -> %8s' "$a" "$p" "$hwm0" "$hwm1" "$rss0" "$rss1")$'\n'
+  read -r _n hwm0 rss0 anon0 <<<"${rss_start[$p]}"
+  read -r hwm1 rss1 anon1 <<<"$(memory_of "$p")"
+  memory_lines+=$(printf '%-10s %7s  %8s -> %8s  %8s -> %8s  %8s -> %8s' "$a" "$p" "$hwm0" "$hwm1" "$rss0" "$rss1" \
+    "$anon0" "$anon1")$'\n'
 done
-while read -r n p hwm rss; do
+while read -r n p hwm rss anon; do
   [ -n "$n" ] || continue
-  read -r _n hwm0 rss0 <<<"${rss_start[$p]}"
-  memory_lines+=$(printf '%-10s %7s  %8s -> %8s  %8s -> %8s  (SIGKILLed)' "$n" "$p" "$hwm0" "$hwm" "$rss0" "$rss")$'\n'
+  read -r _n hwm0 rss0 anon0 <<<"${rss_start[$p]}"
+  memory_lines+=$(printf '%-10s %7s  %8s -> %8s  %8s -> %8s  %8s -> %8s  (SIGKILLed)' "$n" "$p" "$hwm0" "$hwm" \
+    "$rss0" "$rss" "$anon0" "$anon")$'\n'
 done <<<"$rss_end_killed"
 printf '%s' "$memory_lines" | tee "$run_dir/memory.txt"
 # Growth over the second half of the run, when tables sized at start have been touched.
@@ -338,12 +341,13 @@ import sys
 rows = [l.split() for l in open(sys.argv[1]) if not l.startswith("#")]
 last_t = max((int(r[0]) for r in rows), default=0)
 for name in ("big_bank", "lil_bank", "mastercard", "visa"):
-    mine = [(int(r[0]), int(r[2]), int(r[4])) for r in rows if r[1] == name]
+    mine = [(int(r[0]), int(r[2]), int(r[4]), int(r[5])) for r in rows if r[1] == name]
     pid = mine[-1][1] if mine else None
-    half = [(t, rss) for t, p, rss in mine if p == pid and t >= last_t / 2]
+    half = [(t, rss, anon) for t, p, rss, anon in mine if p == pid and t >= last_t / 2]
     if len(half) >= 2:
-        print("%-10s VmRSS over the second half (t=%d..%d s): %d -> %d kB (%+d kB)" % (
-            name, half[0][0], half[-1][0], half[0][1], half[-1][1], half[-1][1] - half[0][1]))
+        (t0, rss0, anon0), (t1, rss1, anon1) = half[0], half[-1]
+        print("%-10s over the second half (t=%d..%d s): VmRSS %d -> %d kB (%+d), RssAnon %d -> %d kB (%+d)" % (
+            name, t0, t1, rss0, rss1, rss1 - rss0, anon0, anon1, anon1 - anon0))
 PY
 
 # Stop every agent cleanly: each must exit 0 with no sanitizer report.
