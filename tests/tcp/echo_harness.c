@@ -109,12 +109,13 @@ static void *worker_main(void *p)
 			}
 		}
 		if (out > 0) {
-			/* A full queue refuses the tail of a burst: let the port drain and retry, bounded,
-			 * as the load generator's flush does. */
+			/* A full queue refuses the tail of a burst: let the port drain and retry, bounded
+			 * in time (2 s), not in tries: dgram_wait returns at once while rx has messages,
+			 * so a count of tries runs out in microseconds when the I/O thread is descheduled. */
 			int sent = 0;
-			for (int attempt = 0; attempt < 200 && sent < out; attempt++) {
-				if (attempt > 0)
-					dgram_wait(h->port, arg->queue, 100);
+			for (int waited_us = 0; sent < out && waited_us <= 2000000; waited_us += 50) {
+				if (waited_us > 0)
+					nanosleep(&(struct timespec){.tv_nsec = 50000}, NULL);
 				int n_sent = dgram_tx_burst(h->port, arg->queue, tx + sent, out - sent);
 				sent += n_sent > 0 ? n_sent : 0;
 			}
