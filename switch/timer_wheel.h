@@ -35,7 +35,7 @@ void timer_wheel_destroy(struct timer_wheel *w);
 void timer_wheel_schedule(struct timer_wheel *w, uint32_t id, uint64_t deadline_ms);
 void timer_wheel_cancel(struct timer_wheel *w, uint32_t id);
 /* Starts loading what scheduling id will touch (its links, deadline and armed flag). */
-static inline void timer_wheel_prefetch(const struct timer_wheel *w, uint32_t id)
+static inline __attribute__((always_inline)) void timer_wheel_prefetch(const struct timer_wheel *w, uint32_t id)
 {
 	if (id >= w->capacity)
 		return;
