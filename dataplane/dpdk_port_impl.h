@@ -44,6 +44,12 @@ struct dpdk_queue {
 	uint16_t ip_id;
 	uint64_t held_generation; /* neighbour generation at the last look at held frames */
 	uint64_t next_arp_tsc;
+	/* The last sender learned and the last destination resolved, each valid while the
+	 * neighbour table's generation is the one read before it was learned or looked up:
+	 * most datagrams of a burst come from, and go to, the same few neighbours. */
+	uint32_t learned_ip, resolved_ip;
+	struct pkt_mac learned_mac, resolved_mac;
+	uint64_t learned_generation, resolved_generation;
 	struct held_frame held[HOLD_MAX];
 } __rte_cache_aligned;
 

@@ -142,6 +142,26 @@ static void hold_frame(struct dpdk_port_impl *pt, uint16_t q, uint32_t ip, struc
 	}
 }
 
+/*
+ * neighbour_lookup, answered from the queue's last answer while the table has
+ * not changed since that lookup began (its generation was read first, so a
+ * change during the lookup makes the next call look again).
+ */
+static bool resolve(struct dpdk_port_impl *pt, struct dpdk_queue *qu, uint32_t ip, struct pkt_mac *mac)
+{
+	uint64_t generation = neighbour_generation(&pt->neighbours);
+	if (ip == qu->resolved_ip && ip != 0 && generation == qu->resolved_generation) {
+		*mac = qu->resolved_mac;
+		return true;
+	}
+	if (!neighbour_lookup(&pt->neighbours, ip, mac))
+		return false;
+	qu->resolved_ip = ip;
+	qu->resolved_mac = *mac;
+	qu->resolved_generation = generation;
+	return true;
+}
+
 int dpdk_port_tx_burst(struct dgram_port *p, uint16_t q, const struct udp_datagram *d, int n)
 {
 	struct dpdk_port_impl *pt = impl_of(p);
@@ -176,7 +196,8 @@ int dpdk_port_tx_burst(struct dgram_port *p, uint16_t q, const struct udp_datagr
 				frame_length = PKT_MIN_LENGTH; /* pad: the IPv4 length says where data ends */
 			uint8_t *frame = (uint8_t *)rte_pktmbuf_append(mb, (uint16_t)frame_length);
 			memcpy(frame + PKT_UDP_HEADERS, g->data, g->length);
-			memset(frame + PKT_UDP_HEADERS + g->length, 0, frame_length - PKT_UDP_HEADERS - g->length);
+			if (frame_length > PKT_UDP_HEADERS + g->length) /* only short datagrams are padded */
+				memset(frame + PKT_UDP_HEADERS + g->length, 0, frame_length - PKT_UDP_HEADERS - g->length);
 			struct pkt_udp_endpoints e = {
 				.src_mac = pt->mac,
 				.src_ip = pt->ip,
@@ -184,7 +205,7 @@ int dpdk_port_tx_burst(struct dgram_port *p, uint16_t q, const struct udp_datagr
 				.src_port = pt->udp_port,
 				.dst_port = g->peer.sin_port,
 			};
-			bool known = neighbour_lookup(&pt->neighbours, e.dst_ip, &e.dst_mac);
+			bool known = resolve(pt, qu, e.dst_ip, &e.dst_mac);
 			pkt_build_udp_headers(frame, &e, g->length, qu->ip_id++, pt->tx_ip_checksum,
 						pt->tx_udp_checksum);
 			if (pt->tx_ip_checksum || pt->tx_udp_checksum) {
@@ -242,6 +263,23 @@ static void take_arp(struct dpdk_port_impl *pt, uint16_t q, const struct pkt_arp
 	}
 }
 
+/*
+ * neighbour_learn, skipped when the queue learned the same sender and MAC last
+ * and the table has not changed since (generation read before that learn).
+ */
+static void learn(struct dpdk_port_impl *pt, struct dpdk_queue *qu, uint32_t ip, const struct pkt_mac *mac)
+{
+	uint64_t generation = neighbour_generation(&pt->neighbours);
+	if (ip == qu->learned_ip && ip != 0 && generation == qu->learned_generation &&
+	    pkt_mac_equal(mac, &qu->learned_mac))
+		return;
+	if (!neighbour_learn(&pt->neighbours, ip, mac))
+		return;
+	qu->learned_ip = ip;
+	qu->learned_mac = *mac;
+	qu->learned_generation = generation;
+}
+
 /* Returns true when m carried a datagram for us, now copied into g. */
 static bool take_frame(struct dpdk_port_impl *pt, uint16_t q, struct rte_mbuf *m, struct udp_datagram *g)
 {
@@ -291,7 +329,7 @@ static bool take_frame(struct dpdk_port_impl *pt, uint16_t q, struct rte_mbuf *m
 		count(&s->rx_not_for_us, 1);
 		return false;
 	}
-	neighbour_learn(&pt->neighbours, u->src_ip, &u->src_mac);
+	learn(pt, qu, u->src_ip, &u->src_mac);
 	if (u->payload_length > g->capacity) {
 		count(&s->rx_too_big, 1);
 		return false;

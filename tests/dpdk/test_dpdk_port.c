@@ -498,3 +498,30 @@ Test(dpdk_port, two_worker_threads_resolve_and_send_concurrently, .fini = stop, 
 	cr_assert_eq(wrong_mac, 0, "every frame went to its peer's MAC with a good checksum");
 	cr_assert_eq(dpdk_port_neighbour_count(&port), PEERS);
 }
+
+/* The port keeps the last sender learned and destination resolved per queue: a
+ * neighbour that changes its MAC must still be followed, both ways. */
+Test(dpdk_port, a_neighbour_that_changes_its_mac_is_followed, .init = start_one_queue, .fini = stop)
+{
+	static const uint8_t other_mac[6] = {0x02, 0x66, 0x77, 0x88, 0x99, 0xaa};
+	const uint8_t *macs[] = {peer_mac, other_mac, peer_mac, peer_mac, other_mac};
+	for (size_t round = 0; round < sizeof macs / sizeof macs[0]; round++) {
+		struct ref_udp_frame f = to_port();
+		memcpy(f.src_mac, macs[round], 6);
+		send_udp(0, &f);
+		uint8_t buffer[512];
+		struct udp_datagram in;
+		cr_assert_eq(receive(0, buffer, sizeof buffer, &in), 1, "round %zu", round);
+		uint8_t payload[] = "answer";
+		struct udp_datagram out = {.peer = in.peer, .data = payload, .length = sizeof payload - 1};
+		cr_assert_eq(dgram_tx_burst(&port, 0, &out, 1), 1, "round %zu", round);
+		uint8_t frame[2048];
+		size_t n = ring_peer_receive(0, frame, sizeof frame);
+		cr_assert_gt(n, 14, "round %zu", round);
+		cr_assert_eq(memcmp(frame, macs[round], 6), 0, "round %zu: sent to the MAC the peer last used", round);
+	}
+	struct dpdk_port_stats s;
+	dpdk_port_stats(&port, -1, &s);
+	cr_assert_eq(s.tx_datagrams, 5);
+	cr_assert_eq(s.tx_arp_requests, 0);
+}
