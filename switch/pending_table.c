@@ -117,8 +117,16 @@ struct pending_txn *pending_match(struct pending_table *t, const struct iso_msg 
 {
 	char stan[7];
 	struct stan_owner owner;
-	if (field_text(answer, 11, stan, sizeof(stan)) != 6 || !pending_stan_parse(stan, 6, &owner) ||
-	    owner.worker != t->worker || owner.slot >= t->capacity)
+	if (field_text(answer, 11, stan, sizeof(stan)) != 6 || !pending_stan_parse(stan, 6, &owner))
+		return NULL;
+	return pending_match_owned(t, answer, &owner, slot_out);
+}
+
+struct pending_txn *pending_match_owned(struct pending_table *t, const struct iso_msg *answer,
+					const struct stan_owner *stan_owner, uint32_t *slot_out)
+{
+	struct stan_owner owner = *stan_owner;
+	if (owner.worker != t->worker || owner.slot >= t->capacity)
 		return NULL;
 	struct pending_txn *p = &t->slots[owner.slot];
 	bool is_reversal_answer = answer->mti / 100 == 14;

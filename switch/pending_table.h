@@ -111,6 +111,9 @@ bool pending_fields_capture(const struct iso_msg *m, struct pending_fields *f);
  * match. NULL otherwise (stale, late or forged: the caller counts it).
  */
 struct pending_txn *pending_match(struct pending_table *t, const struct iso_msg *answer, uint32_t *slot_out);
+/* The same for an answer whose DE 11 the caller already parsed into owner. */
+struct pending_txn *pending_match_owned(struct pending_table *t, const struct iso_msg *answer,
+					const struct stan_owner *owner, uint32_t *slot_out);
 
 /*
  * For an answer pending_match refused: true when it names one of this

@@ -365,10 +365,10 @@ static int action_of(const struct iso_msg *m)
 }
 
 static void on_authorization_answer(struct switch_worker *w, const uint8_t *frame, size_t length,
-				    const struct iso_msg *m)
+				    const struct iso_msg *m, const struct stan_owner *owner)
 {
 	uint32_t slot;
-	struct pending_txn *p = pending_match(&w->pending, m, &slot);
+	struct pending_txn *p = pending_match_owned(&w->pending, m, owner, &slot);
 	if (!p) {
 		if (pending_is_late(&w->pending, m))
 			COUNT(w, late_responses);
@@ -604,7 +604,7 @@ static void handle_message(struct switch_worker *w, const struct sockaddr_in *pe
 			return;
 		}
 		if (m.mti == 1110)
-			on_authorization_answer(w, frame, length, &m);
+			on_authorization_answer(w, frame, length, &m, &owner);
 		else
 			on_reversal_answer(w, &m);
 		return;
