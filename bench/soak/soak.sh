@@ -133,8 +133,9 @@ start_agent() { # name
     big_bank|lil_bank)
       (cd "$run_dir" && exec "${orphan_guard[@]}" "$bank_bin" --config "$config" --bank "$name" >>"$log" 2>&1) & ;;
     *)
+      # 4096 pending slots (see soak.yaml): used in turn, they are all touched early in the run.
       (cd "$run_dir" && exec "${orphan_guard[@]}" "$switch_bin" --config "$config" --network "$name" \
-        --workers "$switch_workers" >>"$log" 2>&1) & ;;
+        --workers "$switch_workers" --pending 4096 >>"$log" 2>&1) & ;;
   esac
   pid_of[$name]=$!
   all_pids+=("$!")
