@@ -11,17 +11,30 @@
  * order without a swap per word. Four accumulators keep four additions in flight
  * instead of one carry chain.
  */
+static inline uint32_t load32(const uint8_t *p)
+{
+	uint32_t w;
+	memcpy(&w, p, 4);
+	return w;
+}
+
 static uint64_t sum_native(const uint8_t *p, size_t n, uint64_t acc)
 {
 	uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-	while (n >= 16) {
-		uint64_t w0, w1;
-		memcpy(&w0, p, 8);
-		memcpy(&w1, p + 8, 8);
-		a0 += (uint32_t)w0;
-		a1 += w0 >> 32;
-		a2 += (uint32_t)w1;
-		a3 += w1 >> 32;
+	/* 32-bit loads zero-extend for free: a load and an add a word, 32 bytes a turn. */
+	while (n >= 32) {
+		a0 += (uint64_t)load32(p) + load32(p + 16);
+		a1 += (uint64_t)load32(p + 4) + load32(p + 20);
+		a2 += (uint64_t)load32(p + 8) + load32(p + 24);
+		a3 += (uint64_t)load32(p + 12) + load32(p + 28);
+		p += 32;
+		n -= 32;
+	}
+	if (n >= 16) {
+		a0 += load32(p);
+		a1 += load32(p + 4);
+		a2 += load32(p + 8);
+		a3 += load32(p + 12);
 		p += 16;
 		n -= 16;
 	}
