@@ -5,134 +5,60 @@
  * journals (/ledger) and money must be conserved.
  */
 #include <criterion/criterion.h>
-#include <curl/curl.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "loadgen_test_support.h"
+#include "test_clock.h"
+#include "test_http.h"
+#include "test_ports.h"
+#include "test_process.h"
+#include "test_temp_dir.h"
+#include "test_wait_http.h"
 
 #define MAX_AGENTS 5
 
 struct agent {
 	const char *name;
 	pid_t pid;
-	int http_port;
+	uint16_t http_port;
 };
 
 static struct agent agents[MAX_AGENTS];
 static int agent_count;
 static char temp_dir[256];
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
-static const char *build_dir(void)
-{
-	const char *b = getenv("ISO_BUILD_DIR");
-	return b && *b ? b : "build";
-}
-
-/* Starts argv with output to <temp>/<log>; the child dies with the test process. */
-static pid_t spawn(char *const argv[], const char *log)
+/* Starts argv in the temp dir with output to <temp>/<log>; the child dies with the test process. */
+static pid_t spawn(const char *const argv[], const char *log)
 {
 	char path[512];
 	snprintf(path, sizeof path, "%s/%s", temp_dir, log);
-	pid_t pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		if (chdir(temp_dir) != 0)
-			_exit(126);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	return pid;
+	return test_process_spawn(argv, &(struct test_spawn){.log_path = path, .truncate_log = true,
+							   .workdir = temp_dir, .die_with_parent = true});
 }
 
 static void stop_agents(void)
 {
+	/* All told at once, so that their shutdowns overlap; then each gets 10 s before SIGKILL. */
 	for (int i = 0; i < agent_count; i++)
 		if (agents[i].pid > 0)
 			kill(agents[i].pid, SIGTERM);
-	for (int i = 0; i < agent_count; i++) {
-		if (agents[i].pid <= 0)
-			continue;
-		int status;
-		bool gone = false;
-		for (int t = 0; t < 100 && !gone; t++) {
-			gone = waitpid(agents[i].pid, &status, WNOHANG) == agents[i].pid;
-			if (!gone)
-				sleep_ms(100);
-		}
-		if (!gone) {
-			kill(agents[i].pid, SIGKILL);
-			waitpid(agents[i].pid, &status, 0);
-		}
-		agents[i].pid = 0;
-	}
+	for (int i = 0; i < agent_count; i++)
+		if (!test_process_wait(&agents[i].pid, 10000, NULL))
+			test_process_stop(&agents[i].pid, SIGKILL, 0);
 	agent_count = 0;
-}
-
-struct buffer {
-	char data[1 << 16];
-	size_t length;
-};
-
-static size_t collect(char *p, size_t size, size_t n, void *ctx)
-{
-	struct buffer *b = ctx;
-	size_t k = size * n;
-	if (b->length + k >= sizeof(b->data))
-		return 0;
-	memcpy(b->data + b->length, p, k);
-	b->length += k;
-	b->data[b->length] = '\0';
-	return k;
-}
-
-/* GET http://127.0.0.1:port/path as JSON, or NULL. */
-static json_t *get_json(int port, const char *path)
-{
-	static struct buffer b;
-	b.length = 0;
-	char url[128];
-	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
-	CURL *c = curl_easy_init();
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
-	long status = 0;
-	CURLcode rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
-	if (rc != CURLE_OK || status != 200)
-		return NULL;
-	json_error_t e;
-	return json_loads(b.data, 0, &e);
 }
 
 /* Every agent's /stats next to its log, for the post-mortem of a failed run. */
 static void save_stats(void)
 {
 	for (int i = 0; i < agent_count; i++) {
-		json_t *stats = agents[i].pid > 0 ? get_json(agents[i].http_port, "/stats") : NULL;
+		json_t *stats = agents[i].pid > 0 ? test_http_get_json(agents[i].http_port, "/stats") : NULL;
 		if (!stats)
 			continue;
 		char path[512];
@@ -147,7 +73,7 @@ static void teardown(void)
 	save_stats();
 	stop_agents();
 	if (getenv("LOADGEN_E2E_KEEP") == NULL)
-		test_remove_tree(temp_dir);
+		test_temp_dir_remove(temp_dir);
 }
 
 static int64_t get_int(json_t *o, const char *key)
@@ -210,18 +136,18 @@ static const char config_template[] =
 	"  acquirer_id: \"30000000003\"\n";
 
 /* HTTP ports of the banks and switches: base + 1, 3 (banks), 5, 7 (switches); ISO ports one above each. */
-static int bank_ports[2], switch_ports[2];
+static uint16_t bank_ports[2], switch_ports[2];
 
 static void start_ecosystem(const char *delay_probability, const char *drop_probability, const char *bank_timeout_ms)
 {
 	/* Ten blocks of ten ports (14200-14299): concurrent runs of this test from other build directories never share. */
-	int base = test_claim_ports(14200, 10, 10, 120);
+	int base = test_ports_claim(14200, 10, 10, 120);
 	cr_assert(base > 0, "no free port block in 14200-14299 after 120 s");
-	bank_ports[0] = base + 1;
-	bank_ports[1] = base + 3;
-	switch_ports[0] = base + 5;
-	switch_ports[1] = base + 7;
-	test_make_temp_dir(temp_dir, sizeof temp_dir, "e2e");
+	bank_ports[0] = (uint16_t)(base + 1);
+	bank_ports[1] = (uint16_t)(base + 3);
+	switch_ports[0] = (uint16_t)(base + 5);
+	switch_ports[1] = (uint16_t)(base + 7);
+	test_temp_dir_make(temp_dir, sizeof temp_dir, "loadgen-e2e");
 	cr_assert(temp_dir[0], "no temp dir");
 	char config[512];
 	snprintf(config, sizeof config, "%s/ecosystem.yaml", temp_dir);
@@ -232,36 +158,28 @@ static void start_ecosystem(const char *delay_probability, const char *drop_prob
 	fclose(f);
 
 	char bank[512], sw[512];
-	snprintf(bank, sizeof bank, "%s/bank-node/bank-node", build_dir());
-	snprintf(sw, sizeof sw, "%s/switch/switch", build_dir());
+	test_build_path(bank, sizeof bank, "bank-node/bank-node");
+	test_build_path(sw, sizeof sw, "switch/switch");
 	cr_assert(access(bank, X_OK) == 0 && access(sw, X_OK) == 0, "bank-node and switch must be built in %s",
-		  build_dir());
+		  getenv("ISO_BUILD_DIR"));
 	static const char *bank_names[] = {"big_bank", "lil_bank"}, *network_names[] = {"mastercard", "visa"};
 	for (int i = 0; i < 2; i++) {
 		char log[64];
 		snprintf(log, sizeof log, "bank-%s.log", bank_names[i]);
-		char *argv[] = {bank, "--config", config, "--bank", (char *)bank_names[i], NULL};
+		const char *argv[] = {bank, "--config", config, "--bank", bank_names[i], NULL};
 		agents[agent_count++] = (struct agent){bank_names[i], spawn(argv, log), bank_ports[i]};
 	}
 	for (int i = 0; i < 2; i++) {
 		char log[64];
 		snprintf(log, sizeof log, "switch-%s.log", network_names[i]);
-		char *argv[] = {sw, "--config", config, "--network", (char *)network_names[i], NULL};
+		const char *argv[] = {sw, "--config", config, "--network", network_names[i], NULL};
 		agents[agent_count++] = (struct agent){network_names[i], spawn(argv, log), switch_ports[i]};
 	}
 	/* Ready when /stats answers; bounded, and a crashed agent fails at once. */
 	for (int i = 0; i < agent_count; i++) {
-		json_t *stats = NULL;
-		for (int t = 0; t < 300 && !stats; t++) {
-			int status;
-			cr_assert_neq(waitpid(agents[i].pid, &status, WNOHANG), agents[i].pid, "%s exited at start (logs in %s)",
-				      agents[i].name, temp_dir);
-			stats = get_json(agents[i].http_port, "/stats");
-			if (!stats)
-				sleep_ms(100);
-		}
-		cr_assert(stats, "%s not ready after 30 s", agents[i].name);
-		json_decref(stats);
+		bool ready = test_wait_http(agents[i].http_port, "/stats", &agents[i].pid, 30000);
+		cr_assert_gt(agents[i].pid, 0, "%s exited at start (logs in %s)", agents[i].name, temp_dir);
+		cr_assert(ready, "%s not ready after 30 s", agents[i].name);
 	}
 }
 
@@ -273,7 +191,7 @@ static struct ledger_sums ledgers(void)
 {
 	struct ledger_sums s = {0};
 	for (int i = 0; i < 2; i++) {
-		json_t *l = get_json(bank_ports[i], "/ledger");
+		json_t *l = test_http_get_json(bank_ports[i], "/ledger");
 		cr_assert(l, "no /ledger from bank %d", i);
 		s.balance += get_int(l, "total_balance");
 		s.created += get_int(l, "created_total");
@@ -293,7 +211,7 @@ static int64_t switches_pending(void)
 {
 	int64_t pending = 0;
 	for (int i = 0; i < 2; i++) {
-		json_t *s = get_json(switch_ports[i], "/stats");
+		json_t *s = test_http_get_json(switch_ports[i], "/stats");
 		cr_assert(s);
 		pending += get_int(json_object_get(s, "gauges"), "pending");
 		json_decref(s);
@@ -305,7 +223,7 @@ static int64_t switch_total(const char *key)
 {
 	int64_t sum = 0;
 	for (int i = 0; i < 2; i++) {
-		json_t *s = get_json(switch_ports[i], "/stats");
+		json_t *s = test_http_get_json(switch_ports[i], "/stats");
 		cr_assert(s);
 		sum += get_int(json_object_get(s, "totals"), key);
 		json_decref(s);
@@ -317,24 +235,17 @@ static int64_t switch_total(const char *key)
 static json_t *run_loadgen(const char *rate, const char *requests, const char *timeout_ms)
 {
 	char loadgen[512], config[512], report[512];
-	snprintf(loadgen, sizeof loadgen, "%s/cardholder-loadgen/cardholder-loadgen", build_dir());
+	test_build_path(loadgen, sizeof loadgen, "cardholder-loadgen/cardholder-loadgen");
 	snprintf(config, sizeof config, "%s/ecosystem.yaml", temp_dir);
 	snprintf(report, sizeof report, "%s/report", temp_dir);
-	char *argv[] = {loadgen, "--config", config, "--rate", (char *)rate, "--max-requests", (char *)requests,
-			"--duration", "10", "--report-dir", report, "--no-plots", "--no-progress", "--timeout-ms",
-			(char *)timeout_ms, NULL};
+	const char *argv[] = {loadgen, "--config", config, "--rate", rate, "--max-requests", requests,
+			      "--duration", "10", "--report-dir", report, "--no-plots", "--no-progress", "--timeout-ms",
+			      timeout_ms, NULL};
 	pid_t pid = spawn(argv, "loadgen.log");
 	int status = 0;
-	bool done = false;
-	for (int t = 0; t < 600 && !done; t++) {
-		done = waitpid(pid, &status, WNOHANG) == pid;
-		if (!done)
-			sleep_ms(100);
-	}
-	if (!done) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-	}
+	bool done = test_process_wait(&pid, 60000, &status);
+	if (!done)
+		test_process_stop(&pid, SIGKILL, 0);
 	cr_assert(done, "loadgen did not finish within 60 s");
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "loadgen failed (log in %s)", temp_dir);
 	json_t *summary = test_load_summary(report);
@@ -351,7 +262,7 @@ static struct ledger_sums settled_ledgers(void)
 		if (switches_pending() == 0 && memcmp(&now, &previous, sizeof now) == 0)
 			return now;
 		previous = now;
-		sleep_ms(200);
+		test_sleep_ms(200);
 	}
 	return ledgers();
 }

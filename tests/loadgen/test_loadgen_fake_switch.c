@@ -12,11 +12,13 @@
 #include "loadgen_options.h"
 #include "loadgen_run.h"
 #include "loadgen_test_support.h"
+#include "test_ports.h"
+#include "test_temp_dir.h"
 
 /* Ten blocks of five ports from 14010: runs of this test from other build directories never share. */
 static int claim_ports(void)
 {
-	int base = test_claim_ports(14010, 5, 10, 120);
+	int base = test_ports_claim(14010, 5, 10, 120);
 	cr_assert(base > 0, "no free port block in 14010-14059 after 120 s");
 	return base;
 }
@@ -79,7 +81,7 @@ Test(loadgen_fake_switch, every_counter_matches_what_the_switch_did)
 	cr_assert_eq(fake_switch_start(&visa, (uint16_t)(base + 1)), 0);
 	cr_assert_eq(fake_switch_start(&mastercard, (uint16_t)(base + 2)), 0);
 	char dir[256];
-	test_make_temp_dir(dir, sizeof dir, "fake");
+	test_temp_dir_make(dir, sizeof dir, "loadgen-fake");
 	cr_assert(dir[0]);
 
 	int rc = run_loadgen((unsigned)base + 2, (unsigned)base + 1, dir, "--max-requests=1500", "--threads=2", "--arrivals=constant");
@@ -159,14 +161,14 @@ Test(loadgen_fake_switch, every_counter_matches_what_the_switch_did)
 			fclose(f);
 		}
 	}
-	test_remove_tree(dir);
+	test_temp_dir_remove(dir);
 }
 
 Test(loadgen_fake_switch, no_switch_means_timeouts_and_unanswered_reversals)
 {
 	/* Nothing listens on the switch ports: every request times out, every reversal too. */
 	char dir[256];
-	test_make_temp_dir(dir, sizeof dir, "silent");
+	test_temp_dir_make(dir, sizeof dir, "loadgen-silent");
 	cr_assert(dir[0]);
 	int base = claim_ports();
 	cr_assert_eq(run_loadgen((unsigned)base + 3, (unsigned)base + 4, dir, "--max-requests=50", "--timeout-ms=50", NULL), 0);
@@ -179,7 +181,7 @@ Test(loadgen_fake_switch, no_switch_means_timeouts_and_unanswered_reversals)
 	cr_expect_eq(test_count(s, "reversal_repeats"), 100, "two 1421 repeats each (3 attempts by default)");
 	cr_expect_eq(test_count(s, "reversals_unanswered"), 50);
 	json_decref(s);
-	test_remove_tree(dir);
+	test_temp_dir_remove(dir);
 }
 
 Test(loadgen_options, bad_values_are_refused_with_the_option_name)
