@@ -96,6 +96,18 @@ static const char *first_delivery(const char *uuid, char *out, size_t size)
 	return out;
 }
 
+/*
+ * The first notification's delivery state, polled (bounded) until it is want:
+ * the switch records a delivery once the webhook has answered, so a moment
+ * after the listener has seen the request.
+ */
+static const char *wait_first_delivery(const char *uuid, const char *want, char *out, size_t size, int timeout_ms)
+{
+	for (int64_t deadline = test_now_ms() + timeout_ms;; test_sleep_ms(20))
+		if (strcmp(first_delivery(uuid, out, size), want) == 0 || test_now_ms() >= deadline)
+			return out;
+}
+
 Test(lifecycle, order_produce_notify_pay_activate, .fini = teardown, .timeout = 90)
 {
 	start_all(17000, 300);
@@ -132,7 +144,7 @@ Test(lifecycle, order_produce_notify_pay_activate, .fini = teardown, .timeout = 
 	cr_assert_str_eq(state, "active");
 
 	char delivery[32];
-	cr_assert_str_eq(first_delivery(ALICE, delivery, sizeof(delivery)), "delivered");
+	cr_assert_str_eq(wait_first_delivery(ALICE, "delivered", delivery, sizeof(delivery), 5000), "delivered");
 	char path[128];
 	snprintf(path, sizeof(path), "/notifications/%s", ALICE);
 	json_t *list = NULL;
@@ -307,7 +319,7 @@ Test(lifecycle, restart_before_delivery_still_delivers, .fini = teardown, .timeo
 	json_t *event = webhook_listener_body(hook, 0);
 	cr_assert_str_eq(json_string_value(json_object_get(event, "pan")), pan);
 	json_decref(event);
-	cr_assert_str_eq(first_delivery(ALICE, delivery, sizeof(delivery)), "delivered");
+	cr_assert_str_eq(wait_first_delivery(ALICE, "delivered", delivery, sizeof(delivery), 5000), "delivered");
 	/* The restarted switch reloaded the produced card into its registry. */
 	cr_assert(lc_wait_bank_card_state(&env, pan, "produced", 5000));
 	char action[4];
