@@ -121,8 +121,24 @@ def main():
     start_unix_ns, outcomes = read_outcomes(a.outcomes)
     summary = json.load(open(a.summary))
     sent = int(summary["counts"]["sent"])
-    report.line(len(outcomes) == sent, "outcome file complete",
-                "%d lines for %d requests sent" % (len(outcomes), sent))
+    # The lines must tell the same story as the generator's own counters.
+    line_codes = defaultdict(int)
+    line_reversals = defaultdict(int)
+    for r in outcomes:
+        line_codes[r["code"]] += 1
+        if r["reversal_code"] != "-":
+            line_reversals[r["reversal_code"]] += 1
+    summary_codes = {k: int(v) for k, v in summary.get("action_codes", {}).items() if int(v)}
+    summary_codes["timeout"] = int(summary["counts"].get("timeouts", 0))
+    summary_reversals = {k: int(v) for k, v in summary.get("reversal_action_codes", {}).items() if int(v)}
+    summary_reversals["none"] = int(summary["counts"].get("reversals_unanswered", 0))
+    same = ({k: v for k, v in line_codes.items() if v} == {k: v for k, v in summary_codes.items() if v} and
+            {k: v for k, v in line_reversals.items() if v} == {k: v for k, v in summary_reversals.items() if v})
+    report.line(len(outcomes) == sent and same, "outcome file complete",
+                "%d lines for %d requests sent; codes %s, reversals %s%s" % (
+                    len(outcomes), sent, " ".join("%s=%d" % kv for kv in sorted(line_codes.items())),
+                    " ".join("%s=%d" % kv for kv in sorted(line_reversals.items())) or "-",
+                    "" if same else " (the summary says %s, reversals %s)" % (summary_codes, summary_reversals)))
 
     journal_by_key = defaultdict(list)
     total_entries = 0

@@ -49,8 +49,21 @@ def write(run, d):
         f.write("# start_unix_ns 1000000000000000000\n# columns\n")
         for rrn, pan, amount, ms, code, rstan, rcode in run["outcomes"]:
             f.write("%s 000001 %s %s L0000000 %s %d %d %s %s %s\n" % (ACQ, T0, rrn, pan, amount, ms, code, rstan, rcode))
+    # The generator's own counters, as they would be for these outcomes (or as a test bends them).
+    codes, reversal_codes, timeouts, unanswered = {}, {}, 0, 0
+    for o in run["outcomes"]:
+        if o[4] == "timeout":
+            timeouts += 1
+            if o[6] == "none":
+                unanswered += 1
+            else:
+                reversal_codes[o[6]] = reversal_codes.get(o[6], 0) + 1
+        else:
+            codes[o[4]] = codes.get(o[4], 0) + 1
+    codes.update(run.get("summary_codes", {}))
     with open(os.path.join(d, "summary.json"), "w") as f:
-        json.dump({"counts": {"sent": run["sent"]}}, f)
+        json.dump({"counts": {"sent": run["sent"], "timeouts": timeouts, "reversals_unanswered": unanswered},
+                   "action_codes": codes, "reversal_action_codes": reversal_codes}, f)
     debits = {}
     for _, _, _, state, _, account, amount in run["journal"]:
         if state == "approved":
@@ -135,6 +148,10 @@ expect("malformed traffic accepted", m, 1, ["VIOLATION  journal entries explaine
 m = copy.deepcopy(base)
 m["sent"] = 5
 expect("outcome line missing", m, 1, ["VIOLATION  outcome file complete"])
+
+m = copy.deepcopy(base)
+m["summary_codes"] = {"000": 2}  # the generator counted an approval the outcome file does not show
+expect("outcome lines disagree with the summary", m, 1, ["VIOLATION  outcome file complete"])
 
 m = copy.deepcopy(base)
 m["replay"].insert(0, "violation bank-dup 920000000002: duplicate answered 000/654321 after 000/123456")
