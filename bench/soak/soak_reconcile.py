@@ -254,7 +254,7 @@ def main():
         pending = sum(int(s.get("gauges", {}).get("pending", 0)) for s in stats.values())
         advices = sum(int(s.get("totals", {}).get("reversals", 0)) for s in stats.values())
         report.line(abandoned == 0 and pending == 0, "network reversals settled",
-                    "%d reversal advices, %d abandoned, %d transactions still pending" % (advices, abandoned, pending))
+                    "%d reversal messages sent (1420 and 1421 repeats), %d reversals abandoned, %d transactions still pending" % (advices, abandoned, pending))
 
     if a.flood:
         prefix, start, end = a.flood[0], float(a.flood[1]), float(a.flood[2])
