@@ -103,7 +103,6 @@ agents=(big_bank lil_bank mastercard visa)
 # --- processes: everything started is stopped by its pid, whatever happens ---
 declare -A pid_of=()
 all_pids=()
-killed_pids=" "
 helper_pids=()
 orphan_guard=()
 command -v setpriv >/dev/null 2>&1 && orphan_guard=(setpriv --pdeathsig TERM --)
@@ -261,7 +260,10 @@ kill_and_restart() { # name
   rss_end_killed="$rss_end_killed$name $old $(memory_of "$old")"$'\n'
   kill -KILL "$old"
   wait "$old" 2>/dev/null || true
-  killed_pids+="$old "
+  # Reaped: its pid may be reused by anyone now, so the cleanup must never signal it.
+  local kept=() p
+  for p in "${all_pids[@]}"; do [ "$p" = "$old" ] || kept+=("$p"); done
+  all_pids=("${kept[@]}")
   start_agent "$name"
   wait_ready "$name"
   note_memory_start "$name"
