@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "test_clock.h"
@@ -15,8 +16,14 @@ static struct {
 } held[MAX_HELD];
 static int held_count;
 
+static pid_t held_by; /* a forked child inherits the table, not the claims: they stay the parent's */
+
 static int held_index(int first)
 {
+	if (held_by != getpid()) {
+		held_by = getpid();
+		held_count = 0;
+	}
 	for (int i = 0; i < held_count; i++)
 		if (held[i].first == first)
 			return i;
