@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../storage/temp_dir.h"
 #include "bank_core.h"
+#include "test_temp_dir.h"
 
 #define NOW 1795608000 /* 2026-11-25 12:00 UTC */
 #define PAN_ACTIVE "5105100000000018"
@@ -44,7 +44,7 @@ static void put_account(MDB_txn *txn, const char *id, int64_t balance)
 
 static void setup_with(uint32_t max_per_minute)
 {
-	temp_dir_make(dir, sizeof(dir));
+	cr_assert(test_temp_dir_make(dir, sizeof(dir), "bank"));
 	char err[256];
 	cr_assert_eq(store_open(&store, dir, 16u << 20, DURABILITY_SYNC, err, sizeof(err)), 0, "%s", err);
 	MDB_txn *txn;
@@ -72,7 +72,7 @@ static void teardown(void)
 {
 	bank_core_free(&core);
 	store_close(&store);
-	temp_dir_remove(dir);
+	test_temp_dir_remove(dir);
 }
 
 TestSuite(core, .init = setup, .fini = teardown);

@@ -6,11 +6,13 @@
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../storage/temp_dir.h"
 #include "bank_writer.h"
+#include "test_temp_dir.h"
 
 #define PAN "5105100000000018"
 
@@ -59,7 +61,7 @@ struct fixture {
 static void start(struct fixture *f, uint64_t map_size, int64_t balance)
 {
 	memset(f, 0, sizeof(*f));
-	temp_dir_make(f->dir, sizeof(f->dir));
+	cr_assert(test_temp_dir_make(f->dir, sizeof(f->dir), "bank"));
 	char err[256];
 	cr_assert_eq(store_open(&f->store, f->dir, map_size, DURABILITY_SYNC, err, sizeof(err)), 0, "%s", err);
 	MDB_txn *txn;
@@ -91,7 +93,7 @@ static void finish(struct fixture *f)
 	bank_core_free(&f->writer.core);
 	store_close(&f->store);
 	pthread_mutex_destroy(&f->seen.lock);
-	temp_dir_remove(f->dir);
+	test_temp_dir_remove(f->dir);
 }
 
 static struct bank_request authorization(unsigned stan, uint64_t amount)
