@@ -1,9 +1,8 @@
 #include "store.h"
 
-#include <errno.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "lmdb_env.h"
 
 static unsigned env_flags(enum durability d)
 {
@@ -22,82 +21,19 @@ static unsigned env_flags(enum durability d)
 	return flags;
 }
 
-static int make_dir(const char *dir)
-{
-	char path[CFG_PATH_MAX * 2];
-	size_t n = strlen(dir);
-	if (n == 0 || n >= sizeof(path))
-		return ENAMETOOLONG;
-	memcpy(path, dir, n + 1);
-	/* mkdir -p: each prefix in turn, tolerating the ones that exist. */
-	for (size_t i = 1; i <= n; i++) {
-		if (path[i] != '/' && path[i] != '\0')
-			continue;
-		char saved = path[i];
-		path[i] = '\0';
-		if (mkdir(path, 0750) != 0 && errno != EEXIST)
-			return errno;
-		path[i] = saved;
-	}
-	return 0;
-}
-
 int store_open(struct store *s, const char *dir, uint64_t map_size, enum durability d, char *err,
 	       size_t err_size)
 {
 	memset(s, 0, sizeof(*s));
 	s->durability = d;
-	int rc = make_dir(dir);
-	if (rc != 0) {
-		snprintf(err, err_size, "cannot create LMDB directory %s: %s", dir, strerror(rc));
-		return rc;
-	}
-	const char *step = "mdb_env_create";
-	rc = mdb_env_create(&s->env);
-	if (rc == 0) {
-		step = "mdb_env_set_mapsize";
-		rc = mdb_env_set_mapsize(s->env, (size_t)map_size);
-	}
-	if (rc == 0) {
-		step = "mdb_env_set_maxdbs";
-		rc = mdb_env_set_maxdbs(s->env, 8);
-	}
-	if (rc == 0) {
-		step = "mdb_env_set_maxreaders";
-		rc = mdb_env_set_maxreaders(s->env, 256);
-	}
-	if (rc == 0) {
-		step = "mdb_env_open";
-		rc = mdb_env_open(s->env, dir, env_flags(d), 0640);
-	}
-	MDB_txn *txn = NULL;
-	if (rc == 0) {
-		step = "opening databases";
-		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-	}
-	if (rc == 0)
-		rc = mdb_dbi_open(txn, "accounts", MDB_CREATE, &s->accounts);
-	if (rc == 0)
-		rc = mdb_dbi_open(txn, "cards", MDB_CREATE, &s->cards);
-	if (rc == 0)
-		rc = mdb_dbi_open(txn, "journal", MDB_CREATE, &s->journal);
-	if (rc == 0)
-		rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta);
-	if (rc == 0)
-		rc = mdb_dbi_open(txn, "orders", MDB_CREATE, &s->orders);
-	if (rc == 0) {
-		rc = mdb_txn_commit(txn);
-		txn = NULL;
-	}
-	if (txn)
-		mdb_txn_abort(txn);
-	if (rc != 0) {
-		snprintf(err, err_size, "LMDB %s at %s: %s", step, dir, mdb_strerror(rc));
-		if (s->env)
-			mdb_env_close(s->env);
-		s->env = NULL;
-	}
-	return rc;
+	const struct lmdb_named_db dbs[] = {
+		{"accounts", &s->accounts}, {"cards", &s->cards}, {"journal", &s->journal},
+		{"meta", &s->meta},	    {"orders", &s->orders},
+	};
+	/* More reader slots than LMDB's default 126: HTTP threads come and go, each may hold one. */
+	const struct lmdb_env_settings settings = {.map_size = map_size, .flags = env_flags(d), .max_readers = 256,
+						   .dbs = dbs, .db_count = sizeof(dbs) / sizeof(dbs[0])};
+	return lmdb_env_open(&s->env, dir, &settings, err, err_size);
 }
 
 void store_close(struct store *s)

@@ -1,73 +1,24 @@
 #include "network_cards_store.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-static int make_dirs(const char *dir)
-{
-	char path[512];
-	size_t n = strlen(dir);
-	if (n == 0 || n >= sizeof(path))
-		return ENAMETOOLONG;
-	memcpy(path, dir, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (path[i] != '/' && path[i] != '\0')
-			continue;
-		char saved = path[i];
-		path[i] = '\0';
-		if (mkdir(path, 0750) != 0 && errno != EEXIST)
-			return errno;
-		path[i] = saved;
-	}
-	return 0;
-}
+#include "lmdb_env.h"
 
 int network_store_open(struct network_store *s, const char *dir, uint64_t map_size, char *err, size_t err_size)
 {
 	memset(s, 0, sizeof(*s));
-	int rc = make_dirs(dir);
-	if (rc) {
-		snprintf(err, err_size, "cannot create LMDB directory %s: %s", dir, strerror(rc));
-		return rc;
-	}
-	rc = mdb_env_create(&s->env);
-	if (rc == 0)
-		rc = mdb_env_set_mapsize(s->env, (size_t)map_size);
-	if (rc == 0)
-		rc = mdb_env_set_maxdbs(s->env, 8);
-	/* Plain durable commits: a card, its production entry and its notifications are few and
-	 * must survive a crash; MDB_NOTLS because HTTP and worker threads come and go. */
-	if (rc == 0)
-		rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0640);
-	MDB_txn *t = NULL;
-	if (rc == 0)
-		rc = mdb_txn_begin(s->env, NULL, 0, &t);
-	struct {
-		const char *name;
-		MDB_dbi *dbi;
-	} dbs[] = {
+	const struct lmdb_named_db dbs[] = {
 		{"customers", &s->customers}, {"cards", &s->cards},     {"orders", &s->orders},
 		{"production", &s->production}, {"outbox", &s->outbox}, {"notifications", &s->notifications},
 		{"meta", &s->meta},
 	};
-	for (size_t i = 0; rc == 0 && i < sizeof(dbs) / sizeof(dbs[0]); i++)
-		rc = mdb_dbi_open(t, dbs[i].name, MDB_CREATE, dbs[i].dbi);
-	if (rc == 0) {
-		rc = mdb_txn_commit(t);
-		t = NULL;
-	}
-	if (t)
-		mdb_txn_abort(t);
-	if (rc) {
-		snprintf(err, err_size, "LMDB at %s: %s", dir, mdb_strerror(rc));
-		if (s->env)
-			mdb_env_close(s->env);
-		s->env = NULL;
-	}
-	return rc;
+	/* Plain durable commits: a card, its production entry and its notifications are few and
+	 * must survive a crash; MDB_NOTLS because HTTP and worker threads come and go. */
+	const struct lmdb_env_settings settings = {.map_size = map_size, .flags = MDB_NOTLS, .dbs = dbs,
+						   .db_count = sizeof(dbs) / sizeof(dbs[0])};
+	return lmdb_env_open(&s->env, dir, &settings, err, err_size);
 }
 
 void network_store_close(struct network_store *s)

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "group_commit.h"
-#include "temp_dir.h"
+#include "test_temp_dir.h"
 
 struct item {
 	uint32_t id;
@@ -85,7 +85,7 @@ static void wait_for(struct harness *h, size_t total)
 static void run_mode(enum durability mode, size_t total, size_t batch_max, int fail_id)
 {
 	char dir[256];
-	temp_dir_make(dir, sizeof(dir));
+	cr_assert(test_temp_dir_make(dir, sizeof(dir), "storage"));
 	struct store store;
 	char err[256];
 	cr_assert_eq(store_open(&store, dir, 32u << 20, mode, err, sizeof(err)), 0, "%s", err);
@@ -127,7 +127,7 @@ static void run_mode(enum durability mode, size_t total, size_t batch_max, int f
 	cr_assert_eq(applied, (int64_t)h.completed);
 	store_close(&store);
 	pthread_mutex_destroy(&h.lock);
-	temp_dir_remove(dir);
+	test_temp_dir_remove(dir);
 }
 
 Test(group_commit, sync_applies_everything_once_in_bounded_batches)
@@ -154,7 +154,7 @@ Test(group_commit, a_failing_item_does_not_refuse_its_batch)
 Test(group_commit, async_mode_syncs_in_the_background)
 {
 	char dir[256];
-	temp_dir_make(dir, sizeof(dir));
+	cr_assert(test_temp_dir_make(dir, sizeof(dir), "storage"));
 	struct store store;
 	char err[256];
 	cr_assert_eq(store_open(&store, dir, 32u << 20, DURABILITY_ASYNC, err, sizeof(err)), 0, "%s", err);
@@ -176,7 +176,7 @@ Test(group_commit, async_mode_syncs_in_the_background)
 	group_commit_stop(gc);
 	store_close(&store);
 	pthread_mutex_destroy(&h.lock);
-	temp_dir_remove(dir);
+	test_temp_dir_remove(dir);
 }
 
 Test(group_commit, rejects_an_incomplete_configuration)

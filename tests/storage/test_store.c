@@ -1,17 +1,18 @@
 /* The store's records: accounts, cards, journal, the never-negative guard, ledger totals, reopening. */
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "store.h"
-#include "temp_dir.h"
+#include "test_temp_dir.h"
 
 static char dir[256];
 static struct store store;
 
 static void open_store(void)
 {
-	temp_dir_make(dir, sizeof(dir));
+	cr_assert(test_temp_dir_make(dir, sizeof(dir), "storage"));
 	char err[256];
 	cr_assert_eq(store_open(&store, dir, 16u << 20, DURABILITY_SYNC, err, sizeof(err)), 0, "%s", err);
 }
@@ -19,7 +20,7 @@ static void open_store(void)
 static void close_store(void)
 {
 	store_close(&store);
-	temp_dir_remove(dir);
+	test_temp_dir_remove(dir);
 }
 
 TestSuite(store, .init = open_store, .fini = close_store);
