@@ -7,6 +7,19 @@
 
 static const uint8_t sample_mac[8] = { 0xde, 0xad, 0xbe, 0xef, 0x00, 0x01, 0x80, 0xff };
 
+/* A 1100 in the ASCII profile written out byte by byte, independent of the encoder.
+ * Offsets: MTI 0..3, bitmap 4..11, DE 2 prefix 12..13 and digits 14..29,
+ * DE 3 30..35, DE 4 36..47, DE 11 48..53, DE 41 54..61; 62 bytes. */
+static const char sample_ascii_1100[] = "1100"
+					"\x70\x20\x00\x00\x00\x80\x00\x00"
+					"16"
+					"5105100000000001"
+					"000000"
+					"000000001000"
+					"123456"
+					"TERM0001";
+#define SAMPLE_ASCII_1100_LEN (sizeof(sample_ascii_1100) - 1)
+
 static inline void sample_1100(struct iso_msg *m)
 {
 	iso_msg_init(m, 1100);

@@ -7,18 +7,6 @@
 #include "iso8583.h"
 #include "sample_messages.h"
 
-/* Offsets: MTI 0..3, bitmap 4..11, DE 2 prefix 12..13 and digits 14..29,
- * DE 3 30..35, DE 4 36..47, DE 11 48..53, DE 41 54..61; 62 bytes. */
-static const char ascii_frame[] = "1100"
-				  "\x70\x20\x00\x00\x00\x80\x00\x00"
-				  "16"
-				  "5105100000000001"
-				  "000000"
-				  "000000001000"
-				  "123456"
-				  "TERM0001";
-#define ASCII_LEN (sizeof(ascii_frame) - 1)
-
 /* Offsets: MTI 0..1, bitmap 2..9, DE 2 prefix 10 and digits 11..18, DE 24
  * 19..20, DE 32 prefix 21 and digits 22..24, DE 41 25..32, DE 55 prefix 33..34
  * and bytes 35..37; 38 bytes. */
@@ -49,7 +37,7 @@ static void expect_decode(const struct iso_profile *p, size_t len, enum iso_erro
 
 static void load_ascii(void)
 {
-	memcpy(frame, ascii_frame, ASCII_LEN);
+	memcpy(frame, sample_ascii_1100, SAMPLE_ASCII_1100_LEN);
 }
 
 static void load_bcd(void)
@@ -60,7 +48,7 @@ static void load_bcd(void)
 Test(codec_errors, frames_are_valid_before_mutation)
 {
 	load_ascii();
-	expect_decode(&iso_profile_ascii, ASCII_LEN, ISO_OK, -1, ASCII_LEN);
+	expect_decode(&iso_profile_ascii, SAMPLE_ASCII_1100_LEN, ISO_OK, -1, SAMPLE_ASCII_1100_LEN);
 	load_bcd();
 	expect_decode(&iso_profile_bcd, sizeof(bcd_frame), ISO_OK, -1, sizeof(bcd_frame));
 }
@@ -97,10 +85,10 @@ Test(codec_errors, bad_length_prefix)
 {
 	load_ascii();
 	frame[13] = 'x';
-	expect_decode(&iso_profile_ascii, ASCII_LEN, ISO_ERR_BAD_LENGTH, 2, 12);
+	expect_decode(&iso_profile_ascii, SAMPLE_ASCII_1100_LEN, ISO_ERR_BAD_LENGTH, 2, 12);
 	load_ascii();
 	frame[12] = ' ';
-	expect_decode(&iso_profile_ascii, ASCII_LEN, ISO_ERR_BAD_LENGTH, 2, 12);
+	expect_decode(&iso_profile_ascii, SAMPLE_ASCII_1100_LEN, ISO_ERR_BAD_LENGTH, 2, 12);
 	load_bcd();
 	frame[10] = 0x1A; /* nibble above 9 */
 	expect_decode(&iso_profile_bcd, sizeof(bcd_frame), ISO_ERR_BAD_LENGTH, 2, 10);
@@ -113,16 +101,16 @@ Test(codec_errors, not_digit)
 {
 	load_ascii();
 	frame[40] = 'A';
-	expect_decode(&iso_profile_ascii, ASCII_LEN, ISO_ERR_NOT_DIGIT, 4, 40);
+	expect_decode(&iso_profile_ascii, SAMPLE_ASCII_1100_LEN, ISO_ERR_NOT_DIGIT, 4, 40);
 	load_ascii();
 	frame[29] = '/'; /* '0' - 1, last digit of the PAN */
-	expect_decode(&iso_profile_ascii, ASCII_LEN, ISO_ERR_NOT_DIGIT, 2, 29);
+	expect_decode(&iso_profile_ascii, SAMPLE_ASCII_1100_LEN, ISO_ERR_NOT_DIGIT, 2, 29);
 	load_ascii();
 	frame[53] = ':'; /* '9' + 1 */
-	expect_decode(&iso_profile_ascii, ASCII_LEN, ISO_ERR_NOT_DIGIT, 11, 53);
+	expect_decode(&iso_profile_ascii, SAMPLE_ASCII_1100_LEN, ISO_ERR_NOT_DIGIT, 11, 53);
 	load_ascii();
 	frame[14] = 0xB5; /* high bit set */
-	expect_decode(&iso_profile_ascii, ASCII_LEN, ISO_ERR_NOT_DIGIT, 2, 14);
+	expect_decode(&iso_profile_ascii, SAMPLE_ASCII_1100_LEN, ISO_ERR_NOT_DIGIT, 2, 14);
 	load_bcd();
 	frame[13] = 0x1F;
 	expect_decode(&iso_profile_bcd, sizeof(bcd_frame), ISO_ERR_NOT_DIGIT, 2, 13);
@@ -137,7 +125,7 @@ Test(codec_errors, bad_mti)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		load_ascii();
 		memcpy(frame, bad[i], 4);
-		expect_decode(&iso_profile_ascii, ASCII_LEN, ISO_ERR_BAD_MTI, 0, 0);
+		expect_decode(&iso_profile_ascii, SAMPLE_ASCII_1100_LEN, ISO_ERR_BAD_MTI, 0, 0);
 	}
 	load_bcd();
 	frame[0] = 0x21;
@@ -150,8 +138,8 @@ Test(codec_errors, bad_mti)
 Test(codec_errors, trailing_bytes)
 {
 	load_ascii();
-	frame[ASCII_LEN] = 'X';
-	expect_decode(&iso_profile_ascii, ASCII_LEN + 1, ISO_ERR_TRAILING_BYTES, -1, ASCII_LEN);
+	frame[SAMPLE_ASCII_1100_LEN] = 'X';
+	expect_decode(&iso_profile_ascii, SAMPLE_ASCII_1100_LEN + 1, ISO_ERR_TRAILING_BYTES, -1, SAMPLE_ASCII_1100_LEN);
 	load_bcd();
 	expect_decode(&iso_profile_bcd, sizeof(bcd_frame) + 5, ISO_ERR_TRAILING_BYTES, -1, sizeof(bcd_frame));
 }
@@ -161,7 +149,7 @@ Test(codec_errors, too_long)
 	load_ascii();
 	frame[12] = '2';
 	frame[13] = '0'; /* PAN of 20 digits, max 19 */
-	expect_decode(&iso_profile_ascii, ASCII_LEN, ISO_ERR_TOO_LONG, 2, 12);
+	expect_decode(&iso_profile_ascii, SAMPLE_ASCII_1100_LEN, ISO_ERR_TOO_LONG, 2, 12);
 	load_bcd();
 	frame[33] = 0x02;
 	frame[34] = 0x56; /* DE 55 of 256 bytes, max 255 */
@@ -176,7 +164,7 @@ Test(codec_errors, unknown_field_in_a_profile_without_it)
 	*narrow = iso_profile_ascii;
 	narrow->fields[41].max_length = 0;
 	load_ascii();
-	expect_decode(narrow, ASCII_LEN, ISO_ERR_UNKNOWN_FIELD, 41, 54);
+	expect_decode(narrow, SAMPLE_ASCII_1100_LEN, ISO_ERR_UNKNOWN_FIELD, 41, 54);
 
 	struct iso_msg m;
 	sample_1100(&m);
@@ -268,7 +256,7 @@ Test(codec_errors, every_message_as_formatted_text)
 	frame[40] = 'A';
 	struct iso_msg m;
 	struct iso_error err;
-	cr_assert_eq(iso_decode(&iso_profile_ascii, frame, ASCII_LEN, &m, &err), ISO_ERR_NOT_DIGIT);
+	cr_assert_eq(iso_decode(&iso_profile_ascii, frame, SAMPLE_ASCII_1100_LEN, &m, &err), ISO_ERR_NOT_DIGIT);
 	char text[96];
 	int n = iso_error_format(&err, text, sizeof(text));
 	cr_assert_str_eq(text, "field 4 at byte 40: non-digit in numeric field");

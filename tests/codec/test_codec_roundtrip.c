@@ -160,15 +160,8 @@ Test(codec_layout, secondary_bitmap_only_when_a_field_above_64_is_present)
 
 Test(codec_layout, ascii_golden_frame)
 {
-	static const uint8_t frame[] = "1100"
-				       "\x70\x20\x00\x00\x00\x80\x00\x00"
-				       "16"
-				       "5105100000000001"
-				       "000000"
-				       "000000001000"
-				       "123456"
-				       "TERM0001";
-	size_t len = sizeof(frame) - 1;
+	const uint8_t *frame = (const uint8_t *)sample_ascii_1100;
+	size_t len = SAMPLE_ASCII_1100_LEN;
 	struct iso_msg d;
 	struct iso_error err;
 	cr_assert_eq(iso_decode(&iso_profile_ascii, frame, len, &d, &err), ISO_OK);
