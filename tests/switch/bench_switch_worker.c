@@ -16,25 +16,11 @@
 #include "message_builder.h"
 #include "switch_core.h"
 #include "switch_worker.h"
+#include "worker_test_config.h"
 
 #define RING 256
 
-static const char yaml[] =
-	"banks:\n"
-	"  - name: big_bank\n"
-	"    institution_id: \"10000000001\"\n"
-	"    http: 127.0.0.1:9301\n"
-	"    iso: 127.0.0.1:9302\n"
-	"    lmdb_path: /nonexistent/bank\n"
-	"    networks:\n"
-	"      - network: mastercard\n"
-	"        bins: [\"51051000\"]\n"
-	"networks:\n"
-	"  - name: mastercard\n"
-	"    major_industry_id: 5\n"
-	"    http: 127.0.0.1:9303\n"
-	"    iso: 127.0.0.1:9304\n"
-	"    lmdb_path: /nonexistent/network\n"
+static const char yaml[] = WORKER_TEST_CONFIG_PREFIX
 	"    bank_timeout_ms: 60000\n"
 	"loadgen:\n"
 	"  cards_per_bank: 1000\n";

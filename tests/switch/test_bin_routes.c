@@ -3,18 +3,7 @@
 #include <string.h>
 
 #include "bin_routes.h"
-
-static struct route_spec spec(const char *low, const char *high, const char *bank, uint16_t port)
-{
-	struct route_spec s;
-	memset(&s, 0, sizeof(s));
-	snprintf(s.low, sizeof(s.low), "%s", low);
-	snprintf(s.high, sizeof(s.high), "%s", high);
-	snprintf(s.bank, sizeof(s.bank), "%s", bank);
-	snprintf(s.iso.host, sizeof(s.iso.host), "127.0.0.1");
-	s.iso.port = port;
-	return s;
-}
+#include "route_spec_builder.h"
 
 static const char *bank_of(const struct route_table *t, const char *pan)
 {
@@ -27,9 +16,9 @@ static const char *bank_of(const struct route_table *t, const char *pan)
 Test(bin_routes, most_specific_range_wins)
 {
 	struct route_spec specs[] = {
-		spec("510510", "510510", "six", 1),
-		spec("51051000", "51051049", "eight", 2),
-		spec("51051000555", "51051000555", "eleven", 3),
+		test_route_spec("510510", "510510", "six", 1),
+		test_route_spec("51051000", "51051049", "eight", 2),
+		test_route_spec("51051000555", "51051000555", "eleven", 3),
 	};
 	char err[256];
 	struct route_table *t = route_table_build(specs, 3, 1, err, sizeof(err));
@@ -52,7 +41,7 @@ Test(bin_routes, every_length_from_6_to_11)
 		memcpy(prefix, pan, (size_t)len);
 		prefix[len] = '\0';
 		snprintf(names[len - 6], sizeof(names[0]), "len%d", len);
-		specs[len - 6] = spec(prefix, prefix, names[len - 6], (uint16_t)(100 + len));
+		specs[len - 6] = test_route_spec(prefix, prefix, names[len - 6], (uint16_t)(100 + len));
 	}
 	char err[256];
 	struct route_table *t = route_table_build(specs, 6, 1, err, sizeof(err));
@@ -73,9 +62,9 @@ Test(bin_routes, every_length_from_6_to_11)
 Test(bin_routes, range_bounds_are_inclusive)
 {
 	struct route_spec specs[] = {
-		spec("51999100", "51999199", "lil", 1),
-		spec("51999200", "51999200", "edge", 2),
-		spec("41111111", "41111111", "visa", 3),
+		test_route_spec("51999100", "51999199", "lil", 1),
+		test_route_spec("51999200", "51999200", "edge", 2),
+		test_route_spec("41111111", "41111111", "visa", 3),
 	};
 	char err[256];
 	struct route_table *t = route_table_build(specs, 3, 1, err, sizeof(err));
@@ -93,7 +82,7 @@ Test(bin_routes, range_bounds_are_inclusive)
 
 Test(bin_routes, banks_resolve_to_their_endpoint)
 {
-	struct route_spec specs[] = {spec("510510", "510510", "a", 9101), spec("520000", "529999", "a", 9101)};
+	struct route_spec specs[] = {test_route_spec("510510", "510510", "a", 9101), test_route_spec("520000", "529999", "a", 9101)};
 	char err[256];
 	struct route_table *t = route_table_build(specs, 2, 7, err, sizeof(err));
 	cr_assert_not_null(t, "%s", err);
@@ -113,14 +102,14 @@ Test(bin_routes, rejects_bad_specs_with_a_reason)
 		size_t n;
 		const char *reason;
 	} cases[] = {
-		{{spec("51051", "51051", "a", 1)}, 1, "6 to 11 digits"},
-		{{spec("51051x", "51051x", "a", 1)}, 1, "6 to 11 digits"},
-		{{spec("510510", "5105109", "a", 1)}, 1, "like low"},
-		{{spec("510519", "510510", "a", 1)}, 1, "above high"},
-		{{spec("510510", "510510", "", 1)}, 1, "no bank"},
-		{{spec("510510", "510510", "a", 0)}, 1, "endpoint"},
-		{{spec("510510", "510520", "a", 1), spec("510515", "510530", "b", 2)}, 2, "overlap"},
-		{{spec("510510", "510510", "a", 1), spec("520000", "520000", "a", 2)}, 2, "two endpoints"},
+		{{test_route_spec("51051", "51051", "a", 1)}, 1, "6 to 11 digits"},
+		{{test_route_spec("51051x", "51051x", "a", 1)}, 1, "6 to 11 digits"},
+		{{test_route_spec("510510", "5105109", "a", 1)}, 1, "like low"},
+		{{test_route_spec("510519", "510510", "a", 1)}, 1, "above high"},
+		{{test_route_spec("510510", "510510", "", 1)}, 1, "no bank"},
+		{{test_route_spec("510510", "510510", "a", 0)}, 1, "endpoint"},
+		{{test_route_spec("510510", "510520", "a", 1), test_route_spec("510515", "510530", "b", 2)}, 2, "overlap"},
+		{{test_route_spec("510510", "510510", "a", 1), test_route_spec("520000", "520000", "a", 2)}, 2, "two endpoints"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char err[256] = "";

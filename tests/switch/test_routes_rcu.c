@@ -17,6 +17,7 @@
 #include "bin_routes.h"
 #include "card_registry.h"
 #include "rcu_cell.h"
+#include "route_spec_builder.h"
 
 #define READERS 2
 #define SWAPS 400
@@ -28,29 +29,17 @@ static atomic_bool done;
 static atomic_ulong lookups;
 static atomic_ulong wrong;
 
-static struct route_spec spec(const char *low, const char *high, const char *bank, uint16_t port)
-{
-	struct route_spec s;
-	memset(&s, 0, sizeof(s));
-	snprintf(s.low, sizeof(s.low), "%s", low);
-	snprintf(s.high, sizeof(s.high), "%s", high);
-	snprintf(s.bank, sizeof(s.bank), "%s", bank);
-	strcpy(s.iso.host, "127.0.0.1");
-	s.iso.port = port;
-	return s;
-}
-
 static struct route_table *table(uint64_t version)
 {
 	/* Many filler ranges so that building and freeing take real memory. */
 	struct route_spec specs[66];
 	size_t n = 0;
-	specs[n++] = spec("510510", "510510", "stable", 1);
-	specs[n++] = spec("51051000", "51051000", version % 2 ? "odd" : "even", version % 2 ? 3 : 2);
+	specs[n++] = test_route_spec("510510", "510510", "stable", 1);
+	specs[n++] = test_route_spec("51051000", "51051000", version % 2 ? "odd" : "even", version % 2 ? 3 : 2);
 	for (int i = 0; i < 64; i++) {
 		char low[12];
 		snprintf(low, sizeof(low), "4%09d", i * 1000 + (int)(version % 7));
-		specs[n++] = spec(low, low, "filler", 4);
+		specs[n++] = test_route_spec(low, low, "filler", 4);
 	}
 	char err[128];
 	struct route_table *t = route_table_build(specs, n, version, err, sizeof(err));

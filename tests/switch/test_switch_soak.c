@@ -18,6 +18,7 @@
 
 #include "e2e_support.h"
 #include "message_builder.h"
+#include "test_rng.h"
 
 #define HOLDERS 8
 #define TXNS 400
@@ -45,15 +46,7 @@ struct txn {
 static struct e2e_env env;
 static struct test_udp_peer bank, holders[HOLDERS];
 static struct txn txns[TXNS];
-static uint64_t seed = 0x243F6A8885A308D3ull;
-
-static uint64_t rnd(void)
-{
-	seed ^= seed >> 12;
-	seed ^= seed << 25;
-	seed ^= seed >> 27;
-	return seed * 2685821657736338717ull;
-}
+static struct test_rng rng = {0x243F6A8885A308D3ull};
 
 static void setup(void)
 {
@@ -159,7 +152,7 @@ static void serve_bank(void)
 			cr_assert_not(t->at_bank, "a 1100 reached the bank twice");
 			t->at_bank = true;
 			tm_text(&m, 11, t->bank_stan, sizeof(t->bank_stan));
-			enum bank_choice c = (enum bank_choice)(rnd() % 10 < 5 ? BANK_APPROVE : rnd() % 4 + 1);
+			enum bank_choice c = (enum bank_choice)(test_rng_next(&rng) % 10 < 5 ? BANK_APPROVE : test_rng_next(&rng) % 4 + 1);
 			t->bank_approved = c == BANK_APPROVE || c == BANK_TWICE || c == BANK_LATE;
 			if (c == BANK_APPROVE)
 				bank_reply(&m, "000");
@@ -174,7 +167,7 @@ static void serve_bank(void)
 			const char *de56 = tm_text(&m, 56, text, sizeof(text));
 			if (strncmp(de56 + 4, t->bank_stan, 6) != 0)
 				t->reversal_stan_mismatch = true;
-			if (rnd() % 5 != 0)
+			if (test_rng_next(&rng) % 5 != 0)
 				bank_reply(&m, "400");
 		} else {
 			cr_assert_fail("the bank got MTI %u", m.mti);
@@ -199,7 +192,7 @@ static void serve_holders(void)
 				t->answered = true;
 				tm_text(&m, 39, t->action, sizeof(t->action));
 				cr_assert_str_eq(tm_text(&m, 11, stan, sizeof(stan)), t->req.text[11]);
-				if (rnd() % 5 == 0) {
+				if (test_rng_next(&rng) % 5 == 0) {
 					char rev_stan[7];
 					snprintf(rev_stan, sizeof(rev_stan), "9%05d", (int)(t - txns));
 					tm_reversal_of(&t->reversal, &t->req, rev_stan);

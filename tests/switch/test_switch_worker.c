@@ -14,23 +14,10 @@
 #include "message_builder.h"
 #include "switch_core.h"
 #include "switch_worker.h"
+#include "test_rng.h"
+#include "worker_test_config.h"
 
-static const char yaml[] =
-	"banks:\n"
-	"  - name: big_bank\n"
-	"    institution_id: \"10000000001\"\n"
-	"    http: 127.0.0.1:9301\n"
-	"    iso: 127.0.0.1:9302\n"
-	"    lmdb_path: /nonexistent/bank\n"
-	"    networks:\n"
-	"      - network: mastercard\n"
-	"        bins: [\"51051000\"]\n"
-	"networks:\n"
-	"  - name: mastercard\n"
-	"    major_industry_id: 5\n"
-	"    http: 127.0.0.1:9303\n"
-	"    iso: 127.0.0.1:9304\n"
-	"    lmdb_path: /nonexistent/network\n"
+static const char yaml[] = WORKER_TEST_CONFIG_PREFIX
 	"    bank_timeout_ms: 100\n"
 	"    reversal_retry_ms: 50\n"
 	"    reversal_max_attempts: 2\n"
@@ -285,15 +272,8 @@ Test(switch_worker, forged_and_stale_answers_are_counted_not_forwarded)
 	stop();
 }
 
-/* xorshift64*: a fixed seed makes every run feed the same inputs. */
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 2685821657736338717ull;
-}
+/* A fixed seed makes every run feed the same inputs. */
+static struct test_rng rng = {0x9E3779B97F4A7C15ull};
 
 Test(switch_worker, mutated_and_random_input_never_crashes_and_is_accounted, .timeout = 120)
 {
@@ -327,27 +307,27 @@ Test(switch_worker, mutated_and_random_input_never_crashes_and_is_accounted, .ti
 		for (int i = 0; i < 8; i++) {
 			uint8_t buf[MEMORY_PORT_BYTES];
 			size_t len;
-			int kind = (int)(rng() % 5);
+			int kind = (int)(test_rng_next(&rng) % 5);
 			if (kind == 4) {
-				len = rng() % 200;
+				len = test_rng_next(&rng) % 200;
 				for (size_t b = 0; b < len; b++)
-					buf[b] = (uint8_t)rng();
+					buf[b] = (uint8_t)test_rng_next(&rng);
 			} else {
 				len = base_len[kind];
 				memcpy(buf, base[kind], len);
-				int flips = 1 + (int)(rng() % 4);
+				int flips = 1 + (int)(test_rng_next(&rng) % 4);
 				for (int f = 0; f < flips; f++) {
-					size_t at = 2 + rng() % (len - 2); /* keep the frame header */
-					buf[at] = (uint8_t)(rng() % 3 == 0 ? rng() : '0' + rng() % 10);
+					size_t at = 2 + test_rng_next(&rng) % (len - 2); /* keep the frame header */
+					buf[at] = (uint8_t)(test_rng_next(&rng) % 3 == 0 ? test_rng_next(&rng) : '0' + test_rng_next(&rng) % 10);
 				}
-				if (rng() % 8 == 0)
-					len -= rng() % (len - 2); /* cut short: the header then lies */
+				if (test_rng_next(&rng) % 8 == 0)
+					len -= test_rng_next(&rng) % (len - 2); /* cut short: the header then lies */
 			}
-			uint16_t q = (uint16_t)(rng() % 2);
-			if (memory_port_inject(&mem, q, rng() % 2 ? &holder : &bank, buf, len))
+			uint16_t q = (uint16_t)(test_rng_next(&rng) % 2);
+			if (memory_port_inject(&mem, q, test_rng_next(&rng) % 2 ? &holder : &bank, buf, len))
 				injected++;
 		}
-		now += rng() % 20;
+		now += test_rng_next(&rng) % 20;
 		poll_all(now);
 		struct memory_datagram d;
 		while (memory_port_take_sent(&mem, &d)) {
