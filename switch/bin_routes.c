@@ -168,6 +168,14 @@ bool route_table_lookup(const struct route_table *t, const char *pan, size_t pan
 	}
 	if (bad)
 		return false;
+	return route_table_lookup_prefixes(t, prefix, longest, hit);
+}
+
+bool route_table_lookup_prefixes(const struct route_table *t, const uint64_t *prefix, size_t longest,
+				 struct route_hit *hit)
+{
+	if (longest > BIN_MAX_DIGITS)
+		longest = BIN_MAX_DIGITS;
 	for (size_t len = longest; len >= BIN_MIN_DIGITS; len--) {
 		size_t n = t->count[len];
 		if (n == 0)

@@ -66,6 +66,14 @@ struct route_table *route_table_build(const struct route_spec *specs, size_t cou
 				      char *err, size_t err_size);
 void route_table_free(struct route_table *t);
 
+/*
+ * The same from the PAN's leading digits already read as numbers: prefix[L] holds
+ * the first L digits for L = BIN_MIN_DIGITS..longest (longest: the PAN's length,
+ * at most BIN_MAX_DIGITS), so that a caller that reads the PAN anyway reads it once.
+ */
+bool route_table_lookup_prefixes(const struct route_table *t, const uint64_t *prefix, size_t longest,
+				 struct route_hit *hit);
+
 /* The most specific route for the PAN's leading digits; false when none. */
 bool route_table_lookup(const struct route_table *t, const char *pan, size_t pan_len,
 			struct route_hit *hit);

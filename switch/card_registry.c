@@ -89,7 +89,14 @@ const struct card_entry *card_registry_find(const struct card_registry *r, const
 	uint64_t v;
 	if (!pan_number(pan, pan_len, &v))
 		return NULL;
-	const struct card_entry *e = probe(r, v, (uint8_t)pan_len);
+	return card_registry_find_number(r, v, pan_len);
+}
+
+const struct card_entry *card_registry_find_number(const struct card_registry *r, uint64_t pan, size_t pan_len)
+{
+	if (pan_len < 12 || pan_len > 19)
+		return NULL;
+	const struct card_entry *e = probe(r, pan, (uint8_t)pan_len);
 	return e && e->pan_len ? e : NULL;
 }
 

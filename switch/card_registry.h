@@ -36,6 +36,8 @@ struct card_registry *card_registry_clone(const struct card_registry *r, size_t 
 bool card_registry_put(struct card_registry *r, const char *pan, size_t pan_len, const char *expiry,
 		       enum card_state state);
 const struct card_entry *card_registry_find(const struct card_registry *r, const char *pan, size_t pan_len);
+/* The same for a PAN already read as a number (pan_len digits, 12..19). */
+const struct card_entry *card_registry_find_number(const struct card_registry *r, uint64_t pan, size_t pan_len);
 
 /* Registry of the generated population of every bank membership of the network. */
 struct card_registry *card_registry_from_population(const struct ecosystem_config *c, const char *network);

@@ -67,11 +67,19 @@ struct check_verdict network_check_authorization(const struct iso_msg *m,
 	if (yy * 100 + mm < ctx->today_yymm)
 		return fail(CHECK_EXPIRED, ACTION_EXPIRED, 14);
 
+	/* Luhn passed, so the PAN is 12..19 digits: read it once, for the routes and the registry. */
+	uint64_t prefix[BIN_MAX_DIGITS + 1], number = 0;
+	for (int i = 0; i < pan_len; i++) {
+		number = number * 10 + (uint64_t)(pan[i] - '0');
+		if (i < BIN_MAX_DIGITS)
+			prefix[i + 1] = number;
+	}
 	struct route_hit hit;
-	if (!ctx->routes || !route_table_lookup(ctx->routes, pan, (size_t)pan_len, &hit))
+	if (!ctx->routes || !route_table_lookup_prefixes(ctx->routes, prefix, (size_t)pan_len, &hit))
 		return fail(CHECK_NO_ROUTE, ACTION_INVALID_CARD, 2);
 
-	const struct card_entry *card = ctx->cards ? card_registry_find(ctx->cards, pan, (size_t)pan_len) : NULL;
+	const struct card_entry *card =
+		ctx->cards ? card_registry_find_number(ctx->cards, number, (size_t)pan_len) : NULL;
 	if (!card)
 		return fail(CHECK_UNKNOWN_CARD, ACTION_INVALID_CARD, 2);
 	if (card->state == CARD_BLOCKED)
