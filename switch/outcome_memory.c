@@ -109,7 +109,7 @@ struct outcome *outcome_memory_upsert_hashed(struct outcome_memory *m, const str
 	if (m->count == m->capacity) {
 		index = m->oldest;
 		remove_entry(m, index);
-		m->oldest = (m->oldest + 1) % m->capacity;
+		m->oldest = m->oldest + 1 == m->capacity ? 0 : m->oldest + 1; /* no division a message */
 		m->evictions++;
 		/* The removal may have shifted the run key probes through. */
 		at = probe(m, key, hash);

@@ -72,6 +72,12 @@ struct outcome *outcome_memory_upsert(struct outcome_memory *m, const struct txn
  * that hash.
  */
 uint32_t outcome_memory_prefetch(const struct outcome_memory *m, const struct txn_key *key);
+/* The same for a caller that has the key's hash already ((uint32_t)txn_key_hash(key)). */
+static inline __attribute__((always_inline)) void outcome_memory_prefetch_hash(const struct outcome_memory *m,
+									      uint32_t hash)
+{
+	__builtin_prefetch(&m->slots[hash & m->slot_mask]);
+}
 struct outcome *outcome_memory_upsert_hashed(struct outcome_memory *m, const struct txn_key *key, uint32_t hash,
 					     bool *existed);
 /* Where a value lives, to update it later without a lookup ... */

@@ -132,9 +132,16 @@ static void relay_with_stan(struct switch_worker *w, const struct sockaddr_in *t
 
 /* ---- ownership ---- */
 
+/* The worker a key's hash belongs to (no division with a single worker). */
+static uint8_t hash_owner(const struct switch_worker *w, uint64_t hash)
+{
+	uint16_t workers = w->core->worker_count;
+	return workers == 1 ? 0 : (uint8_t)(hash % workers);
+}
+
 static uint8_t key_owner(const struct switch_worker *w, const struct txn_key *key)
 {
-	return (uint8_t)(txn_key_hash(key) % w->core->worker_count);
+	return hash_owner(w, txn_key_hash(key));
 }
 
 /* Passes the message to its owning worker (dropped and counted when its ring is full). */
@@ -255,14 +262,17 @@ static void on_authorization(struct switch_worker *w, const struct sockaddr_in *
 		send_answer(w, peer, m, ACTION_FORMAT_ERROR);
 		return;
 	}
-	uint8_t owner = key_owner(w, &key);
+	/* One hash (a chain of multiplies) for the owner and the outcome memory. */
+	uint64_t key_hash = txn_key_hash(&key);
+	uint8_t owner = hash_owner(w, key_hash);
 	if (owner != w->id) {
 		hand_over(w, owner, peer, frame, length);
 		return;
 	}
 	/* The key's index line loads while the checks run: they only read, so
 	 * running them before the duplicate test changes nothing but the order. */
-	uint32_t hash = outcome_memory_prefetch(&w->outcomes, &key);
+	uint32_t hash = (uint32_t)key_hash;
+	outcome_memory_prefetch_hash(&w->outcomes, hash);
 	struct network_check_context ctx = {
 		.routes = rcu_cell_read(&w->core->routes),
 		.cards = rcu_cell_read(&w->core->cards),
