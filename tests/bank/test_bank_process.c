@@ -44,6 +44,14 @@ static json_t *post(const char *path, const char *body, long expect)
 	return j;
 }
 
+/* GET /get-balance/uuid/<account>: the balance, -1 when unknown. */
+static long long balance_of(const char *account)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/get-balance/uuid/%s", account);
+	return test_http_int(bank.http_port, path, "balance");
+}
+
 Test(process, http_create_and_read_accounts)
 {
 	start_bank(12100, 12101, NULL);
@@ -132,9 +140,7 @@ Test(process, payment_duplicate_reversal_over_udp)
 	start_bank(12104, 12105, NULL);
 	struct population_card card;
 	bank_process_card(&bank, 2, &card);
-	char balance_path[128];
-	snprintf(balance_path, sizeof(balance_path), "/get-balance/uuid/%s", card.account);
-	cr_assert_eq(test_http_int(bank.http_port, balance_path, "balance"), 100000);
+	cr_assert_eq(balance_of(card.account), 100000);
 
 	struct test_udp_peer c;
 	cr_assert(test_udp_peer_open(&c, 0));
@@ -149,13 +155,13 @@ Test(process, payment_duplicate_reversal_over_udp)
 	cr_assert(a[0].has_approval);
 	char approval[7];
 	memcpy(approval, a[0].approval, sizeof(approval));
-	cr_assert_eq(test_http_int(bank.http_port, balance_path, "balance"), 97500);
+	cr_assert_eq(balance_of(card.account), 97500);
 
 	/* the same 1100 again: same answer, no second debit */
 	cr_assert_eq(exchange(&c, frame, len, a), 1);
 	cr_assert_str_eq(a[0].action, "000");
 	cr_assert_str_eq(a[0].approval, approval);
-	cr_assert_eq(test_http_int(bank.http_port, balance_path, "balance"), 97500);
+	cr_assert_eq(balance_of(card.account), 97500);
 
 	/* reversal: credited once, replays answered 400 without a second credit */
 	len = test_build_reversal(&p, 1420, 102, frame, sizeof(frame));
@@ -163,11 +169,11 @@ Test(process, payment_duplicate_reversal_over_udp)
 	cr_assert_eq(a[0].mti, 1430);
 	cr_assert_str_eq(a[0].action, "400");
 	cr_assert_neq(strlen(a[0].original_data), 0);
-	cr_assert_eq(test_http_int(bank.http_port, balance_path, "balance"), 100000);
+	cr_assert_eq(balance_of(card.account), 100000);
 	len = test_build_reversal(&p, 1421, 103, frame, sizeof(frame));
 	cr_assert_eq(exchange(&c, frame, len, a), 1);
 	cr_assert_str_eq(a[0].action, "400");
-	cr_assert_eq(test_http_int(bank.http_port, balance_path, "balance"), 100000);
+	cr_assert_eq(balance_of(card.account), 100000);
 
 	/* a reversal of something never seen: 914 */
 	struct test_payment ghost = test_payment_default(card.pan, 999, 10);
@@ -195,7 +201,7 @@ Test(process, payment_duplicate_reversal_over_udp)
 	len = test_build_1100(&after_block, frame, sizeof(frame));
 	cr_assert_eq(exchange(&c, frame, len, a), 1);
 	cr_assert_str_eq(a[0].action, "119");
-	cr_assert_eq(test_http_int(bank.http_port, balance_path, "balance"), 100000);
+	cr_assert_eq(balance_of(card.account), 100000);
 
 	json_t *stats;
 	cr_assert_eq(test_http(bank.http_port, "GET", "/stats", NULL, &stats), 200);
@@ -259,7 +265,7 @@ Test(process, several_requests_in_one_datagram_and_malformed_input)
 	cr_assert(test_udp_peer_send(&c, bank.iso_port, junk2, sizeof(junk2)));
 	cr_assert_eq(bank_process_receive_answers(&c, a, 16, 300), 0);
 	long long malformed = -1;
-	for (int64_t deadline = test_now_ms() + 3000; test_now_ms() < deadline && malformed < 3;)
+	for (int64_t deadline = test_now_ms() + 3000; test_now_ms() < deadline && malformed < 3; test_sleep_ms(10))
 		malformed = test_http_int(bank.http_port, "/stats", "malformed");
 	cr_assert_eq(malformed, 3);
 	cr_assert_eq(test_http_int(bank.http_port, "/stats", "malformed_answered"), 1);
@@ -283,12 +289,10 @@ Test(process, drop_probability_one_answers_nothing_and_counts)
 	}
 	cr_assert_eq(bank_process_receive_answers(&c, a, 4, 700), 0, "a dropped request was answered");
 	long long dropped = -1;
-	for (int64_t deadline = test_now_ms() + 3000; test_now_ms() < deadline && dropped < 3;)
+	for (int64_t deadline = test_now_ms() + 3000; test_now_ms() < deadline && dropped < 3; test_sleep_ms(10))
 		dropped = test_http_int(bank.http_port, "/stats", "dropped_by_fault");
 	cr_assert_eq(dropped, 3);
-	char path[128];
-	snprintf(path, sizeof(path), "/get-balance/uuid/%s", card.account);
-	cr_assert_eq(test_http_int(bank.http_port, path, "balance"), 100000, "a dropped request moved money");
+	cr_assert_eq(balance_of(card.account), 100000, "a dropped request moved money");
 	test_udp_peer_close(&c);
 }
 
@@ -334,8 +338,6 @@ Test(process, a_reversal_before_its_original_keeps_the_original_from_debiting)
 	start_bank(12114, 12115, NULL);
 	struct population_card card;
 	bank_process_card(&bank, 4, &card);
-	char balance_path[128];
-	snprintf(balance_path, sizeof(balance_path), "/get-balance/uuid/%s", card.account);
 	struct test_udp_peer c;
 	cr_assert(test_udp_peer_open(&c, 0));
 	uint8_t frame[512];
@@ -350,7 +352,7 @@ Test(process, a_reversal_before_its_original_keeps_the_original_from_debiting)
 	cr_assert_eq(a[0].mti, 1110);
 	cr_assert_str_eq(a[0].action, "100");
 	cr_assert_not(a[0].has_approval);
-	cr_assert_eq(test_http_int(bank.http_port, balance_path, "balance"), 100000);
+	cr_assert_eq(balance_of(card.account), 100000);
 	cr_assert_eq(test_http_int(bank.http_port, "/stats", "tombstone_declines"), 1);
 	cr_assert_eq(test_http_int(bank.http_port, "/ledger", "approved_count"), 0);
 	test_udp_peer_close(&c);
