@@ -18,6 +18,7 @@ enum outcome_kind {
 	OUTCOME_APPROVED,    /* the bank approved; bank_stan is the STAN it saw */
 	OUTCOME_REFUSED,     /* refused by the bank or by the network's checks */
 	OUTCOME_TIMED_OUT,   /* answered 911; the switch reverses it at the bank itself */
+	OUTCOME_REVERSED_EARLY, /* a cardholder reversal came first: the original, if it comes, is refused */
 };
 
 struct outcome {

@@ -22,6 +22,7 @@
 	X(cardholder_reversals_answered) /* answered 1430 by the switch itself */                           \
 	X(cancelled_approvals)         /* approvals reversed because the cardholder reversed first */        \
 	X(duplicates)                  /* 1100 for a transaction already seen */                             \
+	X(reversed_before_original)    /* 1100 refused: the cardholder had reversed it before it came */    \
 	X(malformed)                   /* datagrams or messages that failed framing or decoding */           \
 	X(unsupported)                 /* well-formed messages of an MTI the switch does not handle */       \
 	X(late_responses)              /* bank answers after the switch timed the transaction out */        \

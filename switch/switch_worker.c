@@ -282,6 +282,15 @@ static void on_authorization(struct switch_worker *w, const struct sockaddr_in *
 	struct check_verdict v = network_check_authorization(m, &ctx);
 	bool existed;
 	struct outcome *o = outcome_memory_upsert_hashed(&w->outcomes, &key, hash, &existed);
+	if (existed && o->kind == OUTCOME_REVERSED_EARLY) {
+		/* Its reversal overtook it and went to the bank under the cardholder's
+		 * STAN, where it left a tombstone this 1100 would not meet under ours:
+		 * refusing it here is what keeps a reversed payment from being debited. */
+		COUNT(w, reversed_before_original);
+		send_answer(w, peer, m, ACTION_DECLINED);
+		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
+		return;
+	}
 	if (existed) {
 		/* A retransmission: while the original is at the bank its answer is
 		 * on its way; once settled, it is told it is a duplicate. */
@@ -495,7 +504,12 @@ static void on_cardholder_reversal(struct switch_worker *w, const struct sockadd
 		forward_reversal(w, peer, m, &o->bank, bank_de56);
 		return;
 	}
-	/* Unknown to the switch (forgotten or never seen): the bank decides. */
+	/* Unknown to the switch (forgotten or never seen): the bank decides, and
+	 * the switch remembers that the original, should it still come, is void. */
+	if (!o) {
+		bool existed;
+		set_outcome(outcome_memory_upsert(&w->outcomes, &key, &existed), OUTCOME_REVERSED_EARLY, NULL, NULL);
+	}
 	char pan[20];
 	int pan_len = iso_field_text(m, 2, pan, sizeof(pan));
 	struct route_hit hit;

@@ -6,7 +6,6 @@
 #
 #   bash bench/soak/soak.sh [--duration S] [--rate N] [--short] [--build-dir DIR]
 #                           [--no-build] [--run-dir DIR] [--switch-workers N] [--keep]
-#                           [--known-gaps]
 #
 # Faults: slow (held back ~ the switch's bank timeout) and dropped bank answers
 # (the banks' fault flags, in soak.yaml); duplicate and replayed 1100/1420
@@ -15,8 +14,6 @@
 # datagram bursts at every agent (counted exactly) and a garbage flood at the
 # mastercard switch (legitimate answers must keep flowing).
 # --short: 20 s at 100/s with smaller bursts (the ctest entry, tests/soak/).
-# --known-gaps: the replayer also reverses through a switch before the original
-# (docs/soak.md, "Known gaps": expected to report violations today).
 # Prints one line per invariant ("ok" / "VIOLATION"); exit status 1 on any
 # violation, 2 on a bad command line.
 set -euo pipefail
@@ -31,7 +28,6 @@ build_first=1
 run_dir=""
 switch_workers=1
 keep=0
-known_gaps=()
 usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -43,7 +39,6 @@ while [ $# -gt 0 ]; do
     --run-dir) run_dir=$2; shift 2 ;;
     --switch-workers) switch_workers=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    --known-gaps) known_gaps=(--known-gaps); shift ;;
     --help|-h) usage; exit 0 ;;
     *) echo "soak: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -184,7 +179,7 @@ loadgen_pid=$!
 helper_pids+=("$loadgen_pid")
 "${orphan_guard[@]}" python3 "$here/soak_replay.py" --switch "mastercard=${iso[mastercard]}" --switch "visa=${iso[visa]}" \
   --bank "${iso[big_bank]}" --bank "${iso[lil_bank]}" --cards 51051000:1000:0:0 --cards 51999100:1000:0:1 \
-  --cards 41111111:1000:1:0 --duration "$((duration - 2))" --rate 5 --log "$run_dir/replay.log" "${known_gaps[@]}" \
+  --cards 41111111:1000:1:0 --duration "$((duration - 2))" --rate 5 --log "$run_dir/replay.log" \
   >"$run_dir/replay.out" 2>&1 &
 replay_pid=$!
 helper_pids+=("$replay_pid")

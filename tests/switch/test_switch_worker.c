@@ -192,6 +192,37 @@ Test(switch_worker, cardholder_reversal_overtaking_an_approval_makes_the_switch_
 	stop();
 }
 
+Test(switch_worker, a_reversal_before_its_original_voids_the_original)
+{
+	start(1);
+	struct test_msg req, rev;
+	struct sent s;
+	card_request(&req, 3, "000030");
+	tm_reversal_of(&rev, &req, "000031");
+	/* The reversal overtakes the 1100: the switch has never seen the original,
+	 * so the bank decides (with the cardholder's STAN in DE 56) ... */
+	inject(0, &holder, &rev);
+	poll_all(t0);
+	expect_sent(&s, 1420, &bank);
+	cr_assert_str_eq(field(&s, 56), rev.text[56]);
+	/* ... and the original, arriving after it, never reaches the bank. */
+	inject(0, &holder, &req);
+	poll_all(t0 + 1);
+	expect_sent(&s, 1110, &holder);
+	cr_assert_str_eq(field(&s, 39), "100");
+	cr_assert_str_eq(field(&s, 11), "000030");
+	cr_assert_not(next_sent(&s), "the voided original is not forwarded");
+	/* A retransmission of it is then a plain duplicate. */
+	inject(0, &holder, &req);
+	poll_all(t0 + 2);
+	expect_sent(&s, 1110, &holder);
+	cr_assert_str_eq(field(&s, 39), "913");
+	struct switch_counters c = totals();
+	cr_assert_eq(c.reversed_before_original, 1);
+	cr_assert_eq(c.forwarded, 0);
+	stop();
+}
+
 Test(switch_worker, duplicates_wait_for_the_original_then_get_913)
 {
 	start(1);
