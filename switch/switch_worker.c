@@ -86,11 +86,12 @@ static void flush_tx(struct switch_worker *w)
 	if (sent < 0)
 		sent = 0;
 	for (int i = sent; i < w->tx_count; i++)
-		COUNT(w, tx_dropped);
+		for (uint16_t f = 0; f < w->tx_frames[i]; f++)
+			COUNT(w, tx_dropped);
 	w->tx_count = 0;
 }
 
-/* Buffer for the next outgoing datagram (SWITCH_TX_BUFFER bytes). */
+/* Buffer for the next outgoing frame (SWITCH_TX_BUFFER bytes). */
 static uint8_t *tx_claim(struct switch_worker *w)
 {
 	if (w->tx_count == UDP_BURST)
@@ -98,12 +99,35 @@ static uint8_t *tx_claim(struct switch_worker *w)
 	return w->tx[w->tx_count].data;
 }
 
+static bool same_peer(const struct sockaddr_in *a, const struct sockaddr_in *b)
+{
+	return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port && a->sin_family == b->sin_family;
+}
+
+/*
+ * Every datagram costs a send and a receive system call's worth of kernel
+ * work on each side, so a frame for a peer that already has a datagram in
+ * this burst joins the latest one when it fits (the peer's frames stay in
+ * order); otherwise it stays where tx_claim put it, as a datagram of its own.
+ */
 static void tx_commit(struct switch_worker *w, const struct sockaddr_in *peer, size_t length)
 {
 	if (length == 0)
 		return; /* the encoder refused: nothing to send */
+	for (int i = w->tx_count - 1; i >= 0; i--) {
+		struct udp_datagram *d = &w->tx[i];
+		if (!same_peer(&d->peer, peer))
+			continue;
+		if (d->length + length > SWITCH_TX_PACK_MAX)
+			break;
+		memcpy(d->data + d->length, w->tx[w->tx_count].data, length);
+		d->length += length;
+		w->tx_frames[i]++;
+		return;
+	}
 	w->tx[w->tx_count].peer = *peer;
 	w->tx[w->tx_count].length = length;
+	w->tx_frames[w->tx_count] = 1;
 	w->tx_count++;
 }
 

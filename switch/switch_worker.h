@@ -19,6 +19,8 @@
 
 #define SWITCH_RX_BUFFER 65536
 #define SWITCH_TX_BUFFER (ISO_MAX_MESSAGE + 2)
+/* Frames for one peer share a datagram up to one Ethernet MTU of payload (no IP fragments on DPDK). */
+#define SWITCH_TX_PACK_MAX 1472
 #define SWITCH_HANDOVER_RING 512
 #define SWITCH_HANDOVER_BYTES 1024 /* a longer message cannot change worker (counted handover_dropped) */
 
@@ -61,6 +63,7 @@ struct switch_worker {
 	struct udp_datagram rx[UDP_BURST];
 	uint8_t *rx_buffers;
 	struct udp_datagram tx[UDP_BURST];
+	uint16_t tx_frames[UDP_BURST]; /* frames packed in each pending datagram */
 	int tx_count;
 	uint8_t *tx_buffers;
 };

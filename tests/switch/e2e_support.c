@@ -173,3 +173,50 @@ long long e2e_wait_stat(const struct e2e_env *e, const char *name, long long wan
 	}
 	return v;
 }
+
+void e2e_frame_reader_init(struct e2e_frame_reader *r, struct test_udp_peer *peer)
+{
+	r->peer = peer;
+	r->length = r->at = 0;
+}
+
+size_t e2e_receive_frame(struct e2e_frame_reader *r, uint8_t *out, size_t capacity, int timeout_ms)
+{
+	if (r->at >= r->length) {
+		r->length = test_udp_peer_receive(r->peer, r->datagram, sizeof r->datagram, timeout_ms, NULL);
+		r->at = 0;
+		if (r->length == 0)
+			return 0;
+	}
+	size_t left = r->length - r->at;
+	size_t take = left;
+	if (left >= 2) {
+		size_t framed = 2 + (((size_t)r->datagram[r->at] << 8) | r->datagram[r->at + 1]);
+		if (framed <= left)
+			take = framed;
+	}
+	if (take > capacity)
+		take = capacity;
+	memcpy(out, r->datagram + r->at, take);
+	r->at += take;
+	return take;
+}
+
+size_t e2e_receive_frame_from(struct test_udp_peer *peer, uint8_t *out, size_t capacity, int timeout_ms)
+{
+	static struct e2e_frame_reader readers[E2E_FRAME_READERS];
+	static size_t used;
+	struct e2e_frame_reader *r = NULL;
+	for (size_t i = 0; i < used && !r; i++)
+		if (readers[i].peer == peer)
+			r = &readers[i];
+	if (!r) {
+		if (used == E2E_FRAME_READERS) {
+			fprintf(stderr, "e2e_receive_frame_from: more than %d peers\n", E2E_FRAME_READERS);
+			abort();
+		}
+		r = &readers[used++];
+		e2e_frame_reader_init(r, peer);
+	}
+	return e2e_receive_frame(r, out, capacity, timeout_ms);
+}

@@ -61,4 +61,22 @@ long long e2e_switch_stat(const struct e2e_env *e, const char *name);
 /* Polls until totals.<name> >= want (bounded by timeout_ms). Returns the last value seen. */
 long long e2e_wait_stat(const struct e2e_env *e, const char *name, long long want, int timeout_ms);
 
+/*
+ * The switch packs frames for one peer into one datagram (docs/protocol.md:
+ * one or more frames per datagram). A reader hands them out one at a time,
+ * each with its 2-byte header; bytes that do not split into frames come out
+ * whole, so that the caller's decode check fails on them.
+ */
+struct e2e_frame_reader {
+	struct test_udp_peer *peer;
+	size_t length, at;
+	uint8_t datagram[65536];
+};
+void e2e_frame_reader_init(struct e2e_frame_reader *r, struct test_udp_peer *peer);
+/* The next frame (from what is left of the last datagram, else a new one); 0 when none came in time. */
+size_t e2e_receive_frame(struct e2e_frame_reader *r, uint8_t *out, size_t capacity, int timeout_ms);
+/* e2e_receive_frame with a reader kept per peer by the test process (at most E2E_FRAME_READERS peers). */
+#define E2E_FRAME_READERS 64
+size_t e2e_receive_frame_from(struct test_udp_peer *peer, uint8_t *out, size_t capacity, int timeout_ms);
+
 #endif

@@ -30,6 +30,7 @@ static int memory_tx(struct dgram_port *p, uint16_t q, const struct udp_datagram
 		m->peer = d[sent].peer;
 		m->length = d[sent].length < MEMORY_PORT_BYTES ? d[sent].length : MEMORY_PORT_BYTES;
 		memcpy(m->data, d[sent].data, m->length);
+		mem->datagrams_sent++;
 	}
 	return sent;
 }
@@ -75,6 +76,17 @@ bool memory_port_take_sent(struct memory_port *mem, struct memory_datagram *out)
 	if (mem->sent_count == 0)
 		return false;
 	*out = mem->sent[0];
+	/* A datagram of several frames is handed out a frame at a time; bytes that do not split come out whole. */
+	struct memory_datagram *first = &mem->sent[0];
+	if (first->length >= 2) {
+		size_t framed = 2 + (((size_t)first->data[0] << 8) | first->data[1]);
+		if (framed < first->length) {
+			out->length = framed;
+			memmove(first->data, first->data + framed, first->length - framed);
+			first->length -= framed;
+			return true;
+		}
+	}
 	memmove(&mem->sent[0], &mem->sent[1], (mem->sent_count - 1) * sizeof(mem->sent[0]));
 	mem->sent_count--;
 	return true;

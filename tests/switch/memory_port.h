@@ -30,6 +30,7 @@ struct memory_queue {
 struct memory_port {
 	struct memory_queue queues[MEMORY_PORT_QUEUES];
 	size_t sent_count;
+	size_t datagrams_sent; /* how many datagrams the worker handed to tx, however many frames each held */
 	struct memory_datagram sent[256];
 };
 
@@ -37,7 +38,7 @@ struct memory_port {
 void memory_port_init(struct dgram_port *port, struct memory_port *mem, uint16_t queues);
 bool memory_port_inject(struct memory_port *mem, uint16_t q, const struct sockaddr_in *from, const void *data,
 			size_t length);
-/* Removes and returns the oldest sent datagram (false when none). */
+/* Removes and returns the oldest sent frame, as a datagram of its own (false when none). */
 bool memory_port_take_sent(struct memory_port *mem, struct memory_datagram *out);
 
 #endif

@@ -55,7 +55,7 @@ static void exchange(const struct test_msg *req, uint16_t mti, uint8_t *buf, siz
 	size_t n = tm_encode(req, out, sizeof(out));
 	cr_assert_gt(n, 0);
 	cr_assert(test_udp_peer_send(&holder, env.switch_iso, out, n));
-	size_t got = test_udp_peer_receive(&holder, buf, cap, WAIT_MS, NULL);
+	size_t got = e2e_receive_frame_from(&holder, buf, cap, WAIT_MS);
 	cr_assert_gt(got, 0, "no answer to %u", req->m.mti);
 	cr_assert(tm_decode_framed(buf, got, answer));
 	cr_assert_eq(answer->mti, mti);

@@ -69,7 +69,7 @@ static void send_msg(struct test_udp_peer *from, const struct test_msg *t)
 
 static bool try_receive(struct test_udp_peer *at, struct received *r, int timeout_ms)
 {
-	r->length = test_udp_peer_receive(at, r->buf, sizeof(r->buf), timeout_ms, NULL);
+	r->length = e2e_receive_frame_from(at, r->buf, sizeof(r->buf), timeout_ms);
 	if (r->length == 0)
 		return false;
 	cr_assert(tm_decode_framed(r->buf, r->length, &r->m), "undecodable datagram from the switch");

@@ -142,7 +142,7 @@ static void serve_bank(void)
 {
 	uint8_t buf[ISO_MAX_MESSAGE + 2];
 	size_t n;
-	while ((n = test_udp_peer_receive(&bank, buf, sizeof(buf), 0, NULL)) > 0) {
+	while ((n = e2e_receive_frame_from(&bank, buf, sizeof(buf), 0)) > 0) {
 		struct iso_msg m;
 		cr_assert(tm_decode_framed(buf, n, &m), "the bank got an undecodable message");
 		struct txn *t = by_rrn(&m);
@@ -180,7 +180,7 @@ static void serve_holders(void)
 	for (int h = 0; h < HOLDERS; h++) {
 		uint8_t buf[ISO_MAX_MESSAGE + 2];
 		size_t n;
-		while ((n = test_udp_peer_receive(&holders[h], buf, sizeof(buf), 0, NULL)) > 0) {
+		while ((n = e2e_receive_frame_from(&holders[h], buf, sizeof(buf), 0)) > 0) {
 			struct iso_msg m;
 			cr_assert(tm_decode_framed(buf, n, &m));
 			struct txn *t = by_rrn(&m);

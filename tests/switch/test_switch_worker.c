@@ -456,3 +456,35 @@ Test(switch_worker, a_bank_that_times_out_in_a_row_is_answered_912_for_a_while)
 	expect_skipping_reversals(&s, 1100, &bank);
 	stop();
 }
+
+Test(switch_worker, frames_for_one_peer_share_a_datagram_in_order)
+{
+	start(1);
+	/* Three 1100s in one poll: the bank gets them in one datagram, in arrival order. */
+	struct test_msg req[3];
+	static const char *stans[3] = {"000011", "000012", "000013"};
+	for (int i = 0; i < 3; i++) {
+		card_request(&req[i], (size_t)i, stans[i]);
+		inject(0, &holder, &req[i]);
+	}
+	poll_all(t0);
+	cr_assert_eq(mem.datagrams_sent, 1, "%zu datagrams for three frames to one bank", mem.datagrams_sent);
+	struct sent s[3];
+	for (int i = 0; i < 3; i++) {
+		expect_sent(&s[i], 1100, &bank);
+		cr_assert_str_eq(field(&s[i], 37), req[i].text[37], "frame %d out of order", i);
+	}
+	cr_assert_not(next_sent(&s[0]));
+	/* Their answers in one poll: the cardholder gets the three 1110s in one datagram too. */
+	for (int i = 0; i < 3; i++)
+		answer_from_bank(0, &s[i], "000");
+	poll_all(t0 + 1);
+	cr_assert_eq(mem.datagrams_sent, 2, "%zu datagrams in all", mem.datagrams_sent);
+	for (int i = 0; i < 3; i++) {
+		struct sent a;
+		expect_sent(&a, 1110, &holder);
+		cr_assert_str_eq(field(&a, 11), stans[i]);
+		cr_assert_str_eq(field(&a, 39), "000");
+	}
+	stop();
+}
