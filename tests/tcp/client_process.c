@@ -1,25 +1,20 @@
 #include "client_process.h"
 
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/wait.h>
-#include <time.h>
+
+#include "test_clock.h"
+#include "test_process.h"
 
 #if defined(__SANITIZE_ADDRESS__) && __has_include(<sanitizer/lsan_interface.h>)
 #include <sanitizer/lsan_interface.h>
 #define HAVE_LSAN 1
 #endif
 
-extern char **environ;
-
-void sleep_ms(int ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
-	nanosleep(&ts, NULL);
-}
+/* test_process_spawn execs a path, not a name looked up in PATH. */
+#define PYTHON "/usr/bin/python3"
 
 static const char *script_path(void)
 {
@@ -33,36 +28,26 @@ pid_t client_spawn(const char *const *args)
 {
 	const char *argv[32];
 	int n = 0;
-	argv[n++] = "python3";
+	argv[n++] = PYTHON;
 	argv[n++] = script_path();
 	for (int i = 0; args[i] && n < 31; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	pid_t pid;
-	if (posix_spawnp(&pid, "python3", NULL, NULL, (char *const *)argv, environ) != 0)
-		return -1;
-	return pid;
+	const struct test_spawn how = {.die_with_parent = true};
+	return test_process_spawn(argv, &how);
 }
 
 int client_wait(pid_t pid, int timeout_ms)
 {
-	if (pid < 0)
+	if (pid <= 0)
 		return -1;
-	int status;
-	for (int waited = 0;; waited += 5) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-		if (r < 0)
-			return -1;
-		if (waited >= timeout_ms) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			fprintf(stderr, "iso_client.py did not finish in %d ms\n", timeout_ms);
-			return -1;
-		}
-		sleep_ms(5);
+	int status = -1;
+	if (!test_process_wait(&pid, timeout_ms, &status)) {
+		test_process_stop(&pid, SIGKILL, 1000);
+		fprintf(stderr, "iso_client.py did not finish in %d ms\n", timeout_ms);
+		return -1;
 	}
+	return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 int client_run(const char *const *args, int timeout_ms)
@@ -72,10 +57,11 @@ int client_run(const char *const *args, int timeout_ms)
 
 bool wait_until(bool (*cond)(void *), void *arg, int timeout_ms)
 {
-	for (int waited = 0; waited <= timeout_ms; waited += 5) {
+	int64_t deadline = test_now_ms() + timeout_ms;
+	while (test_now_ms() < deadline) {
 		if (cond(arg))
 			return true;
-		sleep_ms(5);
+		test_sleep_ms(5);
 	}
 	return cond(arg);
 }

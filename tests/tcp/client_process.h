@@ -1,6 +1,7 @@
 /*
  * Runs tests/tcp/iso_client.py (Python 3, standard library only) as a child
- * process, and waits for conditions with bounded polling.
+ * process through tests/support's test_process, and waits for conditions with
+ * bounded polling.
  */
 #ifndef TCP_CLIENT_PROCESS_H
 #define TCP_CLIENT_PROCESS_H
@@ -15,9 +16,7 @@ int client_wait(pid_t pid, int timeout_ms);
 /* client_spawn + client_wait. */
 int client_run(const char *const *args, int timeout_ms);
 
-void sleep_ms(int ms);
-
-/* Polls cond(arg) every 5 ms for at most timeout_ms; true as soon as it holds. */
+/* Polls cond(arg), pausing 5 ms between tries, for at most timeout_ms; true as soon as it holds. */
 bool wait_until(bool (*cond)(void *), void *arg, int timeout_ms);
 
 /* In sanitizer builds: true when LeakSanitizer finds nothing unreachable now (criterion

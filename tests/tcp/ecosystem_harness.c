@@ -1,29 +1,23 @@
 #include "ecosystem_harness.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include "client_process.h"
+#include "test_clock.h"
+#include "test_http.h"
+#include "test_log_file.h"
+#include "test_ports.h"
+#include "test_process.h"
+#include "test_temp_dir.h"
+#include "test_wait_http.h"
 
 #define START_TIMEOUT_MS 20000
 #define STOP_TIMEOUT_MS 15000
-
-extern char **environ;
-
-static const char *build_dir(void)
-{
-	const char *b = getenv("ISO_BUILD_DIR");
-	return b ? b : ".";
-}
+/* Another build directory's run of the same test may hold the block for a while. */
+#define PORT_CLAIM_WAIT_S 120
 
 static bool write_config(struct eco_env *e, const struct eco_settings *s)
 {
@@ -57,9 +51,12 @@ static bool write_config(struct eco_env *e, const struct eco_settings *s)
 bool eco_prepare(struct eco_env *e, const struct eco_settings *s)
 {
 	memset(e, 0, sizeof(*e));
-	e->switch_pid = e->bank_pid[0] = e->bank_pid[1] = -1;
-	snprintf(e->dir, sizeof(e->dir), "/tmp/tcp-eco-XXXXXX");
-	if (!mkdtemp(e->dir))
+	e->claimed_ports = test_ports_claim(s->base_port, ECO_PORT_BLOCK, 1, PORT_CLAIM_WAIT_S);
+	if (e->claimed_ports < 0) {
+		fprintf(stderr, "harness: ports %u-%u stayed claimed\n", s->base_port, s->base_port + ECO_PORT_BLOCK - 1);
+		return false;
+	}
+	if (!test_temp_dir_make(e->dir, sizeof(e->dir), "tcp-eco"))
 		return false;
 	uint16_t p = s->base_port;
 	e->switch_udp = p;
@@ -85,77 +82,44 @@ bool eco_prepare(struct eco_env *e, const struct eco_settings *s)
 	return true;
 }
 
+/* A program of the ecosystem, its output appended to log (a restarted bank keeps one log). */
 static pid_t spawn_logged(const char *const *argv, const char *log)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	pid_t pid;
-	int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	return rc == 0 ? pid : -1;
-}
-
-static bool alive(pid_t pid)
-{
-	return pid > 0 && waitpid(pid, NULL, WNOHANG) == 0;
-}
-
-static bool http_up(uint16_t port, pid_t pid, int timeout_ms)
-{
-	for (int waited = 0; waited < timeout_ms; waited += 20) {
-		json_t *j = eco_get_json(port, "/stats");
-		if (j) {
-			json_decref(j);
-			return true;
-		}
-		if (!alive(pid))
-			return false;
-		sleep_ms(20);
-	}
-	return false;
+	const struct test_spawn how = {.log_path = log, .die_with_parent = true};
+	return test_process_spawn(argv, &how);
 }
 
 bool eco_start_bank(struct eco_env *e, int bank)
 {
 	char path[512];
-	snprintf(path, sizeof(path), "%s/bank-node/bank-node", build_dir());
+	test_build_path(path, sizeof(path), "bank-node/bank-node");
 	const char *argv[] = {path, "--config", e->config_path, "--bank", e->cfg->banks[bank].name, NULL};
 	e->bank_pid[bank] = spawn_logged(argv, e->bank_log[bank]);
-	return e->bank_pid[bank] > 0 && http_up(e->bank_http[bank], e->bank_pid[bank], START_TIMEOUT_MS);
+	return e->bank_pid[bank] > 0 &&
+	       test_wait_http(e->bank_http[bank], "/stats", &e->bank_pid[bank], START_TIMEOUT_MS);
 }
 
 bool eco_start_switch(struct eco_env *e, int workers)
 {
 	char path[512], w[8];
-	snprintf(path, sizeof(path), "%s/switch/switch", build_dir());
+	test_build_path(path, sizeof(path), "switch/switch");
 	snprintf(w, sizeof(w), "%d", workers);
 	const char *argv[] = {path, "--config", e->config_path, "--network", "mastercard", "--workers", w, NULL};
 	e->switch_pid = spawn_logged(argv, e->switch_log);
-	return e->switch_pid > 0 && http_up(e->switch_http, e->switch_pid, START_TIMEOUT_MS);
+	return e->switch_pid > 0 && test_wait_http(e->switch_http, "/stats", &e->switch_pid, START_TIMEOUT_MS);
+}
+
+/* The exit code of a wait status; -1 for a signal (SIGKILL after the grace included) or no status. */
+static int exit_code(int status)
+{
+	return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 static int stop(pid_t *pid)
 {
 	if (*pid <= 0)
 		return -1;
-	kill(*pid, SIGTERM);
-	int status = 0;
-	for (int waited = 0;; waited += 10) {
-		pid_t r = waitpid(*pid, &status, WNOHANG);
-		if (r == *pid)
-			break;
-		if (r < 0 || waited >= STOP_TIMEOUT_MS) {
-			kill(*pid, SIGKILL);
-			waitpid(*pid, &status, 0);
-			*pid = -1;
-			return -1;
-		}
-		sleep_ms(10);
-	}
-	*pid = -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return exit_code(test_process_stop(pid, SIGTERM, STOP_TIMEOUT_MS));
 }
 
 int eco_stop_bank(struct eco_env *e, int bank)
@@ -168,74 +132,29 @@ int eco_stop_switch(struct eco_env *e)
 	return stop(&e->switch_pid);
 }
 
-static void echo_log(const char *name, const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	fprintf(stderr, "---- %s ----\n", name);
-	char line[1024];
-	while (fgets(line, sizeof(line), f))
-		fputs(line, stderr);
-	fclose(f);
-}
-
 void eco_cleanup(struct eco_env *e)
 {
 	eco_stop_switch(e);
 	eco_stop_bank(e, 0);
 	eco_stop_bank(e, 1);
-	echo_log("switch", e->switch_log);
-	echo_log("big_bank", e->bank_log[0]);
-	echo_log("lil_bank", e->bank_log[1]);
+	if (e->dir[0]) {
+		test_log_dump("switch", e->switch_log, 0);
+		test_log_dump("big_bank", e->bank_log[0], 0);
+		test_log_dump("lil_bank", e->bank_log[1], 0);
+		if (!test_temp_dir_remove(e->dir))
+			fprintf(stderr, "could not remove %s\n", e->dir);
+		e->dir[0] = '\0';
+	}
 	free(e->cfg);
 	e->cfg = NULL;
-	if (e->dir[0]) {
-		char cmd[300];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", e->dir);
-	}
-}
-
-json_t *eco_get_json(uint16_t port, const char *path)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
-		return NULL;
-	struct timeval tv = {.tv_sec = 3};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-		close(fd);
-		return NULL;
-	}
-	char req[256];
-	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
-	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
-		close(fd);
-		return NULL;
-	}
-	size_t cap = 1 << 16, len = 0;
-	char *buf = malloc(cap + 1);
-	for (ssize_t got; buf && len < cap && (got = recv(fd, buf + len, cap - len, 0)) > 0;)
-		len += (size_t)got;
-	close(fd);
-	if (!buf)
-		return NULL;
-	buf[len] = '\0';
-	char *body = strstr(buf, "\r\n\r\n");
-	json_t *j = body && strncmp(buf, "HTTP/1.1 200", 12) == 0 ? json_loads(body + 4, 0, NULL) : NULL;
-	if (!j && body && strncmp(buf, "HTTP/1.0 200", 12) == 0)
-		j = json_loads(body + 4, 0, NULL);
-	free(buf);
-	return j;
+	if (e->claimed_ports > 0)
+		test_ports_release(e->claimed_ports);
+	e->claimed_ports = -1;
 }
 
 long long eco_switch_stat(struct eco_env *e, const char *dotted)
 {
-	json_t *root = eco_get_json(e->switch_http, "/stats");
+	json_t *root = test_http_get_json(e->switch_http, "/stats");
 	if (!root)
 		return -1;
 	json_t *at = root;
@@ -250,19 +169,20 @@ long long eco_switch_stat(struct eco_env *e, const char *dotted)
 
 bool eco_wait_switch_stat(struct eco_env *e, const char *dotted, long long want, int timeout_ms)
 {
-	for (int waited = 0; waited <= timeout_ms; waited += 20) {
+	int64_t deadline = test_now_ms() + timeout_ms;
+	while (test_now_ms() < deadline) {
 		if (eco_switch_stat(e, dotted) >= want)
 			return true;
-		sleep_ms(20);
+		test_sleep_ms(20);
 	}
-	return false;
+	return eco_switch_stat(e, dotted) >= want;
 }
 
 long long eco_balance(struct eco_env *e, int bank, size_t index)
 {
 	char path[128];
 	snprintf(path, sizeof(path), "/get-balance/uuid/%s-%zu", e->cfg->banks[bank].name, index);
-	json_t *j = eco_get_json(e->bank_http[bank], path);
+	json_t *j = test_http_get_json(e->bank_http[bank], path);
 	long long b = j ? (long long)json_integer_value(json_object_get(j, "balance")) : -1;
 	json_decref(j);
 	return b;
@@ -273,7 +193,7 @@ bool eco_write_ledgers(struct eco_env *e, const char *path)
 	json_t *all = json_object();
 	bool ok = true;
 	for (int b = 0; b < 2; b++) {
-		json_t *l = eco_get_json(e->bank_http[b], "/ledger");
+		json_t *l = test_http_get_json(e->bank_http[b], "/ledger");
 		ok = ok && l;
 		if (l)
 			json_object_set_new(all, e->cfg->banks[b].name, l);
@@ -283,31 +203,24 @@ bool eco_write_ledgers(struct eco_env *e, const char *path)
 	return ok;
 }
 
+/* Runs argv to its end with its output in log; its exit code, -1 when killed after timeout_ms. */
 static int run_and_wait(const char *const *argv, const char *log, int timeout_ms)
 {
 	pid_t pid = spawn_logged(argv, log);
 	if (pid <= 0)
 		return -1;
-	int status;
-	for (int waited = 0;; waited += 20) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-		if (r < 0)
-			return -1;
-		if (waited >= timeout_ms) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return -1;
-		}
-		sleep_ms(20);
+	int status = -1;
+	if (!test_process_wait(&pid, timeout_ms, &status)) {
+		test_process_stop(&pid, SIGKILL, 1000);
+		return -1;
 	}
+	return exit_code(status);
 }
 
 int eco_run_loadgen(struct eco_env *e, const char *name, const char *const *extra, int timeout_ms)
 {
 	char path[512], report[400], log[420];
-	snprintf(path, sizeof(path), "%s/cardholder-loadgen/cardholder-loadgen", build_dir());
+	test_build_path(path, sizeof(path), "cardholder-loadgen/cardholder-loadgen");
 	snprintf(report, sizeof(report), "%s/%s", e->dir, name);
 	snprintf(log, sizeof(log), "%s/%s.log", e->dir, name);
 	const char *argv[40] = {path, "--config", e->config_path, "--report-dir", report, "--no-plots", "--no-progress"};
@@ -316,7 +229,7 @@ int eco_run_loadgen(struct eco_env *e, const char *name, const char *const *extr
 		argv[n++] = extra[i];
 	argv[n] = NULL;
 	int rc = run_and_wait(argv, log, timeout_ms);
-	echo_log(name, log);
+	test_log_dump(name, log, 0);
 	return rc;
 }
 
@@ -329,7 +242,7 @@ int eco_ledger_check(struct eco_env *e, const char *before, const char *after, c
 	snprintf(log, sizeof(log), "%s/ledger_check.log", e->dir);
 	const char *argv[] = {"/usr/bin/python3", script, "--before", before, "--after", after, "--summary", summary, NULL};
 	int rc = run_and_wait(argv, log, 30000);
-	echo_log("ledger_check", log);
+	test_log_dump("ledger_check", log, 0);
 	return rc;
 }
 

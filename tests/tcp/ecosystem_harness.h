@@ -1,9 +1,11 @@
 /*
  * The real programs over TCP: a temporary directory with a generated ecosystem
  * (big_bank and lil_bank on mastercard; ports from a base in the TCP tests'
- * range), the real switch and bank-node processes started and stopped with
+ * range, claimed with test_ports so that two build directories never share
+ * them), the real switch and bank-node processes started and stopped with
  * bounded waits, their logs echoed at the end (so that a sanitizer report in
- * them fails the test), and a small HTTP GET for /stats and /ledger.
+ * them fails the test). Processes, HTTP, logs and the directory go through
+ * tests/support.
  */
 #ifndef TCP_ECOSYSTEM_HARNESS_H
 #define TCP_ECOSYSTEM_HARNESS_H
@@ -16,8 +18,10 @@
 #include "card_population.h"
 #include "ecosystem_config.h"
 
+#define ECO_PORT_BLOCK 20
+
 struct eco_settings {
-	uint16_t base_port;      /* 16 ports from here */
+	uint16_t base_port;      /* ECO_PORT_BLOCK ports from here, claimed while the ecosystem lives */
 	bool banks_over_tcp;     /* banks[].link: tcp */
 	bool lil_bank_over_udp;  /* with banks_over_tcp: a mixed ecosystem */
 	uint32_t keepalive_s, idle_timeout_s; /* the switch's listener */
@@ -32,7 +36,8 @@ struct eco_env {
 	char config_path[320];
 	uint16_t switch_udp, switch_tcp, switch_http;
 	uint16_t bank_udp[2], bank_tcp[2], bank_http[2];
-	pid_t switch_pid, bank_pid[2];
+	pid_t switch_pid, bank_pid[2]; /* 0: not running */
+	int claimed_ports;             /* the claimed block's first port, -1: none */
 	char switch_log[320], bank_log[2][320];
 	struct ecosystem_config *cfg;
 };
@@ -40,15 +45,13 @@ struct eco_env {
 bool eco_prepare(struct eco_env *e, const struct eco_settings *s);
 /* Starts bank 0 (big_bank) or 1 (lil_bank) and waits until its HTTP answers. */
 bool eco_start_bank(struct eco_env *e, int bank);
-/* SIGTERM, reap; returns the exit status (-1: not running or killed). */
+/* SIGTERM, reap; returns the exit status (-1: not running, killed, or SIGKILLed after the grace). */
 int eco_stop_bank(struct eco_env *e, int bank);
 bool eco_start_switch(struct eco_env *e, int workers);
 int eco_stop_switch(struct eco_env *e);
-/* Stops what still runs, prints every log on stderr, removes the directory. */
+/* Stops what still runs, prints every log on stderr, removes the directory, releases the ports. */
 void eco_cleanup(struct eco_env *e);
 
-/* GET http://127.0.0.1:port/path; the JSON body or NULL. */
-json_t *eco_get_json(uint16_t port, const char *path);
 /* An integer at path "a.b" in the switch's /stats ("tcp.connected_now"); -1 when absent. */
 long long eco_switch_stat(struct eco_env *e, const char *dotted);
 /* Polls until eco_switch_stat(dotted) >= want, at most timeout_ms. */

@@ -22,8 +22,8 @@
 #include "echo_harness.h"
 #include "framing.h"
 #include "iso8583.h"
+#include "socket_dgram_port.h"
 #include "tcp_port.h"
-#include "udp_test_port.h"
 
 #define TIME_CAP_NS 30000000000ull
 #define MAX_WINDOW 256
@@ -194,7 +194,8 @@ int main(int argc, char **argv)
 	tcp_port_config_defaults(&cfg);
 	cfg.listen_host = "127.0.0.1";
 	cfg.listen_port = 16030;
-	if (tcp_port_open(&tcp, &cfg, err, sizeof(err)) != 0 || udp_test_port_open(&udp, "127.0.0.1", 16031) != 0) {
+	if (tcp_port_open(&tcp, &cfg, err, sizeof(err)) != 0 ||
+	    socket_dgram_port_open(&udp, "127.0.0.1", 16031, 1, SOCKET_DGRAM_SHARED_PORT, 0, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cannot open the ports: %s\n", err);
 		return 1;
 	}

@@ -13,6 +13,8 @@
 
 #include "client_process.h"
 #include "ecosystem_harness.h"
+#include "test_clock.h"
+#include "test_http.h"
 
 #define CLIENT_TIMEOUT_MS 30000
 
@@ -139,7 +141,7 @@ Test(tcp_ecosystem, a_bank_that_goes_away_and_comes_back, .fini = cleanup, .time
 	for (int i = 0; i < 40 && rc != 0; i++) {
 		rc = client("auth", 6, 900 + i, NULL, NULL);
 		if (rc != 0)
-			sleep_ms(250);
+			test_sleep_ms(250);
 	}
 	cr_assert_eq(rc, 0, "no approval after the bank came back");
 	cr_assert_geq(eco_switch_stat(&env, "tcp.dropped_not_connected"), 1);
@@ -158,7 +160,7 @@ static void load_run_conserves_money(const char *name)
 			       "--timeout-ms", "3000", "--seed", "7", NULL};
 	cr_assert_eq(eco_run_loadgen(&env, name, extra, 60000), 0, "the loadgen failed");
 	/* Late answers and the switch's reversal advices settle within the bank timeout and retries. */
-	sleep_ms(1500);
+	test_sleep_ms(1500);
 	cr_assert(eco_write_ledgers(&env, after));
 	cr_assert_eq(eco_ledger_check(&env, before, after, name), 0, "money is not conserved (log above)");
 	char path[400];
@@ -197,7 +199,7 @@ Test(tcp_ecosystem, mixed_tcp_and_udp_links, .fini = cleanup, .timeout = 180)
 	cr_assert(eco_start_bank(&env, 0) && eco_start_bank(&env, 1) && eco_start_switch(&env, 2));
 	cr_assert(eco_wait_switch_stat(&env, "tcp.connected_now", 1, 10000));
 	load_run_conserves_money("mixed");
-	json_t *lil = eco_get_json(env.bank_http[1], "/ledger");
+	json_t *lil = test_http_get_json(env.bank_http[1], "/ledger");
 	cr_assert_not_null(lil);
 	cr_assert_gt(json_integer_value(json_object_get(lil, "approved_count")) +
 			     json_integer_value(json_object_get(lil, "declined_count")),

@@ -2,11 +2,11 @@
  * tcp_edge: a UDP port and a TCP port joined into one dgram_port, polled by
  * the same echo harness: answers go back on the transport their request came
  * by, and requests to a TCP endpoint leave on its link. Also rx_queues: inbound
- * links spread over the first queues only. Ports 16020-16029.
+ * links spread over the first queues only. Ports 16020-16029, claimed with
+ * test_ports.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,8 +17,10 @@
 #include "framing.h"
 #include "iso8583.h"
 #include "tcp_edge.h"
+#include "socket_dgram_port.h"
 #include "tcp_port.h"
-#include "udp_test_port.h"
+#include "test_ports.h"
+#include "test_udp_peer.h"
 
 static struct dgram_port edge;
 static struct echo_harness harness;
@@ -33,7 +35,21 @@ static void teardown(void)
 	}
 }
 
-TestSuite(tcp_edge, .fini = teardown, .timeout = 60);
+/* Each test runs in its own process, which holds the ports until it exits. */
+static void claim_ports(void)
+{
+	cr_assert_eq(test_ports_claim(16020, 10, 1, 120), 16020, "ports 16020-16029 stayed claimed");
+}
+
+TestSuite(tcp_edge, .init = claim_ports, .fini = teardown, .timeout = 60);
+
+/* The UDP half of the edge: one queue, as the TCP half of these tests has. */
+static void open_udp(struct dgram_port *udp, uint16_t port)
+{
+	char err[256] = "";
+	cr_assert_eq(socket_dgram_port_open(udp, "127.0.0.1", port, 1, SOCKET_DGRAM_SHARED_PORT, 0, err, sizeof(err)),
+		     0, "udp port %u: %s", port, err);
+}
 
 /* The end of every test that opened ports (see test_tcp_port.c). */
 static void close_and_check(void)
@@ -53,31 +69,29 @@ static bool answered_at_least(void *arg)
 	return atomic_load(&harness.answered) >= *(unsigned long *)arg;
 }
 
-/* One 1100 over UDP from a plain socket; true when its 1110 comes back on it. */
+/* One 1100 over UDP from a test peer; true when its 1110 comes back to it. */
 static bool udp_round_trip(uint16_t to_port, unsigned stan)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(to_port)};
-	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+	struct test_udp_peer peer;
+	if (!test_udp_peer_open(&peer, 0))
+		return false;
 	uint8_t frame[512], answer[1024];
 	size_t len = build_framed_1100(frame, sizeof(frame), stan);
-	bool ok = sendto(fd, frame, len, 0, (struct sockaddr *)&to, sizeof(to)) == (ssize_t)len;
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	ok = ok && poll(&pfd, 1, 5000) == 1;
-	ssize_t n = ok ? recv(fd, answer, sizeof(answer), 0) : -1;
-	close(fd);
+	bool sent = test_udp_peer_send(&peer, to_port, frame, len);
+	size_t n = sent ? test_udp_peer_receive(&peer, answer, sizeof(answer), 5000, NULL) : 0;
+	test_udp_peer_close(&peer);
 	if (n < 2)
 		return false;
 	struct iso_msg m;
 	struct iso_error err;
-	return iso_decode(&iso_profile_ascii, answer + 2, (size_t)n - 2, &m, &err) == ISO_OK && m.mti == 1110 &&
+	return iso_decode(&iso_profile_ascii, answer + 2, n - 2, &m, &err) == ISO_OK && m.mti == 1110 &&
 	       iso_field_equals(&m, 39, "000");
 }
 
 Test(tcp_edge, answers_leave_by_the_transport_they_came_by)
 {
 	struct dgram_port udp, tcp;
-	cr_assert_eq(udp_test_port_open(&udp, "127.0.0.1", 16020), 0);
+	open_udp(&udp, 16020);
 	struct tcp_endpoint_config bank = {.host = "127.0.0.1", .port = 16022, .framing = FRAME_HEADER_BINARY2};
 	struct tcp_port_config cfg;
 	tcp_port_config_defaults(&cfg);
@@ -125,7 +139,7 @@ Test(tcp_edge, answers_leave_by_the_transport_they_came_by)
 Test(tcp_edge, join_refuses_mismatched_ports)
 {
 	struct dgram_port udp, tcp, out;
-	cr_assert_eq(udp_test_port_open(&udp, "127.0.0.1", 16023), 0);
+	open_udp(&udp, 16023);
 	struct tcp_port_config cfg;
 	tcp_port_config_defaults(&cfg);
 	cfg.listen_host = "127.0.0.1";

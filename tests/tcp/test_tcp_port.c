@@ -1,7 +1,8 @@
 /*
  * The TCP port end to end on loopback: a Python peer (iso_client.py, its own
  * hand-built encoder) talks to the port, and the echo harness's workers poll
- * the port as a dgram_port and answer 1100 with 1110. Ports 16001-16030.
+ * the port as a dgram_port and answer 1100 with 1110. Ports 16000-16019,
+ * claimed with test_ports (16499 is only an address nobody listens on).
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -17,6 +18,8 @@
 
 #include "client_process.h"
 #include "echo_harness.h"
+#include "test_clock.h"
+#include "test_ports.h"
 #include "framing.h"
 #include "iso8583.h"
 #include "tcp_port.h"
@@ -58,7 +61,13 @@ static void teardown(void)
 	}
 }
 
-TestSuite(tcp_port, .fini = teardown, .timeout = 60);
+/* Each test runs in its own process, which holds the ports until it exits. */
+static void claim_ports(void)
+{
+	cr_assert_eq(test_ports_claim(16000, 20, 1, 120), 16000, "ports 16000-16019 stayed claimed");
+}
+
+TestSuite(tcp_port, .init = claim_ports, .fini = teardown, .timeout = 60);
 
 /* The end of every test that opened the port: a clean close frees everything (criterion
  * ignores LeakSanitizer's exit code, so ask it here; a failure in .fini would not count). */
@@ -547,7 +556,7 @@ static void *stuck_peer_main(void *arg)
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			sleep_ms(1);
+			test_sleep_ms(1);
 			continue;
 		}
 		p->last_errno = n < 0 ? errno : 0;
@@ -636,7 +645,7 @@ Test(tcp_port, out_of_descriptors_parks_the_listener)
 	struct timespec wall0;
 	clock_gettime(CLOCK_MONOTONIC, &wall0);
 	uint64_t cpu0 = cpu_ms();
-	sleep_ms(400);
+	test_sleep_ms(400);
 	uint64_t cpu = cpu_ms() - cpu0, wall = elapsed_ms(&wall0);
 	cr_expect_lt(cpu * 2, wall, "%llu ms of CPU in %llu ms while out of descriptors", (unsigned long long)cpu,
 		     (unsigned long long)wall);
