@@ -14,7 +14,6 @@
  *   switch_fast_path [--messages N] [--burst B] [--port-only]
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <inttypes.h>
@@ -35,9 +34,11 @@
 #include "card_population.h"
 #include "dpdk_frames.h"
 #include "dpdk_port.h"
+#include "eal_runtime_dir.h"
 #include "ecosystem_config.h"
 #include "framing.h"
 #include "iso8583.h"
+#include "iso_test_messages.h"
 #include "switch_core.h"
 #include "switch_worker.h"
 
@@ -122,46 +123,33 @@ static void wire_send(struct wire *w, struct rte_mbuf **m, uint16_t n)
 		die("the wire ring stayed full");
 }
 
-struct text_msg {
-	struct iso_msg m;
-	char text[ISO_MAX_FIELD + 1][40];
-};
-
-static void put(struct text_msg *t, int field, const char *value)
-{
-	snprintf(t->text[field], sizeof t->text[field], "%s", value);
-	iso_set_str(&t->m, field, t->text[field]);
-}
-
 /* A framed cardholder 1100 whose key (STAN, RRN, terminal) is unique to i. */
 static size_t authorization(uint64_t i, const struct population_card *card, uint8_t *out, size_t capacity)
 {
-	static struct text_msg t;
+	static struct iso_text_msg t;
 	char value[40];
 	iso_msg_init(&t.m, 1100);
-	put(&t, 2, card->pan);
-	put(&t, 3, "000000");
-	put(&t, 4, "000000001000");
-	put(&t, 7, "1125120000");
+	iso_text_msg_put(&t, 2, card->pan);
+	iso_text_msg_put(&t, 3, "000000");
+	iso_text_msg_put(&t, 4, "000000001000");
+	iso_text_msg_put(&t, 7, "1125120000");
 	snprintf(value, sizeof value, "%06" PRIu64, i % 1000000);
-	put(&t, 11, value);
-	put(&t, 12, "261125120000");
-	put(&t, 14, card->expiry);
-	put(&t, 22, "100000000000");
-	put(&t, 24, "100");
-	put(&t, 32, "30000000003");
+	iso_text_msg_put(&t, 11, value);
+	iso_text_msg_put(&t, 12, "261125120000");
+	iso_text_msg_put(&t, 14, card->expiry);
+	iso_text_msg_put(&t, 22, "100000000000");
+	iso_text_msg_put(&t, 24, "100");
+	iso_text_msg_put(&t, 32, "30000000003");
 	snprintf(value, sizeof value, "B%011" PRIu64, i);
-	put(&t, 37, value);
+	iso_text_msg_put(&t, 37, value);
 	snprintf(value, sizeof value, "T%07" PRIu64, (i / 1000000) % 10000000);
-	put(&t, 41, value);
-	put(&t, 42, "MERCHANT0000001");
-	put(&t, 49, "978");
-	size_t written;
-	struct iso_error err;
-	if (iso_encode(&iso_profile_ascii, &t.m, out + 2, capacity - 2, &written, &err) != ISO_OK)
+	iso_text_msg_put(&t, 41, value);
+	iso_text_msg_put(&t, 42, "MERCHANT0000001");
+	iso_text_msg_put(&t, 49, "978");
+	size_t framed = iso_encode_framed(&t.m, out, capacity);
+	if (!framed)
 		die("cannot encode the 1100");
-	frame_write_header(FRAME_HEADER_BINARY2, written, out);
-	return written + 2;
+	return framed;
 }
 
 /* The bank's framed 1110 to the switch's framed 1100 (approved). */
@@ -173,18 +161,11 @@ static size_t bank_answer(const uint8_t *request, size_t length, uint8_t *out, s
 	    in.mti != 1100)
 		die("the switch sent the bank something that is not a 1100");
 	static struct iso_msg answer;
-	iso_msg_init(&answer, 1110);
-	static const int echoed[] = {2, 3, 4, 7, 11, 12, 32, 37, 41, 49};
-	for (size_t k = 0; k < sizeof echoed / sizeof echoed[0]; k++)
-		if (iso_has(&in, echoed[k]))
-			iso_set(&answer, echoed[k], in.fields[echoed[k]].data, in.fields[echoed[k]].length);
-	iso_set_str(&answer, 38, "A00001");
-	iso_set_str(&answer, 39, "000");
-	size_t written;
-	if (iso_encode(&iso_profile_ascii, &answer, out + 2, capacity - 2, &written, &err) != ISO_OK)
+	iso_approval_of(&in, &answer, "A00001");
+	size_t framed = iso_encode_framed(&answer, out, capacity);
+	if (!framed)
 		die("cannot encode the 1110");
-	frame_write_header(FRAME_HEADER_BINARY2, written, out);
-	return written + 2;
+	return framed;
 }
 
 /* Takes the switch's frames off the wire; returns how many were UDP to `to_ip`. */
@@ -338,26 +319,6 @@ static void run_port_echo(struct wire *w, struct dgram_port *port, uint64_t mess
 	printf("RESULT port_cycles_per_datagram=%.1f mean=%.1f\n", median, per);
 }
 
-/* The EAL leaves its runtime directory (sockets, config) behind; one per run would pile up. */
-static void remove_runtime_dir(void)
-{
-	char path[512];
-	snprintf(path, sizeof path, "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	DIR *dir = opendir(path);
-	if (!dir)
-		return;
-	struct dirent *e;
-	while ((e = readdir(dir)) != NULL) {
-		char file[1024];
-		snprintf(file, sizeof file, "%s/%s", path, e->d_name);
-		if (e->d_name[0] != '.')
-			unlink(file);
-	}
-	closedir(dir);
-	rmdir(path);
-}
-
 int main(int argc, char **argv)
 {
 	uint64_t messages = 1000000;
@@ -423,7 +384,7 @@ int main(int argc, char **argv)
 		inet_pton(AF_INET, CARDHOLDER_IP, &w.cardholder_ip);
 		run_port_echo(&w, &port, messages, burst);
 		port.ops->close(&port);
-		remove_runtime_dir();
+		eal_cleanup_and_remove_runtime_dir();
 		return 0;
 	}
 	struct switch_core *core = switch_core_create(&cfg, config_path, "mastercard", &port, SWITCH_DEFAULT_PENDING, err,
@@ -550,6 +511,6 @@ int main(int argc, char **argv)
 	rcu_unregister_thread();
 	switch_core_destroy(core); /* closes the port */
 	free(cards);
-	remove_runtime_dir();
+	eal_cleanup_and_remove_runtime_dir();
 	return approved == authorizations ? 0 : 1;
 }

@@ -1,7 +1,6 @@
 #include "ring_peer.h"
 
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +10,8 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+
+#include "eal_runtime_dir.h"
 
 static uint16_t peer_port;
 static struct rte_mempool *peer_pool;
@@ -92,20 +93,5 @@ void ring_peer_stop(struct dgram_port *port)
 {
 	if (port->impl)
 		port->ops->close(port);
-	char path[512];
-	snprintf(path, sizeof path, "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	/* The runtime directory holds only sockets and the config file. */
-	DIR *dir = opendir(path);
-	if (!dir)
-		return;
-	struct dirent *e;
-	while ((e = readdir(dir)) != NULL) {
-		char file[1024];
-		snprintf(file, sizeof file, "%s/%s", path, e->d_name);
-		if (e->d_name[0] != '.')
-			unlink(file);
-	}
-	closedir(dir);
-	rmdir(path);
+	eal_cleanup_and_remove_runtime_dir();
 }

@@ -1,0 +1,32 @@
+#include "iso_test_messages.h"
+
+#include <stdio.h>
+
+#include "framing.h"
+
+void iso_text_msg_put(struct iso_text_msg *t, int field, const char *value)
+{
+	snprintf(t->text[field], sizeof t->text[field], "%s", value);
+	iso_set_str(&t->m, field, t->text[field]);
+}
+
+void iso_approval_of(const struct iso_msg *request, struct iso_msg *answer, const char *approval_code)
+{
+	static const int echoed[] = {2, 3, 4, 7, 11, 12, 32, 37, 41, 49};
+	iso_msg_init(answer, 1110);
+	for (size_t k = 0; k < sizeof echoed / sizeof echoed[0]; k++)
+		if (iso_has(request, echoed[k]))
+			iso_set(answer, echoed[k], request->fields[echoed[k]].data, request->fields[echoed[k]].length);
+	iso_set_str(answer, 38, approval_code);
+	iso_set_str(answer, 39, "000");
+}
+
+size_t iso_encode_framed(const struct iso_msg *m, uint8_t *out, size_t capacity)
+{
+	size_t written;
+	struct iso_error err;
+	if (capacity <= 2 || iso_encode(&iso_profile_ascii, m, out + 2, capacity - 2, &written, &err) != ISO_OK)
+		return 0;
+	frame_write_header(FRAME_HEADER_BINARY2, written, out);
+	return written + 2;
+}
