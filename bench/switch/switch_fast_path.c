@@ -127,25 +127,13 @@ static void wire_send(struct wire *w, struct rte_mbuf **m, uint16_t n)
 static size_t authorization(uint64_t i, const struct population_card *card, uint8_t *out, size_t capacity)
 {
 	static struct iso_text_msg t;
-	char value[40];
-	iso_msg_init(&t.m, 1100);
-	iso_text_msg_put(&t, 2, card->pan);
-	iso_text_msg_put(&t, 3, "000000");
-	iso_text_msg_put(&t, 4, "000000001000");
-	iso_text_msg_put(&t, 7, "1125120000");
-	snprintf(value, sizeof value, "%06" PRIu64, i % 1000000);
-	iso_text_msg_put(&t, 11, value);
-	iso_text_msg_put(&t, 12, "261125120000");
-	iso_text_msg_put(&t, 14, card->expiry);
-	iso_text_msg_put(&t, 22, "100000000000");
-	iso_text_msg_put(&t, 24, "100");
-	iso_text_msg_put(&t, 32, "30000000003");
-	snprintf(value, sizeof value, "B%011" PRIu64, i);
-	iso_text_msg_put(&t, 37, value);
-	snprintf(value, sizeof value, "T%07" PRIu64, (i / 1000000) % 10000000);
-	iso_text_msg_put(&t, 41, value);
-	iso_text_msg_put(&t, 42, "MERCHANT0000001");
-	iso_text_msg_put(&t, 49, "978");
+	char stan[24], rrn[24], terminal[24];
+	snprintf(stan, sizeof stan, "%06" PRIu64, i % 1000000);
+	snprintf(rrn, sizeof rrn, "B%011" PRIu64, i);
+	snprintf(terminal, sizeof terminal, "T%07" PRIu64, (i / 1000000) % 10000000);
+	const struct iso_cardholder_1100 c = {.pan = card->pan, .expiry = card->expiry, .amount = "000000001000",
+					      .stan = stan, .rrn = rrn, .terminal = terminal};
+	iso_text_msg_cardholder_1100(&t, &c);
 	size_t framed = iso_encode_framed(&t.m, out, capacity);
 	if (!framed)
 		die("cannot encode the 1100");

@@ -10,6 +10,25 @@ void iso_text_msg_put(struct iso_text_msg *t, int field, const char *value)
 	iso_set_str(&t->m, field, t->text[field]);
 }
 
+void iso_text_msg_cardholder_1100(struct iso_text_msg *t, const struct iso_cardholder_1100 *c)
+{
+	iso_msg_init(&t->m, 1100);
+	iso_text_msg_put(t, 2, c->pan);
+	iso_text_msg_put(t, 3, "000000");
+	iso_text_msg_put(t, 4, c->amount);
+	iso_text_msg_put(t, 7, "1125120000");
+	iso_text_msg_put(t, 11, c->stan);
+	iso_text_msg_put(t, 12, "261125120000");
+	iso_text_msg_put(t, 14, c->expiry);
+	iso_text_msg_put(t, 22, "100000000000");
+	iso_text_msg_put(t, 24, "100");
+	iso_text_msg_put(t, 32, "30000000003");
+	iso_text_msg_put(t, 37, c->rrn);
+	iso_text_msg_put(t, 41, c->terminal);
+	iso_text_msg_put(t, 42, "MERCHANT0000001");
+	iso_text_msg_put(t, 49, "978");
+}
+
 void iso_approval_of(const struct iso_msg *request, struct iso_msg *answer, const char *approval_code)
 {
 	static const int echoed[] = {2, 3, 4, 7, 11, 12, 32, 37, 41, 49};

@@ -20,6 +20,16 @@ struct iso_text_msg {
 /* Copies value (cut at 39 characters) into t's own text and sets the field to it. */
 void iso_text_msg_put(struct iso_text_msg *t, int field, const char *value);
 
+/* What differs between the cardholder 1100s the tests and the benchmark send. */
+struct iso_cardholder_1100 {
+	const char *pan, *expiry;
+	const char *amount;              /* field 4, 12 digits */
+	const char *stan, *rrn, *terminal; /* fields 11, 37, 41: the switch's key for the answer */
+};
+
+/* t becomes a cardholder 1100 (purchase, merchant and acquirer fixed) with c's fields. */
+void iso_text_msg_cardholder_1100(struct iso_text_msg *t, const struct iso_cardholder_1100 *c);
+
 /*
  * The bank's approval of request into answer: a 1110 echoing the fields the
  * switch matches an answer by (2, 3, 4, 7, 11, 12, 32, 37, 41, 49), with

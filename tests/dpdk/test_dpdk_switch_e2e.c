@@ -176,21 +176,9 @@ Test(dpdk_switch_e2e, authorization_through_the_switch_on_af_packet, .fini = tea
 	int cardholder = lab_udp_socket(ns_peer, "198.18.10.2", CARDHOLDER_UDP);
 
 	static struct iso_text_msg request;
-	iso_msg_init(&request.m, 1100);
-	iso_text_msg_put(&request, 2, card.pan);
-	iso_text_msg_put(&request, 3, "000000");
-	iso_text_msg_put(&request, 4, "000000002500");
-	iso_text_msg_put(&request, 7, "1125120000");
-	iso_text_msg_put(&request, 11, "424242");
-	iso_text_msg_put(&request, 12, "261125120000");
-	iso_text_msg_put(&request, 14, card.expiry);
-	iso_text_msg_put(&request, 22, "100000000000");
-	iso_text_msg_put(&request, 24, "100");
-	iso_text_msg_put(&request, 32, "30000000003");
-	iso_text_msg_put(&request, 37, "DPDKE2E00001");
-	iso_text_msg_put(&request, 41, "TERM0001");
-	iso_text_msg_put(&request, 42, "MERCHANT0000001");
-	iso_text_msg_put(&request, 49, "978");
+	const struct iso_cardholder_1100 keys = {.pan = card.pan, .expiry = card.expiry, .amount = "000000002500",
+						 .stan = "424242", .rrn = "DPDKE2E00001", .terminal = "TERM0001"};
+	iso_text_msg_cardholder_1100(&request, &keys);
 	static uint8_t out[ISO_MAX_MESSAGE + 2], in[ISO_MAX_MESSAGE + 2];
 	size_t n = encode(&request.m, out, sizeof out);
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(SWITCH_UDP)};
