@@ -39,6 +39,7 @@
 #include "framing.h"
 #include "iso8583.h"
 #include "iso_test_messages.h"
+#include "one_bank_ecosystem.h"
 #include "switch_core.h"
 #include "switch_worker.h"
 
@@ -69,34 +70,15 @@ static uint64_t monotonic_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* The switch's ecosystem: its bank is played by the benchmark, so nothing opens the LMDB paths. */
 static void write_config(const char *path)
 {
-	FILE *f = fopen(path, "w");
-	if (!f)
+	const struct one_bank_ecosystem e = {.switch_ip = SWITCH_IP, .bank_ip = BANK_IP, .switch_udp = SWITCH_UDP,
+					     .bank_udp = BANK_UDP, .switch_http = 13691, .bank_http = 13690,
+					     .lmdb_dir = "/tmp/iso-dpdk-bench-unused", .cards_per_bank = 1000,
+					     .outcome_memory = 65536};
+	if (!one_bank_ecosystem_write(path, &e))
 		die("cannot write the config");
-	fprintf(f,
-		"banks:\n"
-		"  - name: big_bank\n"
-		"    institution_id: \"10000000001\"\n"
-		"    http: 127.0.0.1:13690\n"
-		"    iso: " BANK_IP ":%d\n"
-		"    lmdb_path: /tmp/iso-dpdk-bench-unused-bank\n"
-		"    networks:\n"
-		"      - network: mastercard\n"
-		"        bins: [\"51051000\"]\n"
-		"networks:\n"
-		"  - name: mastercard\n"
-		"    major_industry_id: 5\n"
-		"    http: 127.0.0.1:13691\n"
-		"    iso: " SWITCH_IP ":%d\n"
-		"    lmdb_path: /tmp/iso-dpdk-bench-unused\n"
-		"    dataplane: dpdk\n"
-		"    bank_timeout_ms: 5000\n"
-		"    outcome_memory: 65536\n"
-		"loadgen:\n"
-		"  cards_per_bank: 1000\n",
-		BANK_UDP, SWITCH_UDP);
-	fclose(f);
 }
 
 /* Puts one UDP datagram on the wire towards the switch. */

@@ -16,13 +16,8 @@ static const uint8_t payload[] = "\x00\x0b" "1100 hello!"; /* odd length on purp
 
 static struct ref_udp_frame base_frame(void)
 {
-	struct ref_udp_frame f = {.src_port = 13501, .dst_port = 13500, .protocol = 17,
-				  .payload = payload, .payload_length = sizeof payload - 1};
-	memcpy(f.dst_mac, mac_a, 6);
-	memcpy(f.src_mac, mac_b, 6);
-	memcpy(f.src_ip, ip_b, 4);
-	memcpy(f.dst_ip, ip_a, 4);
-	return f;
+	return ref_udp_frame_between((struct ref_endpoint){mac_b, ip_b, 13501}, (struct ref_endpoint){mac_a, ip_a, 13500},
+				     payload, sizeof payload - 1);
 }
 
 static enum pkt_verdict parse(const struct ref_udp_frame *f, struct pkt_parsed *out)

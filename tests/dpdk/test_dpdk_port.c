@@ -43,13 +43,8 @@ static void stop(void)
 
 static struct ref_udp_frame to_port(void)
 {
-	struct ref_udp_frame f = {.src_port = 13501, .dst_port = PORT_UDP, .protocol = 17,
-				  .payload = message, .payload_length = sizeof message - 1};
-	memcpy(f.dst_mac, port_mac, 6);
-	memcpy(f.src_mac, peer_mac, 6);
-	memcpy(f.src_ip, peer_ip, 4);
-	memcpy(f.dst_ip, port_ip, 4);
-	return f;
+	return ref_udp_frame_between((struct ref_endpoint){peer_mac, peer_ip, 13501},
+				     (struct ref_endpoint){port_mac, port_ip, PORT_UDP}, message, sizeof message - 1);
 }
 
 static void send_udp(uint16_t q, const struct ref_udp_frame *f)

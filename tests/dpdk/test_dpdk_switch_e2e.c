@@ -24,6 +24,7 @@
 #include "iso8583.h"
 #include "iso_test_messages.h"
 #include "netns_lab.h"
+#include "one_bank_ecosystem.h"
 
 #define SWITCH_UDP 13500
 #define BANK_UDP 13501
@@ -48,34 +49,10 @@ static void binary(const char *relative, char *out, size_t size)
 
 static void write_config(const char *path, const char *switch_ip, const char *bank_ip)
 {
-	FILE *f = fopen(path, "w");
-	cr_assert(f);
-	fprintf(f,
-		"banks:\n"
-		"  - name: big_bank\n"
-		"    institution_id: \"10000000001\"\n"
-		"    http: 127.0.0.1:%d\n"
-		"    iso: %s:%d\n"
-		"    lmdb_path: %s/big_bank\n"
-		"    lmdb_map_size: 67108864\n"
-		"    durability: async\n"
-		"    networks:\n"
-		"      - network: mastercard\n"
-		"        bins: [\"51051000\"]\n"
-		"networks:\n"
-		"  - name: mastercard\n"
-		"    major_industry_id: 5\n"
-		"    http: 127.0.0.1:%d\n"
-		"    iso: %s:%d\n"
-		"    lmdb_path: %s/mastercard\n"
-		"    dataplane: dpdk\n"
-		"    bank_timeout_ms: 5000\n"
-		"loadgen:\n"
-		"  cards_per_bank: 100\n"
-		"  initial_balance: 100000000\n"
-		"  timeout_ms: 3000\n",
-		BANK_HTTP, bank_ip, BANK_UDP, lab.dir, SWITCH_HTTP, switch_ip, SWITCH_UDP, lab.dir);
-	fclose(f);
+	const struct one_bank_ecosystem e = {.switch_ip = switch_ip, .bank_ip = bank_ip, .switch_udp = SWITCH_UDP,
+					     .bank_udp = BANK_UDP, .switch_http = SWITCH_HTTP, .bank_http = BANK_HTTP,
+					     .lmdb_dir = lab.dir, .cards_per_bank = 100};
+	cr_assert(one_bank_ecosystem_write(path, &e), "cannot write %s", path);
 }
 
 /* Starts the switch on the vdev inside ns (NULL: ours) with `workers` workers; waits until it serves. */

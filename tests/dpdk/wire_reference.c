@@ -2,6 +2,18 @@
 
 #include <string.h>
 
+struct ref_udp_frame ref_udp_frame_between(struct ref_endpoint src, struct ref_endpoint dst, const uint8_t *payload,
+					   size_t payload_length)
+{
+	struct ref_udp_frame f = {.src_port = src.port, .dst_port = dst.port, .protocol = 17,
+				  .payload = payload, .payload_length = payload_length};
+	memcpy(f.dst_mac, dst.mac, 6);
+	memcpy(f.src_mac, src.mac, 6);
+	memcpy(f.src_ip, src.ip, 4);
+	memcpy(f.dst_ip, dst.ip, 4);
+	return f;
+}
+
 uint16_t ref_be16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] * 256 + p[1]);

@@ -22,6 +22,16 @@ struct ref_udp_frame {
 	size_t payload_length;
 };
 
+/* One side of a UDP exchange on the wire. */
+struct ref_endpoint {
+	const uint8_t *mac; /* 6 bytes */
+	const uint8_t *ip;  /* 4 bytes */
+	uint16_t port;      /* host order */
+};
+
+/* A well-formed UDP datagram from src to dst (checksums right, not fragmented); payload is not copied. */
+struct ref_udp_frame ref_udp_frame_between(struct ref_endpoint src, struct ref_endpoint dst, const uint8_t *payload,
+					   size_t payload_length);
 /* Writes the frame; returns its length (padded to 60). */
 size_t ref_build_udp(uint8_t *out, const struct ref_udp_frame *f);
 /* Writes an ARP frame; returns 60. */

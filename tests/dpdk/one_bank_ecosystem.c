@@ -1,0 +1,41 @@
+#include "one_bank_ecosystem.h"
+
+#include <stdio.h>
+
+bool one_bank_ecosystem_write(const char *path, const struct one_bank_ecosystem *e)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return false;
+	fprintf(f,
+		"banks:\n"
+		"  - name: big_bank\n"
+		"    institution_id: \"10000000001\"\n"
+		"    http: 127.0.0.1:%u\n"
+		"    iso: %s:%u\n"
+		"    lmdb_path: %s/big_bank\n"
+		"    lmdb_map_size: 67108864\n"
+		"    durability: async\n"
+		"    networks:\n"
+		"      - network: mastercard\n"
+		"        bins: [\"51051000\"]\n"
+		"networks:\n"
+		"  - name: mastercard\n"
+		"    major_industry_id: 5\n"
+		"    http: 127.0.0.1:%u\n"
+		"    iso: %s:%u\n"
+		"    lmdb_path: %s/mastercard\n"
+		"    dataplane: dpdk\n"
+		"    bank_timeout_ms: 5000\n",
+		e->bank_http, e->bank_ip, e->bank_udp, e->lmdb_dir, e->switch_http, e->switch_ip, e->switch_udp,
+		e->lmdb_dir);
+	if (e->outcome_memory)
+		fprintf(f, "    outcome_memory: %u\n", e->outcome_memory);
+	fprintf(f,
+		"loadgen:\n"
+		"  cards_per_bank: %u\n"
+		"  initial_balance: 100000000\n"
+		"  timeout_ms: 3000\n",
+		e->cards_per_bank);
+	return fclose(f) == 0;
+}
