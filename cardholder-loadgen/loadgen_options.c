@@ -29,7 +29,7 @@ void loadgen_options_usage(FILE *out)
 		"  --terminals N          terminal ids per thread (default 16)\n"
 		"  --batch N              most frames per datagram when several are due (default 8)\n"
 		"  --reversal-attempts N  1420 then 1421 repeats, one timeout each (default 3, at most %d)\n"
-		"  --spin-polls N         empty polls spun before yielding/sleeping (default 256; 0 = sleep at once)\n"
+		"  --spin-polls N         empty polls spun before yielding/sleeping (default 16; 0 = yield at once)\n"
 		"  --network NAME         only cards of this network\n"
 		"  --seed N               random seed for cards, amounts and Poisson gaps\n"
 		"  --bind HOST            local IPv4 address to send from (default 127.0.0.1)\n"
