@@ -169,6 +169,38 @@ static const uint8_t *udp_payload(struct rte_mbuf *m, size_t *length)
 }
 
 /*
+ * The framed messages (2-byte header included) packed in the datagrams m[0..count),
+ * which are freed; copied into store (capacity bytes). Returns how many, at most max.
+ */
+static unsigned wire_frames(struct rte_mbuf **m, unsigned count, uint8_t *store, size_t capacity,
+			    const uint8_t **frames, size_t *lengths, unsigned max)
+{
+	unsigned n = 0;
+	size_t used = 0;
+	for (unsigned i = 0; i < count; i++) {
+		size_t length;
+		const uint8_t *payload = udp_payload(m[i], &length);
+		size_t consumed;
+		for (size_t at = 0; at < length; at += consumed) {
+			const uint8_t *msg;
+			size_t msg_len;
+			if (frame_next(FRAME_HEADER_BINARY2, payload + at, length - at, ISO_MAX_MESSAGE, &msg, &msg_len,
+				       &consumed) != FRAME_OK)
+				die("the switch sent a datagram that is not whole frames");
+			if (n == max || used + consumed > capacity)
+				die("the switch sent more messages than the burst");
+			memcpy(store + used, payload + at, consumed);
+			frames[n] = store + used;
+			lengths[n++] = consumed;
+			used += consumed;
+		}
+		rte_pktmbuf_free(m[i]);
+	}
+	return n;
+}
+
+
+/*
  * Cycles of every burst, so that the median can be reported next to the mean: on a
  * shared machine a burst that was preempted costs a hundred times more, and the
  * median of bursts ignores those while the mean does not.
@@ -207,8 +239,12 @@ static double samples_median(struct burst_samples *s)
 	return (double)s->cycles[s->count / 2];
 }
 
-/* Polls the switch until `want` datagrams reached the wire; returns the cycles spent in its polls. */
-static uint64_t run_switch(struct switch_worker *worker, struct dgram_port *port, uint64_t want_tx)
+/*
+ * Polls the switch until it has sent `want` messages in all (1100s on to the bank,
+ * answers back to cardholders); returns the cycles spent in its polls. Messages,
+ * not datagrams: frames for one peer in a burst share a datagram.
+ */
+static uint64_t run_switch(struct switch_worker *worker, uint64_t want)
 {
 	uint64_t cycles = 0;
 	for (int polls = 0; polls < 1000; polls++) {
@@ -216,9 +252,8 @@ static uint64_t run_switch(struct switch_worker *worker, struct dgram_port *port
 		switch_worker_poll(worker, monotonic_ms());
 		cycles += rte_rdtsc() - start;
 		rcu_quiescent_state();
-		struct dpdk_port_stats s;
-		dpdk_port_stats(port, 0, &s);
-		if (s.tx_datagrams >= want_tx)
+		const struct switch_counters *c = &worker->counters;
+		if (c->forwarded + c->approved + c->declined >= want)
 			return cycles;
 	}
 	die("the switch did not forward every message");
@@ -402,6 +437,10 @@ int main(int argc, char **argv)
 	samples_init(&answer_samples, messages / burst);
 	uint64_t wall_start = monotonic_ms();
 	static uint8_t payload[ISO_MAX_MESSAGE + 2];
+	/* The frames of one leg, copied out of the datagrams that carried them. */
+	static uint8_t frames_in[32 * (ISO_MAX_MESSAGE + 2)];
+	const uint8_t *frame[32];
+	size_t frame_length[32];
 	for (uint64_t done = 0; done + burst <= messages; done += burst) {
 		struct rte_mbuf *m[32];
 		for (unsigned i = 0; i < burst; i++) {
@@ -409,39 +448,35 @@ int main(int argc, char **argv)
 			m[i] = wire_frame(&w, &w.cardholder_mac, w.cardholder_ip, CARDHOLDER_UDP, payload, n);
 		}
 		wire_send(&w, m, (uint16_t)burst);
-		uint64_t leg = run_switch(core->workers[0], &port, forwarded + burst);
+		uint64_t leg = run_switch(core->workers[0], forwarded + burst);
 		cycles_request += leg;
 		samples_add(&request_samples, leg);
 		forwarded += burst;
 
 		unsigned got = wire_collect(&w, w.bank_ip, m, burst);
-		if (got != burst)
+		unsigned count = wire_frames(m, got, frames_in, sizeof frames_in, frame, frame_length, burst);
+		if (count != burst)
 			die("the bank did not get every 1100");
-		for (unsigned i = 0; i < got; i++) {
-			size_t length;
-			const uint8_t *request = udp_payload(m[i], &length);
-			size_t n = bank_answer(request, length, payload, sizeof payload);
-			rte_pktmbuf_free(m[i]);
+		for (unsigned i = 0; i < count; i++) {
+			size_t n = bank_answer(frame[i], frame_length[i], payload, sizeof payload);
 			m[i] = wire_frame(&w, &w.bank_mac, w.bank_ip, BANK_UDP, payload, n);
 		}
 		wire_send(&w, m, (uint16_t)burst);
-		leg = run_switch(core->workers[0], &port, forwarded + burst);
+		leg = run_switch(core->workers[0], forwarded + burst);
 		cycles_answer += leg;
 		samples_add(&answer_samples, leg);
 		forwarded += burst;
 
 		got = wire_collect(&w, w.cardholder_ip, m, burst);
-		if (got != burst)
+		count = wire_frames(m, got, frames_in, sizeof frames_in, frame, frame_length, burst);
+		if (count != burst)
 			die("the cardholder did not get every 1110");
-		for (unsigned i = 0; i < got; i++) {
-			size_t length;
-			const uint8_t *answer = udp_payload(m[i], &length);
+		for (unsigned i = 0; i < count; i++) {
 			struct iso_msg out;
 			struct iso_error e;
-			if (length > 2 && iso_decode(&iso_profile_ascii, answer + 2, length - 2, &out, &e) == ISO_OK &&
+			if (iso_decode(&iso_profile_ascii, frame[i] + 2, frame_length[i] - 2, &out, &e) == ISO_OK &&
 			    out.mti == 1110 && iso_field_equals(&out, 39, "000"))
 				approved++;
-			rte_pktmbuf_free(m[i]);
 		}
 	}
 	uint64_t wall_ms = monotonic_ms() - wall_start;
@@ -467,13 +502,16 @@ int main(int argc, char **argv)
 	printf("  cycles per 1110 leg         %.1f median burst, %.1f mean (bank 1110 in -> cardholder 1110 out)\n",
 	       median_answer, (double)cycles_answer / (double)authorizations);
 	printf("  cycles per authorization    %.1f median, %.1f mean\n", per_auth, mean_auth);
-	printf("  cycles per datagram         %.1f median, %.1f mean\n", per_auth / 2, mean_auth / 2);
+	printf("  cycles per message          %.1f median, %.1f mean (each one in and relayed out)\n", per_auth / 2,
+	       mean_auth / 2);
 	printf("  authorizations/s per core   %.0f (median)\n", hz / per_auth);
-	printf("  datagrams/s per core        %.0f (median)\n", 2 * hz / per_auth);
+	printf("  messages/s per core         %.0f (median; the switch packs a burst's frames for one peer into shared datagrams)\n",
+	       2 * hz / per_auth);
 	printf("  port drops                  rx bad %" PRIu64 ", tx dropped %" PRIu64 ", tx no mbuf %" PRIu64 "\n",
 	       ps.rx_truncated + ps.rx_bad_ip_checksum + ps.rx_bad_udp_checksum + ps.rx_not_for_us,
 	       ps.tx_dropped_full + ps.tx_unresolved, ps.tx_no_mbuf);
 	printf("  wall time (incl. the wire side, untimed) %" PRIu64 " ms\n", wall_ms);
+	/* The key keeps its name for run.sh and the recorded results; it has always been per message relayed. */
 	printf("RESULT cycles_per_datagram=%.1f mean=%.1f authorizations_per_s_per_core=%.0f approved=%" PRIu64
 	       "/%" PRIu64 "\n",
 	       per_auth / 2, mean_auth / 2, hz / per_auth, approved, authorizations);
