@@ -178,6 +178,26 @@ bool eco_wait_switch_stat(struct eco_env *e, const char *dotted, long long want,
 	return eco_switch_stat(e, dotted) >= want;
 }
 
+static bool switch_settled_now(struct eco_env *e)
+{
+	long long pending = eco_switch_stat(e, "gauges.pending");
+	long long sent = eco_switch_stat(e, "totals.reversals");
+	long long completed = eco_switch_stat(e, "totals.reversals_completed");
+	long long abandoned = eco_switch_stat(e, "totals.reversals_abandoned");
+	return pending == 0 && sent >= 0 && completed >= 0 && abandoned >= 0 && sent == completed + abandoned;
+}
+
+bool eco_wait_switch_settled(struct eco_env *e, int timeout_ms)
+{
+	int64_t deadline = test_now_ms() + timeout_ms;
+	for (int in_a_row = 0; test_now_ms() < deadline; test_sleep_ms(20)) {
+		in_a_row = switch_settled_now(e) ? in_a_row + 1 : 0;
+		if (in_a_row == 2)
+			return true;
+	}
+	return false;
+}
+
 long long eco_balance(struct eco_env *e, int bank, size_t index)
 {
 	char path[128];

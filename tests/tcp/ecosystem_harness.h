@@ -56,6 +56,12 @@ void eco_cleanup(struct eco_env *e);
 long long eco_switch_stat(struct eco_env *e, const char *dotted);
 /* Polls until eco_switch_stat(dotted) >= want, at most timeout_ms. */
 bool eco_wait_switch_stat(struct eco_env *e, const char *dotted, long long want, int timeout_ms);
+/*
+ * Polls until the switch has nothing in flight: no pending transaction and every
+ * reversal it sent completed or abandoned, seen on two polls in a row (the
+ * workers' counters are read while they run). False after timeout_ms.
+ */
+bool eco_wait_switch_settled(struct eco_env *e, int timeout_ms);
 /* The balance of account big_bank-<index>, -1 when unavailable. */
 long long eco_balance(struct eco_env *e, int bank, size_t index);
 /* {"big_bank": /ledger, "lil_bank": /ledger} written to path; false when a bank did not answer. */

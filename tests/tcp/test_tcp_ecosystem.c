@@ -160,7 +160,7 @@ static void load_run_conserves_money(const char *name)
 			       "--timeout-ms", "3000", "--seed", "7", NULL};
 	cr_assert_eq(eco_run_loadgen(&env, name, extra, 60000), 0, "the loadgen failed");
 	/* Late answers and the switch's reversal advices settle within the bank timeout and retries. */
-	test_sleep_ms(1500);
+	cr_assert(eco_wait_switch_settled(&env, 10000), "the switch still has transactions or reversals in flight");
 	cr_assert(eco_write_ledgers(&env, after));
 	cr_assert_eq(eco_ledger_check(&env, before, after, name), 0, "money is not conserved (log above)");
 	char path[400];
