@@ -8,6 +8,7 @@
 #include "framing.h"
 #include "idle_backoff.h"
 #include "iso8583.h"
+#include "test_clock.h"
 #include "udp_port.h"
 
 #define BUFFER_BYTES (ISO_MAX_MESSAGE + 2)
@@ -167,10 +168,8 @@ int echo_harness_inject(struct echo_harness *h, const struct sockaddr_in *peer, 
 	h->inject_length = length;
 	h->inject_ready = true;
 	pthread_mutex_unlock(&h->inject_lock);
-	for (int i = 0; i < 2000 && atomic_load(&h->inject_accepted) < 0; i++) {
-		struct timespec ts = {0, 1000000};
-		nanosleep(&ts, NULL);
-	}
+	for (int i = 0; i < 2000 && atomic_load(&h->inject_accepted) < 0; i++)
+		test_sleep_ms(1);
 	return atomic_load(&h->inject_accepted);
 }
 

@@ -312,13 +312,6 @@ Test(tcp_port, worker_behind_stalls_the_link_without_losing_messages)
 	close_and_check();
 }
 
-static uint64_t elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)(now.tv_sec - since->tv_sec) * 1000u + (uint64_t)(now.tv_nsec - since->tv_nsec) / 1000000;
-}
-
 Test(tcp_port, outbound_reconnects_with_backoff_and_carries_both_ways)
 {
 	struct tcp_endpoint_config bank = {.host = "127.0.0.1", .port = 16010, .framing = FRAME_HEADER_BINARY2};
@@ -329,14 +322,13 @@ Test(tcp_port, outbound_reconnects_with_backoff_and_carries_both_ways)
 	cfg.queue_count = 2;
 	cfg.reconnect_initial_ms = 50;
 	cfg.reconnect_max_ms = 400;
-	struct timespec started;
-	clock_gettime(CLOCK_MONOTONIC, &started);
+	int64_t started = test_now_ms();
 	open_port(&cfg);
 
 	/* Nobody listens yet: attempts fail, further and further apart. 50+100+200+400 ms, each
 	 * at least 75% of it with the jitter, lie between the first and the fifth attempt. */
 	WAIT_STAT(connect_failures, 5, 10000);
-	uint64_t took = elapsed_ms(&started);
+	uint64_t took = (uint64_t)(test_now_ms() - started);
 	cr_expect_geq(took, 500, "5 failed attempts in %llu ms: no exponential backoff", (unsigned long long)took);
 	struct tcp_port_stats s = stats_now();
 	cr_expect_eq(s.connects, 0);
@@ -546,10 +538,9 @@ static void *stuck_peer_main(void *arg)
 	struct stuck_peer *p = arg;
 	uint8_t frame[512];
 	size_t len = build_framed_1100(frame, sizeof(frame), 7);
-	struct timespec started;
-	clock_gettime(CLOCK_MONOTONIC, &started);
+	int64_t started = test_now_ms();
 	/* Bounded in count and time: enough answers to fill every buffer on the way several times. */
-	while (!atomic_load(&p->stop) && atomic_load(&p->sent) < 20000 && elapsed_ms(&started) < 15000) {
+	while (!atomic_load(&p->stop) && atomic_load(&p->sent) < 20000 && test_now_ms() - started < 15000) {
 		ssize_t n = send(p->fd, frame, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n == (ssize_t)len) {
 			atomic_fetch_add(&p->sent, 1);
@@ -642,11 +633,10 @@ Test(tcp_port, out_of_descriptors_parks_the_listener)
 		cr_assert_eq(connect(clients[i], (struct sockaddr *)&to, sizeof(to)), 0, "%s", strerror(errno));
 	WAIT_STAT(accept_errors, 1, 5000);
 	/* A listener left in the epoll set would spin the I/O thread on a core. */
-	struct timespec wall0;
-	clock_gettime(CLOCK_MONOTONIC, &wall0);
+	int64_t wall0 = test_now_ms();
 	uint64_t cpu0 = cpu_ms();
 	test_sleep_ms(400);
-	uint64_t cpu = cpu_ms() - cpu0, wall = elapsed_ms(&wall0);
+	uint64_t cpu = cpu_ms() - cpu0, wall = (uint64_t)(test_now_ms() - wall0);
 	cr_expect_lt(cpu * 2, wall, "%llu ms of CPU in %llu ms while out of descriptors", (unsigned long long)cpu,
 		     (unsigned long long)wall);
 	cr_expect_eq(stats_now().accepted, 0);
