@@ -82,8 +82,18 @@ void reply_sender_add(struct reply_sender *s, const struct sockaddr_in *peer, co
 		stat_add(&s->stats->tx_dropped, 1);
 		return;
 	}
-	struct udp_datagram *d = s->count ? &s->datagrams[s->count - 1] : NULL;
-	if (!d || !same_peer(&d->peer, peer) || d->length + length > REPLY_DATAGRAM_MAX) {
+	/*
+	 * Answers to both switches interleave in a batch: a frame joins the latest
+	 * pending datagram of its peer, not only the one just before, so that each
+	 * peer gets as few datagrams as fit (its frames stay in order).
+	 */
+	struct udp_datagram *d = NULL;
+	for (int i = s->count - 1; i >= 0; i--)
+		if (same_peer(&s->datagrams[i].peer, peer)) {
+			d = &s->datagrams[i];
+			break;
+		}
+	if (!d || d->length + length > REPLY_DATAGRAM_MAX) {
 		if (s->count == UDP_BURST)
 			reply_sender_flush(s);
 		d = &s->datagrams[s->count++];
