@@ -37,6 +37,24 @@ static uint16_t send_frames(struct dpdk_port_impl *pt, uint16_t q, struct rte_mb
 	return sent;
 }
 
+/* Sends built datagrams, frees and counts what the PMD refused; returns how many left. */
+static uint16_t send_and_count(struct dpdk_port_impl *pt, uint16_t q, struct rte_mbuf **ready,
+			       const uint32_t *ready_length, uint16_t ready_count)
+{
+	struct dpdk_queue *qu = &pt->queues[q];
+	uint16_t sent = send_frames(pt, q, ready, ready_count);
+	uint64_t sent_bytes = 0;
+	for (uint16_t i = 0; i < sent; i++)
+		sent_bytes += ready_length[i];
+	if (sent < ready_count) {
+		rte_pktmbuf_free_bulk(ready + sent, ready_count - sent);
+		count(&qu->stats.tx_dropped_full, ready_count - sent);
+	}
+	count(&qu->stats.tx_datagrams, sent);
+	count(&qu->stats.tx_bytes, sent_bytes);
+	return sent;
+}
+
 static void send_arp(struct dpdk_port_impl *pt, uint16_t q, uint16_t operation, const struct pkt_mac *eth_dst,
 		     const struct pkt_mac *target_mac, uint32_t target_ip)
 {
@@ -94,18 +112,8 @@ static void service_held(struct dpdk_port_impl *pt, uint16_t q)
 		}
 	}
 	qu->held_count = kept;
-	if (ready_count) {
-		uint16_t sent = send_frames(pt, q, ready, ready_count);
-		uint64_t sent_bytes = 0;
-		for (uint16_t i = 0; i < sent; i++)
-			sent_bytes += ready_length[i];
-		if (sent < ready_count) {
-			rte_pktmbuf_free_bulk(ready + sent, ready_count - sent);
-			count(&qu->stats.tx_dropped_full, ready_count - sent);
-		}
-		count(&qu->stats.tx_datagrams, sent);
-		count(&qu->stats.tx_bytes, sent_bytes);
-	}
+	if (ready_count)
+		send_and_count(pt, q, ready, ready_length, ready_count);
 	if (kept && now >= qu->next_arp_tsc) {
 		for (uint16_t i = 0; i < kept; i++) {
 			bool asked = false;
@@ -227,16 +235,7 @@ int dpdk_port_tx_burst(struct dgram_port *p, uint16_t q, const struct udp_datagr
 		}
 		if (used < chunk)
 			rte_pktmbuf_free_bulk(m + used, (unsigned)(chunk - used));
-		uint16_t sent = send_frames(pt, q, ready, ready_count);
-		uint64_t sent_bytes = 0;
-		for (uint16_t i = 0; i < sent; i++)
-			sent_bytes += ready_length[i];
-		if (sent < ready_count) {
-			rte_pktmbuf_free_bulk(ready + sent, ready_count - sent);
-			count(&qu->stats.tx_dropped_full, ready_count - sent);
-		}
-		count(&qu->stats.tx_datagrams, sent);
-		count(&qu->stats.tx_bytes, sent_bytes);
+		uint16_t sent = send_and_count(pt, q, ready, ready_length, ready_count);
 		accepted += sent;
 		d += chunk;
 		n -= chunk;
