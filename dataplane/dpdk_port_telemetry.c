@@ -33,18 +33,29 @@ static const char *const stat_names[] = {
 _Static_assert(sizeof stat_names / sizeof stat_names[0] == sizeof(struct dpdk_port_stats) / sizeof(uint64_t),
 	       "one telemetry name per counter");
 
-static int port_stats_command(const char *cmd, const char *params, struct rte_tel_data *d)
+/* The port a command's parameter names (its index, default 0), with the registry
+ * locked on success (the caller unlocks); a negative errno otherwise. */
+static int lock_port_named_by(const char *params, struct dpdk_port_impl **out)
 {
-	(void)cmd;
 	int index = params && *params ? atoi(params) : 0;
 	if (index < 0 || index >= MAX_PORTS)
 		return -EINVAL;
 	pthread_mutex_lock(&dpdk_port_registry_lock);
-	struct dpdk_port_impl *pt = dpdk_port_registry[index];
-	if (!pt) {
+	*out = dpdk_port_registry[index];
+	if (!*out) {
 		pthread_mutex_unlock(&dpdk_port_registry_lock);
 		return -ENOENT;
 	}
+	return 0;
+}
+
+static int port_stats_command(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	struct dpdk_port_impl *pt;
+	int rc = lock_port_named_by(params, &pt);
+	if (rc)
+		return rc;
 	struct dpdk_port_stats s;
 	dpdk_port_sum_stats(pt, -1, &s);
 	rte_tel_data_start_dict(d);
@@ -90,15 +101,10 @@ static void add_neighbour(uint32_t ip, const struct pkt_mac *mac, void *ctx)
 static int neighbours_command(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	(void)cmd;
-	int index = params && *params ? atoi(params) : 0;
-	if (index < 0 || index >= MAX_PORTS)
-		return -EINVAL;
-	pthread_mutex_lock(&dpdk_port_registry_lock);
-	struct dpdk_port_impl *pt = dpdk_port_registry[index];
-	if (!pt) {
-		pthread_mutex_unlock(&dpdk_port_registry_lock);
-		return -ENOENT;
-	}
+	struct dpdk_port_impl *pt;
+	int rc = lock_port_named_by(params, &pt);
+	if (rc)
+		return rc;
 	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
 	neighbour_each(&pt->neighbours, add_neighbour, d);
 	pthread_mutex_unlock(&dpdk_port_registry_lock);
