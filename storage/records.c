@@ -19,6 +19,12 @@ bool journal_key_build(struct journal_key *key, const char *acquirer, const char
 	if (acq_len == 0 || acq_len > 11)
 		return false;
 	char *p = key->bytes;
+	/* Local date and time first: new entries land next to each other at the end of
+	 * the tree (one hot leaf per acquirer and time zone) instead of one random page
+	 * per authorization, and a day is one contiguous range of keys. */
+	if (!put_padded(p, 12, local_datetime))
+		return false;
+	p += 12;
 	/* The length keeps "123" and "0123" apart: n..11 values are compared as sent. */
 	p[0] = (char)('0' + acq_len / 10);
 	p[1] = (char)('0' + acq_len % 10);
@@ -29,9 +35,6 @@ bool journal_key_build(struct journal_key *key, const char *acquirer, const char
 	if (!put_padded(p, 6, stan))
 		return false;
 	p += 6;
-	if (!put_padded(p, 12, local_datetime))
-		return false;
-	p += 12;
 	if (!put_padded(p, 12, rrn))
 		return false;
 	p += 12;

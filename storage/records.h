@@ -81,8 +81,10 @@ struct journal_record {
 /*
  * Journal key: (acquirer DE 32, STAN DE 11, local date/time DE 12, RRN DE 37,
  * terminal DE 41), the same five a reversal carries in DE 56, 37 and 41.
- * Fixed layout: 2-digit acquirer length, acquirer padded to 11, then the
- * fixed-width fields padded with spaces, so that every key is one byte string.
+ * Fixed layout: local date/time first (so that new entries sort together at
+ * the end of the tree), then the 2-digit acquirer length, the acquirer padded
+ * to 11, then STAN, RRN and terminal padded with spaces, so that every key is
+ * one byte string.
  */
 #define JOURNAL_KEY_LEN (2 + 11 + 6 + 12 + 12 + 8)
 

@@ -118,6 +118,18 @@ Test(store, journal_key_separates_every_part)
 	cr_assert_not(journal_key_build(&b, "123", "0000011", "261125120000", "RRN000000001", "TERM0001"));
 }
 
+/* Keys sort by local time before anything else: a later authorization lands at
+ * the end of the tree whatever its acquirer or STAN (the writer's locality). */
+Test(store, journal_keys_sort_by_local_time_first)
+{
+	struct journal_key earlier, later;
+	cr_assert(journal_key_build(&earlier, "99999999999", "999999", "261125120000", "RRN999999999", "TERM9999"));
+	cr_assert(journal_key_build(&later, "1", "000001", "261125120001", "RRN000000001", "TERM0001"));
+	cr_assert_lt(memcmp(earlier.bytes, later.bytes, JOURNAL_KEY_LEN), 0);
+	cr_assert(journal_key_build(&later, "1", "000001", "261126000000", "A", "B"));
+	cr_assert_lt(memcmp(earlier.bytes, later.bytes, JOURNAL_KEY_LEN), 0);
+}
+
 Test(store, ledger_totals_and_reopen)
 {
 	MDB_txn *txn;
