@@ -6,6 +6,12 @@
  *
  *   bench_bank_udp --config FILE --bank NAME [--port N] [--count N] [--window N]
  *                  [--frames-per-datagram N] [--seconds S] [--stan-base N]
+ *                  [--stans N] [--shuffle-stans]
+ *
+ * DE 12 is the wall clock, as an acquirer sends it. STANs cycle through
+ * --stans values (default 1,000,000) in sending order, like a switch reusing
+ * its pending slots; --shuffle-stans visits them in a scrambled order, the
+ * worst case for the locality of the bank's journal keys.
  */
 #include <arpa/inet.h>
 #include <poll.h>
@@ -28,11 +34,33 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static size_t build_1100(const char *pan, uint64_t seq, const char *acquirer, uint8_t *buf, size_t capacity)
+struct stan_pattern {
+	uint64_t values; /* 1..1,000,000 */
+	bool shuffled;
+};
+
+static uint64_t stan_for(const struct stan_pattern *p, uint64_t seq)
 {
-	char amount[13], stan[7], rrn[13];
+	/* Multiplying by a large odd constant scatters consecutive numbers. */
+	uint64_t v = p->shuffled ? seq * 2654435761ull : seq;
+	return v % p->values;
+}
+
+static void local_datetime_now(char out[13])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(out, 13, "%y%m%d%H%M%S", &tm);
+}
+
+static size_t build_1100(const char *pan, uint64_t seq, const struct stan_pattern *stans, const char *acquirer,
+			 uint8_t *buf, size_t capacity)
+{
+	char amount[13], stan[7], rrn[13], local[13];
 	snprintf(amount, sizeof(amount), "%012llu", (unsigned long long)(100 + seq % 900));
-	snprintf(stan, sizeof(stan), "%06llu", (unsigned long long)(seq % 1000000));
+	snprintf(stan, sizeof(stan), "%06llu", (unsigned long long)(stan_for(stans, seq) % 1000000));
+	local_datetime_now(local);
 	snprintf(rrn, sizeof(rrn), "%012llu", (unsigned long long)(seq % 1000000000000ull));
 	struct iso_msg m;
 	iso_msg_init(&m, 1100);
@@ -41,7 +69,7 @@ static size_t build_1100(const char *pan, uint64_t seq, const char *acquirer, ui
 	iso_set_str(&m, 4, amount);
 	iso_set_str(&m, 7, "1125120000");
 	iso_set_str(&m, 11, stan);
-	iso_set_str(&m, 12, "261125120000");
+	iso_set_str(&m, 12, local);
 	iso_set_str(&m, 14, CARD_POPULATION_EXPIRY);
 	iso_set_str(&m, 22, "100000000000");
 	iso_set_str(&m, 24, "100");
@@ -84,8 +112,15 @@ int main(int argc, char **argv)
 	long port = 0, window = 512, per_datagram = 8;
 	uint64_t count = 200000, stan_base = 0;
 	double seconds = 20;
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--config") == 0)
+	struct stan_pattern stans = {.values = 1000000, .shuffled = false};
+	for (int i = 1; i < argc; i += 2) {
+		if (strcmp(argv[i], "--shuffle-stans") == 0) {
+			stans.shuffled = true;
+			i--; /* a flag: no value to skip */
+		} else if (i + 1 == argc) {
+			fprintf(stderr, "option %s needs a value\n", argv[i]);
+			return 2;
+		} else if (strcmp(argv[i], "--config") == 0)
 			config = argv[i + 1];
 		else if (strcmp(argv[i], "--bank") == 0)
 			bank_name = argv[i + 1];
@@ -101,14 +136,18 @@ int main(int argc, char **argv)
 			seconds = atof(argv[i + 1]);
 		else if (strcmp(argv[i], "--stan-base") == 0)
 			stan_base = strtoull(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--stans") == 0)
+			stans.values = strtoull(argv[i + 1], NULL, 10);
 		else {
 			fprintf(stderr, "unknown option %s\n", argv[i]);
 			return 2;
 		}
 	}
-	if (!config || !bank_name || window < 1 || per_datagram < 1 || per_datagram > 64) {
+	if (!config || !bank_name || window < 1 || per_datagram < 1 || per_datagram > 64 || stans.values < 1 ||
+	    stans.values > 1000000) {
 		fprintf(stderr, "usage: bench_bank_udp --config FILE --bank NAME [--port N] [--count N] [--window N] "
-				"[--frames-per-datagram 1..64] [--seconds S] [--stan-base N]\n");
+				"[--frames-per-datagram 1..64] [--seconds S] [--stan-base N] [--stans 1..1000000] "
+				"[--shuffle-stans]\n");
 		return 2;
 	}
 	static struct ecosystem_config cfg;
@@ -144,7 +183,7 @@ int main(int argc, char **argv)
 		while (sent < count && (long)(sent - answers) + per_datagram <= window) {
 			size_t len = 0;
 			for (long f = 0; f < per_datagram && sent < count; f++, sent++)
-				len += build_1100(pans[sent % cards], stan_base + sent, cfg.loadgen.acquirer_id, out + len,
+				len += build_1100(pans[sent % cards], stan_base + sent, &stans, cfg.loadgen.acquirer_id, out + len,
 						  sizeof(out) - len);
 			if (sendto(fd, out, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
 				break;
