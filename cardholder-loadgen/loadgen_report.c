@@ -39,6 +39,14 @@ static void codes_text(const uint64_t *codes, FILE *out)
 		fprintf(out, "-");
 }
 
+uint64_t loadgen_decided_answers(const struct loadgen_counts *c)
+{
+	uint64_t failed = 0;
+	for (int code = 900; code < LOADGEN_ACTION_CODES; code++)
+		failed += c->by_code[code];
+	return c->answered >= failed ? c->answered - failed : 0;
+}
+
 void loadgen_summary_line(const struct loadgen_summary *s, FILE *out)
 {
 	const struct loadgen_counts *c = &s->counts;
@@ -49,8 +57,9 @@ void loadgen_summary_line(const struct loadgen_summary *s, FILE *out)
 	human_latency(max, sizeof max, s->latency->total_count ? s->latency->max : 0);
 	uint64_t unsent = c->unsent_behind + c->unsent_tx_refused + c->unsent_table_full + c->encode_errors;
 	fprintf(out,
-		"SUMMARY throughput=%.0f/s offered=%.0f/s sent=%llu answered=%llu p50=%s p99=%s p99.9=%s max=%s codes=",
-		s->throughput, s->offered_rate, (unsigned long long)c->sent, (unsigned long long)c->answered, p50, p99,
+		"SUMMARY throughput=%.0f/s decided=%.0f/s offered=%.0f/s sent=%llu answered=%llu p50=%s p99=%s p99.9=%s "
+		"max=%s codes=",
+		s->throughput, s->decided_rate, s->offered_rate, (unsigned long long)c->sent, (unsigned long long)c->answered, p50, p99,
 		p999, max);
 	codes_text(c->by_code, out);
 	fprintf(out, " timeouts=%llu reversals=%llu reversal_codes=", (unsigned long long)c->timeouts,
@@ -78,8 +87,11 @@ void loadgen_summary_text(const struct loadgen_summary *s, FILE *out)
 		(unsigned long long)latency_histogram_value_at_percentile(s->send_lag, 50),
 		(unsigned long long)latency_histogram_value_at_percentile(s->send_lag, 99),
 		(unsigned long long)(s->send_lag->total_count ? s->send_lag->max : 0));
-	fprintf(out, "requests: planned %llu, sent %llu, answered in time %llu, approved %llu for %llu minor units\n",
+	fprintf(out,
+		"requests: planned %llu, sent %llu, answered in time %llu (%llu decided, %llu 9xx failures), approved %llu "
+		"for %llu minor units\n",
 		(unsigned long long)s->planned, (unsigned long long)c->sent, (unsigned long long)c->answered,
+		(unsigned long long)s->decided, (unsigned long long)(c->answered - s->decided),
 		(unsigned long long)c->by_code[0], (unsigned long long)c->approved_amount);
 	fprintf(out,
 		"not sent: %llu behind schedule, %llu refused by the port, %llu no tracking slot, %llu encode errors\n",
@@ -130,6 +142,7 @@ bool loadgen_summary_json(const struct loadgen_summary *s, const char *path, cha
 	json_object_set_new(root, "answer_seconds", json_real(s->answer_seconds));
 	json_object_set_new(root, "offered_rate", json_real(s->offered_rate));
 	json_object_set_new(root, "throughput", json_real(s->throughput));
+	json_object_set_new(root, "decided_rate", json_real(s->decided_rate));
 	json_object_set_new(root, "cpu_user_s", json_real(s->cpu_user_s));
 	json_object_set_new(root, "cpu_system_s", json_real(s->cpu_system_s));
 
@@ -140,6 +153,7 @@ bool loadgen_summary_json(const struct loadgen_summary *s, const char *path, cha
 	COUNT(unsent_table_full);
 	COUNT(encode_errors);
 	COUNT(answered);
+	json_object_set_new(counts, "decided", json_integer((json_int_t)s->decided));
 	COUNT(approved_amount);
 	COUNT(timeouts);
 	COUNT(reversals_sent);

@@ -22,12 +22,19 @@ struct loadgen_summary {
 	double answer_seconds;    /* run start to the last answer received in time */
 	double offered_rate;      /* sent / send_seconds */
 	double throughput;        /* answered / answer_seconds */
+	/* Answers that are a decision (approved or declined), not a 9xx system
+	 * failure such as 911 issuer timed out or 912 issuer unavailable. */
+	uint64_t decided;
+	double decided_rate;      /* decided / answer_seconds: what a sweep calls achieved */
 	struct loadgen_counts counts;
 	const struct latency_histogram *latency; /* ns, answers within the timeout */
 	const struct latency_histogram *send_lag; /* ns, actual minus intended send time */
 	uint64_t interval_overruns;
 	double cpu_user_s, cpu_system_s; /* the generator process, including its idle spinning */
 };
+
+/* Answers in time whose action code is not 9xx (ISO 8583:1993's system and network failures). */
+uint64_t loadgen_decided_answers(const struct loadgen_counts *c);
 
 /* One line: throughput, percentiles, counts per action code, timeouts and reversals. */
 void loadgen_summary_line(const struct loadgen_summary *s, FILE *out);

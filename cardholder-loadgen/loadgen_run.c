@@ -356,6 +356,8 @@ int loadgen_run(const struct ecosystem_config *config, const struct loadgen_opti
 	/* One request at time 0 took no time to send: rates count gaps, not arrivals. */
 	summary.offered_rate = summary.send_seconds > 0 ? (double)(c->sent > 1 ? c->sent - 1 : 0) / summary.send_seconds : 0;
 	summary.throughput = summary.answer_seconds > 0 ? (double)c->answered / summary.answer_seconds : 0;
+	summary.decided = loadgen_decided_answers(c);
+	summary.decided_rate = summary.answer_seconds > 0 ? (double)summary.decided / summary.answer_seconds : 0;
 	struct rusage usage;
 	if (getrusage(RUSAGE_SELF, &usage) == 0) {
 		summary.cpu_user_s = (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6;

@@ -16,8 +16,11 @@
 # --dataplane dpdk runs everything in a network namespace of its own: the
 # generator and the switches on DPDK net_af_packet ports over veth pairs, the
 # banks (or reflectors) on kernel sockets behind a bridge (root, iproute2, ethtool).
-# A step saturates when under 90% of the offered rate is answered in time,
-# more than 1% time out, or p99 exceeds 1 s; the sweep of a mode stops there.
+# "achieved" counts decisions only (approved or declined): an answer with a 9xx
+# action code (911 issuer timed out, 912 unavailable) is a failure, not a rate.
+# A step saturates when under 90% of the offered rate is decided in time,
+# more than 1% time out or fail with 9xx, or p99 exceeds 1 s; the sweep of a
+# mode stops there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -50,7 +53,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --no-build) build_first=0; shift ;;
     --loadgen-args) read -r -a extra_loadgen <<<"$2"; shift 2 ;;
-    --help|-h) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --help|-h) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "sweep: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
@@ -222,12 +225,13 @@ cpu_of() { # kind
 }
 
 deadline=$(( $(date +%s) + max_seconds ))
-printf "%-14s %9s %9s %9s %9s %9s %9s %9s %8s %9s %7s %7s %7s\n" mode offered achieved p50_us p90_us p99_us \
-  p99.9_us max_us timeouts lag_p99_us sw_cpu bank_cpu lg_cpu
-echo "(cpu: microseconds of CPU per answered authorization, all processes of the kind, idle spinning included)"
+printf "%-14s %9s %9s %9s %9s %9s %9s %9s %8s %8s %9s %7s %7s %7s\n" mode offered achieved p50_us p90_us p99_us \
+  p99.9_us max_us timeouts fail_9xx lag_p99_us sw_cpu bank_cpu lg_cpu
+echo "(achieved: answers that are a decision per second, 9xx failures such as 911/912 not counted;"
+echo " cpu: microseconds of CPU per answered authorization, all processes of the kind, idle spinning included)"
 for mode in $modes; do
   tsv="$out/sweep-$mode.tsv"
-  echo "# offered achieved p50_us p90_us p99_us p99_9_us max_us timeouts sent lag_p99_us sw_cpu_us bank_cpu_us lg_cpu_us" >"$tsv"
+  echo "# offered achieved p50_us p90_us p99_us p99_9_us max_us timeouts sent lag_p99_us sw_cpu_us bank_cpu_us lg_cpu_us fail_9xx" >"$tsv"
   start_agents "$mode"
   for rate in $rates; do
     if [ $(( $(date +%s) + step_seconds + 5 )) -gt "$deadline" ]; then
@@ -250,16 +254,18 @@ l, c = s["latency_us"], s["counts"]
 sw, bank, tick = (float(x) for x in sys.argv[3:6])
 n = max(c["answered"], 1)
 per = lambda seconds: round(seconds * 1e6 / n, 1)
-print(sys.argv[2], round(s["throughput"]), l["p50"], l["p90"], l["p99"], l["p99_9"], l["max"], c["timeouts"],
-      c["sent"], s["send_lag_us"]["p99"], per(sw / tick), per(bank / tick), per(s["cpu_user_s"] + s["cpu_system_s"]))
+# achieved: decisions only; an answer of 911 (issuer timed out) or 912 (unavailable) is a failure.
+print(sys.argv[2], round(s["decided_rate"]), l["p50"], l["p90"], l["p99"], l["p99_9"], l["max"], c["timeouts"],
+      c["sent"], s["send_lag_us"]["p99"], per(sw / tick), per(bank / tick), per(s["cpu_user_s"] + s["cpu_system_s"]),
+      c["answered"] - c["decided"])
 EOF
 )
     echo "$row" >>"$tsv"
-    read -r offered achieved p50 p90 p99 p999 max timeouts sent lag sw_cpu bank_cpu lg_cpu <<<"$row"
-    printf "%-14s %9s %9s %9.1f %9.1f %9.1f %9.1f %9.1f %8s %9.1f %7s %7s %7s\n" "$mode" "$offered" "$achieved" "$p50" \
-      "$p90" "$p99" "$p999" "$max" "$timeouts" "$lag" "$sw_cpu" "$bank_cpu" "$lg_cpu"
-    saturated=$(python3 -c "import sys; o,a,t,s,p=map(float,sys.argv[1:]); print(int(a < 0.9*o or t > 0.01*max(s,1) or p > 1e6))" \
-      "$offered" "$achieved" "$timeouts" "$sent" "$p99")
+    read -r offered achieved p50 p90 p99 p999 max timeouts sent lag sw_cpu bank_cpu lg_cpu failed <<<"$row"
+    printf "%-14s %9s %9s %9.1f %9.1f %9.1f %9.1f %9.1f %8s %8s %9.1f %7s %7s %7s\n" "$mode" "$offered" "$achieved" "$p50" \
+      "$p90" "$p99" "$p999" "$max" "$timeouts" "$failed" "$lag" "$sw_cpu" "$bank_cpu" "$lg_cpu"
+    saturated=$(python3 -c "import sys; o,a,t,f,s,p=map(float,sys.argv[1:]); print(int(a < 0.9*o or t + f > 0.01*max(s,1) or p > 1e6))" \
+      "$offered" "$achieved" "$timeouts" "$failed" "$sent" "$p99")
     [ "$saturated" = 1 ] && { echo "sweep: $mode saturated at $rate/s offered" >&2; break; }
   done
   stop_agents

@@ -57,6 +57,9 @@ static size_t answer(struct fake_switch *s, const struct iso_msg *request, uint8
 	if (stan % 10 == 3) {
 		s->declined++;
 		iso_set(&m, 39, "116", 3);
+	} else if (stan % 10 == 9) {
+		s->issuer_timed_out++;
+		iso_set(&m, 39, "911", 3);
 	} else {
 		s->approved++;
 		iso_field_u64(request, 4, &amount);

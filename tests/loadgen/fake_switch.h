@@ -5,6 +5,7 @@
  *
  *   STAN % 10 == 7: no answer (the cardholder times out and reverses)
  *   STAN % 10 == 3: 1110 with 116 (not sufficient funds)
+ *   STAN % 10 == 9: 1110 with 911 (issuer timed out: answered, but no decision)
  *   STAN % 50 == 1: 1110 with 000, sent twice (a duplicate)
  *   otherwise:      1110 with 000
  *   1420 with STAN % 3 == 0: no answer (the cardholder repeats it as 1421)
@@ -28,7 +29,7 @@ struct fake_switch {
 	pthread_t thread;
 	atomic_bool stop;
 	/* Counters, read after fake_switch_stop. */
-	uint64_t requests, approved, declined, dropped, duplicated, reversals, malformed;
+	uint64_t requests, approved, declined, issuer_timed_out, dropped, duplicated, reversals, malformed;
 	uint64_t reversals_ignored, repeats;
 	uint64_t approved_amount;
 	uint64_t garbage_datagrams, garbage_frames, strangers;

@@ -95,13 +95,16 @@ Test(loadgen_fake_switch, every_counter_matches_what_the_switch_did)
 	uint64_t approved = visa.approved + mastercard.approved;
 	uint64_t declined = visa.declined + mastercard.declined;
 	uint64_t dropped = visa.dropped + mastercard.dropped;
+	uint64_t failed = visa.issuer_timed_out + mastercard.issuer_timed_out;
 	cr_expect_eq(test_count(s, "sent"), 1500);
 	cr_expect_eq(requests, 1500, "the switches saw every request");
 	cr_expect(visa.requests > 0 && mastercard.requests > 0, "cards of both networks are used");
-	cr_expect(dropped > 0 && declined > 0, "the script exercised every branch");
-	cr_expect_eq(test_count(s, "answered"), approved + declined);
+	cr_expect(dropped > 0 && declined > 0 && failed > 0, "the script exercised every branch");
+	cr_expect_eq(test_count(s, "answered"), approved + declined + failed);
+	cr_expect_eq(test_count(s, "decided"), approved + declined, "a 911 is an answer, not a decision");
 	cr_expect_eq(test_code(s, "action_codes", "000"), approved);
 	cr_expect_eq(test_code(s, "action_codes", "116"), declined);
+	cr_expect_eq(test_code(s, "action_codes", "911"), failed);
 	cr_expect_eq(test_count(s, "approved_amount"), visa.approved_amount + mastercard.approved_amount);
 	cr_expect_eq(test_count(s, "timeouts"), dropped);
 	cr_expect_eq(test_count(s, "reversals_sent"), dropped);
@@ -121,7 +124,7 @@ Test(loadgen_fake_switch, every_counter_matches_what_the_switch_did)
 	cr_expect_eq(test_count(s, "unmatched"), visa.strangers + mastercard.strangers);
 	cr_expect_eq(visa.malformed + mastercard.malformed, 0, "the switches could decode everything");
 	json_t *latency = json_object_get(s, "latency_us");
-	cr_expect_eq((uint64_t)json_integer_value(json_object_get(latency, "count")), approved + declined);
+	cr_expect_eq((uint64_t)json_integer_value(json_object_get(latency, "count")), approved + declined + failed);
 	json_decref(s);
 
 	/* The per-second rows add up to the totals: no second lost or counted twice across threads. */
@@ -145,7 +148,7 @@ Test(loadgen_fake_switch, every_counter_matches_what_the_switch_did)
 	}
 	fclose(rows);
 	cr_expect_eq(sum_sent, 1500);
-	cr_expect_eq(sum_answered, approved + declined);
+	cr_expect_eq(sum_answered, approved + declined + failed);
 	cr_expect_eq(sum_timeouts, dropped);
 
 	/* The other report files are there and not empty. */
