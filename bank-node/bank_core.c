@@ -26,6 +26,16 @@ void bank_core_set_time(struct bank_core *core, int64_t now_unix)
 	core->today_yymm = rules_yymm(now_unix);
 }
 
+void bank_core_set_answer_budget(struct bank_core *core, uint32_t budget_ms)
+{
+	core->answer_budget_ns = (uint64_t)budget_ms * 1000000u;
+}
+
+void bank_core_set_monotonic(struct bank_core *core, uint64_t now_ns)
+{
+	core->now_ns = now_ns;
+}
+
 static void set_action(struct bank_request *req, const char *action)
 {
 	memcpy(req->action, action, 4);
@@ -199,11 +209,22 @@ static int reverse(struct bank_core *core, MDB_txn *txn, struct bank_request *re
 	return store_journal_put(txn, s, &req->key, &j);
 }
 
+static bool over_budget(const struct bank_core *core, const struct bank_request *req)
+{
+	return core->answer_budget_ns && req->received_ns && core->now_ns > req->received_ns &&
+	       core->now_ns - req->received_ns > core->answer_budget_ns;
+}
+
 int bank_core_apply(struct bank_core *core, MDB_txn *txn, struct bank_request *req)
 {
 	req->approval[0] = '\0';
 	switch (req->kind) {
 	case BANK_AUTHORIZATION:
+		if (over_budget(core, req)) {
+			set_action(req, ACTION_ISSUER_UNAVAILABLE);
+			req->outcome = OUTCOME_SHED;
+			return 0;
+		}
 		return authorize(core, txn, req);
 	case BANK_REVERSAL:
 		return reverse(core, txn, req);

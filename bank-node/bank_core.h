@@ -20,6 +20,8 @@ struct bank_core {
 	struct velocity_table velocity;
 	int64_t now_unix; /* wall clock of the current batch */
 	int today_yymm;
+	uint64_t now_ns;           /* CLOCK_MONOTONIC of the current batch */
+	uint64_t answer_budget_ns; /* shed a 1100 that waited longer; 0 = never */
 	uint32_t approval_seq;
 };
 
@@ -28,6 +30,16 @@ bool bank_core_init(struct bank_core *core, struct store *store, const struct ba
 void bank_core_free(struct bank_core *core);
 /* The clock for the next decisions (the writer sets it once per batch; tests set any date). */
 void bank_core_set_time(struct bank_core *core, int64_t now_unix);
+
+/*
+ * Load shedding: an authorization that has waited for the writer longer than
+ * the budget is answered 912 (issuer unavailable) without reading or writing
+ * the ledger. Its sender times out soon; answering it late would only make the
+ * network reverse it, and the work would delay the requests behind it past
+ * their own timeouts. Reversals are never shed: they move money back.
+ */
+void bank_core_set_answer_budget(struct bank_core *core, uint32_t budget_ms);
+void bank_core_set_monotonic(struct bank_core *core, uint64_t now_ns);
 
 /*
  * Decides req inside txn: sets req->action, req->approval and req->outcome.

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "framing.h"
 #include "rules.h"
@@ -56,6 +57,7 @@ static void handle_message(struct bank_io *io, const struct sockaddr_in *peer, c
 		return;
 	}
 	req->peer = *peer;
+	req->received_ns = io->received_ns;
 	if (++io->pending == BANK_IO_BATCH)
 		bank_io_flush(io);
 }
@@ -73,6 +75,9 @@ void bank_io_datagram(struct bank_io *io, const struct sockaddr_in *peer, const 
 			return;
 		}
 	}
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now); /* the start of the answer budget (bank_core.h) */
+	io->received_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 	for (size_t at = 0; at < length; at += consumed) {
 		frame_next(FRAME_HEADER_BINARY2, data + at, length - at, ISO_MAX_MESSAGE, &msg, &msg_len, &consumed);
 		if (msg_len > 0) /* zero-length frames are keep-alives */

@@ -29,6 +29,7 @@ struct bank_io {
 	struct fault_rng rng;
 	double drop_probability;
 	/* filled by bank_io_datagram, handed to the writer by bank_io_flush */
+	uint64_t received_ns; /* arrival of the datagram being handled */
 	size_t pending;
 	struct bank_request requests[BANK_IO_BATCH];
 };

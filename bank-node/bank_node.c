@@ -139,6 +139,7 @@ static int start(struct bank_node *n, const struct bank_options *o)
 		return 1;
 	}
 	n->core_ready = true;
+	bank_core_set_answer_budget(&n->writer.core, bank->answer_budget_ms);
 	/* Approval codes continue from the clock, not from zero, across restarts. */
 	n->writer.core.approval_seq = (uint32_t)(time(NULL) % 1000000);
 	n->writer.stats = n->stats;

@@ -19,6 +19,7 @@ struct bank_options {
 	int iso_port;
 	int durability; /* enum durability */
 	long batch_max;
+	long answer_budget_ms;
 	double delay_probability;
 	long delay_ms;
 	double drop_probability;

@@ -10,7 +10,7 @@ void bank_options_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: bank-node --config FILE --bank NAME [--lmdb-path DIR] [--http-port N] [--iso-port N]\n"
-		"                 [--durability sync|nometasync|async] [--batch-max N]\n"
+		"                 [--durability sync|nometasync|async] [--batch-max N] [--answer-budget-ms N]\n"
 		"                 [--delay-probability P --delay-ms N] [--drop-probability P] [--seed N]\n");
 }
 
@@ -38,7 +38,7 @@ static bool parse_probability(const char *s, double *out)
 
 bool bank_options_parse(int argc, char **argv, struct bank_options *o, char *err, size_t err_size)
 {
-	enum { O_CONFIG = 1, O_BANK, O_LMDB, O_HTTP, O_ISO, O_DURABILITY, O_BATCH, O_DELAY_P, O_DELAY_MS, O_DROP_P, O_SEED, O_HELP };
+	enum { O_CONFIG = 1, O_BANK, O_LMDB, O_HTTP, O_ISO, O_DURABILITY, O_BATCH, O_BUDGET, O_DELAY_P, O_DELAY_MS, O_DROP_P, O_SEED, O_HELP };
 	static const struct option long_options[] = {
 		{"config", required_argument, NULL, O_CONFIG},
 		{"bank", required_argument, NULL, O_BANK},
@@ -47,6 +47,7 @@ bool bank_options_parse(int argc, char **argv, struct bank_options *o, char *err
 		{"iso-port", required_argument, NULL, O_ISO},
 		{"durability", required_argument, NULL, O_DURABILITY},
 		{"batch-max", required_argument, NULL, O_BATCH},
+		{"answer-budget-ms", required_argument, NULL, O_BUDGET},
 		{"delay-probability", required_argument, NULL, O_DELAY_P},
 		{"delay-ms", required_argument, NULL, O_DELAY_MS},
 		{"drop-probability", required_argument, NULL, O_DROP_P},
@@ -56,7 +57,7 @@ bool bank_options_parse(int argc, char **argv, struct bank_options *o, char *err
 	};
 	memset(o, 0, sizeof(*o));
 	o->http_port = o->iso_port = o->durability = -1;
-	o->batch_max = o->delay_ms = -1;
+	o->batch_max = o->delay_ms = o->answer_budget_ms = -1;
 	o->delay_probability = o->drop_probability = -1.0;
 	optind = 1;
 	opterr = 0;
@@ -97,6 +98,13 @@ bool bank_options_parse(int argc, char **argv, struct bank_options *o, char *err
 		case O_BATCH:
 			if (!parse_long(optarg, 1, 1 << 20, &o->batch_max)) {
 				snprintf(err, err_size, "--batch-max: '%s' is not a count (1-1048576)", optarg);
+				return false;
+			}
+			break;
+		case O_BUDGET:
+			if (!parse_long(optarg, 0, 60000, &o->answer_budget_ms)) {
+				snprintf(err, err_size, "--answer-budget-ms: '%s' is not a time in ms (0-60000, 0 = never shed)",
+					 optarg);
 				return false;
 			}
 			break;
@@ -161,6 +169,8 @@ bool bank_options_apply(const struct bank_options *o, struct cfg_bank *bank, cha
 		bank->durability = (enum durability)o->durability;
 	if (o->batch_max > 0)
 		bank->batch_max = (uint32_t)o->batch_max;
+	if (o->answer_budget_ms >= 0)
+		bank->answer_budget_ms = (uint32_t)o->answer_budget_ms;
 	if (o->delay_probability >= 0)
 		bank->faults.delay_probability = o->delay_probability;
 	if (o->delay_ms >= 0)

@@ -30,11 +30,13 @@ enum bank_outcome {
 	OUTCOME_REVERSAL_NO_MONEY, /* reversal of a refused original */
 	OUTCOME_REVERSAL_UNKNOWN,  /* no original: tombstone written or kept */
 	OUTCOME_TOMBSTONE_DECLINE, /* an original that came after its reversal */
+	OUTCOME_SHED,              /* a 1100 past the answer budget: 912, ledger untouched */
 };
 
 /* Texts are the logical values (digits for numerics), NUL-terminated; "" = absent. */
 struct bank_request {
 	struct sockaddr_in peer;
+	uint64_t received_ns; /* CLOCK_MONOTONIC when its datagram arrived; 0 = unknown (never shed) */
 	uint16_t mti;
 	uint8_t kind;    /* enum bank_request_kind */
 	uint8_t outcome; /* enum bank_outcome */

@@ -31,6 +31,8 @@ void bank_stats_count(struct bank_stats *s, const struct bank_request *req)
 			stat_add(&s->duplicates, 1);
 		if (req->outcome == OUTCOME_TOMBSTONE_DECLINE)
 			stat_add(&s->tombstone_declines, 1);
+		if (req->outcome == OUTCOME_SHED)
+			stat_add(&s->shed_over_budget, 1);
 		return;
 	}
 	stat_add(&s->reversals, 1);
@@ -73,7 +75,7 @@ json_t *bank_stats_json(const struct bank_stats *s, const struct group_commit_st
 	json_object_del(declined_by_action, "400");
 	double avg = gc->batches ? (double)gc->items / (double)gc->batches : 0.0;
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-			 " s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:f, s:I, s:I}",
+			 " s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:f, s:I, s:I}",
 			 "received", load(&s->received), "authorizations", load(&s->authorizations),
 			 "approved", load(&s->approved), "declined", load(&s->declined),
 			 "duplicates", load(&s->duplicates), "declined_by_action", declined_by_action,
@@ -81,7 +83,8 @@ json_t *bank_stats_json(const struct bank_stats *s, const struct group_commit_st
 			 "reversal_replays", load(&s->reversal_replays),
 			 "reversals_of_refused", load(&s->reversals_of_refused),
 			 "reversals_unknown", load(&s->reversals_unknown),
-			 "tombstone_declines", load(&s->tombstone_declines), "malformed", load(&s->malformed),
+			 "tombstone_declines", load(&s->tombstone_declines),
+			 "shed_over_budget", load(&s->shed_over_budget), "malformed", load(&s->malformed),
 			 "malformed_answered", load(&s->malformed_answered), "ignored", load(&s->ignored),
 			 "dropped_by_fault", load(&s->dropped_by_fault),
 			 "delayed_by_fault", load(&s->delayed_by_fault),

@@ -21,6 +21,7 @@ struct bank_stats {
 	_Atomic uint64_t reversals_of_refused;
 	_Atomic uint64_t reversals_unknown;  /* 914, tombstone kept */
 	_Atomic uint64_t tombstone_declines; /* originals that came after their reversal */
+	_Atomic uint64_t shed_over_budget;   /* 1100s answered 912 untouched: waited past the answer budget */
 	_Atomic uint64_t malformed;	     /* datagrams or frames that failed framing, decoding or checks */
 	_Atomic uint64_t malformed_answered; /* ... of which answered with 904 */
 	_Atomic uint64_t ignored;	     /* responses and unreadable messages, dropped */

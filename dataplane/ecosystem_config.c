@@ -630,7 +630,7 @@ static bool parse_bank(struct parser *p, const yaml_node_t *map, const char *pat
 {
 	static const char *const keys[] = {"name",	   "institution_id", "http",   "iso",	   "lmdb_path",
 					   "lmdb_map_size", "durability",     "batch_max", "fraud", "faults",
-					   "networks",	   "tcp",	      "link", NULL};
+					   "networks",	   "tcp",	      "link", "answer_budget_ms", NULL};
 	static const char *const durabilities[] = {"sync", "nometasync", "async", NULL};
 	static const char *const fraud_keys[] = {"max_amount", "max_approvals_per_minute", NULL};
 	static const char *const fault_keys[] = {"delay_probability", "delay_ms", "drop_probability", NULL};
@@ -661,7 +661,8 @@ static bool parse_bank(struct parser *p, const yaml_node_t *map, const char *pat
 	if (!get_text(p, map, path, "lmdb_path", false, default_path, TEXT_PATH, 1, CFG_PATH_MAX - 1, b->lmdb_path) ||
 	    !get_uint(p, map, path, "lmdb_map_size", false, 1ull << 30, 1ull << 20, 1ull << 40, &b->lmdb_map_size) ||
 	    !get_choice(p, map, path, "durability", DURABILITY_SYNC, durabilities, &durability) ||
-	    !get_u32(p, map, path, "batch_max", false, 256, 1, 65536, &b->batch_max))
+	    !get_u32(p, map, path, "batch_max", false, 256, 1, 65536, &b->batch_max) ||
+	    !get_u32(p, map, path, "answer_budget_ms", false, 100, 0, 60000, &b->answer_budget_ms))
 		return false;
 	b->durability = (enum durability)durability;
 	int link;

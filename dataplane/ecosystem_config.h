@@ -77,6 +77,7 @@ struct cfg_bank {
 	uint64_t lmdb_map_size;
 	enum durability durability;
 	uint32_t batch_max; /* group commit: most authorizations per LMDB transaction */
+	uint32_t answer_budget_ms; /* an 1100 that waited longer for the writer is answered 912 untouched; 0 = never */
 	struct cfg_fraud fraud;
 	struct cfg_faults faults;
 	size_t network_count;

@@ -329,6 +329,60 @@ Test(core, many_payments_never_overdraw)
 	assert_ledger_consistent();
 }
 
+/* Load shedding: a 1100 that waited past the budget gets 912 and leaves no trace;
+ * within the budget, or with no arrival time, it is decided as usual. */
+Test(core, authorization_past_the_answer_budget_is_shed_untouched)
+{
+	const uint64_t ms = 1000000;
+	bank_core_set_answer_budget(&core, 100);
+	bank_core_set_monotonic(&core, 10000 * ms);
+
+	struct bank_request late = authorization(PAN_ACTIVE, 1, 2500);
+	late.received_ns = 10000 * ms - 101 * ms;
+	decide(&late);
+	cr_assert_str_eq(late.action, "912");
+	cr_assert_eq(late.outcome, OUTCOME_SHED);
+	cr_assert_eq(late.approval[0], '\0');
+	cr_assert_eq(balance_of("acc-1"), 10000, "no debit");
+
+	/* Nothing was journaled: the same 1100 again, in time, is a first decision, not a duplicate. */
+	struct bank_request again = authorization(PAN_ACTIVE, 1, 2500);
+	again.received_ns = 10000 * ms - 99 * ms;
+	decide(&again);
+	cr_assert_str_eq(again.action, "000");
+	cr_assert_eq(again.outcome, OUTCOME_NEW);
+	cr_assert_eq(balance_of("acc-1"), 7500);
+
+	struct bank_request unknown_arrival = authorization(PAN_ACTIVE, 2, 500);
+	decide(&unknown_arrival);
+	cr_assert_str_eq(unknown_arrival.action, "000");
+
+	bank_core_set_answer_budget(&core, 0); /* 0: never shed */
+	struct bank_request very_late = authorization(PAN_ACTIVE, 3, 500);
+	very_late.received_ns = 1;
+	decide(&very_late);
+	cr_assert_str_eq(very_late.action, "000");
+	cr_assert_eq(balance_of("acc-1"), 6500);
+	assert_ledger_consistent();
+}
+
+/* Reversals are never shed, however long they waited: they give money back. */
+Test(core, reversal_past_the_answer_budget_still_credits)
+{
+	struct bank_request original = authorization(PAN_ACTIVE, 1, 2500);
+	decide(&original);
+	cr_assert_eq(balance_of("acc-1"), 7500);
+	bank_core_set_answer_budget(&core, 100);
+	bank_core_set_monotonic(&core, 5000000000ull);
+	struct bank_request r = reversal(PAN_ACTIVE, 1, 2500);
+	r.received_ns = 1;
+	decide(&r);
+	cr_assert_str_eq(r.action, "400");
+	cr_assert_eq(r.outcome, OUTCOME_REVERSAL_CREDITED);
+	cr_assert_eq(balance_of("acc-1"), 10000);
+	assert_ledger_consistent();
+}
+
 Test(core_velocity, approvals_per_card_per_minute, .init = NULL)
 {
 	setup_with(2);
