@@ -172,8 +172,10 @@ fi
 guard=()
 command -v setpriv >/dev/null 2>&1 && guard=(setpriv --pdeathsig TERM --)
 
+stats_urls=() # "name http-host:port" of the running agents, for save_stats
 start_agents() { # mode
   local mode=$1 http=() line kind name h iso n=0 dpdk=()
+  stats_urls=()
   run_dir="$root/var/sweep-$stamp-$mode-$$"
   mkdir -p "$run_dir"
   for line in "${agents[@]}"; do
@@ -199,6 +201,7 @@ start_agents() { # mode
     pids+=("$!")
     kinds+=("$kind")
     http+=("$h")
+    stats_urls+=("$name $h")
   done
   if [ "${mode%-dpdk}" = reflector ]; then sleep 0.5; return 0; fi
   for h in "${http[@]}"; do
@@ -207,6 +210,17 @@ start_agents() { # mode
       [ "$i" = 300 ] && { echo "sweep: http://$h/stats not ready after 30 s (logs in $run_dir)" >&2; exit 1; }
       sleep 0.1
     done
+  done
+}
+
+# Every agent's /stats after a step (cumulative since the agents started), so
+# that a step's 9xx answers can be traced: pending_full and bank_unavailable in
+# a switch, failed_items or a full map in a bank.
+save_stats() { # step directory
+  local entry name h
+  for entry in "${stats_urls[@]}"; do
+    read -r name h <<<"$entry"
+    "${in_ns[@]}" curl -sf -m 2 "http://$h/stats" >"$1/stats-$name.json" 2>/dev/null || rm -f "$1/stats-$name.json"
   done
 }
 
@@ -247,6 +261,7 @@ for mode in $modes; do
       { echo "sweep: loadgen failed at $rate/s (see $step.log)" >&2; break; }
     sw1=$(cpu_of network)
     bank1=$(cpu_of bank)
+    save_stats "$step"
     row=$(python3 - "$step/summary.json" "$rate" $((sw1 - sw0)) $((bank1 - bank0)) "$tick" <<'EOF'
 import json, sys
 s = json.load(open(sys.argv[1]))
