@@ -18,27 +18,17 @@ bool journal_key_build(struct journal_key *key, const char *acquirer, const char
 	size_t acq_len = strlen(acquirer);
 	if (acq_len == 0 || acq_len > 11)
 		return false;
-	char *p = key->bytes;
+	char *k = key->bytes;
 	/* Local date and time first: new entries land next to each other at the end of
 	 * the tree (one hot leaf per acquirer and time zone) instead of one random page
 	 * per authorization, and a day is one contiguous range of keys. */
-	if (!put_padded(p, 12, local_datetime))
+	if (!put_padded(k + JOURNAL_KEY_LOCAL_TIME_AT, 12, local_datetime))
 		return false;
-	p += 12;
 	/* The length keeps "123" and "0123" apart: n..11 values are compared as sent. */
-	p[0] = (char)('0' + acq_len / 10);
-	p[1] = (char)('0' + acq_len % 10);
-	p += 2;
-	if (!put_padded(p, 11, acquirer))
-		return false;
-	p += 11;
-	if (!put_padded(p, 6, stan))
-		return false;
-	p += 6;
-	if (!put_padded(p, 12, rrn))
-		return false;
-	p += 12;
-	return put_padded(p, 8, terminal);
+	k[JOURNAL_KEY_ACQUIRER_LENGTH_AT] = (char)('0' + acq_len / 10);
+	k[JOURNAL_KEY_ACQUIRER_LENGTH_AT + 1] = (char)('0' + acq_len % 10);
+	return put_padded(k + JOURNAL_KEY_ACQUIRER_AT, 11, acquirer) && put_padded(k + JOURNAL_KEY_STAN_AT, 6, stan) &&
+	       put_padded(k + JOURNAL_KEY_RRN_AT, 12, rrn) && put_padded(k + JOURNAL_KEY_TERMINAL_AT, 8, terminal);
 }
 
 const char *card_state_name(enum card_state s)

@@ -86,7 +86,14 @@ struct journal_record {
  * to 11, then STAN, RRN and terminal padded with spaces, so that every key is
  * one byte string.
  */
-#define JOURNAL_KEY_LEN (2 + 11 + 6 + 12 + 12 + 8)
+/* Where each part sits in the key (tools that list the journal read them back). */
+#define JOURNAL_KEY_LOCAL_TIME_AT 0
+#define JOURNAL_KEY_ACQUIRER_LENGTH_AT 12
+#define JOURNAL_KEY_ACQUIRER_AT 14
+#define JOURNAL_KEY_STAN_AT 25
+#define JOURNAL_KEY_RRN_AT 31
+#define JOURNAL_KEY_TERMINAL_AT 43
+#define JOURNAL_KEY_LEN (12 + 2 + 11 + 6 + 12 + 8)
 
 struct journal_key {
 	char bytes[JOURNAL_KEY_LEN];

@@ -107,11 +107,11 @@ static int dump_journal(MDB_txn *txn, const struct store *s, FILE *out)
 		memcpy(&j, v.mv_data, sizeof j);
 		const char *key = k.mv_data;
 		char acquirer[12], stan[7], local_time[13], rrn[13], terminal[9];
-		key_field(acquirer, key + 2, 11);
-		key_field(stan, key + 13, 6);
-		key_field(local_time, key + 19, 12);
-		key_field(rrn, key + 31, 12);
-		key_field(terminal, key + 43, 8);
+		key_field(acquirer, key + JOURNAL_KEY_ACQUIRER_AT, 11);
+		key_field(stan, key + JOURNAL_KEY_STAN_AT, 6);
+		key_field(local_time, key + JOURNAL_KEY_LOCAL_TIME_AT, 12);
+		key_field(rrn, key + JOURNAL_KEY_RRN_AT, 12);
+		key_field(terminal, key + JOURNAL_KEY_TERMINAL_AT, 8);
 		char action[8], approval[8], pan[STORE_PAN_MAX + 2], account[STORE_ID_MAX + 1], state_buf[24];
 		text_field(action, sizeof action, j.action, sizeof j.action);
 		text_field(approval, sizeof approval, j.approval, sizeof j.approval);

@@ -130,6 +130,20 @@ Test(store, journal_keys_sort_by_local_time_first)
 	cr_assert_lt(memcmp(earlier.bytes, later.bytes, JOURNAL_KEY_LEN), 0);
 }
 
+/* The offsets tools read the parts back from are where the builder put them. */
+Test(store, journal_key_parts_sit_at_their_offsets)
+{
+	struct journal_key k;
+	cr_assert(journal_key_build(&k, "123", "000042", "261125120000", "RRN000000001", "TERM01"));
+	cr_assert_eq(memcmp(k.bytes + JOURNAL_KEY_LOCAL_TIME_AT, "261125120000", 12), 0);
+	cr_assert_eq(memcmp(k.bytes + JOURNAL_KEY_ACQUIRER_LENGTH_AT, "03", 2), 0);
+	cr_assert_eq(memcmp(k.bytes + JOURNAL_KEY_ACQUIRER_AT, "123        ", 11), 0);
+	cr_assert_eq(memcmp(k.bytes + JOURNAL_KEY_STAN_AT, "000042", 6), 0);
+	cr_assert_eq(memcmp(k.bytes + JOURNAL_KEY_RRN_AT, "RRN000000001", 12), 0);
+	cr_assert_eq(memcmp(k.bytes + JOURNAL_KEY_TERMINAL_AT, "TERM01  ", 8), 0);
+	cr_assert_eq(JOURNAL_KEY_TERMINAL_AT + 8, JOURNAL_KEY_LEN);
+}
+
 Test(store, ledger_totals_and_reopen)
 {
 	MDB_txn *txn;
