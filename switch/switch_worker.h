@@ -21,6 +21,7 @@
 #define SWITCH_TX_BUFFER (ISO_MAX_MESSAGE + 2)
 /* Frames for one peer share a datagram up to one Ethernet MTU of payload (no IP fragments on DPDK). */
 #define SWITCH_TX_PACK_MAX 1472
+_Static_assert(SWITCH_TX_PACK_MAX <= SWITCH_TX_BUFFER, "a packed datagram must fit its transmit buffer");
 #define SWITCH_HANDOVER_RING 512
 #define SWITCH_HANDOVER_BYTES 1024 /* a longer message cannot change worker (counted handover_dropped) */
 
