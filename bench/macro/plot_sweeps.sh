@@ -22,9 +22,9 @@ set grid
 set key outside right top
 set logscale xy
 set output '$prefix-throughput.png'
-set title 'Authorizations answered within the timeout vs offered (open loop)'
+set title 'Authorizations decided in time (approved or declined; 9xx failures excluded) vs offered, open loop'
 set xlabel 'offered authorizations/s'
-set ylabel 'achieved authorizations/s'
+set ylabel 'decided authorizations/s'
 plot $through, x with lines dashtype 3 linecolor rgb 'gray' title 'achieved = offered'
 set output '$prefix-latency.png'
 set title 'Latency from the intended send time vs achieved rate'

@@ -28,7 +28,7 @@ root=$(pwd)
 config=config/ecosystem.yaml
 build=build
 modes="async sync"
-rates="5000 10000 20000 50000 100000 200000 500000 1000000"
+rates="5000 10000 20000 50000 100000 150000 200000 250000 300000 400000 500000 1000000"
 step_seconds=3
 max_seconds=240
 target=ecosystem
@@ -303,7 +303,7 @@ set output 'sweep-throughput.png'
 set title 'End-to-end authorizations: achieved vs offered (open loop)'
 set logscale xy
 set xlabel 'offered authorizations/s'
-set ylabel 'answered within the timeout /s'
+set ylabel 'decided in time (9xx excluded) /s'
 $(plot_lines 1:2 "")
 set output 'sweep-latency.png'
 set title 'Latency from intended send time vs achieved rate'
