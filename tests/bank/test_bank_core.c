@@ -152,7 +152,12 @@ Test(core, approval_debits_and_gives_an_approval_code)
 	decide(&r);
 	cr_assert_str_eq(r.action, "000");
 	cr_assert_eq(strlen(r.approval), 6);
+	cr_assert_eq(strspn(r.approval, "0123456789"), 6, "approval code '%s' is six digits", r.approval);
 	cr_assert_eq(balance_of("acc-1"), 7500);
+	struct bank_request next = authorization(PAN_ACTIVE, 2, 100);
+	core.approval_seq = 999999; /* the next code wraps to 000000 */
+	decide(&next);
+	cr_assert_str_eq(next.approval, "000000");
 	assert_ledger_consistent();
 }
 
