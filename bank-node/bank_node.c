@@ -18,6 +18,10 @@
 #include "udp_port.h"
 
 #define WRITER_QUEUE_CAPACITY 16384
+/* Server threads for the HTTP API: a card order waits on the network (up to two
+ * calls of BANK_NETWORK_TIMEOUT_MS), and balances and /stats must not wait
+ * behind it. Every bank handler is stateless or uses LMDB and atomics. */
+#define BANK_HTTP_THREADS 4
 #define DELAY_QUEUE_CAPACITY 4096
 #define SOCKET_BUFFER_BYTES (4 << 20)
 
@@ -181,7 +185,8 @@ static int start(struct bank_node *n, const struct bank_options *o)
 	memcpy(n->http_ctx.currency, n->cfg.loadgen.currency, sizeof(n->http_ctx.currency));
 	struct http_route routes[16];
 	size_t route_count = bank_http_routes(&n->http_ctx, routes, 16);
-	n->http = http_api_start(bank->http.host, bank->http.port, routes, route_count, err, sizeof(err));
+	n->http = http_api_start_pool(bank->http.host, bank->http.port, routes, route_count, BANK_HTTP_THREADS, err,
+				      sizeof(err));
 	if (!n->http) {
 		fprintf(stderr, "bank-node: HTTP %s:%u: %s\n", bank->http.host, bank->http.port, err);
 		return 1;

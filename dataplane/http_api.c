@@ -288,6 +288,16 @@ static void free_api(struct http_api *api)
 struct http_api *http_api_start(const char *host, uint16_t port, const struct http_route *routes,
 				size_t route_count, char *err, size_t err_size)
 {
+	return http_api_start_pool(host, port, routes, route_count, 1, err, err_size);
+}
+
+struct http_api *http_api_start_pool(const char *host, uint16_t port, const struct http_route *routes,
+				     size_t route_count, unsigned threads, char *err, size_t err_size)
+{
+	if (threads < 1 || threads > 64) {
+		snprintf(err, err_size, "http: %u server threads (1..64)", threads);
+		return NULL;
+	}
 	struct sockaddr_in addr;
 	if (endpoint_to_sockaddr(host, port, &addr) != 0) {
 		snprintf(err, err_size, "http: '%s' is not an IPv4 address", host ? host : "(null)");
@@ -320,10 +330,12 @@ struct http_api *http_api_start(const char *host, uint16_t port, const struct ht
 	}
 
 	errno = 0;
+	/* A pool of one is the plain internal thread (MHD wants a size of 2 or more). */
 	api->daemon = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, port, NULL, NULL,
 				       on_request, api, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 				       MHD_OPTION_NOTIFY_COMPLETED, on_completed, api, MHD_OPTION_CONNECTION_TIMEOUT,
-				       (unsigned)30, MHD_OPTION_EXTERNAL_LOGGER, on_log, api, MHD_OPTION_END);
+				       (unsigned)30, MHD_OPTION_EXTERNAL_LOGGER, on_log, api,
+				       MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u, MHD_OPTION_END);
 	if (api->daemon == NULL) {
 		int e = errno;
 		snprintf(err, err_size, "http: cannot serve on %s:%u: %s", host, (unsigned)port,

@@ -48,6 +48,12 @@ struct http_api;
  * The routes are copied. Handlers run on that one thread, one request at a time. */
 struct http_api *http_api_start(const char *host, uint16_t port, const struct http_route *routes,
 				size_t route_count, char *err, size_t err_size);
+/* The same with `threads` server threads (1..64): up to that many requests run at
+ * once, so one slow handler (waiting on another service) does not hold up the
+ * others. Every handler must then be safe to run concurrently with itself and
+ * with the others. */
+struct http_api *http_api_start_pool(const char *host, uint16_t port, const struct http_route *routes,
+				     size_t route_count, unsigned threads, char *err, size_t err_size);
 void http_api_stop(struct http_api *api);
 
 /* {"error": "<message>"} with the given status. */

@@ -1,6 +1,8 @@
 /* The HTTP control-plane server, driven by libcurl on loopback. */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -272,4 +274,92 @@ Test(http_api, http_error_formats_a_json_error)
 	cr_assert_eq(r.status, 418);
 	cr_assert_str_eq(json_string_value(json_object_get(r.body, "error")), "teapot 7");
 	json_decref(r.body);
+}
+
+/* ---- a pool of server threads ---- */
+
+#define POOL_PORT 15021
+static pthread_mutex_t slow_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t slow_cond = PTHREAD_COND_INITIALIZER;
+static bool slow_entered, slow_released, slow_done;
+
+/* Holds its thread until the test releases it (10 s at most, so a failing test cannot hang). */
+static struct http_response slow(const struct http_request *r)
+{
+	(void)r;
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 10;
+	pthread_mutex_lock(&slow_lock);
+	slow_entered = true;
+	pthread_cond_broadcast(&slow_cond);
+	while (!slow_released && pthread_cond_timedwait(&slow_cond, &slow_lock, &deadline) == 0)
+		;
+	slow_done = true;
+	pthread_mutex_unlock(&slow_lock);
+	return http_json(200, json_pack("{s:b}", "released", 1));
+}
+
+static void *get_slow(void *arg)
+{
+	long *status = arg;
+	CURL *curl = curl_easy_init();
+	curl_easy_setopt(curl, CURLOPT_URL, "http://127.0.0.1:15021/slow");
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	struct reply r = {0};
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
+	if (curl_easy_perform(curl) == CURLE_OK)
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_cleanup(curl);
+	free(r.body);
+	return NULL;
+}
+
+/* With two server threads, a request held up in its handler does not hold up the next one. */
+Test(http_api_pool, a_slow_handler_does_not_block_other_requests, .timeout = 30)
+{
+	static const struct http_route pool_routes[] = {
+		{"GET", "/slow", slow, NULL},
+		{"GET", "/echo", echo, &echo_context},
+	};
+	char err[256];
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	struct http_api *pool = http_api_start_pool("127.0.0.1", POOL_PORT, pool_routes, 2, 2, err, sizeof err);
+	cr_assert_not_null(pool, "%s", err);
+
+	long slow_status = 0;
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, get_slow, &slow_status), 0);
+	pthread_mutex_lock(&slow_lock);
+	while (!slow_entered)
+		pthread_cond_wait(&slow_cond, &slow_lock);
+	pthread_mutex_unlock(&slow_lock);
+
+	CURL *curl = curl_easy_init();
+	struct reply r = {0};
+	curl_easy_setopt(curl, CURLOPT_URL, "http://127.0.0.1:15021/echo");
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
+	cr_assert_eq(curl_easy_perform(curl), CURLE_OK);
+	long echo_status = 0;
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &echo_status);
+	curl_easy_cleanup(curl);
+	free(r.body);
+	pthread_mutex_lock(&slow_lock);
+	bool done_before_echo = slow_done;
+	slow_released = true;
+	pthread_cond_broadcast(&slow_cond);
+	pthread_mutex_unlock(&slow_lock);
+
+	cr_expect_eq(echo_status, 201);
+	cr_expect_not(done_before_echo, "the echo waited for the slow request to finish");
+	pthread_join(t, NULL);
+	cr_expect_eq(slow_status, 200);
+	http_api_stop(pool);
+	curl_global_cleanup();
+
+	cr_assert_null(http_api_start_pool("127.0.0.1", POOL_PORT, pool_routes, 2, 0, err, sizeof err));
+	cr_assert(strstr(err, "server threads"), "%s", err);
 }
