@@ -162,7 +162,7 @@ if [ "$dataplane" = dpdk ]; then
   add_veth lg
   config="$derived"
   mapfile -t agents < <("$loadgen" --config "$config" --list-agents)
-  loadgen_dpdk=(--dataplane dpdk --dpdk-address 198.18.30.100 -- "${eal[@]}" --vdev net_af_packet0,iface=lgA)
+  loadgen_dpdk=(--dataplane dpdk --dpdk-address 198.18.30.100 -- "${eal[@]}" --vdev net_af_packet0,iface=lgA,framecnt=4096)
   dpdk_modes=""
   for mode in $modes; do dpdk_modes+="$mode-dpdk "; done
   modes=$dpdk_modes
@@ -193,7 +193,7 @@ start_agents() { # mode
         --durability "${mode%-dpdk}" >"$run_dir/bank-$name.log" 2>&1) &
     else
       dpdk=()
-      [ -n "$netns" ] && dpdk=(--dataplane dpdk -- "${eal[@]}" --vdev "net_af_packet0,iface=sw${n}A")
+      [ -n "$netns" ] && dpdk=(--dataplane dpdk -- "${eal[@]}" --vdev "net_af_packet0,iface=sw${n}A,framecnt=4096")
       n=$((n + 1))
       (cd "$run_dir" && exec "${guard[@]}" "${in_ns[@]}" "$build/switch/switch" --config "$config" --network "$name" \
         --workers "$switch_workers" "${dpdk[@]}" >"$run_dir/switch-$name.log" 2>&1) &
