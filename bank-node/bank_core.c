@@ -31,7 +31,7 @@ void bank_core_set_answer_budget(struct bank_core *core, uint32_t budget_ms)
 	core->answer_budget_ns = (uint64_t)budget_ms * 1000000u;
 }
 
-void bank_core_set_clock(struct bank_core *core, uint64_t now_ns)
+void bank_core_set_monotonic(struct bank_core *core, uint64_t now_ns)
 {
 	core->now_ns = now_ns;
 }

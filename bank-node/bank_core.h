@@ -8,7 +8,6 @@
 #define BANK_CORE_H
 
 #include <stdint.h>
-#include <time.h>
 
 #include "bank_request.h"
 #include "rules.h"
@@ -21,7 +20,7 @@ struct bank_core {
 	struct velocity_table velocity;
 	int64_t now_unix; /* wall clock of the current batch */
 	int today_yymm;
-	uint64_t now_ns;           /* CLOCK_REALTIME of the current batch, ns (bank_clock_ns) */
+	uint64_t now_ns;           /* CLOCK_MONOTONIC of the current batch */
 	uint64_t answer_budget_ns; /* shed a 1100 that waited longer; 0 = never */
 	uint32_t approval_seq;
 };
@@ -40,19 +39,7 @@ void bank_core_set_time(struct bank_core *core, int64_t now_unix);
  * their own timeouts. Reversals are never shed: they move money back.
  */
 void bank_core_set_answer_budget(struct bank_core *core, uint32_t budget_ms);
-void bank_core_set_clock(struct bank_core *core, uint64_t now_ns);
-
-/*
- * The clock of the answer budget: CLOCK_REALTIME in ns, because that is the
- * clock the kernel stamps arrivals with (SO_TIMESTAMPNS, udp_port.h). A step of
- * the wall clock can shed (forward) or spare (backward) one batch too many.
- */
-static inline uint64_t bank_clock_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
+void bank_core_set_monotonic(struct bank_core *core, uint64_t now_ns);
 
 /*
  * Decides req inside txn: sets req->action, req->approval and req->outcome.

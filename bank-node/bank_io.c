@@ -62,11 +62,8 @@ static void handle_message(struct bank_io *io, const struct sockaddr_in *peer, c
 		bank_io_flush(io);
 }
 
-void bank_io_datagram(struct bank_io *io, const struct udp_datagram *d)
+void bank_io_datagram(struct bank_io *io, const struct sockaddr_in *peer, const uint8_t *data, size_t length)
 {
-	const struct sockaddr_in *peer = &d->peer;
-	const uint8_t *data = d->data;
-	size_t length = d->length;
 	/* A datagram that does not split into whole frames is dropped whole (docs/protocol.md). */
 	const uint8_t *msg;
 	size_t msg_len, consumed;
@@ -78,9 +75,9 @@ void bank_io_datagram(struct bank_io *io, const struct udp_datagram *d)
 			return;
 		}
 	}
-	/* The answer budget (bank_core.h) starts when the kernel took the datagram in, so
-	 * that a backlog in the socket buffer counts; without a stamp, now. */
-	io->received_ns = d->arrival_ns ? d->arrival_ns : bank_clock_ns();
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now); /* the start of the answer budget (bank_core.h) */
+	io->received_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 	for (size_t at = 0; at < length; at += consumed) {
 		frame_next(FRAME_HEADER_BINARY2, data + at, length - at, ISO_MAX_MESSAGE, &msg, &msg_len, &consumed);
 		if (msg_len > 0) /* zero-length frames are keep-alives */
@@ -115,7 +112,7 @@ void bank_io_run(struct bank_io *io, volatile sig_atomic_t *stop)
 			continue;
 		}
 		for (int i = 0; i < n; i++)
-			bank_io_datagram(io, &rx[i]);
+			bank_io_datagram(io, &rx[i].peer, rx[i].data, rx[i].length);
 		bank_io_flush(io);
 	}
 	bank_io_flush(io);

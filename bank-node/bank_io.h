@@ -10,7 +10,6 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include "bank_core.h"
 #include "bank_request.h"
 #include "bank_stats.h"
 #include "faults.h"
@@ -30,13 +29,13 @@ struct bank_io {
 	struct fault_rng rng;
 	double drop_probability;
 	/* filled by bank_io_datagram, handed to the writer by bank_io_flush */
-	uint64_t received_ns; /* arrival of the datagram being handled (CLOCK_REALTIME ns) */
+	uint64_t received_ns; /* arrival of the datagram being handled */
 	size_t pending;
 	struct bank_request requests[BANK_IO_BATCH];
 };
 
 /* Handles one datagram's frames; requests go to io->requests (flushed when full). */
-void bank_io_datagram(struct bank_io *io, const struct udp_datagram *d);
+void bank_io_datagram(struct bank_io *io, const struct sockaddr_in *peer, const uint8_t *data, size_t length);
 /* Hands pending requests to the writer and sends pending 904 answers. */
 void bank_io_flush(struct bank_io *io);
 /* Receives until *stop is set; backs off in poll() when idle. */

@@ -1,7 +1,6 @@
 #include "bank_node.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,11 +111,6 @@ static int start(struct bank_node *n, const struct bank_options *o)
 		return 1;
 	}
 	n->port_open = true;
-	/* The answer budget counts from the kernel's arrival stamp (bank_core.h). */
-	if (!udp_port_stamp_arrivals(&n->port))
-		fprintf(stderr, "bank-node: no arrival stamps on UDP (%s): the answer budget starts at the I/O "
-				"thread\n",
-			strerror(errno));
 	if (bank->tcp.enabled) {
 		n->tcp = bank_tcp_open(&bank->tcp, -1, err, sizeof(err));
 		if (!n->tcp) {

@@ -36,7 +36,7 @@ enum bank_outcome {
 /* Texts are the logical values (digits for numerics), NUL-terminated; "" = absent. */
 struct bank_request {
 	struct sockaddr_in peer;
-	uint64_t received_ns; /* when its datagram arrived (bank_clock_ns); 0 = unknown (never shed) */
+	uint64_t received_ns; /* CLOCK_MONOTONIC when its datagram arrived; 0 = unknown (never shed) */
 	uint16_t mti;
 	uint8_t kind;    /* enum bank_request_kind */
 	uint8_t outcome; /* enum bank_outcome */

@@ -78,7 +78,7 @@ static void *io_main(void *arg)
 		for (int i = 0; i < n; i++) {
 			/* The senders tell TCP peers from UDP ones by this mark. */
 			tcp_edge_mark_peer(&rx[i].peer);
-			bank_io_datagram(&t->io, &rx[i]);
+			bank_io_datagram(&t->io, &rx[i].peer, rx[i].data, rx[i].length);
 		}
 		bank_io_flush(&t->io);
 	}

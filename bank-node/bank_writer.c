@@ -9,7 +9,9 @@ static void writer_batch_begin(void *ctx)
 {
 	struct bank_writer *w = ctx;
 	bank_core_set_time(&w->core, w->fixed_time ? w->fixed_time : (int64_t)time(NULL));
-	bank_core_set_clock(&w->core, bank_clock_ns());
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	bank_core_set_monotonic(&w->core, (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec);
 }
 
 static int writer_apply(void *ctx, MDB_txn *txn, void *item)

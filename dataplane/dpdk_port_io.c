@@ -335,7 +335,6 @@ static bool take_frame(struct dpdk_port_impl *pt, uint16_t q, struct rte_mbuf *m
 	}
 	memcpy(g->data, frame + u->payload_offset, u->payload_length);
 	g->length = u->payload_length;
-	g->arrival_ns = 0;
 	memset(&g->peer, 0, sizeof g->peer);
 	g->peer.sin_family = AF_INET;
 	g->peer.sin_addr.s_addr = u->src_ip;

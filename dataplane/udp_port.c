@@ -66,28 +66,11 @@ fail:;
 	return -e;
 }
 
-bool udp_port_stamp_arrivals(struct udp_port *p)
-{
-	int one = 1;
-	return setsockopt(p->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) == 0;
-}
-
 void udp_port_close(struct udp_port *p)
 {
 	if (p->fd >= 0)
 		close(p->fd);
 	p->fd = -1;
-}
-
-static uint64_t arrival_of(struct msghdr *h)
-{
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-			struct timespec t;
-			memcpy(&t, CMSG_DATA(c), sizeof t);
-			return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-		}
-	return 0;
 }
 
 int udp_port_rx_burst(struct udp_port *p, struct udp_datagram *d, int n)
@@ -98,10 +81,6 @@ int udp_port_rx_burst(struct udp_port *p, struct udp_datagram *d, int n)
 		return 0;
 	struct mmsghdr msgs[UDP_BURST];
 	struct iovec iov[UDP_BURST];
-	union {
-		char bytes[CMSG_SPACE(sizeof(struct timespec))];
-		struct cmsghdr align;
-	} control[UDP_BURST];
 	memset(msgs, 0, sizeof msgs[0] * (size_t)n);
 	for (int i = 0; i < n; i++) {
 		iov[i].iov_base = d[i].data;
@@ -110,8 +89,6 @@ int udp_port_rx_burst(struct udp_port *p, struct udp_datagram *d, int n)
 		msgs[i].msg_hdr.msg_iovlen = 1;
 		msgs[i].msg_hdr.msg_name = &d[i].peer;
 		msgs[i].msg_hdr.msg_namelen = sizeof d[i].peer;
-		msgs[i].msg_hdr.msg_control = control[i].bytes;
-		msgs[i].msg_hdr.msg_controllen = sizeof control[i].bytes;
 	}
 	int got;
 	do
@@ -126,7 +103,6 @@ int udp_port_rx_burst(struct udp_port *p, struct udp_datagram *d, int n)
 		 * parsing a prefix that may happen to end on a frame boundary.
 		 */
 		d[i].length = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? 0 : msgs[i].msg_len;
-		d[i].arrival_ns = arrival_of(&msgs[i].msg_hdr);
 	}
 	return got;
 }

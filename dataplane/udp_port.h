@@ -7,7 +7,6 @@
 #define UDP_PORT_H
 
 #include <netinet/in.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,10 +18,6 @@ struct udp_datagram {
 	uint8_t *data;
 	size_t length; /* bytes in data (rx: received; tx: to send) */
 	size_t capacity;
-	/* rx: when the kernel took the datagram in (CLOCK_REALTIME, ns), so that time
-	 * spent waiting in the socket buffer can be seen; 0 = unknown (stamps not asked
-	 * for with udp_port_stamp_arrivals, or a DPDK or TCP port). */
-	uint64_t arrival_ns;
 };
 
 struct udp_port {
@@ -41,9 +36,6 @@ void udp_port_close(struct udp_port *p);
  * none), -errno on error. A datagram longer than its buffer's capacity arrives with length 0,
  * for the caller to count as malformed. */
 int udp_port_rx_burst(struct udp_port *p, struct udp_datagram *d, int n);
-/* Asks the kernel to stamp every datagram's arrival (arrival_ns; SO_TIMESTAMPNS).
- * Off by default: it costs the kernel a little per datagram. False if refused. */
-bool udp_port_stamp_arrivals(struct udp_port *p);
 /* Sends n datagrams; returns how many left (the rest are dropped by the caller and counted).
  * Like a DPDK tx burst the count is a prefix: d[0..returned) went out, d[returned..n) did
  * not (socket buffer full, or the kernel refused d[returned]). */

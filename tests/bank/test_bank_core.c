@@ -340,7 +340,7 @@ Test(core, authorization_past_the_answer_budget_is_shed_untouched)
 {
 	const uint64_t ms = 1000000;
 	bank_core_set_answer_budget(&core, 100);
-	bank_core_set_clock(&core, 10000 * ms);
+	bank_core_set_monotonic(&core, 10000 * ms);
 
 	struct bank_request late = authorization(PAN_ACTIVE, 1, 2500);
 	late.received_ns = 10000 * ms - 101 * ms;
@@ -378,7 +378,7 @@ Test(core, reversal_past_the_answer_budget_still_credits)
 	decide(&original);
 	cr_assert_eq(balance_of("acc-1"), 7500);
 	bank_core_set_answer_budget(&core, 100);
-	bank_core_set_clock(&core, 5000000000ull);
+	bank_core_set_monotonic(&core, 5000000000ull);
 	struct bank_request r = reversal(PAN_ACTIVE, 1, 2500);
 	r.received_ns = 1;
 	decide(&r);
