@@ -1,5 +1,6 @@
 #include "bank_writer.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -38,10 +39,26 @@ static void answer(struct bank_writer *w, const struct bank_request *req)
 	reply_sender_add(w->sender, &req->peer, frame, n);
 }
 
+/* Says why requests are answered 909 (a full map, a disk error), without a line per request. */
+static void log_storage_failure(struct bank_writer *w, size_t n, int status)
+{
+	w->storage_errors_unlogged += n;
+	int64_t now = (int64_t)time(NULL);
+	if (now == w->storage_error_logged_at)
+		return;
+	fprintf(stderr, "bank-node: storage: %s: %llu request(s) answered 909 since the last report%s\n",
+		mdb_strerror(status), (unsigned long long)w->storage_errors_unlogged,
+		status == MDB_MAP_FULL ? " (raise lmdb_map_size)" : "");
+	w->storage_error_logged_at = now;
+	w->storage_errors_unlogged = 0;
+}
+
 static void writer_complete(void *ctx, void *items, size_t n, int status)
 {
 	struct bank_writer *w = ctx;
 	struct bank_request *reqs = items;
+	if (status != 0)
+		log_storage_failure(w, n, status);
 	for (size_t i = 0; i < n; i++) {
 		struct bank_request *req = &reqs[i];
 		if (status != 0) {

@@ -24,6 +24,9 @@ struct bank_writer {
 	double delay_probability;
 	uint32_t delay_ms;
 	int64_t fixed_time; /* non-zero: the clock for every batch (tests) */
+	/* Storage failures are logged at most once a second, with how many were answered 909 since. */
+	int64_t storage_error_logged_at;
+	uint64_t storage_errors_unlogged;
 	/* Called with each committed batch after it is answered (tests, benchmarks); may be NULL. */
 	void (*observer)(void *ctx, const struct bank_request *reqs, size_t n, int status);
 	void *observer_ctx;

@@ -659,7 +659,7 @@ static bool parse_bank(struct parser *p, const yaml_node_t *map, const char *pat
 	snprintf(default_path, sizeof default_path, "var/%s", b->name);
 	int durability;
 	if (!get_text(p, map, path, "lmdb_path", false, default_path, TEXT_PATH, 1, CFG_PATH_MAX - 1, b->lmdb_path) ||
-	    !get_uint(p, map, path, "lmdb_map_size", false, 1ull << 30, 1ull << 20, 1ull << 40, &b->lmdb_map_size) ||
+	    !get_uint(p, map, path, "lmdb_map_size", false, 1ull << 33, 1ull << 20, 1ull << 40, &b->lmdb_map_size) ||
 	    !get_choice(p, map, path, "durability", DURABILITY_SYNC, durabilities, &durability) ||
 	    !get_u32(p, map, path, "batch_max", false, 256, 1, 65536, &b->batch_max) ||
 	    !get_u32(p, map, path, "answer_budget_ms", false, 100, 0, 60000, &b->answer_budget_ms))

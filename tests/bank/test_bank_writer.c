@@ -5,6 +5,7 @@
  * requests are answered 909 while the ledger stays exactly consistent.
  */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,7 +149,7 @@ Test(writer, answers_follow_commits_and_duplicates_debit_once)
 	finish(&f);
 }
 
-Test(writer, a_full_store_answers_909_and_keeps_the_ledger_exact)
+Test(writer, a_full_store_answers_909_and_keeps_the_ledger_exact, .init = cr_redirect_stderr)
 {
 	static struct fixture f;
 	start(&f, 1u << 20, 1000000000);
@@ -168,4 +169,13 @@ Test(writer, a_full_store_answers_909_and_keeps_the_ledger_exact)
 	cr_assert_eq(t.created_total - t.total_balance, (int64_t)t.approved_amount);
 	cr_assert_eq(atomic_load(&f.stats.system_errors), f.seen.system_errors);
 	finish(&f);
+	/* and the operator is told why, not once per request */
+	fflush(stderr);
+	char log[4096] = {0};
+	size_t got = fread(log, 1, sizeof(log) - 1, cr_get_redirected_stderr());
+	cr_assert(strstr(log, "MDB_MAP_FULL") && strstr(log, "raise lmdb_map_size"), "stderr: %s", log);
+	size_t lines = 0;
+	for (size_t i = 0; i < got; i++)
+		lines += log[i] == '\n';
+	cr_assert_lt(lines, 5, "at most a line a second: %s", log);
 }

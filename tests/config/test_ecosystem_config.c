@@ -135,7 +135,8 @@ Test(ecosystem_config, defaults_fill_optional_keys)
 	cr_assert_eq(lil->durability, DURABILITY_SYNC);
 	cr_assert_eq(cfg.banks[0].durability, DURABILITY_ASYNC);
 	cr_assert_str_eq(lil->lmdb_path, "var/lil_bank");
-	cr_assert_eq(lil->lmdb_map_size, 1ull << 30);
+	cr_assert_eq(lil->lmdb_map_size, 1ull << 33);
+	cr_assert_eq(lil->answer_budget_ms, 100);
 	cr_assert_eq(lil->batch_max, 256);
 	cr_assert_eq(lil->fraud.max_amount, 0);
 	cr_assert_eq(lil->faults.drop_probability, 0.0);
