@@ -4,13 +4,26 @@
 
 #include "framing.h"
 
-/* Copies a present field's text; false only when it does not fit (absent gives ""). */
+/* The codec does not check the character set of an/ans elements; the bank keeps
+ * texts as C strings and echoes them, so it takes printable ASCII only (a NUL
+ * would cut a key short, and the echo of a cut fixed-length element would not
+ * encode: the request decided, its answer lost). */
+static bool printable(const char *s, int n)
+{
+	for (int i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* Copies a present field's text; false when it does not fit or is not printable (absent gives ""). */
 static bool copy_field(const struct iso_msg *m, int field, char *out, size_t capacity)
 {
 	out[0] = '\0';
 	if (!iso_has(m, field))
 		return true;
-	if (iso_field_text(m, field, out, capacity) < 0) {
+	int n = iso_field_text(m, field, out, capacity);
+	if (n < 0 || !printable(out, n)) {
 		out[0] = '\0';
 		return false;
 	}
@@ -34,15 +47,24 @@ bool bank_request_salvage(const struct iso_msg *m, struct bank_request *req)
 	req->mti = m->mti;
 	if (m->mti < 1000 || !is_request(m->mti))
 		return false;
-	copy_field(m, 2, req->pan, sizeof(req->pan));
-	copy_field(m, 3, req->processing_code, sizeof(req->processing_code));
-	copy_field(m, 4, req->amount_text, sizeof(req->amount_text));
-	copy_field(m, 7, req->transmission_time, sizeof(req->transmission_time));
-	copy_field(m, 12, req->local_time, sizeof(req->local_time));
-	copy_field(m, 14, req->expiry, sizeof(req->expiry));
-	copy_field(m, 32, req->acquirer, sizeof(req->acquirer));
-	copy_field(m, 49, req->currency, sizeof(req->currency));
-	copy_field(m, 56, req->original_data, sizeof(req->original_data));
+	const struct {
+		int field;
+		char *out;
+		size_t capacity;
+	} others[] = {
+		{2, req->pan, sizeof(req->pan)},
+		{3, req->processing_code, sizeof(req->processing_code)},
+		{4, req->amount_text, sizeof(req->amount_text)},
+		{7, req->transmission_time, sizeof(req->transmission_time)},
+		{12, req->local_time, sizeof(req->local_time)},
+		{14, req->expiry, sizeof(req->expiry)},
+		{32, req->acquirer, sizeof(req->acquirer)},
+		{49, req->currency, sizeof(req->currency)},
+		{56, req->original_data, sizeof(req->original_data)},
+	};
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		if (!copy_field(m, others[i].field, others[i].out, others[i].capacity) && !req->unreadable_field)
+			req->unreadable_field = (int16_t)others[i].field;
 	bool keys = copy_field(m, 11, req->stan, sizeof(req->stan)) &&
 		    copy_field(m, 37, req->rrn, sizeof(req->rrn)) &&
 		    copy_field(m, 41, req->terminal, sizeof(req->terminal));
@@ -86,6 +108,8 @@ enum bank_parse_result bank_request_parse(const struct iso_msg *m, struct bank_r
 	*bad_field = -1;
 	if (!bank_request_salvage(m, req))
 		return PARSE_IGNORE;
+	if (req->unreadable_field)
+		return reject(bad_field, req->unreadable_field);
 	static const int keys_of_1100[] = {2, 4, 12, 32};
 	switch (m->mti) {
 	case 1100:

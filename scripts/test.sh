@@ -15,9 +15,9 @@ echo "== Release build (compile check)"
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-release -j "$jobs" >/dev/null
 
-echo "== decoder fuzzing (bounded)"
+echo "== fuzzing: decoder and bank request path (bounded)"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DISO_FUZZ=ON -DISO_TESTS=OFF -DISO_BENCH=OFF >/dev/null
-cmake --build build-fuzz -j "$jobs" --target fuzz_decode >/dev/null
+cmake --build build-fuzz -j "$jobs" --target fuzz_decode fuzz_bank_request >/dev/null
 bash tests/fuzz/run.sh build-fuzz
 
 echo "== test build (ASan + UBSan)"

@@ -149,6 +149,30 @@ Test(messages, missing_or_bad_fields_are_rejected_or_ignored)
 	cr_assert_eq(bank_reply_mti(1100), 1110);
 }
 
+/* The codec does not check an/ans characters; a key with a NUL or a control
+ * byte cannot be kept or echoed, so such a request is not taken (found by
+ * tests/fuzz/fuzz_bank_request: a NUL in DE 37 made an answer that did not encode). */
+Test(messages, keys_that_are_not_printable_are_not_taken)
+{
+	struct test_payment p = test_payment_default("5105100000000018", 1, 100);
+	uint8_t frame[1024];
+	size_t len = test_build_1100(&p, frame, sizeof(frame));
+	struct iso_msg m;
+	struct iso_error err;
+	struct bank_request r;
+	int bad;
+	cr_assert_eq(iso_decode(&iso_profile_ascii, frame + 2, len - 2, &m, &err), ISO_OK);
+	cr_assert_eq(bank_request_parse(&m, &r, &bad), PARSE_OK);
+	iso_set(&m, 37, "RRN\0000000001", 12);
+	cr_assert_eq(bank_request_parse(&m, &r, &bad), PARSE_IGNORE);
+	iso_set_str(&m, 37, "RRN000000001");
+	iso_set(&m, 41, "TERM\x80\x01 1", 8);
+	cr_assert_eq(bank_request_parse(&m, &r, &bad), PARSE_IGNORE);
+	iso_set_str(&m, 41, "TERM 0~1"); /* printable ASCII, spaces included, is fine */
+	cr_assert_eq(bank_request_parse(&m, &r, &bad), PARSE_OK);
+	cr_assert_str_eq(r.terminal, "TERM 0~1");
+}
+
 static struct bank_io *make_io(struct bank_stats *stats, struct reply_sender *sender)
 {
 	struct bank_io *io = calloc(1, sizeof(*io));

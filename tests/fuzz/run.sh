@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
-# Bounded libFuzzer run of the decoder: 30 s or 4 million inputs, whichever
+# Bounded libFuzzer runs: each target for 30 s or 4 million inputs, whichever
 # comes first, from the committed seed corpus copied to a scratch directory
 # (so that the run never rewrites the repository). Non-zero exit on a crash;
-# the crashing input is left in <build>/fuzz-artifacts/.
-#   usage: tests/fuzz/run.sh <fuzz build dir> [extra libFuzzer flags]
+# the crashing input is left in <build>/fuzz-artifacts/<target>-crash-*.
+#   usage: tests/fuzz/run.sh <fuzz build dir> [target ...] [-- extra libFuzzer flags]
+#   targets: fuzz_decode (the codec and reassembler), fuzz_bank_request (the
+#   bank's decode / parse / salvage / answer path); default: both.
 set -euo pipefail
-build=${1:?usage: run.sh <fuzz build dir>}
+build=${1:?usage: run.sh <fuzz build dir> [target ...] [-- libFuzzer flags]}
 shift
 here=$(cd "$(dirname "$0")" && pwd)
-bin=$build/tests/fuzz/fuzz_decode
-[ -x "$bin" ] || { echo "run.sh: $bin not built (cmake --build $build --target fuzz_decode)" >&2; exit 2; }
+targets=()
+while [ $# -gt 0 ] && [ "$1" != -- ]; do targets+=("$1"); shift; done
+[ "${1:-}" = -- ] && shift
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_decode fuzz_bank_request)
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cp "$here"/corpus/* "$work"/
 mkdir -p "$build/fuzz-artifacts"
-
-"$bin" -max_total_time=30 -runs=4000000 -max_len=4096 -rss_limit_mb=2048 \
-	-artifact_prefix="$build/fuzz-artifacts/" -print_final_stats=1 "$@" "$work"
+for target in "${targets[@]}"; do
+  bin=$build/tests/fuzz/$target
+  [ -x "$bin" ] || { echo "run.sh: $bin not built (cmake --build $build --target $target)" >&2; exit 2; }
+  work=$(mktemp -d)
+  cp "$here"/corpus/* "$work"/
+  echo "== $target"
+  status=0
+  "$bin" -max_total_time=30 -runs=4000000 -max_len=4096 -rss_limit_mb=2048 \
+    -artifact_prefix="$build/fuzz-artifacts/$target-" -print_final_stats=1 "$@" "$work" || status=$?
+  rm -rf "$work"
+  [ "$status" = 0 ] || exit "$status"
+done
