@@ -42,7 +42,7 @@ uint32_t pending_alloc(struct pending_table *t)
 	t->free_count--;
 	t->in_use++;
 	struct pending_txn *p = &t->slots[slot];
-	p->kind = PENDING_FREE;
+	p->kind = PENDING_TAKEN; /* not FREE: a slot given up before it is filled in must still be released */
 	p->attempts = 0;
 	p->cardholder_reversed = false;
 	p->bank_original[0] = '\0';
@@ -100,6 +100,18 @@ static bool take(const struct iso_msg *m, int field, char *out, size_t size, boo
 	return field_text(m, field, out, size) >= 0;
 }
 
+/* For an/ans elements, which the codec does not check: the switch keeps them as
+ * C strings and rebuilds 911s and reversals from them, so a NUL or control byte
+ * would cut them short (numeric elements are digits by the codec's check). */
+static bool take_text(const struct iso_msg *m, int field, char *out, size_t size)
+{
+	int n = iso_has(m, field) ? field_text(m, field, out, size) : -1;
+	for (int i = 0; i < n; i++)
+		if ((unsigned char)out[i] < 0x20 || (unsigned char)out[i] > 0x7e)
+			return false;
+	return n >= 0;
+}
+
 bool pending_fields_capture(const struct iso_msg *m, struct pending_fields *f)
 {
 	return take(m, 2, f->pan, sizeof(f->pan), true) && take(m, 3, f->processing, sizeof(f->processing), true) &&
@@ -107,8 +119,8 @@ bool pending_fields_capture(const struct iso_msg *m, struct pending_fields *f)
 	       take(m, 7, f->transmission, sizeof(f->transmission), true) &&
 	       take(m, 11, f->stan, sizeof(f->stan), true) &&
 	       take(m, 12, f->local_time, sizeof(f->local_time), true) &&
-	       take(m, 32, f->acquirer, sizeof(f->acquirer), true) && take(m, 37, f->rrn, sizeof(f->rrn), true) &&
-	       take(m, 41, f->terminal, sizeof(f->terminal), true) &&
+	       take(m, 32, f->acquirer, sizeof(f->acquirer), true) && take_text(m, 37, f->rrn, sizeof(f->rrn)) &&
+	       take_text(m, 41, f->terminal, sizeof(f->terminal)) &&
 	       take(m, 49, f->currency, sizeof(f->currency), true) &&
 	       take(m, 56, f->original, sizeof(f->original), false);
 }

@@ -29,6 +29,7 @@ enum pending_kind {
 	PENDING_AUTHORIZATION,   /* 1100 at the bank, cardholder waiting */
 	PENDING_REVERSAL,        /* switch's own 1420/1421 at the bank (after a timeout or a cancelled approval) */
 	PENDING_FORWARDED_REVERSAL, /* a cardholder's 1420 forwarded to the bank */
+	PENDING_TAKEN,           /* allocated, not filled in yet: matches nothing, but can be released */
 };
 
 /* The cardholder's data elements the switch needs to answer or reverse later. */
@@ -75,7 +76,7 @@ struct pending_table {
 
 bool pending_table_init(struct pending_table *t, uint8_t worker, uint32_t capacity);
 void pending_table_destroy(struct pending_table *t);
-/* A free slot (zeroed kind), or UINT32_MAX when full. */
+/* A free slot (kind PENDING_TAKEN until the caller sets it), or UINT32_MAX when full. */
 uint32_t pending_alloc(struct pending_table *t);
 void pending_release(struct pending_table *t, uint32_t slot);
 /*

@@ -106,6 +106,38 @@ Test(pending_table, answers_match_only_their_own_live_transaction)
 	pending_table_destroy(&t);
 }
 
+/* DE 37 and 41 are an/ans: the codec lets any byte through, the switch only printable ASCII. */
+Test(pending_table, keys_that_are_not_printable_are_not_captured)
+{
+	struct test_msg req;
+	struct pending_fields f;
+	tm_authorization(&req, "5105100000000001", "3012", "123456", "000000001000");
+	cr_assert(pending_fields_capture(&req.m, &f));
+	iso_set(&req.m, 37, "RRN\0000000001", 12);
+	cr_assert_not(pending_fields_capture(&req.m, &f), "a NUL in DE 37");
+	iso_set_str(&req.m, 37, "RRN000000001");
+	iso_set(&req.m, 41, "TERM\x7f" "001", 8);
+	cr_assert_not(pending_fields_capture(&req.m, &f), "a DEL in DE 41");
+	iso_set_str(&req.m, 41, "TERM 0~1");
+	cr_assert(pending_fields_capture(&req.m, &f));
+	cr_assert_str_eq(f.terminal, "TERM 0~1");
+}
+
+/* A slot given up right after allocation (its message failed capture) goes back. */
+Test(pending_table, a_slot_released_before_it_is_filled_in_goes_back)
+{
+	struct pending_table t;
+	cr_assert(pending_table_init(&t, 0, 4));
+	uint32_t slot = pending_alloc(&t);
+	cr_assert_eq(t.in_use, 1);
+	pending_release(&t, slot);
+	cr_assert_eq(t.in_use, 0);
+	cr_assert_eq(t.free_count, 4);
+	pending_release(&t, slot); /* twice is once */
+	cr_assert_eq(t.free_count, 4);
+	pending_table_destroy(&t);
+}
+
 Test(pending_table, a_released_slot_is_reused_last)
 {
 	struct pending_table t;
