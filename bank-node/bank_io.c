@@ -2,11 +2,11 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "framing.h"
 #include "rules.h"
 #include "salvage.h"
+#include "tsc_clock.h"
 
 static void answer_format_error(struct bank_io *io, struct bank_request *req)
 {
@@ -75,9 +75,7 @@ void bank_io_datagram(struct bank_io *io, const struct sockaddr_in *peer, const 
 			return;
 		}
 	}
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now); /* the start of the answer budget (bank_core.h) */
-	io->received_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	io->received_ns = tsc_clock_monotonic_ns(); /* the start of the answer budget (bank_core.h) */
 	for (size_t at = 0; at < length; at += consumed) {
 		frame_next(FRAME_HEADER_BINARY2, data + at, length - at, ISO_MAX_MESSAGE, &msg, &msg_len, &consumed);
 		if (msg_len > 0) /* zero-length frames are keep-alives */

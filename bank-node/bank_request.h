@@ -40,7 +40,6 @@ struct bank_request {
 	uint16_t mti;
 	uint8_t kind;    /* enum bank_request_kind */
 	uint8_t outcome; /* enum bank_outcome */
-	int16_t unreadable_field; /* first element too long or not printable (not echoed); 0 = none */
 	uint64_t amount;
 	struct journal_key key;
 	char pan[STORE_PAN_MAX + 1];
@@ -71,9 +70,8 @@ enum bank_parse_result bank_request_parse(const struct iso_msg *m, struct bank_r
 /*
  * Copies into req what an answer to a message that failed to decode (or to
  * parse) can echo; true if the MTI is a request and DE 11, 37 and 41 were
- * read (present and printable), so that the sender can match a 904 to what it
- * sent. Another element that cannot be read is left out and named in
- * req->unreadable_field.
+ * read (present and printable ASCII), so that the sender can match a 904 to
+ * what it sent.
  */
 bool bank_request_salvage(const struct iso_msg *m, struct bank_request *req);
 

@@ -5,14 +5,13 @@
 #include <time.h>
 
 #include "iso8583.h"
+#include "tsc_clock.h"
 
 static void writer_batch_begin(void *ctx)
 {
 	struct bank_writer *w = ctx;
 	bank_core_set_time(&w->core, w->fixed_time ? w->fixed_time : (int64_t)time(NULL));
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	bank_core_set_monotonic(&w->core, (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec);
+	bank_core_set_monotonic(&w->core, tsc_clock_monotonic_ns());
 }
 
 static int writer_apply(void *ctx, MDB_txn *txn, void *item)
