@@ -4,26 +4,16 @@
 
 #include "framing.h"
 
-/* The codec does not check the character set of an/ans elements; the bank keeps
- * texts as C strings and echoes them, so it takes printable ASCII only (a NUL
- * would cut a key short, and the echo of a cut fixed-length element would not
- * encode: the request decided, its answer lost). */
-static bool printable(const char *s, int n)
-{
-	for (int i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
-			return false;
-	return true;
-}
-
-/* Copies a present field's text; false when it does not fit or is not printable (absent gives ""). */
+/* Copies a present field's text; false when it does not fit or is not printable
+ * ASCII (absent gives ""). A NUL in a key would cut it short, and the echo of a
+ * cut fixed-length element would not encode: the request decided, its answer lost. */
 static bool copy_field(const struct iso_msg *m, int field, char *out, size_t capacity)
 {
 	out[0] = '\0';
 	if (!iso_has(m, field))
 		return true;
 	int n = iso_field_text(m, field, out, capacity);
-	if (n < 0 || !printable(out, n)) {
+	if (n < 0 || !iso_printable(out, (size_t)n)) {
 		out[0] = '\0';
 		return false;
 	}

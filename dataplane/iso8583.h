@@ -122,6 +122,20 @@ static inline void iso_set_str(struct iso_msg *m, int field, const char *s)
 	iso_set(m, field, s, n);
 }
 
+/*
+ * True when s[0..n) is printable ASCII (0x20..0x7e). The codec checks the digits
+ * of numeric elements but lets any byte through in an/ans ones; an agent that
+ * keeps such an element as a C string (and echoes or rebuilds it later) checks
+ * it with this first: a NUL would cut it short.
+ */
+static inline bool iso_printable(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return false;
+	return true;
+}
+
 /* Decodes one bare message (no length header). Returns ISO_OK or an error code. */
 enum iso_error_code iso_decode(const struct iso_profile *p, const uint8_t *frame, size_t length,
 			       struct iso_msg *out, struct iso_error *err);

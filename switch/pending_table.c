@@ -100,16 +100,12 @@ static bool take(const struct iso_msg *m, int field, char *out, size_t size, boo
 	return field_text(m, field, out, size) >= 0;
 }
 
-/* For an/ans elements, which the codec does not check: the switch keeps them as
- * C strings and rebuilds 911s and reversals from them, so a NUL or control byte
- * would cut them short (numeric elements are digits by the codec's check). */
+/* For an/ans elements (numeric ones are digits by the codec's check): the switch
+ * rebuilds 911s and reversals from the text, which a NUL would cut short. */
 static bool take_text(const struct iso_msg *m, int field, char *out, size_t size)
 {
 	int n = iso_has(m, field) ? field_text(m, field, out, size) : -1;
-	for (int i = 0; i < n; i++)
-		if ((unsigned char)out[i] < 0x20 || (unsigned char)out[i] > 0x7e)
-			return false;
-	return n >= 0;
+	return n >= 0 && iso_printable(out, (size_t)n);
 }
 
 bool pending_fields_capture(const struct iso_msg *m, struct pending_fields *f)
