@@ -197,9 +197,5 @@ size_t bank_http_routes(struct bank_http *ctx, struct http_route *routes, size_t
 		{"POST", "/order-card", bank_http_order_card, ctx},
 		{"POST", "/card-produced", bank_http_card_produced, ctx},
 	};
-	size_t n = sizeof(table) / sizeof(table[0]);
-	if (n > capacity)
-		n = capacity;
-	memcpy(routes, table, n * sizeof(table[0]));
-	return n;
+	return http_routes_copy(routes, capacity, table, sizeof(table) / sizeof(table[0]));
 }

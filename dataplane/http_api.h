@@ -56,6 +56,16 @@ struct http_api *http_api_start_pool(const char *host, uint16_t port, const stru
 				     size_t route_count, unsigned threads, char *err, size_t err_size);
 void http_api_stop(struct http_api *api);
 
+/* Copies a component's route table (at most capacity entries) for http_api_start; returns the count. */
+static inline size_t http_routes_copy(struct http_route *dst, size_t capacity, const struct http_route *src,
+				      size_t count)
+{
+	size_t n = count < capacity ? count : capacity;
+	for (size_t i = 0; i < n; i++)
+		dst[i] = src[i];
+	return n;
+}
+
 /* {"error": "<message>"} with the given status. */
 struct http_response http_error(unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

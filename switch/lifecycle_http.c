@@ -404,9 +404,5 @@ size_t network_lifecycle_routes(struct network_lifecycle *lc, struct http_route 
 		{"GET", "/notifications/*", lifecycle_notifications, lc},
 		{"GET", "/lifecycle/stats", lifecycle_stats, lc},
 	};
-	size_t n = sizeof(table) / sizeof(table[0]);
-	if (n > capacity)
-		n = capacity;
-	memcpy(routes, table, n * sizeof(table[0]));
-	return n;
+	return http_routes_copy(routes, capacity, table, sizeof(table) / sizeof(table[0]));
 }
