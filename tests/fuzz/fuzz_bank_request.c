@@ -15,16 +15,11 @@
 
 #include "bank_request.h"
 #include "framing.h"
+#include "fuzz_check.h"
 #include "iso8583.h"
 #include "salvage.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			abort();                                                                   \
-	} while (0)
 
 static void echoed(const struct iso_msg *answer, int field, const char *sent)
 {

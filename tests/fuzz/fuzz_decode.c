@@ -10,15 +10,10 @@
 #include <string.h>
 
 #include "framing.h"
+#include "fuzz_check.h"
 #include "iso8583.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			abort();                                                                   \
-	} while (0)
 
 static const struct iso_profile *const profiles[] = { &iso_profile_ascii, &iso_profile_bcd };
 
