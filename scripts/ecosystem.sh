@@ -41,6 +41,7 @@ config=$(realpath "$config")
 
 if [ "$build_first" = 1 ]; then
   bash scripts/install-deps.sh
+  bash scripts/check-programs.sh
   echo "== building (Release) in $build/"
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DISO_SANITIZE=OFF -DISO_TESTS=OFF -DISO_BENCH=OFF >/dev/null
   cmake --build "$build" -j "$(nproc)" --target switch bank-node cardholder-loadgen >/dev/null

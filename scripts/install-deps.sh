@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
-# Installs, from Debian 12's own packages, everything the build, the tests and
-# the main job need. Does nothing (and needs no network) when all are present.
+# Installs, from Debian 12's own packages, everything the build, the tests, the
+# benchmarks and the main job need: the libraries below, and the package of every
+# program listed in scripts/programs.tsv. Does nothing (and needs no network)
+# when all are present.
 set -euo pipefail
+here="$(dirname "$0")"
 
+# Libraries and toolchain pieces that are not programs on the PATH.
 packages=(
-  build-essential cmake pkg-config clang libclang-rt-14-dev
-  dpdk dpdk-dev libdpdk-dev
+  build-essential libclang-rt-14-dev
+  dpdk-dev libdpdk-dev
   liburcu-dev liblmdb-dev lmdb-utils libjemalloc-dev libcriterion-dev
   libmicrohttpd-dev libjansson-dev libyaml-dev libcurl4-openssl-dev
-  python3 gnuplot-nox iproute2 procps valgrind
+  procps
 )
+# The package of every program the scripts and tests call.
+while IFS=$'\t' read -r program package _; do
+  case "$program" in ''|'#'*) continue ;; esac
+  packages+=("$package")
+done < "$here/programs.tsv"
+mapfile -t packages < <(printf '%s\n' "${packages[@]}" | sort -u)
 
 missing=()
 for p in "${packages[@]}"; do

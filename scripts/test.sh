@@ -9,6 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+# Every program the tests call, checked before anything runs (scripts/programs.tsv).
+bash scripts/check-programs.sh
 
 jobs=$(nproc)
 echo "== Release build (compile check)"

@@ -55,7 +55,7 @@ void lab_init(struct netns_lab *lab, bool namespaces)
 	if (namespaces) {
 		cr_assert_eq(geteuid(), 0, "this test needs root: it creates network namespaces and veth pairs");
 		cr_assert_eq(run("command -v ip >/dev/null && command -v ethtool >/dev/null"), 0,
-			     "this test needs iproute2 (ip) and ethtool");
+			     "this test needs iproute2 (ip) and ethtool: bash scripts/install-deps.sh installs both");
 	}
 	snprintf(lab->tag, sizeof lab->tag, "%ld", (long)getpid() % 100000);
 	snprintf(lab->dir, sizeof lab->dir, "/tmp/iso-dpdk-e2e-XXXXXX");
