@@ -1,5 +1,5 @@
 /*
- * The switch's control plane over HTTP (dataplane/http_api.h):
+ * The switch's control plane over HTTP (http/http_api.h):
  *   GET  /stats   counters summed over workers, per worker, and gauges
  *   GET  /routes  the BIN routes in force and their version
  *   PUT  /routes  replaces every route: [{"low","high","bank"[,"host","port"]}...]
@@ -17,7 +17,7 @@
 
 struct http_api *switch_http_start(struct switch_core *s, const char *host, uint16_t port, char *err,
 				   size_t err_size);
-/* Same, serving extra routes as well (the card lifecycle's, switch/lifecycle_http.h). */
+/* Same, serving extra routes as well (the card lifecycle's, switch/lifecycle/lifecycle_http.h). */
 #define SWITCH_HTTP_MAX_EXTRA_ROUTES 16
 struct http_api *switch_http_start_with(struct switch_core *s, const char *host, uint16_t port,
 					const struct http_route *extra, size_t extra_count, char *err, size_t err_size);
