@@ -29,6 +29,7 @@ shopt pwd builtin getopts umask readonly exec alias hash jobs disown ulimit
 COMMAND_START = re.compile(r"(?:^|[|;&(`]|\$\(|\bthen\b|\bdo\b|\belse\b|!)\s*"
                            r"(?:(?:exec|timeout(?:\s+-s\s+\w+)?\s+\S+|setpriv\s+--\S+\s+\S+\s+--|\w+=\S*)\s+)*"
                            r"([A-Za-z][\w.+-]*)(?=\s|$|[;|&)])")
+PY_COMMAND = re.compile(r'subprocess\.(?:run|Popen|call|check_call|check_output)\(\s*\[\s*"([a-z][\w.+-]*)"')
 C_COMMAND = re.compile(r'\b(?:system|popen|lab_must|run)\s*\(\s*(?:cmd|command|\w+,\s*)?"([^"]*)"')
 
 
@@ -117,6 +118,9 @@ class ProgramManifest(unittest.TestCase):
         for f in repo_files("tests/*.c", "bench/*.c"):
             for w in c_commands(f):
                 called.setdefault(w, set()).add(os.path.relpath(f, SOURCE))
+        for f in repo_files("*.py"):
+            for w in PY_COMMAND.findall(read(f)):
+                called.setdefault(w, set()).add(os.path.relpath(f, SOURCE))
         return called
 
     def test_every_called_program_is_in_the_manifest_or_essential(self):
@@ -139,7 +143,7 @@ class ProgramManifest(unittest.TestCase):
     def test_the_scanner_sees_known_calls(self):
         # The scanner must find what the tests are known to call, or the check above proves nothing.
         called = self.called_programs()
-        for program in ("ip", "ethtool", "curl", "python3", "ss"):
+        for program in ("ip", "ethtool", "curl", "python3", "ss", "git"):
             self.assertIn(program, called)
 
     def test_the_check_names_the_missing_package(self):
