@@ -715,7 +715,8 @@ static bool parse_network(struct parser *p, const yaml_node_t *map, const char *
 					   "iso",		"lmdb_path",	      "dataplane",
 					   "bank_timeout_ms",	"reversal_retry_ms",  "reversal_max_attempts",
 					   "outcome_memory",	"card_production_ms", "tcp",
-					   NULL};
+					   "reversal_retry_max_ms", "reversal_window", "reversal_drain_per_s",
+					   "reversal_retention_s", NULL};
 	static const char *const dataplanes[] = {"socket", "dpdk", NULL};
 	struct cfg_network *n = &c->networks[index];
 	char fpath[KEY_PATH_MAX], buf[64], default_path[CFG_PATH_MAX];
@@ -742,10 +743,19 @@ static bool parse_network(struct parser *p, const yaml_node_t *map, const char *
 	    !get_choice(p, map, path, "dataplane", 0, dataplanes, &dataplane) ||
 	    !get_u32(p, map, path, "bank_timeout_ms", false, 250, 1, 600000, &n->bank_timeout_ms) ||
 	    !get_u32(p, map, path, "reversal_retry_ms", false, 200, 1, 600000, &n->reversal_retry_ms) ||
-	    !get_u32(p, map, path, "reversal_max_attempts", false, 5, 1, 1000, &n->reversal_max_attempts) ||
+	    !get_u32(p, map, path, "reversal_retry_max_ms", false, 30000, 1, 3600000, &n->reversal_retry_max_ms) ||
+	    !get_u32(p, map, path, "reversal_window", false, 64, 1, 100000, &n->reversal_window) ||
+	    !get_u32(p, map, path, "reversal_drain_per_s", false, 2000, 1, 1000000, &n->reversal_drain_per_s) ||
+	    !get_u32(p, map, path, "reversal_retention_s", false, 86400, 1, 31u * 86400u, &n->reversal_retention_s) ||
+	    !get_u32(p, map, path, "reversal_max_attempts", false, 0, 0, 1000000, &n->reversal_max_attempts) ||
 	    !get_u32(p, map, path, "outcome_memory", false, 262144, 1, 1u << 26, &n->outcome_memory) ||
 	    !get_u32(p, map, path, "card_production_ms", false, 200, 0, 600000, &n->card_production_ms))
 		return false;
+	if (n->reversal_retry_max_ms < n->reversal_retry_ms) {
+		yaml_node_t *at = field(p, map, path, "reversal_retry_max_ms", false, fpath);
+		return fail(p, at, fpath, "%u is below reversal_retry_ms (%u)", n->reversal_retry_max_ms,
+			    n->reversal_retry_ms);
+	}
 	snprintf(n->dataplane, sizeof n->dataplane, "%s", dataplanes[dataplane]);
 	if (!parse_tcp(p, map, path, &n->tcp))
 		return false;

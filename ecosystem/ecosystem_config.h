@@ -93,8 +93,13 @@ struct cfg_network {
 	char lmdb_path[CFG_PATH_MAX];
 	char dataplane[16]; /* "socket" or "dpdk" */
 	uint32_t bank_timeout_ms;
-	uint32_t reversal_retry_ms;
-	uint32_t reversal_max_attempts;
+	/* Reversal advices are stored and forwarded until the bank's 1430 (switch/saf/). */
+	uint32_t reversal_retry_ms;     /* first back-off; it doubles ... */
+	uint32_t reversal_retry_max_ms; /* ... up to this */
+	uint32_t reversal_window;       /* advices out at one bank at once */
+	uint32_t reversal_drain_per_s;  /* sends per bank and second */
+	uint32_t reversal_retention_s;  /* then the exception queue */
+	uint32_t reversal_max_attempts; /* accepted for old configs; ignored: an advice is never abandoned */
 	uint32_t outcome_memory; /* outcomes remembered for cardholder reversals */
 	uint32_t card_production_ms;
 };

@@ -145,7 +145,10 @@ Test(ecosystem_config, defaults_fill_optional_keys)
 	cr_assert_str_eq(visa->dataplane, "socket");
 	cr_assert_eq(visa->bank_timeout_ms, 250);
 	cr_assert_eq(visa->reversal_retry_ms, 200);
-	cr_assert_eq(visa->reversal_max_attempts, 5);
+	cr_assert_eq(visa->reversal_retry_max_ms, 30000);
+	cr_assert_eq(visa->reversal_window, 64);
+	cr_assert_eq(visa->reversal_drain_per_s, 2000);
+	cr_assert_eq(visa->reversal_retention_s, 86400);
 	cr_assert_eq(visa->outcome_memory, 262144);
 	cr_assert_eq(visa->card_production_ms, 200);
 	cr_assert_eq(cfg.loadgen.rate, 1000);
@@ -174,6 +177,8 @@ Test(ecosystem_config, every_key_can_be_set)
 			       "      drop_probability: 1\n");
 	size_t len = strlen(yaml);
 	const char *more = "    dataplane: dpdk\n    bank_timeout_ms: 99\n"
+			   "    reversal_retry_ms: 50\n    reversal_retry_max_ms: 800\n    reversal_window: 3\n"
+			   "    reversal_drain_per_s: 10\n    reversal_retention_s: 60\n    reversal_max_attempts: 5\n"
 			   "loadgen:\n  rate: 5\n  duration_s: 2\n  max_requests: 9\n  arrivals: constant\n"
 			   "  cards_per_bank: 10\n  initial_balance: 7\n  min_amount: 1\n  max_amount: 1\n"
 			   "  timeout_ms: 3\n  currency: \"840\"\n  acquirer_id: \"42\"\n";
@@ -195,6 +200,11 @@ Test(ecosystem_config, every_key_can_be_set)
 	cr_assert_eq(lil->faults.drop_probability, 1.0);
 	cr_assert_str_eq(cfg.networks[1].dataplane, "dpdk");
 	cr_assert_eq(cfg.networks[1].bank_timeout_ms, 99);
+	cr_assert_eq(cfg.networks[1].reversal_retry_ms, 50);
+	cr_assert_eq(cfg.networks[1].reversal_retry_max_ms, 800);
+	cr_assert_eq(cfg.networks[1].reversal_window, 3);
+	cr_assert_eq(cfg.networks[1].reversal_drain_per_s, 10);
+	cr_assert_eq(cfg.networks[1].reversal_retention_s, 60);
 	cr_assert_eq(cfg.loadgen.rate, 5);
 	cr_assert_eq(cfg.loadgen.max_requests, 9);
 	cr_assert_eq(cfg.loadgen.arrivals, ARRIVAL_CONSTANT);
@@ -341,6 +351,9 @@ Test(ecosystem_config, out_of_range_numbers_and_probabilities)
 	expect_error("    durability: sync\n", "    durability: sync\n    batch_max: 0\n", "banks[1].batch_max: '0' is out of range", NULL);
 	expect_error("    durability: sync\n", "    durability: sync\n    fraud: 5\n", "banks[1].fraud: expected a mapping", NULL);
 	expect_error("  - name: visa\n", "  - name: visa\n    dataplane: xdp\n", "networks[1].dataplane: 'xdp' is not one of socket, dpdk", NULL);
+	expect_error("  - name: visa\n", "  - name: visa\n    reversal_retry_ms: 500\n    reversal_retry_max_ms: 400\n",
+		     "networks[1].reversal_retry_max_ms: 400 is below reversal_retry_ms (500)", NULL);
+	expect_error("  - name: visa\n", "  - name: visa\n    reversal_window: 0\n", "networks[1].reversal_window: '0' is out of range", NULL);
 }
 
 Test(ecosystem_config, loadgen_is_checked)
