@@ -14,7 +14,9 @@ Checks, each printed with its numbers:
                        timeout), d(approved_amount) == their amounts. A bank may
                        hold more only where a reversal's outcome is unknown
                        (cardholder reversal without 1430, network reversal
-                       abandoned or still in flight); fewer is always wrong.
+                       still pending or queued for store and forward); fewer is
+                       always wrong. With --exact not even that: after the
+                       networks have drained, not one debit more.
 Exit status 0 when every check passes, 1 otherwise.
 """
 import argparse
@@ -37,6 +39,8 @@ def main():
     ap.add_argument("--after", required=True, help="same, after the run")
     ap.add_argument("--summary", required=True, help="the load generator's summary.json")
     ap.add_argument("--switch-stats", help='{"network": /stats JSON, ...} after the run')
+    ap.add_argument("--exact", action="store_true",
+                    help="the banks' debits must equal the cardholders' approvals, to the minor unit")
     a = ap.parse_args()
 
     before, after, summary = load(a.before), load(a.after), load(a.summary)
@@ -75,7 +79,8 @@ def main():
             if isinstance(v, int):
                 totals[k] = totals.get(k, 0) + v
     pending = sum(int(s.get("gauges", {}).get("pending", 0)) for s in switches.values())
-    unknown_network = totals.get("reversals_abandoned", 0) + pending
+    queued = sum(int(s.get("saf", {}).get("queued", 0)) for s in switches.values())
+    unknown_network = totals.get("reversals_abandoned", 0) + pending + queued
     extra = d["approved_count"] - seen_count
     print("cardholders against the banks:")
     print(f"  banks: {d['approved_count']} still debited for {d['approved_amount']},"
@@ -88,16 +93,23 @@ def main():
     if switches:
         print(f"  networks: {totals.get('timed_out', 0)} bank timeouts, {totals.get('reversals', 0)} reversal"
               f" advices, {totals.get('reversals_completed', 0)} completed,"
-              f" {totals.get('reversals_abandoned', 0)} abandoned, {pending} still pending")
+              f" {pending} still pending, {queued} advices still queued for store and forward")
+    if a.exact:
+        check(pending == 0 and queued == 0,
+              f"networks drained: {pending} transactions pending, {queued} advices queued")
     if extra == 0:
         check(d["approved_amount"] == seen_amount,
               f"banks' new debits {d['approved_count']} == cardholders' approvals {seen_count},"
               f" amounts {d['approved_amount']} == {seen_amount}")
+    elif extra > 0 and a.exact:
+        check(False, f"banks hold {extra} debit(s) more than cardholders saw approved"
+                     f" ({d['approved_amount'] - seen_amount} in amount): customers charged for what they"
+                     " were told was not approved")
     elif extra > 0:
         check(extra <= unknown_cardholder + unknown_network,
               f"banks hold {extra} debit(s) more than cardholders saw approved; reversals with unknown"
               f" outcome: {unknown_cardholder} cardholder 1420 without 1430 + {unknown_network} network"
-              f" reversals abandoned or pending")
+              f" reversals pending or queued")
     else:
         check(False, f"cardholders saw {seen_count} approvals but the banks hold only {d['approved_count']}"
                      " new debits: money moved without a debit")

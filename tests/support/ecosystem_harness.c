@@ -39,9 +39,10 @@ static bool write_config(struct eco_env *e, const struct eco_settings *s)
 		"networks:\n  - name: mastercard\n    major_industry_id: 5\n    http: 127.0.0.1:%u\n"
 		"    iso: 127.0.0.1:%u\n    tcp:\n      listen: 127.0.0.1:%u\n      keepalive_s: %u\n"
 		"      idle_timeout_s: %u\n    lmdb_path: %s/mastercard\n    bank_timeout_ms: %u\n"
-		"    reversal_retry_ms: 200\n    reversal_max_attempts: 3\n",
+		"    reversal_retry_ms: 200\n    reversal_retry_max_ms: %u\n",
 		e->switch_http, e->switch_udp, e->switch_tcp, s->keepalive_s, s->idle_timeout_s, e->dir,
-		s->bank_timeout_ms ? s->bank_timeout_ms : 1000);
+		s->bank_timeout_ms ? s->bank_timeout_ms : 1000,
+		s->reversal_retry_max_ms ? s->reversal_retry_max_ms : 2000);
 	fprintf(f, "loadgen:\n  cards_per_bank: %u\n  initial_balance: %llu\n  link: %s\n",
 		s->cards_per_bank ? s->cards_per_bank : 10, (unsigned long long)s->initial_balance,
 		s->loadgen_tcp ? "tcp" : "udp");
@@ -56,7 +57,7 @@ bool eco_prepare(struct eco_env *e, const struct eco_settings *s)
 		fprintf(stderr, "harness: ports %u-%u stayed claimed\n", s->base_port, s->base_port + ECO_PORT_BLOCK - 1);
 		return false;
 	}
-	if (!test_temp_dir_make(e->dir, sizeof(e->dir), "tcp-eco"))
+	if (!test_temp_dir_make(e->dir, sizeof(e->dir), s->tag ? s->tag : "tcp-eco"))
 		return false;
 	uint16_t p = s->base_port;
 	e->switch_udp = p;
@@ -132,8 +133,34 @@ int eco_stop_switch(struct eco_env *e)
 	return stop(&e->switch_pid);
 }
 
+static void kill_now(pid_t *pid)
+{
+	if (*pid > 0)
+		test_process_stop(pid, SIGKILL, STOP_TIMEOUT_MS);
+	*pid = 0;
+}
+
+void eco_kill_bank(struct eco_env *e, int bank)
+{
+	kill_now(&e->bank_pid[bank]);
+}
+
+void eco_kill_switch(struct eco_env *e)
+{
+	kill_now(&e->switch_pid);
+}
+
+void eco_freeze_bank(struct eco_env *e, int bank, bool frozen)
+{
+	if (e->bank_pid[bank] > 0)
+		kill(e->bank_pid[bank], frozen ? SIGSTOP : SIGCONT);
+}
+
 void eco_cleanup(struct eco_env *e)
 {
+	/* A frozen bank would never take its SIGTERM. */
+	eco_freeze_bank(e, 0, false);
+	eco_freeze_bank(e, 1, false);
 	eco_stop_switch(e);
 	eco_stop_bank(e, 0);
 	eco_stop_bank(e, 1);
@@ -178,24 +205,10 @@ bool eco_wait_switch_stat(struct eco_env *e, const char *dotted, long long want,
 	return eco_switch_stat(e, dotted) >= want;
 }
 
-static bool switch_settled_now(struct eco_env *e)
-{
-	long long pending = eco_switch_stat(e, "gauges.pending");
-	long long sent = eco_switch_stat(e, "totals.reversals");
-	long long completed = eco_switch_stat(e, "totals.reversals_completed");
-	long long abandoned = eco_switch_stat(e, "totals.reversals_abandoned");
-	return pending == 0 && sent >= 0 && completed >= 0 && abandoned >= 0 && sent == completed + abandoned;
-}
-
 bool eco_wait_switch_settled(struct eco_env *e, int timeout_ms)
 {
-	int64_t deadline = test_now_ms() + timeout_ms;
-	for (int in_a_row = 0; test_now_ms() < deadline; test_sleep_ms(20)) {
-		in_a_row = switch_settled_now(e) ? in_a_row + 1 : 0;
-		if (in_a_row == 2)
-			return true;
-	}
-	return false;
+	/* Every reversal advice goes through the store-and-forward queue: settled is drained. */
+	return eco_wait_switch_drained(e, timeout_ms);
 }
 
 long long eco_balance(struct eco_env *e, int bank, size_t index)
@@ -237,7 +250,7 @@ static int run_and_wait(const char *const *argv, const char *log, int timeout_ms
 	return exit_code(status);
 }
 
-int eco_run_loadgen(struct eco_env *e, const char *name, const char *const *extra, int timeout_ms)
+static pid_t spawn_loadgen(struct eco_env *e, const char *name, const char *const *extra)
 {
 	char path[512], report[400], log[420];
 	test_build_path(path, sizeof(path), "cardholder-loadgen/cardholder-loadgen");
@@ -248,22 +261,82 @@ int eco_run_loadgen(struct eco_env *e, const char *name, const char *const *extr
 	for (int i = 0; extra[i] && n < 39; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
-	int rc = run_and_wait(argv, log, timeout_ms);
+	return spawn_logged(argv, log);
+}
+
+pid_t eco_start_loadgen(struct eco_env *e, const char *name, const char *const *extra)
+{
+	pid_t pid = spawn_loadgen(e, name, extra);
+	return pid > 0 ? pid : 0;
+}
+
+int eco_wait_loadgen(struct eco_env *e, const char *name, pid_t pid, int timeout_ms)
+{
+	char log[420];
+	snprintf(log, sizeof(log), "%s/%s.log", e->dir, name);
+	int status = -1;
+	int rc = -1;
+	if (pid > 0 && test_process_wait(&pid, timeout_ms, &status))
+		rc = exit_code(status);
+	else if (pid > 0)
+		test_process_stop(&pid, SIGKILL, 1000);
 	test_log_dump(name, log, 0);
+	return rc;
+}
+
+int eco_run_loadgen(struct eco_env *e, const char *name, const char *const *extra, int timeout_ms)
+{
+	return eco_wait_loadgen(e, name, eco_start_loadgen(e, name, extra), timeout_ms);
+}
+
+static int ledger_check(struct eco_env *e, const char *before, const char *after, const char *report_name,
+			bool exact)
+{
+	char script[512], summary[400], log[400], stats[400];
+	const char *src = getenv("ISO_SOURCE_DIR");
+	snprintf(script, sizeof(script), "%s/cardholder-loadgen/ledger_check.py", src ? src : ".");
+	snprintf(summary, sizeof(summary), "%s/%s/summary.json", e->dir, report_name);
+	snprintf(log, sizeof(log), "%s/ledger_check.log", e->dir);
+	snprintf(stats, sizeof(stats), "%s/switch-stats.json", e->dir);
+	const char *argv[12] = {"/usr/bin/python3", script, "--before", before, "--after", after, "--summary", summary};
+	int n = 8;
+	if (exact) {
+		json_t *s = test_http_get_json(e->switch_http, "/stats");
+		json_t *all = json_object();
+		if (s)
+			json_object_set_new(all, "mastercard", s);
+		json_dump_file(all, stats, 0);
+		json_decref(all);
+		argv[n++] = "--switch-stats";
+		argv[n++] = stats;
+		argv[n++] = "--exact";
+	}
+	argv[n] = NULL;
+	int rc = run_and_wait(argv, log, 30000);
+	test_log_dump("ledger_check", log, 0);
 	return rc;
 }
 
 int eco_ledger_check(struct eco_env *e, const char *before, const char *after, const char *report_name)
 {
-	char script[512], summary[400], log[400];
-	const char *src = getenv("ISO_SOURCE_DIR");
-	snprintf(script, sizeof(script), "%s/cardholder-loadgen/ledger_check.py", src ? src : ".");
-	snprintf(summary, sizeof(summary), "%s/%s/summary.json", e->dir, report_name);
-	snprintf(log, sizeof(log), "%s/ledger_check.log", e->dir);
-	const char *argv[] = {"/usr/bin/python3", script, "--before", before, "--after", after, "--summary", summary, NULL};
-	int rc = run_and_wait(argv, log, 30000);
-	test_log_dump("ledger_check", log, 0);
-	return rc;
+	return ledger_check(e, before, after, report_name, false);
+}
+
+int eco_ledger_check_exact(struct eco_env *e, const char *before, const char *after, const char *report_name)
+{
+	return ledger_check(e, before, after, report_name, true);
+}
+
+bool eco_wait_switch_drained(struct eco_env *e, int timeout_ms)
+{
+	int64_t deadline = test_now_ms() + timeout_ms;
+	for (int in_a_row = 0; test_now_ms() < deadline; test_sleep_ms(100)) {
+		bool drained = eco_switch_stat(e, "gauges.pending") == 0 && eco_switch_stat(e, "saf.queued") == 0;
+		in_a_row = drained ? in_a_row + 1 : 0;
+		if (in_a_row == 2)
+			return true;
+	}
+	return false;
 }
 
 void eco_card(const struct eco_env *e, int bank, size_t k, struct population_card *out)

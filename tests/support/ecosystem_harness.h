@@ -1,14 +1,16 @@
 /*
- * The real programs over TCP: a temporary directory with a generated ecosystem
- * (big_bank and lil_bank on mastercard; ports from a base in the TCP tests'
- * range, claimed with test_ports so that two build directories never share
- * them), the real switch and bank-node processes started and stopped with
- * bounded waits, their logs echoed at the end (so that a sanitizer report in
- * them fails the test). Processes, HTTP, logs and the directory go through
+ * The real programs of a small ecosystem: a temporary directory with a
+ * generated config (big_bank and lil_bank on mastercard, over UDP or TCP;
+ * ports from a base, claimed with test_ports so that two build directories
+ * never share them), the real switch and bank-node processes started,
+ * stopped, killed and frozen with bounded waits, the real load generator in
+ * the foreground or the background, their logs echoed at the end (so that a
+ * sanitizer report in them fails the test), and the money check over the
+ * banks' ledgers. Processes, HTTP, logs and the directory go through
  * tests/support.
  */
-#ifndef TCP_ECOSYSTEM_HARNESS_H
-#define TCP_ECOSYSTEM_HARNESS_H
+#ifndef ECOSYSTEM_HARNESS_H
+#define ECOSYSTEM_HARNESS_H
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -29,6 +31,8 @@ struct eco_settings {
 	uint32_t cards_per_bank;
 	uint64_t initial_balance;
 	bool loadgen_tcp;        /* loadgen.link: tcp */
+	uint32_t reversal_retry_max_ms; /* the switch's advice back-off cap; 0: 2000 */
+	const char *tag;         /* temporary directory name; 0: "tcp-eco" */
 };
 
 struct eco_env {
@@ -49,6 +53,11 @@ bool eco_start_bank(struct eco_env *e, int bank);
 int eco_stop_bank(struct eco_env *e, int bank);
 bool eco_start_switch(struct eco_env *e, int workers);
 int eco_stop_switch(struct eco_env *e);
+/* SIGKILL and reap: a crash, nothing flushed or said on the way out. */
+void eco_kill_bank(struct eco_env *e, int bank);
+void eco_kill_switch(struct eco_env *e);
+/* SIGSTOP / SIGCONT: a bank that stops answering without closing anything. */
+void eco_freeze_bank(struct eco_env *e, int bank, bool frozen);
 /* Stops what still runs, prints every log on stderr, removes the directory, releases the ports. */
 void eco_cleanup(struct eco_env *e);
 
@@ -69,8 +78,18 @@ bool eco_write_ledgers(struct eco_env *e, const char *path);
 /* Runs the real loadgen (extra arguments NULL-terminated) with its report in <dir>/<name>;
  * returns its exit status, -1 when it did not finish in timeout_ms. */
 int eco_run_loadgen(struct eco_env *e, const char *name, const char *const *extra, int timeout_ms);
+/* The same in the background: its pid (0 on failure); eco_wait_loadgen reaps it. */
+pid_t eco_start_loadgen(struct eco_env *e, const char *name, const char *const *extra);
+int eco_wait_loadgen(struct eco_env *e, const char *name, pid_t pid, int timeout_ms);
 /* python3 cardholder-loadgen/ledger_check.py over the ledgers and the loadgen's summary. */
 int eco_ledger_check(struct eco_env *e, const char *before, const char *after, const char *report_name);
+/* The same with the switch's /stats, and --exact: not one debit more than the cardholders saw approved. */
+int eco_ledger_check_exact(struct eco_env *e, const char *before, const char *after, const char *report_name);
+/*
+ * Polls until the switch owes nothing: no pending transaction and an empty
+ * store-and-forward queue, twice in a row. False after timeout_ms.
+ */
+bool eco_wait_switch_drained(struct eco_env *e, int timeout_ms);
 
 /* The k-th card of a bank (its only membership is mastercard). */
 void eco_card(const struct eco_env *e, int bank, size_t k, struct population_card *out);
