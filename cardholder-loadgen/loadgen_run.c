@@ -7,20 +7,20 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "dpdk_port.h"
 #include "loadgen_cards.h"
+#include "loadgen_interval_collector.h"
 #include "loadgen_outcomes.h"
+#include "loadgen_port.h"
 #include "loadgen_report.h"
+#include "loadgen_report_files.h"
 #include "loadgen_tcp_link.h"
 #include "loadgen_worker.h"
-#include "socket_dgram_port.h"
 #include "tsc_clock.h"
 
 atomic_bool loadgen_stop_requested;
 
 #define START_LEAD_NS 20000000u /* threads are up and waiting before intended time 0 */
 #define MAIN_POLL_NS 20000000u
-#define SOCKET_BUFFER_BYTES (8 << 20)
 
 static void sleep_ns(uint64_t ns)
 {
@@ -44,159 +44,12 @@ static void default_report_dir(char *out, size_t size)
 	strftime(out, size, "reports/%Y%m%dT%H%M%SZ", &utc);
 }
 
-static int open_port(const struct loadgen_options *o, unsigned threads, struct dgram_port *port, char *err,
-		     size_t err_size)
-{
-	if (strcmp(o->dataplane, "dpdk") == 0) {
-		int rc = dpdk_port_create(port, o->eal_argc, o->eal_argv, (uint16_t)threads, o->dpdk_address,
-					  o->dpdk_udp_port, err, err_size);
-		if (rc == 0 && port->queue_count < threads) {
-			snprintf(err, err_size, "the DPDK port offers %u queue(s), %u thread(s) asked: use --threads %u",
-				 port->queue_count, threads, port->queue_count);
-			port->ops->close(port);
-			return -1;
-		}
-		return rc;
-	}
-	return socket_dgram_port_open(port, o->bind_host, 0, (uint16_t)threads, SOCKET_DGRAM_PORT_PER_QUEUE,
-				      SOCKET_BUFFER_BYTES, err, err_size);
-}
-
-/* The main thread's view of the per-second rows while workers run. */
-struct interval_collector {
-	FILE *file;
-	bool progress;
-	uint64_t next_second;
-	struct latency_histogram row, so_far;
-	uint64_t sent_total, answered_total;
-};
-
-/*
- * Emits every row all workers have published (or will never publish, having
- * finished). A worker's k-th publication is its k-th second, unless it had to
- * fold seconds together, which shows as a second it skipped.
- */
-static void collect_rows(struct interval_collector *c, struct loadgen_worker *workers, unsigned threads, bool final)
-{
-	for (;;) {
-		bool ready = true, any_data = false, all_finished = true;
-		for (unsigned t = 0; t < threads; t++) {
-			struct loadgen_worker *w = &workers[t];
-			bool finished = atomic_load_explicit(&w->finished, memory_order_acquire);
-			uint64_t published = atomic_load_explicit(&w->published, memory_order_acquire);
-			uint64_t consumed = atomic_load_explicit(&w->consumed, memory_order_relaxed);
-			all_finished &= finished;
-			if (published > consumed)
-				any_data = true;
-			else if (!finished && !final)
-				ready = false;
-		}
-		if (!ready || !any_data)
-			return;
-		(void)all_finished;
-		latency_histogram_reset(&c->row);
-		uint64_t sent = 0, answered = 0, timeouts = 0;
-		for (unsigned t = 0; t < threads; t++) {
-			struct loadgen_worker *w = &workers[t];
-			uint64_t published = atomic_load_explicit(&w->published, memory_order_acquire);
-			uint64_t consumed = atomic_load_explicit(&w->consumed, memory_order_relaxed);
-			if (published == consumed)
-				continue;
-			const struct loadgen_interval *slot = &w->ring[consumed % LOADGEN_INTERVAL_RING];
-			if (slot->second > c->next_second)
-				continue; /* this worker folded this second into a later row */
-			latency_histogram_merge(&c->row, &slot->latency);
-			sent += slot->sent;
-			answered += slot->answered;
-			timeouts += slot->timeouts;
-			atomic_store_explicit(&w->consumed, consumed + 1, memory_order_release);
-		}
-		latency_histogram_merge(&c->so_far, &c->row);
-		c->sent_total += sent;
-		c->answered_total += answered;
-		if (c->file)
-			loadgen_intervals_row(c->file, c->next_second, sent, answered, timeouts, &c->row);
-		if (c->progress)
-			fprintf(stderr,
-				"[%4llus] sent %llu answered %llu rate %llu/s p99 %.1fus (so far %.1fus) timeouts %llu\n",
-				(unsigned long long)c->next_second + 1, (unsigned long long)c->sent_total,
-				(unsigned long long)c->answered_total, (unsigned long long)answered,
-				(double)latency_histogram_value_at_percentile(&c->row, 99) / 1000.0,
-				(double)latency_histogram_value_at_percentile(&c->so_far, 99) / 1000.0,
-				(unsigned long long)timeouts);
-		c->next_second++;
-	}
-}
-
 static bool all_finished(struct loadgen_worker *workers, unsigned threads)
 {
 	for (unsigned t = 0; t < threads; t++)
 		if (!atomic_load_explicit(&workers[t].finished, memory_order_acquire))
 			return false;
 	return true;
-}
-
-static bool write_hgrm(const char *dir, const struct latency_histogram *h, char *err, size_t err_size)
-{
-	char path[1200];
-	snprintf(path, sizeof path, "%s/latency.hgrm", dir);
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		snprintf(err, err_size, "cannot write %s: %s", path, strerror(errno));
-		return false;
-	}
-	int rc = latency_histogram_write_hgrm(h, f, 1000.0, 5);
-	if (fclose(f) != 0 || rc != 0) {
-		snprintf(err, err_size, "cannot write %s", path);
-		return false;
-	}
-	return true;
-}
-
-/* The DPDK port's own drop counters: where datagrams went missing below the generator. */
-static void print_dpdk_stats(const struct dgram_port *port)
-{
-	struct dpdk_port_stats st;
-	dpdk_port_stats(port, -1, &st);
-	printf("dpdk port: rx %llu datagrams (%llu frames), tx %llu; dropped: bad udp checksum %llu, bad ip checksum %llu, "
-	       "not for us %llu, too big %llu, tx queue full %llu, no mbuf %llu, unresolved %llu\n",
-	       (unsigned long long)st.rx_datagrams, (unsigned long long)st.rx_frames,
-	       (unsigned long long)st.tx_datagrams, (unsigned long long)st.rx_bad_udp_checksum,
-	       (unsigned long long)st.rx_bad_ip_checksum, (unsigned long long)st.rx_not_for_us,
-	       (unsigned long long)st.rx_too_big, (unsigned long long)st.tx_dropped_full,
-	       (unsigned long long)st.tx_no_mbuf, (unsigned long long)st.tx_unresolved);
-}
-
-static int report(const struct loadgen_options *o, const char *dir, struct loadgen_summary *summary)
-{
-	char err[2048], path[1200];
-	int rc = 0;
-	loadgen_summary_text(summary, stdout);
-	fflush(stdout);
-	snprintf(path, sizeof path, "%s/summary.txt", dir);
-	FILE *f = fopen(path, "w");
-	if (f) {
-		loadgen_summary_text(summary, f);
-		fclose(f);
-	} else {
-		fprintf(stderr, "cardholder-loadgen: cannot write %s: %s\n", path, strerror(errno));
-		rc = 1;
-	}
-	snprintf(path, sizeof path, "%s/summary.json", dir);
-	if (!loadgen_summary_json(summary, path, err, sizeof err)) {
-		fprintf(stderr, "cardholder-loadgen: %s\n", err);
-		rc = 1;
-	}
-	if (!write_hgrm(dir, summary->latency, err, sizeof err)) {
-		fprintf(stderr, "cardholder-loadgen: %s\n", err);
-		rc = 1;
-	}
-	bool plotted = o->plots && loadgen_write_plots(dir, summary->latency->total_count > 0, err, sizeof err);
-	if (o->plots && !plotted)
-		fprintf(stderr, "cardholder-loadgen: plots: %s\n", err); /* the data files are the report */
-	printf("report: %s/{summary.txt,summary.json,latency.hgrm,intervals.tsv%s}\n", dir,
-	       plotted ? ",percentiles.png,rate.png" : "");
-	return rc;
 }
 
 int loadgen_run(const struct ecosystem_config *config, const struct loadgen_options *o)
@@ -234,9 +87,7 @@ int loadgen_run(const struct ecosystem_config *config, const struct loadgen_opti
 	if ((uint64_t)threads > shared.plan.max_requests)
 		threads = (unsigned)shared.plan.max_requests;
 	struct dgram_port port;
-	/* Over TCP the port returns once every link is connected: no request waits for a connect. */
-	if ((over_tcp ? loadgen_tcp_link_open(config, o->only_network, threads, &port, err, sizeof err)
-		      : open_port(o, threads, &port, err, sizeof err)) != 0) {
+	if (loadgen_port_open(config, o, over_tcp, threads, &port, err, sizeof err) != 0) {
 		fprintf(stderr, "cardholder-loadgen: %s\n", err);
 		loadgen_cards_free(&cards);
 		return 1;
@@ -311,13 +162,13 @@ int loadgen_run(const struct ecosystem_config *config, const struct loadgen_opti
 	while (!all_finished(workers, threads)) {
 		if (atomic_load(&loadgen_stop_requested))
 			atomic_store(&shared.stop, true);
-		collect_rows(&collector, workers, threads, false);
+		interval_collector_collect(&collector, workers, threads, false);
 		sleep_ns(MAIN_POLL_NS);
 	}
 	for (unsigned t = 0; t < started; t++)
 		pthread_join(workers[t].thread, NULL);
 	started = 0;
-	collect_rows(&collector, workers, threads, true);
+	interval_collector_collect(&collector, workers, threads, true);
 
 	struct latency_histogram merged, lag;
 	if (!latency_histogram_init(&merged, LOADGEN_HISTOGRAM_HIGHEST, LOADGEN_HISTOGRAM_DIGITS)) {
@@ -363,11 +214,8 @@ int loadgen_run(const struct ecosystem_config *config, const struct loadgen_opti
 		summary.cpu_user_s = (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6;
 		summary.cpu_system_s = (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
 	}
-	rc = report(o, dir, &summary);
-	if (strcmp(o->dataplane, "dpdk") == 0)
-		print_dpdk_stats(&port);
-	if (over_tcp)
-		loadgen_tcp_link_print_stats(&port);
+	rc = loadgen_report_write(o, dir, &summary);
+	loadgen_port_print_stats(o, over_tcp, &port);
 	latency_histogram_free(&merged);
 	latency_histogram_free(&lag);
 
