@@ -9,6 +9,7 @@
 #include "loadgen_cards.h"
 #include "loadgen_interval_collector.h"
 #include "loadgen_outcomes.h"
+#include "loadgen_plan.h"
 #include "loadgen_port.h"
 #include "loadgen_report.h"
 #include "loadgen_report_files.h"
