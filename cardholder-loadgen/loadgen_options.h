@@ -41,23 +41,11 @@ struct loadgen_options {
 	char **eal_argv;
 };
 
-/* What the run actually uses: the config's defaults with the overrides applied. */
-struct loadgen_plan {
-	double rate;
-	double duration_s;
-	uint64_t max_requests; /* never 0 here */
-	enum arrival_process arrivals;
-	uint32_t timeout_ms;
-};
-
 /*
  * Parses argv. Returns 0 to run, 1 when --help was printed, -1 on a bad
  * option (message in err).
  */
 int loadgen_options_parse(int argc, char **argv, struct loadgen_options *o, char *err, size_t err_size);
 void loadgen_options_usage(FILE *out);
-/* false (message in err) when the combination makes no sense, e.g. a rate of 0. */
-bool loadgen_plan_make(const struct loadgen_options *o, const struct cfg_loadgen *config, struct loadgen_plan *plan,
-		       char *err, size_t err_size);
 
 #endif

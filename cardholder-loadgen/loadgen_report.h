@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #include "latency_histogram.h"
-#include "loadgen_options.h"
+#include "loadgen_plan.h"
 #include "loadgen_worker.h"
 
 struct loadgen_summary {

@@ -4,23 +4,46 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
-#include "dpdk_port.h"
 #include "loadgen_cards.h"
+#include "loadgen_interval_collector.h"
 #include "loadgen_outcomes.h"
+#include "loadgen_plan.h"
+#include "loadgen_port.h"
 #include "loadgen_report.h"
+#include "loadgen_report_files.h"
+#include "loadgen_summary_merge.h"
 #include "loadgen_tcp_link.h"
 #include "loadgen_worker.h"
-#include "socket_dgram_port.h"
 #include "tsc_clock.h"
 
 atomic_bool loadgen_stop_requested;
 
 #define START_LEAD_NS 20000000u /* threads are up and waiting before intended time 0 */
 #define MAIN_POLL_NS 20000000u
-#define SOCKET_BUFFER_BYTES (8 << 20)
+
+/*
+ * Everything one run holds. Zeroed at the start; each step takes what it
+ * needs and records it here, so that run_release gives back exactly what was
+ * taken, whichever step stopped the run.
+ */
+struct run {
+	const struct ecosystem_config *config;
+	const struct loadgen_options *o;
+	bool over_tcp;
+	unsigned threads; /* --threads, but never more than the planned requests */
+	char dir[1024];   /* the report directory */
+	struct loadgen_cards cards;
+	bool cards_loaded;
+	struct dgram_port port;
+	bool port_open;
+	struct loadgen_shared shared;
+	struct loadgen_worker *workers;
+	unsigned initialised; /* workers[0..initialised) to free */
+	unsigned started;     /* threads running, to stop and join */
+	struct interval_collector collector;
+};
 
 static void sleep_ns(uint64_t ns)
 {
@@ -44,90 +67,6 @@ static void default_report_dir(char *out, size_t size)
 	strftime(out, size, "reports/%Y%m%dT%H%M%SZ", &utc);
 }
 
-static int open_port(const struct loadgen_options *o, unsigned threads, struct dgram_port *port, char *err,
-		     size_t err_size)
-{
-	if (strcmp(o->dataplane, "dpdk") == 0) {
-		int rc = dpdk_port_create(port, o->eal_argc, o->eal_argv, (uint16_t)threads, o->dpdk_address,
-					  o->dpdk_udp_port, err, err_size);
-		if (rc == 0 && port->queue_count < threads) {
-			snprintf(err, err_size, "the DPDK port offers %u queue(s), %u thread(s) asked: use --threads %u",
-				 port->queue_count, threads, port->queue_count);
-			port->ops->close(port);
-			return -1;
-		}
-		return rc;
-	}
-	return socket_dgram_port_open(port, o->bind_host, 0, (uint16_t)threads, SOCKET_DGRAM_PORT_PER_QUEUE,
-				      SOCKET_BUFFER_BYTES, err, err_size);
-}
-
-/* The main thread's view of the per-second rows while workers run. */
-struct interval_collector {
-	FILE *file;
-	bool progress;
-	uint64_t next_second;
-	struct latency_histogram row, so_far;
-	uint64_t sent_total, answered_total;
-};
-
-/*
- * Emits every row all workers have published (or will never publish, having
- * finished). A worker's k-th publication is its k-th second, unless it had to
- * fold seconds together, which shows as a second it skipped.
- */
-static void collect_rows(struct interval_collector *c, struct loadgen_worker *workers, unsigned threads, bool final)
-{
-	for (;;) {
-		bool ready = true, any_data = false, all_finished = true;
-		for (unsigned t = 0; t < threads; t++) {
-			struct loadgen_worker *w = &workers[t];
-			bool finished = atomic_load_explicit(&w->finished, memory_order_acquire);
-			uint64_t published = atomic_load_explicit(&w->published, memory_order_acquire);
-			uint64_t consumed = atomic_load_explicit(&w->consumed, memory_order_relaxed);
-			all_finished &= finished;
-			if (published > consumed)
-				any_data = true;
-			else if (!finished && !final)
-				ready = false;
-		}
-		if (!ready || !any_data)
-			return;
-		(void)all_finished;
-		latency_histogram_reset(&c->row);
-		uint64_t sent = 0, answered = 0, timeouts = 0;
-		for (unsigned t = 0; t < threads; t++) {
-			struct loadgen_worker *w = &workers[t];
-			uint64_t published = atomic_load_explicit(&w->published, memory_order_acquire);
-			uint64_t consumed = atomic_load_explicit(&w->consumed, memory_order_relaxed);
-			if (published == consumed)
-				continue;
-			const struct loadgen_interval *slot = &w->ring[consumed % LOADGEN_INTERVAL_RING];
-			if (slot->second > c->next_second)
-				continue; /* this worker folded this second into a later row */
-			latency_histogram_merge(&c->row, &slot->latency);
-			sent += slot->sent;
-			answered += slot->answered;
-			timeouts += slot->timeouts;
-			atomic_store_explicit(&w->consumed, consumed + 1, memory_order_release);
-		}
-		latency_histogram_merge(&c->so_far, &c->row);
-		c->sent_total += sent;
-		c->answered_total += answered;
-		if (c->file)
-			loadgen_intervals_row(c->file, c->next_second, sent, answered, timeouts, &c->row);
-		if (c->progress)
-			fprintf(stderr,
-				"[%4llus] sent %llu answered %llu rate %llu/s p99 %.1fus (so far %.1fus) timeouts %llu\n",
-				(unsigned long long)c->next_second + 1, (unsigned long long)c->sent_total,
-				(unsigned long long)c->answered_total, (unsigned long long)answered,
-				(double)latency_histogram_value_at_percentile(&c->row, 99) / 1000.0,
-				(double)latency_histogram_value_at_percentile(&c->so_far, 99) / 1000.0,
-				(unsigned long long)timeouts);
-		c->next_second++;
-	}
-}
-
 static bool all_finished(struct loadgen_worker *workers, unsigned threads)
 {
 	for (unsigned t = 0; t < threads; t++)
@@ -136,259 +75,238 @@ static bool all_finished(struct loadgen_worker *workers, unsigned threads)
 	return true;
 }
 
-static bool write_hgrm(const char *dir, const struct latency_histogram *h, char *err, size_t err_size)
+/* Every step reports its failure this way and returns false. */
+static bool fail(const char *err)
 {
-	char path[1200];
-	snprintf(path, sizeof path, "%s/latency.hgrm", dir);
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		snprintf(err, err_size, "cannot write %s: %s", path, strerror(errno));
-		return false;
-	}
-	int rc = latency_histogram_write_hgrm(h, f, 1000.0, 5);
-	if (fclose(f) != 0 || rc != 0) {
-		snprintf(err, err_size, "cannot write %s", path);
-		return false;
+	fprintf(stderr, "cardholder-loadgen: %s\n", err);
+	return false;
+}
+
+/*
+ * Step 1: the plan (options over the config's defaults), the cards (pointed at
+ * the switches' TCP listeners over TCP), the report directory and the thread
+ * count.
+ */
+static bool prepare(struct run *r)
+{
+	char err[2048];
+	const struct loadgen_options *o = r->o;
+	if (!loadgen_plan_make(o, &r->config->loadgen, &r->shared.plan, err, sizeof err))
+		return fail(err);
+	r->over_tcp = o->link ? strcmp(o->link, "tcp") == 0 : r->config->loadgen.link == CFG_LINK_TCP;
+	if (!loadgen_cards_load(r->config, o->only_network, &r->cards, err, sizeof err))
+		return fail(err);
+	r->cards_loaded = true;
+	if (r->over_tcp && !loadgen_tcp_link_address_switches(r->config, &r->cards, err, sizeof err))
+		return fail(err);
+	if (o->report_dir)
+		snprintf(r->dir, sizeof r->dir, "%s", o->report_dir);
+	else
+		default_report_dir(r->dir, sizeof r->dir);
+	if (!loadgen_make_dirs(r->dir, err, sizeof err))
+		return fail(err);
+	r->threads = o->threads;
+	if ((uint64_t)r->threads > r->shared.plan.max_requests)
+		r->threads = (unsigned)r->shared.plan.max_requests;
+	return true;
+}
+
+/* Step 2: the port, a queue per thread; over TCP every link is connected on return. */
+static bool open_port(struct run *r)
+{
+	char err[2048];
+	if (loadgen_port_open(r->config, r->o, r->over_tcp, r->threads, &r->port, err, sizeof err) != 0)
+		return fail(err);
+	r->port_open = true;
+	return true;
+}
+
+/* What every worker reads and none writes: the workload, the cards and the port. */
+static void share_workload(struct run *r)
+{
+	struct loadgen_shared *shared = &r->shared;
+	const struct cfg_loadgen *config = &r->config->loadgen;
+	const struct loadgen_options *o = r->o;
+	shared->cards = &r->cards;
+	shared->context.acquirer_id = config->acquirer_id;
+	shared->context.currency = config->currency;
+	shared->context.merchant_id = "LOADGEN00000001";
+	shared->min_amount = config->min_amount;
+	shared->max_amount = config->max_amount;
+	shared->threads = r->threads;
+	shared->terminals_per_thread = o->terminals_per_thread;
+	shared->batch = o->batch;
+	shared->spin_polls = o->spin_polls;
+	shared->reversal_attempts = o->reversal_attempts;
+	shared->seed = o->seed;
+	shared->port = &r->port;
+	atomic_init(&shared->stop, false);
+}
+
+/* Step 3: the workers, each with its share of the requests, and the collector's histograms. */
+static bool set_up_workers(struct run *r)
+{
+	share_workload(r);
+	r->workers = calloc(r->threads, sizeof(*r->workers));
+	if (!r->workers ||
+	    !latency_histogram_init(&r->collector.row, LOADGEN_HISTOGRAM_HIGHEST, LOADGEN_HISTOGRAM_DIGITS) ||
+	    !latency_histogram_init(&r->collector.so_far, LOADGEN_HISTOGRAM_HIGHEST, LOADGEN_HISTOGRAM_DIGITS))
+		return fail("no memory");
+	uint64_t requests = r->shared.plan.max_requests;
+	for (; r->initialised < r->threads; r->initialised++) {
+		unsigned t = r->initialised;
+		uint64_t quota = requests / r->threads + (t < requests % r->threads);
+		if (!loadgen_worker_init(&r->workers[t], &r->shared, t, quota)) {
+			r->initialised++; /* a worker that failed half way frees what it has */
+			return fail(r->workers[t].error);
+		}
 	}
 	return true;
 }
 
-/* The DPDK port's own drop counters: where datagrams went missing below the generator. */
-static void print_dpdk_stats(const struct dgram_port *port)
+/* Step 4: intervals.tsv, written row by row while the run goes on. */
+static bool open_interval_log(struct run *r)
 {
-	struct dpdk_port_stats st;
-	dpdk_port_stats(port, -1, &st);
-	printf("dpdk port: rx %llu datagrams (%llu frames), tx %llu; dropped: bad udp checksum %llu, bad ip checksum %llu, "
-	       "not for us %llu, too big %llu, tx queue full %llu, no mbuf %llu, unresolved %llu\n",
-	       (unsigned long long)st.rx_datagrams, (unsigned long long)st.rx_frames,
-	       (unsigned long long)st.tx_datagrams, (unsigned long long)st.rx_bad_udp_checksum,
-	       (unsigned long long)st.rx_bad_ip_checksum, (unsigned long long)st.rx_not_for_us,
-	       (unsigned long long)st.rx_too_big, (unsigned long long)st.tx_dropped_full,
-	       (unsigned long long)st.tx_no_mbuf, (unsigned long long)st.tx_unresolved);
+	char path[1200];
+	snprintf(path, sizeof path, "%s/intervals.tsv", r->dir);
+	r->collector.file = loadgen_intervals_open(path);
+	if (!r->collector.file) {
+		fprintf(stderr, "cardholder-loadgen: cannot write %s: %s\n", path, strerror(errno));
+		return false;
+	}
+	r->collector.progress = r->o->progress;
+	return true;
 }
 
-static int report(const struct loadgen_options *o, const char *dir, struct loadgen_summary *summary)
+static void announce(const struct run *r)
 {
-	char err[2048], path[1200];
-	int rc = 0;
-	loadgen_summary_text(summary, stdout);
-	fflush(stdout);
-	snprintf(path, sizeof path, "%s/summary.txt", dir);
-	FILE *f = fopen(path, "w");
-	if (f) {
-		loadgen_summary_text(summary, f);
-		fclose(f);
+	const struct loadgen_plan *plan = &r->shared.plan;
+	fprintf(stderr,
+		"cardholder-loadgen: %.0f/s %s for %gs (at most %llu), %zu cards on %zu network(s), %u thread(s), "
+		"timeout %u ms, report in %s\n",
+		plan->rate, plan->arrivals == ARRIVAL_POISSON ? "poisson" : "constant", plan->duration_s,
+		(unsigned long long)plan->max_requests, r->cards.count, r->cards.network_count, r->threads,
+		plan->timeout_ms, r->dir);
+}
+
+/*
+ * Intended time 0 lies START_LEAD_NS ahead, so that every thread is up and
+ * waiting when it comes; the outcome file's header carries it.
+ */
+static bool set_start_time(struct run *r)
+{
+	const struct loadgen_options *o = r->o;
+	r->shared.start_ns = tsc_now_ns() + START_LEAD_NS;
+	r->shared.start_unix_ns = realtime_ns() + START_LEAD_NS;
+	if (o->outcomes_path) {
+		r->shared.outcomes = loadgen_outcomes_open(o->outcomes_path, (long long)r->shared.start_unix_ns);
+		if (!r->shared.outcomes) {
+			fprintf(stderr, "cardholder-loadgen: cannot write %s: %s\n", o->outcomes_path, strerror(errno));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A thread that cannot start stops the ones that did (run_release joins them). */
+static bool start_threads(struct run *r)
+{
+	for (; r->started < r->threads; r->started++) {
+		struct loadgen_worker *w = &r->workers[r->started];
+		int e = pthread_create(&w->thread, NULL, loadgen_worker_main, w);
+		if (e != 0) {
+			fprintf(stderr, "cardholder-loadgen: cannot start thread %u: %s\n", r->started, strerror(e));
+			atomic_store(&r->shared.stop, true);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Step 5: the start line on stderr, time 0, and the threads. */
+static bool start_workers(struct run *r)
+{
+	announce(r);
+	return set_start_time(r) && start_threads(r);
+}
+
+/* Step 6: a row per second until every worker is done; a stop signal only asks them to settle. */
+static void follow_progress(struct run *r)
+{
+	while (!all_finished(r->workers, r->threads)) {
+		if (atomic_load(&loadgen_stop_requested))
+			atomic_store(&r->shared.stop, true);
+		interval_collector_collect(&r->collector, r->workers, r->threads, false);
+		sleep_ns(MAIN_POLL_NS);
+	}
+}
+
+/* Step 7: join the threads, then emit the rows they published last. */
+static void join_workers(struct run *r)
+{
+	for (unsigned t = 0; t < r->started; t++)
+		pthread_join(r->workers[t].thread, NULL);
+	r->started = 0;
+	interval_collector_collect(&r->collector, r->workers, r->threads, true);
+}
+
+/* Step 8: the summary, the report files and the port's counters; 0, or 1 when a file could not be written. */
+static int report(struct run *r)
+{
+	struct latency_histogram merged, lag;
+	memset(&lag, 0, sizeof lag);
+	int rc = 1;
+	if (latency_histogram_init(&merged, LOADGEN_HISTOGRAM_HIGHEST, LOADGEN_HISTOGRAM_DIGITS) &&
+	    latency_histogram_init(&lag, LOADGEN_HISTOGRAM_HIGHEST, LOADGEN_HISTOGRAM_DIGITS)) {
+		struct loadgen_summary summary;
+		loadgen_summary_merge(&summary, r->workers, r->threads, &r->shared, r->o->dataplane, &merged, &lag);
+		rc = loadgen_report_write(r->o, r->dir, &summary);
+		loadgen_port_print_stats(r->o, r->over_tcp, &r->port);
 	} else {
-		fprintf(stderr, "cardholder-loadgen: cannot write %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "cardholder-loadgen: no memory\n");
+	}
+	latency_histogram_free(&merged);
+	latency_histogram_free(&lag);
+	return rc;
+}
+
+/*
+ * Gives back whatever the steps took, threads first. Returns rc, or 1 when
+ * the outcome file could not be completed.
+ */
+static int run_release(struct run *r, int rc)
+{
+	if (r->started) {
+		atomic_store(&r->shared.stop, true);
+		for (unsigned t = 0; t < r->started; t++)
+			pthread_join(r->workers[t].thread, NULL);
+	}
+	if (r->collector.file)
+		fclose(r->collector.file);
+	if (r->shared.outcomes && fclose(r->shared.outcomes) != 0) {
+		fprintf(stderr, "cardholder-loadgen: cannot write %s\n", r->o->outcomes_path);
 		rc = 1;
 	}
-	snprintf(path, sizeof path, "%s/summary.json", dir);
-	if (!loadgen_summary_json(summary, path, err, sizeof err)) {
-		fprintf(stderr, "cardholder-loadgen: %s\n", err);
-		rc = 1;
-	}
-	if (!write_hgrm(dir, summary->latency, err, sizeof err)) {
-		fprintf(stderr, "cardholder-loadgen: %s\n", err);
-		rc = 1;
-	}
-	bool plotted = o->plots && loadgen_write_plots(dir, summary->latency->total_count > 0, err, sizeof err);
-	if (o->plots && !plotted)
-		fprintf(stderr, "cardholder-loadgen: plots: %s\n", err); /* the data files are the report */
-	printf("report: %s/{summary.txt,summary.json,latency.hgrm,intervals.tsv%s}\n", dir,
-	       plotted ? ",percentiles.png,rate.png" : "");
+	latency_histogram_free(&r->collector.row);
+	latency_histogram_free(&r->collector.so_far);
+	for (unsigned t = 0; t < r->initialised; t++)
+		loadgen_worker_free(&r->workers[t]);
+	free(r->workers);
+	if (r->port_open)
+		r->port.ops->close(&r->port);
+	if (r->cards_loaded)
+		loadgen_cards_free(&r->cards);
 	return rc;
 }
 
 int loadgen_run(const struct ecosystem_config *config, const struct loadgen_options *o)
 {
-	char err[2048];
-	struct loadgen_shared shared;
-	memset(&shared, 0, sizeof shared);
-	if (!loadgen_plan_make(o, &config->loadgen, &shared.plan, err, sizeof err)) {
-		fprintf(stderr, "cardholder-loadgen: %s\n", err);
-		return 1;
-	}
-	struct loadgen_cards cards;
-	bool over_tcp = o->link ? strcmp(o->link, "tcp") == 0 : config->loadgen.link == CFG_LINK_TCP;
-	if (!loadgen_cards_load(config, o->only_network, &cards, err, sizeof err)) {
-		fprintf(stderr, "cardholder-loadgen: %s\n", err);
-		return 1;
-	}
-	if (over_tcp && !loadgen_tcp_link_address_switches(config, &cards, err, sizeof err)) {
-		fprintf(stderr, "cardholder-loadgen: %s\n", err);
-		loadgen_cards_free(&cards);
-		return 1;
-	}
-	char dir[1024];
-	if (o->report_dir)
-		snprintf(dir, sizeof dir, "%s", o->report_dir);
-	else
-		default_report_dir(dir, sizeof dir);
-	if (!loadgen_make_dirs(dir, err, sizeof err)) {
-		fprintf(stderr, "cardholder-loadgen: %s\n", err);
-		loadgen_cards_free(&cards);
-		return 1;
-	}
-
-	unsigned threads = o->threads;
-	if ((uint64_t)threads > shared.plan.max_requests)
-		threads = (unsigned)shared.plan.max_requests;
-	struct dgram_port port;
-	/* Over TCP the port returns once every link is connected: no request waits for a connect. */
-	if ((over_tcp ? loadgen_tcp_link_open(config, o->only_network, threads, &port, err, sizeof err)
-		      : open_port(o, threads, &port, err, sizeof err)) != 0) {
-		fprintf(stderr, "cardholder-loadgen: %s\n", err);
-		loadgen_cards_free(&cards);
-		return 1;
-	}
-
-	shared.cards = &cards;
-	shared.context.acquirer_id = config->loadgen.acquirer_id;
-	shared.context.currency = config->loadgen.currency;
-	shared.context.merchant_id = "LOADGEN00000001";
-	shared.min_amount = config->loadgen.min_amount;
-	shared.max_amount = config->loadgen.max_amount;
-	shared.threads = threads;
-	shared.terminals_per_thread = o->terminals_per_thread;
-	shared.batch = o->batch;
-	shared.spin_polls = o->spin_polls;
-	shared.reversal_attempts = o->reversal_attempts;
-	shared.seed = o->seed;
-	shared.port = &port;
-	atomic_init(&shared.stop, false);
-
+	struct run r = {.config = config, .o = o};
 	int rc = 1;
-	struct loadgen_worker *workers = calloc(threads, sizeof(*workers));
-	unsigned initialised = 0, started = 0;
-	struct interval_collector collector;
-	memset(&collector, 0, sizeof collector);
-	if (!workers || !latency_histogram_init(&collector.row, LOADGEN_HISTOGRAM_HIGHEST, LOADGEN_HISTOGRAM_DIGITS) ||
-	    !latency_histogram_init(&collector.so_far, LOADGEN_HISTOGRAM_HIGHEST, LOADGEN_HISTOGRAM_DIGITS)) {
-		fprintf(stderr, "cardholder-loadgen: no memory\n");
-		goto out;
+	if (prepare(&r) && open_port(&r) && set_up_workers(&r) && open_interval_log(&r) && start_workers(&r)) {
+		follow_progress(&r);
+		join_workers(&r);
+		rc = report(&r);
 	}
-	for (; initialised < threads; initialised++) {
-		uint64_t quota = shared.plan.max_requests / threads + (initialised < shared.plan.max_requests % threads);
-		if (!loadgen_worker_init(&workers[initialised], &shared, initialised, quota)) {
-			fprintf(stderr, "cardholder-loadgen: %s\n", workers[initialised].error);
-			initialised++;
-			goto out;
-		}
-	}
-	char path[1200];
-	snprintf(path, sizeof path, "%s/intervals.tsv", dir);
-	collector.file = loadgen_intervals_open(path);
-	if (!collector.file) {
-		fprintf(stderr, "cardholder-loadgen: cannot write %s: %s\n", path, strerror(errno));
-		goto out;
-	}
-	collector.progress = o->progress;
-
-	fprintf(stderr,
-		"cardholder-loadgen: %.0f/s %s for %gs (at most %llu), %zu cards on %zu network(s), %u thread(s), "
-		"timeout %u ms, report in %s\n",
-		shared.plan.rate, shared.plan.arrivals == ARRIVAL_POISSON ? "poisson" : "constant",
-		shared.plan.duration_s, (unsigned long long)shared.plan.max_requests, cards.count,
-		cards.network_count, threads, shared.plan.timeout_ms, dir);
-	uint64_t start_ns = tsc_now_ns() + START_LEAD_NS;
-	shared.start_unix_ns = realtime_ns() + START_LEAD_NS;
-	shared.start_ns = start_ns;
-	if (o->outcomes_path) {
-		shared.outcomes = loadgen_outcomes_open(o->outcomes_path, (long long)shared.start_unix_ns);
-		if (!shared.outcomes) {
-			fprintf(stderr, "cardholder-loadgen: cannot write %s: %s\n", o->outcomes_path, strerror(errno));
-			goto out;
-		}
-	}
-	for (; started < threads; started++) {
-		int e = pthread_create(&workers[started].thread, NULL, loadgen_worker_main, &workers[started]);
-		if (e != 0) {
-			fprintf(stderr, "cardholder-loadgen: cannot start thread %u: %s\n", started, strerror(e));
-			atomic_store(&shared.stop, true);
-			goto out;
-		}
-	}
-	while (!all_finished(workers, threads)) {
-		if (atomic_load(&loadgen_stop_requested))
-			atomic_store(&shared.stop, true);
-		collect_rows(&collector, workers, threads, false);
-		sleep_ns(MAIN_POLL_NS);
-	}
-	for (unsigned t = 0; t < started; t++)
-		pthread_join(workers[t].thread, NULL);
-	started = 0;
-	collect_rows(&collector, workers, threads, true);
-
-	struct latency_histogram merged, lag;
-	if (!latency_histogram_init(&merged, LOADGEN_HISTOGRAM_HIGHEST, LOADGEN_HISTOGRAM_DIGITS)) {
-		fprintf(stderr, "cardholder-loadgen: no memory\n");
-		goto out;
-	}
-	if (!latency_histogram_init(&lag, LOADGEN_HISTOGRAM_HIGHEST, LOADGEN_HISTOGRAM_DIGITS)) {
-		latency_histogram_free(&merged);
-	latency_histogram_free(&lag);
-		fprintf(stderr, "cardholder-loadgen: no memory\n");
-		goto out;
-	}
-	struct loadgen_summary summary;
-	memset(&summary, 0, sizeof summary);
-	uint64_t last_send = start_ns, last_answer = start_ns;
-	for (unsigned t = 0; t < threads; t++) {
-		struct loadgen_worker *w = &workers[t];
-		latency_histogram_merge(&merged, &w->latency);
-		latency_histogram_merge(&lag, &w->send_lag);
-		loadgen_counts_add(&summary.counts, &w->counts);
-		summary.interval_overruns += w->interval_overruns;
-		if (w->last_send_ns > last_send)
-			last_send = w->last_send_ns;
-		if (w->last_answer_ns > last_answer)
-			last_answer = w->last_answer_ns;
-	}
-	const struct loadgen_counts *c = &summary.counts;
-	summary.plan = shared.plan;
-	summary.threads = threads;
-	summary.dataplane = o->dataplane;
-	summary.latency = &merged;
-	summary.send_lag = &lag;
-	summary.planned = c->sent + c->unsent_behind + c->unsent_tx_refused + c->unsent_table_full + c->encode_errors;
-	summary.send_seconds = (double)(last_send - start_ns) / 1e9;
-	summary.answer_seconds = (double)(last_answer - start_ns) / 1e9;
-	/* One request at time 0 took no time to send: rates count gaps, not arrivals. */
-	summary.offered_rate = summary.send_seconds > 0 ? (double)(c->sent > 1 ? c->sent - 1 : 0) / summary.send_seconds : 0;
-	summary.throughput = summary.answer_seconds > 0 ? (double)c->answered / summary.answer_seconds : 0;
-	summary.decided = loadgen_decided_answers(c);
-	summary.decided_rate = summary.answer_seconds > 0 ? (double)summary.decided / summary.answer_seconds : 0;
-	struct rusage usage;
-	if (getrusage(RUSAGE_SELF, &usage) == 0) {
-		summary.cpu_user_s = (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6;
-		summary.cpu_system_s = (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
-	}
-	rc = report(o, dir, &summary);
-	if (strcmp(o->dataplane, "dpdk") == 0)
-		print_dpdk_stats(&port);
-	if (over_tcp)
-		loadgen_tcp_link_print_stats(&port);
-	latency_histogram_free(&merged);
-	latency_histogram_free(&lag);
-
-out:
-	if (started) {
-		atomic_store(&shared.stop, true);
-		for (unsigned t = 0; t < started; t++)
-			pthread_join(workers[t].thread, NULL);
-	}
-	if (collector.file)
-		fclose(collector.file);
-	if (shared.outcomes && fclose(shared.outcomes) != 0) {
-		fprintf(stderr, "cardholder-loadgen: cannot write %s\n", o->outcomes_path);
-		rc = 1;
-	}
-	latency_histogram_free(&collector.row);
-	latency_histogram_free(&collector.so_far);
-	for (unsigned t = 0; t < initialised; t++)
-		loadgen_worker_free(&workers[t]);
-	free(workers);
-	port.ops->close(&port);
-	loadgen_cards_free(&cards);
-	return rc;
+	return run_release(&r, rc);
 }

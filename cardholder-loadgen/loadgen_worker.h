@@ -19,7 +19,7 @@
 #include "latency_histogram.h"
 #include "loadgen_cards.h"
 #include "loadgen_messages.h"
-#include "loadgen_options.h"
+#include "loadgen_plan.h"
 #include "loadgen_random.h"
 
 #define LOADGEN_HISTOGRAM_HIGHEST (1ull << 36) /* ns: about 68 s */

@@ -10,6 +10,7 @@
 #include "ecosystem_config.h"
 #include "fake_switch.h"
 #include "loadgen_options.h"
+#include "loadgen_plan.h"
 #include "loadgen_run.h"
 #include "loadgen_test_support.h"
 #include "test_ports.h"
