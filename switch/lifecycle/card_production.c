@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "notification_outbox.h"
+#include "lifecycle_registry.h"
 
 struct card_production {
 	struct network_lifecycle *lc;
@@ -105,7 +105,7 @@ int card_production_complete(struct network_lifecycle *lc, const char *pan, int6
 	memcpy(expiry_out, card.expiry, 5);
 	lifecycle_count(&lc->stats.cards_produced);
 	network_lifecycle_register(lc, pan);
-	notification_outbox_kick(lc->outbox);
+	lifecycle_waker_kick(&lc->outbox_waker); /* the delivery thread: new entries */
 	return 0;
 }
 

@@ -4,6 +4,7 @@
  * writes its notifications (to the issuing bank and to the customer) into the
  * outbox in the same transaction, then makes the card usable in the switch's
  * registry. The queue is in LMDB, so a restart resumes where it stopped.
+ * It wakes the delivery thread through the context's outbox_waker.
  */
 #ifndef CARD_PRODUCTION_H
 #define CARD_PRODUCTION_H
@@ -11,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "network_lifecycle.h"
+#include "lifecycle_context.h"
 
 struct card_production *card_production_start(struct network_lifecycle *lc, char *err, size_t err_size);
 /* A card was queued: look at the queue again. */

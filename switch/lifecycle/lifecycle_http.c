@@ -8,6 +8,7 @@
 
 #include "card_production.h"
 #include "card_registry.h"
+#include "lifecycle_registry.h"
 #include "luhn.h"
 #include "switch_core.h"
 
@@ -391,18 +392,4 @@ struct http_response lifecycle_stats(const struct http_request *r)
 	LIFECYCLE_COUNTERS(LIFECYCLE_JSON)
 #undef LIFECYCLE_JSON
 	return http_json(200, j);
-}
-
-size_t network_lifecycle_routes(struct network_lifecycle *lc, struct http_route *routes, size_t capacity)
-{
-	const struct http_route table[] = {
-		{"POST", "/create-customer-account", lifecycle_create_customer, lc},
-		{"POST", "/create-card-contract", lifecycle_create_customer, lc},
-		{"POST", "/create-card", lifecycle_create_card, lc},
-		{"GET", "/card/pan/*", lifecycle_get_card, lc},
-		{"GET", "/notifications", lifecycle_notifications, lc},
-		{"GET", "/notifications/*", lifecycle_notifications, lc},
-		{"GET", "/lifecycle/stats", lifecycle_stats, lc},
-	};
-	return http_routes_copy(routes, capacity, table, sizeof(table) / sizeof(table[0]));
 }

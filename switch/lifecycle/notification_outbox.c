@@ -8,8 +8,7 @@
 #include "http_client.h"
 
 struct notification_outbox {
-	struct network_lifecycle *lc;
-	struct lifecycle_waker waker;
+	struct network_lifecycle *lc; /* its outbox_waker is this thread's: production kicks it */
 	pthread_t thread;
 };
 
@@ -129,7 +128,7 @@ static void *outbox_loop(void *arg)
 	struct notification_outbox *o = arg;
 	struct network_lifecycle *lc = o->lc;
 	int64_t deadline = 0;
-	while (lifecycle_waker_wait(&o->waker, deadline)) {
+	while (lifecycle_waker_wait(&lc->outbox_waker, deadline)) {
 		MDB_txn *t;
 		uint64_t seq = 0;
 		int64_t due = 0;
@@ -161,9 +160,9 @@ struct notification_outbox *notification_outbox_start(struct network_lifecycle *
 		return NULL;
 	}
 	o->lc = lc;
-	lifecycle_waker_init(&o->waker);
+	lifecycle_waker_init(&lc->outbox_waker);
 	if (pthread_create(&o->thread, NULL, outbox_loop, o) != 0) {
-		lifecycle_waker_destroy(&o->waker);
+		lifecycle_waker_destroy(&lc->outbox_waker);
 		free(o);
 		snprintf(err, err_size, "cannot start the notification outbox thread");
 		return NULL;
@@ -171,18 +170,12 @@ struct notification_outbox *notification_outbox_start(struct network_lifecycle *
 	return o;
 }
 
-void notification_outbox_kick(struct notification_outbox *o)
-{
-	if (o)
-		lifecycle_waker_kick(&o->waker);
-}
-
 void notification_outbox_stop(struct notification_outbox *o)
 {
 	if (!o)
 		return;
-	lifecycle_waker_stop(&o->waker);
+	lifecycle_waker_stop(&o->lc->outbox_waker);
 	pthread_join(o->thread, NULL);
-	lifecycle_waker_destroy(&o->waker);
+	lifecycle_waker_destroy(&o->lc->outbox_waker);
 	free(o);
 }
