@@ -19,7 +19,8 @@ struct card_production *card_production_start(struct network_lifecycle *lc, char
 void card_production_kick(struct card_production *p);
 void card_production_stop(struct card_production *p);
 
-/* Produces the card now if it is in production (one transaction); 0 or an LMDB code. */
+/* Produces the card now if it is in production (one transaction). 0, or a store status
+ * (STORE_NOT_FOUND: nothing to make), or ENOMEM (store_strerror() words it too). */
 int card_production_complete(struct network_lifecycle *lc, const char *pan, int64_t due_ms, char *expiry_out);
 
 #endif

@@ -15,13 +15,13 @@ bool network_lifecycle_register(struct network_lifecycle *lc, const char *pan)
 	 */
 	struct rcu_cell *cell = &lc->core->cards;
 	const struct card_registry *current = rcu_cell_lock(cell);
-	MDB_txn *t;
+	struct store_txn *t;
 	struct net_card card;
 	memset(&card, 0, sizeof(card));
-	int rc = network_store_begin(&lc->store, MDB_RDONLY, &t);
+	int rc = network_store_read_begin(&lc->store, &t);
 	if (rc == 0) {
 		rc = net_card_get(t, &lc->store, pan, &card);
-		mdb_txn_abort(t);
+		store_abort(t);
 	}
 	struct card_registry *next = rc == 0 ? card_registry_clone(current, 1) : NULL;
 	enum card_state state = card.state == NET_CARD_PRODUCED ? CARD_ACTIVE : CARD_BLOCKED;
@@ -33,7 +33,7 @@ bool network_lifecycle_register(struct network_lifecycle *lc, const char *pan)
 		card_registry_free(next);
 		lifecycle_count(&lc->stats.registry_errors);
 		fprintf(stderr, "switch %s: cannot register card %s: %s\n", lc->net->name, pan,
-			rc ? mdb_strerror(rc) : "out of memory or bad card");
+			rc ? store_strerror(rc) : "out of memory or bad card");
 	}
 	return ok;
 }
@@ -53,13 +53,13 @@ static void add_to_batch(const char *pan, const struct net_card *c, void *ctx)
 
 static size_t count_cards(struct network_lifecycle *lc)
 {
-	MDB_txn *t;
-	MDB_stat st;
-	if (network_store_begin(&lc->store, MDB_RDONLY, &t))
+	struct store_txn *t;
+	size_t n;
+	if (network_store_read_begin(&lc->store, &t))
 		return 0;
-	int rc = mdb_stat(t, lc->store.cards, &st);
-	mdb_txn_abort(t);
-	return rc ? 0 : st.ms_entries;
+	int rc = net_card_count(t, &lc->store, &n);
+	store_abort(t);
+	return rc ? 0 : n;
 }
 
 bool network_lifecycle_republish(struct network_lifecycle *lc, char *err, size_t err_size)
@@ -72,23 +72,23 @@ bool network_lifecycle_republish(struct network_lifecycle *lc, char *err, size_t
 	 * thread after we let go, so our older snapshot cannot overwrite its new state. */
 	struct rcu_cell *cell = &lc->core->cards;
 	const struct card_registry *current = rcu_cell_lock(cell);
-	MDB_txn *t;
-	int rc = network_store_begin(&lc->store, MDB_RDONLY, &t);
+	struct store_txn *t;
+	int rc = network_store_read_begin(&lc->store, &t);
 	if (rc) {
 		rcu_cell_unlock(cell);
-		snprintf(err, err_size, "LMDB: %s", mdb_strerror(rc));
+		snprintf(err, err_size, "LMDB: %s", store_strerror(rc));
 		return false;
 	}
 	struct registry_batch b = {card_registry_clone(current, n + 16), true};
 	b.ok = b.next != NULL;
 	rc = net_card_scan(t, &lc->store, add_to_batch, &b);
-	mdb_txn_abort(t);
+	store_abort(t);
 	if (rc == 0 && b.ok)
 		rcu_cell_replace_locked(cell, b.next);
 	rcu_cell_unlock(cell);
 	if (rc || !b.ok) {
 		card_registry_free(b.next);
-		snprintf(err, err_size, "%s", rc ? mdb_strerror(rc) : "cannot build the card registry");
+		snprintf(err, err_size, "%s", rc ? store_strerror(rc) : "cannot build the card registry");
 		return false;
 	}
 	return true;
