@@ -2,6 +2,24 @@
 
 #include "lmdb_bridge.h"
 
+int store_status_of_failure(int rc)
+{
+	switch (rc) {
+	case MDB_NOTFOUND:
+		return STORE_NOT_FOUND;
+	case MDB_KEYEXIST:
+		return STORE_EXISTS;
+	case MDB_MAP_FULL:
+		return STORE_FULL;
+	case MDB_CORRUPTED:
+		return STORE_CORRUPTED;
+	case MDB_BAD_VALSIZE:
+		return STORE_INVALID;
+	default:
+		return rc;
+	}
+}
+
 int store_commit(struct store_txn *txn)
 {
 	return store_status_of(mdb_txn_commit(as_lmdb_txn(txn)));
