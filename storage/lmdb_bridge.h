@@ -2,7 +2,7 @@
  * Storage's own bridge between LMDB and store_txn.h: the handles converted
  * both ways, put modes as LMDB flags, LMDB's codes as store statuses. Only
  * storage/ includes it. The conversions are inline and free; a status costs
- * a compare, and a call only when LMDB failed.
+ * a compare or two, and a call only for a failure other than "not found".
  */
 #ifndef STORAGE_LMDB_BRIDGE_H
 #define STORAGE_LMDB_BRIDGE_H
