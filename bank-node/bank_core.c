@@ -78,7 +78,7 @@ static void fill_journal(struct journal_record *j, const struct bank_request *re
 	j->created_unix = now_unix;
 }
 
-static int authorize(struct bank_core *core, MDB_txn *txn, struct bank_request *req)
+static int authorize(struct bank_core *core, struct store_txn *txn, struct bank_request *req)
 {
 	struct store *s = core->store;
 	struct journal_record j;
@@ -97,7 +97,7 @@ static int authorize(struct bank_core *core, MDB_txn *txn, struct bank_request *
 		memcpy(j.action, req->action, 4);
 		return store_journal_put(txn, s, &req->key, &j);
 	}
-	if (rc != MDB_NOTFOUND)
+	if (rc != STORE_NOT_FOUND)
 		return rc;
 
 	struct card_record card;
@@ -106,13 +106,13 @@ static int authorize(struct bank_core *core, MDB_txn *txn, struct bank_request *
 	rc = store_card_get(txn, s, req->pan, &card);
 	if (rc == 0)
 		card_found = true;
-	else if (rc != MDB_NOTFOUND)
+	else if (rc != STORE_NOT_FOUND)
 		return rc;
 	if (card_found) {
 		rc = store_account_get(txn, s, card.account, &account);
 		if (rc == 0)
 			account_found = true;
-		else if (rc != MDB_NOTFOUND)
+		else if (rc != STORE_NOT_FOUND)
 			return rc;
 	}
 	int64_t minute_clock = core->now_unix;
@@ -138,12 +138,12 @@ static int authorize(struct bank_core *core, MDB_txn *txn, struct bank_request *
 		return store_journal_put(txn, s, &req->key, &j);
 	}
 	account.balance -= (int64_t)req->amount; /* rules checked balance >= amount */
-	rc = store_account_put(txn, s, card.account, &account, 0);
+	rc = store_account_put(txn, s, card.account, &account, STORE_REPLACE);
 	if (rc)
 		return rc;
 	if (card.state == CARD_PRODUCED) {
 		card.state = CARD_ACTIVE; /* the first approved payment activates the card */
-		rc = store_card_put(txn, s, req->pan, &card, 0);
+		rc = store_card_put(txn, s, req->pan, &card, STORE_REPLACE);
 		if (rc)
 			return rc;
 	}
@@ -156,12 +156,12 @@ static int authorize(struct bank_core *core, MDB_txn *txn, struct bank_request *
 	return rc;
 }
 
-static int reverse(struct bank_core *core, MDB_txn *txn, struct bank_request *req)
+static int reverse(struct bank_core *core, struct store_txn *txn, struct bank_request *req)
 {
 	struct store *s = core->store;
 	struct journal_record j;
 	int rc = store_journal_get(txn, s, &req->key, &j);
-	if (rc == MDB_NOTFOUND) {
+	if (rc == STORE_NOT_FOUND) {
 		/* Remember it: an original arriving later is declined, never debited. */
 		req->outcome = OUTCOME_REVERSAL_UNKNOWN;
 		set_action(req, ACTION_ORIGINAL_NOT_FOUND);
@@ -198,14 +198,14 @@ static int reverse(struct bank_core *core, MDB_txn *txn, struct bank_request *re
 	case JOURNAL_APPROVED:
 		break;
 	default:
-		return MDB_CORRUPTED;
+		return STORE_CORRUPTED;
 	}
 	struct account_record account;
 	rc = store_account_get(txn, s, j.account, &account);
 	if (rc)
-		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc; /* an approval always has its account */
+		return rc == STORE_NOT_FOUND ? STORE_CORRUPTED : rc; /* an approval always has its account */
 	account.balance += (int64_t)j.amount; /* the full original amount, whatever DE 4 says */
-	rc = store_account_put(txn, s, j.account, &account, 0);
+	rc = store_account_put(txn, s, j.account, &account, STORE_REPLACE);
 	if (rc)
 		return rc;
 	j.state = JOURNAL_REVERSED;
@@ -221,7 +221,7 @@ static bool over_budget(const struct bank_core *core, const struct bank_request 
 	       core->now_ns - req->received_ns > core->answer_budget_ns;
 }
 
-int bank_core_apply(struct bank_core *core, MDB_txn *txn, struct bank_request *req)
+int bank_core_apply(struct bank_core *core, struct store_txn *txn, struct bank_request *req)
 {
 	req->approval[0] = '\0';
 	switch (req->kind) {

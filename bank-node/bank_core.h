@@ -43,8 +43,8 @@ void bank_core_set_monotonic(struct bank_core *core, uint64_t now_ns);
 
 /*
  * Decides req inside txn: sets req->action, req->approval and req->outcome.
- * Returns 0, or an LMDB error after which the transaction must be aborted.
+ * Returns 0, or a store status after which the transaction must be aborted.
  */
-int bank_core_apply(struct bank_core *core, MDB_txn *txn, struct bank_request *req);
+int bank_core_apply(struct bank_core *core, struct store_txn *txn, struct bank_request *req);
 
 #endif

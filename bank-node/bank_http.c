@@ -68,22 +68,22 @@ struct http_response bank_http_create_account(const struct http_request *r)
 	a.balance = (int64_t)json_integer_value(balance);
 	memcpy(a.currency, ctx->currency, sizeof(a.currency));
 	memcpy(a.owner, json_string_value(name), json_string_length(name) + 1);
-	MDB_txn *txn;
-	int rc = store_begin(ctx->store, 0, &txn);
+	struct store_txn *txn;
+	int rc = store_write_begin(ctx->store, &txn);
 	if (rc)
-		return http_error(500, "storage: %s", mdb_strerror(rc));
-	rc = store_account_put(txn, ctx->store, id, &a, MDB_NOOVERWRITE);
+		return http_error(500, "storage: %s", store_strerror(rc));
+	rc = store_account_put(txn, ctx->store, id, &a, STORE_CREATE);
 	if (rc == 0)
 		rc = store_meta_add(txn, ctx->store, STORE_META_CREATED_TOTAL, a.balance);
 	if (rc) {
-		mdb_txn_abort(txn);
-		if (rc == MDB_KEYEXIST)
+		store_abort(txn);
+		if (rc == STORE_EXISTS)
 			return http_error(409, "account %s exists", id);
-		return http_error(500, "storage: %s", mdb_strerror(rc));
+		return http_error(500, "storage: %s", store_strerror(rc));
 	}
-	rc = mdb_txn_commit(txn);
+	rc = store_commit(txn);
 	if (rc)
-		return http_error(500, "storage: %s", mdb_strerror(rc));
+		return http_error(500, "storage: %s", store_strerror(rc));
 	return http_json(201, customer_json(id, &a));
 }
 
@@ -91,17 +91,17 @@ struct http_response bank_http_get_balance(const struct http_request *r)
 {
 	struct bank_http *ctx = r->context;
 	const char *id = r->path_rest ? r->path_rest : "";
-	MDB_txn *txn;
-	int rc = store_begin(ctx->store, MDB_RDONLY, &txn);
+	struct store_txn *txn;
+	int rc = store_read_begin(ctx->store, &txn);
 	if (rc)
-		return http_error(500, "storage: %s", mdb_strerror(rc));
+		return http_error(500, "storage: %s", store_strerror(rc));
 	struct account_record a;
 	rc = store_account_get(txn, ctx->store, id, &a);
-	mdb_txn_abort(txn);
-	if (rc == MDB_NOTFOUND)
+	store_abort(txn);
+	if (rc == STORE_NOT_FOUND)
 		return http_error(404, "no account with uuid '%.64s'", id);
 	if (rc)
-		return http_error(500, "storage: %s", mdb_strerror(rc));
+		return http_error(500, "storage: %s", store_strerror(rc));
 	return http_json(200, customer_json(id, &a));
 }
 
@@ -109,17 +109,17 @@ struct http_response bank_http_get_card(const struct http_request *r)
 {
 	struct bank_http *ctx = r->context;
 	const char *pan = r->path_rest ? r->path_rest : "";
-	MDB_txn *txn;
-	int rc = store_begin(ctx->store, MDB_RDONLY, &txn);
+	struct store_txn *txn;
+	int rc = store_read_begin(ctx->store, &txn);
 	if (rc)
-		return http_error(500, "storage: %s", mdb_strerror(rc));
+		return http_error(500, "storage: %s", store_strerror(rc));
 	struct card_record c;
 	rc = store_card_get(txn, ctx->store, pan, &c);
-	mdb_txn_abort(txn);
-	if (rc == MDB_NOTFOUND)
+	store_abort(txn);
+	if (rc == STORE_NOT_FOUND)
 		return http_error(404, "no card '%.32s'", pan);
 	if (rc)
-		return http_error(500, "storage: %s", mdb_strerror(rc));
+		return http_error(500, "storage: %s", store_strerror(rc));
 	return http_json(200, json_pack("{s:s, s:s, s:s, s:s}", "pan", pan, "account", c.account, "expiry",
 					c.expiry, "state", card_state_name((enum card_state)c.state)));
 }
@@ -130,25 +130,25 @@ struct http_response bank_http_block_card(const struct http_request *r)
 	json_t *pan = json_is_object(r->body) ? json_object_get(r->body, "pan") : NULL;
 	if (!json_is_string(pan) || json_string_length(pan) == 0)
 		return http_error(400, "expected a JSON object {\"pan\": \"...\"}");
-	MDB_txn *txn;
-	int rc = store_begin(ctx->store, 0, &txn);
+	struct store_txn *txn;
+	int rc = store_write_begin(ctx->store, &txn);
 	if (rc)
-		return http_error(500, "storage: %s", mdb_strerror(rc));
+		return http_error(500, "storage: %s", store_strerror(rc));
 	struct card_record c;
 	rc = store_card_get(txn, ctx->store, json_string_value(pan), &c);
 	if (rc == 0) {
 		c.state = CARD_BLOCKED;
-		rc = store_card_put(txn, ctx->store, json_string_value(pan), &c, 0);
+		rc = store_card_put(txn, ctx->store, json_string_value(pan), &c, STORE_REPLACE);
 	}
 	if (rc) {
-		mdb_txn_abort(txn);
-		if (rc == MDB_NOTFOUND)
+		store_abort(txn);
+		if (rc == STORE_NOT_FOUND)
 			return http_error(404, "no card '%.32s'", json_string_value(pan));
-		return http_error(500, "storage: %s", mdb_strerror(rc));
+		return http_error(500, "storage: %s", store_strerror(rc));
 	}
-	rc = mdb_txn_commit(txn);
+	rc = store_commit(txn);
 	if (rc)
-		return http_error(500, "storage: %s", mdb_strerror(rc));
+		return http_error(500, "storage: %s", store_strerror(rc));
 	return http_json(200, json_pack("{s:s, s:s}", "pan", json_string_value(pan), "state", "blocked"));
 }
 
@@ -175,7 +175,7 @@ struct http_response bank_http_ledger(const struct http_request *r)
 	struct ledger_totals t;
 	int rc = store_ledger_totals(ctx->store, &t);
 	if (rc)
-		return http_error(500, "storage: %s", mdb_strerror(rc));
+		return http_error(500, "storage: %s", store_strerror(rc));
 	return http_json(200, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "accounts",
 					(json_int_t)t.accounts, "total_balance", (json_int_t)t.total_balance,
 					"created_total", (json_int_t)t.created_total, "approved_count",

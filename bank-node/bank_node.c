@@ -101,7 +101,7 @@ static int start(struct bank_node *n, const struct bank_options *o)
 	struct population_result pop;
 	int rc = bank_population_create(&n->store, &n->cfg, bank, &pop);
 	if (rc) {
-		fprintf(stderr, "bank-node: creating the card population: %s\n", mdb_strerror(rc));
+		fprintf(stderr, "bank-node: creating the card population: %s\n", store_strerror(rc));
 		return 1;
 	}
 

@@ -10,8 +10,8 @@ int bank_population_create(struct store *s, const struct ecosystem_config *cfg, 
 {
 	memset(out, 0, sizeof(*out));
 	out->cards_total = population_bank_card_count(cfg, bank);
-	MDB_txn *txn;
-	int rc = store_begin(s, 0, &txn);
+	struct store_txn *txn;
+	int rc = store_write_begin(s, &txn);
 	if (rc)
 		return rc;
 	int64_t created_money = 0;
@@ -24,11 +24,11 @@ int bank_population_create(struct store *s, const struct ecosystem_config *cfg, 
 		memcpy(a.currency, cfg->loadgen.currency, sizeof(a.currency));
 		snprintf(a.owner, sizeof(a.owner), "%s", pc.account);
 		/* Accounts are shared by the bank's cards on every network: create once. */
-		rc = store_account_put(txn, s, pc.account, &a, MDB_NOOVERWRITE);
+		rc = store_account_put(txn, s, pc.account, &a, STORE_CREATE);
 		if (rc == 0) {
 			out->accounts_created++;
 			created_money += a.balance;
-		} else if (rc == MDB_KEYEXIST) {
+		} else if (rc == STORE_EXISTS) {
 			rc = 0;
 		}
 		if (rc)
@@ -38,17 +38,17 @@ int bank_population_create(struct store *s, const struct ecosystem_config *cfg, 
 		snprintf(c.account, sizeof(c.account), "%s", pc.account);
 		memcpy(c.expiry, pc.expiry, sizeof(c.expiry));
 		c.state = CARD_ACTIVE;
-		rc = store_card_put(txn, s, pc.pan, &c, MDB_NOOVERWRITE);
+		rc = store_card_put(txn, s, pc.pan, &c, STORE_CREATE);
 		if (rc == 0)
 			out->cards_created++;
-		else if (rc == MDB_KEYEXIST)
+		else if (rc == STORE_EXISTS)
 			rc = 0;
 	}
 	if (rc == 0 && created_money)
 		rc = store_meta_add(txn, s, STORE_META_CREATED_TOTAL, created_money);
 	if (rc) {
-		mdb_txn_abort(txn);
+		store_abort(txn);
 		return rc;
 	}
-	return mdb_txn_commit(txn);
+	return store_commit(txn);
 }

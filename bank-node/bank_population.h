@@ -11,7 +11,7 @@ struct population_result {
 	size_t accounts_created, cards_created, cards_total;
 };
 
-/* Returns 0 or an LMDB error. Existing accounts and cards are left as they are. */
+/* Returns 0 or a store status. Existing accounts and cards are left as they are. */
 int bank_population_create(struct store *s, const struct ecosystem_config *cfg, const struct cfg_bank *bank,
 			   struct population_result *out);
 

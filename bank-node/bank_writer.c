@@ -14,7 +14,7 @@ static void writer_batch_begin(void *ctx)
 	bank_core_set_monotonic(&w->core, tsc_clock_monotonic_ns());
 }
 
-static int writer_apply(void *ctx, MDB_txn *txn, void *item)
+static int writer_apply(void *ctx, struct store_txn *txn, void *item)
 {
 	struct bank_writer *w = ctx;
 	return bank_core_apply(&w->core, txn, item);
@@ -46,8 +46,8 @@ static void log_storage_failure(struct bank_writer *w, size_t n, int status)
 	if (now == w->storage_error_logged_at)
 		return;
 	fprintf(stderr, "bank-node: storage: %s: %llu request(s) answered 909 since the last report%s\n",
-		mdb_strerror(status), (unsigned long long)w->storage_errors_unlogged,
-		status == MDB_MAP_FULL ? " (raise lmdb_map_size)" : "");
+		store_strerror(status), (unsigned long long)w->storage_errors_unlogged,
+		status == STORE_FULL ? " (raise lmdb_map_size)" : "");
 	w->storage_error_logged_at = now;
 	w->storage_errors_unlogged = 0;
 }

@@ -123,14 +123,14 @@ enum order_lookup { ORDER_NEW, ORDER_RETRY, ORDER_DONE };
 static int prepare_order(struct bank_http *ctx, const char *key, bool by_request_id, struct order_record *o,
 			 enum order_lookup *lookup, uint8_t *card_state, struct http_response *error)
 {
-	MDB_txn *txn;
-	int rc = store_begin(ctx->store, 0, &txn);
+	struct store_txn *txn;
+	int rc = store_write_begin(ctx->store, &txn);
 	if (rc)
 		return rc;
 	struct account_record account;
 	rc = store_account_get(txn, ctx->store, o->account, &account);
-	if (rc == MDB_NOTFOUND) {
-		mdb_txn_abort(txn);
+	if (rc == STORE_NOT_FOUND) {
+		store_abort(txn);
 		*error = bad_request(ctx, 404, "no account with this uuid");
 		return -1;
 	}
@@ -140,7 +140,7 @@ static int prepare_order(struct bank_http *ctx, const char *key, bool by_request
 	*lookup = ORDER_NEW;
 	if (rc == 0) {
 		if (strcmp(old.account, o->account) != 0 || strcmp(old.network, o->network) != 0) {
-			mdb_txn_abort(txn);
+			store_abort(txn);
 			*error = bad_request(ctx, 409, "request_id was used for another account or network");
 			return -1;
 		}
@@ -160,14 +160,14 @@ static int prepare_order(struct bank_http *ctx, const char *key, bool by_request
 			o->created_unix = old.created_unix;
 			*lookup = ORDER_RETRY;
 		}
-	} else if (rc == MDB_NOTFOUND) {
+	} else if (rc == STORE_NOT_FOUND) {
 		rc = 0;
 	}
 	if (rc == 0 && *lookup != ORDER_DONE) {
 		if (*lookup == ORDER_NEW) {
 			char id[37];
 			if (!bank_uuid_generate(id)) {
-				mdb_txn_abort(txn);
+				store_abort(txn);
 				*error = http_error(500, "cannot generate an order id");
 				return -1;
 			}
@@ -178,8 +178,8 @@ static int prepare_order(struct bank_http *ctx, const char *key, bool by_request
 		rc = store_order_put(txn, ctx->store, key, o);
 	}
 	if (rc == 0 && *lookup != ORDER_DONE)
-		return mdb_txn_commit(txn);
-	mdb_txn_abort(txn);
+		return store_commit(txn);
+	store_abort(txn);
 	return rc;
 }
 
@@ -187,15 +187,15 @@ static int prepare_order(struct bank_http *ctx, const char *key, bool by_request
 static int store_ordered_card(struct bank_http *ctx, const char *key, struct order_record *o, bool produced,
 			      uint8_t *state_out, struct http_response *error)
 {
-	MDB_txn *txn;
-	int rc = store_begin(ctx->store, 0, &txn);
+	struct store_txn *txn;
+	int rc = store_write_begin(ctx->store, &txn);
 	if (rc)
 		return rc;
 	struct card_record card;
 	rc = store_card_get(txn, ctx->store, o->pan, &card);
 	if (rc == 0) {
 		if (strcmp(card.account, o->account) != 0) {
-			mdb_txn_abort(txn);
+			store_abort(txn);
 			count(&ctx->orders.network_errors);
 			*error = http_error(502, "network %s assigned pan %s, which belongs to another account",
 					    o->network, o->pan);
@@ -204,14 +204,14 @@ static int store_ordered_card(struct bank_http *ctx, const char *key, struct ord
 		/* A retry of an order the bank stored before: keep the state it has reached. */
 		if (card.state == CARD_ORDERED && produced) {
 			card.state = CARD_PRODUCED;
-			rc = store_card_put(txn, ctx->store, o->pan, &card, 0);
+			rc = store_card_put(txn, ctx->store, o->pan, &card, STORE_REPLACE);
 		}
-	} else if (rc == MDB_NOTFOUND) {
+	} else if (rc == STORE_NOT_FOUND) {
 		memset(&card, 0, sizeof(card));
 		snprintf(card.account, sizeof(card.account), "%s", o->account);
 		memcpy(card.expiry, o->expiry, sizeof(card.expiry));
 		card.state = produced ? CARD_PRODUCED : CARD_ORDERED;
-		rc = store_card_put(txn, ctx->store, o->pan, &card, MDB_NOOVERWRITE);
+		rc = store_card_put(txn, ctx->store, o->pan, &card, STORE_CREATE);
 		if (rc == 0)
 			count(&ctx->orders.cards_ordered);
 	}
@@ -219,11 +219,11 @@ static int store_ordered_card(struct bank_http *ctx, const char *key, struct ord
 	if (rc == 0)
 		rc = store_order_put(txn, ctx->store, key, o);
 	if (rc) {
-		mdb_txn_abort(txn);
+		store_abort(txn);
 		return rc;
 	}
 	*state_out = card.state;
-	return mdb_txn_commit(txn);
+	return store_commit(txn);
 }
 
 struct http_response bank_http_order_card(const struct http_request *r)
@@ -272,7 +272,7 @@ struct http_response bank_http_order_card(const struct http_request *r)
 	if (rc == -1)
 		return error;
 	if (rc)
-		return http_error(500, "storage: %s", mdb_strerror(rc));
+		return http_error(500, "storage: %s", store_strerror(rc));
 	if (lookup == ORDER_DONE) {
 		count(&ctx->orders.duplicate_orders);
 		json_t *j = card_reference(&o, card_state_name((enum card_state)card_state), request_id);
@@ -280,15 +280,15 @@ struct http_response bank_http_order_card(const struct http_request *r)
 		return http_json(200, j);
 	}
 
-	MDB_txn *txn;
+	struct store_txn *txn;
 	struct account_record account;
-	rc = store_begin(ctx->store, MDB_RDONLY, &txn);
+	rc = store_read_begin(ctx->store, &txn);
 	if (rc == 0) {
 		rc = store_account_get(txn, ctx->store, o.account, &account);
-		mdb_txn_abort(txn);
+		store_abort(txn);
 	}
 	if (rc)
-		return http_error(500, "storage: %s", mdb_strerror(rc));
+		return http_error(500, "storage: %s", store_strerror(rc));
 	json_t *customer = json_pack("{s:s, s:s, s:s}", "customer", o.account, "bank", ctx->bank->name, "name",
 				     account.owner);
 	if (o.webhook[0])
@@ -319,7 +319,7 @@ struct http_response bank_http_order_card(const struct http_request *r)
 	if (rc == -1)
 		return error;
 	if (rc)
-		return http_error(500, "storage: %s", mdb_strerror(rc));
+		return http_error(500, "storage: %s", store_strerror(rc));
 	json_t *j = card_reference(&o, card_state_name((enum card_state)card_state), request_id);
 	if (lookup == ORDER_RETRY)
 		json_object_set_new(j, "retried", json_true());
@@ -376,33 +376,33 @@ struct http_response bank_http_card_produced(const struct http_request *r)
 	if (!json_is_object(r->body) || !optional_string(r->body, "pan", &pan) || !pan ||
 	    !digits(pan, 12, STORE_PAN_MAX))
 		return bad_request(ctx, 400, "expected a JSON object {\"pan\": \"<12 to 19 digits>\", ...}");
-	MDB_txn *txn;
-	int rc = store_begin(ctx->store, 0, &txn);
+	struct store_txn *txn;
+	int rc = store_write_begin(ctx->store, &txn);
 	if (rc)
-		return http_error(500, "storage: %s", mdb_strerror(rc));
+		return http_error(500, "storage: %s", store_strerror(rc));
 	struct card_record card;
 	rc = store_card_get(txn, ctx->store, pan, &card);
 	bool changed = false, adopted = false;
 	if (rc == 0 && card.state == CARD_ORDERED) {
 		card.state = CARD_PRODUCED;
 		changed = true;
-		rc = store_card_put(txn, ctx->store, pan, &card, 0);
-	} else if (rc == MDB_NOTFOUND && adoptable(ctx, r->body, pan, &card)) {
+		rc = store_card_put(txn, ctx->store, pan, &card, STORE_REPLACE);
+	} else if (rc == STORE_NOT_FOUND && adoptable(ctx, r->body, pan, &card)) {
 		struct account_record account;
 		rc = store_account_get(txn, ctx->store, card.account, &account);
 		if (rc == 0) {
 			changed = adopted = true;
-			rc = store_card_put(txn, ctx->store, pan, &card, MDB_NOOVERWRITE);
+			rc = store_card_put(txn, ctx->store, pan, &card, STORE_CREATE);
 		}
 	}
 	if (rc == 0 && changed)
-		rc = mdb_txn_commit(txn);
+		rc = store_commit(txn);
 	else
-		mdb_txn_abort(txn);
-	if (rc == MDB_NOTFOUND)
+		store_abort(txn);
+	if (rc == STORE_NOT_FOUND)
 		return bad_request(ctx, 404, "no card with this pan");
 	if (rc)
-		return http_error(500, "storage: %s", mdb_strerror(rc));
+		return http_error(500, "storage: %s", store_strerror(rc));
 	if (changed)
 		count(&ctx->orders.cards_produced);
 	/* Notices come at least once: a repeat (or one after activation) changes nothing. */

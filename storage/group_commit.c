@@ -38,17 +38,17 @@ static int run_txn(struct group_commit *gc, uint8_t *items, size_t n)
 {
 	if (gc->ops.batch_begin)
 		gc->ops.batch_begin(gc->ctx);
-	MDB_txn *txn;
-	int rc = store_begin(gc->store, 0, &txn);
+	struct store_txn *txn;
+	int rc = store_write_begin(gc->store, &txn);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = gc->ops.apply(gc->ctx, txn, items + i * gc->cfg.item_size);
 	if (rc) {
-		mdb_txn_abort(txn);
+		store_abort(txn);
 		return rc;
 	}
-	return mdb_txn_commit(txn);
+	return store_commit(txn);
 }
 
 static void count_batch(struct group_commit *gc, size_t n)

@@ -13,7 +13,8 @@
  *
  * If a transaction fails, its items are retried one transaction each so that
  * one bad item cannot refuse the others; an item that still fails reaches
- * complete() with its LMDB status (answer it as a system malfunction).
+ * complete() with its store status (store_txn.h; answer it as a system
+ * malfunction).
  */
 #ifndef STORAGE_GROUP_COMMIT_H
 #define STORAGE_GROUP_COMMIT_H
@@ -27,8 +28,8 @@
 struct group_commit_ops {
 	/* Once before each transaction (e.g. read the clock once per batch); may be NULL. */
 	void (*batch_begin)(void *ctx);
-	/* Applies one item inside the transaction; non-zero (an LMDB code) rolls the transaction back. */
-	int (*apply)(void *ctx, MDB_txn *txn, void *item);
+	/* Applies one item inside the transaction; non-zero (a store status) rolls the transaction back. */
+	int (*apply)(void *ctx, struct store_txn *txn, void *item);
 	/* The items are committed per the durability mode (status 0) or rolled back (status != 0). */
 	void (*complete)(void *ctx, void *items, size_t n, int status);
 };

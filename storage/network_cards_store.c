@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lmdb_bridge.h"
 #include "lmdb_env.h"
 
 int network_store_open(struct network_store *s, const char *dir, uint64_t map_size, char *err, size_t err_size)
@@ -18,63 +19,87 @@ int network_store_open(struct network_store *s, const char *dir, uint64_t map_si
 	 * must survive a crash; MDB_NOTLS because HTTP and worker threads come and go. */
 	const struct lmdb_env_settings settings = {.map_size = map_size, .flags = MDB_NOTLS, .dbs = dbs,
 						   .db_count = sizeof(dbs) / sizeof(dbs[0])};
-	return lmdb_env_open(&s->env, dir, &settings, err, err_size);
+	MDB_env *env;
+	int rc = lmdb_env_open(&env, dir, &settings, err, err_size);
+	s->env = as_store_env(env);
+	return store_status_of(rc);
 }
 
 void network_store_close(struct network_store *s)
 {
 	if (s->env)
-		mdb_env_close(s->env);
+		mdb_env_close(as_lmdb_env(s->env));
 	s->env = NULL;
 }
 
-int network_store_begin(struct network_store *s, unsigned flags, MDB_txn **txn)
+static int begin(struct network_store *s, unsigned flags, struct store_txn **txn)
 {
-	return mdb_txn_begin(s->env, NULL, flags, txn);
+	MDB_txn *t;
+	int rc = mdb_txn_begin(as_lmdb_env(s->env), NULL, flags, &t);
+	*txn = rc == 0 ? as_store_txn(t) : NULL;
+	return store_status_of(rc);
 }
 
-static int get_fixed(MDB_txn *t, MDB_dbi dbi, const void *key, size_t key_len, void *out, size_t size)
+int network_store_read_begin(struct network_store *s, struct store_txn **txn)
+{
+	return begin(s, MDB_RDONLY, txn);
+}
+
+int network_store_write_begin(struct network_store *s, struct store_txn **txn)
+{
+	return begin(s, 0, txn);
+}
+
+static int get_fixed(struct store_txn *t, MDB_dbi dbi, const void *key, size_t key_len, void *out, size_t size)
 {
 	if (key_len == 0 || key_len > 400)
-		return MDB_NOTFOUND;
+		return STORE_NOT_FOUND;
 	MDB_val k = {key_len, (void *)key}, v;
-	int rc = mdb_get(t, dbi, &k, &v);
+	int rc = mdb_get(as_lmdb_txn(t), dbi, &k, &v);
 	if (rc)
-		return rc;
+		return store_status_of(rc);
 	if (v.mv_size != size)
-		return MDB_CORRUPTED;
+		return STORE_CORRUPTED;
 	memcpy(out, v.mv_data, size);
-	return 0;
+	return STORE_OK;
 }
 
-static int put_raw(MDB_txn *t, MDB_dbi dbi, const void *key, size_t key_len, const void *val, size_t size,
+static int put_raw(struct store_txn *t, MDB_dbi dbi, const void *key, size_t key_len, const void *val, size_t size,
 		   unsigned flags)
 {
 	if (key_len == 0 || key_len > 400)
-		return MDB_BAD_VALSIZE;
+		return STORE_INVALID;
 	MDB_val k = {key_len, (void *)key}, v = {size, (void *)val};
-	return mdb_put(t, dbi, &k, &v, flags);
+	return store_status_of(mdb_put(as_lmdb_txn(t), dbi, &k, &v, flags));
 }
 
-int net_customer_get(MDB_txn *t, const struct network_store *s, const char *id, struct net_customer *out)
+int net_customer_get(struct store_txn *t, const struct network_store *s, const char *id, struct net_customer *out)
 {
 	return get_fixed(t, s->customers, id, strlen(id), out, sizeof(*out));
 }
 
-int net_customer_put(MDB_txn *t, const struct network_store *s, const char *id, const struct net_customer *c)
+int net_customer_put(struct store_txn *t, const struct network_store *s, const char *id, const struct net_customer *c)
 {
 	return put_raw(t, s->customers, id, strlen(id), c, sizeof(*c), 0);
 }
 
-int net_card_get(MDB_txn *t, const struct network_store *s, const char *pan, struct net_card *out)
+int net_card_get(struct store_txn *t, const struct network_store *s, const char *pan, struct net_card *out)
 {
 	return get_fixed(t, s->cards, pan, strlen(pan), out, sizeof(*out));
 }
 
-int net_card_put(MDB_txn *t, const struct network_store *s, const char *pan, const struct net_card *c,
-		 unsigned flags)
+int net_card_put(struct store_txn *t, const struct network_store *s, const char *pan, const struct net_card *c,
+		 enum store_put_mode mode)
 {
-	return put_raw(t, s->cards, pan, strlen(pan), c, sizeof(*c), flags);
+	return put_raw(t, s->cards, pan, strlen(pan), c, sizeof(*c), lmdb_put_flags(mode));
+}
+
+int net_card_count(struct store_txn *t, const struct network_store *s, size_t *count)
+{
+	MDB_stat st;
+	int rc = mdb_stat(as_lmdb_txn(t), s->cards, &st);
+	*count = rc ? 0 : st.ms_entries;
+	return store_status_of(rc);
 }
 
 static size_t order_key(char *key, size_t size, const char *bank, const char *order_id)
@@ -83,7 +108,7 @@ static size_t order_key(char *key, size_t size, const char *bank, const char *or
 	return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
 }
 
-int net_order_get(MDB_txn *t, const struct network_store *s, const char *bank, const char *order_id,
+int net_order_get(struct store_txn *t, const struct network_store *s, const char *bank, const char *order_id,
 		  char pan[NET_PAN_MAX])
 {
 	char key[128];
@@ -91,7 +116,7 @@ int net_order_get(MDB_txn *t, const struct network_store *s, const char *bank, c
 	return get_fixed(t, s->orders, key, n, pan, NET_PAN_MAX);
 }
 
-int net_order_put(MDB_txn *t, const struct network_store *s, const char *bank, const char *order_id,
+int net_order_put(struct store_txn *t, const struct network_store *s, const char *bank, const char *order_id,
 		  const char *pan)
 {
 	char key[128], value[NET_PAN_MAX] = {0};
@@ -100,12 +125,12 @@ int net_order_put(MDB_txn *t, const struct network_store *s, const char *bank, c
 	return put_raw(t, s->orders, key, n, value, sizeof(value), MDB_NOOVERWRITE);
 }
 
-int net_counter_next(MDB_txn *t, const struct network_store *s, const char *name, uint64_t initial,
+int net_counter_next(struct store_txn *t, const struct network_store *s, const char *name, uint64_t initial,
 		     uint64_t *value)
 {
 	uint64_t v;
 	int rc = get_fixed(t, s->meta, name, strlen(name), &v, sizeof(v));
-	if (rc == MDB_NOTFOUND)
+	if (rc == STORE_NOT_FOUND)
 		v = initial;
 	else if (rc)
 		return rc;
@@ -137,25 +162,25 @@ static size_t production_key(uint8_t *key, int64_t due_ms, const char *pan)
 	return 8 + n;
 }
 
-int net_production_add(MDB_txn *t, const struct network_store *s, int64_t due_ms, const char *pan)
+int net_production_add(struct store_txn *t, const struct network_store *s, int64_t due_ms, const char *pan)
 {
 	uint8_t key[8 + NET_PAN_MAX];
 	return put_raw(t, s->production, key, production_key(key, due_ms, pan), "", 0, 0);
 }
 
-int net_production_del(MDB_txn *t, const struct network_store *s, int64_t due_ms, const char *pan)
+int net_production_del(struct store_txn *t, const struct network_store *s, int64_t due_ms, const char *pan)
 {
 	uint8_t key[8 + NET_PAN_MAX];
 	MDB_val k = {production_key(key, due_ms, pan), key};
-	return mdb_del(t, s->production, &k, NULL);
+	return store_status_of(mdb_del(as_lmdb_txn(t), s->production, &k, NULL));
 }
 
-int net_production_first(MDB_txn *t, const struct network_store *s, int64_t *due_ms, char pan[NET_PAN_MAX])
+int net_production_first(struct store_txn *t, const struct network_store *s, int64_t *due_ms, char pan[NET_PAN_MAX])
 {
 	MDB_cursor *c;
-	int rc = mdb_cursor_open(t, s->production, &c);
+	int rc = mdb_cursor_open(as_lmdb_txn(t), s->production, &c);
 	if (rc)
-		return rc;
+		return store_status_of(rc);
 	MDB_val k, v;
 	rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 	if (rc == 0 && (k.mv_size <= 8 || k.mv_size >= 8 + NET_PAN_MAX))
@@ -166,57 +191,57 @@ int net_production_first(MDB_txn *t, const struct network_store *s, int64_t *due
 		pan[k.mv_size - 8] = '\0';
 	}
 	mdb_cursor_close(c);
-	return rc;
+	return store_status_of(rc);
 }
 
-int net_outbox_put(MDB_txn *t, const struct network_store *s, uint64_t seq, const struct outbox_header *h,
+int net_outbox_put(struct store_txn *t, const struct network_store *s, uint64_t seq, const struct outbox_header *h,
 		   const char *body, size_t body_len)
 {
 	uint8_t key[8];
 	be64(key, seq);
 	MDB_val k = {8, key}, v = {sizeof(*h) + body_len, NULL};
-	int rc = mdb_put(t, s->outbox, &k, &v, MDB_RESERVE);
+	int rc = mdb_put(as_lmdb_txn(t), s->outbox, &k, &v, MDB_RESERVE);
 	if (rc)
-		return rc;
+		return store_status_of(rc);
 	memcpy(v.mv_data, h, sizeof(*h));
 	memcpy((uint8_t *)v.mv_data + sizeof(*h), body, body_len);
-	return 0;
+	return STORE_OK;
 }
 
-int net_outbox_get(MDB_txn *t, const struct network_store *s, uint64_t seq, struct outbox_header *h,
+int net_outbox_get(struct store_txn *t, const struct network_store *s, uint64_t seq, struct outbox_header *h,
 		   const char **body, size_t *body_len)
 {
 	uint8_t key[8];
 	be64(key, seq);
 	MDB_val k = {8, key}, v;
-	int rc = mdb_get(t, s->outbox, &k, &v);
+	int rc = mdb_get(as_lmdb_txn(t), s->outbox, &k, &v);
 	if (rc)
-		return rc;
+		return store_status_of(rc);
 	if (v.mv_size < sizeof(*h))
-		return MDB_CORRUPTED;
+		return STORE_CORRUPTED;
 	memcpy(h, v.mv_data, sizeof(*h));
 	if (body) {
 		*body = (const char *)v.mv_data + sizeof(*h);
 		*body_len = v.mv_size - sizeof(*h);
 	}
-	return 0;
+	return STORE_OK;
 }
 
-int net_outbox_del(MDB_txn *t, const struct network_store *s, uint64_t seq)
+int net_outbox_del(struct store_txn *t, const struct network_store *s, uint64_t seq)
 {
 	uint8_t key[8];
 	be64(key, seq);
 	MDB_val k = {8, key};
-	return mdb_del(t, s->outbox, &k, NULL);
+	return store_status_of(mdb_del(as_lmdb_txn(t), s->outbox, &k, NULL));
 }
 
-int net_outbox_next_due(MDB_txn *t, const struct network_store *s, uint64_t *seq, int64_t *due_ms)
+int net_outbox_next_due(struct store_txn *t, const struct network_store *s, uint64_t *seq, int64_t *due_ms)
 {
 	/* A scan: the outbox holds only undelivered entries, a handful in practice. */
 	MDB_cursor *c;
-	int rc = mdb_cursor_open(t, s->outbox, &c);
+	int rc = mdb_cursor_open(as_lmdb_txn(t), s->outbox, &c);
 	if (rc)
-		return rc;
+		return store_status_of(rc);
 	MDB_val k, v;
 	bool found = false;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
@@ -234,31 +259,31 @@ int net_outbox_next_due(MDB_txn *t, const struct network_store *s, uint64_t *seq
 	}
 	mdb_cursor_close(c);
 	if (rc != MDB_NOTFOUND)
-		return rc;
-	return found ? 0 : MDB_NOTFOUND;
+		return store_status_of(rc);
+	return found ? STORE_OK : STORE_NOT_FOUND;
 }
 
-int net_notification_put(MDB_txn *t, const struct network_store *s, const char *customer, uint64_t seq,
+int net_notification_put(struct store_txn *t, const struct network_store *s, const char *customer, uint64_t seq,
 			 const char *json_text)
 {
 	char key[NET_ID_MAX + 20];
 	int n = snprintf(key, sizeof(key), "%s/%016llx", customer, (unsigned long long)seq);
 	if (n < 0 || (size_t)n >= sizeof(key))
-		return MDB_BAD_VALSIZE;
+		return STORE_INVALID;
 	return put_raw(t, s->notifications, key, (size_t)n, json_text, strlen(json_text), 0);
 }
 
-int net_notification_list(MDB_txn *t, const struct network_store *s, const char *customer,
+int net_notification_list(struct store_txn *t, const struct network_store *s, const char *customer,
 			  void (*visit)(const char *json_text, size_t len, void *ctx), void *ctx)
 {
 	char prefix[NET_ID_MAX + 2];
 	int n = snprintf(prefix, sizeof(prefix), "%s/", customer);
 	if (n < 0 || (size_t)n >= sizeof(prefix))
-		return MDB_NOTFOUND;
+		return STORE_NOT_FOUND;
 	MDB_cursor *c;
-	int rc = mdb_cursor_open(t, s->notifications, &c);
+	int rc = mdb_cursor_open(as_lmdb_txn(t), s->notifications, &c);
 	if (rc)
-		return rc;
+		return store_status_of(rc);
 	MDB_val k = {(size_t)n, prefix}, v;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < (size_t)n || memcmp(k.mv_data, prefix, (size_t)n) != 0)
@@ -266,16 +291,16 @@ int net_notification_list(MDB_txn *t, const struct network_store *s, const char 
 		visit(v.mv_data, v.mv_size, ctx);
 	}
 	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+	return rc == MDB_NOTFOUND || rc == 0 ? STORE_OK : store_status_of(rc);
 }
 
-int net_card_scan(MDB_txn *t, const struct network_store *s,
+int net_card_scan(struct store_txn *t, const struct network_store *s,
 		  void (*visit)(const char *pan, const struct net_card *c, void *ctx), void *ctx)
 {
 	MDB_cursor *c;
-	int rc = mdb_cursor_open(t, s->cards, &c);
+	int rc = mdb_cursor_open(as_lmdb_txn(t), s->cards, &c);
 	if (rc)
-		return rc;
+		return store_status_of(rc);
 	MDB_val k, v;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size >= NET_PAN_MAX || v.mv_size != sizeof(struct net_card))
@@ -288,5 +313,5 @@ int net_card_scan(MDB_txn *t, const struct network_store *s,
 		visit(pan, &card, ctx);
 	}
 	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return rc == MDB_NOTFOUND ? STORE_OK : store_status_of(rc);
 }

@@ -6,16 +6,17 @@
  * outbox and the notifications customers can poll. Everything the production
  * and delivery threads need to resume after a restart is here.
  *
- * Accessors work inside a caller's transaction and return 0, MDB_NOTFOUND or
- * another LMDB code.
+ * Accessors work inside a caller's transaction (store_txn.h) and return
+ * STORE_OK, STORE_NOT_FOUND or another store status.
  */
 #ifndef NETWORK_CARDS_STORE_H
 #define NETWORK_CARDS_STORE_H
 
-#include <lmdb.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "store_txn.h"
 
 #define NET_ID_MAX 48       /* customer uuid / account id, NUL included */
 #define NET_NAME_MAX 128
@@ -54,58 +55,61 @@ struct outbox_header {
 	char last_error[96];
 };
 
+/* Storage's own: callers only hand it to the functions below. The fields are LMDB databases. */
 struct network_store {
-	MDB_env *env;
-	MDB_dbi customers;     /* customer -> struct net_customer */
-	MDB_dbi cards;         /* pan -> struct net_card */
-	MDB_dbi orders;        /* "<bank>:<order_id>" -> pan */
-	MDB_dbi production;    /* due_ms (8 bytes big-endian) + pan -> "" */
-	MDB_dbi outbox;        /* seq (8 bytes big-endian) -> header + body */
-	MDB_dbi notifications; /* "<customer>/<seq 16 hex>" -> JSON text */
-	MDB_dbi meta;          /* name -> uint64 counters */
+	struct store_env *env;
+	unsigned customers;     /* customer -> struct net_customer */
+	unsigned cards;         /* pan -> struct net_card */
+	unsigned orders;        /* "<bank>:<order_id>" -> pan */
+	unsigned production;    /* due_ms (8 bytes big-endian) + pan -> "" */
+	unsigned outbox;        /* seq (8 bytes big-endian) -> header + body */
+	unsigned notifications; /* "<customer>/<seq 16 hex>" -> JSON text */
+	unsigned meta;          /* name -> uint64 counters */
 };
 
 int network_store_open(struct network_store *s, const char *dir, uint64_t map_size, char *err, size_t err_size);
 void network_store_close(struct network_store *s);
-int network_store_begin(struct network_store *s, unsigned flags, MDB_txn **txn);
+int network_store_read_begin(struct network_store *s, struct store_txn **txn);
+int network_store_write_begin(struct network_store *s, struct store_txn **txn);
 
-int net_customer_get(MDB_txn *t, const struct network_store *s, const char *id, struct net_customer *out);
-int net_customer_put(MDB_txn *t, const struct network_store *s, const char *id, const struct net_customer *c);
-int net_card_get(MDB_txn *t, const struct network_store *s, const char *pan, struct net_card *out);
-/* flags: 0 or MDB_NOOVERWRITE */
-int net_card_put(MDB_txn *t, const struct network_store *s, const char *pan, const struct net_card *c,
-		 unsigned flags);
-int net_order_get(MDB_txn *t, const struct network_store *s, const char *bank, const char *order_id,
+int net_customer_get(struct store_txn *t, const struct network_store *s, const char *id, struct net_customer *out);
+int net_customer_put(struct store_txn *t, const struct network_store *s, const char *id, const struct net_customer *c);
+int net_card_get(struct store_txn *t, const struct network_store *s, const char *pan, struct net_card *out);
+int net_card_put(struct store_txn *t, const struct network_store *s, const char *pan, const struct net_card *c,
+		 enum store_put_mode mode);
+int net_order_get(struct store_txn *t, const struct network_store *s, const char *bank, const char *order_id,
 		  char pan[NET_PAN_MAX]);
-int net_order_put(MDB_txn *t, const struct network_store *s, const char *bank, const char *order_id,
+int net_order_put(struct store_txn *t, const struct network_store *s, const char *bank, const char *order_id,
 		  const char *pan);
 
 /* Returns the counter's value and stores value + 1 (starting at initial when absent). */
-int net_counter_next(MDB_txn *t, const struct network_store *s, const char *name, uint64_t initial,
+int net_counter_next(struct store_txn *t, const struct network_store *s, const char *name, uint64_t initial,
 		     uint64_t *value);
 
-int net_production_add(MDB_txn *t, const struct network_store *s, int64_t due_ms, const char *pan);
-int net_production_del(MDB_txn *t, const struct network_store *s, int64_t due_ms, const char *pan);
-/* The earliest entry of the production queue; MDB_NOTFOUND when empty. */
-int net_production_first(MDB_txn *t, const struct network_store *s, int64_t *due_ms, char pan[NET_PAN_MAX]);
+int net_production_add(struct store_txn *t, const struct network_store *s, int64_t due_ms, const char *pan);
+int net_production_del(struct store_txn *t, const struct network_store *s, int64_t due_ms, const char *pan);
+/* The earliest entry of the production queue; STORE_NOT_FOUND when empty. */
+int net_production_first(struct store_txn *t, const struct network_store *s, int64_t *due_ms, char pan[NET_PAN_MAX]);
 
-int net_outbox_put(MDB_txn *t, const struct network_store *s, uint64_t seq, const struct outbox_header *h,
+int net_outbox_put(struct store_txn *t, const struct network_store *s, uint64_t seq, const struct outbox_header *h,
 		   const char *body, size_t body_len);
 /* Header and body (a pointer into the map, valid until the transaction ends). */
-int net_outbox_get(MDB_txn *t, const struct network_store *s, uint64_t seq, struct outbox_header *h,
+int net_outbox_get(struct store_txn *t, const struct network_store *s, uint64_t seq, struct outbox_header *h,
 		   const char **body, size_t *body_len);
-int net_outbox_del(MDB_txn *t, const struct network_store *s, uint64_t seq);
-/* The pending entry due first; MDB_NOTFOUND when none is pending. */
-int net_outbox_next_due(MDB_txn *t, const struct network_store *s, uint64_t *seq, int64_t *due_ms);
+int net_outbox_del(struct store_txn *t, const struct network_store *s, uint64_t seq);
+/* The pending entry due first; STORE_NOT_FOUND when none is pending. */
+int net_outbox_next_due(struct store_txn *t, const struct network_store *s, uint64_t *seq, int64_t *due_ms);
 
-int net_notification_put(MDB_txn *t, const struct network_store *s, const char *customer, uint64_t seq,
+int net_notification_put(struct store_txn *t, const struct network_store *s, const char *customer, uint64_t seq,
 			 const char *json_text);
 /* Calls visit for every notification of customer, oldest first. */
-int net_notification_list(MDB_txn *t, const struct network_store *s, const char *customer,
+int net_notification_list(struct store_txn *t, const struct network_store *s, const char *customer,
 			  void (*visit)(const char *json_text, size_t len, void *ctx), void *ctx);
 
+/* How many cards there are (sizes the registry before a reload). */
+int net_card_count(struct store_txn *t, const struct network_store *s, size_t *count);
 /* Calls visit for every card (start-up registry load). */
-int net_card_scan(MDB_txn *t, const struct network_store *s,
+int net_card_scan(struct store_txn *t, const struct network_store *s,
 		  void (*visit)(const char *pan, const struct net_card *c, void *ctx), void *ctx);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "lmdb_bridge.h"
 #include "lmdb_env.h"
 
 static unsigned env_flags(enum durability d)
@@ -33,7 +34,10 @@ int store_open(struct store *s, const char *dir, uint64_t map_size, enum durabil
 	/* More reader slots than LMDB's default 126: HTTP threads come and go, each may hold one. */
 	const struct lmdb_env_settings settings = {.map_size = map_size, .flags = env_flags(d), .max_readers = 256,
 						   .dbs = dbs, .db_count = sizeof(dbs) / sizeof(dbs[0])};
-	return lmdb_env_open(&s->env, dir, &settings, err, err_size);
+	MDB_env *env;
+	int rc = lmdb_env_open(&env, dir, &settings, err, err_size);
+	s->env = as_store_env(env);
+	return store_status_of(rc);
 }
 
 void store_close(struct store *s)
@@ -41,161 +45,197 @@ void store_close(struct store *s)
 	if (!s->env)
 		return;
 	if (s->durability != DURABILITY_SYNC)
-		mdb_env_sync(s->env, 1);
-	mdb_env_close(s->env);
+		mdb_env_sync(as_lmdb_env(s->env), 1);
+	mdb_env_close(as_lmdb_env(s->env));
 	s->env = NULL;
 }
 
 int store_sync(struct store *s)
 {
-	return mdb_env_sync(s->env, 1);
+	return store_status_of(mdb_env_sync(as_lmdb_env(s->env), 1));
 }
 
-int store_begin(struct store *s, unsigned flags, MDB_txn **txn)
+static int begin(struct store *s, unsigned flags, struct store_txn **txn)
 {
-	return mdb_txn_begin(s->env, NULL, flags, txn);
+	MDB_txn *t;
+	int rc = mdb_txn_begin(as_lmdb_env(s->env), NULL, flags, &t);
+	*txn = rc == 0 ? as_store_txn(t) : NULL;
+	return store_status_of(rc);
 }
 
-static int get_fixed(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t key_len, void *out,
+int store_read_begin(struct store *s, struct store_txn **txn)
+{
+	return begin(s, MDB_RDONLY, txn);
+}
+
+int store_write_begin(struct store *s, struct store_txn **txn)
+{
+	return begin(s, 0, txn);
+}
+
+/* inline: the authorization path runs through these (GCC stopped inlining them once statuses were translated). */
+static inline int get_fixed(struct store_txn *txn, MDB_dbi dbi, const void *key, size_t key_len, void *out,
 		     size_t out_size)
 {
 	MDB_val k = {key_len, (void *)key};
 	MDB_val v;
-	int rc = mdb_get(txn, dbi, &k, &v);
+	int rc = mdb_get(as_lmdb_txn(txn), dbi, &k, &v);
 	if (rc != 0)
-		return rc;
+		return store_status_of(rc);
 	if (v.mv_size != out_size)
-		return MDB_CORRUPTED; /* a record of another layout: never read it as ours */
+		return STORE_CORRUPTED; /* a record of another layout: never read it as ours */
 	memcpy(out, v.mv_data, out_size);
-	return 0;
+	return STORE_OK;
 }
 
-static int put_fixed(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t key_len, const void *rec,
-		     size_t rec_size, unsigned flags)
+static inline int put_fixed(struct store_txn *txn, MDB_dbi dbi, const void *key, size_t key_len, const void *rec,
+		     size_t rec_size, enum store_put_mode mode)
 {
 	MDB_val k = {key_len, (void *)key};
 	MDB_val v = {rec_size, (void *)rec};
-	return mdb_put(txn, dbi, &k, &v, flags);
+	return store_status_of(mdb_put(as_lmdb_txn(txn), dbi, &k, &v, lmdb_put_flags(mode)));
 }
 
 static int check_key(const char *key, size_t max)
 {
 	size_t n = strlen(key);
-	return (n == 0 || n > max) ? MDB_BAD_VALSIZE : 0;
+	return (n == 0 || n > max) ? STORE_INVALID : STORE_OK;
 }
 
-int store_account_get(MDB_txn *txn, const struct store *s, const char *id, struct account_record *out)
+int store_account_get(struct store_txn *txn, const struct store *s, const char *id, struct account_record *out)
 {
 	if (check_key(id, STORE_ID_MAX - 1))
-		return MDB_NOTFOUND;
+		return STORE_NOT_FOUND;
 	return get_fixed(txn, s->accounts, id, strlen(id), out, sizeof(*out));
 }
 
-int store_account_put(MDB_txn *txn, const struct store *s, const char *id,
-		      const struct account_record *rec, unsigned flags)
+int store_account_put(struct store_txn *txn, const struct store *s, const char *id,
+		      const struct account_record *rec, enum store_put_mode mode)
 {
 	int rc = check_key(id, STORE_ID_MAX - 1);
 	if (rc)
 		return rc;
 	if (rec->balance < 0)
-		return MDB_BAD_VALSIZE; /* the last line of defence: never store a negative balance */
-	return put_fixed(txn, s->accounts, id, strlen(id), rec, sizeof(*rec), flags);
+		return STORE_INVALID; /* the last line of defence: never store a negative balance */
+	return put_fixed(txn, s->accounts, id, strlen(id), rec, sizeof(*rec), mode);
 }
 
-int store_card_get(MDB_txn *txn, const struct store *s, const char *pan, struct card_record *out)
+int store_card_get(struct store_txn *txn, const struct store *s, const char *pan, struct card_record *out)
 {
 	if (check_key(pan, STORE_PAN_MAX))
-		return MDB_NOTFOUND;
+		return STORE_NOT_FOUND;
 	return get_fixed(txn, s->cards, pan, strlen(pan), out, sizeof(*out));
 }
 
-int store_card_put(MDB_txn *txn, const struct store *s, const char *pan, const struct card_record *rec,
-		   unsigned flags)
+int store_card_put(struct store_txn *txn, const struct store *s, const char *pan, const struct card_record *rec,
+		   enum store_put_mode mode)
 {
 	int rc = check_key(pan, STORE_PAN_MAX);
 	if (rc)
 		return rc;
-	return put_fixed(txn, s->cards, pan, strlen(pan), rec, sizeof(*rec), flags);
+	return put_fixed(txn, s->cards, pan, strlen(pan), rec, sizeof(*rec), mode);
 }
 
-int store_order_get(MDB_txn *txn, const struct store *s, const char *key, struct order_record *out)
+int store_order_get(struct store_txn *txn, const struct store *s, const char *key, struct order_record *out)
 {
 	if (check_key(key, STORE_ORDER_KEY_MAX))
-		return MDB_NOTFOUND;
+		return STORE_NOT_FOUND;
 	return get_fixed(txn, s->orders, key, strlen(key), out, sizeof(*out));
 }
 
-int store_order_put(MDB_txn *txn, const struct store *s, const char *key, const struct order_record *rec)
+int store_order_put(struct store_txn *txn, const struct store *s, const char *key, const struct order_record *rec)
 {
 	int rc = check_key(key, STORE_ORDER_KEY_MAX);
 	if (rc)
 		return rc;
-	return put_fixed(txn, s->orders, key, strlen(key), rec, sizeof(*rec), 0);
+	return put_fixed(txn, s->orders, key, strlen(key), rec, sizeof(*rec), STORE_REPLACE);
 }
 
-int store_journal_get(MDB_txn *txn, const struct store *s, const struct journal_key *key,
+int store_journal_get(struct store_txn *txn, const struct store *s, const struct journal_key *key,
 		      struct journal_record *out)
 {
 	return get_fixed(txn, s->journal, key->bytes, JOURNAL_KEY_LEN, out, sizeof(*out));
 }
 
-int store_journal_put(MDB_txn *txn, const struct store *s, const struct journal_key *key,
+int store_journal_put(struct store_txn *txn, const struct store *s, const struct journal_key *key,
 		      const struct journal_record *rec)
 {
-	return put_fixed(txn, s->journal, key->bytes, JOURNAL_KEY_LEN, rec, sizeof(*rec), 0);
+	return put_fixed(txn, s->journal, key->bytes, JOURNAL_KEY_LEN, rec, sizeof(*rec), STORE_REPLACE);
 }
 
-int store_meta_get(MDB_txn *txn, const struct store *s, const char *name, int64_t *value)
+int store_meta_get(struct store_txn *txn, const struct store *s, const char *name, int64_t *value)
 {
 	int rc = get_fixed(txn, s->meta, name, strlen(name), value, sizeof(*value));
-	if (rc == MDB_NOTFOUND) {
+	if (rc == STORE_NOT_FOUND) {
 		*value = 0;
-		return 0;
+		return STORE_OK;
 	}
 	return rc;
 }
 
-int store_meta_add(MDB_txn *txn, const struct store *s, const char *name, int64_t delta)
+int store_meta_add(struct store_txn *txn, const struct store *s, const char *name, int64_t delta)
 {
 	int64_t value;
 	int rc = store_meta_get(txn, s, name, &value);
 	if (rc)
 		return rc;
 	if (__builtin_add_overflow(value, delta, &value))
-		return MDB_BAD_VALSIZE; /* a total beyond int64: refuse rather than wrap */
-	return put_fixed(txn, s->meta, name, strlen(name), &value, sizeof(value), 0);
+		return STORE_INVALID; /* a total beyond int64: refuse rather than wrap */
+	return put_fixed(txn, s->meta, name, strlen(name), &value, sizeof(value), STORE_REPLACE);
 }
 
-static int scan(MDB_txn *txn, MDB_dbi dbi, size_t rec_size, void (*visit)(const void *rec, void *ctx),
-		void *ctx)
+typedef void scan_visit(const void *key, size_t key_len, const void *value, size_t value_len, void *ctx);
+
+static int scan(struct store_txn *txn, MDB_dbi dbi, scan_visit *visit, void *ctx)
 {
 	MDB_cursor *c;
-	int rc = mdb_cursor_open(txn, dbi, &c);
+	int rc = mdb_cursor_open(as_lmdb_txn(txn), dbi, &c);
 	if (rc)
-		return rc;
+		return store_status_of(rc);
 	MDB_val k, v;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (v.mv_size == rec_size)
-			visit(v.mv_data, ctx);
-	}
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		visit(k.mv_data, k.mv_size, v.mv_data, v.mv_size, ctx);
 	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return rc == MDB_NOTFOUND ? STORE_OK : store_status_of(rc);
 }
 
-static void add_account(const void *rec, void *ctx)
+int store_scan(struct store_txn *txn, const struct store *s, enum store_table table, scan_visit *visit, void *ctx)
 {
+	switch (table) {
+	case STORE_ACCOUNTS:
+		return scan(txn, s->accounts, visit, ctx);
+	case STORE_CARDS:
+		return scan(txn, s->cards, visit, ctx);
+	case STORE_JOURNAL:
+		return scan(txn, s->journal, visit, ctx);
+	case STORE_ORDERS:
+		return scan(txn, s->orders, visit, ctx);
+	}
+	return STORE_INVALID;
+}
+
+static void add_account(const void *key, size_t key_len, const void *rec, size_t rec_size, void *ctx)
+{
+	(void)key;
+	(void)key_len;
 	struct ledger_totals *t = ctx;
 	struct account_record a;
+	if (rec_size != sizeof(a))
+		return;
 	memcpy(&a, rec, sizeof(a)); /* LMDB values carry no alignment promise */
 	t->accounts++;
 	if (__builtin_add_overflow(t->total_balance, a.balance, &t->total_balance))
 		t->overflow = true;
 }
 
-static void add_journal(const void *rec, void *ctx)
+static void add_journal(const void *key, size_t key_len, const void *rec, size_t rec_size, void *ctx)
 {
+	(void)key;
+	(void)key_len;
 	struct ledger_totals *t = ctx;
 	struct journal_record j;
+	if (rec_size != sizeof(j))
+		return;
 	memcpy(&j, rec, sizeof(j));
 	switch (j.state) {
 	case JOURNAL_APPROVED:
@@ -220,17 +260,17 @@ static void add_journal(const void *rec, void *ctx)
 int store_ledger_totals(struct store *s, struct ledger_totals *out)
 {
 	memset(out, 0, sizeof(*out));
-	MDB_txn *txn;
-	int rc = store_begin(s, MDB_RDONLY, &txn);
+	struct store_txn *txn;
+	int rc = store_read_begin(s, &txn);
 	if (rc)
 		return rc;
-	rc = scan(txn, s->accounts, sizeof(struct account_record), add_account, out);
+	rc = scan(txn, s->accounts, add_account, out);
 	if (rc == 0)
-		rc = scan(txn, s->journal, sizeof(struct journal_record), add_journal, out);
+		rc = scan(txn, s->journal, add_journal, out);
 	if (rc == 0)
 		rc = store_meta_get(txn, s, STORE_META_CREATED_TOTAL, &out->created_total);
-	mdb_txn_abort(txn);
+	store_abort(txn);
 	if (rc == 0 && out->overflow)
-		rc = MDB_BAD_VALSIZE;
+		rc = STORE_INVALID;
 	return rc;
 }

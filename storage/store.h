@@ -11,60 +11,74 @@
  *               the caller runs store_sync() periodically. A killed process
  *               loses nothing (the page cache keeps it), a machine crash may.
  *
- * Every accessor works inside a caller's transaction and returns 0,
- * MDB_NOTFOUND, or another LMDB error code (mdb_strerror() names it).
+ * Every accessor works inside a caller's transaction (store_txn.h) and
+ * returns STORE_OK, STORE_NOT_FOUND, or another store status
+ * (store_strerror() names it).
  */
 #ifndef STORAGE_STORE_H
 #define STORAGE_STORE_H
 
-#include <lmdb.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "ecosystem_config.h" /* enum durability */
 #include "records.h"
+#include "store_txn.h"
 
+/* Storage's own: callers only hand it to the functions below. */
 struct store {
-	MDB_env *env;
-	MDB_dbi accounts; /* account id -> struct account_record */
-	MDB_dbi cards;    /* PAN -> struct card_record */
-	MDB_dbi journal;  /* struct journal_key -> struct journal_record */
-	MDB_dbi meta;     /* name -> int64 ledger totals */
-	MDB_dbi orders;   /* idempotency key -> struct order_record */
+	struct store_env *env;
+	unsigned accounts; /* LMDB database: account id -> struct account_record */
+	unsigned cards;    /* LMDB database: PAN -> struct card_record */
+	unsigned journal;  /* LMDB database: struct journal_key -> struct journal_record */
+	unsigned meta;     /* LMDB database: name -> int64 ledger totals */
+	unsigned orders;   /* LMDB database: idempotency key -> struct order_record */
 	enum durability durability;
 };
 
-/* Creates the directory if needed. Returns 0, or an errno/LMDB code with a reason in err. */
+/* Creates the directory if needed. Returns 0, or a store status with a reason in err. */
 int store_open(struct store *s, const char *dir, uint64_t map_size, enum durability d, char *err,
 	       size_t err_size);
 void store_close(struct store *s);
 /* Forces data and meta pages to disk (the periodic sync of async mode). */
 int store_sync(struct store *s);
 
-int store_begin(struct store *s, unsigned flags, MDB_txn **txn); /* flags: 0 or MDB_RDONLY */
+int store_read_begin(struct store *s, struct store_txn **txn);
+/* One write transaction at a time: LMDB makes a second writer wait. */
+int store_write_begin(struct store *s, struct store_txn **txn);
 
-int store_account_get(MDB_txn *txn, const struct store *s, const char *id, struct account_record *out);
-/* flags: 0 to overwrite, MDB_NOOVERWRITE to create (MDB_KEYEXIST if present). */
-int store_account_put(MDB_txn *txn, const struct store *s, const char *id,
-		      const struct account_record *rec, unsigned flags);
+int store_account_get(struct store_txn *txn, const struct store *s, const char *id, struct account_record *out);
+/* STORE_REPLACE to overwrite, STORE_CREATE to create (STORE_EXISTS if present). */
+int store_account_put(struct store_txn *txn, const struct store *s, const char *id,
+		      const struct account_record *rec, enum store_put_mode mode);
 
-int store_card_get(MDB_txn *txn, const struct store *s, const char *pan, struct card_record *out);
-int store_card_put(MDB_txn *txn, const struct store *s, const char *pan, const struct card_record *rec,
-		   unsigned flags);
+int store_card_get(struct store_txn *txn, const struct store *s, const char *pan, struct card_record *out);
+int store_card_put(struct store_txn *txn, const struct store *s, const char *pan, const struct card_record *rec,
+		   enum store_put_mode mode);
 
-int store_order_get(MDB_txn *txn, const struct store *s, const char *key, struct order_record *out);
-int store_order_put(MDB_txn *txn, const struct store *s, const char *key, const struct order_record *rec);
+int store_order_get(struct store_txn *txn, const struct store *s, const char *key, struct order_record *out);
+int store_order_put(struct store_txn *txn, const struct store *s, const char *key, const struct order_record *rec);
 
-int store_journal_get(MDB_txn *txn, const struct store *s, const struct journal_key *key,
+int store_journal_get(struct store_txn *txn, const struct store *s, const struct journal_key *key,
 		      struct journal_record *out);
-int store_journal_put(MDB_txn *txn, const struct store *s, const struct journal_key *key,
+int store_journal_put(struct store_txn *txn, const struct store *s, const struct journal_key *key,
 		      const struct journal_record *rec);
 
 /* Named signed totals kept next to the data (e.g. money ever put into accounts). */
 #define STORE_META_CREATED_TOTAL "created_total"
-int store_meta_get(MDB_txn *txn, const struct store *s, const char *name, int64_t *value);
-int store_meta_add(MDB_txn *txn, const struct store *s, const char *name, int64_t delta);
+int store_meta_get(struct store_txn *txn, const struct store *s, const char *name, int64_t *value);
+int store_meta_add(struct store_txn *txn, const struct store *s, const char *name, int64_t delta);
+
+enum store_table { STORE_ACCOUNTS, STORE_CARDS, STORE_JOURNAL, STORE_ORDERS };
+/*
+ * Calls visit with every entry of a table in key order, as the bytes stored
+ * (no alignment promise, valid during the call): for tools that list or check
+ * the store and report a record of an unexpected size rather than skip it.
+ */
+int store_scan(struct store_txn *txn, const struct store *s, enum store_table table,
+	       void (*visit)(const void *key, size_t key_len, const void *value, size_t value_len, void *ctx),
+	       void *ctx);
 
 /* Everything the ledger check of an ecosystem run needs, computed by scanning. */
 struct ledger_totals {

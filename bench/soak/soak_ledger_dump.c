@@ -60,71 +60,65 @@ static void text_field(char *out, size_t out_size, const char *src, size_t width
 	out[n] = '\0';
 }
 
-static int dump_accounts(MDB_txn *txn, const struct store *s, FILE *out)
+/* What a dump pass carries through store_scan(). */
+struct dump {
+	FILE *out;
+	int bad; /* a record of an unexpected size was reported */
+};
+
+static void dump_account(const void *key, size_t key_len, const void *value, size_t value_len, void *ctx)
 {
-	MDB_cursor *c;
-	int rc = mdb_cursor_open(txn, s->accounts, &c);
-	if (rc)
-		return rc;
-	MDB_val k, v;
-	int bad = 0;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (v.mv_size != sizeof(struct account_record) || k.mv_size == 0 || k.mv_size >= STORE_ID_MAX) {
-			fprintf(stderr, "soak_ledger_dump: account record of %zu bytes (key %zu bytes)\n", v.mv_size,
-				k.mv_size);
-			bad = 1;
-			continue;
-		}
-		struct account_record a;
-		memcpy(&a, v.mv_data, sizeof a); /* LMDB values carry no alignment promise */
-		char id[STORE_ID_MAX];
-		memcpy(id, k.mv_data, k.mv_size);
-		id[k.mv_size] = '\0';
-		fprintf(out, "account %s %lld\n", id, (long long)a.balance);
+	struct dump *d = ctx;
+	if (value_len != sizeof(struct account_record) || key_len == 0 || key_len >= STORE_ID_MAX) {
+		fprintf(stderr, "soak_ledger_dump: account record of %zu bytes (key %zu bytes)\n", value_len, key_len);
+		d->bad = 1;
+		return;
 	}
-	mdb_cursor_close(c);
-	if (rc != MDB_NOTFOUND)
-		return rc;
-	return bad ? MDB_CORRUPTED : 0;
+	struct account_record a;
+	memcpy(&a, value, sizeof a); /* LMDB values carry no alignment promise */
+	char id[STORE_ID_MAX];
+	memcpy(id, key, key_len);
+	id[key_len] = '\0';
+	fprintf(d->out, "account %s %lld\n", id, (long long)a.balance);
 }
 
-static int dump_journal(MDB_txn *txn, const struct store *s, FILE *out)
+static void dump_journal_entry(const void *key_bytes, size_t key_len, const void *value, size_t value_len,
+			       void *ctx)
 {
-	MDB_cursor *c;
-	int rc = mdb_cursor_open(txn, s->journal, &c);
+	struct dump *d = ctx;
+	if (value_len != sizeof(struct journal_record) || key_len != JOURNAL_KEY_LEN) {
+		fprintf(stderr, "soak_ledger_dump: journal record of %zu bytes (key %zu bytes)\n", value_len, key_len);
+		d->bad = 1;
+		return;
+	}
+	struct journal_record j;
+	memcpy(&j, value, sizeof j);
+	const char *key = key_bytes;
+	char acquirer[12], stan[7], local_time[13], rrn[13], terminal[9];
+	key_field(acquirer, key + JOURNAL_KEY_ACQUIRER_AT, 11);
+	key_field(stan, key + JOURNAL_KEY_STAN_AT, 6);
+	key_field(local_time, key + JOURNAL_KEY_LOCAL_TIME_AT, 12);
+	key_field(rrn, key + JOURNAL_KEY_RRN_AT, 12);
+	key_field(terminal, key + JOURNAL_KEY_TERMINAL_AT, 8);
+	char action[8], approval[8], pan[STORE_PAN_MAX + 2], account[STORE_ID_MAX + 1], state_buf[24];
+	text_field(action, sizeof action, j.action, sizeof j.action);
+	text_field(approval, sizeof approval, j.approval, sizeof j.approval);
+	text_field(pan, sizeof pan, j.pan, sizeof j.pan);
+	text_field(account, sizeof account, j.account, sizeof j.account);
+	fprintf(d->out, "journal %s %s %s %s %s %s %u %s %s %s %s %llu\n", acquirer, stan, local_time, rrn, terminal,
+		journal_state_name(j.state, state_buf, sizeof state_buf), (unsigned)j.reversal_seen, action, approval,
+		pan, account, (unsigned long long)j.amount);
+}
+
+/* Every entry of table through visit; a record of an unexpected size fails the dump once all are listed. */
+static int dump_table(struct store_txn *txn, const struct store *s, enum store_table table,
+		      void (*visit)(const void *, size_t, const void *, size_t, void *), FILE *out)
+{
+	struct dump d = {out, 0};
+	int rc = store_scan(txn, s, table, visit, &d);
 	if (rc)
 		return rc;
-	MDB_val k, v;
-	int bad = 0;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (v.mv_size != sizeof(struct journal_record) || k.mv_size != JOURNAL_KEY_LEN) {
-			fprintf(stderr, "soak_ledger_dump: journal record of %zu bytes (key %zu bytes)\n", v.mv_size,
-				k.mv_size);
-			bad = 1;
-			continue;
-		}
-		struct journal_record j;
-		memcpy(&j, v.mv_data, sizeof j);
-		const char *key = k.mv_data;
-		char acquirer[12], stan[7], local_time[13], rrn[13], terminal[9];
-		key_field(acquirer, key + JOURNAL_KEY_ACQUIRER_AT, 11);
-		key_field(stan, key + JOURNAL_KEY_STAN_AT, 6);
-		key_field(local_time, key + JOURNAL_KEY_LOCAL_TIME_AT, 12);
-		key_field(rrn, key + JOURNAL_KEY_RRN_AT, 12);
-		key_field(terminal, key + JOURNAL_KEY_TERMINAL_AT, 8);
-		char action[8], approval[8], pan[STORE_PAN_MAX + 2], account[STORE_ID_MAX + 1], state_buf[24];
-		text_field(action, sizeof action, j.action, sizeof j.action);
-		text_field(approval, sizeof approval, j.approval, sizeof j.approval);
-		text_field(pan, sizeof pan, j.pan, sizeof j.pan);
-		text_field(account, sizeof account, j.account, sizeof j.account);
-		fprintf(out, "journal %s %s %s %s %s %s %u %s %s %s %s %llu\n", acquirer, stan, local_time, rrn,
-			terminal, journal_state_name(j.state, state_buf, sizeof state_buf), (unsigned)j.reversal_seen,
-			action, approval, pan, account, (unsigned long long)j.amount);
-	}
-	mdb_cursor_close(c);
-	if (rc != MDB_NOTFOUND)
-		return rc;
-	return bad ? MDB_CORRUPTED : 0;
+	return d.bad ? STORE_CORRUPTED : STORE_OK;
 }
 
 int main(int argc, char **argv)
@@ -140,24 +134,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "soak_ledger_dump: %s\n", err);
 		return 1;
 	}
-	MDB_txn *txn;
-	int rc = store_begin(&s, MDB_RDONLY, &txn);
+	struct store_txn *txn;
+	int rc = store_read_begin(&s, &txn);
 	if (rc == 0) {
 		int64_t created = 0;
 		rc = store_meta_get(txn, &s, STORE_META_CREATED_TOTAL, &created);
-		if (rc == MDB_NOTFOUND)
+		if (rc == STORE_NOT_FOUND)
 			rc = 0;
 		if (rc == 0) {
 			printf("meta created_total %lld\n", (long long)created);
-			rc = dump_accounts(txn, &s, stdout);
+			rc = dump_table(txn, &s, STORE_ACCOUNTS, dump_account, stdout);
 		}
 		if (rc == 0)
-			rc = dump_journal(txn, &s, stdout);
-		mdb_txn_abort(txn);
+			rc = dump_table(txn, &s, STORE_JOURNAL, dump_journal_entry, stdout);
+		store_abort(txn);
 	}
 	store_close(&s);
 	if (rc != 0) {
-		fprintf(stderr, "soak_ledger_dump: %s: %s\n", argv[1], mdb_strerror(rc));
+		fprintf(stderr, "soak_ledger_dump: %s: %s\n", argv[1], store_strerror(rc));
 		return 1;
 	}
 	return fflush(stdout) == 0 ? 0 : 1;

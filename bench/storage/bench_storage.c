@@ -53,8 +53,8 @@ static void pan_of(size_t k, char out[20])
 
 static int create_accounts(struct store *s, size_t accounts)
 {
-	MDB_txn *txn;
-	int rc = store_begin(s, 0, &txn);
+	struct store_txn *txn;
+	int rc = store_write_begin(s, &txn);
 	for (size_t k = 0; k < accounts && rc == 0; k++) {
 		char id[STORE_ID_MAX], pan[20];
 		snprintf(id, sizeof(id), "bench-%zu", k);
@@ -63,15 +63,15 @@ static int create_accounts(struct store *s, size_t accounts)
 		snprintf(a.owner, sizeof(a.owner), "%s", id);
 		struct card_record c = {.expiry = "3012", .state = CARD_ACTIVE};
 		snprintf(c.account, sizeof(c.account), "%s", id);
-		rc = store_account_put(txn, s, id, &a, 0);
+		rc = store_account_put(txn, s, id, &a, STORE_REPLACE);
 		if (rc == 0)
-			rc = store_card_put(txn, s, pan, &c, 0);
+			rc = store_card_put(txn, s, pan, &c, STORE_REPLACE);
 	}
 	if (rc) {
-		mdb_txn_abort(txn);
+		store_abort(txn);
 		return rc;
 	}
-	return mdb_txn_commit(txn);
+	return store_commit(txn);
 }
 
 static void make_request(struct bank_request *r, size_t i, size_t accounts)
@@ -113,7 +113,7 @@ static int run_one(const char *base_dir, enum durability mode, size_t batch, siz
 	}
 	int rc = create_accounts(&s, accounts);
 	if (rc) {
-		fprintf(stderr, "creating accounts: %s\n", mdb_strerror(rc));
+		fprintf(stderr, "creating accounts: %s\n", store_strerror(rc));
 		store_close(&s);
 		return 1;
 	}

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "notification_outbox.h"
+#include "lifecycle_registry.h"
 
 struct card_production {
 	struct network_lifecycle *lc;
@@ -19,7 +19,7 @@ static const struct cfg_bank *find_bank(const struct network_lifecycle *lc, cons
 	return ecosystem_find_bank(lc->config, name);
 }
 
-static int enqueue(struct network_lifecycle *lc, MDB_txn *t, enum outbox_kind kind, const char *url,
+static int enqueue(struct network_lifecycle *lc, struct store_txn *t, enum outbox_kind kind, const char *url,
 		   const char *body, int64_t now, uint64_t *seq)
 {
 	struct outbox_header h;
@@ -36,30 +36,30 @@ static int enqueue(struct network_lifecycle *lc, MDB_txn *t, enum outbox_kind ki
 
 int card_production_complete(struct network_lifecycle *lc, const char *pan, int64_t due_ms, char *expiry_out)
 {
-	MDB_txn *t;
-	int rc = network_store_begin(&lc->store, 0, &t);
+	struct store_txn *t;
+	int rc = network_store_write_begin(&lc->store, &t);
 	if (rc)
 		return rc;
 	struct net_card card;
 	rc = net_card_get(t, &lc->store, pan, &card);
 	int del = net_production_del(t, &lc->store, due_ms, pan);
-	if (del && del != MDB_NOTFOUND) {
-		mdb_txn_abort(t);
+	if (del && del != STORE_NOT_FOUND) {
+		store_abort(t);
 		return del;
 	}
-	if (rc == MDB_NOTFOUND || (rc == 0 && card.state != NET_CARD_IN_PRODUCTION)) {
+	if (rc == STORE_NOT_FOUND || (rc == 0 && card.state != NET_CARD_IN_PRODUCTION)) {
 		/* Nothing to make (made already, or a stray entry): only the queue entry goes. */
-		rc = mdb_txn_commit(t);
-		return rc ? rc : MDB_NOTFOUND;
+		rc = store_commit(t);
+		return rc ? rc : STORE_NOT_FOUND;
 	}
 	if (rc) {
-		mdb_txn_abort(t);
+		store_abort(t);
 		return rc;
 	}
 	int64_t now = lifecycle_wall_ms();
 	card.state = NET_CARD_PRODUCED;
 	card.produced_ms = now;
-	rc = net_card_put(t, &lc->store, pan, &card, 0);
+	rc = net_card_put(t, &lc->store, pan, &card, STORE_REPLACE);
 
 	json_t *event = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "event", "card.ready", "pan", pan, "expiry",
 				  card.expiry, "customer", card.customer, "network", lc->net->name, "bank", card.bank,
@@ -96,16 +96,16 @@ int card_production_complete(struct network_lifecycle *lc, const char *pan, int6
 	free(body);
 	json_decref(event);
 	if (rc) {
-		mdb_txn_abort(t);
+		store_abort(t);
 		return rc;
 	}
-	rc = mdb_txn_commit(t);
+	rc = store_commit(t);
 	if (rc)
 		return rc;
 	memcpy(expiry_out, card.expiry, 5);
 	lifecycle_count(&lc->stats.cards_produced);
 	network_lifecycle_register(lc, pan);
-	notification_outbox_kick(lc->outbox);
+	lifecycle_waker_kick(&lc->outbox_waker); /* the delivery thread: new entries */
 	return 0;
 }
 
@@ -115,16 +115,16 @@ static void *production_loop(void *arg)
 	struct network_lifecycle *lc = p->lc;
 	int64_t deadline = 0;
 	while (lifecycle_waker_wait(&p->waker, deadline)) {
-		MDB_txn *t;
+		struct store_txn *t;
 		int64_t due = 0;
 		char pan[NET_PAN_MAX];
-		int rc = network_store_begin(&lc->store, MDB_RDONLY, &t);
+		int rc = network_store_read_begin(&lc->store, &t);
 		if (rc == 0) {
 			rc = net_production_first(t, &lc->store, &due, pan);
-			mdb_txn_abort(t);
+			store_abort(t);
 		}
 		int64_t now = lifecycle_wall_ms();
-		if (rc == MDB_NOTFOUND) {
+		if (rc == STORE_NOT_FOUND) {
 			deadline = now + 1000;
 			continue;
 		}
@@ -135,9 +135,9 @@ static void *production_loop(void *arg)
 		char expiry[5];
 		if (rc == 0)
 			rc = card_production_complete(lc, pan, due, expiry);
-		if (rc && rc != MDB_NOTFOUND) {
+		if (rc && rc != STORE_NOT_FOUND) {
 			lifecycle_count(&lc->stats.storage_errors);
-			fprintf(stderr, "switch %s: producing card: %s\n", lc->net->name, mdb_strerror(rc));
+			fprintf(stderr, "switch %s: producing card: %s\n", lc->net->name, store_strerror(rc));
 			deadline = now + 1000; /* storage trouble: retry later, not in a hot loop */
 		} else {
 			deadline = now; /* the next card may be due as well */

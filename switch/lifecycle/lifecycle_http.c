@@ -8,6 +8,7 @@
 
 #include "card_production.h"
 #include "card_registry.h"
+#include "lifecycle_registry.h"
 #include "luhn.h"
 #include "switch_core.h"
 
@@ -24,7 +25,7 @@ static struct http_response refuse(struct network_lifecycle *lc, unsigned status
 static struct http_response storage_error(struct network_lifecycle *lc, int rc)
 {
 	lifecycle_count(&lc->stats.storage_errors);
-	return http_error(500, "storage: %s", mdb_strerror(rc));
+	return http_error(500, "storage: %s", store_strerror(rc));
 }
 
 /* A printable identifier without '/', ':' or spaces (it becomes part of store keys). */
@@ -155,15 +156,15 @@ struct http_response lifecycle_create_customer(const struct http_request *r)
 	if (webhook && !webhook_valid(webhook))
 		return refuse(lc, 400, "%s", "webhook: an http:// or https:// URL of at most 255 characters is expected");
 
-	MDB_txn *t;
-	int rc = network_store_begin(&lc->store, 0, &t);
+	struct store_txn *t;
+	int rc = network_store_write_begin(&lc->store, &t);
 	if (rc)
 		return storage_error(lc, rc);
 	struct net_customer c;
 	rc = net_customer_get(t, &lc->store, id, &c);
-	bool created = rc == MDB_NOTFOUND;
+	bool created = rc == STORE_NOT_FOUND;
 	if (rc == 0 && strcmp(c.bank, bank) != 0) {
-		mdb_txn_abort(t);
+		store_abort(t);
 		return refuse(lc, 409, "customer %.47s has an account of another bank here", id);
 	}
 	if (created) {
@@ -180,9 +181,9 @@ struct http_response lifecycle_create_customer(const struct http_request *r)
 	if (rc == 0)
 		rc = net_customer_put(t, &lc->store, id, &c);
 	if (rc == 0)
-		rc = mdb_txn_commit(t);
+		rc = store_commit(t);
 	else
-		mdb_txn_abort(t);
+		store_abort(t);
 	if (rc)
 		return storage_error(lc, rc);
 	lifecycle_count(created ? &lc->stats.customers_created : &lc->stats.customers_updated);
@@ -198,7 +199,7 @@ static bool in_registry(struct network_lifecycle *lc, const char *pan)
 }
 
 /* Picks the next free PAN of the bank's first BIN here, above the generated population. */
-static int assign_pan(struct network_lifecycle *lc, MDB_txn *t, const char *bank,
+static int assign_pan(struct network_lifecycle *lc, struct store_txn *t, const char *bank,
 		      const struct cfg_bank_network *m, const struct net_card *card, char pan[NET_PAN_MAX])
 {
 	char counter[64];
@@ -209,14 +210,14 @@ static int assign_pan(struct network_lifecycle *lc, MDB_txn *t, const char *bank
 		if (rc)
 			return rc;
 		if (!lifecycle_make_pan(m->bins[0].low, index, pan))
-			return MDB_MAP_FULL; /* the BIN has no room left */
+			return STORE_FULL; /* the BIN has no room left */
 		if (in_registry(lc, pan))
 			continue;
-		rc = net_card_put(t, &lc->store, pan, card, MDB_NOOVERWRITE);
-		if (rc != MDB_KEYEXIST)
+		rc = net_card_put(t, &lc->store, pan, card, STORE_CREATE);
+		if (rc != STORE_EXISTS)
 			return rc;
 	}
-	return MDB_MAP_FULL;
+	return STORE_FULL;
 }
 
 struct http_response lifecycle_create_card(const struct http_request *r)
@@ -238,18 +239,18 @@ struct http_response lifecycle_create_card(const struct http_request *r)
 	if (!m)
 		return refuse(lc, 422, "bank '%.32s' is not a member of this network", bank);
 
-	MDB_txn *t;
-	int rc = network_store_begin(&lc->store, 0, &t);
+	struct store_txn *t;
+	int rc = network_store_write_begin(&lc->store, &t);
 	if (rc)
 		return storage_error(lc, rc);
 	struct net_customer customer;
 	rc = net_customer_get(t, &lc->store, id, &customer);
-	if (rc == MDB_NOTFOUND) {
-		mdb_txn_abort(t);
+	if (rc == STORE_NOT_FOUND) {
+		store_abort(t);
 		return refuse(lc, 404, "no customer account '%.47s' here: POST /create-customer-account first", id);
 	}
 	if (rc == 0 && strcmp(customer.bank, bank) != 0) {
-		mdb_txn_abort(t);
+		store_abort(t);
 		return refuse(lc, 409, "customer %.47s has an account of another bank here", id);
 	}
 	char pan[NET_PAN_MAX];
@@ -260,13 +261,13 @@ struct http_response lifecycle_create_card(const struct http_request *r)
 			rc = net_card_get(t, &lc->store, pan, &card);
 		if (rc == 0) {
 			/* The bank retried an order we took: the same card, never a second one. */
-			mdb_txn_abort(t);
+			store_abort(t);
 			lifecycle_count(&lc->stats.duplicate_orders);
 			json_t *j = card_json(lc, pan, &card);
 			json_object_set_new(j, "duplicate", json_true());
 			return http_json(200, j);
 		}
-		if (rc == MDB_NOTFOUND)
+		if (rc == STORE_NOT_FOUND)
 			rc = 0;
 	}
 	int64_t now = lifecycle_wall_ms();
@@ -286,12 +287,12 @@ struct http_response lifecycle_create_card(const struct http_request *r)
 	if (rc == 0 && order_id)
 		rc = net_order_put(t, &lc->store, bank, order_id, pan);
 	if (rc) {
-		mdb_txn_abort(t);
-		if (rc == MDB_MAP_FULL)
+		store_abort(t);
+		if (rc == STORE_FULL)
 			return refuse(lc, 507, "no free card number left in the BIN of bank %.32s", bank);
 		return storage_error(lc, rc);
 	}
-	rc = mdb_txn_commit(t);
+	rc = store_commit(t);
 	if (rc)
 		return storage_error(lc, rc);
 	lifecycle_count(&lc->stats.cards_created);
@@ -307,14 +308,14 @@ struct http_response lifecycle_get_card(const struct http_request *r)
 	const char *pan = r->path_rest ? r->path_rest : "";
 	if (!identifier(pan, NET_PAN_MAX))
 		return refuse(lc, 400, "%s", "a PAN of at most 19 digits is expected");
-	MDB_txn *t;
-	int rc = network_store_begin(&lc->store, MDB_RDONLY, &t);
+	struct store_txn *t;
+	int rc = network_store_read_begin(&lc->store, &t);
 	if (rc)
 		return storage_error(lc, rc);
 	struct net_card card;
 	rc = net_card_get(t, &lc->store, pan, &card);
-	mdb_txn_abort(t);
-	if (rc == MDB_NOTFOUND)
+	store_abort(t);
+	if (rc == STORE_NOT_FOUND)
 		return refuse(lc, 404, "no card '%.20s' ordered at this network", pan);
 	if (rc)
 		return storage_error(lc, rc);
@@ -323,7 +324,7 @@ struct http_response lifecycle_get_card(const struct http_request *r)
 
 struct notification_list {
 	struct network_lifecycle *lc;
-	MDB_txn *txn;
+	struct store_txn *txn;
 	json_t *items;
 };
 
@@ -340,7 +341,7 @@ static void add_notification(const char *text, size_t len, void *ctx)
 	if (json_is_integer(outbox_seq)) {
 		struct outbox_header h;
 		int rc = net_outbox_get(l->txn, &l->lc->store, (uint64_t)json_integer_value(outbox_seq), &h, NULL, NULL);
-		if (rc == MDB_NOTFOUND) {
+		if (rc == STORE_NOT_FOUND) {
 			delivery = "delivered";
 		} else if (rc == 0) {
 			delivery = h.state == OUTBOX_PARKED ? "parked" : "pending";
@@ -362,8 +363,8 @@ struct http_response lifecycle_notifications(const struct http_request *r)
 	const char *id = r->path_rest && r->path_rest[0] ? r->path_rest : r->query(r, "customer");
 	if (!id || !identifier(id, NET_ID_MAX))
 		return refuse(lc, 400, "%s", "name the customer: /notifications?customer=<id> or /notifications/<id>");
-	MDB_txn *t;
-	int rc = network_store_begin(&lc->store, MDB_RDONLY, &t);
+	struct store_txn *t;
+	int rc = network_store_read_begin(&lc->store, &t);
 	if (rc)
 		return storage_error(lc, rc);
 	struct net_customer c;
@@ -371,10 +372,10 @@ struct http_response lifecycle_notifications(const struct http_request *r)
 	struct notification_list l = {lc, t, json_array()};
 	if (rc == 0)
 		rc = net_notification_list(t, &lc->store, id, add_notification, &l);
-	mdb_txn_abort(t);
+	store_abort(t);
 	if (rc) {
 		json_decref(l.items);
-		if (rc == MDB_NOTFOUND)
+		if (rc == STORE_NOT_FOUND)
 			return refuse(lc, 404, "no customer account '%.47s' at this network", id);
 		return storage_error(lc, rc);
 	}
@@ -391,18 +392,4 @@ struct http_response lifecycle_stats(const struct http_request *r)
 	LIFECYCLE_COUNTERS(LIFECYCLE_JSON)
 #undef LIFECYCLE_JSON
 	return http_json(200, j);
-}
-
-size_t network_lifecycle_routes(struct network_lifecycle *lc, struct http_route *routes, size_t capacity)
-{
-	const struct http_route table[] = {
-		{"POST", "/create-customer-account", lifecycle_create_customer, lc},
-		{"POST", "/create-card-contract", lifecycle_create_customer, lc},
-		{"POST", "/create-card", lifecycle_create_card, lc},
-		{"GET", "/card/pan/*", lifecycle_get_card, lc},
-		{"GET", "/notifications", lifecycle_notifications, lc},
-		{"GET", "/notifications/*", lifecycle_notifications, lc},
-		{"GET", "/lifecycle/stats", lifecycle_stats, lc},
-	};
-	return http_routes_copy(routes, capacity, table, sizeof(table) / sizeof(table[0]));
 }

@@ -13,8 +13,11 @@
 #ifndef LIFECYCLE_HTTP_H
 #define LIFECYCLE_HTTP_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "http_api.h"
-#include "network_lifecycle.h"
+#include "lifecycle_context.h"
 
 struct http_response lifecycle_create_customer(const struct http_request *r);
 struct http_response lifecycle_create_card(const struct http_request *r);

@@ -8,8 +8,7 @@
 #include "http_client.h"
 
 struct notification_outbox {
-	struct network_lifecycle *lc;
-	struct lifecycle_waker waker;
+	struct network_lifecycle *lc; /* its outbox_waker is this thread's: production kicks it */
 	pthread_t thread;
 };
 
@@ -36,8 +35,8 @@ enum delivery_next notification_next_step(const struct network_lifecycle *lc, en
 /* Copies entry seq out of the store (the POST runs without a transaction open). */
 static int load(struct network_lifecycle *lc, uint64_t seq, struct outbox_header *h, char **body, size_t *len)
 {
-	MDB_txn *t;
-	int rc = network_store_begin(&lc->store, MDB_RDONLY, &t);
+	struct store_txn *t;
+	int rc = network_store_read_begin(&lc->store, &t);
 	if (rc)
 		return rc;
 	const char *data;
@@ -51,15 +50,15 @@ static int load(struct network_lifecycle *lc, uint64_t seq, struct outbox_header
 			rc = ENOMEM;
 		}
 	}
-	mdb_txn_abort(t);
+	store_abort(t);
 	return rc;
 }
 
 static int record_outcome(struct network_lifecycle *lc, uint64_t seq, struct outbox_header *h, const char *body,
 			  size_t len, enum delivery_next next)
 {
-	MDB_txn *t;
-	int rc = network_store_begin(&lc->store, 0, &t);
+	struct store_txn *t;
+	int rc = network_store_write_begin(&lc->store, &t);
 	if (rc)
 		return rc;
 	if (next == DELIVERY_DONE) {
@@ -72,10 +71,10 @@ static int record_outcome(struct network_lifecycle *lc, uint64_t seq, struct out
 		rc = net_outbox_put(t, &lc->store, seq, h, body, len);
 	}
 	if (rc) {
-		mdb_txn_abort(t);
+		store_abort(t);
 		return rc;
 	}
-	return mdb_txn_commit(t);
+	return store_commit(t);
 }
 
 /* One attempt at entry seq; false when the store failed (the caller backs off). */
@@ -108,7 +107,7 @@ static bool deliver(struct network_lifecycle *lc, uint64_t seq)
 	if (rc) {
 		lifecycle_count(&lc->stats.storage_errors);
 		fprintf(stderr, "switch %s: outbox entry %llu: %s\n", lc->net->name, (unsigned long long)seq,
-			mdb_strerror(rc));
+			store_strerror(rc));
 		return false;
 	}
 	if (delivered) {
@@ -129,14 +128,14 @@ static void *outbox_loop(void *arg)
 	struct notification_outbox *o = arg;
 	struct network_lifecycle *lc = o->lc;
 	int64_t deadline = 0;
-	while (lifecycle_waker_wait(&o->waker, deadline)) {
-		MDB_txn *t;
+	while (lifecycle_waker_wait(&lc->outbox_waker, deadline)) {
+		struct store_txn *t;
 		uint64_t seq = 0;
 		int64_t due = 0;
-		int rc = network_store_begin(&lc->store, MDB_RDONLY, &t);
+		int rc = network_store_read_begin(&lc->store, &t);
 		if (rc == 0) {
 			rc = net_outbox_next_due(t, &lc->store, &seq, &due);
-			mdb_txn_abort(t);
+			store_abort(t);
 		}
 		int64_t now = lifecycle_wall_ms();
 		if (rc == 0 && due <= now) {
@@ -145,7 +144,7 @@ static void *outbox_loop(void *arg)
 		} else if (rc == 0) {
 			deadline = due;
 		} else {
-			if (rc != MDB_NOTFOUND)
+			if (rc != STORE_NOT_FOUND)
 				lifecycle_count(&lc->stats.storage_errors);
 			deadline = now + 1000;
 		}
@@ -161,9 +160,9 @@ struct notification_outbox *notification_outbox_start(struct network_lifecycle *
 		return NULL;
 	}
 	o->lc = lc;
-	lifecycle_waker_init(&o->waker);
+	lifecycle_waker_init(&lc->outbox_waker);
 	if (pthread_create(&o->thread, NULL, outbox_loop, o) != 0) {
-		lifecycle_waker_destroy(&o->waker);
+		lifecycle_waker_destroy(&lc->outbox_waker);
 		free(o);
 		snprintf(err, err_size, "cannot start the notification outbox thread");
 		return NULL;
@@ -171,18 +170,12 @@ struct notification_outbox *notification_outbox_start(struct network_lifecycle *
 	return o;
 }
 
-void notification_outbox_kick(struct notification_outbox *o)
-{
-	if (o)
-		lifecycle_waker_kick(&o->waker);
-}
-
 void notification_outbox_stop(struct notification_outbox *o)
 {
 	if (!o)
 		return;
-	lifecycle_waker_stop(&o->waker);
+	lifecycle_waker_stop(&o->lc->outbox_waker);
 	pthread_join(o->thread, NULL);
-	lifecycle_waker_destroy(&o->waker);
+	lifecycle_waker_destroy(&o->lc->outbox_waker);
 	free(o);
 }

@@ -8,7 +8,9 @@
  * GET /notifications). The bank's notice is retried for as long as the bank
  * is down or failing (without it the card would never pay), and parked at
  * once when the bank answers that it cannot take it (4xx other than 408/429).
- * Everything lives in LMDB, so a restart resumes delivery.
+ * Everything lives in LMDB, so a restart resumes delivery. The thread sleeps
+ * on the context's outbox_waker, which card production kicks after writing
+ * entries (lifecycle_context.h): production need not know the outbox.
  */
 #ifndef NOTIFICATION_OUTBOX_H
 #define NOTIFICATION_OUTBOX_H
@@ -17,10 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "network_lifecycle.h"
+#include "lifecycle_context.h"
 
 struct notification_outbox *notification_outbox_start(struct network_lifecycle *lc, char *err, size_t err_size);
-void notification_outbox_kick(struct notification_outbox *o);
 void notification_outbox_stop(struct notification_outbox *o);
 
 enum delivery_next { DELIVERY_DONE, DELIVERY_RETRY, DELIVERY_PARK };

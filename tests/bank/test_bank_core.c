@@ -21,24 +21,24 @@ static char dir[256];
 static struct store store;
 static struct bank_core core;
 
-static void put_card(MDB_txn *txn, const char *pan, const char *account, const char *expiry, enum card_state s)
+static void put_card(struct store_txn *txn, const char *pan, const char *account, const char *expiry, enum card_state s)
 {
 	struct card_record c;
 	memset(&c, 0, sizeof(c));
 	snprintf(c.account, sizeof(c.account), "%s", account);
 	memcpy(c.expiry, expiry, 5);
 	c.state = (uint8_t)s;
-	cr_assert_eq(store_card_put(txn, &store, pan, &c, 0), 0);
+	cr_assert_eq(store_card_put(txn, &store, pan, &c, STORE_REPLACE), 0);
 }
 
-static void put_account(MDB_txn *txn, const char *id, int64_t balance)
+static void put_account(struct store_txn *txn, const char *id, int64_t balance)
 {
 	struct account_record a;
 	memset(&a, 0, sizeof(a));
 	a.balance = balance;
 	memcpy(a.currency, "978", 4);
 	snprintf(a.owner, sizeof(a.owner), "%s", id);
-	cr_assert_eq(store_account_put(txn, &store, id, &a, 0), 0);
+	cr_assert_eq(store_account_put(txn, &store, id, &a, STORE_REPLACE), 0);
 	cr_assert_eq(store_meta_add(txn, &store, STORE_META_CREATED_TOTAL, balance), 0);
 }
 
@@ -47,8 +47,8 @@ static void setup_with(uint32_t max_per_minute)
 	cr_assert(test_temp_dir_make(dir, sizeof(dir), "bank"));
 	char err[256];
 	cr_assert_eq(store_open(&store, dir, 16u << 20, DURABILITY_SYNC, err, sizeof(err)), 0, "%s", err);
-	MDB_txn *txn;
-	cr_assert_eq(store_begin(&store, 0, &txn), 0);
+	struct store_txn *txn;
+	cr_assert_eq(store_write_begin(&store, &txn), 0);
 	put_account(txn, "acc-1", 10000);
 	put_account(txn, "acc-2", 500);
 	put_card(txn, PAN_ACTIVE, "acc-1", "3012", CARD_ACTIVE);
@@ -56,7 +56,7 @@ static void setup_with(uint32_t max_per_minute)
 	put_card(txn, PAN_BLOCKED, "acc-1", "3012", CARD_BLOCKED);
 	put_card(txn, PAN_EXPIRED, "acc-1", "2001", CARD_ACTIVE);
 	put_card(txn, PAN_OTHER, "acc-2", "3012", CARD_ACTIVE);
-	cr_assert_eq(mdb_txn_commit(txn), 0);
+	cr_assert_eq(store_commit(txn), 0);
 	struct bank_rules rules = {.max_amount = 50000, .max_approvals_per_minute = max_per_minute,
 				   .currency = "978"};
 	cr_assert(bank_core_init(&core, &store, &rules, 16));
@@ -111,29 +111,29 @@ static struct bank_request reversal(const char *pan, unsigned original_stan, uin
 
 static void decide(struct bank_request *r)
 {
-	MDB_txn *txn;
-	cr_assert_eq(store_begin(&store, 0, &txn), 0);
+	struct store_txn *txn;
+	cr_assert_eq(store_write_begin(&store, &txn), 0);
 	cr_assert_eq(bank_core_apply(&core, txn, r), 0);
-	cr_assert_eq(mdb_txn_commit(txn), 0);
+	cr_assert_eq(store_commit(txn), 0);
 }
 
 static int64_t balance_of(const char *id)
 {
-	MDB_txn *txn;
+	struct store_txn *txn;
 	struct account_record a;
-	cr_assert_eq(store_begin(&store, MDB_RDONLY, &txn), 0);
+	cr_assert_eq(store_read_begin(&store, &txn), 0);
 	cr_assert_eq(store_account_get(txn, &store, id, &a), 0);
-	mdb_txn_abort(txn);
+	store_abort(txn);
 	return a.balance;
 }
 
 static uint8_t card_state_of(const char *pan)
 {
-	MDB_txn *txn;
+	struct store_txn *txn;
 	struct card_record c;
-	cr_assert_eq(store_begin(&store, MDB_RDONLY, &txn), 0);
+	cr_assert_eq(store_read_begin(&store, &txn), 0);
 	cr_assert_eq(store_card_get(txn, &store, pan, &c), 0);
-	mdb_txn_abort(txn);
+	store_abort(txn);
 	return c.state;
 }
 
@@ -236,11 +236,11 @@ Test(core, same_key_with_another_amount_or_card_is_913)
 Test(core, duplicates_in_one_transaction_debit_once)
 {
 	struct bank_request a = authorization(PAN_ACTIVE, 10, 3000), b = a;
-	MDB_txn *txn;
-	cr_assert_eq(store_begin(&store, 0, &txn), 0);
+	struct store_txn *txn;
+	cr_assert_eq(store_write_begin(&store, &txn), 0);
 	cr_assert_eq(bank_core_apply(&core, txn, &a), 0);
 	cr_assert_eq(bank_core_apply(&core, txn, &b), 0);
-	cr_assert_eq(mdb_txn_commit(txn), 0);
+	cr_assert_eq(store_commit(txn), 0);
 	cr_assert_str_eq(b.action, "000");
 	cr_assert_eq(b.outcome, OUTCOME_DUPLICATE);
 	cr_assert_eq(balance_of("acc-1"), 7000);

@@ -1,8 +1,8 @@
 /*
  * The bank's decisions through the real group-commit writer: answers are only
  * seen after their batch committed, duplicates inside and across batches debit
- * once, and when the store runs out of space (MDB_MAP_FULL) the failed
- * requests are answered 909 while the ledger stays exactly consistent.
+ * once, and when the store runs out of space (STORE_FULL, logged in LMDB's
+ * words: MDB_MAP_FULL) the failed requests are answered 909 while the ledger stays exactly consistent.
  */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
@@ -65,14 +65,14 @@ static void start(struct fixture *f, uint64_t map_size, int64_t balance)
 	cr_assert(test_temp_dir_make(f->dir, sizeof(f->dir), "bank"));
 	char err[256];
 	cr_assert_eq(store_open(&f->store, f->dir, map_size, DURABILITY_SYNC, err, sizeof(err)), 0, "%s", err);
-	MDB_txn *txn;
-	cr_assert_eq(store_begin(&f->store, 0, &txn), 0);
+	struct store_txn *txn;
+	cr_assert_eq(store_write_begin(&f->store, &txn), 0);
 	struct account_record a = {.balance = balance, .currency = "978", .owner = "acc"};
 	struct card_record c = {.account = "acc", .expiry = "3012", .state = CARD_ACTIVE};
-	cr_assert_eq(store_account_put(txn, &f->store, "acc", &a, 0), 0);
-	cr_assert_eq(store_card_put(txn, &f->store, PAN, &c, 0), 0);
+	cr_assert_eq(store_account_put(txn, &f->store, "acc", &a, STORE_REPLACE), 0);
+	cr_assert_eq(store_card_put(txn, &f->store, PAN, &c, STORE_REPLACE), 0);
 	cr_assert_eq(store_meta_add(txn, &f->store, STORE_META_CREATED_TOTAL, balance), 0);
-	cr_assert_eq(mdb_txn_commit(txn), 0);
+	cr_assert_eq(store_commit(txn), 0);
 	struct bank_rules rules = {.currency = "978"};
 	cr_assert(bank_core_init(&f->writer.core, &f->store, &rules, 4));
 	f->writer.stats = &f->stats;

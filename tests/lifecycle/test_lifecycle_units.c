@@ -71,23 +71,23 @@ static void close_store(void)
 	cr_expect_eq(system(cmd), 0);
 }
 
-static MDB_txn *begin(unsigned flags)
+static struct store_txn *begin(void)
 {
-	MDB_txn *t;
-	cr_assert_eq(network_store_begin(&store, flags, &t), 0);
+	struct store_txn *t;
+	cr_assert_eq(network_store_write_begin(&store, &t), 0);
 	return t;
 }
 
 Test(lifecycle_units, production_queue_is_in_due_order, .init = open_store, .fini = close_store)
 {
-	MDB_txn *t = begin(0);
+	struct store_txn *t = begin();
 	cr_assert_eq(net_production_add(t, &store, 3000, "5105100000000001"), 0);
 	cr_assert_eq(net_production_add(t, &store, 1000, "5105100000000002"), 0);
 	cr_assert_eq(net_production_add(t, &store, 70000000000, "5105100000000003"), 0);
-	cr_assert_eq(mdb_txn_commit(t), 0);
+	cr_assert_eq(store_commit(t), 0);
 	int64_t due;
 	char pan[NET_PAN_MAX];
-	t = begin(0);
+	t = begin();
 	cr_assert_eq(net_production_first(t, &store, &due, pan), 0);
 	cr_assert_eq(due, 1000);
 	cr_assert_str_eq(pan, "5105100000000002");
@@ -98,13 +98,13 @@ Test(lifecycle_units, production_queue_is_in_due_order, .init = open_store, .fin
 	cr_assert_eq(net_production_first(t, &store, &due, pan), 0);
 	cr_assert_eq(due, 70000000000);
 	cr_assert_eq(net_production_del(t, &store, due, pan), 0);
-	cr_assert_eq(net_production_first(t, &store, &due, pan), MDB_NOTFOUND);
-	mdb_txn_abort(t);
+	cr_assert_eq(net_production_first(t, &store, &due, pan), STORE_NOT_FOUND);
+	store_abort(t);
 }
 
 Test(lifecycle_units, outbox_skips_parked_and_picks_earliest, .init = open_store, .fini = close_store)
 {
-	MDB_txn *t = begin(0);
+	struct store_txn *t = begin();
 	struct outbox_header h;
 	memset(&h, 0, sizeof(h));
 	h.state = OUTBOX_PARKED;
@@ -127,8 +127,8 @@ Test(lifecycle_units, outbox_skips_parked_and_picks_earliest, .init = open_store
 	cr_assert_eq(memcmp(body, "{\"b\":2}", 7), 0);
 	cr_assert_eq(net_outbox_del(t, &store, 3), 0);
 	cr_assert_eq(net_outbox_del(t, &store, 2), 0);
-	cr_assert_eq(net_outbox_next_due(t, &store, &seq, &due), MDB_NOTFOUND);
-	mdb_txn_abort(t);
+	cr_assert_eq(net_outbox_next_due(t, &store, &seq, &due), STORE_NOT_FOUND);
+	store_abort(t);
 }
 
 static void collect(const char *text, size_t len, void *ctx)
@@ -140,7 +140,7 @@ static void collect(const char *text, size_t len, void *ctx)
 
 Test(lifecycle_units, notifications_are_per_customer_in_order, .init = open_store, .fini = close_store)
 {
-	MDB_txn *t = begin(0);
+	struct store_txn *t = begin();
 	cr_assert_eq(net_notification_put(t, &store, "alice", 2, "a2"), 0);
 	cr_assert_eq(net_notification_put(t, &store, "alice", 17, "a17"), 0);
 	cr_assert_eq(net_notification_put(t, &store, "alicex", 1, "x1"), 0);
@@ -156,7 +156,7 @@ Test(lifecycle_units, notifications_are_per_customer_in_order, .init = open_stor
 	cr_assert_eq(v, 10);
 	cr_assert_eq(net_counter_next(t, &store, "c", 10, &v), 0);
 	cr_assert_eq(v, 11);
-	mdb_txn_abort(t);
+	store_abort(t);
 }
 
 Test(lifecycle_units, customer_webhooks_park_and_bank_notices_persist)

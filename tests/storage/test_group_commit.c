@@ -29,12 +29,12 @@ struct harness {
 	bool duplicate_completion;
 };
 
-static int apply_item(void *ctx, MDB_txn *txn, void *p)
+static int apply_item(void *ctx, struct store_txn *txn, void *p)
 {
 	struct harness *h = ctx;
 	struct item *it = p;
 	if (it->fail)
-		return MDB_BAD_VALSIZE;
+		return STORE_INVALID;
 	return store_meta_add(txn, h->store, "applied", 1);
 }
 
@@ -43,11 +43,11 @@ static void complete_items(void *ctx, void *p, size_t n, int status)
 	struct harness *h = ctx;
 	struct item *items = p;
 	/* What complete() is told is committed must be visible to a fresh reader. */
-	MDB_txn *txn;
+	struct store_txn *txn;
 	int64_t applied = 0;
-	if (store_begin(h->store, MDB_RDONLY, &txn) == 0) {
+	if (store_read_begin(h->store, &txn) == 0) {
 		store_meta_get(txn, h->store, "applied", &applied);
-		mdb_txn_abort(txn);
+		store_abort(txn);
 	}
 	pthread_mutex_lock(&h->lock);
 	h->batches_seen++;
@@ -119,11 +119,11 @@ static void run_mode(enum durability mode, size_t total, size_t batch_max, int f
 	/* Reopen: everything that completed with status 0 is on disk, nothing else. */
 	store_close(&store);
 	cr_assert_eq(store_open(&store, dir, 32u << 20, DURABILITY_SYNC, err, sizeof(err)), 0, "%s", err);
-	MDB_txn *txn;
+	struct store_txn *txn;
 	int64_t applied = -1;
-	cr_assert_eq(store_begin(&store, MDB_RDONLY, &txn), 0);
+	cr_assert_eq(store_read_begin(&store, &txn), 0);
 	store_meta_get(txn, &store, "applied", &applied);
-	mdb_txn_abort(txn);
+	store_abort(txn);
 	cr_assert_eq(applied, (int64_t)h.completed);
 	store_close(&store);
 	pthread_mutex_destroy(&h.lock);

@@ -37,29 +37,29 @@ static struct account_record account(int64_t balance, const char *owner)
 
 Test(store, account_roundtrip_and_create_only_once)
 {
-	MDB_txn *txn;
-	cr_assert_eq(store_begin(&store, 0, &txn), 0);
+	struct store_txn *txn;
+	cr_assert_eq(store_write_begin(&store, &txn), 0);
 	struct account_record a = account(1234, "alice");
-	cr_assert_eq(store_account_put(txn, &store, "acc-1", &a, MDB_NOOVERWRITE), 0);
-	cr_assert_eq(store_account_put(txn, &store, "acc-1", &a, MDB_NOOVERWRITE), MDB_KEYEXIST);
+	cr_assert_eq(store_account_put(txn, &store, "acc-1", &a, STORE_CREATE), 0);
+	cr_assert_eq(store_account_put(txn, &store, "acc-1", &a, STORE_CREATE), STORE_EXISTS);
 	struct account_record back;
 	cr_assert_eq(store_account_get(txn, &store, "acc-1", &back), 0);
 	cr_assert_eq(back.balance, 1234);
 	cr_assert_str_eq(back.owner, "alice");
-	cr_assert_eq(store_account_get(txn, &store, "acc-2", &back), MDB_NOTFOUND);
-	cr_assert_eq(store_account_get(txn, &store, "", &back), MDB_NOTFOUND);
-	cr_assert_eq(mdb_txn_commit(txn), 0);
+	cr_assert_eq(store_account_get(txn, &store, "acc-2", &back), STORE_NOT_FOUND);
+	cr_assert_eq(store_account_get(txn, &store, "", &back), STORE_NOT_FOUND);
+	cr_assert_eq(store_commit(txn), 0);
 }
 
 Test(store, refuses_a_negative_balance)
 {
-	MDB_txn *txn;
-	cr_assert_eq(store_begin(&store, 0, &txn), 0);
+	struct store_txn *txn;
+	cr_assert_eq(store_write_begin(&store, &txn), 0);
 	struct account_record a = account(-1, "mallory");
-	cr_assert_neq(store_account_put(txn, &store, "acc-neg", &a, 0), 0);
+	cr_assert_neq(store_account_put(txn, &store, "acc-neg", &a, STORE_REPLACE), 0);
 	struct account_record back;
-	cr_assert_eq(store_account_get(txn, &store, "acc-neg", &back), MDB_NOTFOUND);
-	mdb_txn_abort(txn);
+	cr_assert_eq(store_account_get(txn, &store, "acc-neg", &back), STORE_NOT_FOUND);
+	store_abort(txn);
 }
 
 Test(store, refuses_ids_too_long_for_the_record)
@@ -67,19 +67,19 @@ Test(store, refuses_ids_too_long_for_the_record)
 	char id[STORE_ID_MAX + 8];
 	memset(id, 'x', sizeof(id) - 1);
 	id[sizeof(id) - 1] = '\0';
-	MDB_txn *txn;
-	cr_assert_eq(store_begin(&store, 0, &txn), 0);
+	struct store_txn *txn;
+	cr_assert_eq(store_write_begin(&store, &txn), 0);
 	struct account_record a = account(1, "x");
-	cr_assert_neq(store_account_put(txn, &store, id, &a, 0), 0);
-	mdb_txn_abort(txn);
+	cr_assert_neq(store_account_put(txn, &store, id, &a, STORE_REPLACE), 0);
+	store_abort(txn);
 }
 
 Test(store, card_and_journal_roundtrip)
 {
-	MDB_txn *txn;
-	cr_assert_eq(store_begin(&store, 0, &txn), 0);
+	struct store_txn *txn;
+	cr_assert_eq(store_write_begin(&store, &txn), 0);
 	struct card_record c = {.account = "acc-1", .expiry = "3012", .state = CARD_PRODUCED};
-	cr_assert_eq(store_card_put(txn, &store, "5105100000000018", &c, 0), 0);
+	cr_assert_eq(store_card_put(txn, &store, "5105100000000018", &c, STORE_REPLACE), 0);
 	struct card_record cb;
 	cr_assert_eq(store_card_get(txn, &store, "5105100000000018", &cb), 0);
 	cr_assert_eq(cb.state, CARD_PRODUCED);
@@ -93,7 +93,7 @@ Test(store, card_and_journal_roundtrip)
 	cr_assert_eq(store_journal_get(txn, &store, &k, &jb), 0);
 	cr_assert_eq(jb.amount, 500);
 	cr_assert_eq(jb.state, JOURNAL_APPROVED);
-	cr_assert_eq(mdb_txn_commit(txn), 0);
+	cr_assert_eq(store_commit(txn), 0);
 }
 
 Test(store, journal_key_separates_every_part)
@@ -146,11 +146,11 @@ Test(store, journal_key_parts_sit_at_their_offsets)
 
 Test(store, ledger_totals_and_reopen)
 {
-	MDB_txn *txn;
-	cr_assert_eq(store_begin(&store, 0, &txn), 0);
+	struct store_txn *txn;
+	cr_assert_eq(store_write_begin(&store, &txn), 0);
 	struct account_record a = account(700, "a"), b = account(300, "b");
-	cr_assert_eq(store_account_put(txn, &store, "a", &a, 0), 0);
-	cr_assert_eq(store_account_put(txn, &store, "b", &b, 0), 0);
+	cr_assert_eq(store_account_put(txn, &store, "a", &a, STORE_REPLACE), 0);
+	cr_assert_eq(store_account_put(txn, &store, "b", &b, STORE_REPLACE), 0);
 	cr_assert_eq(store_meta_add(txn, &store, STORE_META_CREATED_TOTAL, 1100), 0);
 	struct journal_key k1, k2, k3;
 	journal_key_build(&k1, "1", "000001", "261125120000", "R1", "T1");
@@ -162,7 +162,7 @@ Test(store, ledger_totals_and_reopen)
 	store_journal_put(txn, &store, &k1, &j1);
 	store_journal_put(txn, &store, &k2, &j2);
 	store_journal_put(txn, &store, &k3, &j3);
-	cr_assert_eq(mdb_txn_commit(txn), 0);
+	cr_assert_eq(store_commit(txn), 0);
 
 	store_close(&store);
 	char err[256];
@@ -194,12 +194,12 @@ Test(store, open_fails_cleanly_on_a_file_path)
 
 Test(store, meta_totals_refuse_to_overflow)
 {
-	MDB_txn *txn;
-	cr_assert_eq(store_begin(&store, 0, &txn), 0);
+	struct store_txn *txn;
+	cr_assert_eq(store_write_begin(&store, &txn), 0);
 	cr_assert_eq(store_meta_add(txn, &store, "t", INT64_MAX - 1), 0);
 	cr_assert_neq(store_meta_add(txn, &store, "t", 2), 0);
 	int64_t v;
 	cr_assert_eq(store_meta_get(txn, &store, "t", &v), 0);
 	cr_assert_eq(v, INT64_MAX - 1);
-	mdb_txn_abort(txn);
+	store_abort(txn);
 }
