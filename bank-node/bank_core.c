@@ -162,6 +162,19 @@ static int reverse(struct bank_core *core, struct store_txn *txn, struct bank_re
 	struct journal_record j;
 	int rc = store_journal_get(txn, s, &req->key, &j);
 	if (rc == STORE_NOT_FOUND) {
+		/* DE 56 may name the cardholder's STAN where the bank journaled the one a
+		 * network gave the original (the network restarted and forgot it): the
+		 * original is then the one entry with the same DE 12, 32, 37 and 41. */
+		struct journal_key original;
+		rc = store_journal_find_by_keys_but_stan(txn, s, &req->key, &original, &j);
+		if (rc == STORE_OK) {
+			req->key = original;
+			req->found_by_keys_but_stan = true;
+		} else if (rc != STORE_NOT_FOUND) {
+			return rc;
+		}
+	}
+	if (rc == STORE_NOT_FOUND) {
 		/* Remember it: an original arriving later is declined, never debited. */
 		req->outcome = OUTCOME_REVERSAL_UNKNOWN;
 		set_action(req, ACTION_ORIGINAL_NOT_FOUND);

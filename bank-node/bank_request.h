@@ -42,6 +42,7 @@ struct bank_request {
 	uint8_t outcome; /* enum bank_outcome */
 	uint64_t amount;
 	struct journal_key key;
+	bool found_by_keys_but_stan; /* a reversal found its original under another STAN */
 	char pan[STORE_PAN_MAX + 1];
 	char processing_code[7];
 	char amount_text[13];

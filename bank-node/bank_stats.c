@@ -36,6 +36,8 @@ void bank_stats_count(struct bank_stats *s, const struct bank_request *req)
 		return;
 	}
 	stat_add(&s->reversals, 1);
+	if (req->found_by_keys_but_stan)
+		stat_add(&s->reversals_by_keys_but_stan, 1);
 	switch (req->outcome) {
 	case OUTCOME_REVERSAL_CREDITED:
 		stat_add(&s->reversals_credited, 1);
@@ -75,7 +77,7 @@ json_t *bank_stats_json(const struct bank_stats *s, const struct group_commit_st
 	json_object_del(declined_by_action, "400");
 	double avg = gc->batches ? (double)gc->items / (double)gc->batches : 0.0;
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-			 " s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:f, s:I, s:I}",
+			 " s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:f, s:I, s:I, s:I}",
 			 "received", load(&s->received), "authorizations", load(&s->authorizations),
 			 "approved", load(&s->approved), "declined", load(&s->declined),
 			 "duplicates", load(&s->duplicates), "declined_by_action", declined_by_action,
@@ -93,5 +95,5 @@ json_t *bank_stats_json(const struct bank_stats *s, const struct group_commit_st
 			 "by_action", by_action, "batches", (json_int_t)gc->batches,
 			 "batched_items", (json_int_t)gc->items, "avg_batch_size", avg,
 			 "largest_batch", (json_int_t)gc->largest_batch, "background_syncs",
-			 (json_int_t)gc->syncs);
+			 (json_int_t)gc->syncs, "reversals_by_keys_but_stan", load(&s->reversals_by_keys_but_stan));
 }

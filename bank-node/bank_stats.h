@@ -20,6 +20,7 @@ struct bank_stats {
 	_Atomic uint64_t reversal_replays;
 	_Atomic uint64_t reversals_of_refused;
 	_Atomic uint64_t reversals_unknown;  /* 914, tombstone kept */
+	_Atomic uint64_t reversals_by_keys_but_stan; /* original found under another STAN (DE 12, 32, 37, 41) */
 	_Atomic uint64_t tombstone_declines; /* originals that came after their reversal */
 	_Atomic uint64_t shed_over_budget;   /* 1100s answered 912 untouched: waited past the answer budget */
 	_Atomic uint64_t malformed;	     /* datagrams or frames that failed framing, decoding or checks */

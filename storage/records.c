@@ -27,8 +27,8 @@ bool journal_key_build(struct journal_key *key, const char *acquirer, const char
 	/* The length keeps "123" and "0123" apart: n..11 values are compared as sent. */
 	k[JOURNAL_KEY_ACQUIRER_LENGTH_AT] = (char)('0' + acq_len / 10);
 	k[JOURNAL_KEY_ACQUIRER_LENGTH_AT + 1] = (char)('0' + acq_len % 10);
-	return put_padded(k + JOURNAL_KEY_ACQUIRER_AT, 11, acquirer) && put_padded(k + JOURNAL_KEY_STAN_AT, 6, stan) &&
-	       put_padded(k + JOURNAL_KEY_RRN_AT, 12, rrn) && put_padded(k + JOURNAL_KEY_TERMINAL_AT, 8, terminal);
+	return put_padded(k + JOURNAL_KEY_ACQUIRER_AT, 11, acquirer) && put_padded(k + JOURNAL_KEY_RRN_AT, 12, rrn) &&
+	       put_padded(k + JOURNAL_KEY_TERMINAL_AT, 8, terminal) && put_padded(k + JOURNAL_KEY_STAN_AT, 6, stan);
 }
 
 const char *card_state_name(enum card_state s)

@@ -83,17 +83,22 @@ struct journal_record {
  * terminal DE 41), the same five a reversal carries in DE 56, 37 and 41.
  * Fixed layout: local date/time first (so that new entries sort together at
  * the end of the tree), then the 2-digit acquirer length, the acquirer padded
- * to 11, then STAN, RRN and terminal padded with spaces, so that every key is
- * one byte string.
+ * to 11, then RRN and terminal padded with spaces, and the STAN last, so that
+ * every key is one byte string and the entries of one (DE 12, 32, 37, 41)
+ * sit side by side: a reversal whose DE 56 names a STAN the bank never saw
+ * (the cardholder's, forwarded by a network that restarted and forgot the
+ * STAN it gave the original) still finds its original by those four.
  */
 /* Where each part sits in the key (tools that list the journal read them back). */
 #define JOURNAL_KEY_LOCAL_TIME_AT 0
 #define JOURNAL_KEY_ACQUIRER_LENGTH_AT 12
 #define JOURNAL_KEY_ACQUIRER_AT 14
-#define JOURNAL_KEY_STAN_AT 25
-#define JOURNAL_KEY_RRN_AT 31
-#define JOURNAL_KEY_TERMINAL_AT 43
-#define JOURNAL_KEY_LEN (12 + 2 + 11 + 6 + 12 + 8)
+#define JOURNAL_KEY_RRN_AT 25
+#define JOURNAL_KEY_TERMINAL_AT 37
+#define JOURNAL_KEY_STAN_AT 45
+#define JOURNAL_KEY_LEN (12 + 2 + 11 + 12 + 8 + 6)
+/* The key without its STAN: (DE 12, DE 32, DE 37, DE 41). */
+#define JOURNAL_KEY_WITHOUT_STAN JOURNAL_KEY_STAN_AT
 
 struct journal_key {
 	char bytes[JOURNAL_KEY_LEN];

@@ -157,6 +157,38 @@ int store_journal_get(struct store_txn *txn, const struct store *s, const struct
 	return get_fixed(txn, s->journal, key->bytes, JOURNAL_KEY_LEN, out, sizeof(*out));
 }
 
+int store_journal_find_by_keys_but_stan(struct store_txn *txn, const struct store *s, const struct journal_key *key,
+					struct journal_key *found_key, struct journal_record *found)
+{
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(as_lmdb_txn(txn), s->journal, &c);
+	if (rc)
+		return store_status_of(rc);
+	/* The lowest key of the group: its prefix, then the smallest STAN bytes. */
+	struct journal_key from = *key;
+	memset(from.bytes + JOURNAL_KEY_WITHOUT_STAN, 0, JOURNAL_KEY_LEN - JOURNAL_KEY_WITHOUT_STAN);
+	MDB_val k = {JOURNAL_KEY_LEN, from.bytes}, v;
+	size_t matches = 0;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != JOURNAL_KEY_LEN || memcmp(k.mv_data, key->bytes, JOURNAL_KEY_WITHOUT_STAN) != 0)
+			break;
+		struct journal_record j;
+		if (v.mv_size != sizeof(j))
+			continue;
+		memcpy(&j, v.mv_data, sizeof(j));
+		if (j.state == JOURNAL_TOMBSTONE)
+			continue;
+		if (++matches > 1)
+			break;
+		memcpy(found_key->bytes, k.mv_data, JOURNAL_KEY_LEN);
+		*found = j;
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return store_status_of(rc);
+	return matches == 1 ? STORE_OK : STORE_NOT_FOUND;
+}
+
 int store_journal_put(struct store_txn *txn, const struct store *s, const struct journal_key *key,
 		      const struct journal_record *rec)
 {

@@ -62,6 +62,13 @@ int store_order_put(struct store_txn *txn, const struct store *s, const char *ke
 
 int store_journal_get(struct store_txn *txn, const struct store *s, const struct journal_key *key,
 		      struct journal_record *out);
+/*
+ * The one journal entry other than a tombstone whose key equals key but for
+ * the STAN: the original of a reversal that names it under another STAN.
+ * STORE_NOT_FOUND when there is none, or more than one (then no guess is made).
+ */
+int store_journal_find_by_keys_but_stan(struct store_txn *txn, const struct store *s, const struct journal_key *key,
+					struct journal_key *found_key, struct journal_record *found);
 int store_journal_put(struct store_txn *txn, const struct store *s, const struct journal_key *key,
 		      const struct journal_record *rec);
 

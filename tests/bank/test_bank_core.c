@@ -276,6 +276,49 @@ Test(core, reversal_credits_exactly_once)
 	cr_assert_eq(balance_of("acc-1"), 10000);
 }
 
+/* The same transaction as a network restarted: its DE 11 and DE 56 name the cardholder's STAN. */
+static struct bank_request with_rrn(struct bank_request r, const char *rrn)
+{
+	snprintf(r.rrn, sizeof(r.rrn), "%s", rrn);
+	cr_assert(journal_key_build(&r.key, r.acquirer, r.stan, r.local_time, r.rrn, r.terminal));
+	return r;
+}
+
+Test(core, a_reversal_under_another_stan_finds_its_original_by_de_12_32_37_41)
+{
+	/* The network gave the 1100 its STAN 500011; after its restart the cardholder's
+	 * reversal reaches the bank naming the cardholder's STAN 000011. */
+	struct bank_request pay = with_rrn(authorization(PAN_ACTIVE, 500011, 4000), "RRN000000777");
+	decide(&pay);
+	cr_assert_eq(balance_of("acc-1"), 6000);
+	struct bank_request rev = with_rrn(reversal(PAN_ACTIVE, 11, 4000), "RRN000000777");
+	decide(&rev);
+	cr_assert_str_eq(rev.action, "400");
+	cr_assert_eq(rev.outcome, OUTCOME_REVERSAL_CREDITED);
+	cr_assert(rev.found_by_keys_but_stan);
+	cr_assert_eq(balance_of("acc-1"), 10000);
+	/* The network's own advice (under its STAN) afterwards is a replay, not a second credit. */
+	struct bank_request advice = with_rrn(reversal(PAN_ACTIVE, 500011, 4000), "RRN000000777");
+	decide(&advice);
+	cr_assert_eq(advice.outcome, OUTCOME_REVERSAL_REPLAY);
+	cr_assert_eq(balance_of("acc-1"), 10000);
+	assert_ledger_consistent();
+}
+
+Test(core, two_originals_with_the_same_keys_but_stan_are_not_guessed_between)
+{
+	struct bank_request a = with_rrn(authorization(PAN_ACTIVE, 500021, 1000), "RRN000000888");
+	struct bank_request b = with_rrn(authorization(PAN_ACTIVE, 500022, 2000), "RRN000000888");
+	decide(&a);
+	decide(&b);
+	cr_assert_eq(balance_of("acc-1"), 7000);
+	struct bank_request rev = with_rrn(reversal(PAN_ACTIVE, 21, 1000), "RRN000000888");
+	decide(&rev);
+	cr_assert_str_eq(rev.action, "914", "ambiguous: the bank must not pick one");
+	cr_assert_eq(balance_of("acc-1"), 7000);
+	assert_ledger_consistent();
+}
+
 Test(core, reversal_of_a_refused_original_moves_no_money)
 {
 	struct bank_request pay = authorization(PAN_ACTIVE, 12, 20000);

@@ -177,6 +177,7 @@ Test(process, payment_duplicate_reversal_over_udp)
 
 	/* a reversal of something never seen: 914 */
 	struct test_payment ghost = test_payment_default(card.pan, 999, 10);
+	ghost.rrn = "RRN000000999"; /* its own retrieval reference, as every transaction has */
 	len = test_build_reversal(&ghost, 1420, 104, frame, sizeof(frame));
 	cr_assert_eq(exchange(&c, frame, len, a), 1);
 	cr_assert_str_eq(a[0].action, "914");
