@@ -6,6 +6,7 @@
 
 #include "framing.h"
 #include "idle_backoff.h"
+#include "mti.h"
 #include "network_checks.h"
 #include "rcu_cell.h"
 #include "spsc_ring.h"
@@ -607,13 +608,6 @@ static void on_timer(struct switch_worker *w, uint32_t slot)
 
 /* ---- dispatch ---- */
 
-static bool is_request(uint16_t mti)
-{
-	/* Third digit 0 request, 2 advice (ISO 8583:1993 message function). */
-	unsigned function = (mti / 10) % 10;
-	return function == 0 || function == 2;
-}
-
 static void handle_message(struct switch_worker *w, const struct sockaddr_in *peer, const uint8_t *frame,
 			   size_t length, bool handed)
 {
@@ -626,7 +620,7 @@ static void handle_message(struct switch_worker *w, const struct sockaddr_in *pe
 		/* Answer 904 when the cardholder could still match the answer. */
 		uint8_t scratch[ISO_MAX_MESSAGE];
 		if (switch_decode_readable_prefix(frame, length, &e, scratch, sizeof(scratch), &m) &&
-		    is_request(m.mti) && iso_has(&m, 11) && iso_has(&m, 37) && iso_has(&m, 41))
+		    iso_mti_is_request(m.mti) && iso_has(&m, 11) && iso_has(&m, 37) && iso_has(&m, 41))
 			send_answer(w, peer, &m, ACTION_FORMAT_ERROR);
 		return;
 	}
@@ -659,7 +653,7 @@ static void handle_message(struct switch_worker *w, const struct sockaddr_in *pe
 	}
 	default:
 		COUNT(w, unsupported);
-		if (is_request(m.mti) && iso_has(&m, 11))
+		if (iso_mti_is_request(m.mti) && iso_has(&m, 11))
 			send_answer(w, peer, &m, ACTION_FORMAT_ERROR);
 		return;
 	}
