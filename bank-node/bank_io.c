@@ -32,7 +32,7 @@ static void handle_message(struct bank_io *io, const struct sockaddr_in *peer, c
 		stat_add(&io->stats->malformed, 1);
 		/* Enough readable before the fault to answer with 904? */
 		uint8_t scratch[ISO_MAX_MESSAGE];
-		if (len <= sizeof(scratch) && bank_salvage_decode(io->profile, msg, len, &err, scratch, &m) &&
+		if (len <= sizeof(scratch) && iso_salvage_decode(io->profile, msg, len, &err, scratch, &m) &&
 		    bank_request_salvage(&m, req)) {
 			req->peer = *peer;
 			answer_format_error(io, req);
