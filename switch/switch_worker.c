@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "datagram_frames.h"
 #include "framing.h"
 #include "idle_backoff.h"
 #include "mti.h"
@@ -662,35 +663,20 @@ static void handle_message(struct switch_worker *w, const struct sockaddr_in *pe
 /* A datagram either splits into whole frames or is dropped entire (docs/protocol.md). */
 static void handle_datagram(struct switch_worker *w, const struct udp_datagram *d)
 {
-	const uint8_t *msg;
-	size_t msg_len, consumed;
 	if (d->length == 0) {
 		/* Empty, or cut by the port because it did not fit its buffer. */
 		COUNT(w, malformed);
 		return;
 	}
-	if (d->length >= 2) {
-		/* The usual datagram: exactly one frame (what frame_next would find, in one step). */
-		size_t announced = ((size_t)d->data[0] << 8) | d->data[1];
-		if (announced + 2 == d->length && announced <= ISO_MAX_MESSAGE) {
-			if (announced > 0)
-				handle_message(w, &d->peer, d->data + 2, announced, false);
-			return;
-		}
+	struct datagram_frames frames;
+	if (!datagram_frames_open(&frames, d->data, d->length)) {
+		COUNT(w, malformed);
+		return;
 	}
-	for (size_t at = 0; at < d->length; at += consumed) {
-		if (frame_next(FRAME_HEADER_BINARY2, d->data + at, d->length - at, ISO_MAX_MESSAGE, &msg, &msg_len,
-			       &consumed) != FRAME_OK) {
-			COUNT(w, malformed);
-			return;
-		}
-	}
-	for (size_t at = 0; at < d->length; at += consumed) {
-		frame_next(FRAME_HEADER_BINARY2, d->data + at, d->length - at, ISO_MAX_MESSAGE, &msg, &msg_len,
-			   &consumed);
-		if (msg_len > 0)
-			handle_message(w, &d->peer, msg, msg_len, false);
-	}
+	const uint8_t *msg;
+	size_t msg_len;
+	while (datagram_frames_next(&frames, &msg, &msg_len))
+		handle_message(w, &d->peer, msg, msg_len, false);
 }
 
 static unsigned drain_handovers(struct switch_worker *w)
