@@ -8,8 +8,6 @@
  * workers and print the final counters as JSON on stdout.
  */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,89 +18,10 @@
 #include "switch_core.h"
 #include "switch_dataplane.h"
 #include "switch_http.h"
+#include "switch_options.h"
 #include "switch_tcp.h"
 #include "switch_telemetry.h"
 #include "tcp_edge.h"
-
-struct options {
-	const char *config;
-	const char *network;
-	const char *dataplane;
-	long workers;
-	long iso_port; /* -1: the config's */
-	long tcp_port; /* -1: the config's tcp.listen port */
-	long http_port;
-	long pending;
-	int eal_argc;
-	char **eal_argv;
-};
-
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: switch --config FILE --network NAME [--workers N] [--dataplane socket|dpdk]\n"
-		     "              [--iso-port N] [--tcp-port N] [--http-port N] [--pending N] [-- EAL args]\n"
-		     "  --workers N     worker threads, one RX/TX queue each (1..%d, default 1)\n"
-		     "  --dataplane     socket (kernel UDP) or dpdk; default: the network's in the config\n"
-		     "  --iso-port N    UDP port for ISO 8583 (default: the config's; 0 picks one)\n"
-		     "  --tcp-port N    TCP port for ISO 8583 hosts (default: the config's tcp.listen; 0 picks one)\n"
-		     "  --http-port N   control-plane HTTP port (default: the config's)\n"
-		     "  --pending N     pending-transaction slots per worker (default %d, at most 50000)\n",
-		SWITCH_MAX_WORKERS, SWITCH_DEFAULT_PENDING);
-}
-
-static bool parse_number(const char *name, const char *text, long min, long max, long *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(text, &end, 10);
-	if (errno || *end || end == text || v < min || v > max) {
-		fprintf(stderr, "switch: %s '%s' is not a number from %ld to %ld\n", name, text, min, max);
-		return false;
-	}
-	*out = v;
-	return true;
-}
-
-static bool parse_options(int argc, char **argv, struct options *o)
-{
-	static const struct option longs[] = {
-		{"config", required_argument, NULL, 'c'},    {"network", required_argument, NULL, 'n'},
-		{"workers", required_argument, NULL, 'w'},   {"dataplane", required_argument, NULL, 'd'},
-		{"iso-port", required_argument, NULL, 'i'},  {"http-port", required_argument, NULL, 'p'},
-		{"pending", required_argument, NULL, 'P'},   {"help", no_argument, NULL, 'h'},
-		{"tcp-port", required_argument, NULL, 't'},
-		{NULL, 0, NULL, 0},
-	};
-	*o = (struct options){.workers = 1, .iso_port = -1, .tcp_port = -1, .http_port = -1, .pending = SWITCH_DEFAULT_PENDING};
-	int c;
-	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-		switch (c) {
-		case 'c': o->config = optarg; break;
-		case 'n': o->network = optarg; break;
-		case 'd': o->dataplane = optarg; break;
-		case 'w': if (!parse_number("--workers", optarg, 1, SWITCH_MAX_WORKERS, &o->workers)) return false; break;
-		case 'i': if (!parse_number("--iso-port", optarg, 0, 65535, &o->iso_port)) return false; break;
-		case 't': if (!parse_number("--tcp-port", optarg, 0, 65535, &o->tcp_port)) return false; break;
-		case 'p': if (!parse_number("--http-port", optarg, 0, 65535, &o->http_port)) return false; break;
-		case 'P': if (!parse_number("--pending", optarg, 1, 50000, &o->pending)) return false; break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return false;
-		}
-	}
-	/* getopt_long stops at "--": what follows goes to the EAL untouched. */
-	o->eal_argc = argc - optind;
-	o->eal_argv = argv + optind;
-	if (!o->config || !o->network) {
-		fprintf(stderr, "switch: --config and --network are required\n");
-		usage(stderr);
-		return false;
-	}
-	if (o->dataplane && !switch_dataplane_known(o->dataplane)) {
-		fprintf(stderr, "switch: --dataplane '%s' is not socket or dpdk\n", o->dataplane);
-		return false;
-	}
-	return true;
-}
 
 static void print_stats(struct switch_core *s)
 {
@@ -118,9 +37,16 @@ static void print_stats(struct switch_core *s)
 
 int main(int argc, char **argv)
 {
-	struct options o;
-	if (!parse_options(argc, argv, &o))
+	struct switch_options o;
+	switch (switch_options_parse(argc, argv, &o)) {
+	case SWITCH_OPTIONS_OK:
+		break;
+	case SWITCH_OPTIONS_HELP:
+		switch_options_usage(stdout);
+		return 0;
+	case SWITCH_OPTIONS_INVALID:
 		return 2;
+	}
 
 	char err[512];
 	struct ecosystem_config *config = malloc(sizeof(*config));
