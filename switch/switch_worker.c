@@ -187,51 +187,6 @@ static void hand_over(struct switch_worker *w, uint8_t owner, const struct socka
 	COUNT(w, handed_over);
 }
 
-/* ---- bank health ---- */
-
-static bool same_endpoint(const struct sockaddr_in *a, const struct sockaddr_in *b)
-{
-	return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
-}
-
-/* The bank's record, made on first sight; NULL when the table is full (then it is never taken down). */
-static struct bank_health *health_of(struct switch_worker *w, const struct sockaddr_in *bank)
-{
-	for (uint32_t i = 0; i < w->bank_health_count; i++)
-		if (same_endpoint(&w->health[i].bank, bank))
-			return &w->health[i];
-	if (w->bank_health_count == SWITCH_BANK_HEALTH)
-		return NULL;
-	struct bank_health *h = &w->health[w->bank_health_count++];
-	memset(h, 0, sizeof(*h));
-	h->bank = *bank;
-	return h;
-}
-
-static bool bank_is_down(struct switch_worker *w, const struct sockaddr_in *bank)
-{
-	struct bank_health *h = health_of(w, bank);
-	return h && w->now_ms < h->down_until_ms;
-}
-
-static void bank_answered(struct switch_worker *w, const struct sockaddr_in *bank)
-{
-	struct bank_health *h = health_of(w, bank);
-	if (h) {
-		h->consecutive_timeouts = 0;
-		h->down_until_ms = 0;
-	}
-}
-
-static void bank_timed_out(struct switch_worker *w, const struct sockaddr_in *bank)
-{
-	struct bank_health *h = health_of(w, bank);
-	if (!h || ++h->consecutive_timeouts < SWITCH_BANK_DOWN_AFTER)
-		return;
-	uint64_t pause = 4ull * w->core->settings.bank_timeout_ms;
-	h->down_until_ms = w->now_ms + (pause > SWITCH_BANK_DOWN_MIN_MS ? pause : SWITCH_BANK_DOWN_MIN_MS);
-}
-
 /* ---- authorizations ---- */
 
 /*
@@ -335,7 +290,7 @@ static void on_authorization(struct switch_worker *w, const struct sockaddr_in *
 		return;
 	}
 
-	if (bank_is_down(w, &v.route.bank->iso)) {
+	if (bank_is_down(&w->bank_health, &v.route.bank->iso, w->now_ms)) {
 		COUNT(w, bank_unavailable);
 		send_answer(w, peer, m, ACTION_ISSUER_UNAVAILABLE);
 		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
@@ -427,7 +382,7 @@ static void on_authorization_answer(struct switch_worker *w, const uint8_t *fram
 		return;
 	}
 	timer_wheel_cancel(&w->wheel, slot);
-	bank_answered(w, &p->bank);
+	bank_answered(&w->bank_health, &p->bank);
 	int action = action_of(m);
 	bool approved = action >= 0 && action < 100;
 	char bank_stan[7];
@@ -564,7 +519,7 @@ static void on_reversal_answer(struct switch_worker *w, const struct iso_msg *m)
 		return;
 	}
 	timer_wheel_cancel(&w->wheel, slot);
-	bank_answered(w, &p->bank);
+	bank_answered(&w->bank_health, &p->bank);
 	if (p->kind == PENDING_REVERSAL) {
 		COUNT(w, reversals_completed);
 	} else {
@@ -584,7 +539,7 @@ static void on_timer(struct switch_worker *w, uint32_t slot)
 	switch (p->kind) {
 	case PENDING_AUTHORIZATION:
 		COUNT(w, timed_out);
-		bank_timed_out(w, &p->bank);
+		bank_timed_out(&w->bank_health, &p->bank, w->now_ms, w->core->settings.bank_timeout_ms);
 		if (!p->cardholder_reversed) {
 			uint8_t *buf = tx_claim(w);
 			tx_commit(w, &p->cardholder,
