@@ -13,9 +13,8 @@
 #include "spsc_ring.h"
 #include "switch_fields.h"
 #include "switch_messages.h"
-
-/* One writer per counter: a relaxed store is enough for the HTTP thread to read it whole. */
-#define COUNT(w, name) __atomic_store_n(&(w)->counters.name, (w)->counters.name + 1, __ATOMIC_RELAXED)
+#include "switch_tx.h"
+#include "worker_internal.h"
 
 #define TIMERS_PER_POLL 64
 #define HANDOVERS_PER_POLL 64
@@ -76,84 +75,6 @@ void switch_worker_destroy(struct switch_worker *w)
 	free(w->rx_buffers);
 	free(w->tx_buffers);
 	free(w);
-}
-
-/* ---- transmit ---- */
-
-static void flush_tx(struct switch_worker *w)
-{
-	if (w->tx_count == 0)
-		return;
-	int sent = dgram_tx_burst(w->core->port, w->id, w->tx, w->tx_count);
-	if (sent < 0)
-		sent = 0;
-	for (int i = sent; i < w->tx_count; i++)
-		for (uint16_t f = 0; f < w->tx_frames[i]; f++)
-			COUNT(w, tx_dropped);
-	w->tx_count = 0;
-}
-
-/* Buffer for the next outgoing frame (SWITCH_TX_BUFFER bytes). */
-static uint8_t *tx_claim(struct switch_worker *w)
-{
-	if (w->tx_count == UDP_BURST)
-		flush_tx(w);
-	return w->tx[w->tx_count].data;
-}
-
-static bool same_peer(const struct sockaddr_in *a, const struct sockaddr_in *b)
-{
-	return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port && a->sin_family == b->sin_family;
-}
-
-/*
- * Every datagram costs a send and a receive system call's worth of kernel
- * work on each side, so a frame for a peer that already has a datagram in
- * this burst joins the latest one when it fits (the peer's frames stay in
- * order); otherwise it stays where tx_claim put it, as a datagram of its own.
- */
-static void tx_commit(struct switch_worker *w, const struct sockaddr_in *peer, size_t length)
-{
-	if (length == 0)
-		return; /* the encoder refused: nothing to send */
-	for (int i = w->tx_count - 1; i >= 0; i--) {
-		struct udp_datagram *d = &w->tx[i];
-		if (!same_peer(&d->peer, peer))
-			continue;
-		if (d->length + length > SWITCH_TX_PACK_MAX)
-			break;
-		memcpy(d->data + d->length, w->tx[w->tx_count].data, length);
-		d->length += length;
-		w->tx_frames[i]++;
-		return;
-	}
-	w->tx[w->tx_count].peer = *peer;
-	w->tx[w->tx_count].length = length;
-	w->tx_frames[w->tx_count] = 1;
-	w->tx_count++;
-}
-
-static void send_answer(struct switch_worker *w, const struct sockaddr_in *peer, const struct iso_msg *request,
-			int action)
-{
-	uint8_t *buf = tx_claim(w);
-	tx_commit(w, peer, switch_build_answer(request, action, buf, SWITCH_TX_BUFFER));
-}
-
-/*
- * Relays a message as received but for its DE 11, rewritten in place: the
- * codec's view of DE 11 points into the frame, and both STANs are n6 ASCII.
- */
-static void relay_with_stan(struct switch_worker *w, const struct sockaddr_in *to, const uint8_t *frame,
-			    size_t length, const struct iso_msg *m, const char *stan)
-{
-	if (length + 2 > SWITCH_TX_BUFFER || !iso_has(m, 11) || m->fields[11].packed || m->fields[11].length != 6)
-		return;
-	uint8_t *buf = tx_claim(w);
-	frame_write_header(FRAME_HEADER_BINARY2, length, buf);
-	memcpy(buf + 2, frame, length);
-	memcpy(buf + 2 + (size_t)(m->fields[11].data - frame), stan, 6);
-	tx_commit(w, to, length + 2);
 }
 
 /* ---- ownership ---- */
