@@ -15,6 +15,7 @@
 #include "switch_messages.h"
 #include "switch_tx.h"
 #include "worker_internal.h"
+#include "worker_ownership.h"
 
 #define TIMERS_PER_POLL 64
 #define HANDOVERS_PER_POLL 64
@@ -75,37 +76,6 @@ void switch_worker_destroy(struct switch_worker *w)
 	free(w->rx_buffers);
 	free(w->tx_buffers);
 	free(w);
-}
-
-/* ---- ownership ---- */
-
-/* The worker a key's hash belongs to (no division with a single worker). */
-static uint8_t hash_owner(const struct switch_worker *w, uint64_t hash)
-{
-	uint16_t workers = w->core->worker_count;
-	return workers == 1 ? 0 : (uint8_t)(hash % workers);
-}
-
-static uint8_t key_owner(const struct switch_worker *w, const struct txn_key *key)
-{
-	return hash_owner(w, txn_key_hash(key));
-}
-
-/* Passes the message to its owning worker (dropped and counted when its ring is full). */
-static void hand_over(struct switch_worker *w, uint8_t owner, const struct sockaddr_in *peer, const uint8_t *frame,
-		      size_t length)
-{
-	struct spsc_ring *ring = w->core->rings[w->id][owner];
-	struct handover_msg *h = length <= SWITCH_HANDOVER_BYTES ? spsc_ring_claim(ring) : NULL;
-	if (!h) {
-		COUNT(w, handover_dropped);
-		return;
-	}
-	h->peer = *peer;
-	h->length = (uint16_t)length;
-	memcpy(h->data, frame, length);
-	spsc_ring_publish(ring);
-	COUNT(w, handed_over);
 }
 
 /* ---- authorizations ---- */
