@@ -111,7 +111,7 @@ static void set_outcome(struct outcome *o, enum outcome_kind kind, const char *b
 }
 
 /* Records how a pending transaction ended, in place when its entry is still there. */
-static void settle(struct switch_worker *w, const struct pending_txn *p, enum outcome_kind kind,
+void settle(struct switch_worker *w, const struct pending_txn *p, enum outcome_kind kind,
 		   const char *bank_stan, const struct sockaddr_in *bank)
 {
 	struct outcome *o = outcome_memory_at(&w->outcomes, p->outcome_index, &p->key);
@@ -217,7 +217,7 @@ static void on_authorization(struct switch_worker *w, const struct sockaddr_in *
 	COUNT(w, forwarded);
 }
 
-static void send_reversal(struct switch_worker *w, uint32_t slot, bool repeat)
+void send_reversal(struct switch_worker *w, uint32_t slot, bool repeat)
 {
 	struct pending_txn *p = &w->pending.slots[slot];
 	uint8_t *buf = tx_claim(w);
@@ -228,7 +228,7 @@ static void send_reversal(struct switch_worker *w, uint32_t slot, bool repeat)
 }
 
 /* The switch takes over undoing an authorization at the bank: 1420 now, 1421 until a 1430. */
-static void start_reversal(struct switch_worker *w, uint32_t slot)
+void start_reversal(struct switch_worker *w, uint32_t slot)
 {
 	struct pending_txn *p = &w->pending.slots[slot];
 	p->kind = PENDING_REVERSAL;
@@ -420,37 +420,6 @@ static void on_reversal_answer(struct switch_worker *w, const struct iso_msg *m)
 			  switch_build_forwarded_reversal(m, p->f.stan, p->f.original, buf, SWITCH_TX_BUFFER));
 	}
 	pending_release(&w->pending, slot);
-}
-
-/* ---- timers ---- */
-
-static void on_timer(struct switch_worker *w, uint32_t slot)
-{
-	struct pending_txn *p = &w->pending.slots[slot];
-	switch (p->kind) {
-	case PENDING_AUTHORIZATION:
-		COUNT(w, timed_out);
-		bank_timed_out(&w->bank_health, &p->bank, w->now_ms, w->core->settings.bank_timeout_ms);
-		if (!p->cardholder_reversed) {
-			uint8_t *buf = tx_claim(w);
-			tx_commit(w, &p->cardholder,
-				  switch_build_pending_answer(p, ACTION_ISSUER_TIMEOUT, buf, SWITCH_TX_BUFFER));
-		}
-		settle(w, p, OUTCOME_TIMED_OUT, NULL, NULL);
-		start_reversal(w, slot);
-		break;
-	case PENDING_REVERSAL:
-	case PENDING_FORWARDED_REVERSAL:
-		if (p->attempts >= w->core->settings.reversal_max_attempts) {
-			COUNT(w, reversals_abandoned);
-			pending_release(&w->pending, slot);
-		} else {
-			send_reversal(w, slot, true);
-		}
-		break;
-	default:
-		break;
-	}
 }
 
 /* ---- dispatch ---- */

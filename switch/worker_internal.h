@@ -11,4 +11,16 @@
 /* One writer per counter: a relaxed store is enough for the HTTP thread to read it whole. */
 #define COUNT(w, name) __atomic_store_n(&(w)->counters.name, (w)->counters.name + 1, __ATOMIC_RELAXED)
 
+/* Records how a pending transaction ended, in place when its entry is still there. */
+void settle(struct switch_worker *w, const struct pending_txn *p, enum outcome_kind kind, const char *bank_stan,
+	    const struct sockaddr_in *bank);
+
+/* The switch's own reversal of the authorization in slot (1420, or a 1421 repeat) ... */
+void send_reversal(struct switch_worker *w, uint32_t slot, bool repeat);
+/* ... and the switch taking over undoing an authorization at the bank: 1420 now, 1421 until a 1430. */
+void start_reversal(struct switch_worker *w, uint32_t slot);
+
+/* worker_timers.c: the timer of the transaction in slot fired (also used to settle everything at stop). */
+void on_timer(struct switch_worker *w, uint32_t slot);
+
 #endif
