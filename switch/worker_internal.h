@@ -11,9 +11,15 @@
 /* One writer per counter: a relaxed store is enough for the HTTP thread to read it whole. */
 #define COUNT(w, name) __atomic_store_n(&(w)->counters.name, (w)->counters.name + 1, __ATOMIC_RELAXED)
 
-/* Remembers how a transaction ended in its outcome entry o. */
+/* authorization.c: a cardholder's 1100 (handed: passed on by another worker, already counted there) ... */
+void on_authorization(struct switch_worker *w, const struct sockaddr_in *peer, const uint8_t *frame, size_t length,
+		      const struct iso_msg *m, bool handed);
+/* ... the bank's 1110 to it, on the worker its STAN (parsed into owner) names ... */
+void on_authorization_answer(struct switch_worker *w, const uint8_t *frame, size_t length, const struct iso_msg *m,
+			     const struct stan_owner *owner);
+/* ... remembering how a transaction ended in its outcome entry o ... */
 void set_outcome(struct outcome *o, enum outcome_kind kind, const char *bank_stan, const struct sockaddr_in *bank);
-/* Records how a pending transaction ended, in place when its entry is still there. */
+/* ... and recording it for a pending transaction, in place when its entry is still there. */
 void settle(struct switch_worker *w, const struct pending_txn *p, enum outcome_kind kind, const char *bank_stan,
 	    const struct sockaddr_in *bank);
 
