@@ -125,10 +125,14 @@ void on_cardholder_reversal(struct switch_worker *w, const struct sockaddr_in *p
 	forward_reversal(w, peer, m, &hit.bank->iso, de56);
 }
 
-void on_reversal_answer(struct switch_worker *w, const struct iso_msg *m)
+void on_reversal_answer(struct switch_worker *w, const uint8_t *frame, size_t length, const struct iso_msg *m,
+			const struct stan_owner *owner)
 {
+	/* Rebuilt for the cardholder, not relayed: the frame is not needed. */
+	(void)frame;
+	(void)length;
 	uint32_t slot;
-	struct pending_txn *p = pending_match(&w->pending, m, &slot);
+	struct pending_txn *p = pending_match_owned(&w->pending, m, owner, &slot);
 	if (!p) {
 		/* Typically the bank's answer to a 1421 repeat after its 1430 to the
 		 * 1420 already settled the reversal. */

@@ -5,7 +5,6 @@
 #include <time.h>
 
 #include "datagram_frames.h"
-#include "framing.h"
 #include "idle_backoff.h"
 #include "mti.h"
 #include "network_checks.h"
@@ -80,6 +79,34 @@ void switch_worker_destroy(struct switch_worker *w)
 
 /* ---- dispatch ---- */
 
+/*
+ * What the worker does with each message type it serves: a request (from a
+ * cardholder), or a bank's answer, which goes first to the worker its STAN
+ * names (the switch gave it). A new message type is one line; the table is
+ * searched in order, the fast path's two first.
+ */
+struct mti_handler {
+	uint16_t mti;
+	request_handler *request;
+	answer_handler *answer;
+};
+
+static const struct mti_handler mti_handlers[] = {
+	{1100, .request = on_authorization},
+	{1110, .answer = on_authorization_answer},
+	{1420, .request = on_cardholder_reversal},
+	{1421, .request = on_cardholder_reversal},
+	{1430, .answer = on_reversal_answer},
+};
+
+static const struct mti_handler *handler_of(uint16_t mti)
+{
+	for (size_t i = 0; i < sizeof(mti_handlers) / sizeof(mti_handlers[0]); i++)
+		if (mti_handlers[i].mti == mti)
+			return &mti_handlers[i];
+	return NULL;
+}
+
 static void handle_message(struct switch_worker *w, const struct sockaddr_in *peer, const uint8_t *frame,
 			   size_t length, bool handed)
 {
@@ -96,39 +123,29 @@ static void handle_message(struct switch_worker *w, const struct sockaddr_in *pe
 			send_answer(w, peer, &m, ACTION_FORMAT_ERROR);
 		return;
 	}
-	switch (m.mti) {
-	case 1100:
-		on_authorization(w, peer, frame, length, &m, handed);
-		return;
-	case 1420:
-	case 1421:
-		on_cardholder_reversal(w, peer, frame, length, &m, handed);
-		return;
-	case 1110:
-	case 1430: {
-		char stan[7];
-		struct stan_owner owner;
-		if (field_text(&m, 11, stan, sizeof(stan)) != 6 || !pending_stan_parse(stan, 6, &owner) ||
-		    owner.worker >= w->core->worker_count) {
-			COUNT(w, unmatched_responses);
-			return;
-		}
-		if (owner.worker != w->id) {
-			hand_over(w, owner.worker, peer, frame, length);
-			return;
-		}
-		if (m.mti == 1110)
-			on_authorization_answer(w, frame, length, &m, &owner);
-		else
-			on_reversal_answer(w, &m);
-		return;
-	}
-	default:
+	const struct mti_handler *handler = handler_of(m.mti);
+	if (!handler) {
 		COUNT(w, unsupported);
 		if (iso_mti_is_request(m.mti) && iso_has(&m, 11))
 			send_answer(w, peer, &m, ACTION_FORMAT_ERROR);
 		return;
 	}
+	if (handler->request) {
+		handler->request(w, peer, frame, length, &m, handed);
+		return;
+	}
+	char stan[7];
+	struct stan_owner owner;
+	if (field_text(&m, 11, stan, sizeof(stan)) != 6 || !pending_stan_parse(stan, 6, &owner) ||
+	    owner.worker >= w->core->worker_count) {
+		COUNT(w, unmatched_responses);
+		return;
+	}
+	if (owner.worker != w->id) {
+		hand_over(w, owner.worker, peer, frame, length);
+		return;
+	}
+	handler->answer(w, frame, length, &m, &owner);
 }
 
 /* A datagram either splits into whole frames or is dropped entire (docs/protocol.md). */
