@@ -1,3 +1,9 @@
+/*
+ * The worker's poll loop (switch_worker.h) and its dispatch of each message
+ * by MTI. The message paths: authorization.c, reversal.c, worker_timers.c
+ * (worker_internal.h); transmit: switch_tx.h; ownership and hand-over:
+ * worker_ownership.h; bank health: bank_health.h.
+ */
 #include "switch_worker.h"
 
 #include <stdlib.h>
