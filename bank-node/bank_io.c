@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "framing.h"
+#include "datagram_frames.h"
 #include "rules.h"
 #include "salvage.h"
 #include "tsc_clock.h"
@@ -32,7 +32,7 @@ static void handle_message(struct bank_io *io, const struct sockaddr_in *peer, c
 		stat_add(&io->stats->malformed, 1);
 		/* Enough readable before the fault to answer with 904? */
 		uint8_t scratch[ISO_MAX_MESSAGE];
-		if (len <= sizeof(scratch) && bank_salvage_decode(io->profile, msg, len, &err, scratch, &m) &&
+		if (len <= sizeof(scratch) && iso_salvage_decode(io->profile, msg, len, &err, scratch, &m) &&
 		    bank_request_salvage(&m, req)) {
 			req->peer = *peer;
 			answer_format_error(io, req);
@@ -65,22 +65,16 @@ static void handle_message(struct bank_io *io, const struct sockaddr_in *peer, c
 void bank_io_datagram(struct bank_io *io, const struct sockaddr_in *peer, const uint8_t *data, size_t length)
 {
 	/* A datagram that does not split into whole frames is dropped whole (docs/protocol.md). */
-	const uint8_t *msg;
-	size_t msg_len, consumed;
-	for (size_t at = 0; at < length; at += consumed) {
-		if (frame_next(FRAME_HEADER_BINARY2, data + at, length - at, ISO_MAX_MESSAGE, &msg, &msg_len,
-			       &consumed) != FRAME_OK ||
-		    consumed == 0) {
-			stat_add(&io->stats->malformed, 1);
-			return;
-		}
+	struct datagram_frames frames;
+	if (!datagram_frames_open(&frames, data, length)) {
+		stat_add(&io->stats->malformed, 1);
+		return;
 	}
 	io->received_ns = tsc_clock_monotonic_ns(); /* the start of the answer budget (bank_core.h) */
-	for (size_t at = 0; at < length; at += consumed) {
-		frame_next(FRAME_HEADER_BINARY2, data + at, length - at, ISO_MAX_MESSAGE, &msg, &msg_len, &consumed);
-		if (msg_len > 0) /* zero-length frames are keep-alives */
-			handle_message(io, peer, msg, msg_len);
-	}
+	const uint8_t *msg;
+	size_t msg_len;
+	while (datagram_frames_next(&frames, &msg, &msg_len)) /* zero-length frames (keep-alives) skipped */
+		handle_message(io, peer, msg, msg_len);
 }
 
 void bank_io_flush(struct bank_io *io)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "framing.h"
+#include "mti.h"
 
 /* Copies a present field's text; false when it does not fit or is not printable
  * ASCII (absent gives ""). A NUL in a key would cut it short, and the echo of a
@@ -20,12 +21,6 @@ static bool copy_field(const struct iso_msg *m, int field, char *out, size_t cap
 	return true;
 }
 
-static bool is_request(uint16_t mti)
-{
-	unsigned function = (mti / 10) % 10; /* 0 request, 2 advice: both expect an answer */
-	return function == 0 || function == 2;
-}
-
 uint16_t bank_reply_mti(uint16_t request_mti)
 {
 	return (uint16_t)((request_mti / 10) * 10 + 10);
@@ -35,7 +30,7 @@ bool bank_request_salvage(const struct iso_msg *m, struct bank_request *req)
 {
 	memset(req, 0, sizeof(*req));
 	req->mti = m->mti;
-	if (m->mti < 1000 || !is_request(m->mti))
+	if (m->mti < 1000 || !iso_mti_is_request(m->mti))
 		return false;
 	/* These are numeric: the codec has checked their digits and lengths. */
 	copy_field(m, 2, req->pan, sizeof(req->pan));

@@ -7,120 +7,25 @@
  * SIGHUP reloads routes and cards from the config; SIGINT/SIGTERM stop the
  * workers and print the final counters as JSON on stdout.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "ecosystem_config.h"
-#include "network_lifecycle.h"
-#include "switch_core.h"
-#include "switch_dataplane.h"
-#include "switch_http.h"
-#include "switch_tcp.h"
-#include "switch_telemetry.h"
-#include "tcp_edge.h"
-
-struct options {
-	const char *config;
-	const char *network;
-	const char *dataplane;
-	long workers;
-	long iso_port; /* -1: the config's */
-	long tcp_port; /* -1: the config's tcp.listen port */
-	long http_port;
-	long pending;
-	int eal_argc;
-	char **eal_argv;
-};
-
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: switch --config FILE --network NAME [--workers N] [--dataplane socket|dpdk]\n"
-		     "              [--iso-port N] [--tcp-port N] [--http-port N] [--pending N] [-- EAL args]\n"
-		     "  --workers N     worker threads, one RX/TX queue each (1..%d, default 1)\n"
-		     "  --dataplane     socket (kernel UDP) or dpdk; default: the network's in the config\n"
-		     "  --iso-port N    UDP port for ISO 8583 (default: the config's; 0 picks one)\n"
-		     "  --tcp-port N    TCP port for ISO 8583 hosts (default: the config's tcp.listen; 0 picks one)\n"
-		     "  --http-port N   control-plane HTTP port (default: the config's)\n"
-		     "  --pending N     pending-transaction slots per worker (default %d, at most 50000)\n",
-		SWITCH_MAX_WORKERS, SWITCH_DEFAULT_PENDING);
-}
-
-static bool parse_number(const char *name, const char *text, long min, long max, long *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(text, &end, 10);
-	if (errno || *end || end == text || v < min || v > max) {
-		fprintf(stderr, "switch: %s '%s' is not a number from %ld to %ld\n", name, text, min, max);
-		return false;
-	}
-	*out = v;
-	return true;
-}
-
-static bool parse_options(int argc, char **argv, struct options *o)
-{
-	static const struct option longs[] = {
-		{"config", required_argument, NULL, 'c'},    {"network", required_argument, NULL, 'n'},
-		{"workers", required_argument, NULL, 'w'},   {"dataplane", required_argument, NULL, 'd'},
-		{"iso-port", required_argument, NULL, 'i'},  {"http-port", required_argument, NULL, 'p'},
-		{"pending", required_argument, NULL, 'P'},   {"help", no_argument, NULL, 'h'},
-		{"tcp-port", required_argument, NULL, 't'},
-		{NULL, 0, NULL, 0},
-	};
-	*o = (struct options){.workers = 1, .iso_port = -1, .tcp_port = -1, .http_port = -1, .pending = SWITCH_DEFAULT_PENDING};
-	int c;
-	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-		switch (c) {
-		case 'c': o->config = optarg; break;
-		case 'n': o->network = optarg; break;
-		case 'd': o->dataplane = optarg; break;
-		case 'w': if (!parse_number("--workers", optarg, 1, SWITCH_MAX_WORKERS, &o->workers)) return false; break;
-		case 'i': if (!parse_number("--iso-port", optarg, 0, 65535, &o->iso_port)) return false; break;
-		case 't': if (!parse_number("--tcp-port", optarg, 0, 65535, &o->tcp_port)) return false; break;
-		case 'p': if (!parse_number("--http-port", optarg, 0, 65535, &o->http_port)) return false; break;
-		case 'P': if (!parse_number("--pending", optarg, 1, 50000, &o->pending)) return false; break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return false;
-		}
-	}
-	/* getopt_long stops at "--": what follows goes to the EAL untouched. */
-	o->eal_argc = argc - optind;
-	o->eal_argv = argv + optind;
-	if (!o->config || !o->network) {
-		fprintf(stderr, "switch: --config and --network are required\n");
-		usage(stderr);
-		return false;
-	}
-	if (o->dataplane && !switch_dataplane_known(o->dataplane)) {
-		fprintf(stderr, "switch: --dataplane '%s' is not socket or dpdk\n", o->dataplane);
-		return false;
-	}
-	return true;
-}
-
-static void print_stats(struct switch_core *s)
-{
-	json_t *stats = switch_stats_json(s);
-	char *text = json_dumps(stats, JSON_COMPACT | JSON_SORT_KEYS);
-	if (text) {
-		printf("%s\n", text);
-		free(text);
-	}
-	json_decref(stats);
-	fflush(stdout);
-}
+#include "switch_node.h"
+#include "switch_options.h"
 
 int main(int argc, char **argv)
 {
-	struct options o;
-	if (!parse_options(argc, argv, &o))
+	struct switch_options o;
+	switch (switch_options_parse(argc, argv, &o)) {
+	case SWITCH_OPTIONS_OK:
+		break;
+	case SWITCH_OPTIONS_HELP:
+		switch_options_usage(stdout);
+		return 0;
+	case SWITCH_OPTIONS_INVALID:
 		return 2;
+	}
 
 	char err[512];
 	struct ecosystem_config *config = malloc(sizeof(*config));
@@ -135,106 +40,11 @@ int main(int argc, char **argv)
 		free(config);
 		return 1;
 	}
-	char dataplane[16];
-	snprintf(dataplane, sizeof(dataplane), "%s", o.dataplane ? o.dataplane : net->dataplane);
-	uint16_t iso_port = o.iso_port >= 0 ? (uint16_t)o.iso_port : net->iso.port;
-	uint16_t http_port = o.http_port >= 0 ? (uint16_t)o.http_port : net->http.port;
 
-	/* Workers and the HTTP thread inherit this mask; signals are taken by sigwait below. */
-	sigset_t signals;
-	sigemptyset(&signals);
-	sigaddset(&signals, SIGINT);
-	sigaddset(&signals, SIGTERM);
-	sigaddset(&signals, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &signals, NULL);
-
-	struct dgram_port *port = calloc(1, sizeof(*port));
-	if (!port || switch_dataplane_open(dataplane, net->iso.host, iso_port, (uint16_t)o.workers, o.eal_argc,
-					   o.eal_argv, port, err, sizeof(err)) != 0) {
-		fprintf(stderr, "switch: %s\n", port ? err : "out of memory");
-		free(port);
-		free(config);
-		return 1;
-	}
-	/* Before the core takes the port: the workers poll the joined port from the start. */
-	if (switch_tcp_wanted(config, net) && switch_tcp_attach(port, config, net, o.tcp_port, err, sizeof(err)) != 0) {
-		fprintf(stderr, "switch: %s\n", err);
-		port->ops->close(port);
-		free(port);
-		free(config);
-		return 1;
-	}
-	struct switch_core *s = switch_core_create(config, o.config, o.network, port, (uint32_t)o.pending, err,
-						   sizeof(err));
-	if (!s) {
-		fprintf(stderr, "switch: %s\n", err);
-		port->ops->close(port);
-		free(port);
-		free(config);
-		return 1;
-	}
-	if (strcmp(dataplane, "dpdk") == 0 && !switch_telemetry_register(s, err, sizeof(err)))
-		fprintf(stderr, "switch: %s (continuing without switch telemetry)\n", err);
-	char http_host[64];
-	snprintf(http_host, sizeof(http_host), "%s", net->http.host);
-	/* The card lifecycle is off the fast path: without its store the switch still switches. */
-	struct network_lifecycle *lifecycle = network_lifecycle_start(config, o.network, s, err, sizeof(err));
-	free(config);
-	if (!lifecycle)
-		fprintf(stderr, "switch: card lifecycle disabled: %s\n", err);
-
-	struct http_route lifecycle_routes[SWITCH_HTTP_MAX_EXTRA_ROUTES];
-	size_t lifecycle_route_count =
-		lifecycle ? network_lifecycle_routes(lifecycle, lifecycle_routes, SWITCH_HTTP_MAX_EXTRA_ROUTES) : 0;
-	struct http_api *http = switch_http_start_with(s, http_host, http_port, lifecycle_routes, lifecycle_route_count,
-						       err, sizeof(err));
-	if (!http) {
-		fprintf(stderr, "switch: HTTP %s:%u: %s\n", http_host, http_port, err);
-		network_lifecycle_stop(lifecycle);
-		switch_core_destroy(s);
-		free(port);
-		return 1;
-	}
-	if (!switch_core_start(s, err, sizeof(err))) {
-		fprintf(stderr, "switch: %s\n", err);
-		http_api_stop(http);
-		network_lifecycle_stop(lifecycle);
-		switch_core_destroy(s);
-		free(port);
-		return 1;
-	}
-	char iso_host[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &port->local.sin_addr, iso_host, sizeof(iso_host));
-	fprintf(stderr, "switch %s: %u worker(s) on %s dataplane, ISO 8583 udp %s:%u, HTTP %s:%u\n", o.network,
-		s->worker_count, dataplane, iso_host, ntohs(port->local.sin_port), http_host, http_port);
-	struct dgram_port *tcp = tcp_edge_tcp_port(port);
-	if (tcp && tcp->local.sin_port) {
-		/* Tests with --tcp-port 0 read the port picked from this line. */
-		inet_ntop(AF_INET, &tcp->local.sin_addr, iso_host, sizeof(iso_host));
-		fprintf(stderr, "switch %s: ISO 8583 tcp %s:%u\n", o.network, iso_host, ntohs(tcp->local.sin_port));
-	}
-
-	for (;;) {
-		int sig;
-		if (sigwait(&signals, &sig) != 0)
-			continue;
-		if (sig == SIGHUP) {
-			if (switch_core_reload(s, err, sizeof(err)) &&
-			    (!lifecycle || network_lifecycle_republish(lifecycle, err, sizeof(err))))
-				fprintf(stderr, "switch %s: reloaded routes and cards from %s\n", o.network, o.config);
-			else
-				fprintf(stderr, "switch %s: reload failed, keeping the current routes: %s\n", o.network,
-					err);
-			continue;
-		}
-		break;
-	}
-	fprintf(stderr, "switch %s: stopping\n", o.network);
-	http_api_stop(http);
-	network_lifecycle_stop(lifecycle);
-	switch_core_stop(s);
-	print_stats(s);
-	switch_core_destroy(s);
-	free(port);
-	return 0;
+	struct switch_node node;
+	int status = switch_node_start(&node, &o, config, net);
+	if (status == 0)
+		status = switch_node_run(&node);
+	switch_node_teardown(&node);
+	return status;
 }

@@ -4,6 +4,7 @@
 
 #include "framing.h"
 #include "network_checks.h"
+#include "salvage.h"
 
 void action_code_text(int action, char out[4])
 {
@@ -140,15 +141,8 @@ bool switch_decode_readable_prefix(const uint8_t *frame, size_t length, const st
 	if (err->field < 2 || err->field > 64 || err->offset < fields_at || err->offset > length ||
 	    err->offset > scratch_size || (frame[bitmap_at] & 0x80))
 		return false;
-	memcpy(scratch, frame, err->offset);
-	/* Field f is bit (64 - f) of the big-endian bitmap: keep fields below err->field. */
-	for (int f = err->field; f <= 64; f++)
-		scratch[bitmap_at + (size_t)(f - 1) / 8] &= (uint8_t)~(0x80u >> ((f - 1) % 8));
-	/* err->offset may point inside the faulty element (at its bad byte): the
-	 * elements before it end where the decoder then finds trailing bytes. */
-	struct iso_error again;
-	enum iso_error_code rc = iso_decode(SWITCH_PROFILE, scratch, err->offset, out, &again);
-	if (rc == ISO_ERR_TRAILING_BYTES && again.offset < err->offset)
-		rc = iso_decode(SWITCH_PROFILE, scratch, again.offset, out, NULL);
-	return rc == ISO_OK;
+	/* The decoder goes element by element, so the elements before the faulty
+	 * one lie in the first err->offset bytes (err->offset may point inside the
+	 * faulty element, at its bad byte): only those are copied and salvaged. */
+	return iso_salvage_decode(SWITCH_PROFILE, frame, err->offset, err, scratch, out);
 }

@@ -1,19 +1,26 @@
+/*
+ * The worker's poll loop (switch_worker.h) and its dispatch of each message
+ * by MTI. The message paths: authorization.c, reversal.c, worker_timers.c
+ * (worker_internal.h); transmit: switch_tx.h; ownership and hand-over:
+ * worker_ownership.h; bank health: bank_health.h.
+ */
 #include "switch_worker.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "framing.h"
+#include "datagram_frames.h"
 #include "idle_backoff.h"
+#include "mti.h"
 #include "network_checks.h"
 #include "rcu_cell.h"
 #include "spsc_ring.h"
 #include "switch_fields.h"
 #include "switch_messages.h"
-
-/* One writer per counter: a relaxed store is enough for the HTTP thread to read it whole. */
-#define COUNT(w, name) __atomic_store_n(&(w)->counters.name, (w)->counters.name + 1, __ATOMIC_RELAXED)
+#include "switch_tx.h"
+#include "worker_internal.h"
+#include "worker_ownership.h"
 
 #define TIMERS_PER_POLL 64
 #define HANDOVERS_PER_POLL 64
@@ -76,542 +83,34 @@ void switch_worker_destroy(struct switch_worker *w)
 	free(w);
 }
 
-/* ---- transmit ---- */
-
-static void flush_tx(struct switch_worker *w)
-{
-	if (w->tx_count == 0)
-		return;
-	int sent = dgram_tx_burst(w->core->port, w->id, w->tx, w->tx_count);
-	if (sent < 0)
-		sent = 0;
-	for (int i = sent; i < w->tx_count; i++)
-		for (uint16_t f = 0; f < w->tx_frames[i]; f++)
-			COUNT(w, tx_dropped);
-	w->tx_count = 0;
-}
-
-/* Buffer for the next outgoing frame (SWITCH_TX_BUFFER bytes). */
-static uint8_t *tx_claim(struct switch_worker *w)
-{
-	if (w->tx_count == UDP_BURST)
-		flush_tx(w);
-	return w->tx[w->tx_count].data;
-}
-
-static bool same_peer(const struct sockaddr_in *a, const struct sockaddr_in *b)
-{
-	return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port && a->sin_family == b->sin_family;
-}
-
-/*
- * Every datagram costs a send and a receive system call's worth of kernel
- * work on each side, so a frame for a peer that already has a datagram in
- * this burst joins the latest one when it fits (the peer's frames stay in
- * order); otherwise it stays where tx_claim put it, as a datagram of its own.
- */
-static void tx_commit(struct switch_worker *w, const struct sockaddr_in *peer, size_t length)
-{
-	if (length == 0)
-		return; /* the encoder refused: nothing to send */
-	for (int i = w->tx_count - 1; i >= 0; i--) {
-		struct udp_datagram *d = &w->tx[i];
-		if (!same_peer(&d->peer, peer))
-			continue;
-		if (d->length + length > SWITCH_TX_PACK_MAX)
-			break;
-		memcpy(d->data + d->length, w->tx[w->tx_count].data, length);
-		d->length += length;
-		w->tx_frames[i]++;
-		return;
-	}
-	w->tx[w->tx_count].peer = *peer;
-	w->tx[w->tx_count].length = length;
-	w->tx_frames[w->tx_count] = 1;
-	w->tx_count++;
-}
-
-static void send_answer(struct switch_worker *w, const struct sockaddr_in *peer, const struct iso_msg *request,
-			int action)
-{
-	uint8_t *buf = tx_claim(w);
-	tx_commit(w, peer, switch_build_answer(request, action, buf, SWITCH_TX_BUFFER));
-}
-
-/*
- * Relays a message as received but for its DE 11, rewritten in place: the
- * codec's view of DE 11 points into the frame, and both STANs are n6 ASCII.
- */
-static void relay_with_stan(struct switch_worker *w, const struct sockaddr_in *to, const uint8_t *frame,
-			    size_t length, const struct iso_msg *m, const char *stan)
-{
-	if (length + 2 > SWITCH_TX_BUFFER || !iso_has(m, 11) || m->fields[11].packed || m->fields[11].length != 6)
-		return;
-	uint8_t *buf = tx_claim(w);
-	frame_write_header(FRAME_HEADER_BINARY2, length, buf);
-	memcpy(buf + 2, frame, length);
-	memcpy(buf + 2 + (size_t)(m->fields[11].data - frame), stan, 6);
-	tx_commit(w, to, length + 2);
-}
-
-/* ---- ownership ---- */
-
-/* The worker a key's hash belongs to (no division with a single worker). */
-static uint8_t hash_owner(const struct switch_worker *w, uint64_t hash)
-{
-	uint16_t workers = w->core->worker_count;
-	return workers == 1 ? 0 : (uint8_t)(hash % workers);
-}
-
-static uint8_t key_owner(const struct switch_worker *w, const struct txn_key *key)
-{
-	return hash_owner(w, txn_key_hash(key));
-}
-
-/* Passes the message to its owning worker (dropped and counted when its ring is full). */
-static void hand_over(struct switch_worker *w, uint8_t owner, const struct sockaddr_in *peer, const uint8_t *frame,
-		      size_t length)
-{
-	struct spsc_ring *ring = w->core->rings[w->id][owner];
-	struct handover_msg *h = length <= SWITCH_HANDOVER_BYTES ? spsc_ring_claim(ring) : NULL;
-	if (!h) {
-		COUNT(w, handover_dropped);
-		return;
-	}
-	h->peer = *peer;
-	h->length = (uint16_t)length;
-	memcpy(h->data, frame, length);
-	spsc_ring_publish(ring);
-	COUNT(w, handed_over);
-}
-
-/* ---- bank health ---- */
-
-static bool same_endpoint(const struct sockaddr_in *a, const struct sockaddr_in *b)
-{
-	return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
-}
-
-/* The bank's record, made on first sight; NULL when the table is full (then it is never taken down). */
-static struct bank_health *health_of(struct switch_worker *w, const struct sockaddr_in *bank)
-{
-	for (uint32_t i = 0; i < w->bank_health_count; i++)
-		if (same_endpoint(&w->health[i].bank, bank))
-			return &w->health[i];
-	if (w->bank_health_count == SWITCH_BANK_HEALTH)
-		return NULL;
-	struct bank_health *h = &w->health[w->bank_health_count++];
-	memset(h, 0, sizeof(*h));
-	h->bank = *bank;
-	return h;
-}
-
-static bool bank_is_down(struct switch_worker *w, const struct sockaddr_in *bank)
-{
-	struct bank_health *h = health_of(w, bank);
-	return h && w->now_ms < h->down_until_ms;
-}
-
-static void bank_answered(struct switch_worker *w, const struct sockaddr_in *bank)
-{
-	struct bank_health *h = health_of(w, bank);
-	if (h) {
-		h->consecutive_timeouts = 0;
-		h->down_until_ms = 0;
-	}
-}
-
-static void bank_timed_out(struct switch_worker *w, const struct sockaddr_in *bank)
-{
-	struct bank_health *h = health_of(w, bank);
-	if (!h || ++h->consecutive_timeouts < SWITCH_BANK_DOWN_AFTER)
-		return;
-	uint64_t pause = 4ull * w->core->settings.bank_timeout_ms;
-	h->down_until_ms = w->now_ms + (pause > SWITCH_BANK_DOWN_MIN_MS ? pause : SWITCH_BANK_DOWN_MIN_MS);
-}
-
-/* ---- authorizations ---- */
-
-/*
- * Pending slots are reused oldest first (pending_table.h), so the slot an
- * authorization takes has not been touched for a long while: the worker
- * starts loading the slot a few authorizations ahead, with its timer.
- */
-#define PENDING_PREFETCH_AHEAD 4
-
-/* Always inlined: GCC takes a function that only loads and prefetches for pure, and drops calls to it. */
-static inline __attribute__((always_inline)) void prefetch_pending(const struct switch_worker *w, uint32_t slot)
-{
-	if (slot == UINT32_MAX)
-		return;
-	const char *p = (const char *)&w->pending.slots[slot];
-	for (size_t at = 0; at < sizeof(struct pending_txn); at += 64)
-		__builtin_prefetch(p + at, 1);
-	__builtin_prefetch(p + sizeof(struct pending_txn) - 1, 1);
-	timer_wheel_prefetch(&w->wheel, slot);
-}
-
-static void set_outcome(struct outcome *o, enum outcome_kind kind, const char *bank_stan,
-			const struct sockaddr_in *bank)
-{
-	memset(o, 0, sizeof(*o));
-	o->kind = (uint8_t)kind;
-	if (bank_stan)
-		memcpy(o->bank_stan, bank_stan, 7);
-	if (bank)
-		o->bank = *bank;
-}
-
-/* Records how a pending transaction ended, in place when its entry is still there. */
-static void settle(struct switch_worker *w, const struct pending_txn *p, enum outcome_kind kind,
-		   const char *bank_stan, const struct sockaddr_in *bank)
-{
-	struct outcome *o = outcome_memory_at(&w->outcomes, p->outcome_index, &p->key);
-	if (!o) {
-		bool existed;
-		o = outcome_memory_upsert(&w->outcomes, &p->key, &existed);
-	}
-	set_outcome(o, kind, bank_stan, bank);
-}
-
-static void on_authorization(struct switch_worker *w, const struct sockaddr_in *peer, const uint8_t *frame,
-			     size_t length, const struct iso_msg *m, bool handed)
-{
-	struct txn_key key;
-	if (!handed)
-		COUNT(w, authorizations);
-	if (!txn_key_of_request(m, &key)) {
-		/* Without its key the cardholder's answer cannot be remembered, but it can be given. */
-		COUNT(w, refused_by_checks);
-		send_answer(w, peer, m, ACTION_FORMAT_ERROR);
-		return;
-	}
-	/* One hash (a chain of multiplies) for the owner and the outcome memory. */
-	uint64_t key_hash = txn_key_hash(&key);
-	uint8_t owner = hash_owner(w, key_hash);
-	if (owner != w->id) {
-		hand_over(w, owner, peer, frame, length);
-		return;
-	}
-	/* The key's index line loads while the checks run: they only read, so
-	 * running them before the duplicate test changes nothing but the order. */
-	uint32_t hash = (uint32_t)key_hash;
-	outcome_memory_prefetch_hash(&w->outcomes, hash);
-	struct network_check_context ctx = {
-		.routes = rcu_cell_read(&w->core->routes),
-		.cards = rcu_cell_read(&w->core->cards),
-		.today_yymm = w->today_yymm,
-		.major_industry_id = w->core->settings.major_industry_id,
-	};
-	struct check_verdict v = network_check_authorization(m, &ctx);
-	bool existed;
-	struct outcome *o = outcome_memory_upsert_hashed(&w->outcomes, &key, hash, &existed);
-	if (existed && o->kind == OUTCOME_REVERSED_EARLY) {
-		/* Its reversal overtook it and went to the bank under the cardholder's
-		 * STAN, where it left a tombstone this 1100 would not meet under ours:
-		 * refusing it here is what keeps a reversed payment from being debited. */
-		COUNT(w, reversed_before_original);
-		send_answer(w, peer, m, ACTION_DECLINED);
-		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
-		return;
-	}
-	if (existed) {
-		/* A retransmission: while the original is at the bank its answer is
-		 * on its way; once settled, it is told it is a duplicate. */
-		COUNT(w, duplicates);
-		if (o->kind != OUTCOME_PENDING)
-			send_answer(w, peer, m, ACTION_DUPLICATE);
-		return;
-	}
-	/* From here every path fills o. */
-	if (v.action != ACTION_APPROVED) {
-		COUNT(w, refused_by_checks);
-		if (v.failure == CHECK_NO_ROUTE)
-			COUNT(w, no_route);
-		send_answer(w, peer, m, v.action);
-		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
-		return;
-	}
-
-	if (bank_is_down(w, &v.route.bank->iso)) {
-		COUNT(w, bank_unavailable);
-		send_answer(w, peer, m, ACTION_ISSUER_UNAVAILABLE);
-		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
-		return;
-	}
-	uint32_t slot = pending_alloc(&w->pending);
-	if (slot == UINT32_MAX) {
-		COUNT(w, pending_full);
-		send_answer(w, peer, m, ACTION_SYSTEM_MALFUNCTION);
-		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
-		return;
-	}
-	prefetch_pending(w, pending_upcoming(&w->pending, PENDING_PREFETCH_AHEAD));
-	struct pending_txn *p = &w->pending.slots[slot];
-	if (!pending_fields_capture(m, &p->f)) {
-		pending_release(&w->pending, slot);
-		COUNT(w, refused_by_checks);
-		send_answer(w, peer, m, ACTION_FORMAT_ERROR);
-		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
-		return;
-	}
-	p->kind = PENDING_AUTHORIZATION;
-	p->cardholder = *peer;
-	p->bank = v.route.bank->iso;
-	p->key = key;
-	set_outcome(o, OUTCOME_PENDING, NULL, NULL);
-	o->slot = slot;
-	p->outcome_index = outcome_memory_index(&w->outcomes, o);
-	char stan[7];
-	pending_stan(w->id, slot, false, stan);
-	relay_with_stan(w, &p->bank, frame, length, m, stan);
-	timer_wheel_schedule(&w->wheel, slot, w->now_ms + w->core->settings.bank_timeout_ms);
-	COUNT(w, forwarded);
-}
-
-static void send_reversal(struct switch_worker *w, uint32_t slot, bool repeat)
-{
-	struct pending_txn *p = &w->pending.slots[slot];
-	uint8_t *buf = tx_claim(w);
-	tx_commit(w, &p->bank, switch_build_reversal(p, w->id, slot, repeat, buf, SWITCH_TX_BUFFER));
-	p->attempts++;
-	COUNT(w, reversals);
-	timer_wheel_schedule(&w->wheel, slot, w->now_ms + w->core->settings.reversal_retry_ms);
-}
-
-/* The switch takes over undoing an authorization at the bank: 1420 now, 1421 until a 1430. */
-static void start_reversal(struct switch_worker *w, uint32_t slot)
-{
-	struct pending_txn *p = &w->pending.slots[slot];
-	p->kind = PENDING_REVERSAL;
-	p->attempts = 0;
-	p->bank_original[0] = '\0';
-	send_reversal(w, slot, false);
-}
-
-static int action_of(const struct iso_msg *m)
-{
-	size_t n;
-	const uint8_t *s = field_bytes(m, 39, &n);
-	if (!s) {
-		uint64_t v;
-		if (!iso_field_u64(m, 39, &v) || m->fields[39].length != 3)
-			return -1;
-		return (int)v;
-	}
-	if (n != 3)
-		return -1;
-	unsigned d0 = s[0] - '0', d1 = s[1] - '0', d2 = s[2] - '0';
-	if (d0 > 9 || d1 > 9 || d2 > 9)
-		return -1;
-	return (int)(d0 * 100 + d1 * 10 + d2);
-}
-
-static void on_authorization_answer(struct switch_worker *w, const uint8_t *frame, size_t length,
-				    const struct iso_msg *m, const struct stan_owner *owner)
-{
-	uint32_t slot;
-	struct pending_txn *p = pending_match_owned(&w->pending, m, owner, &slot);
-	if (!p) {
-		if (pending_is_late(&w->pending, m))
-			COUNT(w, late_responses);
-		else
-			COUNT(w, unmatched_responses);
-		return;
-	}
-	if (p->kind == PENDING_REVERSAL) {
-		/* Timed out already (the cardholder has its 911, the reversal is under way). */
-		COUNT(w, late_responses);
-		return;
-	}
-	timer_wheel_cancel(&w->wheel, slot);
-	bank_answered(w, &p->bank);
-	int action = action_of(m);
-	bool approved = action >= 0 && action < 100;
-	char bank_stan[7];
-	pending_stan(w->id, slot, false, bank_stan);
-
-	if (p->cardholder_reversed) {
-		/* The cardholder gave up and was told its reversal is accepted. */
-		settle(w, p, OUTCOME_TIMED_OUT, NULL, NULL);
-		if (approved) {
-			COUNT(w, cancelled_approvals);
-			start_reversal(w, slot);
-		} else {
-			COUNT(w, declined);
-			pending_release(&w->pending, slot);
-		}
-		return;
-	}
-	relay_with_stan(w, &p->cardholder, frame, length, m, p->f.stan);
-	if (approved) {
-		COUNT(w, approved);
-		settle(w, p, OUTCOME_APPROVED, bank_stan, &p->bank);
-	} else {
-		COUNT(w, declined);
-		settle(w, p, OUTCOME_REFUSED, NULL, NULL);
-	}
-	pending_release(&w->pending, slot);
-}
-
-/* ---- reversals ---- */
-
-static void forward_reversal(struct switch_worker *w, const struct sockaddr_in *peer, const struct iso_msg *m,
-			     const struct sockaddr_in *bank, const char *bank_de56)
-{
-	uint32_t slot = pending_alloc(&w->pending);
-	if (slot == UINT32_MAX) {
-		COUNT(w, pending_full);
-		send_answer(w, peer, m, ACTION_SYSTEM_MALFUNCTION);
-		return;
-	}
-	struct pending_txn *p = &w->pending.slots[slot];
-	if (!pending_fields_capture(m, &p->f) || strlen(bank_de56) >= sizeof(p->bank_original)) {
-		pending_release(&w->pending, slot);
-		send_answer(w, peer, m, ACTION_FORMAT_ERROR);
-		return;
-	}
-	p->kind = PENDING_FORWARDED_REVERSAL;
-	p->cardholder = *peer;
-	p->bank = *bank;
-	strcpy(p->bank_original, bank_de56);
-	char stan[7];
-	pending_stan(w->id, slot, true, stan);
-	uint8_t *buf = tx_claim(w);
-	tx_commit(w, bank, switch_build_forwarded_reversal(m, stan, bank_de56, buf, SWITCH_TX_BUFFER));
-	p->attempts = 1;
-	timer_wheel_schedule(&w->wheel, slot, w->now_ms + w->core->settings.reversal_retry_ms);
-	COUNT(w, cardholder_reversals_forwarded);
-}
-
-static void on_cardholder_reversal(struct switch_worker *w, const struct sockaddr_in *peer, const uint8_t *frame,
-				   size_t length, const struct iso_msg *m, bool handed)
-{
-	struct txn_key key;
-	if (!handed)
-		COUNT(w, cardholder_reversals);
-	char de56[40];
-	struct original_data od;
-	int n = iso_field_text(m, 56, de56, sizeof(de56));
-	if (n < 0 || !original_data_parse(de56, (size_t)n, &od) || !txn_key_of_reversal(m, &key) || !iso_has(m, 2) ||
-	    !iso_has(m, 11)) {
-		send_answer(w, peer, m, ACTION_FORMAT_ERROR);
-		return;
-	}
-	uint8_t owner = key_owner(w, &key);
-	if (owner != w->id) {
-		hand_over(w, owner, peer, frame, length);
-		return;
-	}
-
-	struct outcome *o = outcome_memory_find(&w->outcomes, &key);
-	if (o && o->kind == OUTCOME_PENDING) {
-		struct pending_txn *p = &w->pending.slots[o->slot];
-		if (p->kind == PENDING_AUTHORIZATION && txn_key_equal(&p->key, &key)) {
-			/* Still at the bank: the switch will undo an approval itself. */
-			p->cardholder_reversed = true;
-		}
-		COUNT(w, cardholder_reversals_answered);
-		send_answer(w, peer, m, ACTION_REVERSAL_ACCEPTED);
-		return;
-	}
-	if (o && (o->kind == OUTCOME_REFUSED || o->kind == OUTCOME_TIMED_OUT)) {
-		/* Nothing to undo at the bank, or the switch is undoing it already. */
-		COUNT(w, cardholder_reversals_answered);
-		send_answer(w, peer, m, ACTION_REVERSAL_ACCEPTED);
-		return;
-	}
-	if (o && o->kind == OUTCOME_APPROVED) {
-		memcpy(od.stan, o->bank_stan, 7);
-		char bank_de56[40];
-		original_data_format(&od, bank_de56, sizeof(bank_de56));
-		forward_reversal(w, peer, m, &o->bank, bank_de56);
-		return;
-	}
-	/* Unknown to the switch (forgotten or never seen): the bank decides, and
-	 * the switch remembers that the original, should it still come, is void. */
-	if (!o) {
-		bool existed;
-		set_outcome(outcome_memory_upsert(&w->outcomes, &key, &existed), OUTCOME_REVERSED_EARLY, NULL, NULL);
-	}
-	char pan[20];
-	int pan_len = iso_field_text(m, 2, pan, sizeof(pan));
-	struct route_hit hit;
-	const struct route_table *routes = rcu_cell_read(&w->core->routes);
-	if (pan_len < 0 || !routes || !route_table_lookup(routes, pan, (size_t)pan_len, &hit)) {
-		COUNT(w, no_route);
-		COUNT(w, cardholder_reversals_answered);
-		send_answer(w, peer, m, ACTION_ORIGINAL_NOT_FOUND);
-		return;
-	}
-	de56[n] = '\0';
-	forward_reversal(w, peer, m, &hit.bank->iso, de56);
-}
-
-static void on_reversal_answer(struct switch_worker *w, const struct iso_msg *m)
-{
-	uint32_t slot;
-	struct pending_txn *p = pending_match(&w->pending, m, &slot);
-	if (!p) {
-		/* Typically the bank's answer to a 1421 repeat after its 1430 to the
-		 * 1420 already settled the reversal. */
-		if (pending_is_late(&w->pending, m))
-			COUNT(w, late_responses);
-		else
-			COUNT(w, unmatched_responses);
-		return;
-	}
-	timer_wheel_cancel(&w->wheel, slot);
-	bank_answered(w, &p->bank);
-	if (p->kind == PENDING_REVERSAL) {
-		COUNT(w, reversals_completed);
-	} else {
-		/* Back to the cardholder in its own terms: its STAN and its DE 56. */
-		uint8_t *buf = tx_claim(w);
-		tx_commit(w, &p->cardholder,
-			  switch_build_forwarded_reversal(m, p->f.stan, p->f.original, buf, SWITCH_TX_BUFFER));
-	}
-	pending_release(&w->pending, slot);
-}
-
-/* ---- timers ---- */
-
-static void on_timer(struct switch_worker *w, uint32_t slot)
-{
-	struct pending_txn *p = &w->pending.slots[slot];
-	switch (p->kind) {
-	case PENDING_AUTHORIZATION:
-		COUNT(w, timed_out);
-		bank_timed_out(w, &p->bank);
-		if (!p->cardholder_reversed) {
-			uint8_t *buf = tx_claim(w);
-			tx_commit(w, &p->cardholder,
-				  switch_build_pending_answer(p, ACTION_ISSUER_TIMEOUT, buf, SWITCH_TX_BUFFER));
-		}
-		settle(w, p, OUTCOME_TIMED_OUT, NULL, NULL);
-		start_reversal(w, slot);
-		break;
-	case PENDING_REVERSAL:
-	case PENDING_FORWARDED_REVERSAL:
-		if (p->attempts >= w->core->settings.reversal_max_attempts) {
-			COUNT(w, reversals_abandoned);
-			pending_release(&w->pending, slot);
-		} else {
-			send_reversal(w, slot, true);
-		}
-		break;
-	default:
-		break;
-	}
-}
-
 /* ---- dispatch ---- */
 
-static bool is_request(uint16_t mti)
+/*
+ * What the worker does with each message type it serves: a request (from a
+ * cardholder), or a bank's answer, which goes first to the worker its STAN
+ * names (the switch gave it). A new message type is one line; the table is
+ * searched in order, the fast path's two first.
+ */
+struct mti_handler {
+	uint16_t mti;
+	request_handler *request;
+	answer_handler *answer;
+};
+
+static const struct mti_handler mti_handlers[] = {
+	{1100, .request = on_authorization},
+	{1110, .answer = on_authorization_answer},
+	{1420, .request = on_cardholder_reversal},
+	{1421, .request = on_cardholder_reversal},
+	{1430, .answer = on_reversal_answer},
+};
+
+static const struct mti_handler *handler_of(uint16_t mti)
 {
-	/* Third digit 0 request, 2 advice (ISO 8583:1993 message function). */
-	unsigned function = (mti / 10) % 10;
-	return function == 0 || function == 2;
+	for (size_t i = 0; i < sizeof(mti_handlers) / sizeof(mti_handlers[0]); i++)
+		if (mti_handlers[i].mti == mti)
+			return &mti_handlers[i];
+	return NULL;
 }
 
 static void handle_message(struct switch_worker *w, const struct sockaddr_in *peer, const uint8_t *frame,
@@ -626,77 +125,52 @@ static void handle_message(struct switch_worker *w, const struct sockaddr_in *pe
 		/* Answer 904 when the cardholder could still match the answer. */
 		uint8_t scratch[ISO_MAX_MESSAGE];
 		if (switch_decode_readable_prefix(frame, length, &e, scratch, sizeof(scratch), &m) &&
-		    is_request(m.mti) && iso_has(&m, 11) && iso_has(&m, 37) && iso_has(&m, 41))
+		    iso_mti_is_request(m.mti) && iso_has(&m, 11) && iso_has(&m, 37) && iso_has(&m, 41))
 			send_answer(w, peer, &m, ACTION_FORMAT_ERROR);
 		return;
 	}
-	switch (m.mti) {
-	case 1100:
-		on_authorization(w, peer, frame, length, &m, handed);
-		return;
-	case 1420:
-	case 1421:
-		on_cardholder_reversal(w, peer, frame, length, &m, handed);
-		return;
-	case 1110:
-	case 1430: {
-		char stan[7];
-		struct stan_owner owner;
-		if (field_text(&m, 11, stan, sizeof(stan)) != 6 || !pending_stan_parse(stan, 6, &owner) ||
-		    owner.worker >= w->core->worker_count) {
-			COUNT(w, unmatched_responses);
-			return;
-		}
-		if (owner.worker != w->id) {
-			hand_over(w, owner.worker, peer, frame, length);
-			return;
-		}
-		if (m.mti == 1110)
-			on_authorization_answer(w, frame, length, &m, &owner);
-		else
-			on_reversal_answer(w, &m);
-		return;
-	}
-	default:
+	const struct mti_handler *handler = handler_of(m.mti);
+	if (!handler) {
 		COUNT(w, unsupported);
-		if (is_request(m.mti) && iso_has(&m, 11))
+		if (iso_mti_is_request(m.mti) && iso_has(&m, 11))
 			send_answer(w, peer, &m, ACTION_FORMAT_ERROR);
 		return;
 	}
+	if (handler->request) {
+		handler->request(w, peer, frame, length, &m, handed);
+		return;
+	}
+	char stan[7];
+	struct stan_owner owner;
+	if (field_text(&m, 11, stan, sizeof(stan)) != 6 || !pending_stan_parse(stan, 6, &owner) ||
+	    owner.worker >= w->core->worker_count) {
+		COUNT(w, unmatched_responses);
+		return;
+	}
+	if (owner.worker != w->id) {
+		hand_over(w, owner.worker, peer, frame, length);
+		return;
+	}
+	handler->answer(w, frame, length, &m, &owner);
 }
 
 /* A datagram either splits into whole frames or is dropped entire (docs/protocol.md). */
 static void handle_datagram(struct switch_worker *w, const struct udp_datagram *d)
 {
-	const uint8_t *msg;
-	size_t msg_len, consumed;
 	if (d->length == 0) {
 		/* Empty, or cut by the port because it did not fit its buffer. */
 		COUNT(w, malformed);
 		return;
 	}
-	if (d->length >= 2) {
-		/* The usual datagram: exactly one frame (what frame_next would find, in one step). */
-		size_t announced = ((size_t)d->data[0] << 8) | d->data[1];
-		if (announced + 2 == d->length && announced <= ISO_MAX_MESSAGE) {
-			if (announced > 0)
-				handle_message(w, &d->peer, d->data + 2, announced, false);
-			return;
-		}
+	struct datagram_frames frames;
+	if (!datagram_frames_open(&frames, d->data, d->length)) {
+		COUNT(w, malformed);
+		return;
 	}
-	for (size_t at = 0; at < d->length; at += consumed) {
-		if (frame_next(FRAME_HEADER_BINARY2, d->data + at, d->length - at, ISO_MAX_MESSAGE, &msg, &msg_len,
-			       &consumed) != FRAME_OK) {
-			COUNT(w, malformed);
-			return;
-		}
-	}
-	for (size_t at = 0; at < d->length; at += consumed) {
-		frame_next(FRAME_HEADER_BINARY2, d->data + at, d->length - at, ISO_MAX_MESSAGE, &msg, &msg_len,
-			   &consumed);
-		if (msg_len > 0)
-			handle_message(w, &d->peer, msg, msg_len, false);
-	}
+	const uint8_t *msg;
+	size_t msg_len;
+	while (datagram_frames_next(&frames, &msg, &msg_len))
+		handle_message(w, &d->peer, msg, msg_len, false);
 }
 
 static unsigned drain_handovers(struct switch_worker *w)

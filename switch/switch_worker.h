@@ -10,6 +10,7 @@
 #include <stdalign.h>
 #include <stdint.h>
 
+#include "bank_health.h"
 #include "iso8583.h"
 #include "outcome_memory.h"
 #include "pending_table.h"
@@ -32,23 +33,6 @@ struct handover_msg {
 	uint8_t data[SWITCH_HANDOVER_BYTES];
 };
 
-/*
- * A bank that lets SWITCH_BANK_DOWN_AFTER authorizations in a row time out,
- * without answering anything in between, is taken as unavailable for a while:
- * new authorizations for it are answered 912 at once instead of waiting for
- * yet another timeout. When the while is over, requests flow again; one more
- * timeout takes it down again, any answer brings it back. Per worker.
- */
-#define SWITCH_BANK_DOWN_AFTER 8
-#define SWITCH_BANK_DOWN_MIN_MS 1000
-#define SWITCH_BANK_HEALTH 16 /* banks tracked per worker */
-
-struct bank_health {
-	struct sockaddr_in bank;
-	uint32_t consecutive_timeouts;
-	uint64_t down_until_ms;
-};
-
 struct switch_worker {
 	alignas(64) struct switch_counters counters;
 	alignas(64) struct switch_core *core;
@@ -59,8 +43,7 @@ struct switch_worker {
 	struct pending_table pending;
 	struct timer_wheel wheel;
 	struct outcome_memory outcomes;
-	uint32_t bank_health_count;
-	struct bank_health health[SWITCH_BANK_HEALTH];
+	struct bank_health_table bank_health;
 	struct udp_datagram rx[UDP_BURST];
 	uint8_t *rx_buffers;
 	struct udp_datagram tx[UDP_BURST];

@@ -1,8 +1,9 @@
-/* Length-prefixed framing: headers, datagrams with several frames, and stream
- * reassembly over split and merged reads. */
+/* Length-prefixed framing: headers, datagrams with several frames (and the
+ * agents' reader of them), and stream reassembly over split and merged reads. */
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "datagram_frames.h"
 #include "framing.h"
 
 Test(framing, headers)
@@ -69,6 +70,50 @@ Test(framing, datagram_binary2)
 Test(framing, datagram_ascii4)
 {
 	datagram_with_several_frames(FRAME_HEADER_ASCII4);
+}
+
+/* The agents' datagram reader: whole frames or nothing, keep-alives skipped. */
+Test(framing, datagram_frames_walks_whole_datagrams_only)
+{
+	uint8_t dgram[512];
+	size_t len = 0;
+	for (size_t i = 0; i < MESSAGE_COUNT; i++)
+		put_frame(FRAME_HEADER_BINARY2, dgram, &len, messages[i]);
+	struct datagram_frames frames;
+	const uint8_t *msg;
+	size_t n;
+	cr_assert(datagram_frames_open(&frames, dgram, len));
+	for (size_t i = 0; i < MESSAGE_COUNT; i++) {
+		if (!messages[i][0])
+			continue;
+		cr_assert(datagram_frames_next(&frames, &msg, &n), "message %zu", i);
+		cr_assert_eq(n, strlen(messages[i]));
+		cr_assert(memcmp(msg, messages[i], n) == 0);
+	}
+	cr_assert_not(datagram_frames_next(&frames, &msg, &n));
+
+	/* One frame, the usual datagram. */
+	cr_assert(datagram_frames_open(&frames, dgram, 2 + strlen(messages[0])));
+	cr_assert(datagram_frames_next(&frames, &msg, &n));
+	cr_assert(n == strlen(messages[0]) && msg == dgram + 2);
+	cr_assert_not(datagram_frames_next(&frames, &msg, &n));
+
+	/* Cut anywhere inside a frame: dropped entire. */
+	for (size_t cut = 1; cut < len; cut++) {
+		size_t at = 0, used;
+		while (at < cut && frame_next(FRAME_HEADER_BINARY2, dgram + at, cut - at, 64, &msg, &n, &used) == FRAME_OK)
+			at += used;
+		bool whole = at == cut; /* cut between two frames */
+		cr_assert_eq(datagram_frames_open(&frames, dgram, cut), whole, "cut %zu", cut);
+	}
+	static const uint8_t too_large[] = {0x10, 0x01};
+	cr_assert_not(datagram_frames_open(&frames, too_large, sizeof(too_large)));
+	/* Nothing at all, or keep-alives only: whole, with no message. */
+	static const uint8_t keep_alives[] = {0x00, 0x00, 0x00, 0x00};
+	cr_assert(datagram_frames_open(&frames, keep_alives, 0));
+	cr_assert_not(datagram_frames_next(&frames, &msg, &n));
+	cr_assert(datagram_frames_open(&frames, keep_alives, sizeof(keep_alives)));
+	cr_assert_not(datagram_frames_next(&frames, &msg, &n));
 }
 
 Test(framing, keep_alive_is_a_valid_empty_frame)

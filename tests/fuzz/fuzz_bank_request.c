@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&req, 0, sizeof(req));
 	if (iso_decode(&iso_profile_ascii, data, size, &m, &err) != ISO_OK) {
 		static uint8_t scratch[ISO_MAX_MESSAGE];
-		if (bank_salvage_decode(&iso_profile_ascii, data, size, &err, scratch, &m) &&
+		if (iso_salvage_decode(&iso_profile_ascii, data, size, &err, scratch, &m) &&
 		    bank_request_salvage(&m, &req)) {
 			memcpy(req.action, "904", 4);
 			answer_is_sound(&req);

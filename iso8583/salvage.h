@@ -7,8 +7,8 @@
  * decoder then reports where they end (ISO_ERR_TRAILING_BYTES at that offset)
  * and the copy cut there decodes cleanly.
  */
-#ifndef BANK_SALVAGE_H
-#define BANK_SALVAGE_H
+#ifndef ISO8583_SALVAGE_H
+#define ISO8583_SALVAGE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -21,7 +21,7 @@
  * which out then points into. True when out holds the MTI and the elements
  * before the faulty one.
  */
-bool bank_salvage_decode(const struct iso_profile *p, const uint8_t *msg, size_t len,
-			 const struct iso_error *err, uint8_t *scratch, struct iso_msg *out);
+bool iso_salvage_decode(const struct iso_profile *p, const uint8_t *msg, size_t len,
+			const struct iso_error *err, uint8_t *scratch, struct iso_msg *out);
 
 #endif

@@ -16,8 +16,8 @@ static void store_be64(uint8_t *b, uint64_t v)
 		b[i] = (uint8_t)v;
 }
 
-bool bank_salvage_decode(const struct iso_profile *p, const uint8_t *msg, size_t len,
-			 const struct iso_error *err, uint8_t *scratch, struct iso_msg *out)
+bool iso_salvage_decode(const struct iso_profile *p, const uint8_t *msg, size_t len,
+			const struct iso_error *err, uint8_t *scratch, struct iso_msg *out)
 {
 	size_t mti_len = p->mti_encoding == ISO_ENC_BCD ? 2 : 4;
 	if (len < mti_len + 8)

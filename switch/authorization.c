@@ -1,0 +1,217 @@
+/*
+ * Authorizations: a cardholder's 1100 checked, answered by the switch or
+ * forwarded to its bank under the switch's STAN, and the bank's 1110 relayed
+ * back; the outcome of each is remembered for the cardholder's reversals.
+ * The fast path: one 1100 in and out, one 1110 in and out.
+ */
+#include <string.h>
+
+#include "bank_health.h"
+#include "network_checks.h"
+#include "rcu_cell.h"
+#include "switch_fields.h"
+#include "switch_messages.h"
+#include "switch_tx.h"
+#include "worker_internal.h"
+#include "worker_ownership.h"
+
+/*
+ * Pending slots are reused oldest first (pending_table.h), so the slot an
+ * authorization takes has not been touched for a long while: the worker
+ * starts loading the slot a few authorizations ahead, with its timer.
+ */
+#define PENDING_PREFETCH_AHEAD 4
+
+/* Always inlined: GCC takes a function that only loads and prefetches for pure, and drops calls to it. */
+static inline __attribute__((always_inline)) void prefetch_pending(const struct switch_worker *w, uint32_t slot)
+{
+	if (slot == UINT32_MAX)
+		return;
+	const char *p = (const char *)&w->pending.slots[slot];
+	for (size_t at = 0; at < sizeof(struct pending_txn); at += 64)
+		__builtin_prefetch(p + at, 1);
+	__builtin_prefetch(p + sizeof(struct pending_txn) - 1, 1);
+	timer_wheel_prefetch(&w->wheel, slot);
+}
+
+void set_outcome(struct outcome *o, enum outcome_kind kind, const char *bank_stan, const struct sockaddr_in *bank)
+{
+	memset(o, 0, sizeof(*o));
+	o->kind = (uint8_t)kind;
+	if (bank_stan)
+		memcpy(o->bank_stan, bank_stan, 7);
+	if (bank)
+		o->bank = *bank;
+}
+
+/* Records how a pending transaction ended, in place when its entry is still there. */
+void settle(struct switch_worker *w, const struct pending_txn *p, enum outcome_kind kind, const char *bank_stan,
+	    const struct sockaddr_in *bank)
+{
+	struct outcome *o = outcome_memory_at(&w->outcomes, p->outcome_index, &p->key);
+	if (!o) {
+		bool existed;
+		o = outcome_memory_upsert(&w->outcomes, &p->key, &existed);
+	}
+	set_outcome(o, kind, bank_stan, bank);
+}
+
+void on_authorization(struct switch_worker *w, const struct sockaddr_in *peer, const uint8_t *frame, size_t length,
+		      const struct iso_msg *m, bool handed)
+{
+	struct txn_key key;
+	if (!handed)
+		COUNT(w, authorizations);
+	if (!txn_key_of_request(m, &key)) {
+		/* Without its key the cardholder's answer cannot be remembered, but it can be given. */
+		COUNT(w, refused_by_checks);
+		send_answer(w, peer, m, ACTION_FORMAT_ERROR);
+		return;
+	}
+	/* One hash (a chain of multiplies) for the owner and the outcome memory. */
+	uint64_t key_hash = txn_key_hash(&key);
+	uint8_t owner = hash_owner(w, key_hash);
+	if (owner != w->id) {
+		hand_over(w, owner, peer, frame, length);
+		return;
+	}
+	/* The key's index line loads while the checks run: they only read, so
+	 * running them before the duplicate test changes nothing but the order. */
+	uint32_t hash = (uint32_t)key_hash;
+	outcome_memory_prefetch_hash(&w->outcomes, hash);
+	struct network_check_context ctx = {
+		.routes = rcu_cell_read(&w->core->routes),
+		.cards = rcu_cell_read(&w->core->cards),
+		.today_yymm = w->today_yymm,
+		.major_industry_id = w->core->settings.major_industry_id,
+	};
+	struct check_verdict v = network_check_authorization(m, &ctx);
+	bool existed;
+	struct outcome *o = outcome_memory_upsert_hashed(&w->outcomes, &key, hash, &existed);
+	if (existed && o->kind == OUTCOME_REVERSED_EARLY) {
+		/* Its reversal overtook it and went to the bank under the cardholder's
+		 * STAN, where it left a tombstone this 1100 would not meet under ours:
+		 * refusing it here is what keeps a reversed payment from being debited. */
+		COUNT(w, reversed_before_original);
+		send_answer(w, peer, m, ACTION_DECLINED);
+		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
+		return;
+	}
+	if (existed) {
+		/* A retransmission: while the original is at the bank its answer is
+		 * on its way; once settled, it is told it is a duplicate. */
+		COUNT(w, duplicates);
+		if (o->kind != OUTCOME_PENDING)
+			send_answer(w, peer, m, ACTION_DUPLICATE);
+		return;
+	}
+	/* From here every path fills o. */
+	if (v.action != ACTION_APPROVED) {
+		COUNT(w, refused_by_checks);
+		if (v.failure == CHECK_NO_ROUTE)
+			COUNT(w, no_route);
+		send_answer(w, peer, m, v.action);
+		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
+		return;
+	}
+
+	if (bank_is_down(&w->bank_health, &v.route.bank->iso, w->now_ms)) {
+		COUNT(w, bank_unavailable);
+		send_answer(w, peer, m, ACTION_ISSUER_UNAVAILABLE);
+		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
+		return;
+	}
+	uint32_t slot = pending_alloc(&w->pending);
+	if (slot == UINT32_MAX) {
+		COUNT(w, pending_full);
+		send_answer(w, peer, m, ACTION_SYSTEM_MALFUNCTION);
+		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
+		return;
+	}
+	prefetch_pending(w, pending_upcoming(&w->pending, PENDING_PREFETCH_AHEAD));
+	struct pending_txn *p = &w->pending.slots[slot];
+	if (!pending_fields_capture(m, &p->f)) {
+		pending_release(&w->pending, slot);
+		COUNT(w, refused_by_checks);
+		send_answer(w, peer, m, ACTION_FORMAT_ERROR);
+		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
+		return;
+	}
+	p->kind = PENDING_AUTHORIZATION;
+	p->cardholder = *peer;
+	p->bank = v.route.bank->iso;
+	p->key = key;
+	set_outcome(o, OUTCOME_PENDING, NULL, NULL);
+	o->slot = slot;
+	p->outcome_index = outcome_memory_index(&w->outcomes, o);
+	char stan[7];
+	pending_stan(w->id, slot, false, stan);
+	relay_with_stan(w, &p->bank, frame, length, m, stan);
+	timer_wheel_schedule(&w->wheel, slot, w->now_ms + w->core->settings.bank_timeout_ms);
+	COUNT(w, forwarded);
+}
+
+static int action_of(const struct iso_msg *m)
+{
+	size_t n;
+	const uint8_t *s = field_bytes(m, 39, &n);
+	if (!s) {
+		uint64_t v;
+		if (!iso_field_u64(m, 39, &v) || m->fields[39].length != 3)
+			return -1;
+		return (int)v;
+	}
+	if (n != 3)
+		return -1;
+	unsigned d0 = s[0] - '0', d1 = s[1] - '0', d2 = s[2] - '0';
+	if (d0 > 9 || d1 > 9 || d2 > 9)
+		return -1;
+	return (int)(d0 * 100 + d1 * 10 + d2);
+}
+
+void on_authorization_answer(struct switch_worker *w, const uint8_t *frame, size_t length, const struct iso_msg *m,
+			     const struct stan_owner *owner)
+{
+	uint32_t slot;
+	struct pending_txn *p = pending_match_owned(&w->pending, m, owner, &slot);
+	if (!p) {
+		if (pending_is_late(&w->pending, m))
+			COUNT(w, late_responses);
+		else
+			COUNT(w, unmatched_responses);
+		return;
+	}
+	if (p->kind == PENDING_REVERSAL) {
+		/* Timed out already (the cardholder has its 911, the reversal is under way). */
+		COUNT(w, late_responses);
+		return;
+	}
+	timer_wheel_cancel(&w->wheel, slot);
+	bank_answered(&w->bank_health, &p->bank);
+	int action = action_of(m);
+	bool approved = action >= 0 && action < 100;
+	char bank_stan[7];
+	pending_stan(w->id, slot, false, bank_stan);
+
+	if (p->cardholder_reversed) {
+		/* The cardholder gave up and was told its reversal is accepted. */
+		settle(w, p, OUTCOME_TIMED_OUT, NULL, NULL);
+		if (approved) {
+			COUNT(w, cancelled_approvals);
+			start_reversal(w, slot);
+		} else {
+			COUNT(w, declined);
+			pending_release(&w->pending, slot);
+		}
+		return;
+	}
+	relay_with_stan(w, &p->cardholder, frame, length, m, p->f.stan);
+	if (approved) {
+		COUNT(w, approved);
+		settle(w, p, OUTCOME_APPROVED, bank_stan, &p->bank);
+	} else {
+		COUNT(w, declined);
+		settle(w, p, OUTCOME_REFUSED, NULL, NULL);
+	}
+	pending_release(&w->pending, slot);
+}
