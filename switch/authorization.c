@@ -121,6 +121,13 @@ void on_authorization(struct switch_worker *w, const struct sockaddr_in *peer, c
 		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
 		return;
 	}
+	if (__builtin_expect(!saf_forwarder_healthy(w->core->saf), 0)) {
+		/* An approval that times out must be reversible: not while the disk refuses advices. */
+		COUNT(w, saf_unavailable);
+		send_answer(w, peer, m, ACTION_SYSTEM_MALFUNCTION);
+		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
+		return;
+	}
 	uint32_t slot = pending_alloc(&w->pending);
 	if (slot == UINT32_MAX) {
 		COUNT(w, pending_full);
@@ -181,8 +188,8 @@ void on_authorization_answer(struct switch_worker *w, const uint8_t *frame, size
 			COUNT(w, unmatched_responses);
 		return;
 	}
-	if (p->kind == PENDING_REVERSAL) {
-		/* Timed out already (the cardholder has its 911, the reversal is under way). */
+	if (p->kind == PENDING_ADVICE) {
+		/* Timed out already (its reversal advice is on its way to the disk). */
 		COUNT(w, late_responses);
 		return;
 	}
@@ -198,7 +205,7 @@ void on_authorization_answer(struct switch_worker *w, const uint8_t *frame, size
 		settle(w, p, OUTCOME_TIMED_OUT, NULL, NULL);
 		if (approved) {
 			COUNT(w, cancelled_approvals);
-			start_reversal(w, slot);
+			queue_switch_reversal(w, slot, ADVICE_TELLS_NOBODY);
 		} else {
 			COUNT(w, declined);
 			pending_release(&w->pending, slot);

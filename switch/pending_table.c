@@ -43,9 +43,10 @@ uint32_t pending_alloc(struct pending_table *t)
 	t->in_use++;
 	struct pending_txn *p = &t->slots[slot];
 	p->kind = PENDING_TAKEN; /* not FREE: a slot given up before it is filled in must still be released */
-	p->attempts = 0;
-	p->cardholder_reversed = false;
+	p->answer = ADVICE_TELLS_NOBODY;
+	p->advice_submitted = false;
 	p->bank_original[0] = '\0';
+	p->cardholder_reversed = false;
 	return slot;
 }
 
@@ -137,14 +138,12 @@ struct pending_txn *pending_match_owned(struct pending_table *t, const struct is
 	if (owner.worker != t->worker || owner.slot >= t->capacity)
 		return NULL;
 	struct pending_txn *p = &t->slots[owner.slot];
-	bool is_reversal_answer = answer->mti / 100 == 14;
-	if (is_reversal_answer != owner.reversal)
+	/* Only authorizations wait here for their answer; reversal advices are
+	 * answered to the store-and-forward queue. */
+	if (owner.reversal || answer->mti / 100 == 14)
 		return NULL;
-	if (is_reversal_answer) {
-		if (p->kind != PENDING_REVERSAL && p->kind != PENDING_FORWARDED_REVERSAL)
-			return NULL;
-	} else if (p->kind != PENDING_AUTHORIZATION && p->kind != PENDING_REVERSAL) {
-		/* PENDING_REVERSAL still matches a 1110: it is the late answer to a
+	if (p->kind != PENDING_AUTHORIZATION && p->kind != PENDING_ADVICE) {
+		/* PENDING_ADVICE still matches a 1110: it is the late answer to a
 		 * timed-out authorization, which the caller counts and drops. */
 		return NULL;
 	}

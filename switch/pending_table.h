@@ -4,9 +4,10 @@
  *
  * The switch gives every transaction its own STAN (DE 11) towards the bank:
  * first digit the owning worker, then five digits naming the slot. Slots
- * 0..49999 name authorizations; the reversal the switch sends for slot s
- * carries s + 50000, so a reversal has its own STAN as the profile asks and a
- * bank's answer still leads straight back to the slot. DE 37 and DE 41 of the
+ * 0..49999 name authorizations; the reversal advice the switch queues for
+ * slot s carries s + 50000, so a reversal has its own STAN as the profile
+ * asks (its 1430 goes to the store-and-forward queue, matched by DE 56, 37
+ * and 41, not back to the slot, which is long reused). DE 37 and DE 41 of the
  * answer must equal the slot's, so a late answer for a slot reused since is
  * recognised as stale rather than matched to the wrong cardholder.
  */
@@ -27,8 +28,7 @@
 enum pending_kind {
 	PENDING_FREE = 0,
 	PENDING_AUTHORIZATION,   /* 1100 at the bank, cardholder waiting */
-	PENDING_REVERSAL,        /* switch's own 1420/1421 at the bank (after a timeout or a cancelled approval) */
-	PENDING_FORWARDED_REVERSAL, /* a cardholder's 1420 forwarded to the bank */
+	PENDING_ADVICE,          /* a reversal advice handed to the store-and-forward queue, not yet on disk */
 	PENDING_TAKEN,           /* allocated, not filled in yet: matches nothing, but can be released */
 };
 
@@ -47,9 +47,17 @@ struct pending_fields {
 	char original[36];  /* DE 56 of a forwarded reversal, as the cardholder sent it */
 };
 
+/* Whom a PENDING_ADVICE slot answers once its advice is on disk (or the disk refused it). */
+enum advice_answer {
+	ADVICE_TELLS_NOBODY = 0, /* the cardholder has its answer already (a cancelled approval) */
+	ADVICE_ANSWERS_911,      /* the bank timed out: 1110 911 (909 if the disk refused) */
+	ADVICE_ANSWERS_1430,     /* a cardholder's reversal: 1430 400 (909 if the disk refused) */
+};
+
 struct pending_txn {
 	uint8_t kind;         /* enum pending_kind */
-	uint8_t attempts;     /* reversal messages sent */
+	uint8_t answer;       /* enum advice_answer, for PENDING_ADVICE */
+	bool advice_submitted; /* handed to the forwarder (else its ring was full: retried on a timer) */
 	/* The cardholder reversed this authorization while it was at the bank
 	 * (the switch already answered 1430): its 1110 is not forwarded, and an
 	 * approval is reversed by the switch. */
@@ -59,7 +67,7 @@ struct pending_txn {
 	struct txn_key key;
 	uint32_t outcome_index; /* where the outcome memory keeps this transaction's outcome */
 	struct pending_fields f;
-	char bank_original[36]; /* DE 56 of a forwarded reversal as the bank gets it */
+	char bank_original[36]; /* DE 56 of a cardholder's reversal as its bank must get it; "" for the switch's own */
 };
 
 struct pending_table {

@@ -1,40 +1,54 @@
 /*
  * Reversals: the switch's own (after a bank timeout, or an approval the
  * cardholder had reversed first), and the cardholders' 1420/1421, answered by
- * the switch from what it remembers of the original or forwarded to the bank;
- * then the banks' 1430s to either.
+ * the switch from what it remembers of the original or queued for the bank.
+ * Every advice a bank must get goes through the store-and-forward queue
+ * (saf/): it is on disk before anyone is told, repeated until the bank's 1430
+ * and never abandoned. The slot only waits for the disk; the queue does the
+ * rest, and takes the banks' 1430s.
  */
 #include <string.h>
 
 #include "network_checks.h"
 #include "rcu_cell.h"
+#include "saf_messages.h"
+#include "switch_core.h"
+#include "switch_fields.h"
 #include "switch_messages.h"
 #include "switch_tx.h"
 #include "worker_internal.h"
 #include "worker_ownership.h"
 
-void send_reversal(struct switch_worker *w, uint32_t slot, bool repeat)
+/*
+ * Hands the advice of a PENDING_ADVICE slot to the forwarder; on a full ring,
+ * again on the next millisecond's timer (the record is rebuilt from the slot).
+ */
+void submit_advice(struct switch_worker *w, uint32_t slot)
 {
 	struct pending_txn *p = &w->pending.slots[slot];
-	uint8_t *buf = tx_claim(w);
-	tx_commit(w, &p->bank, switch_build_reversal(p, w->id, slot, repeat, buf, SWITCH_TX_BUFFER));
-	p->attempts++;
-	COUNT(w, reversals);
-	timer_wheel_schedule(&w->wheel, slot, w->now_ms + w->core->settings.reversal_retry_ms);
+	char bank[SAF_BANK_NAME_MAX];
+	switch_core_bank_name(w->core, &p->bank, bank, sizeof(bank));
+	struct saf_record r;
+	saf_record_of_pending(p, w->id, slot, bank, &r);
+	p->kind = PENDING_ADVICE;
+	p->advice_submitted = saf_submit_advice(w->core->saf, w->id, slot, &r);
+	if (!p->advice_submitted) {
+		COUNT(w, saf_ring_full);
+		timer_wheel_schedule(&w->wheel, slot, w->now_ms + 1);
+	}
 }
 
-/* The switch takes over undoing an authorization at the bank: 1420 now, 1421 until a 1430. */
-void start_reversal(struct switch_worker *w, uint32_t slot)
+void queue_switch_reversal(struct switch_worker *w, uint32_t slot, enum advice_answer answer)
 {
 	struct pending_txn *p = &w->pending.slots[slot];
-	p->kind = PENDING_REVERSAL;
-	p->attempts = 0;
+	p->answer = (uint8_t)answer;
 	p->bank_original[0] = '\0';
-	send_reversal(w, slot, false);
+	COUNT(w, reversals);
+	submit_advice(w, slot);
 }
 
-static void forward_reversal(struct switch_worker *w, const struct sockaddr_in *peer, const struct iso_msg *m,
-			     const struct sockaddr_in *bank, const char *bank_de56)
+static void queue_cardholder_reversal(struct switch_worker *w, const struct sockaddr_in *peer, const struct iso_msg *m,
+				      const struct sockaddr_in *bank, const char *bank_de56)
 {
 	uint32_t slot = pending_alloc(&w->pending);
 	if (slot == UINT32_MAX) {
@@ -48,17 +62,12 @@ static void forward_reversal(struct switch_worker *w, const struct sockaddr_in *
 		send_answer(w, peer, m, ACTION_FORMAT_ERROR);
 		return;
 	}
-	p->kind = PENDING_FORWARDED_REVERSAL;
+	strcpy(p->bank_original, bank_de56);
 	p->cardholder = *peer;
 	p->bank = *bank;
-	strcpy(p->bank_original, bank_de56);
-	char stan[7];
-	pending_stan(w->id, slot, true, stan);
-	uint8_t *buf = tx_claim(w);
-	tx_commit(w, bank, switch_build_forwarded_reversal(m, stan, bank_de56, buf, SWITCH_TX_BUFFER));
-	p->attempts = 1;
-	timer_wheel_schedule(&w->wheel, slot, w->now_ms + w->core->settings.reversal_retry_ms);
+	p->answer = ADVICE_ANSWERS_1430;
 	COUNT(w, cardholder_reversals_forwarded);
+	submit_advice(w, slot);
 }
 
 void on_cardholder_reversal(struct switch_worker *w, const struct sockaddr_in *peer, const uint8_t *frame, size_t length,
@@ -102,11 +111,13 @@ void on_cardholder_reversal(struct switch_worker *w, const struct sockaddr_in *p
 		memcpy(od.stan, o->bank_stan, 7);
 		char bank_de56[40];
 		original_data_format(&od, bank_de56, sizeof(bank_de56));
-		forward_reversal(w, peer, m, &o->bank, bank_de56);
+		queue_cardholder_reversal(w, peer, m, &o->bank, bank_de56);
 		return;
 	}
-	/* Unknown to the switch (forgotten or never seen): the bank decides, and
-	 * the switch remembers that the original, should it still come, is void. */
+	/* Unknown to the switch (forgotten, never seen, or from before a restart):
+	 * the bank decides (it finds an original journaled under another STAN by
+	 * DE 12, 32, 37 and 41), and the switch remembers that the original,
+	 * should it still come, is void. */
 	if (!o) {
 		bool existed;
 		set_outcome(outcome_memory_upsert(&w->outcomes, &key, &existed), OUTCOME_REVERSED_EARLY, NULL, NULL);
@@ -122,35 +133,61 @@ void on_cardholder_reversal(struct switch_worker *w, const struct sockaddr_in *p
 		return;
 	}
 	de56[n] = '\0';
-	forward_reversal(w, peer, m, &hit.bank->iso, de56);
+	queue_cardholder_reversal(w, peer, m, &hit.bank->iso, de56);
 }
 
-void on_reversal_answer(struct switch_worker *w, const uint8_t *frame, size_t length, const struct iso_msg *m,
-			const struct stan_owner *owner)
+void on_reversal_answer(struct switch_worker *w, const struct sockaddr_in *peer, const uint8_t *frame, size_t length,
+			const struct iso_msg *m, bool handed)
 {
-	/* Rebuilt for the cardholder, not relayed: the frame is not needed. */
 	(void)frame;
 	(void)length;
-	uint32_t slot;
-	struct pending_txn *p = pending_match_owned(&w->pending, m, owner, &slot);
-	if (!p) {
-		/* Typically the bank's answer to a 1421 repeat after its 1430 to the
-		 * 1420 already settled the reversal. */
-		if (pending_is_late(&w->pending, m))
-			COUNT(w, late_responses);
-		else
-			COUNT(w, unmatched_responses);
+	(void)handed;
+	char original[36], rrn[13], terminal[9], action[4];
+	if (field_text(m, 56, original, sizeof(original)) <= 0 || field_text(m, 37, rrn, sizeof(rrn)) <= 0 ||
+	    field_text(m, 41, terminal, sizeof(terminal)) <= 0 || field_text(m, 39, action, sizeof(action)) != 3) {
+		COUNT(w, unmatched_responses);
 		return;
 	}
-	timer_wheel_cancel(&w->wheel, slot);
-	bank_answered(&w->bank_health, &p->bank);
-	if (p->kind == PENDING_REVERSAL) {
-		COUNT(w, reversals_completed);
-	} else {
-		/* Back to the cardholder in its own terms: its STAN and its DE 56. */
-		uint8_t *buf = tx_claim(w);
-		tx_commit(w, &p->cardholder,
-			  switch_build_forwarded_reversal(m, p->f.stan, p->f.original, buf, SWITCH_TX_BUFFER));
+	bank_answered(&w->bank_health, peer);
+	COUNT(w, advice_answers);
+	int code = (action[0] - '0') * 100 + (action[1] - '0') * 10 + (action[2] - '0');
+	if (!saf_submit_acknowledgement(w->core->saf, w->id, original, rrn, terminal, code))
+		COUNT(w, saf_ring_full); /* the advice is repeated and answered again */
+}
+
+void drain_saf_replies(struct switch_worker *w, unsigned *work)
+{
+	const struct saf_reply *r;
+	for (int i = 0; i < SAF_REPLIES_PER_POLL && (r = saf_reply_peek(w->core->saf, w->id)) != NULL; i++) {
+		(*work)++;
+		if (r->kind == SAF_REPLY_TRANSMIT) {
+			uint8_t *buf = tx_claim(w);
+			memcpy(buf, r->frame, r->length);
+			tx_commit(w, &r->to, r->length);
+			saf_reply_release(w->core->saf, w->id);
+			continue;
+		}
+		uint32_t slot = r->slot;
+		bool stored = r->kind == SAF_REPLY_STORED;
+		saf_reply_release(w->core->saf, w->id);
+		if (slot >= w->pending.capacity || w->pending.slots[slot].kind != PENDING_ADVICE)
+			continue;
+		struct pending_txn *p = &w->pending.slots[slot];
+		if (!stored)
+			COUNT(w, advices_not_stored);
+		/* Only now that the advice survives a crash is the cardholder told. */
+		if (p->answer == ADVICE_ANSWERS_911) {
+			uint8_t *buf = tx_claim(w);
+			tx_commit(w, &p->cardholder,
+				  switch_build_pending_answer(p, stored ? ACTION_ISSUER_TIMEOUT : ACTION_SYSTEM_MALFUNCTION,
+							      buf, SWITCH_TX_BUFFER));
+		} else if (p->answer == ADVICE_ANSWERS_1430) {
+			uint8_t *buf = tx_claim(w);
+			tx_commit(w, &p->cardholder,
+				  switch_build_pending_reversal_answer(
+					  p, stored ? ACTION_REVERSAL_ACCEPTED : ACTION_SYSTEM_MALFUNCTION, buf,
+					  SWITCH_TX_BUFFER));
+		}
+		pending_release(&w->pending, slot);
 	}
-	pending_release(&w->pending, slot);
 }

@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "spsc_ring.h"
+#include "udp_port.h"
 #include "switch_worker.h"
 
 static void free_routes(void *p)
@@ -56,6 +59,55 @@ bool switch_core_bank_endpoint(struct switch_core *s, const char *bank, struct c
 	return found;
 }
 
+/* The store-and-forward queue reloads its advices by bank name: where that bank is now. */
+static bool resolve_bank(void *ctx, const char *bank, struct sockaddr_in *out)
+{
+	struct switch_core *s = ctx;
+	for (size_t i = 0; i < s->known_bank_count; i++)
+		if (strcmp(s->known_banks[i].name, bank) == 0)
+			return endpoint_to_sockaddr(s->known_banks[i].endpoint.host, s->known_banks[i].endpoint.port,
+						    out) == 0;
+	return false;
+}
+
+static bool open_saf(struct switch_core *s, const struct cfg_network *net, char *err, size_t err_size)
+{
+	char dir[CFG_PATH_MAX + 8];
+	snprintf(dir, sizeof(dir), "%s/saf", net->lmdb_path);
+	const struct saf_forwarder_config c = {
+		.dir = dir,
+		.map_size = SWITCH_SAF_MAP_SIZE,
+		.queue = {.first_retry_ms = net->reversal_retry_ms,
+			  .max_retry_ms = net->reversal_retry_max_ms,
+			  .window = net->reversal_window,
+			  .drain_per_s = net->reversal_drain_per_s,
+			  .retention_ms = (uint64_t)net->reversal_retention_s * 1000u},
+		.workers = s->worker_count,
+		.resolve = resolve_bank,
+		.resolve_ctx = s,
+	};
+	char why[512];
+	s->saf = saf_forwarder_create(&c, why, sizeof(why));
+	if (!s->saf)
+		snprintf(err, err_size, "store-and-forward queue: %s", why);
+	return s->saf != NULL;
+}
+
+void switch_core_bank_name(struct switch_core *s, const struct sockaddr_in *addr, char *out, size_t size)
+{
+	const struct route_table *t = rcu_cell_read(&s->routes);
+	for (size_t i = 0; t && i < t->bank_count; i++) {
+		const struct sockaddr_in *b = &t->banks[i].iso;
+		if (b->sin_addr.s_addr == addr->sin_addr.s_addr && b->sin_port == addr->sin_port) {
+			snprintf(out, size, "%s", t->banks[i].name);
+			return;
+		}
+	}
+	char ip[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &addr->sin_addr, ip, sizeof(ip));
+	snprintf(out, size, "%s:%u", ip, ntohs(addr->sin_port));
+}
+
 struct switch_core *switch_core_create(const struct ecosystem_config *config, const char *config_path,
 				       const char *network, struct dgram_port *port,
 				       uint32_t pending_per_worker, char *err, size_t err_size)
@@ -81,8 +133,6 @@ struct switch_core *switch_core_create(const struct ecosystem_config *config, co
 	snprintf(s->network, sizeof(s->network), "%s", network);
 	snprintf(s->config_path, sizeof(s->config_path), "%s", config_path ? config_path : "");
 	s->settings.bank_timeout_ms = net->bank_timeout_ms;
-	s->settings.reversal_retry_ms = net->reversal_retry_ms;
-	s->settings.reversal_max_attempts = net->reversal_max_attempts;
 	s->settings.outcome_memory = net->outcome_memory;
 	s->settings.pending_per_worker = pending_per_worker;
 	s->settings.major_industry_id = net->major_industry_id;
@@ -119,6 +169,11 @@ struct switch_core *switch_core_create(const struct ecosystem_config *config, co
 		if (!s->workers[i])
 			goto oom;
 	}
+	if (!open_saf(s, net, err, err_size)) {
+		s->port = NULL;
+		switch_core_destroy(s);
+		return NULL;
+	}
 	return s;
 oom:
 	snprintf(err, err_size, "out of memory for %u workers", s->worker_count);
@@ -129,12 +184,16 @@ oom:
 
 bool switch_core_start(struct switch_core *s, char *err, size_t err_size)
 {
+	/* Before the workers: they hand it advices from their first timeout on. */
+	if (!saf_forwarder_start(s->saf, err, err_size))
+		return false;
 	for (uint16_t i = 0; i < s->worker_count; i++) {
 		if (pthread_create(&s->threads[i], NULL, switch_worker_main, s->workers[i]) != 0) {
 			snprintf(err, err_size, "cannot start worker %u", i);
 			atomic_store(&s->stop, true);
 			for (uint16_t j = 0; j < i; j++)
 				pthread_join(s->threads[j], NULL);
+			saf_forwarder_stop(s->saf);
 			return false;
 		}
 		char name[16];
@@ -152,6 +211,8 @@ void switch_core_stop(struct switch_core *s)
 		return;
 	for (uint16_t i = 0; i < s->worker_count; i++)
 		pthread_join(s->threads[i], NULL);
+	/* After the workers, which hand it their last advices as they stop. */
+	saf_forwarder_stop(s->saf);
 	s->started = false;
 }
 
@@ -165,6 +226,7 @@ void switch_core_destroy(struct switch_core *s)
 	for (uint16_t a = 0; a < SWITCH_MAX_WORKERS; a++)
 		for (uint16_t b = 0; b < SWITCH_MAX_WORKERS; b++)
 			spsc_ring_free(s->rings[a][b]);
+	saf_forwarder_destroy(s->saf);
 	rcu_cell_destroy(&s->routes);
 	rcu_cell_destroy(&s->cards);
 	if (s->port && s->port->ops->close)

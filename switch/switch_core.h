@@ -23,17 +23,18 @@
 #include "dgram_port.h"
 #include "ecosystem_config.h"
 #include "rcu_cell.h"
+#include "saf_forwarder.h"
 #include "switch_stats.h"
 
 #define SWITCH_MAX_WORKERS 10 /* the STAN's first digit names the worker */
 #define SWITCH_DEFAULT_PENDING 32768
+/* Address space of the store-and-forward queue's LMDB map (an advice takes about 300 bytes). */
+#define SWITCH_SAF_MAP_SIZE (1ull << 30)
 
 struct switch_worker;
 
 struct switch_settings {
 	uint32_t bank_timeout_ms;
-	uint32_t reversal_retry_ms;
-	uint32_t reversal_max_attempts;
 	uint32_t outcome_memory;   /* total, split between workers */
 	uint32_t pending_per_worker;
 	uint8_t major_industry_id;
@@ -58,7 +59,12 @@ struct switch_core {
 	size_t known_bank_count;
 	struct route_bank known_banks[CFG_MAX_BANKS];
 	atomic_bool stop;
+	/* Every reversal advice the network owes a bank, on disk until the bank's 1430 (saf/). */
+	struct saf_forwarder *saf;
 };
+
+/* The name of the bank whose ISO endpoint is addr (a route's or the config's); "ip:port" when none. */
+void switch_core_bank_name(struct switch_core *s, const struct sockaddr_in *addr, char *out, size_t size);
 
 /*
  * Builds the switch of one network of the config over an open port (taken

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "saf_http.h"
 #include "switch_tcp.h"
 
 static json_t *counters_json(const struct switch_counters *c)
@@ -37,6 +38,7 @@ json_t *switch_stats_json(struct switch_core *s)
 		json_array_append_new(per, counters_json(&one));
 	}
 	json_object_set_new(root, "per_worker", per);
+	json_object_set_new(root, "saf", saf_stats_json(s->saf));
 	json_t *tcp = switch_tcp_stats_json(s->port);
 	if (tcp)
 		json_object_set_new(root, "tcp", tcp);
@@ -181,13 +183,14 @@ struct http_api *switch_http_start(struct switch_core *s, const char *host, uint
 struct http_api *switch_http_start_with(struct switch_core *s, const char *host, uint16_t port,
 					const struct http_route *extra, size_t extra_count, char *err, size_t err_size)
 {
-	struct http_route routes[4 + SWITCH_HTTP_MAX_EXTRA_ROUTES] = {
+	struct http_route routes[4 + SAF_HTTP_ROUTES + SWITCH_HTTP_MAX_EXTRA_ROUTES] = {
 		{"GET", "/stats", get_stats, s},
 		{"GET", "/routes", get_routes, s},
 		{"PUT", "/routes", put_routes, s},
 		{"POST", "/cards", post_cards, s},
 	};
 	size_t n = 4;
+	n += saf_http_routes(s->saf, routes + n);
 	for (size_t i = 0; i < extra_count && i < SWITCH_HTTP_MAX_EXTRA_ROUTES; i++)
 		routes[n++] = extra[i];
 	return http_api_start(host, port, routes, n, err, err_size);

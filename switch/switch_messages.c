@@ -91,45 +91,17 @@ size_t switch_build_pending_answer(const struct pending_txn *p, int action, uint
 	return switch_encode_framed(&out, buf, capacity);
 }
 
-size_t switch_build_reversal(const struct pending_txn *p, uint8_t worker, uint32_t slot, bool repeat,
-			     uint8_t *buf, size_t capacity)
+size_t switch_build_pending_reversal_answer(const struct pending_txn *p, int action, uint8_t *buf,
+					    size_t capacity)
 {
 	struct iso_msg out;
-	iso_msg_init(&out, repeat ? 1421 : 1420);
+	iso_msg_init(&out, 1430);
 	set_pending_fields(&out, &p->f);
-	char stan[7], bank_stan[7], de56[40];
-	pending_stan(worker, slot, true, stan);
-	pending_stan(worker, slot, false, bank_stan);
-	iso_set(&out, 11, stan, 6);
-	iso_set_str(&out, 24, "400");
-	if (p->bank_original[0]) {
-		/* A forwarded cardholder reversal names its original as the bank knows it. */
-		iso_set_str(&out, 56, p->bank_original);
-	} else {
-		struct original_data od;
-		memcpy(od.mti, "1100", 5);
-		memcpy(od.stan, bank_stan, 7);
-		memcpy(od.local_time, p->f.local_time, sizeof(od.local_time));
-		memcpy(od.acquirer, p->f.acquirer, sizeof(od.acquirer));
-		size_t n = original_data_format(&od, de56, sizeof(de56));
-		iso_set(&out, 56, de56, n);
-	}
-	return switch_encode_framed(&out, buf, capacity);
-}
-
-size_t switch_build_forwarded_reversal(const struct iso_msg *reversal, const char *stan, const char *de56,
-				       uint8_t *buf, size_t capacity)
-{
-	struct text_fields t;
-	struct iso_msg out;
-	iso_msg_init(&out, reversal->mti);
-	for (int f = 2; f <= ISO_MAX_FIELD; f++) {
-		if (f == 11 || f == 56 || f == 64 || f == 128 || !iso_has(reversal, f))
-			continue;
-		echo(&out, reversal, f, &t);
-	}
-	iso_set(&out, 11, stan, strlen(stan));
-	iso_set(&out, 56, de56, strlen(de56));
+	set_text(&out, 11, p->f.stan);
+	set_text(&out, 56, p->f.original);
+	char code[4];
+	action_code_text(action, code);
+	iso_set(&out, 39, code, 3);
 	return switch_encode_framed(&out, buf, capacity);
 }
 

@@ -1,8 +1,8 @@
 /*
  * The messages the switch writes itself (as opposed to those it relays):
- * its answers to cardholders (1110 refusals and timeouts, 1430) and its
- * reversal advices to banks (1420/1421). Built into a caller's buffer with the
- * 2-byte length header, nothing allocated.
+ * its answers to cardholders (1110 refusals and timeouts, 1430). Its reversal
+ * advices to banks are the store-and-forward queue's (saf/saf_messages.h).
+ * Built into a caller's buffer with the 2-byte length header, nothing allocated.
  */
 #ifndef SWITCH_MESSAGES_H
 #define SWITCH_MESSAGES_H
@@ -28,19 +28,9 @@ size_t switch_build_answer(const struct iso_msg *request, int action, uint8_t *b
 /* 1110 to the cardholder of a pending authorization (e.g. 911 on timeout). */
 size_t switch_build_pending_answer(const struct pending_txn *p, int action, uint8_t *buf, size_t capacity);
 
-/*
- * The switch's reversal advice (1420, or 1421 for a repeat) of a pending
- * authorization: DE 11 the reversal STAN, DE 56 the STAN the bank saw.
- */
-size_t switch_build_reversal(const struct pending_txn *p, uint8_t worker, uint32_t slot, bool repeat,
-			     uint8_t *buf, size_t capacity);
-
-/*
- * A cardholder's reversal as forwarded to the bank: every element kept but
- * DE 11 (the switch's STAN) and DE 56 (the original as the bank knows it).
- */
-size_t switch_build_forwarded_reversal(const struct iso_msg *reversal, const char *stan, const char *de56,
-				       uint8_t *buf, size_t capacity);
+/* 1430 to the cardholder of a reversal the switch queued for its bank (400 once on disk, 909 if not). */
+size_t switch_build_pending_reversal_answer(const struct pending_txn *p, int action, uint8_t *buf,
+					    size_t capacity);
 
 /*
  * After a decode error at element err->field: decodes the elements before it

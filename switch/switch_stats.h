@@ -14,11 +14,13 @@
 	X(no_route)                    /* of which: BIN without a route */                                   \
 	X(bank_unavailable)            /* answered 912: the bank let too many time out in a row */           \
 	X(timed_out)                   /* answered 911 after bank_timeout_ms */                              \
-	X(reversals)                   /* switch's 1420/1421 sent to banks */                                \
-	X(reversals_completed)         /* 1430 received for them */                                          \
-	X(reversals_abandoned)         /* reversal_max_attempts reached without a 1430 */                    \
+	X(reversals)                   /* switch's own reversal advices queued (timeouts, cancelled approvals) */ \
 	X(cardholder_reversals)        /* 1420/1421 from cardholders */                                      \
-	X(cardholder_reversals_forwarded)                                                                   \
+	X(cardholder_reversals_forwarded) /* queued for their bank */                                       \
+	X(advices_not_stored)          /* the disk refused the advice: 909 to the cardholder */              \
+	X(advice_answers)              /* banks' 1430s passed to the store-and-forward queue */              \
+	X(saf_ring_full)               /* a hand-over to the forwarder found its ring full (retried) */      \
+	X(saf_unavailable)             /* 1100 answered 909: the queue cannot store advices right now */     \
 	X(cardholder_reversals_answered) /* answered 1430 by the switch itself */                           \
 	X(cancelled_approvals)         /* approvals reversed because the cardholder reversed first */        \
 	X(duplicates)                  /* 1100 for a transaction already seen */                             \

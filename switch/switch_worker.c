@@ -102,7 +102,7 @@ static const struct mti_handler mti_handlers[] = {
 	{1110, .answer = on_authorization_answer},
 	{1420, .request = on_cardholder_reversal},
 	{1421, .request = on_cardholder_reversal},
-	{1430, .answer = on_reversal_answer},
+	{1430, .request = on_reversal_answer}, /* to the store-and-forward queue, from any worker */
 };
 
 static const struct mti_handler *handler_of(uint16_t mti)
@@ -137,6 +137,7 @@ static void handle_message(struct switch_worker *w, const struct sockaddr_in *pe
 		return;
 	}
 	if (handler->request) {
+		/* Requests, and the answers not routed by the STAN the switch gave (1430s). */
 		handler->request(w, peer, frame, length, &m, handed);
 		return;
 	}
@@ -211,6 +212,7 @@ unsigned switch_worker_poll(struct switch_worker *w, uint64_t now_ms)
 		work += (unsigned)n;
 
 	work += drain_handovers(w);
+	drain_saf_replies(w, &work);
 
 	uint32_t due[TIMERS_PER_POLL];
 	size_t fired = timer_wheel_expire(&w->wheel, w->now_ms, due, TIMERS_PER_POLL);
@@ -222,12 +224,39 @@ unsigned switch_worker_poll(struct switch_worker *w, uint64_t now_ms)
 	return work;
 }
 
+/* How long a stopping worker waits for the disk to take its last advices. */
+#define SETTLE_WAIT_MS 5000
+
 void switch_worker_settle_at_stop(struct switch_worker *w)
 {
+	/* Every authorization still at a bank is reversed like a timeout: its advice
+	 * goes to disk (the forwarder runs until the workers are gone), then its
+	 * cardholder hears 911. */
 	for (uint32_t slot = 0; slot < w->pending.capacity; slot++)
-		if (w->pending.slots[slot].kind != PENDING_FREE)
+		if (w->pending.slots[slot].kind == PENDING_AUTHORIZATION ||
+		    (w->pending.slots[slot].kind == PENDING_ADVICE && !w->pending.slots[slot].advice_submitted))
 			on_timer(w, slot);
-	flush_tx(w);
+	uint64_t until = monotonic_ms() + SETTLE_WAIT_MS;
+	for (;;) {
+		unsigned work = 0;
+		drain_saf_replies(w, &work);
+		flush_tx(w);
+		bool waiting = false;
+		for (uint32_t slot = 0; slot < w->pending.capacity; slot++) {
+			struct pending_txn *p = &w->pending.slots[slot];
+			if (p->kind == PENDING_ADVICE && !p->advice_submitted) {
+				w->now_ms = monotonic_ms();
+				submit_advice(w, slot);
+			}
+			waiting = waiting || p->kind == PENDING_ADVICE;
+		}
+		if (!waiting || monotonic_ms() >= until)
+			break;
+		if (!work) {
+			struct timespec pause = {0, 1000000};
+			nanosleep(&pause, NULL);
+		}
+	}
 }
 
 void *switch_worker_main(void *arg)

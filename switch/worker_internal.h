@@ -38,16 +38,28 @@ void settle(struct switch_worker *w, const struct pending_txn *p, enum outcome_k
 
 /* ---- reversal.c ---- */
 
-/* The switch's own reversal of the authorization in slot: 1420, or 1421 for a repeat. */
-void send_reversal(struct switch_worker *w, uint32_t slot, bool repeat);
-/* The switch takes over undoing an authorization at the bank: 1420 now, 1421 until a 1430. */
-void start_reversal(struct switch_worker *w, uint32_t slot);
+#define SAF_REPLIES_PER_POLL 64
+
+/*
+ * The switch takes over undoing the authorization in slot: its advice goes to
+ * the store-and-forward queue; once it is on disk, `answer` says whom the slot
+ * tells (the cardholder's 911 after a bank timeout, nobody after a cancelled
+ * approval), and the slot is free.
+ */
+void queue_switch_reversal(struct switch_worker *w, uint32_t slot, enum advice_answer answer);
+/* (Again) hands the advice of a PENDING_ADVICE slot to the forwarder. */
+void submit_advice(struct switch_worker *w, uint32_t slot);
 /* A cardholder's 1420/1421. */
 void on_cardholder_reversal(struct switch_worker *w, const struct sockaddr_in *peer, const uint8_t *frame, size_t length,
 			    const struct iso_msg *m, bool handed);
-/* A bank's 1430, to the switch's reversal or a cardholder's forwarded one. */
-void on_reversal_answer(struct switch_worker *w, const uint8_t *frame, size_t length, const struct iso_msg *m,
-			const struct stan_owner *owner);
+/*
+ * A bank's 1430: to the store-and-forward queue, whichever worker it reached
+ * (it names its advice by DE 56, 37 and 41, not by a slot).
+ */
+void on_reversal_answer(struct switch_worker *w, const struct sockaddr_in *peer, const uint8_t *frame, size_t length,
+			const struct iso_msg *m, bool handed);
+/* The forwarder's replies to this worker: advices on disk (answer and free the slot), frames to send. */
+void drain_saf_replies(struct switch_worker *w, unsigned *work);
 
 /* ---- worker_timers.c ---- */
 

@@ -455,28 +455,45 @@ static bool rings_empty(struct saf_forwarder *f)
 	return true;
 }
 
+/*
+ * One turn: take what the workers handed in, commit it, tell them, send what
+ * is due. Returns when the next turn is needed (monotonic ms), 0 for at once;
+ * with stopping, UINT64_MAX once everything handed in is on disk.
+ */
+static uint64_t turn(struct saf_forwarder *f, uint64_t now, int64_t now_unix, bool stopping)
+{
+	/* The counters /stats copies change only under this lock; the HTTP
+	 * thread may wait behind one commit, never the workers. */
+	pthread_mutex_lock(&f->stats_lock);
+	drain_requests(f, now, now_unix);
+	commit(f, now, now_unix);
+	flush_backlogs(f);
+	if (stopping && rings_empty(f)) {
+		publish_stats(f, now_unix);
+		pthread_mutex_unlock(&f->stats_lock);
+		return UINT64_MAX;
+	}
+	uint64_t wake = saf_queue_run(&f->queue, now, now_unix, transmit, expire, f);
+	publish_stats(f, now_unix);
+	pthread_mutex_unlock(&f->stats_lock);
+	return f->expired.count || !rings_empty(f) ? 0 : wake;
+}
+
+uint64_t saf_forwarder_step(struct saf_forwarder *f, uint64_t now_ms)
+{
+	return turn(f, now_ms, wall_ms(), false);
+}
+
 static void *forwarder_main(void *arg)
 {
 	struct saf_forwarder *f = arg;
 	for (;;) {
 		bool stopping = atomic_load_explicit(&f->stop, memory_order_acquire);
 		uint64_t now = monotonic_ms();
-		int64_t now_unix = wall_ms();
-		/* The counters /stats copies change only under this lock; the HTTP
-		 * thread may wait behind one commit, never the workers. */
-		pthread_mutex_lock(&f->stats_lock);
-		drain_requests(f, now, now_unix);
-		commit(f, now, now_unix);
-		flush_backlogs(f);
-		if (stopping && rings_empty(f)) {
-			publish_stats(f, now_unix);
-			pthread_mutex_unlock(&f->stats_lock);
+		uint64_t wake = turn(f, now, wall_ms(), stopping);
+		if (stopping && wake == UINT64_MAX)
 			break;
-		}
-		uint64_t wake = saf_queue_run(&f->queue, now, now_unix, transmit, expire, f);
-		publish_stats(f, now_unix);
-		pthread_mutex_unlock(&f->stats_lock);
-		if (f->expired.count || !rings_empty(f))
+		if (wake == 0)
 			continue;
 		uint64_t wait_ms = SAF_IDLE_WAKE_MS;
 		if (wake != UINT64_MAX)

@@ -88,6 +88,13 @@ bool saf_forwarder_start(struct saf_forwarder *f, char *err, size_t err_size);
 void saf_forwarder_stop(struct saf_forwarder *f);
 void saf_forwarder_destroy(struct saf_forwarder *f);
 
+/*
+ * One turn of the thread in the caller's thread at the caller's clock (tests
+ * and simulations that step the workers; never beside a started thread).
+ * Returns when the next turn is due (monotonic ms).
+ */
+uint64_t saf_forwarder_step(struct saf_forwarder *f, uint64_t now_ms);
+
 /* ---- worker side: worker w is the only producer of its requests and the only consumer of its replies ---- */
 
 /* Queues the advice of a pending slot; false when the ring is full (try again later). */

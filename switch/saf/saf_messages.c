@@ -38,11 +38,11 @@ static void copy_text(char *to, size_t size, const char *from)
 	to[n] = '\0';
 }
 
-void saf_record_of_timeout(const struct pending_txn *p, uint8_t worker, uint32_t slot, const char *bank,
+void saf_record_of_pending(const struct pending_txn *p, uint8_t worker, uint32_t slot, const char *bank,
 			   struct saf_record *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->kind = SAF_SWITCH_REVERSAL;
+	out->kind = p->bank_original[0] ? SAF_CARDHOLDER_REVERSAL : SAF_SWITCH_REVERSAL;
 	copy_text(out->bank, sizeof(out->bank), bank);
 	out->bank_ipv4 = p->bank.sin_addr.s_addr;
 	out->bank_port = p->bank.sin_port;
@@ -57,47 +57,15 @@ void saf_record_of_timeout(const struct pending_txn *p, uint8_t worker, uint32_t
 	copy_text(f->terminal, sizeof(f->terminal), p->f.terminal);
 	copy_text(f->currency, sizeof(f->currency), p->f.currency);
 	pending_stan(worker, slot, true, f->stan);
-	/* The original under the STAN the bank saw, unless the slot already names it. */
 	if (p->bank_original[0]) {
 		copy_text(f->original, sizeof(f->original), p->bank_original);
 		return;
 	}
+	/* The switch's own: the original under the STAN the switch gave it towards the bank. */
 	struct original_data od;
 	memcpy(od.mti, "1100", 5);
 	pending_stan(worker, slot, false, od.stan);
 	memcpy(od.local_time, p->f.local_time, sizeof(od.local_time));
 	memcpy(od.acquirer, p->f.acquirer, sizeof(od.acquirer));
 	original_data_format(&od, f->original, sizeof(f->original));
-}
-
-static bool take(const struct iso_msg *m, int field, char *to, size_t size)
-{
-	if (!iso_has(m, field)) {
-		to[0] = '\0';
-		return true;
-	}
-	int n = iso_field_text(m, field, to, size);
-	return n >= 0 && (size_t)n < size;
-}
-
-bool saf_record_of_cardholder_reversal(const struct iso_msg *m, const char *stan, const char *bank_de56,
-				       const char *bank, uint32_t bank_ipv4, uint16_t bank_port,
-				       struct saf_record *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->kind = SAF_CARDHOLDER_REVERSAL;
-	copy_text(out->bank, sizeof(out->bank), bank);
-	out->bank_ipv4 = bank_ipv4;
-	out->bank_port = bank_port;
-	struct saf_fields *f = &out->f;
-	if (strlen(stan) >= sizeof(f->stan) || strlen(bank_de56) >= sizeof(f->original))
-		return false;
-	strcpy(f->stan, stan);
-	strcpy(f->original, bank_de56);
-	return take(m, 2, f->pan, sizeof(f->pan)) && take(m, 3, f->processing, sizeof(f->processing)) &&
-	       take(m, 4, f->amount, sizeof(f->amount)) &&
-	       take(m, 7, f->transmission, sizeof(f->transmission)) &&
-	       take(m, 12, f->local_time, sizeof(f->local_time)) &&
-	       take(m, 32, f->acquirer, sizeof(f->acquirer)) && take(m, 37, f->rrn, sizeof(f->rrn)) &&
-	       take(m, 41, f->terminal, sizeof(f->terminal)) && take(m, 49, f->currency, sizeof(f->currency));
 }

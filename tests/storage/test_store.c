@@ -141,7 +141,8 @@ Test(store, journal_key_parts_sit_at_their_offsets)
 	cr_assert_eq(memcmp(k.bytes + JOURNAL_KEY_STAN_AT, "000042", 6), 0);
 	cr_assert_eq(memcmp(k.bytes + JOURNAL_KEY_RRN_AT, "RRN000000001", 12), 0);
 	cr_assert_eq(memcmp(k.bytes + JOURNAL_KEY_TERMINAL_AT, "TERM01  ", 8), 0);
-	cr_assert_eq(JOURNAL_KEY_TERMINAL_AT + 8, JOURNAL_KEY_LEN);
+	cr_assert_eq(JOURNAL_KEY_STAN_AT + 6, JOURNAL_KEY_LEN, "the STAN comes last");
+	cr_assert_eq(JOURNAL_KEY_WITHOUT_STAN, JOURNAL_KEY_STAN_AT);
 }
 
 Test(store, ledger_totals_and_reopen)

@@ -142,6 +142,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	/* The switch's store-and-forward queue needs a directory of its own (empty: nothing times out here). */
+	char saf_dir[] = "/tmp/iso-bench-switch-worker-XXXXXX";
+	if (!mkdtemp(saf_dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(cfg.networks[0].lmdb_path, sizeof(cfg.networks[0].lmdb_path), "%s", saf_dir);
 	static struct reflector r;
 	endpoint_to_sockaddr("127.0.0.1", 40000, &r.holder);
 	endpoint_to_sockaddr("127.0.0.1", 9302, &r.bank);

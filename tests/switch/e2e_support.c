@@ -67,14 +67,14 @@ bool e2e_prepare(struct e2e_env *e, const struct e2e_settings *s)
 		"    dataplane: socket\n"
 		"    bank_timeout_ms: %u\n"
 		"    reversal_retry_ms: %u\n"
-		"    reversal_max_attempts: %u\n"
+		"    reversal_retry_max_ms: %u\n"
 		"    outcome_memory: %u\n"
 		"loadgen:\n"
 		"  cards_per_bank: %u\n"
 		"  initial_balance: %llu\n",
 		e->big_http, e->big_iso, e->dir, (unsigned long long)s->big_max_amount, e->lil_http, e->lil_iso, e->dir,
 		e->switch_http, e->switch_iso, e->dir, s->bank_timeout_ms, s->reversal_retry_ms,
-		s->reversal_max_attempts, s->outcome_memory, s->cards_per_bank,
+		s->reversal_retry_max_ms, s->outcome_memory, s->cards_per_bank,
 		(unsigned long long)s->initial_balance);
 	fclose(f);
 	e->cfg = malloc(sizeof(*e->cfg));
@@ -157,7 +157,17 @@ long long e2e_switch_stat(const struct e2e_env *e, const char *name)
 		json_decref(stats);
 		return -1;
 	}
-	json_t *v = json_object_get(json_object_get(stats, "totals"), name);
+	/* "name" is a counter of "totals"; "a.b.c" a path from the top ("saf.queued"). */
+	json_t *v = NULL;
+	if (strchr(name, '.')) {
+		char path[128];
+		snprintf(path, sizeof(path), "%s", name);
+		v = stats;
+		for (char *save = NULL, *part = strtok_r(path, ".", &save); part && v; part = strtok_r(NULL, ".", &save))
+			v = json_object_get(v, part);
+	} else {
+		v = json_object_get(json_object_get(stats, "totals"), name);
+	}
 	long long value = json_is_integer(v) ? (long long)json_integer_value(v) : -1;
 	json_decref(stats);
 	return value;

@@ -23,7 +23,7 @@ struct e2e_settings {
 	uint16_t base_port;      /* switch iso, switch http, big iso, big http, lil iso, lil http follow */
 	uint32_t bank_timeout_ms;
 	uint32_t reversal_retry_ms;
-	uint32_t reversal_max_attempts;
+	uint32_t reversal_retry_max_ms; /* the advice back-off's cap */
 	uint32_t outcome_memory;
 	uint32_t cards_per_bank;
 	uint64_t initial_balance;

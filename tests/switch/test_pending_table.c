@@ -95,9 +95,9 @@ Test(pending_table, answers_match_only_their_own_live_transaction)
 	char reversal[7];
 	pending_stan(2, slot, true, reversal);
 	answer_for(&req, 1430, reversal, &ans);
-	cr_assert_null(pending_match(&t, &ans.m, &got), "no reversal under way");
-	p->kind = PENDING_REVERSAL;
-	cr_assert_eq(pending_match(&t, &ans.m, &got), p, "the bank's 1430 to the switch's reversal");
+	cr_assert_null(pending_match(&t, &ans.m, &got), "no reversal waits in a slot");
+	p->kind = PENDING_ADVICE;
+	cr_assert_null(pending_match(&t, &ans.m, &got), "1430s go to the store-and-forward queue, never to a slot");
 	answer_for(&req, 1110, stan, &ans);
 	cr_assert_eq(pending_match(&t, &ans.m, &got), p, "a late 1110 still finds its slot (to be counted)");
 

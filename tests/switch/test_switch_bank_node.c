@@ -26,7 +26,7 @@ static void setup(void)
 		.base_port = 13120,
 		.bank_timeout_ms = 1000, /* sanitizer builds of two processes on a shared box */
 		.reversal_retry_ms = 200,
-		.reversal_max_attempts = 3,
+		.reversal_retry_max_ms = 1600,
 		.outcome_memory = 4096,
 		.cards_per_bank = 10,
 		.initial_balance = INITIAL_BALANCE,
@@ -153,6 +153,9 @@ Test(switch_bank_node, bank_down_gives_911_and_reversal_advice)
 	tm_authorization(&req, c.pan, c.expiry, "000041", "000000001000");
 	exchange(&req, 1110, buf, sizeof(buf), &ans);
 	cr_assert_str_eq(field(&ans, 39), "911");
-	cr_assert_eq(e2e_wait_stat(&env, "reversals_abandoned", 1, WAIT_MS), 1);
-	cr_assert_eq(e2e_switch_stat(&env, "reversals"), 3);
+	cr_assert_eq(e2e_switch_stat(&env, "reversals"), 1);
+	/* Its advice is on disk and repeated for as long as the bank is away: never abandoned. */
+	cr_assert_eq(e2e_switch_stat(&env, "saf.on_disk"), 1);
+	cr_assert_geq(e2e_wait_stat(&env, "saf.banks.lil_bank.repeats", 3, WAIT_MS), 3);
+	cr_assert_eq(e2e_switch_stat(&env, "saf.queued"), 1);
 }

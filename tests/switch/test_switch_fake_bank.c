@@ -15,10 +15,11 @@
 #include "e2e_support.h"
 #include "luhn.h"
 #include "message_builder.h"
+#include "test_clock.h"
+#include "test_http.h"
 
 #define TIMEOUT_MS 1000 /* generous: ASan builds on a shared 2-core box; only timeout tests wait it out */
 #define RETRY_MS 300
-#define MAX_ATTEMPTS 3
 #define WAIT_MS 5000 /* bound for anything that should happen */
 
 static struct e2e_env env;
@@ -30,7 +31,7 @@ static void setup(void)
 		.base_port = 13100,
 		.bank_timeout_ms = TIMEOUT_MS,
 		.reversal_retry_ms = RETRY_MS,
-		.reversal_max_attempts = MAX_ATTEMPTS,
+		.reversal_retry_max_ms = RETRY_MS * 4,
 		.outcome_memory = 4096,
 		.cards_per_bank = 10,
 		.initial_balance = 100000,
@@ -226,7 +227,7 @@ Test(switch_fake_bank, bank_timeout_answers_911_and_reverses_until_the_bank_conf
 	cr_assert_str_eq(text(&repeat, 56), want56);
 	cr_assert_str_eq(text(&repeat, 11), text(&reversal, 11));
 	bank_answer(&big, &repeat, "400");
-	cr_assert_eq(e2e_wait_stat(&env, "reversals_completed", 1, WAIT_MS), 1);
+	cr_assert_eq(e2e_wait_stat(&env, "saf.acknowledged", 1, WAIT_MS), 1);
 
 	/* The bank's answer to the 1100 arrives after all: never forwarded. */
 	bank_answer(&big, &at_bank, "000");
@@ -235,10 +236,11 @@ Test(switch_fake_bank, bank_timeout_answers_911_and_reverses_until_the_bank_conf
 	cr_assert_not(try_receive(&holder, &nothing, 2 * RETRY_MS), "late 1110 forwarded");
 	cr_assert_not(try_receive(&big, &nothing, 2 * RETRY_MS), "repeats after the 1430");
 	cr_assert_eq(e2e_switch_stat(&env, "timed_out"), 1);
-	cr_assert_eq(e2e_switch_stat(&env, "reversals"), 2);
+	cr_assert_eq(e2e_switch_stat(&env, "reversals"), 1, "one advice, however often repeated");
+	cr_assert_eq(e2e_switch_stat(&env, "saf.queued"), 0);
 }
 
-Test(switch_fake_bank, reversal_repeats_are_bounded)
+Test(switch_fake_bank, reversal_repeats_back_off_and_never_stop_until_the_1430)
 {
 	struct test_msg req;
 	struct received at_bank, answer, r;
@@ -246,12 +248,29 @@ Test(switch_fake_bank, reversal_repeats_are_bounded)
 	receive(&holder, &answer, 1110);
 	cr_assert_str_eq(text(&answer, 39), "911");
 	receive(&big, &r, 1420);
-	for (int i = 1; i < MAX_ATTEMPTS; i++)
+	/* Repeats after 300, 600, 1200, 1200 ms (reversal_retry_ms doubling up to
+	 * reversal_retry_max_ms): never sooner than their back-off. */
+	const int gaps[] = {RETRY_MS, 2 * RETRY_MS, 4 * RETRY_MS, 4 * RETRY_MS};
+	for (size_t i = 0; i < sizeof(gaps) / sizeof(gaps[0]); i++) {
+		int64_t before = test_now_ms();
 		receive(&big, &r, 1421);
-	cr_assert_eq(e2e_wait_stat(&env, "reversals_abandoned", 1, WAIT_MS), 1);
-	cr_assert_eq(e2e_switch_stat(&env, "reversals"), MAX_ATTEMPTS);
-	cr_assert_not(try_receive(&big, &r, 2 * RETRY_MS), "more than reversal_max_attempts");
-	cr_assert_eq(e2e_switch_stat(&env, "reversals"), MAX_ATTEMPTS);
+		cr_assert_geq(test_now_ms() - before, gaps[i] * 9 / 10, "repeat %zu came early", i + 1);
+	}
+	cr_assert_eq(e2e_switch_stat(&env, "saf.queued"), 1, "still owed after five sends");
+	/* The operator sees it, its PAN masked. */
+	json_t *list;
+	cr_assert_eq(test_http(env.switch_http, "GET", "/saf", NULL, &list), 200);
+	json_t *first = json_array_get(json_object_get(list, "advices"), 0);
+	cr_assert_not_null(first);
+	char masked[20];
+	snprintf(masked, sizeof(masked), "%.6s******%s", req.text[2], req.text[2] + strlen(req.text[2]) - 4);
+	cr_assert_str_eq(json_string_value(json_object_get(first, "pan")), masked);
+	cr_assert_str_eq(json_string_value(json_object_get(first, "bank")), "big_bank");
+	json_decref(list);
+	bank_answer(&big, &r, "400");
+	cr_assert_eq(e2e_wait_stat(&env, "saf.acknowledged", 1, WAIT_MS), 1);
+	cr_assert_not(try_receive(&big, &r, 5 * RETRY_MS), "a repeat after the 1430");
+	cr_assert_eq(e2e_switch_stat(&env, "reversals"), 1);
 }
 
 Test(switch_fake_bank, cardholder_reversal_of_an_approval_reaches_the_bank_in_its_terms)
@@ -264,16 +283,19 @@ Test(switch_fake_bank, cardholder_reversal_of_an_approval_reaches_the_bank_in_it
 
 	tm_reversal_of(&rev, &req, "000502");
 	send_msg(&holder, &rev);
+	/* The network takes the advice (on disk) and answers for it at once ... */
+	receive(&holder, &rev_answer, 1430);
+	cr_assert_str_eq(text(&rev_answer, 39), "400");
+	cr_assert_str_eq(text(&rev_answer, 11), "000502", "the reversal's own STAN");
+	cr_assert_str_eq(text(&rev_answer, 56), rev.text[56], "the cardholder's DE 56");
+	/* ... and owes it to the bank, in the bank's terms, until the bank's 1430. */
 	receive(&big, &rev_at_bank, 1420);
 	char want56[256];
 	snprintf(want56, sizeof(want56), "1100%s%s11%s", text(&at_bank, 11), req.text[12], req.text[32]);
 	cr_assert_str_eq(text(&rev_at_bank, 56), want56, "original as the bank knows it");
 	cr_assert_str_eq(text(&rev_at_bank, 37), req.text[37]);
 	bank_answer(&big, &rev_at_bank, "400");
-	receive(&holder, &rev_answer, 1430);
-	cr_assert_str_eq(text(&rev_answer, 39), "400");
-	cr_assert_str_eq(text(&rev_answer, 11), "000502", "the reversal's own STAN restored");
-	cr_assert_str_eq(text(&rev_answer, 56), rev.text[56], "the cardholder's DE 56 restored");
+	cr_assert_eq(e2e_wait_stat(&env, "saf.acknowledged", 1, WAIT_MS), 1);
 	cr_assert_eq(e2e_switch_stat(&env, "cardholder_reversals_forwarded"), 1);
 }
 
@@ -326,12 +348,15 @@ Test(switch_fake_bank, reversal_of_an_unknown_original_goes_to_the_bank_unchange
 	tm_reversal_of(&rev, &never_sent, "000702");
 	send_msg(&holder, &rev);
 	struct received at_bank, answer;
+	receive(&holder, &answer, 1430);
+	cr_assert_str_eq(text(&answer, 39), "400", "the network has taken the advice");
+	cr_assert_str_eq(text(&answer, 11), "000702");
 	receive(&big, &at_bank, 1420);
 	cr_assert_str_eq(text(&at_bank, 56), rev.text[56]);
+	/* 914 settles it too: the bank has nothing to undo. */
 	bank_answer(&big, &at_bank, "914");
-	receive(&holder, &answer, 1430);
-	cr_assert_str_eq(text(&answer, 39), "914");
-	cr_assert_str_eq(text(&answer, 11), "000702");
+	cr_assert_eq(e2e_wait_stat(&env, "saf.acknowledged", 1, WAIT_MS), 1);
+	cr_assert_eq(e2e_switch_stat(&env, "saf.queued"), 0);
 }
 
 Test(switch_fake_bank, malformed_datagrams_are_counted_and_answered_when_possible)

@@ -2,6 +2,7 @@
 
 #include "message_builder.h"
 #include "network_checks.h"
+#include "saf_messages.h"
 #include "switch_messages.h"
 
 Test(switch_messages, answer_echoes_the_request_with_an_action_code)
@@ -30,7 +31,10 @@ Test(switch_messages, switch_reversal_names_the_stan_the_bank_saw)
 	memset(&p, 0, sizeof(p));
 	cr_assert(pending_fields_capture(&req.m, &p.f));
 	uint8_t buf[1024];
-	size_t n = switch_build_reversal(&p, 4, 17, false, buf, sizeof(buf));
+	struct saf_record r;
+	saf_record_of_pending(&p, 4, 17, "big_bank", &r);
+	cr_assert_eq(r.kind, SAF_SWITCH_REVERSAL);
+	size_t n = saf_build_advice(&r, false, buf, sizeof(buf));
 	struct iso_msg m;
 	cr_assert(tm_decode_framed(buf, n, &m));
 	char t[40];
@@ -39,7 +43,7 @@ Test(switch_messages, switch_reversal_names_the_stan_the_bank_saw)
 	cr_assert_str_eq(tm_text(&m, 56, t, sizeof(t)), "1100400017261125120000" "11" "30000000003");
 	cr_assert_str_eq(tm_text(&m, 24, t, sizeof(t)), "400");
 	cr_assert_str_eq(tm_text(&m, 4, t, sizeof(t)), "000000001000");
-	n = switch_build_reversal(&p, 4, 17, true, buf, sizeof(buf));
+	n = saf_build_advice(&r, true, buf, sizeof(buf));
 	cr_assert(tm_decode_framed(buf, n, &m));
 	cr_assert_eq(m.mti, 1421);
 
@@ -50,14 +54,20 @@ Test(switch_messages, switch_reversal_names_the_stan_the_bank_saw)
 	cr_assert_str_eq(tm_text(&m, 11, t, sizeof(t)), "000042", "the cardholder's STAN");
 }
 
-Test(switch_messages, forwarded_reversal_replaces_only_stan_and_original)
+Test(switch_messages, a_cardholder_reversal_reaches_the_bank_with_the_switch_stan_and_the_bank_original)
 {
 	struct test_msg auth, rev;
 	tm_authorization(&auth, "5105100000000001", "3012", "000042", "000000001000");
 	tm_reversal_of(&rev, &auth, "000043");
+	struct pending_txn p;
+	memset(&p, 0, sizeof(p));
+	cr_assert(pending_fields_capture(&rev.m, &p.f));
+	strcpy(p.bank_original, "110010000026112512000011" "30000000003");
+	struct saf_record r;
+	saf_record_of_pending(&p, 1, 3, "big_bank", &r);
+	cr_assert_eq(r.kind, SAF_CARDHOLDER_REVERSAL);
 	uint8_t buf[1024];
-	size_t n = switch_build_forwarded_reversal(&rev.m, "150003", "110010000026112512000011" "30000000003", buf,
-						   sizeof(buf));
+	size_t n = saf_build_advice(&r, false, buf, sizeof(buf));
 	struct iso_msg m;
 	cr_assert(tm_decode_framed(buf, n, &m));
 	char t[40];
@@ -66,6 +76,14 @@ Test(switch_messages, forwarded_reversal_replaces_only_stan_and_original)
 	cr_assert_str_eq(tm_text(&m, 56, t, sizeof(t)), "110010000026112512000011" "30000000003");
 	cr_assert_str_eq(tm_text(&m, 2, t, sizeof(t)), "5105100000000001");
 	cr_assert_str_eq(tm_text(&m, 37, t, sizeof(t)), rev.text[37]);
+
+	/* The cardholder's answer once it is on disk: its own STAN and DE 56. */
+	n = switch_build_pending_reversal_answer(&p, ACTION_REVERSAL_ACCEPTED, buf, sizeof(buf));
+	cr_assert(tm_decode_framed(buf, n, &m));
+	cr_assert_eq(m.mti, 1430);
+	cr_assert_str_eq(tm_text(&m, 11, t, sizeof(t)), "000043");
+	cr_assert_str_eq(tm_text(&m, 39, t, sizeof(t)), "400");
+	cr_assert_str_eq(tm_text(&m, 56, t, sizeof(t)), rev.text[56]);
 }
 
 Test(switch_messages, readable_prefix_of_a_message_with_a_bad_element)

@@ -54,7 +54,7 @@ static void setup(void)
 		.base_port = 13140,
 		.bank_timeout_ms = TIMEOUT_MS,
 		.reversal_retry_ms = 100,
-		.reversal_max_attempts = 4,
+		.reversal_retry_max_ms = 800,
 		.outcome_memory = 65536,
 		.cards_per_bank = 20,
 		.initial_balance = 100000,

@@ -1,6 +1,7 @@
 /*
  * Switch workers driven step by step over an in-memory port, with time given
- * by the test: exact timeout and retry timing, a cardholder reversal that
+ * by the test (the store-and-forward queue stepped in the same thread, on a
+ * fresh LMDB directory): exact timeout and retry timing, a cardholder reversal that
  * overtakes the bank's approval, duplicates, hand-over between workers, and
  * forged or stale answers. No sockets, no threads, no sleeps.
  */
@@ -15,12 +16,13 @@
 #include "switch_core.h"
 #include "switch_worker.h"
 #include "test_rng.h"
+#include "test_temp_dir.h"
 #include "worker_test_config.h"
 
 static const char yaml[] = WORKER_TEST_CONFIG_PREFIX
 	"    bank_timeout_ms: 100\n"
 	"    reversal_retry_ms: 50\n"
-	"    reversal_max_attempts: 2\n"
+	"    reversal_retry_max_ms: 400\n"
 	"    outcome_memory: 2048\n"
 	"loadgen:\n"
 	"  cards_per_bank: 5\n";
@@ -31,11 +33,14 @@ static struct dgram_port port;
 static struct switch_core *sw;
 static struct sockaddr_in holder, bank;
 static uint64_t t0;
+static char saf_dir[256];
 
 static void start(uint16_t workers)
 {
 	char err[256];
 	cr_assert(ecosystem_config_parse(yaml, sizeof(yaml) - 1, "test", &cfg, err, sizeof(err)), "%s", err);
+	cr_assert(test_temp_dir_make(saf_dir, sizeof(saf_dir), "switch-worker"));
+	snprintf(cfg.networks[0].lmdb_path, sizeof(cfg.networks[0].lmdb_path), "%s", saf_dir);
 	memory_port_init(&port, &mem, workers);
 	sw = switch_core_create(&cfg, NULL, "mastercard", &port, 64, err, sizeof(err));
 	cr_assert_not_null(sw, "%s", err);
@@ -49,6 +54,7 @@ static void stop(void)
 {
 	rcu_unregister_thread();
 	switch_core_destroy(sw);
+	test_temp_dir_remove(saf_dir);
 }
 
 /* Polls every worker until none has work left (hand-overs take a second round). */
@@ -56,6 +62,9 @@ static void poll_all(uint64_t now)
 {
 	for (int round = 0; round < 8; round++) {
 		unsigned work = 0;
+		/* The forwarder's turn first: it stores what the workers handed in last
+		 * round and sends what is due; the workers then take its replies. */
+		saf_forwarder_step(sw->saf, now);
 		for (uint16_t i = 0; i < sw->worker_count; i++)
 			work += switch_worker_poll(sw->workers[i], now);
 		rcu_quiescent_state();
@@ -143,18 +152,32 @@ Test(switch_worker, timeout_and_retries_fire_at_their_times)
 	expect_sent(&s, 1110, &holder);
 	cr_assert_str_eq(field(&s, 39), "911");
 	cr_assert_str_eq(field(&s, 11), "000001");
+	uint64_t on_disk = 0, exceptions = 0;
+	cr_assert_eq(saf_forwarder_counts(sw->saf, &on_disk, &exceptions), 0);
+	cr_assert_eq(on_disk, 1, "the advice is on disk by the time the cardholder hears 911");
 	expect_sent(&s, 1420, &bank);
-	poll_all(t0 + 149);
-	cr_assert_not(next_sent(&s));
-	poll_all(t0 + 150);
-	expect_sent(&s, 1421, &bank);
-	poll_all(t0 + 200);
-	cr_assert_not(next_sent(&s), "reversal_max_attempts is 2");
+	cr_assert_eq(sw->workers[0]->pending.in_use, 0, "the slot is free once the advice is stored");
+	/* Repeats back off from reversal_retry_ms, doubling up to reversal_retry_max_ms, and never stop. */
+	uint64_t at = t0 + 100, gap = 50;
+	for (int repeat = 0; repeat < 8; repeat++) {
+		poll_all(at + gap - 1);
+		cr_assert_not(next_sent(&s), "repeat %d came early", repeat + 1);
+		at += gap;
+		poll_all(at);
+		expect_sent(&s, 1421, &bank);
+		gap = gap * 2 > 400 ? 400 : gap * 2;
+	}
+	/* The bank's 1430 ends it. */
+	answer_from_bank(0, &s, "400");
+	poll_all(at + 1);
+	poll_all(at + 10000);
+	cr_assert_not(next_sent(&s), "no repeat after the 1430");
+	cr_assert_eq(saf_forwarder_counts(sw->saf, &on_disk, &exceptions), 0);
+	cr_assert_eq(on_disk, 0, "acknowledged: off the disk");
 	struct switch_counters c = totals();
 	cr_assert_eq(c.timed_out, 1);
-	cr_assert_eq(c.reversals, 2);
-	cr_assert_eq(c.reversals_abandoned, 1);
-	cr_assert_eq(sw->workers[0]->pending.in_use, 0, "the slot is free again");
+	cr_assert_eq(c.reversals, 1);
+	cr_assert_eq(c.advice_answers, 1);
 	stop();
 }
 
@@ -185,9 +208,15 @@ Test(switch_worker, cardholder_reversal_overtaking_an_approval_makes_the_switch_
 	answer_from_bank(0, &s, "400");
 	poll_all(t0 + 30);
 	cr_assert_not(next_sent(&s));
+	poll_all(t0 + 5000);
+	cr_assert_not(next_sent(&s), "acknowledged: never repeated");
 	struct switch_counters c = totals();
 	cr_assert_eq(c.cancelled_approvals, 1);
-	cr_assert_eq(c.reversals_completed, 1);
+	cr_assert_eq(c.advice_answers, 1);
+	struct saf_stats st;
+	saf_forwarder_stats(sw->saf, &st);
+	cr_assert_eq(st.acknowledged, 1);
+	cr_assert_eq(st.queued, 0);
 	cr_assert_eq(sw->workers[0]->pending.in_use, 0);
 	stop();
 }
@@ -203,6 +232,10 @@ Test(switch_worker, a_reversal_before_its_original_voids_the_original)
 	 * so the bank decides (with the cardholder's STAN in DE 56) ... */
 	inject(0, &holder, &rev);
 	poll_all(t0);
+	/* ... once its advice is on disk the cardholder hears 400 from the network ... */
+	expect_sent(&s, 1430, &holder);
+	cr_assert_str_eq(field(&s, 39), "400");
+	cr_assert_str_eq(field(&s, 11), "000031");
 	expect_sent(&s, 1420, &bank);
 	cr_assert_str_eq(field(&s, 56), rev.text[56]);
 	/* ... and the original, arriving after it, never reaches the bank. */
@@ -395,10 +428,16 @@ Test(switch_worker, stopping_settles_what_is_pending)
 	inject(0, &holder, &req);
 	poll_all(t0);
 	expect_sent(&s, 1100, &bank);
+	/* As at a real stop: the forwarder thread runs while the workers settle. */
+	char err[256];
+	cr_assert(saf_forwarder_start(sw->saf, err, sizeof(err)), "%s", err);
 	switch_worker_settle_at_stop(sw->workers[0]);
 	expect_sent(&s, 1110, &holder);
 	cr_assert_str_eq(field(&s, 39), "911");
-	expect_sent(&s, 1420, &bank);
+	saf_forwarder_stop(sw->saf);
+	uint64_t on_disk = 0, exceptions = 0;
+	cr_assert_eq(saf_forwarder_counts(sw->saf, &on_disk, &exceptions), 0);
+	cr_assert_eq(on_disk, 1, "its reversal advice waits on disk for the next start");
 	cr_assert_eq(totals().timed_out, 1);
 	stop();
 }
