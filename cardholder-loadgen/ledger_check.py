@@ -91,8 +91,9 @@ def main():
           f" {summary.get('reversal_action_codes', {})}, {unknown_cardholder} unanswered;"
           f" network 911 answers: {summary.get('action_codes', {}).get('911', 0)}")
     if switches:
+        acknowledged = sum(int(s.get("saf", {}).get("acknowledged", 0)) for s in switches.values())
         print(f"  networks: {totals.get('timed_out', 0)} bank timeouts, {totals.get('reversals', 0)} reversal"
-              f" advices, {totals.get('reversals_completed', 0)} completed,"
+              f" advices, {acknowledged} acknowledged by the banks since start,"
               f" {pending} still pending, {queued} advices still queued for store and forward")
     if a.exact:
         check(pending == 0 and queued == 0,

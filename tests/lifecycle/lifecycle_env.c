@@ -66,7 +66,7 @@ bool lc_env_prepare(struct lc_env *e, uint16_t base, uint32_t production_ms)
 		"    dataplane: socket\n"
 		"    bank_timeout_ms: 1000\n"
 		"    reversal_retry_ms: 200\n"
-		"    reversal_max_attempts: 3\n"
+		"    reversal_retry_max_ms: 2000\n"
 		"    outcome_memory: 4096\n"
 		"    card_production_ms: %u\n"
 		"  - name: visa\n"
