@@ -1,7 +1,9 @@
 /*
- * Store and forward, end to end with the real programs under load: a bank
- * SIGKILLed and down for 30 s; the switch SIGKILLed while its queue holds
- * advices for a frozen bank, then restarted; and both at once. After the
+ * Store and forward, end to end with the real programs under load, big_bank
+ * answering 3% of requests after the switch's bank timeout (each a debit the
+ * network must reverse): a bank SIGKILLed and down for 30 s; the switch
+ * SIGKILLed while its queue holds advices for a frozen bank, then restarted;
+ * and both at once. After the
  * ecosystem drains, what the banks debited must equal what the cardholders
  * saw approved, to the minor unit (ledger_check.py --exact), and every
  * advice must have been acknowledged (the switch's queue empty, nothing in
@@ -17,6 +19,7 @@
 
 #include "ecosystem_harness.h"
 #include "test_clock.h"
+#include "test_http.h"
 
 static struct eco_env env;
 
@@ -34,6 +37,8 @@ static void start(uint16_t base_port, const char *tag)
 		.initial_balance = 1000000000,
 		.reversal_retry_max_ms = 2000,
 		.tag = tag,
+		.big_bank_slow_share = 0.03,
+		.big_bank_slow_ms = 400,
 	};
 	cr_assert(eco_prepare(&env, &s), "could not prepare the ecosystem");
 	cr_assert(eco_start_bank(&env, 0), "big_bank did not start");
@@ -57,6 +62,12 @@ static void check_money(const char *before, const char *report)
 	cr_expect_eq(eco_ledger_check_exact(&env, before, after, report), 0,
 		     "customers charged for what they were not told was approved (ledger_check above)");
 	cr_expect_eq(eco_switch_stat(&env, "saf.exceptions"), 0, "nothing may end in the exception queue");
+	/* The late answers were debits: the network's advices must have credited them back. */
+	json_t *ledger = test_http_get_json(env.bank_http[0], "/ledger");
+	cr_assert_not_null(ledger);
+	cr_expect_gt(json_integer_value(json_object_get(ledger, "reversed_count")), 0,
+		     "no debit was reversed: the test did not exercise what it claims");
+	json_decref(ledger);
 }
 
 static const char *const load[] = {"--rate", "300", "--duration", "45", "--max-requests", "13500",

@@ -32,9 +32,12 @@ static bool write_config(struct eco_env *e, const struct eco_settings *s)
 			"  - name: %s\n    institution_id: \"%d000000000%d\"\n    http: 127.0.0.1:%u\n"
 			"    iso: 127.0.0.1:%u\n    tcp: {listen: 127.0.0.1:%u}\n    link: %s\n"
 			"    lmdb_path: %s/%s\n    lmdb_map_size: 67108864\n    durability: async\n"
+			"    faults: {delay_probability: %g, delay_ms: %u}\n"
 			"    networks:\n      - network: mastercard\n        bins: [\"%s\"]\n",
 			names[b], b + 1, b + 1, e->bank_http[b], e->bank_udp[b], e->bank_tcp[b],
-			s->banks_over_tcp && !(b == 1 && s->lil_bank_over_udp) ? "tcp" : "udp", e->dir, names[b], bins[b]);
+			s->banks_over_tcp && !(b == 1 && s->lil_bank_over_udp) ? "tcp" : "udp", e->dir, names[b],
+			b == 0 ? s->big_bank_slow_share : 0.0, b == 0 && s->big_bank_slow_ms ? s->big_bank_slow_ms : 1,
+			bins[b]);
 	fprintf(f,
 		"networks:\n  - name: mastercard\n    major_industry_id: 5\n    http: 127.0.0.1:%u\n"
 		"    iso: 127.0.0.1:%u\n    tcp:\n      listen: 127.0.0.1:%u\n      keepalive_s: %u\n"

@@ -33,6 +33,8 @@ struct eco_settings {
 	bool loadgen_tcp;        /* loadgen.link: tcp */
 	uint32_t reversal_retry_max_ms; /* the switch's advice back-off cap; 0: 2000 */
 	const char *tag;         /* temporary directory name; 0: "tcp-eco" */
+	double big_bank_slow_share; /* big_bank answers this share of requests big_bank_slow_ms late */
+	uint32_t big_bank_slow_ms;
 };
 
 struct eco_env {
