@@ -87,20 +87,6 @@ static void add_advice(void *ctx, const struct saf_record *r)
 	json_array_append_new(ctx, advice_json(r));
 }
 
-static struct http_response get_queued(const struct http_request *r)
-{
-	bool ok;
-	size_t limit = limit_of(r, &ok);
-	if (!ok)
-		return http_error(400, "limit must be an integer from 1 to %d", SAF_LIST_MAX);
-	json_t *list = json_array();
-	if (saf_forwarder_list_queued(r->context, limit, add_advice, list) != 0) {
-		json_decref(list);
-		return http_error(500, "the store-and-forward queue cannot be read");
-	}
-	return http_json(200, json_pack("{s:o}", "advices", list));
-}
-
 static void add_exception(void *ctx, uint64_t seq, const struct saf_exception *e)
 {
 	bool whole = e->reason != SAF_UNREADABLE && saf_record_check(&e->entry.record, sizeof(e->entry.record));
@@ -110,18 +96,31 @@ static void add_exception(void *ctx, uint64_t seq, const struct saf_exception *e
 					     "advice", whole ? advice_json(&e->entry.record) : json_null()));
 }
 
-static struct http_response get_exceptions(const struct http_request *r)
+/* Lists queued advices (context: false) or exceptions (true) of the forwarder the route names. */
+static struct http_response list(const struct http_request *r, bool exceptions)
 {
 	bool ok;
 	size_t limit = limit_of(r, &ok);
 	if (!ok)
 		return http_error(400, "limit must be an integer from 1 to %d", SAF_LIST_MAX);
-	json_t *list = json_array();
-	if (saf_forwarder_list_exceptions(r->context, limit, add_exception, list) != 0) {
-		json_decref(list);
-		return http_error(500, "the exception queue cannot be read");
+	json_t *items = json_array();
+	int rc = exceptions ? saf_forwarder_list_exceptions(r->context, limit, add_exception, items)
+			    : saf_forwarder_list_queued(r->context, limit, add_advice, items);
+	if (rc != 0) {
+		json_decref(items);
+		return http_error(500, "the store-and-forward queue cannot be read");
 	}
-	return http_json(200, json_pack("{s:o}", "exceptions", list));
+	return http_json(200, json_pack("{s:o}", exceptions ? "exceptions" : "advices", items));
+}
+
+static struct http_response get_queued(const struct http_request *r)
+{
+	return list(r, false);
+}
+
+static struct http_response get_exceptions(const struct http_request *r)
+{
+	return list(r, true);
 }
 
 size_t saf_http_routes(struct saf_forwarder *f, struct http_route *routes)

@@ -73,31 +73,40 @@ static void check_money(const char *before, const char *report)
 static const char *const load[] = {"--rate", "300", "--duration", "45", "--max-requests", "13500",
 				   "--timeout-ms", "1000", "--reversal-attempts", "8", NULL};
 
-Test(saf_e2e, a_bank_down_for_30_s_under_load_loses_no_reversal, .fini = cleanup, .timeout = 240)
+static char before[400];
+
+/* The ecosystem up, its ledgers recorded, the load running for 3 s: then the faults. */
+static pid_t under_load(uint16_t base_port, const char *tag)
 {
-	start(16700, "saf-outage");
-	char before[400];
+	start(base_port, tag);
 	ledgers("before", before, sizeof(before));
 	pid_t loadgen = eco_start_loadgen(&env, "load", load);
 	cr_assert_gt(loadgen, 0);
 	test_sleep_ms(3000);
+	return loadgen;
+}
+
+/* The load to its end, then the drain and the money. */
+static void after_load(pid_t loadgen)
+{
+	cr_assert_eq(eco_wait_loadgen(&env, "load", loadgen, 120000), 0, "the load generator failed");
+	check_money(before, "load");
+}
+
+Test(saf_e2e, a_bank_down_for_30_s_under_load_loses_no_reversal, .fini = cleanup, .timeout = 240)
+{
+	pid_t loadgen = under_load(16700, "saf-outage");
 	eco_kill_bank(&env, 0);
 	cr_assert(eco_wait_switch_stat(&env, "saf.stored", 1, 10000), "no advice was stored for the dead bank");
 	test_sleep_ms(30000);
 	cr_assert(eco_start_bank(&env, 0), "big_bank did not come back");
-	cr_assert_eq(eco_wait_loadgen(&env, "load", loadgen, 120000), 0, "the load generator failed");
-	check_money(before, "load");
+	after_load(loadgen);
 	cr_expect_gt(eco_switch_stat(&env, "saf.acknowledged"), 0);
 }
 
 Test(saf_e2e, a_switch_killed_with_advices_queued_repeats_them_after_its_restart, .fini = cleanup, .timeout = 240)
 {
-	start(16720, "saf-switch-kill");
-	char before[400];
-	ledgers("before", before, sizeof(before));
-	pid_t loadgen = eco_start_loadgen(&env, "load", load);
-	cr_assert_gt(loadgen, 0);
-	test_sleep_ms(3000);
+	pid_t loadgen = under_load(16720, "saf-switch-kill");
 	/* A bank that stops answering: its 1100s time out and their advices wait in the queue. */
 	eco_freeze_bank(&env, 0, true);
 	cr_assert(eco_wait_switch_stat(&env, "saf.queued", 5, 10000), "no advices queued for the frozen bank");
@@ -107,19 +116,13 @@ Test(saf_e2e, a_switch_killed_with_advices_queued_repeats_them_after_its_restart
 	cr_expect_geq(eco_switch_stat(&env, "saf.loaded"), 5, "the queue was not reloaded at start");
 	test_sleep_ms(3000);
 	eco_freeze_bank(&env, 0, false);
-	cr_assert_eq(eco_wait_loadgen(&env, "load", loadgen, 120000), 0, "the load generator failed");
-	check_money(before, "load");
+	after_load(loadgen);
 }
 
 Test(saf_e2e, a_switch_killed_during_a_30_s_bank_outage_still_reverses_everything, .fini = cleanup,
      .timeout = 240)
 {
-	start(16740, "saf-both");
-	char before[400];
-	ledgers("before", before, sizeof(before));
-	pid_t loadgen = eco_start_loadgen(&env, "load", load);
-	cr_assert_gt(loadgen, 0);
-	test_sleep_ms(3000);
+	pid_t loadgen = under_load(16740, "saf-both");
 	eco_kill_bank(&env, 0);
 	cr_assert(eco_wait_switch_stat(&env, "saf.queued", 1, 10000), "no advice queued for the dead bank");
 	test_sleep_ms(5000);
@@ -128,6 +131,5 @@ Test(saf_e2e, a_switch_killed_during_a_30_s_bank_outage_still_reverses_everythin
 	cr_assert(eco_start_switch(&env, 2), "the switch did not restart");
 	test_sleep_ms(24000);
 	cr_assert(eco_start_bank(&env, 0), "big_bank did not come back");
-	cr_assert_eq(eco_wait_loadgen(&env, "load", loadgen, 120000), 0, "the load generator failed");
-	check_money(before, "load");
+	after_load(loadgen);
 }
