@@ -92,7 +92,7 @@ bool e2e_start_switch(struct e2e_env *e, int workers)
 	test_build_path(path, sizeof(path), "switch/switch");
 	snprintf(workers_text, sizeof(workers_text), "%d", workers);
 	const char *argv[] = {path, "--config", e->config_path, "--network", "mastercard", "--workers", workers_text, NULL};
-	e->switch_pid = test_process_spawn(argv, &(struct test_spawn){.log_path = e->switch_log});
+	e->switch_pid = test_process_spawn(argv, &(struct test_spawn){.log_path = e->switch_log, .die_with_parent = true});
 	if (e->switch_pid > 0 && test_wait_http(e->switch_http, "/stats", &e->switch_pid, 15000))
 		return true;
 	test_process_stop(&e->switch_pid, SIGKILL, 0);
@@ -111,7 +111,7 @@ bool e2e_start_bank(struct e2e_env *e, int bank)
 	snprintf(log_path, sizeof(log_path), "%s/%s.log", e->dir, name);
 	memcpy(e->bank_log[bank], log_path, sizeof(log_path));
 	const char *argv[] = {path, "--config", e->config_path, "--bank", name, NULL};
-	e->bank_pid[bank] = test_process_spawn(argv, &(struct test_spawn){.log_path = e->bank_log[bank]});
+	e->bank_pid[bank] = test_process_spawn(argv, &(struct test_spawn){.log_path = e->bank_log[bank], .die_with_parent = true});
 	uint16_t http = bank == 0 ? e->big_http : e->lil_http;
 	if (e->bank_pid[bank] > 0 && test_wait_http(http, "/stats", &e->bank_pid[bank], 30000))
 		return true;
