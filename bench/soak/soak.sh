@@ -11,8 +11,9 @@
 # (the banks' fault flags, in soak.yaml); duplicate and replayed 1100/1420
 # (soak_replay.py); big_bank SIGKILLed and restarted at once (sync durability);
 # big_bank SIGKILLed and kept down 30 s, the mastercard switch SIGKILLed and
-# restarted meanwhile with advices for it in its store-and-forward queue; the
-# visa switch SIGKILLed and restarted; PUT /routes back and forth between
+# restarted meanwhile with advices for it in its store-and-forward queue and
+# authorizations in flight at lil_bank (paused 0.3 s); the visa switch
+# SIGKILLed and restarted likewise (big_bank paused); PUT /routes back and forth between
 # equivalent tables all along; malformed datagram bursts at every agent
 # (counted exactly) and a garbage flood at the mastercard switch (legitimate
 # answers must keep flowing). After the load: a bounded wait until every
@@ -33,7 +34,7 @@ build_first=1
 run_dir=""
 switch_workers=1
 keep=0
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
@@ -126,6 +127,7 @@ command -v setpriv >/dev/null 2>&1 && orphan_guard=(setpriv --pdeathsig TERM --)
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
+  for p in "${all_pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; done # a bank paused mid-fault
   for p in "${helper_pids[@]}" "${all_pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for _ in $(seq 1 100); do
     local alive=0
@@ -287,20 +289,21 @@ saf_of() { # switch key: a value of its /stats "saf" section ("?" when it does n
 }
 declare -A killed_at=()
 kill_agent() { # name: SIGKILL, reaped and forgotten
-  local name=$1 old=${pid_of[$1]} what=""
+  local name=$1 old=${pid_of[$1]} what="" last=""
+  rss_end_killed="$rss_end_killed$name $old $(memory_of "$old")"$'\n'
   case $name in
     mastercard|visa)
       touch "$run_dir/down.$name" # the route flips leave it alone until it is back
-      # Its counters as last read, for the totals of the store-and-forward queue.
-      local last
+      # Its counters as last read (just before the kill), for the totals of the store-and-forward queue.
       last=$(curl -sf -m 2 "http://${http[$name]}/stats" || echo '{}')
-      printf '{"network": "%s", "stats": %s}\n' "$name" "$last" >>"$run_dir/switch-stats-killed.jsonl"
-      what=$(python3 -c 'import json,sys; s=json.loads(sys.argv[1]).get("saf",{}); print(" with %s advice(s) queued, %s on disk" % (s.get("queued","?"), s.get("on_disk","?")))' "$last")
       ;;
   esac
-  rss_end_killed="$rss_end_killed$name $old $(memory_of "$old")"$'\n'
   killed_at[$name]=$(now_s)
   kill -KILL "$old"
+  if [ -n "$last" ]; then
+    printf '{"network": "%s", "stats": %s}\n' "$name" "$last" >>"$run_dir/switch-stats-killed.jsonl"
+    what=$(python3 -c 'import json,sys; s=json.loads(sys.argv[1]).get("saf",{}); print(" with %s advice(s) queued, %s on disk" % (s.get("queued","?"), s.get("on_disk","?")))' "$last")
+  fi
   echo "== $(date -u +%T) SIGKILL $name (pid $old)$what"
   wait "$old" 2>/dev/null || true
   # Reaped: its pid may be reused by anyone now, so the cleanup must never signal it.
@@ -328,6 +331,18 @@ kill_and_restart() { # name
   kill_agent "$1"
   revive_agent "$1"
 }
+kill_switch_mid_flight() { # switch bank: the bank paused (SIGSTOP) 0.3 s, less than the switch's bank
+  # timeout, so that the switch dies with authorizations forwarded and unanswered; resumed at once,
+  # the bank approves them to nobody, and their cardholders' reversals reach the restarted switch,
+  # which has forgotten them (the bank finds each original by DE 12, 32, 37 and 41).
+  local switch=$1 bank=$2
+  kill -STOP "${pid_of[$bank]}"
+  sleep 0.3
+  kill_agent "$switch"
+  kill -CONT "${pid_of[$bank]}"
+  echo "== $(date -u +%T) $bank had been paused 0.3 s (SIGSTOP, SIGCONT): authorizations in flight at the kill"
+  revive_agent "$switch"
+}
 bank_outage() { # big_bank down for $outage_s; the mastercard switch SIGKILLed and restarted meanwhile
   local t0 queued
   t0=$(now_s)
@@ -339,7 +354,7 @@ bank_outage() { # big_bank down for $outage_s; the mastercard switch SIGKILLed a
     [[ "$queued" =~ ^[0-9]+$ ]] && [ "$queued" -gt 0 ] && break
     sleep 0.1
   done
-  kill_and_restart mastercard
+  kill_switch_mid_flight mastercard lil_bank
   echo "== $(date -u +%T) mastercard reloaded $(saf_of mastercard loaded) advice(s) from its store"
   sleep_until "$(plus_s "$t0" "$outage_s")"
   revive_agent big_bank
@@ -376,7 +391,7 @@ at $t_outage
 bank_outage
 if [ -n "$t_visa_kill" ]; then
   at $t_visa_kill
-  kill_and_restart visa
+  kill_switch_mid_flight visa big_bank
 fi
 at 0.85
 for a in "${agents[@]}"; do malformed_burst "$a"; done
@@ -427,6 +442,16 @@ else
   echo "== not drained after ${drain_s} s (advices queued + transactions pending: $left); the reconciliation says what"
 fi
 switch_stats >"$run_dir/switch-stats.json"
+printf '{"big_bank": %s, "lil_bank": %s}\n' "$(curl -sf -m 5 "http://${http[big_bank]}/stats" || echo null)" \
+  "$(curl -sf -m 5 "http://${http[lil_bank]}/stats" || echo null)" >"$run_dir/bank-stats.json"
+python3 - "$run_dir/bank-stats.json" <<'PY' || true
+import json, sys
+banks = json.load(open(sys.argv[1]))
+print("== banks (since their last start): reversals found by DE 12/32/37/41 under another STAN (a switch "
+      "restarted): %s; reversals credited: %s" % tuple(
+          ", ".join("%s %s" % (n, (b or {}).get(k, "?")) for n, b in sorted(banks.items()))
+          for k in ("reversals_by_keys_but_stan", "reversals_credited")))
+PY
 
 echo "== memory (kB): name pid  VmHWM start -> end  VmRSS start -> end  RssAnon start -> end"
 memory_lines=""
