@@ -299,13 +299,13 @@ kill_agent() { # name: SIGKILL, reaped and forgotten
       ;;
   esac
   killed_at[$name]=$(now_s)
-  kill -KILL "$old"
+  # Reaped at once, quietly (bash otherwise reports the "Killed" job at its next command substitution).
+  { kill -KILL "$old" && wait "$old"; } 2>/dev/null || true
   if [ -n "$last" ]; then
     printf '{"network": "%s", "stats": %s}\n' "$name" "$last" >>"$run_dir/switch-stats-killed.jsonl"
     what=$(python3 -c 'import json,sys; s=json.loads(sys.argv[1]).get("saf",{}); print(" with %s advice(s) queued, %s on disk" % (s.get("queued","?"), s.get("on_disk","?")))' "$last")
   fi
   echo "== $(date -u +%T) SIGKILL $name (pid $old)$what"
-  wait "$old" 2>/dev/null || true
   # Reaped: its pid may be reused by anyone now, so the cleanup must never signal it.
   local kept=() p
   for p in "${all_pids[@]}"; do [ "$p" = "$old" ] || kept+=("$p"); done
