@@ -274,6 +274,8 @@ static void flush_backlogs(struct saf_forwarder *f)
 			*r = b->items[done++];
 			spsc_ring_publish(f->replies[w]);
 		}
+		/* Nothing sent: items may still be NULL (never backlogged), and even a
+		 * zero-length memmove from NULL is undefined (UBSan stops the switch). */
 		if (done == 0)
 			continue;
 		memmove(b->items, b->items + done, (b->count - done) * sizeof(*b->items));

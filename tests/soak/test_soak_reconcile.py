@@ -1,7 +1,14 @@
 #!/usr/bin/env python3
 """The soak reconciliation (bench/soak/soak_reconcile.py) on crafted inputs: a
 consistent run passes, and each kind of damage is reported as a VIOLATION of
-the invariant that names it (and only makes the run fail, never pass)."""
+the invariant that names it (and only makes the run fail, never pass).
+
+The consistent run tells one story: the switch stored two advices (the 911's
+and the reversal of request 2) and had one acknowledged when it was SIGKILLed;
+request 3 was approved by the bank while the switch was dead to its cardholder
+for the whole of its reversal attempts (an --unreachable window), so its
+outcome is legitimately unknown and it stays debited; the restarted switch
+reloaded the other advice and the bank acknowledged it."""
 import copy
 import json
 import os
@@ -13,6 +20,10 @@ SOURCE = os.environ.get("ISO_SOURCE_DIR", os.path.join(os.path.dirname(__file__)
 RECONCILE = os.path.join(SOURCE, "bench", "soak", "soak_reconcile.py")
 INITIAL = 100000
 ACQ, T0 = "30000000003", "261125120000"
+START_S = 1000000000  # the outcome file's start_unix_ns, in seconds
+TIMEOUT_MS, ATTEMPTS = 500, 3
+# Request 3 (intended at 40 ms) timed out and made its last reversal attempt at 40 ms + 3 x 500 ms.
+SWITCH_DEAD = ["5", "%.3f" % (START_S + 1.0), "%.3f" % (START_S + 2.0)]
 
 
 def consistent_run():
@@ -40,8 +51,14 @@ def consistent_run():
         "txn reversal-first %s 000045 %s 930000000003 SOAKRPL1 5105100000000068 100 100 914 not_approved" % (ACQ, T0),
         "stats scenarios=3 sent=14 answers=14 stale_answers=0 unanswered=0 violations=0",
     ]
+    # The switch as it ended (restarted: it reloaded the advice its killed instance had not seen
+    # acknowledged), and the killed instance as last read.
+    switch = {"pending": 0, "saf": {"healthy": True, "queued": 0, "on_disk": 0, "exceptions": 0, "stored": 0,
+                                    "loaded": 1, "acknowledged": 1}}
+    killed = {"pending": 1, "saf": {"healthy": True, "queued": 1, "on_disk": 1, "exceptions": 0, "stored": 2,
+                                    "loaded": 0, "acknowledged": 1}}
     return {"outcomes": outcomes, "journal": journal, "replay": replay, "accounts": 8,
-            "balance_delta": {}, "switch": {"reversals_abandoned": 0, "pending": 0}, "sent": 4}
+            "balance_delta": {}, "switch": switch, "killed": killed, "unreachable": [SWITCH_DEAD], "sent": 4}
 
 
 def write(run, d):
@@ -78,9 +95,17 @@ def write(run, d):
                 ACQ, stan, T0, rrn, terminal, state, pan, account, amount))
     with open(os.path.join(d, "replay.log"), "w") as f:
         f.write("\n".join(run["replay"]) + "\n")
+    def stats(state):
+        s = {"totals": {"reversals": 1, "cardholder_reversals": 1}, "gauges": {"pending": state["pending"]}}
+        if state.get("saf") is not None:
+            s["saf"] = state["saf"]
+        return s
+
     with open(os.path.join(d, "switch.json"), "w") as f:
-        json.dump({"n": {"totals": {"reversals_abandoned": run["switch"]["reversals_abandoned"], "reversals": 3},
-                         "gauges": {"pending": run["switch"]["pending"]}}}, f)
+        json.dump({"n": stats(run["switch"])}, f)
+    with open(os.path.join(d, "killed.jsonl"), "w") as f:
+        if run.get("killed"):
+            f.write(json.dumps({"network": "n", "stats": stats(run["killed"])}) + "\n")
 
 
 def reconcile(run, flood=None):
@@ -88,7 +113,10 @@ def reconcile(run, flood=None):
         write(run, d)
         cmd = [sys.executable, RECONCILE, "--outcomes", d + "/outcomes.txt", "--summary", d + "/summary.json",
                "--replay", d + "/replay.log", "--dump", "bank=" + d + "/bank.dump", "--initial-balance", str(INITIAL),
-               "--switch-stats", d + "/switch.json"]
+               "--switch-stats", d + "/switch.json", "--earlier-switch-stats", d + "/killed.jsonl",
+               "--cardholder-timeout-ms", str(TIMEOUT_MS), "--reversal-attempts", str(ATTEMPTS)]
+        for window in run["unreachable"]:
+            cmd += ["--unreachable"] + window
         if flood:
             cmd += ["--flood"] + flood
         p = subprocess.run(cmd, capture_output=True, text=True)
@@ -110,7 +138,10 @@ def expect(name, run, status, must_contain, flood=None):
 
 
 base = consistent_run()
-expect("consistent run passes", base, 0, ["RESULT: no violation"])
+expect("consistent run passes", base, 0, [
+    "RESULT: no violation", "ok         declined but debited: 0 customers",
+    "1 timeouts of unknown outcome (switch unreachable), 1 of them debited (allowed)",
+    "advices stored 2, reloaded at restarts 1, acknowledged by the banks 2"])
 expect("flood window answered passes", base, 0, ["ok         flood: 2 legitimate"], ["5", "1000000000.0", "1000000000.025"])
 
 m = copy.deepcopy(base)
@@ -131,11 +162,38 @@ expect("cardholder's approval of another amount", m, 1, ["VIOLATION  cardholder 
 
 m = copy.deepcopy(base)
 m["journal"][1] = m["journal"][1][:3] + ("approved",) + m["journal"][1][4:]
-expect("911 left debited", m, 1, ["VIOLATION  cardholder refusals"])
+expect("911 left debited", m, 1, ["VIOLATION  cardholder refusals", "VIOLATION  declined but debited: 1 customers"])
 
 m = copy.deepcopy(base)
 m["journal"][2] = m["journal"][2][:3] + ("approved",) + m["journal"][2][4:]
-expect("accepted reversal left debited", m, 1, ["VIOLATION  cardholder reversals"])
+expect("accepted reversal left debited", m, 1, ["VIOLATION  cardholder reversals",
+                                                "VIOLATION  declined but debited: 1 customers"])
+
+m = copy.deepcopy(base)
+m["unreachable"] = []  # nothing excuses request 3's unanswered reversal: its switch was up
+expect("reversal unanswered while the switch was up", m, 1, [
+    "VIOLATION  cardholder reversals", "1 unanswered while their switch could hear them",
+    "VIOLATION  declined but debited: 1 customers"])
+
+m = copy.deepcopy(base)
+m["unreachable"] = [["4"] + SWITCH_DEAD[1:]]  # the other network's switch was the one down
+expect("unreachable window of another network", m, 1, ["VIOLATION  declined but debited: 1 customers"])
+
+m = copy.deepcopy(base)
+m["unreachable"] = [["5", "%.3f" % (START_S - 10.0), "%.3f" % (START_S - 5.0)]]  # back well before request 3
+expect("switch back before the last reversal attempt", m, 1, ["VIOLATION  cardholder reversals"])
+
+m = copy.deepcopy(base)
+m["journal"][3] = m["journal"][3][:3] + ("reversed",) + m["journal"][3][4:]
+m["unreachable"] = []
+expect("reversal unanswered while the switch was up, yet reversed", m, 1, [
+    "VIOLATION  cardholder reversals", "ok         declined but debited: 0 customers"])
+
+m = copy.deepcopy(base)
+m["outcomes"][2] = m["outcomes"][2][:6] + ("909",)  # the disk refused the advice
+m["journal"][2] = m["journal"][2][:3] + ("approved",) + m["journal"][2][4:]
+expect("reversal refused with 909 and left debited", m, 1, ["VIOLATION  cardholder reversals",
+                                                            "VIOLATION  declined but debited: 1 customers"])
 
 m = copy.deepcopy(base)
 m["journal"].append(("000099",) + m["journal"][0][1:])  # the same request decided twice under another STAN
@@ -166,8 +224,28 @@ m["journal"][5] = m["journal"][5][:3] + ("approved",) + m["journal"][5][4:]
 expect("replayer's reversed payment still debited", m, 1, ["VIOLATION  replayer"])
 
 m = copy.deepcopy(base)
-m["switch"]["reversals_abandoned"] = 1
-expect("network reversal abandoned", m, 1, ["VIOLATION  network reversals settled"])
+m["switch"]["saf"].update(queued=1, on_disk=1)  # an advice the bank never acknowledged
+expect("advice still queued after the drain", m, 1, ["VIOLATION  store and forward drained", "1 advice(s) still queued"])
+
+m = copy.deepcopy(base)
+m["switch"]["saf"].update(on_disk=1)  # acknowledged in memory but not yet removed from the disk
+expect("advice still on disk after the drain", m, 1, ["VIOLATION  store and forward drained"])
+
+m = copy.deepcopy(base)
+m["switch"]["saf"].update(exceptions=1)  # expired or unreadable: nobody will repeat it
+expect("advice in the exception queue", m, 1, ["VIOLATION  store and forward drained"])
+
+m = copy.deepcopy(base)
+m["switch"]["pending"] = 1
+expect("transaction still pending", m, 1, ["VIOLATION  store and forward drained"])
+
+m = copy.deepcopy(base)
+m["switch"]["saf"]["healthy"] = False
+expect("store not healthy", m, 1, ["VIOLATION  store and forward drained"])
+
+m = copy.deepcopy(base)
+m["switch"]["saf"] = None  # a switch without a store-and-forward queue
+expect("no saf section", m, 1, ["VIOLATION  store and forward drained"])
 
 m = copy.deepcopy(base)
 m["outcomes"] = [o[:4] + ("timeout", "000011", "400") for o in m["outcomes"]]
