@@ -80,7 +80,7 @@ def main():
                 totals[k] = totals.get(k, 0) + v
     pending = sum(int(s.get("gauges", {}).get("pending", 0)) for s in switches.values())
     queued = sum(int(s.get("saf", {}).get("queued", 0)) for s in switches.values())
-    unknown_network = totals.get("reversals_abandoned", 0) + pending + queued
+    unknown_network = pending + queued
     extra = d["approved_count"] - seen_count
     print("cardholders against the banks:")
     print(f"  banks: {d['approved_count']} still debited for {d['approved_amount']},"

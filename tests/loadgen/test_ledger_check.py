@@ -27,7 +27,7 @@ def summary(approved, amount, unanswered=0):
 
 
 class LedgerCheck(unittest.TestCase):
-    def run_check(self, before, after, seen, switches=None):
+    def run_check(self, before, after, seen, switches=None, exact=False):
         with tempfile.TemporaryDirectory() as d:
             paths = {}
             for name, value in (("before", before), ("after", after), ("summary", seen), ("switch", switches)):
@@ -40,6 +40,8 @@ class LedgerCheck(unittest.TestCase):
                     "--summary", paths["summary"]]
             if "switch" in paths:
                 argv += ["--switch-stats", paths["switch"]]
+            if exact:
+                argv.append("--exact")
             r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
             return r.returncode, r.stdout
 
@@ -72,8 +74,17 @@ class LedgerCheck(unittest.TestCase):
         # The banks hold one debit more than the cardholders saw approved.
         self.assertEqual(self.run_check(self.before, self.after, summary(2, 400))[0], 1)
         self.assertEqual(self.run_check(self.before, self.after, summary(2, 400, unanswered=1))[0], 0)
-        switches = {"mc": {"totals": {"reversals_abandoned": 1}, "gauges": {"pending": 0}}}
+        # An advice still queued for store and forward is an unknown outcome too ...
+        switches = {"mc": {"saf": {"queued": 1}, "gauges": {"pending": 0}}}
         self.assertEqual(self.run_check(self.before, self.after, summary(2, 400), switches)[0], 0)
+        # ... but not with --exact, which wants the networks drained and not one debit more.
+        code, out = self.run_check(self.before, self.after, summary(2, 400), switches, exact=True)
+        self.assertEqual(code, 1, out)
+        self.assertIn("networks drained", out)
+        drained = {"mc": {"saf": {"queued": 0}, "gauges": {"pending": 0}}}
+        code, out = self.run_check(self.before, self.after, summary(2, 400, unanswered=1), drained, exact=True)
+        self.assertEqual(code, 1, out)
+        self.assertIn("customers charged", out)
 
 
 if __name__ == "__main__":
