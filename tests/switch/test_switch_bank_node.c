@@ -84,6 +84,19 @@ static long long balance(size_t index)
 	return b;
 }
 
+/* The balance once it equals want, or its last value after timeout_ms: the network answers a
+ * cardholder's reversal as soon as its advice is on disk, the bank credits a moment later. */
+static long long balance_when(size_t index, long long want, int timeout_ms)
+{
+	int64_t deadline = test_now_ms() + timeout_ms;
+	long long b = balance(index);
+	while (b != want && test_now_ms() < deadline) {
+		test_sleep_ms(20);
+		b = balance(index);
+	}
+	return b;
+}
+
 static void pay(size_t card_index, const char *stan, const char *amount, struct test_msg *req, struct iso_msg *ans,
 		uint8_t *buf, size_t cap)
 {
@@ -108,7 +121,8 @@ Test(switch_bank_node, approval_debits_and_cardholder_reversal_restores)
 	exchange(&rev, 1430, rbuf, sizeof(rbuf), &rans);
 	cr_assert_str_eq(field(&rans, 39), "400");
 	cr_assert_str_eq(field(&rans, 11), "000012");
-	cr_assert_eq(balance(0), INITIAL_BALANCE, "the reversal gave the money back");
+	cr_assert_eq(balance_when(0, INITIAL_BALANCE, WAIT_MS), INITIAL_BALANCE, "the reversal gave the money back");
+	cr_assert_eq(e2e_wait_stat(&env, "saf.acknowledged", 1, WAIT_MS), 1, "and the bank acknowledged it");
 
 	/* A repeat (1421) is harmless: the bank's reversal is idempotent. */
 	tm_reversal_of(&rev, &req, "000012");
