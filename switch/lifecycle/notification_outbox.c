@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "http_client.h"
+#include "retry_backoff.h"
 
 struct notification_outbox {
 	struct network_lifecycle *lc; /* its outbox_waker is this thread's: production kicks it */
@@ -14,10 +15,7 @@ struct notification_outbox {
 
 uint32_t notification_backoff_ms(const struct network_lifecycle *lc, uint32_t failed_attempts)
 {
-	uint64_t wait = lc->backoff_first_ms;
-	for (uint32_t i = 1; i < failed_attempts && wait < lc->backoff_max_ms; i++)
-		wait *= 2;
-	return wait > lc->backoff_max_ms ? lc->backoff_max_ms : (uint32_t)wait;
+	return retry_backoff_ms(lc->backoff_first_ms, lc->backoff_max_ms, failed_attempts);
 }
 
 enum delivery_next notification_next_step(const struct network_lifecycle *lc, enum outbox_kind kind, bool answered,

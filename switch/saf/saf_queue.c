@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "retry_backoff.h"
+
 #define SAF_INITIAL_BUCKETS 1024
 
 static uint64_t mix(uint64_t h, const void *data, size_t n)
@@ -175,10 +177,7 @@ bool saf_queue_acknowledge(struct saf_queue *q, const char *original, const char
 
 uint32_t saf_retry_delay_ms(const struct saf_settings *s, uint32_t attempts)
 {
-	uint64_t delay = s->first_retry_ms;
-	for (uint32_t i = 1; i < attempts && delay < s->max_retry_ms; i++)
-		delay *= 2;
-	return delay > s->max_retry_ms ? s->max_retry_ms : (uint32_t)delay;
+	return retry_backoff_ms(s->first_retry_ms, s->max_retry_ms, attempts);
 }
 
 static void refill(const struct saf_settings *s, struct saf_bank_queue *bq, uint64_t now_ms)
