@@ -20,6 +20,16 @@ bool bank_uuid_valid(const char *s)
 	return true;
 }
 
+void bank_id_normalise(char *id)
+{
+	if (!bank_uuid_valid(id))
+		return;
+	/* One account per UUID: "ABC..." and "abc..." are the same id (RFC 4122 compares case-insensitively). */
+	for (char *c = id; *c; c++)
+		if (*c >= 'A' && *c <= 'F')
+			*c = (char)(*c - 'A' + 'a');
+}
+
 bool bank_uuid_generate(char out[37])
 {
 	uint8_t b[16];
@@ -59,6 +69,7 @@ struct http_response bank_http_create_account(const struct http_request *r)
 		if (!json_is_string(uuid) || !bank_uuid_valid(json_string_value(uuid)))
 			return http_error(400, "uuid: expected the 8-4-4-4-12 hexadecimal form");
 		memcpy(id, json_string_value(uuid), 37);
+		bank_id_normalise(id);
 	} else if (!bank_uuid_generate(id)) {
 		return http_error(500, "cannot generate a uuid");
 	}
@@ -79,6 +90,9 @@ struct http_response bank_http_create_account(const struct http_request *r)
 		store_abort(txn);
 		if (rc == STORE_EXISTS)
 			return http_error(409, "account %s exists", id);
+		if (rc == STORE_INVALID) /* store_meta_add: the sum would pass INT64_MAX */
+			return http_error(422, "balance: the bank's total of created money would exceed %lld minor units",
+					  (long long)INT64_MAX);
 		return http_error(500, "storage: %s", store_strerror(rc));
 	}
 	rc = store_commit(txn);
@@ -90,7 +104,13 @@ struct http_response bank_http_create_account(const struct http_request *r)
 struct http_response bank_http_get_balance(const struct http_request *r)
 {
 	struct bank_http *ctx = r->context;
-	const char *id = r->path_rest ? r->path_rest : "";
+	char id[STORE_ID_MAX];
+	if (snprintf(id, sizeof(id), "%s", r->path_rest ? r->path_rest : "") >= (int)sizeof(id))
+		return http_error(404, "no account with uuid '%.64s'", r->path_rest);
+	bank_id_normalise(id);
+	/* A customer reads its own account only. */
+	if (!http_caller_is(r, HTTP_SCOPE_CUSTOMER, id))
+		return http_error(403, "this key may read its own account only");
 	struct store_txn *txn;
 	int rc = store_read_begin(ctx->store, &txn);
 	if (rc)
@@ -169,6 +189,13 @@ struct http_response bank_http_stats(const struct http_request *r)
 	return http_json(200, j);
 }
 
+/* Liveness without credentials (a loopback listener only: http_api). */
+static struct http_response bank_http_health(const struct http_request *r)
+{
+	struct bank_http *ctx = r->context;
+	return http_json(200, json_pack("{s:s, s:s}", "status", "ok", "bank", ctx->bank ? ctx->bank->name : ""));
+}
+
 struct http_response bank_http_ledger(const struct http_request *r)
 {
 	struct bank_http *ctx = r->context;
@@ -188,14 +215,16 @@ struct http_response bank_http_ledger(const struct http_request *r)
 size_t bank_http_routes(struct bank_http *ctx, struct http_route *routes, size_t capacity)
 {
 	const struct http_route table[] = {
-		{"POST", "/create-account", bank_http_create_account, ctx},
-		{"GET", "/get-balance/uuid/*", bank_http_get_balance, ctx},
-		{"GET", "/card/pan/*", bank_http_get_card, ctx},
-		{"POST", "/block-card", bank_http_block_card, ctx},
-		{"GET", "/stats", bank_http_stats, ctx},
-		{"GET", "/ledger", bank_http_ledger, ctx},
-		{"POST", "/order-card", bank_http_order_card, ctx},
-		{"POST", "/card-produced", bank_http_card_produced, ctx},
+		/* Scopes (docs/security.md): 0 is the operator alone. An opening balance is a deposit. */
+		{"POST", "/create-account", bank_http_create_account, ctx, 0},
+		{"GET", "/get-balance/uuid/*", bank_http_get_balance, ctx, HTTP_SCOPE_CUSTOMER | HTTP_SCOPE_OPERATOR},
+		{"GET", "/card/pan/*", bank_http_get_card, ctx, 0},
+		{"POST", "/block-card", bank_http_block_card, ctx, 0},
+		{"GET", "/stats", bank_http_stats, ctx, 0},
+		{"GET", "/ledger", bank_http_ledger, ctx, 0},
+		{"POST", "/order-card", bank_http_order_card, ctx, HTTP_SCOPE_CUSTOMER | HTTP_SCOPE_OPERATOR},
+		{"POST", "/card-produced", bank_http_card_produced, ctx, HTTP_SCOPE_NETWORK | HTTP_SCOPE_OPERATOR},
+		{"GET", "/health", bank_http_health, ctx, HTTP_PUBLIC},
 	};
 	return http_routes_copy(routes, capacity, table, sizeof(table) / sizeof(table[0]));
 }

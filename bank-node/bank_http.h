@@ -43,6 +43,8 @@ struct http_response bank_http_ledger(const struct http_request *r);
 
 /* True for the canonical 8-4-4-4-12 hexadecimal UUID form. */
 bool bank_uuid_valid(const char *s);
+/* Lower-cases a UUID-form id in place (others are left as they are). */
+void bank_id_normalise(char *id);
 /* A random version 4 UUID (getrandom) into out[37]. */
 bool bank_uuid_generate(char out[37]);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent_security.h"
 #include "bank_http.h"
 #include "bank_io.h"
 #include "bank_population.h"
@@ -41,6 +42,7 @@ struct bank_node {
 	struct group_commit *gc;
 	struct bank_http http_ctx;
 	struct http_api *http;
+	struct agent_security security;
 	struct bank_io *io;
 	struct bank_tcp *tcp; /* NULL: the bank has no tcp.listen */
 };
@@ -50,6 +52,7 @@ static void teardown(struct bank_node *n)
 	/* Stop intake first, then let the writer answer what it holds, then the rest. */
 	if (n->http)
 		http_api_stop(n->http);
+	agent_security_teardown(&n->security);
 	bank_tcp_stop(n->tcp);
 	group_commit_stop(n->gc);
 	delay_queue_stop(n->delays);
@@ -181,12 +184,15 @@ static int start(struct bank_node *n, const struct bank_options *o)
 	n->http_ctx.config = &n->cfg;
 	n->http_ctx.bank = &n->bank;
 	n->http_ctx.network_timeout_ms = BANK_NETWORK_TIMEOUT_MS;
-	http_client_global_init();
+	if (!agent_security_setup(&n->security, &n->cfg, bank->name, err, sizeof(err))) {
+		fprintf(stderr, "bank-node: %s\n", err);
+		return 1;
+	}
 	memcpy(n->http_ctx.currency, n->cfg.loadgen.currency, sizeof(n->http_ctx.currency));
 	struct http_route routes[16];
 	size_t route_count = bank_http_routes(&n->http_ctx, routes, 16);
-	n->http = http_api_start_pool(bank->http.host, bank->http.port, routes, route_count, BANK_HTTP_THREADS, err,
-				      sizeof(err));
+	n->http = http_api_start_secure(bank->http.host, bank->http.port, routes, route_count, BANK_HTTP_THREADS,
+					&n->security.api, err, sizeof(err));
 	if (!n->http) {
 		fprintf(stderr, "bank-node: HTTP %s:%u: %s\n", bank->http.host, bank->http.port, err);
 		return 1;
@@ -205,9 +211,10 @@ static int start(struct bank_node *n, const struct bank_options *o)
 		return 1;
 	}
 
-	printf("bank-node %s: iso udp %s:%u, http %s:%u, lmdb %s (%s, batch_max %u), population %zu cards "
+	printf("bank-node %s: iso udp %s:%u, %s %s:%u, lmdb %s (%s, batch_max %u), population %zu cards "
 	       "(%zu accounts and %zu cards created)\n",
-	       bank->name, bank->iso.host, ntohs(n->port.local.sin_port), bank->http.host, bank->http.port,
+	       bank->name, bank->iso.host, ntohs(n->port.local.sin_port), agent_http_scheme(&n->cfg), bank->http.host,
+	       bank->http.port,
 	       bank->lmdb_path, durability_name(bank->durability), bank->batch_max, pop.cards_total,
 	       pop.accounts_created, pop.cards_created);
 	if (n->tcp) {

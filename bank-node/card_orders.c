@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent_security.h"
 #include "bank_http.h"
 #include "http_client.h"
 #include "records.h"
@@ -91,7 +92,8 @@ static json_t *call_network(struct bank_http *ctx, const struct cfg_network *net
 			    long expected_low, struct http_response *error)
 {
 	char url[160];
-	snprintf(url, sizeof(url), "http://%s:%u%s", net->http.host, net->http.port, path);
+	snprintf(url, sizeof(url), "%s://%s:%u%s", agent_http_scheme(ctx->config), net->http.host, net->http.port,
+		 path);
 	struct http_post_result res;
 	long timeout = ctx->network_timeout_ms > 0 ? ctx->network_timeout_ms : BANK_NETWORK_TIMEOUT_MS;
 	http_post_json(url, body, timeout, &res);
@@ -235,12 +237,26 @@ struct http_response bank_http_order_card(const struct http_request *r)
 	const char *uuid, *network, *webhook, *request_id;
 	if (!optional_string(r->body, "uuid", &uuid) || !uuid || !uuid[0] || strlen(uuid) >= STORE_ID_MAX)
 		return bad_request(ctx, 400, "uuid: the account's uuid (a string) is required");
+	char account_id[STORE_ID_MAX];
+	snprintf(account_id, sizeof(account_id), "%s", uuid);
+	bank_id_normalise(account_id);
+	uuid = account_id;
+	/* A customer orders cards for its own account only. */
+	if (!http_caller_is(r, HTTP_SCOPE_CUSTOMER, uuid))
+		return bad_request(ctx, 403, "this key may order cards for its own account only");
 	if (!optional_string(r->body, "network", &network) || (network && !network[0]))
 		return bad_request(ctx, 400, "network: a network name (string) is expected");
 	if (!optional_string(r->body, "webhook", &webhook) ||
 	    (webhook && (strlen(webhook) >= STORE_WEBHOOK_MAX || !printable(webhook) ||
 			 (strncmp(webhook, "http://", 7) != 0 && strncmp(webhook, "https://", 8) != 0))))
 		return bad_request(ctx, 400, "webhook: an http:// or https:// URL of at most 255 characters is expected");
+	if (webhook) {
+		struct webhook_policy policy;
+		char why[160];
+		agent_webhook_policy(ctx->config, &policy);
+		if (!webhook_url_allowed(&policy, webhook, why, sizeof(why)))
+			return bad_request(ctx, 400, why);
+	}
 	if (!optional_string(r->body, "request_id", &request_id) ||
 	    (request_id && (!request_id[0] || strlen(request_id) > REQUEST_ID_MAX || !printable(request_id))))
 		return bad_request(ctx, 400, "request_id: 1 to 64 printable characters are expected");
@@ -376,6 +392,13 @@ struct http_response bank_http_card_produced(const struct http_request *r)
 	if (!json_is_object(r->body) || !optional_string(r->body, "pan", &pan) || !pan ||
 	    !digits(pan, 12, STORE_PAN_MAX))
 		return bad_request(ctx, 400, "expected a JSON object {\"pan\": \"<12 to 19 digits>\", ...}");
+	/* A network speaks for its own cards only: the notice names it, and the PAN is in the bank's BINs there. */
+	if (r->caller && r->caller->scope == HTTP_SCOPE_NETWORK) {
+		const char *network = NULL;
+		if (!optional_string(r->body, "network", &network) || !network || strcmp(network, r->caller->subject) != 0 ||
+		    !pan_in_bins(ctx->bank, network, pan))
+			return bad_request(ctx, 403, "a network may announce its own cards only");
+	}
 	struct store_txn *txn;
 	int rc = store_write_begin(ctx->store, &txn);
 	if (rc)

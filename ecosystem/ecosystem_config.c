@@ -812,9 +812,68 @@ static bool parse_loadgen(struct parser *p, const yaml_node_t *map, const struct
 	return true;
 }
 
+/* The optional http_security section (struct cfg_http_security). */
+static bool parse_http_security(struct parser *p, const yaml_node_t *map, struct cfg_http_security *h)
+{
+	static const char *const keys[] = {"tls_cert",	      "tls_key",	    "ca",
+					   "secrets_file",    "agent_tokens_file", "webhook_allow_hosts",
+					   "max_connections", "per_ip_connections", "connection_timeout_s", NULL};
+	const char *path = "http_security";
+	static const yaml_node_t empty = {.type = YAML_MAPPING_NODE};
+	memset(h, 0, sizeof(*h));
+	h->enabled = map != NULL;
+	if (map == NULL)
+		map = &empty;
+	else if (!check_keys(p, map, path, keys))
+		return false;
+	bool req = h->enabled;
+	if (!get_u32(p, map, path, "max_connections", false, 1000, 4, 60000, &h->max_connections) ||
+	    !get_u32(p, map, path, "per_ip_connections", false, 64, 1, 60000, &h->per_ip_connections) ||
+	    !get_u32(p, map, path, "connection_timeout_s", false, 10, 1, 3600, &h->connection_timeout_s))
+		return false;
+	if (!req)
+		return true;
+	if (!get_text(p, map, path, "tls_cert", true, NULL, TEXT_PATH, 1, CFG_PATH_MAX - 1, h->tls_cert) ||
+	    !get_text(p, map, path, "tls_key", true, NULL, TEXT_PATH, 1, CFG_PATH_MAX - 1, h->tls_key) ||
+	    !get_text(p, map, path, "ca", true, NULL, TEXT_PATH, 1, CFG_PATH_MAX - 1, h->ca) ||
+	    !get_text(p, map, path, "secrets_file", true, NULL, TEXT_PATH, 1, CFG_PATH_MAX - 1, h->secrets_file) ||
+	    !get_text(p, map, path, "agent_tokens_file", true, NULL, TEXT_PATH, 1, CFG_PATH_MAX - 1,
+		      h->agent_tokens_file))
+		return false;
+	char fpath[KEY_PATH_MAX];
+	yaml_node_t *hosts = field(p, map, path, "webhook_allow_hosts", false, fpath);
+	if (hosts == NULL)
+		return true;
+	if (!expect_type(p, hosts, fpath, YAML_SEQUENCE_NODE))
+		return false;
+	size_t count = sequence_length(hosts);
+	if (count > CFG_MAX_WEBHOOK_HOSTS)
+		return fail(p, hosts, fpath, "%zu entries, at most %d are supported", count, CFG_MAX_WEBHOOK_HOSTS);
+	for (size_t i = 0; i < count; i++) {
+		char ipath[KEY_PATH_MAX], buf[64];
+		item_path(ipath, fpath, i);
+		yaml_node_t *item = sequence_item(p, hosts, i);
+		const char *text = scalar_text(p, item, ipath);
+		if (text == NULL)
+			return false;
+		size_t len = strlen(text);
+		if (len == 0 || len >= sizeof h->webhook_allow_hosts[0])
+			return fail(p, item, ipath, "'%s' must be 1 to %zu characters long", shown(item, buf, sizeof buf),
+				    sizeof h->webhook_allow_hosts[0] - 1);
+		for (size_t k = 0; k < len; k++) {
+			unsigned char ch = (unsigned char)text[k];
+			if (ch <= ' ' || ch >= 0x7f || ch == '/' || ch == '@')
+				return fail(p, item, ipath, "'%s' is not a host name or address", shown(item, buf, sizeof buf));
+		}
+		memcpy(h->webhook_allow_hosts[i], text, len + 1);
+		h->webhook_allow_host_count = i + 1;
+	}
+	return true;
+}
+
 static bool parse_root(struct parser *p, const yaml_node_t *root, struct ecosystem_config *c)
 {
-	static const char *const keys[] = {"banks", "networks", "loadgen", NULL};
+	static const char *const keys[] = {"banks", "networks", "loadgen", "http_security", NULL};
 	char fpath[KEY_PATH_MAX];
 	if (root == NULL)
 		return fail(p, NULL, "", "the document is empty (expected banks, networks and loadgen)");
@@ -834,6 +893,8 @@ static bool parse_root(struct parser *p, const yaml_node_t *root, struct ecosyst
 		c->network_count = i + 1;
 	}
 	if (!parse_loadgen(p, field(p, root, "", "loadgen", false, fpath), c, &c->loadgen))
+		return false;
+	if (!parse_http_security(p, field(p, root, "", "http_security", false, fpath), &c->http_security))
 		return false;
 	yaml_node_t *banks = get_list(p, root, "", "banks", CFG_MAX_BANKS, fpath, &count);
 	if (banks == NULL)

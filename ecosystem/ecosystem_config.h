@@ -120,6 +120,27 @@ struct cfg_loadgen {
 	enum cfg_link link; /* towards the switches; tcp needs every network's tcp.listen */
 };
 
+#define CFG_MAX_WEBHOOK_HOSTS 16
+
+/*
+ * http_security: TLS and API keys of the agents' HTTP control planes
+ * (docs/security.md). Absent: enabled = false, and then every agent refuses to
+ * serve HTTP on anything but a loopback address. The limits apply either way.
+ */
+struct cfg_http_security {
+	bool enabled;
+	char tls_cert[CFG_PATH_MAX];          /* PEM certificate every listener presents */
+	char tls_key[CFG_PATH_MAX];           /* its PEM private key */
+	char ca[CFG_PATH_MAX];                /* PEM CA the agents' clients verify servers with */
+	char secrets_file[CFG_PATH_MAX];      /* hashed API keys (http-keys), checked by every agent */
+	char agent_tokens_file[CFG_PATH_MAX]; /* each agent's own token for its calls to the others */
+	size_t webhook_allow_host_count;      /* hosts a webhook may name despite the rules (http, private) */
+	char webhook_allow_hosts[CFG_MAX_WEBHOOK_HOSTS][64];
+	uint32_t max_connections;      /* per listener */
+	uint32_t per_ip_connections;   /* per listener and source address */
+	uint32_t connection_timeout_s; /* an idle connection is closed after this */
+};
+
 struct ecosystem_config {
 	char source[CFG_PATH_MAX];
 	size_t bank_count;
@@ -127,6 +148,7 @@ struct ecosystem_config {
 	size_t network_count;
 	struct cfg_network networks[CFG_MAX_NETWORKS];
 	struct cfg_loadgen loadgen;
+	struct cfg_http_security http_security;
 };
 
 /* Loads and validates the file; on failure writes a one-line reason to err and returns false. */

@@ -8,8 +8,11 @@
  */
 #include "http_api.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -24,14 +27,25 @@ struct http_api {
 	struct http_route *routes;
 	atomic_bool started;   /* after start, MHD's log lines go to stderr */
 	char start_error[256]; /* MHD's last log line while starting */
+	bool loopback;         /* bound to 127.0.0.0/8: public routes need no credentials */
+	struct http_keystore *keys; /* NULL: no credentials asked (loopback only) */
+	char agent[64];
+	char *tls_cert, *tls_key; /* PEM in memory for MHD, alive as long as the daemon */
+	size_t tls_key_length;
 };
 
-/* Per-request state, from the first call of the access handler to completion. */
+/* Per-request state, from the URI (before the headers) to completion. */
 struct pending_request {
 	char *body;
 	size_t length;
 	size_t capacity;
 	bool too_large;
+	bool started;         /* the access handler has seen the headers */
+	bool nul_in_uri;      /* "%00" somewhere: C strings would cut the id short */
+	bool too_many_params; /* more than HTTP_API_MAX_QUERY_PARAMS in the query string */
+	const struct http_route *route; /* found and allowed at the first call */
+	const char *rest;
+	struct http_principal caller;
 };
 
 /* ---- responses ----------------------------------------------------------------- */
@@ -134,20 +148,21 @@ static const char *query_value(const struct http_request *r, const char *key)
 	return MHD_lookup_connection_value((struct MHD_Connection *)r->connection, MHD_GET_ARGUMENT_KIND, key);
 }
 
-static enum MHD_Result dispatch(struct http_api *api, struct MHD_Connection *connection, const char *path,
-				const char *method, const struct pending_request *pending)
+/* The route for method and path, or an answer (404, 405) already queued in *refused. */
+static const struct http_route *find_route(struct http_api *api, struct MHD_Connection *connection, const char *path,
+					   const char *method, const char **rest, enum MHD_Result *refused)
 {
 	const struct http_route *route = NULL;
-	const char *rest = "";
 	char allow[128] = "";
 	size_t allow_len = 0;
+	*rest = "";
 	for (size_t i = 0; i < api->route_count && route == NULL; i++) {
 		const char *candidate_rest;
 		if (!route_matches(&api->routes[i], path, &candidate_rest))
 			continue;
 		if (strcmp(api->routes[i].method, method) == 0) {
 			route = &api->routes[i];
-			rest = candidate_rest;
+			*rest = candidate_rest;
 		} else if (strstr(allow, api->routes[i].method) == NULL && allow_len < sizeof allow) {
 			allow_len += (size_t)snprintf(allow + allow_len, sizeof allow - allow_len, "%s%s",
 						      allow_len ? ", " : "", api->routes[i].method);
@@ -155,11 +170,87 @@ static enum MHD_Result dispatch(struct http_api *api, struct MHD_Connection *con
 	}
 	if (route == NULL) {
 		if (allow_len)
-			return send_error(connection, MHD_HTTP_METHOD_NOT_ALLOWED, allow, "method %s not allowed on %s",
-					  method, path);
-		return send_error(connection, MHD_HTTP_NOT_FOUND, NULL, "no such resource: %s", path);
+			*refused = send_error(connection, MHD_HTTP_METHOD_NOT_ALLOWED, allow, "method %s not allowed on %s",
+					      method, path);
+		else
+			*refused = send_error(connection, MHD_HTTP_NOT_FOUND, NULL, "no such resource: %s", path);
 	}
+	return route;
+}
 
+/* 401 with the Bearer challenge, as JSON. */
+static enum MHD_Result send_unauthorized(struct MHD_Connection *connection, const char *why)
+{
+	char *text = json_dumps(error_body(why), JSON_COMPACT);
+	struct MHD_Response *response =
+		text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
+	if (response == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"iso8583-switch\"");
+	enum MHD_Result queued = MHD_queue_response(connection, MHD_HTTP_UNAUTHORIZED, response);
+	MHD_destroy_response(response);
+	return queued;
+}
+
+/* The token of "Authorization: Bearer <token>", NULL when there is none. */
+static const char *bearer_token(struct MHD_Connection *connection)
+{
+	const char *h = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return h;
+}
+
+/* Who may call the route: true with *caller filled, or false with 401 / 403 queued in *refused. */
+static bool authorize(struct http_api *api, struct MHD_Connection *connection, const struct http_route *route,
+		      struct http_principal *caller, enum MHD_Result *refused)
+{
+	memset(caller, 0, sizeof(*caller));
+	if (api->keys == NULL) {
+		/* Loopback without keys (checked at start): everyone is the operator, as before keys existed. */
+		caller->scope = HTTP_SCOPE_OPERATOR;
+		snprintf(caller->subject, sizeof(caller->subject), "loopback");
+		return true;
+	}
+	const char *token = bearer_token(connection);
+	if ((route->scopes & HTTP_PUBLIC) && api->loopback && token == NULL)
+		return true;
+	enum http_auth_result a = http_keystore_check(api->keys, token, api->agent, caller);
+	if (a != HTTP_AUTH_OK) {
+		/* Never the token itself in a log. */
+		*refused = send_unauthorized(connection, http_auth_result_text(a));
+		return false;
+	}
+	unsigned allowed = route->scopes & ~HTTP_PUBLIC;
+	if (allowed == 0)
+		allowed = HTTP_SCOPE_OPERATOR;
+	if ((route->scopes & HTTP_PUBLIC) || (caller->scope & allowed))
+		return true;
+	*refused = send_error(connection, MHD_HTTP_FORBIDDEN, NULL, "a %s key may not call %s %s",
+			      http_scope_name(caller->scope), route->method, route->path);
+	return false;
+}
+
+bool http_caller_is(const struct http_request *r, unsigned scope, const char *subject)
+{
+	const struct http_principal *c = r->caller;
+	if (c == NULL)
+		return false;
+	if (c->scope == HTTP_SCOPE_OPERATOR)
+		return true;
+	return c->scope == scope && subject != NULL && strcmp(c->subject, subject) == 0;
+}
+
+static enum MHD_Result run_handler(struct MHD_Connection *connection, const char *path, const char *method,
+				   const struct pending_request *pending)
+{
+	const struct http_route *route = pending->route;
 	json_t *body = NULL;
 	if (pending->length > 0) {
 		json_error_t e;
@@ -171,15 +262,57 @@ static enum MHD_Result dispatch(struct http_api *api, struct MHD_Connection *con
 	struct http_request request = {
 		.method = method,
 		.path = path,
-		.path_rest = rest,
+		.path_rest = pending->rest,
 		.body = body,
 		.context = route->context,
 		.query = query_value,
 		.connection = connection,
+		.caller = &pending->caller,
 	};
 	struct http_response response = route->handler(&request);
 	json_decref(body);
 	return send_json(connection, response.status, response.body, NULL);
+}
+
+/* Before MHD parses anything: the raw URI, to refuse what parsing would hide or choke on. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection)
+{
+	(void)cls;
+	(void)connection;
+	struct pending_request *pending = calloc(1, sizeof *pending);
+	if (pending == NULL || uri == NULL)
+		return pending;
+	pending->nul_in_uri = strstr(uri, "%00") != NULL;
+	const char *query = strchr(uri, '?');
+	size_t params = 0;
+	for (const char *q = query; q && *q; q++)
+		if (*q == '&' || *q == ';' || *q == '?')
+			params++;
+	pending->too_many_params = params > HTTP_API_MAX_QUERY_PARAMS;
+	return pending;
+}
+
+/* Decodes %XX except the ones a caller must never get: those stay encoded, and on_uri refused them. */
+static size_t unescape(void *cls, struct MHD_Connection *connection, char *text)
+{
+	(void)cls;
+	(void)connection;
+	char *out = text;
+	for (const char *in = text; *in;) {
+		if (in[0] == '%' && in[1] && in[2] && strchr("0123456789abcdefABCDEF", in[1]) &&
+		    strchr("0123456789abcdefABCDEF", in[2])) {
+			char hex[3] = {in[1], in[2], '\0'};
+			unsigned long v = strtoul(hex, NULL, 16);
+			if (v != 0) {
+				*out++ = (char)v;
+				in += 3;
+				continue;
+			}
+		}
+		*out++ = *in++;
+	}
+	*out = '\0';
+	return (size_t)(out - text);
 }
 
 /* ---- libmicrohttpd callbacks ------------------------------------------------------- */
@@ -193,15 +326,35 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 	struct pending_request *pending = *request_state;
 
 	if (pending == NULL) {
-		pending = calloc(1, sizeof *pending);
+		pending = calloc(1, sizeof *pending); /* on_uri failed to allocate; try once more */
 		if (pending == NULL)
 			return MHD_NO;
 		*request_state = pending;
+	}
+	if (!pending->started) {
+		pending->started = true;
+		/* Whatever the answer, it is decided before the body is read: nobody unauthorised uploads. */
+		pending->too_large = true; /* until accepted below: a refused request's body is drained unread */
+		if (pending->nul_in_uri)
+			return send_error(connection, MHD_HTTP_BAD_REQUEST, NULL, "the URI contains a NUL byte (%%00)");
+		if (pending->too_many_params)
+			return send_error(connection, MHD_HTTP_BAD_REQUEST, NULL, "more than %d query parameters",
+					  HTTP_API_MAX_QUERY_PARAMS);
+		enum MHD_Result refused = MHD_NO;
+		pending->route = find_route(api, connection, url, method, &pending->rest, &refused);
+		if (pending->route == NULL)
+			return refused;
+		if (!authorize(api, connection, pending->route, &pending->caller, &refused)) {
+			pending->route = NULL;
+			return refused;
+		}
+		pending->too_large = false;
 		/* Refuse a declared oversize body before it is sent (no 100 Continue). */
 		const char *declared =
 			MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (declared && strtoull(declared, NULL, 10) > HTTP_API_MAX_BODY) {
 			pending->too_large = true;
+			pending->route = NULL; /* answered: later calls only drain */
 			return send_error(connection, MHD_HTTP_CONTENT_TOO_LARGE, NULL,
 					  "request body larger than %u bytes", HTTP_API_MAX_BODY);
 		}
@@ -237,10 +390,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 		return MHD_YES;
 	}
 
+	if (pending->route == NULL)
+		return MHD_YES; /* refused at the first call, the answer is queued */
 	if (pending->too_large)
 		return send_error(connection, MHD_HTTP_CONTENT_TOO_LARGE, NULL, "request body larger than %u bytes",
 				  HTTP_API_MAX_BODY);
-	return dispatch(api, connection, url, method, pending);
+	return run_handler(connection, url, method, pending);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *connection, void **request_state,
@@ -282,17 +437,64 @@ static void free_api(struct http_api *api)
 		free((char *)api->routes[i].path);
 	}
 	free(api->routes);
+	free(api->tls_cert);
+	if (api->tls_key) {
+		memset(api->tls_key, 0, api->tls_key_length); /* the private key leaves no copy behind */
+		free(api->tls_key);
+	}
 	free(api);
 }
 
 struct http_api *http_api_start(const char *host, uint16_t port, const struct http_route *routes,
 				size_t route_count, char *err, size_t err_size)
 {
-	return http_api_start_pool(host, port, routes, route_count, 1, err, err_size);
+	return http_api_start_secure(host, port, routes, route_count, 1, NULL, err, err_size);
 }
 
 struct http_api *http_api_start_pool(const char *host, uint16_t port, const struct http_route *routes,
 				     size_t route_count, unsigned threads, char *err, size_t err_size)
+{
+	return http_api_start_secure(host, port, routes, route_count, threads, NULL, err, err_size);
+}
+
+/* A whole (small) file in memory, NUL-terminated. */
+static char *read_pem(const char *path, size_t *length, char *err, size_t err_size)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, err_size, "http: %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char *data = malloc(65537);
+	size_t n = data ? fread(data, 1, 65536, f) : 0;
+	bool whole = data && feof(f) && !ferror(f);
+	fclose(f);
+	if (!whole || n == 0) {
+		snprintf(err, err_size, "http: %s: %s", path, data ? "empty, unreadable or larger than 64 KiB" : "out of memory");
+		free(data);
+		return NULL;
+	}
+	data[n] = '\0';
+	*length = n;
+	return data;
+}
+
+/* Every listener may hold max_connections sockets: lift the soft descriptor limit toward the hard one. */
+static void raise_descriptor_limit(unsigned wanted)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	rlim_t want = (rlim_t)wanted * 4 + 1024;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+struct http_api *http_api_start_secure(const char *host, uint16_t port, const struct http_route *routes,
+				       size_t route_count, unsigned threads, const struct http_api_security *sec,
+				       char *err, size_t err_size)
 {
 	if (threads < 1 || threads > 64) {
 		snprintf(err, err_size, "http: %u server threads (1..64)", threads);
@@ -303,12 +505,29 @@ struct http_api *http_api_start_pool(const char *host, uint16_t port, const stru
 		snprintf(err, err_size, "http: '%s' is not an IPv4 address", host ? host : "(null)");
 		return NULL;
 	}
+	bool loopback = (ntohl(addr.sin_addr.s_addr) >> 24) == 127;
+	bool tls = sec && sec->tls_cert_file && sec->tls_key_file;
+	bool keys = sec && sec->keys;
+	if (!loopback && !(tls && keys)) {
+		snprintf(err, err_size,
+			 "http: refusing to serve on %s, not a loopback address, without TLS and API keys "
+			 "(configure http_security: docs/security.md)",
+			 host);
+		return NULL;
+	}
+	if (tls && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+		snprintf(err, err_size, "http: this libmicrohttpd has no TLS support");
+		return NULL;
+	}
 	struct http_api *api = calloc(1, sizeof *api);
 	if (api == NULL || (route_count && (api->routes = calloc(route_count, sizeof *api->routes)) == NULL)) {
 		free(api);
 		snprintf(err, err_size, "http: out of memory");
 		return NULL;
 	}
+	api->loopback = loopback;
+	api->keys = keys ? sec->keys : NULL;
+	snprintf(api->agent, sizeof api->agent, "%s", sec && sec->agent ? sec->agent : "");
 	/* Own copies: callers may build route tables on the stack. */
 	for (size_t i = 0; i < route_count; i++) {
 		const struct http_route *r = &routes[i];
@@ -328,14 +547,37 @@ struct http_api *http_api_start_pool(const char *host, uint16_t port, const stru
 			return NULL;
 		}
 	}
+	size_t cert_length = 0;
+	if (tls && ((api->tls_cert = read_pem(sec->tls_cert_file, &cert_length, err, err_size)) == NULL ||
+		    (api->tls_key = read_pem(sec->tls_key_file, &api->tls_key_length, err, err_size)) == NULL)) {
+		free_api(api);
+		return NULL;
+	}
+	unsigned max_connections = sec && sec->max_connections ? sec->max_connections : 1000;
+	unsigned per_ip = sec && sec->per_ip_connections ? sec->per_ip_connections : 64;
+	unsigned timeout_s = sec && sec->connection_timeout_s ? sec->connection_timeout_s : 10;
+	if (max_connections < threads)
+		max_connections = threads; /* MHD splits the limit among the pool's threads */
+	raise_descriptor_limit(max_connections);
 
 	errno = 0;
-	/* A pool of one is the plain internal thread (MHD wants a size of 2 or more). */
-	api->daemon = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, port, NULL, NULL,
-				       on_request, api, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-				       MHD_OPTION_NOTIFY_COMPLETED, on_completed, api, MHD_OPTION_CONNECTION_TIMEOUT,
-				       (unsigned)30, MHD_OPTION_EXTERNAL_LOGGER, on_log, api,
-				       MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u, MHD_OPTION_END);
+	/* A pool of one is the plain internal thread (MHD wants a size of 2 or more). Options
+	 * that do not apply (TLS ones without TLS) are passed as MHD_OPTION_ARRAY entries. */
+	struct MHD_OptionItem tls_options[] = {
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, api->tls_cert},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, api->tls_key},
+		{MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	struct MHD_OptionItem no_options[] = {{MHD_OPTION_END, 0, NULL}};
+	api->daemon = MHD_start_daemon(
+		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0), port, NULL, NULL, on_request,
+		api, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, api, MHD_OPTION_UNESCAPE_CALLBACK, unescape, api,
+		MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_LIMIT, max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_EXTERNAL_LOGGER, on_log, api,
+		MHD_OPTION_ARRAY, tls ? tls_options : no_options, MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u,
+		MHD_OPTION_END);
 	if (api->daemon == NULL) {
 		int e = errno;
 		snprintf(err, err_size, "http: cannot serve on %s:%u: %s", host, (unsigned)port,

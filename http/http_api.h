@@ -14,7 +14,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "http_keys.h"
+
 #define HTTP_API_MAX_BODY (1u << 20)
+/* More query parameters than this is not a request of ours: 400 before any parsing. */
+#define HTTP_API_MAX_QUERY_PARAMS 32
+/* A route's scopes: enum http_scope bits; 0 means operator only (the safe default). */
+#define HTTP_PUBLIC (1u << 8) /* readable without credentials, but only on a loopback listener */
 
 struct http_request {
 	const char *method;     /* "GET", "POST", "PUT", ... */
@@ -24,6 +30,9 @@ struct http_request {
 	void *context;          /* the route's context */
 	const char *(*query)(const struct http_request *r, const char *key); /* query parameter or NULL */
 	void *connection;       /* opaque */
+	/* Who called (key checked, scope allowed by the route); scope 0 on a public route
+	 * called anonymously. A server started without keys (loopback only) says operator. */
+	const struct http_principal *caller;
 };
 
 struct http_response {
@@ -40,6 +49,16 @@ struct http_route {
 	const char *path;
 	http_handler handler;
 	void *context;
+	unsigned scopes; /* who may call it: enum http_scope bits | HTTP_PUBLIC; 0 = operator only */
+};
+
+/* How a listener protects itself (docs/security.md). */
+struct http_api_security {
+	const char *agent;         /* this agent's name: keys must be good for it (audience) */
+	const char *tls_cert_file; /* PEM; NULL: plain HTTP, allowed on loopback only */
+	const char *tls_key_file;
+	struct http_keystore *keys; /* NULL: nobody is asked for credentials, allowed on loopback only */
+	unsigned max_connections, per_ip_connections, connection_timeout_s; /* 0: 1000, 64, 10 */
 };
 
 struct http_api;
@@ -54,7 +73,17 @@ struct http_api *http_api_start(const char *host, uint16_t port, const struct ht
  * with the others. */
 struct http_api *http_api_start_pool(const char *host, uint16_t port, const struct http_route *routes,
 				     size_t route_count, unsigned threads, char *err, size_t err_size);
+/*
+ * The same behind TLS and API keys (sec NULL: neither). Refuses to start on a
+ * non-loopback address (0.0.0.0 included) without both TLS and keys.
+ */
+struct http_api *http_api_start_secure(const char *host, uint16_t port, const struct http_route *routes,
+				       size_t route_count, unsigned threads, const struct http_api_security *sec,
+				       char *err, size_t err_size);
 void http_api_stop(struct http_api *api);
+
+/* True when the caller is the operator, or has `scope` and is `subject` (a customer's own account). */
+bool http_caller_is(const struct http_request *r, unsigned scope, const char *subject);
 
 /* Copies a component's route table (at most capacity entries) for http_api_start; returns the count. */
 static inline size_t http_routes_copy(struct http_route *dst, size_t capacity, const struct http_route *src,

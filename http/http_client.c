@@ -1,6 +1,7 @@
 #include "http_client.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,6 +20,37 @@ static void curl_init_once(void)
 void http_client_global_init(void)
 {
 	pthread_once(&curl_once, curl_init_once);
+}
+
+static char client_ca[512];
+static char client_auth[160]; /* "Authorization: Bearer <token>", or "" */
+
+void http_client_configure(const char *ca_file, const char *token)
+{
+	snprintf(client_ca, sizeof(client_ca), "%s", ca_file ? ca_file : "");
+	if (token && token[0])
+		snprintf(client_auth, sizeof(client_auth), "Authorization: Bearer %s", token);
+	else
+		client_auth[0] = '\0';
+}
+
+struct webhook_check {
+	const struct webhook_policy *policy;
+	const char *host;
+	char why[160];
+	bool refused;
+};
+
+/* libcurl asks for each socket it opens: the address it resolved is checked here, not earlier. */
+static curl_socket_t open_checked(void *ctx, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct webhook_check *c = ctx;
+	(void)purpose;
+	if (!webhook_address_allowed(c->policy, c->host, &a->addr, c->why, sizeof(c->why))) {
+		c->refused = true;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype, a->protocol);
 }
 
 struct reply_buffer {
@@ -45,19 +77,40 @@ static size_t collect(char *ptr, size_t size, size_t n, void *userdata)
 	return add;
 }
 
-void http_post_text(const char *url, const char *body, size_t length, long timeout_ms,
-		    struct http_post_result *out)
+static void post(const char *url, const char *body, size_t length, long timeout_ms,
+		 const struct webhook_policy *policy, struct http_post_result *out)
 {
 	memset(out, 0, sizeof(*out));
 	http_client_global_init();
+	struct webhook_check check = {.policy = policy};
+	CURLU *parsed = NULL;
+	char *host = NULL;
+	if (policy) {
+		if (!webhook_url_allowed(policy, url, out->error, sizeof(out->error))) {
+			out->outcome = HTTP_POST_FAILED;
+			return;
+		}
+		parsed = curl_url();
+		if (parsed && curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK)
+			curl_url_get(parsed, CURLUPART_HOST, &host, 0);
+		check.host = host;
+	}
 	CURL *curl = curl_easy_init();
 	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+	/* The agent's own key goes to the agents only, never to a customer's webhook. */
+	if (headers && !policy && client_auth[0]) {
+		struct curl_slist *more = curl_slist_append(headers, client_auth);
+		if (more)
+			headers = more;
+	}
 	if (!curl || !headers) {
 		out->outcome = HTTP_POST_FAILED;
 		snprintf(out->error, sizeof(out->error), "out of memory");
 		curl_slist_free_all(headers);
 		if (curl)
 			curl_easy_cleanup(curl);
+		curl_free(host);
+		curl_url_cleanup(parsed);
 		return;
 	}
 	struct reply_buffer buf = {0};
@@ -75,6 +128,16 @@ void http_post_text(const char *url, const char *body, size_t length, long timeo
 	/* Webhook URLs come from customers: http and https only, no redirects elsewhere. */
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	/* Certificates are always checked (the default, said again so that nobody turns it off). */
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (client_ca[0] && !policy)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, client_ca);
+	if (policy) {
+		curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_checked);
+		curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &check);
+		curl_easy_setopt(curl, CURLOPT_MAXFILESIZE, (long)REPLY_MAX);
+	}
 	CURLcode rc = curl_easy_perform(curl);
 	if (rc == CURLE_OK) {
 		out->outcome = HTTP_POST_ANSWERED;
@@ -98,11 +161,31 @@ void http_post_text(const char *url, const char *body, size_t length, long timeo
 			out->outcome = HTTP_POST_FAILED;
 			break;
 		}
-		snprintf(out->error, sizeof(out->error), "%s", curl_easy_strerror(rc));
+		if (check.refused) {
+			out->outcome = HTTP_POST_FAILED;
+			snprintf(out->error, sizeof(out->error), "%s", check.why);
+		} else {
+			snprintf(out->error, sizeof(out->error), "%s", curl_easy_strerror(rc));
+		}
 	}
 	free(buf.data);
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(curl);
+	curl_free(host);
+	curl_url_cleanup(parsed);
+}
+
+void http_post_text(const char *url, const char *body, size_t length, long timeout_ms,
+		    struct http_post_result *out)
+{
+	post(url, body, length, timeout_ms, NULL, out);
+}
+
+void http_post_webhook(const char *url, const char *body, size_t length, long timeout_ms,
+		       const struct webhook_policy *policy, struct http_post_result *out)
+{
+	static const struct webhook_policy strict; /* no exemptions */
+	post(url, body, length, timeout_ms, policy ? policy : &strict, out);
 }
 
 void http_post_json(const char *url, const json_t *body, long timeout_ms, struct http_post_result *out)

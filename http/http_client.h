@@ -10,6 +10,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "webhook_policy.h"
+
 enum http_post_outcome {
 	HTTP_POST_ANSWERED = 0,  /* an HTTP status came back (any status) */
 	HTTP_POST_TIMEOUT = 1,   /* no complete answer within the time limit */
@@ -26,12 +28,28 @@ struct http_post_result {
 
 /* Call once per process before threads start (curl_global_init is not thread-safe). */
 void http_client_global_init(void);
+/*
+ * The agent's identity for its calls to the other agents, set once at start
+ * before threads: the CA file every server certificate is checked against
+ * (NULL: the system's) and the agent's own API key sent as a Bearer token
+ * (NULL: none). Certificates are always verified; there is no switch to stop it.
+ */
+void http_client_configure(const char *ca_file, const char *token);
 
 /* POSTs body (serialized compactly) to url; connect bounded by min(timeout_ms, 1000). */
 void http_post_json(const char *url, const json_t *body, long timeout_ms, struct http_post_result *out);
 /* Same with a body already serialized. */
 void http_post_text(const char *url, const char *body, size_t length, long timeout_ms,
 		    struct http_post_result *out);
+
+/*
+ * POSTs a notification to a customer's webhook: never with the agent's own key,
+ * only where the policy allows (checked on the URL and on every address the
+ * connection opens), no redirect, the answer capped. A refusal by the policy is
+ * HTTP_POST_FAILED with the reason in out->error.
+ */
+void http_post_webhook(const char *url, const char *body, size_t length, long timeout_ms,
+		       const struct webhook_policy *policy, struct http_post_result *out);
 
 /* The "error" string of a JSON answer, or "" when it has none. */
 const char *http_reply_error(const struct http_post_result *r);

@@ -154,6 +154,13 @@ static struct http_response put_routes(const struct http_request *r)
 	return get_routes(r);
 }
 
+/* Liveness without credentials (a loopback listener only: http_api). */
+static struct http_response get_health(const struct http_request *r)
+{
+	struct switch_core *s = r->context;
+	return http_json(200, json_pack("{s:s, s:s}", "status", "ok", "network", s->network));
+}
+
 static struct http_response post_cards(const struct http_request *r)
 {
 	struct switch_core *s = r->context;
@@ -162,6 +169,9 @@ static struct http_response post_cards(const struct http_request *r)
 	const char *state = json_string_value(json_object_get(r->body, "state"));
 	if (!pan || !expiry)
 		return http_error(400, "\"pan\" and \"expiry\" (YYMM) are required strings");
+	if (strlen(expiry) != 4 || strspn(expiry, "0123456789") != 4 || (expiry[2] == '0' && expiry[3] == '0') ||
+	    (expiry[2] - '0') * 10 + (expiry[3] - '0') > 12)
+		return http_error(400, "\"expiry\" must be YYMM with a month 01 to 12");
 	enum card_state st = CARD_ACTIVE;
 	if (state && strcmp(state, "blocked") == 0)
 		st = CARD_BLOCKED;
@@ -177,21 +187,24 @@ static struct http_response post_cards(const struct http_request *r)
 struct http_api *switch_http_start(struct switch_core *s, const char *host, uint16_t port, char *err,
 				   size_t err_size)
 {
-	return switch_http_start_with(s, host, port, NULL, 0, err, err_size);
+	return switch_http_start_with(s, host, port, NULL, 0, NULL, err, err_size);
 }
 
 struct http_api *switch_http_start_with(struct switch_core *s, const char *host, uint16_t port,
-					const struct http_route *extra, size_t extra_count, char *err, size_t err_size)
+					const struct http_route *extra, size_t extra_count,
+					const struct http_api_security *security, char *err, size_t err_size)
 {
-	struct http_route routes[4 + SAF_HTTP_ROUTES + SWITCH_HTTP_MAX_EXTRA_ROUTES] = {
-		{"GET", "/stats", get_stats, s},
-		{"GET", "/routes", get_routes, s},
-		{"PUT", "/routes", put_routes, s},
-		{"POST", "/cards", post_cards, s},
+	/* Scope 0: the operator alone (docs/security.md). */
+	struct http_route routes[5 + SAF_HTTP_ROUTES + SWITCH_HTTP_MAX_EXTRA_ROUTES] = {
+		{"GET", "/stats", get_stats, s, 0},
+		{"GET", "/routes", get_routes, s, 0},
+		{"PUT", "/routes", put_routes, s, 0},
+		{"POST", "/cards", post_cards, s, 0},
+		{"GET", "/health", get_health, s, HTTP_PUBLIC},
 	};
-	size_t n = 4;
+	size_t n = 5;
 	n += saf_http_routes(s->saf, routes + n);
 	for (size_t i = 0; i < extra_count && i < SWITCH_HTTP_MAX_EXTRA_ROUTES; i++)
 		routes[n++] = extra[i];
-	return http_api_start(host, port, routes, n, err, err_size);
+	return http_api_start_secure(host, port, routes, n, 1, security, err, err_size);
 }

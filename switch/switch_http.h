@@ -19,8 +19,10 @@ struct http_api *switch_http_start(struct switch_core *s, const char *host, uint
 				   size_t err_size);
 /* Same, serving extra routes as well (the card lifecycle's, switch/lifecycle/lifecycle_http.h). */
 #define SWITCH_HTTP_MAX_EXTRA_ROUTES 16
+/* security NULL: plain HTTP without keys, loopback only (http_api_start_secure). */
 struct http_api *switch_http_start_with(struct switch_core *s, const char *host, uint16_t port,
-					const struct http_route *extra, size_t extra_count, char *err, size_t err_size);
+					const struct http_route *extra, size_t extra_count,
+					const struct http_api_security *security, char *err, size_t err_size);
 
 /* Helpers the handlers use, exposed for tests and for main's final report. */
 json_t *switch_stats_json(struct switch_core *s);

@@ -69,6 +69,11 @@ int switch_node_start(struct switch_node *n, const struct switch_options *o, str
 	if (strcmp(n->dataplane, "dpdk") == 0 && !switch_telemetry_register(n->core, err, sizeof(err)))
 		fprintf(stderr, "switch: %s (continuing without switch telemetry)\n", err);
 	snprintf(n->http_host, sizeof(n->http_host), "%s", net->http.host);
+	/* Before the lifecycle's threads: it configures the process's HTTP client (CA, own key). */
+	if (!agent_security_setup(&n->security, config, o->network, err, sizeof(err))) {
+		fprintf(stderr, "switch: %s\n", err);
+		return 1;
+	}
 	/* The card lifecycle is off the fast path: without its store the switch still switches. */
 	n->lifecycle = network_lifecycle_start(config, o->network, n->core, err, sizeof(err));
 	/* Every piece has taken what it needs of the config (net points into it). */
@@ -82,7 +87,7 @@ int switch_node_start(struct switch_node *n, const struct switch_options *o, str
 		n->lifecycle ? network_lifecycle_routes(n->lifecycle, lifecycle_routes, SWITCH_HTTP_MAX_EXTRA_ROUTES)
 			     : 0;
 	n->http = switch_http_start_with(n->core, n->http_host, n->http_port, lifecycle_routes,
-					 lifecycle_route_count, err, sizeof(err));
+					 lifecycle_route_count, &n->security.api, err, sizeof(err));
 	if (!n->http) {
 		fprintf(stderr, "switch: HTTP %s:%u: %s\n", n->http_host, n->http_port, err);
 		return 1;
@@ -152,6 +157,7 @@ void switch_node_teardown(struct switch_node *n)
 		switch_core_destroy(n->core); /* closes the port it took over */
 	else if (n->port_open)
 		n->port->ops->close(n->port);
+	agent_security_teardown(&n->security);
 	free(n->port);
 	free(n->config);
 }

@@ -14,6 +14,7 @@
 
 #include "dgram_port.h"
 #include "ecosystem_config.h"
+#include "agent_security.h"
 #include "http_api.h"
 #include "network_lifecycle.h"
 #include "switch_core.h"
@@ -32,6 +33,7 @@ struct switch_node {
 	struct switch_core *core;
 	struct network_lifecycle *lifecycle; /* NULL: started without the card lifecycle */
 	struct http_api *http;
+	struct agent_security security; /* TLS files, API keys, own token (http_security) */
 };
 
 /*

@@ -1,5 +1,7 @@
 #include "card_production.h"
 
+#include "agent_security.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -72,7 +74,8 @@ int card_production_complete(struct network_lifecycle *lc, const char *pan, int6
 	uint64_t bank_seq = 0, customer_seq = 0;
 	if (rc == 0 && bank) {
 		char url[128];
-		snprintf(url, sizeof(url), "http://%s:%u/card-produced", bank->http.host, bank->http.port);
+		snprintf(url, sizeof(url), "%s://%s:%u/card-produced", agent_http_scheme(lc->config), bank->http.host,
+			 bank->http.port);
 		rc = enqueue(lc, t, OUTBOX_TO_BANK, url, body, now, &bank_seq);
 	}
 	struct net_customer customer;

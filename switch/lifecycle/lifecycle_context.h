@@ -15,6 +15,7 @@
 #include "ecosystem_config.h"
 #include "lifecycle_waker.h"
 #include "network_cards_store.h"
+#include "webhook_policy.h"
 
 struct switch_core;
 struct card_production;
@@ -58,6 +59,8 @@ struct network_lifecycle {
 	/* Delivery policy (tests may shorten it before start). */
 	uint32_t delivery_timeout_ms;
 	uint32_t backoff_first_ms, backoff_max_ms, max_attempts;
+	/* Where customers' webhooks may go (http_security; webhook_policy.h). */
+	struct webhook_policy webhooks;
 };
 
 #endif

@@ -53,6 +53,12 @@ static bool webhook_valid(const char *url)
 	return true;
 }
 
+/* A bank speaks for its own customers only (the operator for anyone's). */
+static bool caller_speaks_for(const struct http_request *r, const char *bank)
+{
+	return http_caller_is(r, HTTP_SCOPE_BANK, bank);
+}
+
 /* Member `key` as a string: NULL when absent or null, "" marks a non-string (an error). */
 static const char *member(const json_t *body, const char *key, bool *bad)
 {
@@ -149,12 +155,17 @@ struct http_response lifecycle_create_customer(const struct http_request *r)
 		return refuse(lc, 400, "%s", "customer: an id of 1 to 47 printable characters (no '/', ':') is required");
 	if (!bank)
 		return refuse(lc, 400, "%s", "bank: the issuing bank's name is required");
+	if (!caller_speaks_for(r, bank))
+		return refuse(lc, 403, "a key of bank '%.32s' (or the operator's) is needed for its customers", bank);
 	if (!membership(lc, bank))
 		return refuse(lc, 422, "bank '%.32s' is not a member of this network", bank);
 	if (name && strlen(name) >= NET_NAME_MAX)
 		return refuse(lc, 400, "%s", "name: at most 127 bytes");
 	if (webhook && !webhook_valid(webhook))
 		return refuse(lc, 400, "%s", "webhook: an http:// or https:// URL of at most 255 characters is expected");
+	char why[160];
+	if (webhook && !webhook_url_allowed(&lc->webhooks, webhook, why, sizeof(why)))
+		return refuse(lc, 400, "%s", why);
 
 	struct store_txn *t;
 	int rc = network_store_write_begin(&lc->store, &t);
@@ -233,6 +244,8 @@ struct http_response lifecycle_create_card(const struct http_request *r)
 		return refuse(lc, 400, "%s", "customer: an id of 1 to 47 printable characters (no '/', ':') is required");
 	if (!bank)
 		return refuse(lc, 400, "%s", "bank: the issuing bank's name is required");
+	if (!caller_speaks_for(r, bank))
+		return refuse(lc, 403, "a key of bank '%.32s' (or the operator's) is needed for its customers", bank);
 	if (order_id && !identifier(order_id, NET_ORDER_ID_MAX))
 		return refuse(lc, 400, "%s", "order_id: 1 to 39 printable characters (no '/', ':') are expected");
 	const struct cfg_bank_network *m = membership(lc, bank);
@@ -315,7 +328,8 @@ struct http_response lifecycle_get_card(const struct http_request *r)
 	struct net_card card;
 	rc = net_card_get(t, &lc->store, pan, &card);
 	store_abort(t);
-	if (rc == STORE_NOT_FOUND)
+	/* Another bank's card is answered as unknown: a bank cannot probe which PANs exist elsewhere. */
+	if (rc == STORE_NOT_FOUND || (rc == 0 && !caller_speaks_for(r, card.bank)))
 		return refuse(lc, 404, "no card '%.20s' ordered at this network", pan);
 	if (rc)
 		return storage_error(lc, rc);
@@ -369,6 +383,8 @@ struct http_response lifecycle_notifications(const struct http_request *r)
 		return storage_error(lc, rc);
 	struct net_customer c;
 	rc = net_customer_get(t, &lc->store, id, &c);
+	if (rc == 0 && !caller_speaks_for(r, c.bank))
+		rc = STORE_NOT_FOUND; /* another bank's customer: as if unknown */
 	struct notification_list l = {lc, t, json_array()};
 	if (rc == 0)
 		rc = net_notification_list(t, &lc->store, id, add_notification, &l);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_security.h"
 #include "card_production.h"
 #include "http_client.h"
 #include "lifecycle_http.h"
@@ -30,6 +31,7 @@ struct network_lifecycle *network_lifecycle_start(const struct ecosystem_config 
 	lc->backoff_max_ms = 10000;
 	lc->max_attempts = 10;
 	http_client_global_init();
+	agent_webhook_policy(lc->config, &lc->webhooks);
 	if (network_store_open(&lc->store, lc->net->lmdb_path, LIFECYCLE_MAP_SIZE, err, err_size))
 		goto fail;
 	if (!network_lifecycle_republish(lc, err, err_size))
@@ -65,13 +67,14 @@ void network_lifecycle_stop(struct network_lifecycle *lc)
 size_t network_lifecycle_routes(struct network_lifecycle *lc, struct http_route *routes, size_t capacity)
 {
 	const struct http_route table[] = {
-		{"POST", "/create-customer-account", lifecycle_create_customer, lc},
-		{"POST", "/create-card-contract", lifecycle_create_customer, lc},
-		{"POST", "/create-card", lifecycle_create_card, lc},
-		{"GET", "/card/pan/*", lifecycle_get_card, lc},
-		{"GET", "/notifications", lifecycle_notifications, lc},
-		{"GET", "/notifications/*", lifecycle_notifications, lc},
-		{"GET", "/lifecycle/stats", lifecycle_stats, lc},
+		/* A bank calls for its own customers (the handlers check which bank); 0: the operator alone. */
+		{"POST", "/create-customer-account", lifecycle_create_customer, lc, HTTP_SCOPE_BANK | HTTP_SCOPE_OPERATOR},
+		{"POST", "/create-card-contract", lifecycle_create_customer, lc, HTTP_SCOPE_BANK | HTTP_SCOPE_OPERATOR},
+		{"POST", "/create-card", lifecycle_create_card, lc, HTTP_SCOPE_BANK | HTTP_SCOPE_OPERATOR},
+		{"GET", "/card/pan/*", lifecycle_get_card, lc, HTTP_SCOPE_BANK | HTTP_SCOPE_OPERATOR},
+		{"GET", "/notifications", lifecycle_notifications, lc, HTTP_SCOPE_BANK | HTTP_SCOPE_OPERATOR},
+		{"GET", "/notifications/*", lifecycle_notifications, lc, HTTP_SCOPE_BANK | HTTP_SCOPE_OPERATOR},
+		{"GET", "/lifecycle/stats", lifecycle_stats, lc, 0},
 	};
 	return http_routes_copy(routes, capacity, table, sizeof(table) / sizeof(table[0]));
 }

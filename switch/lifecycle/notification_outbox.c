@@ -88,7 +88,12 @@ static bool deliver(struct network_lifecycle *lc, uint64_t seq)
 		return false;
 	}
 	struct http_post_result res;
-	http_post_text(h.url, body, len, lc->delivery_timeout_ms, &res);
+	/* The bank's /card-produced gets the network's own key; a customer's webhook never does, and
+	 * goes only where the webhook rules allow (the outcome is recorded like any failure). */
+	if ((enum outbox_kind)h.kind == OUTBOX_TO_CUSTOMER)
+		http_post_webhook(h.url, body, len, lc->delivery_timeout_ms, &lc->webhooks, &res);
+	else
+		http_post_text(h.url, body, len, lc->delivery_timeout_ms, &res);
 	bool answered = res.outcome == HTTP_POST_ANSWERED;
 	bool delivered = answered && res.status >= 200 && res.status <= 299;
 	if (!delivered) {

@@ -125,7 +125,8 @@ static struct http_response get_exceptions(const struct http_request *r)
 
 size_t saf_http_routes(struct saf_forwarder *f, struct http_route *routes)
 {
-	routes[0] = (struct http_route){"GET", "/saf", get_queued, f};
-	routes[1] = (struct http_route){"GET", "/saf/exceptions", get_exceptions, f};
+	/* The operator alone (scope 0): advices carry masked PANs, amounts and terminals. */
+	routes[0] = (struct http_route){"GET", "/saf", get_queued, f, 0};
+	routes[1] = (struct http_route){"GET", "/saf/exceptions", get_exceptions, f, 0};
 	return SAF_HTTP_ROUTES;
 }

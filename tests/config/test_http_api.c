@@ -34,10 +34,10 @@ static struct http_response refuse(const struct http_request *r)
 }
 
 static const struct http_route routes[] = {
-	{"GET", "/echo", echo, &echo_context},
-	{"POST", "/echo", echo, &echo_context},
-	{"GET", "/get-balance/uuid/*", echo, NULL},
-	{"DELETE", "/things/*", refuse, NULL},
+	{"GET", "/echo", echo, &echo_context, 0},
+	{"POST", "/echo", echo, &echo_context, 0},
+	{"GET", "/get-balance/uuid/*", echo, NULL, 0},
+	{"DELETE", "/things/*", refuse, NULL, 0},
 };
 
 static struct http_api *api;
@@ -320,8 +320,8 @@ static void *get_slow(void *arg)
 Test(http_api_pool, a_slow_handler_does_not_block_other_requests, .timeout = 30)
 {
 	static const struct http_route pool_routes[] = {
-		{"GET", "/slow", slow, NULL},
-		{"GET", "/echo", echo, &echo_context},
+		{"GET", "/slow", slow, NULL, 0},
+		{"GET", "/echo", echo, &echo_context, 0},
 	};
 	char err[256];
 	curl_global_init(CURL_GLOBAL_DEFAULT);
