@@ -289,6 +289,13 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
 		if (*q == '&' || *q == ';' || *q == '?')
 			params++;
 	pending->too_many_params = params > HTTP_API_MAX_QUERY_PARAMS;
+	if (pending->too_many_params) {
+		/* MHD would now store every parameter in the connection's memory pool, run out
+		 * and close without an answer. The URI lies in MHD's own (writable) read buffer and
+		 * the query is split off after this call: end it right after the '?' so that MHD
+		 * parses no parameter, and the access handler answers 400. */
+		((char *)query)[1] = '\0';
+	}
 	return pending;
 }
 

@@ -45,21 +45,40 @@ static bool internal_endpoint(const struct webhook_policy *p, uint32_t addr, uin
 	return false;
 }
 
+static bool ipv4_allowed(const struct webhook_policy *p, bool host_exempt, const struct sockaddr_in *s4, char *why,
+			 size_t why_size)
+{
+	uint32_t a = ntohl(s4->sin_addr.s_addr);
+	/* The agents' own APIs: never, allow list or not (the SSRF into /block-card). */
+	if (internal_endpoint(p, a, ntohs(s4->sin_port))) {
+		snprintf(why, why_size, "webhook: an agent's own API is not a webhook");
+		return false;
+	}
+	const char *cls = ipv4_class(a);
+	if (cls && !host_exempt) {
+		char text[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &s4->sin_addr, text, sizeof(text));
+		snprintf(why, why_size, "webhook: %s address %s not allowed (http_security.webhook_allow_hosts)", cls,
+			 text);
+		return false;
+	}
+	return true;
+}
+
 bool webhook_address_allowed(const struct webhook_policy *p, const char *host, const struct sockaddr *addr,
 			     char *why, size_t why_size)
 {
-	if (host && host_allowed(p, host))
-		return true;
+	bool exempt = host && host_allowed(p, host);
 	if (addr->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)addr;
 		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
 			struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_port = s6->sin6_port};
 			memcpy(&v4.sin_addr, s6->sin6_addr.s6_addr + 12, 4);
-			return webhook_address_allowed(p, host, (const struct sockaddr *)&v4, why, why_size);
+			return ipv4_allowed(p, exempt, &v4, why, why_size);
 		}
 		const uint8_t *b = s6->sin6_addr.s6_addr;
 		bool global = (b[0] & 0xe0) == 0x20; /* 2000::/3, the global unicast space */
-		if (!global) {
+		if (!global && !exempt) {
 			snprintf(why, why_size, "webhook: IPv6 address outside the global unicast space");
 			return false;
 		}
@@ -69,19 +88,7 @@ bool webhook_address_allowed(const struct webhook_policy *p, const char *host, c
 		snprintf(why, why_size, "webhook: not an internet address");
 		return false;
 	}
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)addr;
-	uint32_t a = ntohl(s4->sin_addr.s_addr);
-	const char *cls = ipv4_class(a);
-	if (cls) {
-		snprintf(why, why_size, "webhook: %s address %s not allowed (http_security.webhook_allow_hosts)", cls,
-			 inet_ntoa(s4->sin_addr));
-		return false;
-	}
-	if (internal_endpoint(p, a, ntohs(s4->sin_port))) {
-		snprintf(why, why_size, "webhook: an agent's own API is not a webhook");
-		return false;
-	}
-	return true;
+	return ipv4_allowed(p, exempt, (const struct sockaddr_in *)addr, why, why_size);
 }
 
 bool webhook_url_allowed(const struct webhook_policy *p, const char *url, char *why, size_t why_size)
@@ -104,10 +111,6 @@ bool webhook_url_allowed(const struct webhook_policy *p, const char *url, char *
 		snprintf(why, why_size, "webhook: https:// only (http:// for hosts in http_security.webhook_allow_hosts)");
 		goto out;
 	}
-	if (allowed_host) {
-		ok = true;
-		goto out;
-	}
 	curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
 	struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_port = htons(port ? (uint16_t)atoi(port) : 443)};
 	struct sockaddr_in6 v6 = {.sin6_family = AF_INET6};
@@ -121,6 +124,8 @@ bool webhook_url_allowed(const struct webhook_policy *p, const char *url, char *
 		ok = webhook_address_allowed(p, host, (struct sockaddr *)&v4, why, why_size);
 	else if (inet_pton(AF_INET6, literal, &v6.sin6_addr) == 1)
 		ok = webhook_address_allowed(p, host, (struct sockaddr *)&v6, why, why_size);
+	else if (allowed_host)
+		ok = true; /* a name in the allow list: its addresses are still checked against the agents' APIs */
 	else if (strcasecmp(host, "localhost") == 0 ||
 		 (strlen(host) > 10 && strcasecmp(host + strlen(host) - 10, ".localhost") == 0)) {
 		snprintf(why, why_size, "webhook: localhost is not allowed");

@@ -8,6 +8,7 @@
 #include "test_log_file.h"
 #include "test_ports.h"
 #include "test_process.h"
+#include "test_security.h"
 #include "test_temp_dir.h"
 #include "test_wait_http.h"
 
@@ -61,6 +62,8 @@ void bank_process_prepare(struct bank_process *b, const struct bank_process_conf
 		c->iso_port + 400u, c->cards_per_bank ? c->cards_per_bank : 10,
 		(unsigned long long)c->initial_balance);
 	fclose(f);
+	if (!test_security_append(b->config_path, NULL))
+		abort();
 	char err[512];
 	if (!ecosystem_config_load(b->config_path, &b->cfg, err, sizeof(err))) {
 		fprintf(stderr, "test config rejected: %s\n", err);

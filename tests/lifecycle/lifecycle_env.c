@@ -11,6 +11,7 @@
 #include "test_log_file.h"
 #include "test_ports.h"
 #include "test_process.h"
+#include "test_security.h"
 #include "test_temp_dir.h"
 #include "test_udp_peer.h"
 #include "test_wait_http.h"
@@ -83,7 +84,8 @@ bool lc_env_prepare(struct lc_env *e, uint16_t base, uint32_t production_ms)
 		e->bank_http, e->bank_iso, e->dir, e->mc_http, e->mc_iso, e->dir, production_ms, e->visa_http,
 		(unsigned)(base + 5), e->dir, production_ms);
 	fclose(f);
-	return true;
+	/* The test's webhook listener is plain http on loopback: allowed by name, as an operator would. */
+	return test_security_append(e->config_path, "  webhook_allow_hosts: [\"127.0.0.1\"]\n");
 }
 
 /* Starts a program; a port still held by someone else on this shared box gets two more tries. */

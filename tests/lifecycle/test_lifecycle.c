@@ -355,7 +355,10 @@ Test(lifecycle, network_errors_surface_and_retries_reuse_the_order, .fini = tear
 	start_all(17120, 300);
 	cr_assert(lc_create_account(&env, ALICE, 5000));
 	/* The visa network's HTTP port is played by the test. */
-	struct webhook_listener *visa = webhook_listener_start(env.visa_http);
+	char cert[600], key[600];
+	snprintf(cert, sizeof(cert), "%s/secrets/http_cert.pem", env.dir);
+	snprintf(key, sizeof(key), "%s/secrets/http_key.pem", env.dir);
+	struct webhook_listener *visa = webhook_listener_start_tls(env.visa_http, cert, key);
 	cr_assert_not_null(visa);
 	const char *body = "{\"uuid\":\"" ALICE "\",\"network\":\"visa\"}";
 
@@ -381,8 +384,11 @@ Test(lifecycle, network_errors_surface_and_retries_reuse_the_order, .fini = tear
 	json_decref(j);
 
 	/* A network that answers without a card: 502; the bank's order id stays the same across retries,
-	 * so that a network that did make the card would hand back the same one. */
+	 * so that a network that did make the card would hand back the same one. The fake network
+	 * serves one connection at a time: let it finish the held-back answer first (a TLS handshake
+	 * queued behind it would count against the bank's 1 s connect bound). */
 	webhook_listener_set_delay_ms(visa, 0);
+	cr_assert(webhook_listener_wait_answered(visa, webhook_listener_requests(visa), 5000));
 	int before = webhook_listener_delivered(visa);
 	cr_expect_eq(test_http(env.bank_http, "POST", "/order-card", body, NULL), 502);
 	cr_expect_eq(test_http(env.bank_http, "POST", "/order-card", body, NULL), 502);

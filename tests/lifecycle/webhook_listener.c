@@ -2,8 +2,11 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,10 +20,12 @@
 
 struct webhook_listener {
 	int fd;
+	SSL_CTX *tls; /* NULL: plain http */
 	pthread_t thread;
 	atomic_bool stop;
 	atomic_int status;
 	atomic_int delay_ms;
+	atomic_int answered; /* connections finished (answer sent or given up) */
 	char reply[256];
 	pthread_mutex_t lock;
 	int requests;
@@ -35,18 +40,33 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Reads one request (headers and Content-Length body) within 2 s; returns the body or NULL. */
-static char *read_request(int fd, size_t *body_len)
+/* One accepted connection, over TLS or not. */
+struct conn {
+	int fd;
+	SSL *ssl;
+};
+
+static ssize_t conn_read(struct conn *c, char *buf, size_t n)
 {
+	if (!c->ssl)
+		return recv(c->fd, buf, n, 0);
+	int r = SSL_read(c->ssl, buf, (int)n);
+	return r > 0 ? r : -1;
+}
+
+/* Reads one request (headers and Content-Length body) within 2 s; returns the body or NULL. */
+static char *read_request(struct conn *c, size_t *body_len)
+{
+	int fd = c->fd;
 	static const char end_of_headers[] = "\r\n\r\n";
 	char *buf = calloc(1, REQUEST_MAX + 1);
 	size_t have = 0;
 	int64_t deadline = now_ms() + 2000;
 	while (buf && have < REQUEST_MAX && now_ms() < deadline) {
 		struct pollfd p = {fd, POLLIN, 0};
-		if (poll(&p, 1, 100) <= 0)
+		if (!(c->ssl && SSL_pending(c->ssl) > 0) && poll(&p, 1, 100) <= 0)
 			continue;
-		ssize_t n = recv(fd, buf + have, REQUEST_MAX - have, 0);
+		ssize_t n = conn_read(c, buf + have, REQUEST_MAX - have);
 		if (n <= 0)
 			break;
 		have += (size_t)n;
@@ -70,8 +90,20 @@ static char *read_request(int fd, size_t *body_len)
 
 static void serve(struct webhook_listener *l, int fd)
 {
+	struct conn c = {fd, NULL};
+	if (l->tls) {
+		/* A bounded handshake: the socket times out rather than hang the listener. */
+		struct timeval tv = {2, 0};
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		c.ssl = SSL_new(l->tls);
+		if (!c.ssl || SSL_set_fd(c.ssl, fd) != 1 || SSL_accept(c.ssl) != 1) {
+			SSL_free(c.ssl);
+			return;
+		}
+	}
 	size_t len = 0;
-	char *body = read_request(fd, &len);
+	char *body = read_request(&c, &len);
 	int status = atomic_load(&l->status);
 	pthread_mutex_lock(&l->lock);
 	l->requests++;
@@ -96,7 +128,11 @@ static void serve(struct webhook_listener *l, int fd)
 			 "HTTP/1.1 %d Test\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
 			 "Connection: close\r\n\r\n%s",
 			 status, strlen(reply), reply);
-	if (send(fd, answer, (size_t)n, MSG_NOSIGNAL) < 0) {
+	if (c.ssl) {
+		SSL_write(c.ssl, answer, n);
+		SSL_shutdown(c.ssl);
+		SSL_free(c.ssl);
+	} else if (send(fd, answer, (size_t)n, MSG_NOSIGNAL) < 0) {
 		/* the client went away: nothing to do */
 	}
 }
@@ -113,15 +149,33 @@ static void *accept_loop(void *arg)
 			continue;
 		serve(l, c);
 		close(c);
+		atomic_fetch_add(&l->answered, 1);
 	}
 	return NULL;
 }
 
 struct webhook_listener *webhook_listener_start(uint16_t port)
 {
+	return webhook_listener_start_tls(port, NULL, NULL);
+}
+
+struct webhook_listener *webhook_listener_start_tls(uint16_t port, const char *cert_file, const char *key_file)
+{
 	struct webhook_listener *l = calloc(1, sizeof(*l));
 	if (!l)
 		return NULL;
+	if (cert_file) {
+		/* SSL_write uses write(): a client that gave up must not kill the test with SIGPIPE. */
+		signal(SIGPIPE, SIG_IGN);
+		l->tls = SSL_CTX_new(TLS_server_method());
+		if (!l->tls || SSL_CTX_use_certificate_chain_file(l->tls, cert_file) != 1 ||
+		    SSL_CTX_use_PrivateKey_file(l->tls, key_file, SSL_FILETYPE_PEM) != 1) {
+			ERR_print_errors_fp(stderr);
+			SSL_CTX_free(l->tls);
+			free(l);
+			return NULL;
+		}
+	}
 	atomic_init(&l->status, 200);
 	atomic_init(&l->delay_ms, 0);
 	snprintf(l->reply, sizeof(l->reply), "{}");
@@ -151,6 +205,7 @@ void webhook_listener_stop(struct webhook_listener *l)
 	for (int i = 0; i < MAX_BODIES; i++)
 		json_decref(l->bodies[i]);
 	pthread_mutex_destroy(&l->lock);
+	SSL_CTX_free(l->tls);
 	free(l);
 }
 
@@ -211,4 +266,12 @@ int webhook_listener_wait_requests(struct webhook_listener *l, int want, int tim
 	while ((n = webhook_listener_requests(l)) < want && now_ms() < deadline)
 		usleep(20000);
 	return n;
+}
+
+bool webhook_listener_wait_answered(struct webhook_listener *l, int want, int timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	while (atomic_load(&l->answered) < want && now_ms() < deadline)
+		usleep(20000);
+	return atomic_load(&l->answered) >= want;
 }

@@ -14,6 +14,8 @@
 struct webhook_listener;
 
 struct webhook_listener *webhook_listener_start(uint16_t port);
+/* The same over TLS with this certificate and key (PEM): playing a network the bank calls over https. */
+struct webhook_listener *webhook_listener_start_tls(uint16_t port, const char *cert_file, const char *key_file);
 void webhook_listener_stop(struct webhook_listener *l);
 /* The status of the next answers (200 at start). */
 void webhook_listener_set_status(struct webhook_listener *l, int status);
@@ -31,5 +33,8 @@ json_t *webhook_listener_body(struct webhook_listener *l, int i);
 int webhook_listener_wait_delivered(struct webhook_listener *l, int want, int timeout_ms);
 /* Polls until requests() >= want or timeout_ms; returns requests(). */
 int webhook_listener_wait_requests(struct webhook_listener *l, int want, int timeout_ms);
+
+/* Polls until `want` connections in all have been answered (a held-back answer included). */
+bool webhook_listener_wait_answered(struct webhook_listener *l, int want, int timeout_ms);
 
 #endif

@@ -18,6 +18,7 @@
 #include "test_http.h"
 #include "test_ports.h"
 #include "test_process.h"
+#include "test_security.h"
 #include "test_temp_dir.h"
 #include "test_wait_http.h"
 
@@ -156,6 +157,7 @@ static void start_ecosystem(const char *delay_probability, const char *drop_prob
 	fprintf(f, config_template, base + 1, base + 2, delay_probability, drop_probability, base + 3, base + 4, base + 5,
 		base + 6, bank_timeout_ms, base + 7, base + 8, bank_timeout_ms);
 	fclose(f);
+	cr_assert(test_security_append(config, NULL), "cannot make the test's certificates and keys");
 
 	char bank[512], sw[512];
 	test_build_path(bank, sizeof bank, "bank-node/bank-node");

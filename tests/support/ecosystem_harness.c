@@ -11,6 +11,7 @@
 #include "test_log_file.h"
 #include "test_ports.h"
 #include "test_process.h"
+#include "test_security.h"
 #include "test_temp_dir.h"
 #include "test_wait_http.h"
 
@@ -49,7 +50,7 @@ static bool write_config(struct eco_env *e, const struct eco_settings *s)
 	fprintf(f, "loadgen:\n  cards_per_bank: %u\n  initial_balance: %llu\n  link: %s\n",
 		s->cards_per_bank ? s->cards_per_bank : 10, (unsigned long long)s->initial_balance,
 		s->loadgen_tcp ? "tcp" : "udp");
-	return fclose(f) == 0;
+	return fclose(f) == 0 && test_security_append(e->config_path, NULL);
 }
 
 bool eco_prepare(struct eco_env *e, const struct eco_settings *s)

@@ -24,7 +24,22 @@ static size_t collect(char *ptr, size_t size, size_t n, void *user)
 	return add;
 }
 
+static char http_ca[600];
+static char http_token[128];
+
+void test_http_configure(const char *ca_file, const char *token)
+{
+	snprintf(http_ca, sizeof(http_ca), "%s", ca_file ? ca_file : "");
+	snprintf(http_token, sizeof(http_token), "%s", token ? token : "");
+}
+
 long test_http(uint16_t port, const char *method, const char *path, const char *body, json_t **out)
+{
+	return test_http_as(http_token[0] ? http_token : NULL, port, method, path, body, out);
+}
+
+long test_http_as(const char *token, uint16_t port, const char *method, const char *path, const char *body,
+		  json_t **out)
 {
 	if (out)
 		*out = NULL;
@@ -32,9 +47,16 @@ long test_http(uint16_t port, const char *method, const char *path, const char *
 	if (!curl)
 		return 0;
 	char url[512];
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
+	snprintf(url, sizeof(url), "%s://127.0.0.1:%u%s", http_ca[0] ? "https" : "http", port, path);
 	struct body_buffer b = {NULL, 0};
 	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+	if (token) {
+		char auth[200];
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		headers = curl_slist_append(headers, auth);
+	}
+	if (http_ca[0])
+		curl_easy_setopt(curl, CURLOPT_CAINFO, http_ca);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);

@@ -6,7 +6,16 @@
 #include <stdint.h>
 
 /*
- * One exchange with http://127.0.0.1:port<path> (body sent as JSON when not
+ * From now on: https with this CA file and this API key as the caller's
+ * (test_security.h sets both); NULL, NULL: plain http without a key.
+ */
+void test_http_configure(const char *ca_file, const char *token);
+/* One exchange as the holder of token (NULL: no credentials at all). */
+long test_http_as(const char *token, uint16_t port, const char *method, const char *path, const char *body,
+		  json_t **out);
+
+/*
+ * One exchange with http(s)://127.0.0.1:port<path> (body sent as JSON when not
  * NULL, 5 s timeout). Returns the HTTP status, 0 when nothing answered; *out
  * (when out is not NULL) gets the parsed body or NULL, for the caller to decref.
  */

@@ -9,6 +9,7 @@
 #include "test_log_file.h"
 #include "test_ports.h"
 #include "test_process.h"
+#include "test_security.h"
 #include "test_temp_dir.h"
 #include "test_wait_http.h"
 
@@ -77,6 +78,8 @@ bool e2e_prepare(struct e2e_env *e, const struct e2e_settings *s)
 		s->reversal_retry_max_ms, s->outcome_memory, s->cards_per_bank,
 		(unsigned long long)s->initial_balance);
 	fclose(f);
+	if (!test_security_append(e->config_path, NULL))
+		return false;
 	e->cfg = malloc(sizeof(*e->cfg));
 	char err[256];
 	if (!e->cfg || !ecosystem_config_load(e->config_path, e->cfg, err, sizeof(err))) {
