@@ -181,7 +181,9 @@ static const struct http_route *find_route(struct http_api *api, struct MHD_Conn
 /* 401 with the Bearer challenge, as JSON. */
 static enum MHD_Result send_unauthorized(struct MHD_Connection *connection, const char *why)
 {
-	char *text = json_dumps(error_body(why), JSON_COMPACT);
+	json_t *body = error_body(why);
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
 	struct MHD_Response *response =
 		text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
 	if (response == NULL) {

@@ -44,7 +44,7 @@ if [ "$build_first" = 1 ]; then
   bash scripts/check-programs.sh
   echo "== building (Release) in $build/"
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DISO_SANITIZE=OFF -DISO_TESTS=OFF -DISO_BENCH=OFF >/dev/null
-  cmake --build "$build" -j "$(nproc)" --target switch bank-node cardholder-loadgen >/dev/null
+  cmake --build "$build" -j "$(nproc)" --target switch bank-node cardholder-loadgen http-keys >/dev/null
 fi
 build=$(realpath "$build")
 loadgen="$build/cardholder-loadgen/cardholder-loadgen"
@@ -69,6 +69,12 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 run_dir="$root/var/ecosystem-$stamp-$$"
 report_dir="$root/reports/$stamp"
 mkdir -p "$run_dir" "$report_dir"
+
+# TLS and API keys for this run (the config's http_security): a throwaway CA,
+# a key per agent, an operator key for the calls below (scripts/http-security.sh).
+source scripts/http-security.sh
+http_security_prepare "$run_dir" "$config" "$build/tools/http-keys"
+[ "$api_scheme" = https ] && echo "== HTTP APIs over TLS with API keys (CA and keys in ${run_dir#$root/}/secrets)"
 
 # --- process bookkeeping: everything started is stopped, whatever happens ----
 pids=()
@@ -140,10 +146,10 @@ wait_ready() { # name, http endpoint, pid index
       tail -n 20 "$run_dir"/*"${name#* }".log >&2 || true
       return 1
     fi
-    curl -sf -m 1 "http://$http/stats" >/dev/null 2>&1 && return 0
+    api -sf -m 1 "$http/stats" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
-  echo "ecosystem: $name not ready on http://$http/stats after 30 s" >&2
+  echo "ecosystem: $name not ready on $api_scheme://$http/stats after 30 s" >&2
   return 1
 }
 echo "== waiting for ${#pids[@]} agents to answer /stats"
@@ -156,7 +162,7 @@ done
 ledgers() { # -> JSON {"bank": ledger} on stdout
   local sep="" out="{"
   for entry in "${bank_http[@]}"; do
-    out+="$sep\"${entry%%=*}\": $(curl -sf -m 5 "http://${entry#*=}/ledger")"
+    out+="$sep\"${entry%%=*}\": $(api -sf -m 5 "${entry#*=}/ledger")"
     sep=", "
   done
   echo "$out}"
@@ -164,7 +170,7 @@ ledgers() { # -> JSON {"bank": ledger} on stdout
 switch_stats() {
   local sep="" out="{"
   for entry in "${network_http[@]}"; do
-    out+="$sep\"${entry%%=*}\": $(curl -sf -m 5 "http://${entry#*=}/stats")"
+    out+="$sep\"${entry%%=*}\": $(api -sf -m 5 "${entry#*=}/stats")"
     sep=", "
   done
   echo "$out}"

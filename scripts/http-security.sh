@@ -1,0 +1,37 @@
+# Sourced by scripts/ecosystem.sh, bench/soak/soak.sh, bench/macro/sweep.sh and
+# bench/tcp/tcp_vs_udp.sh: the HTTP security of one run (docs/security.md).
+#
+#   http_security_prepare RUN_DIR CONFIG HTTP_KEYS_BINARY [IP ...]
+#     When CONFIG has an http_security section (paths relative to the agents'
+#     working directory, RUN_DIR): a throwaway CA and certificate for the IPs
+#     (scripts/http-certs.sh; default 127.0.0.1), a key for every agent in the
+#     agent tokens file, and an operator key for this script, kept in
+#     RUN_DIR/secrets/operator.header (mode 600) so that it never shows in a
+#     process list. Without the section: plain http, no key.
+#   api [curl options ...] HOST:PORT/PATH
+#     curl as the operator: https with the run's CA and key (or plain http).
+api_scheme=http
+api_options=()
+
+http_security_prepare() {
+  local run_dir=$1 config=$2 keys=$3
+  shift 3
+  api_scheme=http
+  api_options=()
+  grep -q '^http_security:' "$config" || return 0
+  local here
+  here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+  bash "$here/http-certs.sh" "$run_dir/secrets" "$@"
+  (cd "$run_dir" && "$keys" --config "$config" agent-tokens 2>/dev/null)
+  local token
+  token=$(cd "$run_dir" && "$keys" --config "$config" create --scope operator --subject "${0##*/}" 2>/dev/null)
+  (umask 077 && printf 'Authorization: Bearer %s\n' "$token" >"$run_dir/secrets/operator.header")
+  api_scheme=https
+  api_options=(--cacert "$run_dir/secrets/http_ca.pem" -H "@$run_dir/secrets/operator.header")
+}
+
+api() {
+  local n=$#
+  local target=${!n}
+  curl "${api_options[@]}" "${@:1:n-1}" "$api_scheme://$target"
+}
