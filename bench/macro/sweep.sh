@@ -67,10 +67,11 @@ out=$(realpath "$out")
 if [ "$build_first" = 1 ]; then
   echo "== building (Release) in $build/"
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DISO_SANITIZE=OFF -DISO_TESTS=OFF -DISO_BENCH=ON >/dev/null
-  cmake --build "$build" -j 2 --target switch bank-node cardholder-loadgen iso-reflector >/dev/null
+  cmake --build "$build" -j 2 --target switch bank-node cardholder-loadgen iso-reflector http-keys >/dev/null
 fi
 build=$(realpath "$build")
 loadgen="$build/cardholder-loadgen/cardholder-loadgen"
+source "$root/scripts/http-security.sh"
 
 pids=()
 kinds=()
@@ -178,6 +179,8 @@ start_agents() { # mode
   stats_urls=()
   run_dir="$root/var/sweep-$stamp-$mode-$$"
   mkdir -p "$run_dir"
+  # TLS and API keys for this mode's agents (the config's http_security; scripts/http-security.sh).
+  http_security_prepare "$run_dir" "$config" "$build/tools/http-keys"
   for line in "${agents[@]}"; do
     read -r kind name h iso <<<"$line"
     if [ "${mode%-dpdk}" = reflector ]; then
@@ -206,8 +209,8 @@ start_agents() { # mode
   if [ "${mode%-dpdk}" = reflector ]; then sleep 0.5; return 0; fi
   for h in "${http[@]}"; do
     for i in $(seq 1 300); do
-      "${in_ns[@]}" curl -sf -m 1 "http://$h/stats" >/dev/null 2>&1 && break
-      [ "$i" = 300 ] && { echo "sweep: http://$h/stats not ready after 30 s (logs in $run_dir)" >&2; exit 1; }
+      "${in_ns[@]}" curl "${api_options[@]}" -sf -m 1 "$api_scheme://$h/stats" >/dev/null 2>&1 && break
+      [ "$i" = 300 ] && { echo "sweep: $api_scheme://$h/stats not ready after 30 s (logs in $run_dir)" >&2; exit 1; }
       sleep 0.1
     done
   done
@@ -220,7 +223,8 @@ save_stats() { # step directory
   local entry name h
   for entry in "${stats_urls[@]}"; do
     read -r name h <<<"$entry"
-    "${in_ns[@]}" curl -sf -m 2 "http://$h/stats" >"$1/stats-$name.json" 2>/dev/null || rm -f "$1/stats-$name.json"
+    "${in_ns[@]}" curl "${api_options[@]}" -sf -m 2 "$api_scheme://$h/stats" >"$1/stats-$name.json" 2>/dev/null ||
+      rm -f "$1/stats-$name.json"
   done
 }
 

@@ -73,14 +73,14 @@ config="$here/soak.yaml"
 if [ "$build_first" = 1 ]; then
   echo "== building (Release) in $build"
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DISO_SANITIZE=OFF -DISO_TESTS=OFF -DISO_BENCH=ON >/dev/null
-  cmake --build "$build" -j 2 --target switch bank-node cardholder-loadgen soak_ledger_dump >/dev/null
+  cmake --build "$build" -j 2 --target switch bank-node cardholder-loadgen soak_ledger_dump http-keys >/dev/null
 fi
 build=$(cd "$build" && pwd)
 bank_bin="$build/bank-node/bank-node"
 switch_bin="$build/switch/switch"
 loadgen_bin="$build/cardholder-loadgen/cardholder-loadgen"
 dump_bin="$build/bench/soak/soak_ledger_dump"
-for b in "$bank_bin" "$switch_bin" "$loadgen_bin" "$dump_bin"; do
+for b in "$bank_bin" "$switch_bin" "$loadgen_bin" "$dump_bin" "$build/tools/http-keys"; do
   [ -x "$b" ] || { echo "soak: $b is missing (build it, or drop --no-build)" >&2; exit 2; }
 done
 
@@ -111,6 +111,9 @@ check() { # ok(0|1) name text
   printf '%-10s %s: %s\n' "$word" "$2" "$3" | tee -a "$checks"
 }
 echo "== soak: ${duration}s at ${rate}/s, run directory $run_dir"
+# TLS and API keys (soak.yaml's http_security): a throwaway CA and keys in $run_dir/secrets.
+source "$root/scripts/http-security.sh"
+http_security_prepare "$run_dir" "$config" "$build/tools/http-keys"
 
 # Fixed by soak.yaml (the soak's port range 18000-18499).
 declare -A http=([big_bank]=127.0.0.1:18101 [lil_bank]=127.0.0.1:18102 [mastercard]=127.0.0.1:18201 [visa]=127.0.0.1:18202)
@@ -163,14 +166,14 @@ wait_ready() { # name: bounded poll of /stats
   local name=$1
   for _ in $(seq 1 300); do
     kill -0 "${pid_of[$name]}" 2>/dev/null || { echo "soak: $name exited during start-up:" >&2; tail -n 20 "$run_dir/$name.log" >&2; return 1; }
-    curl -sf -m 1 "http://${http[$name]}/stats" >/dev/null 2>&1 && return 0
+    api -sf -m 1 "${http[$name]}/stats" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
   echo "soak: $name not ready after 30 s" >&2
   return 1
 }
 stat_of() { # name key: a counter of /stats (the switch's under "totals")
-  curl -sf -m 5 "http://${http[$1]}/stats" |
+  api -sf -m 5 "${http[$1]}/stats" |
     python3 -c 'import json,sys; d=json.load(sys.stdin); d=d.get("totals",d); print(int(d.get(sys.argv[1],0)))' "$2"
 }
 memory_of() { # pid -> "VmHWM VmRSS RssAnon" in kB (RssAnon: the heap and tables, not LMDB's mapped file)
@@ -225,7 +228,7 @@ flip_routes() { # until the end of the run; not at a switch the schedule has SIG
       net=${pair%% *}
       if [ -e "$run_dir/down.$net" ]; then
         skipped=$((skipped + 1))
-      elif curl -sf -m 5 -X PUT "http://${http[$net]}/routes" -d "${pair#* }" >/dev/null; then
+      elif api -sf -m 5 -X PUT -d "${pair#* }" "${http[$net]}/routes" >/dev/null; then
         ok=$((ok + 1))
       elif [ -e "$run_dir/down.$net" ]; then
         skipped=$((skipped + 1)) # killed while we asked
@@ -284,7 +287,7 @@ sleep_until() { # unix time
 }
 plus_s() { python3 -c "import sys; print('%.3f' % (float(sys.argv[1]) + float(sys.argv[2])))" "$1" "$2"; }
 saf_of() { # switch key: a value of its /stats "saf" section ("?" when it does not answer)
-  curl -sf -m 2 "http://${http[$1]}/stats" 2>/dev/null |
+  api -sf -m 2 "${http[$1]}/stats" 2>/dev/null |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["saf"][sys.argv[1]])' "$2" 2>/dev/null || echo "?"
 }
 declare -A killed_at=()
@@ -295,7 +298,7 @@ kill_agent() { # name: SIGKILL, reaped and forgotten
     mastercard|visa)
       touch "$run_dir/down.$name" # the route flips leave it alone until it is back
       # Its counters as last read (just before the kill), for the totals of the store-and-forward queue.
-      last=$(curl -sf -m 2 "http://${http[$name]}/stats" || echo '{}')
+      last=$(api -sf -m 2 "${http[$name]}/stats" || echo '{}')
       ;;
   esac
   killed_at[$name]=$(now_s)
@@ -410,8 +413,8 @@ check "$([ "$flips_failed" = 0 ] && [ "$flips_ok" -gt 0 ] && echo 1 || echo 0)" 
   "$flips_ok PUT /routes accepted, $flips_failed failed ($flips_skipped not sent: the switch was SIGKILLed)"
 
 switch_stats() {
-  printf '{"mastercard": %s, "visa": %s}\n' "$(curl -sf -m 5 "http://${http[mastercard]}/stats")" \
-    "$(curl -sf -m 5 "http://${http[visa]}/stats")"
+  printf '{"mastercard": %s, "visa": %s}\n' "$(api -sf -m 5 "${http[mastercard]}/stats")" \
+    "$(api -sf -m 5 "${http[visa]}/stats")"
 }
 # Bounded: until no switch holds a queued advice or a pending transaction and the ledgers stop moving.
 drain_start=$(now_s)
@@ -426,7 +429,7 @@ try:
     print(sum(int(v["gauges"]["pending"]) + int(v["saf"]["queued"]) for v in d.values()))
 except Exception:
     print("?")' || echo "?")
-  ledger=$(curl -sf -m 5 "http://${http[big_bank]}/ledger")$(curl -sf -m 5 "http://${http[lil_bank]}/ledger") || ledger=""
+  ledger=$(api -sf -m 5 "${http[big_bank]}/ledger")$(api -sf -m 5 "${http[lil_bank]}/ledger") || ledger=""
   if [ "$left" = 0 ] && [ -n "$ledger" ] && [ "$ledger" = "$previous" ]; then
     drained=1
     break
@@ -442,8 +445,8 @@ else
   echo "== not drained after ${drain_s} s (advices queued + transactions pending: $left); the reconciliation says what"
 fi
 switch_stats >"$run_dir/switch-stats.json"
-printf '{"big_bank": %s, "lil_bank": %s}\n' "$(curl -sf -m 5 "http://${http[big_bank]}/stats" || echo null)" \
-  "$(curl -sf -m 5 "http://${http[lil_bank]}/stats" || echo null)" >"$run_dir/bank-stats.json"
+printf '{"big_bank": %s, "lil_bank": %s}\n' "$(api -sf -m 5 "${http[big_bank]}/stats" || echo null)" \
+  "$(api -sf -m 5 "${http[lil_bank]}/stats" || echo null)" >"$run_dir/bank-stats.json"
 python3 - "$run_dir/bank-stats.json" <<'PY' || true
 import json, sys
 banks = json.load(open(sys.argv[1]))

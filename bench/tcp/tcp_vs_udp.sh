@@ -32,10 +32,11 @@ while [ $# -gt 0 ]; do
     *) echo "tcp_vs_udp.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
-for bin in switch/switch bank-node/bank-node cardholder-loadgen/cardholder-loadgen; do
+for bin in switch/switch bank-node/bank-node cardholder-loadgen/cardholder-loadgen tools/http-keys; do
   [ -x "$build/$bin" ] || { echo "tcp_vs_udp.sh: $build/$bin is missing (cmake -DCMAKE_BUILD_TYPE=Release -B $build, then build it)" >&2; exit 2; }
 done
 out=${out:-$(mktemp -d /tmp/tcp-vs-udp-XXXXXX)}
+source "$(dirname "$0")/../../scripts/http-security.sh"
 mkdir -p "$out"
 pids=()
 stop_all() {
@@ -83,17 +84,24 @@ loadgen:
   cards_per_bank: 1000
   initial_balance: 100000000
   timeout_ms: 1000
+http_security:
+  tls_cert: $dir/secrets/http_cert.pem
+  tls_key: $dir/secrets/http_key.pem
+  ca: $dir/secrets/http_ca.pem
+  secrets_file: $dir/secrets/http_keys
+  agent_tokens_file: $dir/secrets/http_agent_tokens
 YAML
+  http_security_prepare "$dir" "$file" "$build/tools/http-keys"
 }
 
 wait_http() {
-  for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$1/stats" > /dev/null && return 0; sleep 0.05; done
+  for _ in $(seq 1 200); do api -sf "127.0.0.1:$1/stats" > /dev/null && return 0; sleep 0.05; done
   echo "tcp_vs_udp.sh: nothing answers on port $1" >&2; return 1
 }
 
 ledgers() {
-  printf '{"big_bank": %s, "lil_bank": %s}\n' "$(curl -sf http://127.0.0.1:$((base + 1))/ledger)" \
-    "$(curl -sf http://127.0.0.1:$((base + 4))/ledger)"
+  printf '{"big_bank": %s, "lil_bank": %s}\n' "$(api -sf "127.0.0.1:$((base + 1))/ledger")" \
+    "$(api -sf "127.0.0.1:$((base + 4))/ledger")"
 }
 
 printf 'link\toffered/s\tachieved/s\tp50\tp99\tp99.9\ttimeouts\tmoney\n' > "$out/results.tsv"
@@ -128,7 +136,7 @@ print("\t".join([sys.argv[2], sys.argv[3], "%.0f" % s["throughput"], ms(lat["p50
                  ms(lat["p99_9"]), str(s["counts"]["timeouts"]), sys.argv[4]]))
 PY
   done
-  curl -sf "http://127.0.0.1:$((base + 7))/stats" > "$dir/switch-stats.json" || true
+  api -sf "127.0.0.1:$((base + 7))/stats" > "$dir/switch-stats.json" || true
   stop_all
 done
 echo "results: $out/results.tsv"

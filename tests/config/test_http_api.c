@@ -268,6 +268,16 @@ Test(http_api, second_server_on_the_same_port_fails_cleanly)
 	cr_assert_not_null(strstr(err, "IPv4"), "%s", err);
 }
 
+Test(http_api, a_public_address_needs_tls_and_keys)
+{
+	char err[256] = "";
+	cr_assert_null(http_api_start("0.0.0.0", PORT + 2, routes, 1, err, sizeof err));
+	cr_assert_not_null(strstr(err, "refusing to serve on 0.0.0.0"), "%s", err);
+	const struct http_api_security tls_only = {.tls_cert_file = "c.pem", .tls_key_file = "k.pem"};
+	cr_assert_null(http_api_start_secure("192.0.2.1", PORT + 2, routes, 1, 1, &tls_only, err, sizeof err));
+	cr_assert_not_null(strstr(err, "without TLS and API keys"), "%s", err);
+}
+
 Test(http_api, http_error_formats_a_json_error)
 {
 	struct http_response r = http_error(418, "teapot %d", 7);
