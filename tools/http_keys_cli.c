@@ -21,13 +21,18 @@
 #include "ecosystem_config.h"
 #include "http_keys.h"
 
-static int usage(void)
+static int usage_to(FILE *out, int status)
 {
-	fprintf(stderr, "usage: http-keys (--config FILE | --secrets FILE) init | list | revoke KEY_ID |\n"
+	fprintf(out, "usage: http-keys (--config FILE | --secrets FILE) init | list | revoke KEY_ID |\n"
 			"         create --scope customer|bank|network|operator --subject WHO [--audience AGENT] "
 			"[--expires-in SECONDS] |\n"
 			"         agent-tokens (with --config)\n");
-	return 2;
+	return status;
+}
+
+static int usage(void)
+{
+	return usage_to(stderr, 2);
 }
 
 static void print_line(void *ctx, const char *text)
@@ -77,6 +82,8 @@ static int agent_tokens(const struct ecosystem_config *c)
 int main(int argc, char **argv)
 {
 	const char *secrets = NULL, *config_path = NULL;
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+		return usage_to(stdout, 0);
 	int i = 1;
 	for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
 		if (strcmp(argv[i], "--secrets") == 0)
