@@ -22,9 +22,9 @@
 /* Content class of a data element (ISO 8583:1993 attribute notation). */
 enum iso_content {
 	ISO_N,    /* numeric digits */
-	ISO_AN,   /* alphanumeric */
-	ISO_ANS,  /* alphanumeric and special */
-	ISO_Z,    /* track 2/3 code set */
+	ISO_AN,   /* alphanumeric: A-Z a-z 0-9 and space (fixed elements pad with spaces) */
+	ISO_ANS,  /* alphanumeric and special: printable ASCII 0x20..0x7e */
+	ISO_Z,    /* track 2/3 code set (ISO/IEC 7813): 0x30..0x3f, and 'D' as separator */
 	ISO_B,    /* binary */
 	ISO_BITMAP,
 };
@@ -79,6 +79,7 @@ enum iso_error_code {
 	ISO_ERR_UNKNOWN_FIELD,    /* field the profile does not define */
 	ISO_ERR_BUFFER_TOO_SMALL, /* encode: caller's buffer too small */
 	ISO_ERR_BAD_VALUE,        /* encode: value does not match its content class */
+	ISO_ERR_BAD_CHARACTER,    /* decode: character outside the element's an/ans/z class */
 };
 
 struct iso_error {
@@ -123,10 +124,10 @@ static inline void iso_set_str(struct iso_msg *m, int field, const char *s)
 }
 
 /*
- * True when s[0..n) is printable ASCII (0x20..0x7e). The codec checks the digits
- * of numeric elements but lets any byte through in an/ans ones; an agent that
- * keeps such an element as a C string (and echoes or rebuilds it later) checks
- * it with this first: a NUL would cut it short.
+ * True when s[0..n) is printable ASCII (0x20..0x7e). The codec checks the class
+ * of every element it decodes, so a decoded an/ans element is always printable;
+ * agents still check the text they build keys from (a NUL would cut a C string
+ * short) because those keys also come from salvaged and hand-built messages.
  */
 static inline bool iso_printable(const char *s, size_t n)
 {

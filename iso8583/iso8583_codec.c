@@ -105,6 +105,102 @@ static inline uint64_t ascii_nondigit_mask(uint64_t x)
 	return (a | (a + 0x76 * ONES8)) & (0x80 * ONES8);
 }
 
+/*
+ * Per byte of y (every byte below 0x80), bit 7 set iff the byte is >= n
+ * (n <= 0x80): the sum stays below 0x100 in every byte, so nothing carries.
+ */
+static inline uint64_t bytes_at_least(uint64_t y, unsigned n)
+{
+	return (y + (uint64_t)(0x80 - n) * ONES8) & (0x80 * ONES8);
+}
+
+/* Per byte of y (every byte below 0x80), bit 7 set iff the byte is zero. */
+static inline uint64_t bytes_zero(uint64_t y)
+{
+	return ~(y + 0x7F * ONES8) & (0x80 * ONES8);
+}
+
+/*
+ * Non-zero iff some byte of x is outside 0x20..0x7e (ans). As with digits:
+ * a good byte neither borrows in x - 0x20 nor carries in x + 1, so the lowest
+ * bad byte is always flagged and a word of good bytes gives exactly 0.
+ */
+static inline uint64_t ans_violation_mask(uint64_t x)
+{
+	return (x | (x - 0x20 * ONES8) | (x + ONES8)) & (0x80 * ONES8);
+}
+
+/* Non-zero iff some byte of x is not a letter, a digit or a space (an): exact per byte. */
+static inline uint64_t an_violation_mask(uint64_t x)
+{
+	uint64_t y = x & 0x7F * ONES8;
+	uint64_t digit = bytes_at_least(y, '0') & ~bytes_at_least(y, '9' + 1);
+	uint64_t folded = y | 0x20 * ONES8; /* only 'A'..'Z' fold onto 'a'..'z' */
+	uint64_t letter = bytes_at_least(folded, 'a') & ~bytes_at_least(folded, 'z' + 1);
+	uint64_t space = bytes_zero(y ^ 0x20 * ONES8);
+	return (x & 0x80 * ONES8) | (~(digit | letter | space) & 0x80 * ONES8);
+}
+
+/* Non-zero iff some byte of x is outside the track code set 0x30..0x3f and not 'D' (z). */
+static inline uint64_t z_violation_mask(uint64_t x)
+{
+	uint64_t y = x & 0x7F * ONES8;
+	uint64_t in_set = bytes_zero((y ^ 0x30 * ONES8) & 0x70 * ONES8);
+	uint64_t separator = bytes_zero(y ^ 0x44 * ONES8);
+	return (x & 0x80 * ONES8) | (~(in_set | separator) & 0x80 * ONES8);
+}
+
+_Static_assert(ISO_ANS == ISO_AN + 1 && ISO_Z == ISO_AN + 2, "the character classes are consecutive");
+
+static inline bool has_character_class(unsigned content)
+{
+	return content - ISO_AN <= ISO_Z - ISO_AN;
+}
+
+static inline uint64_t class_violation_mask(unsigned content, uint64_t x)
+{
+	if (content == ISO_ANS)
+		return ans_violation_mask(x);
+	return content == ISO_AN ? an_violation_mask(x) : z_violation_mask(x);
+}
+
+/*
+ * Non-zero iff some byte of s[0..n) fails mask's class: a word at a time, the
+ * last word overlapping the one before it; '0' (in every class) fills a short
+ * element. Always inlined with a constant mask, so each class gets its own
+ * straight-line copy with no indirect call.
+ */
+static inline __attribute__((always_inline)) uint64_t words_violating(uint64_t (*mask)(uint64_t),
+								       const uint8_t *s, size_t n)
+{
+	if (likely(n <= 8))
+		return mask(load_upto8(s, n, 0x30 * ONES8));
+	uint64_t bad = mask(load_le64(s + n - 8));
+	for (size_t i = 0; i + 8 < n; i += 8)
+		bad |= mask(load_le64(s + i));
+	return bad;
+}
+
+/* Zero iff s[0..n) is all in the character class content (ISO_AN, ISO_ANS or ISO_Z). */
+static inline __attribute__((always_inline)) uint64_t class_violations(unsigned content, const uint8_t *s,
+									size_t n)
+{
+	if (content == ISO_ANS)
+		return words_violating(ans_violation_mask, s, n);
+	if (content == ISO_AN)
+		return words_violating(an_violation_mask, s, n);
+	return words_violating(z_violation_mask, s, n);
+}
+
+/* Offset of the first byte outside the class (n when none): for the error report only. */
+static size_t first_class_violation(unsigned content, const uint8_t *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (class_violation_mask(content, s[i] | (0x30 * ONES8) << 8))
+			return i;
+	return n;
+}
+
 static inline bool ascii_all_digits(const uint8_t *s, size_t n)
 {
 	if (likely(n <= 8))
@@ -382,6 +478,10 @@ decode_elements(const struct iso_profile *p, const uint8_t *frame, size_t length
 					return fail(err, ISO_ERR_NOT_DIGIT, f,
 						    at + first_ascii_nondigit(frame + at, logical));
 				}
+			} else if (has_character_class(spec->content)) {
+				if (unlikely(class_violations(spec->content, frame + at, logical)))
+					return fail(err, ISO_ERR_BAD_CHARACTER, f,
+						    at + first_class_violation(spec->content, frame + at, logical));
 			}
 			out->fields[f].data = frame + at;
 			out->fields[f].length = (uint16_t)logical;
@@ -439,6 +539,8 @@ static inline bool decode_ascii_fast(const struct iso_profile *p, const uint8_t 
 					if (i < n)
 						bad |= ascii_nondigit_mask(load_le64(at + n - 8));
 				}
+			} else if (has_character_class(spec->content)) {
+				bad |= class_violations(spec->content, at, n);
 			}
 			out->fields[f].data = at;
 			out->fields[f].length = (uint16_t)n;
@@ -575,6 +677,9 @@ enum iso_error_code iso_encode(const struct iso_profile *p, const struct iso_msg
 			if (numeric && unlikely(!(from_packed ? bcd_all_digits(fld->data, logical)
 							      : ascii_all_digits(fld->data, logical))))
 				return fail(err, ISO_ERR_BAD_VALUE, f, start);
+			if (has_character_class(spec->content) &&
+			    unlikely(class_violations(spec->content, fld->data, logical)))
+				return fail(err, ISO_ERR_BAD_VALUE, f, start);
 			size_t wire = to_packed ? (logical + 1) / 2 : logical;
 			size_t psz = prefix_size[spec->length_kind & 3];
 			if (unlikely(capacity - start < psz + wire))
@@ -660,6 +765,7 @@ const char *iso_error_name(enum iso_error_code code)
 	case ISO_ERR_UNKNOWN_FIELD: return "unknown_field";
 	case ISO_ERR_BUFFER_TOO_SMALL: return "buffer_too_small";
 	case ISO_ERR_BAD_VALUE: return "bad_value";
+	case ISO_ERR_BAD_CHARACTER: return "bad_character";
 	}
 	return "unknown_error";
 }
@@ -678,6 +784,7 @@ static const char *error_text(enum iso_error_code code)
 	case ISO_ERR_UNKNOWN_FIELD: return "element not defined by the profile";
 	case ISO_ERR_BUFFER_TOO_SMALL: return "output buffer too small";
 	case ISO_ERR_BAD_VALUE: return "value does not match its content class or length";
+	case ISO_ERR_BAD_CHARACTER: return "character outside the element's class (an, ans or z)";
 	}
 	return "unknown error";
 }
