@@ -41,24 +41,35 @@ struct iso_field_spec {
 /* How numbers are written: ASCII digits, or packed BCD (two digits a byte). */
 enum iso_number_encoding { ISO_ENC_ASCII, ISO_ENC_BCD };
 
+/* Where the zero nibble of an odd count of packed digits goes. */
+enum iso_bcd_padding { ISO_PAD_LEFT, ISO_PAD_RIGHT };
+
 struct iso_profile {
 	const char *name;
 	uint8_t mti_encoding;    /* enum iso_number_encoding */
 	uint8_t number_encoding; /* numeric data elements */
 	uint8_t length_encoding; /* LL/LLL length prefixes */
+	uint8_t bcd_padding;     /* enum iso_bcd_padding, for packed numeric elements */
 	struct iso_field_spec fields[ISO_MAX_FIELD + 1]; /* index = field number; 1 = secondary bitmap */
 };
 
 /* Default profile: ASCII MTI and numerics, binary bitmaps, ASCII LL lengths. */
 extern const struct iso_profile iso_profile_ascii;
-/* BCD profile in the manner of jPOS ISO93BPackager. */
+/* BCD profile, odd digit counts padded on the left (the usual BCD host). */
 extern const struct iso_profile iso_profile_bcd;
+/* Byte for byte jPOS's ISO93BPackager: BCD padded on the right, DE 49-51 as
+ * characters, DE 97 (x+n16) not carried. */
+extern const struct iso_profile iso_profile_jpos93b;
+
+/* The profile of that name ("ascii", "bcd", "jpos93b"), or NULL. */
+const struct iso_profile *iso_profile_by_name(const char *name);
 
 /* A field as it sits in a frame (decode) or in caller memory (encode). */
 struct iso_field {
 	const uint8_t *data; /* wire bytes after decode; logical bytes before encode */
 	uint16_t length;     /* logical length: digits for n/z, bytes otherwise */
 	bool packed;         /* data is packed BCD (decoded from a BCD profile) */
+	bool pad_right;      /* packed with an odd count: the zero nibble is last, not first */
 };
 
 struct iso_msg {

@@ -235,11 +235,19 @@ static inline bool bcd_byte_ok(uint8_t b)
 	return (b & 0x0F) <= 9 && (b >> 4) <= 9;
 }
 
+/* Zero iff the pad nibble of an odd count of packed digits (first or last) is zero. */
+static inline unsigned bcd_pad_nibble(const uint8_t *s, size_t digits, bool pad_right)
+{
+	if (!(digits & 1))
+		return 0;
+	return pad_right ? s[digits / 2] & 0x0F : s[0] >> 4;
+}
+
 /* Packed digits: every nibble a digit, and the pad nibble of an odd count zero. */
-static inline bool bcd_all_digits(const uint8_t *s, size_t digits)
+static inline bool bcd_all_digits(const uint8_t *s, size_t digits, bool pad_right)
 {
 	size_t n = (digits + 1) / 2;
-	if ((digits & 1) && (s[0] >> 4) != 0)
+	if (bcd_pad_nibble(s, digits, pad_right) != 0)
 		return false;
 	if (likely(n <= 8))
 		return bcd_bad_nibble_mask(load_upto8(s, n, 0)) == 0;
@@ -252,21 +260,21 @@ static inline bool bcd_all_digits(const uint8_t *s, size_t digits)
 	return bad == 0;
 }
 
-static size_t first_bad_bcd_byte(const uint8_t *s, size_t digits)
+static size_t first_bad_bcd_byte(const uint8_t *s, size_t digits, bool pad_right)
 {
 	size_t n = (digits + 1) / 2;
-	if ((digits & 1) && n > 0 && (s[0] >> 4) != 0)
+	if (!pad_right && bcd_pad_nibble(s, digits, false) != 0)
 		return 0;
 	size_t i = 0;
 	while (i < n && bcd_byte_ok(s[i]))
 		i++;
-	return i;
+	return i < n || n == 0 ? i : n - 1; /* all nibbles digits: the right pad nibble is the fault */
 }
 
 /* Digit at logical position i of a packed field of `digits` digits. */
-static inline unsigned packed_digit(const uint8_t *s, size_t digits, size_t i)
+static inline unsigned packed_digit(const uint8_t *s, size_t digits, size_t i, bool pad_right)
 {
-	size_t nibble = i + (digits & 1); /* odd counts start after the pad nibble */
+	size_t nibble = i + (pad_right ? 0 : digits & 1); /* left padding: start after the pad nibble */
 	uint8_t b = s[nibble >> 1];
 	return (nibble & 1) ? (b & 0x0F) : (b >> 4);
 }
@@ -280,10 +288,10 @@ static inline uint32_t pack8(uint64_t ascii)
 	return (uint32_t)(y | (y >> 16));
 }
 
-static void pack_digits(uint8_t *out, const uint8_t *digits, size_t n)
+static void pack_digits(uint8_t *out, const uint8_t *digits, size_t n, bool pad_right)
 {
 	size_t i = 0;
-	if (n & 1) {
+	if ((n & 1) && !pad_right) {
 		*out++ = (uint8_t)(digits[0] - '0');
 		i = 1;
 	}
@@ -291,14 +299,28 @@ static void pack_digits(uint8_t *out, const uint8_t *digits, size_t n)
 		uint32_t packed = pack8(load_le64(digits + i));
 		memcpy(out, &packed, 4);
 	}
-	for (; i < n; i += 2)
+	for (; i + 2 <= n; i += 2)
 		*out++ = (uint8_t)(((digits[i] - '0') << 4) | (digits[i + 1] - '0'));
+	if (i < n) /* odd count padded on the right */
+		*out = (uint8_t)((digits[i] - '0') << 4);
 }
 
-static void unpack_digits(char *out, const uint8_t *packed, size_t digits)
+static void unpack_digits(char *out, const uint8_t *packed, size_t digits, bool pad_right)
 {
 	for (size_t i = 0; i < digits; i++)
-		out[i] = (char)('0' + packed_digit(packed, digits, i));
+		out[i] = (char)('0' + packed_digit(packed, digits, i, pad_right));
+}
+
+/* Packed digits from one padding to the other (odd counts only differ). */
+static void repack_digits(uint8_t *out, const uint8_t *packed, size_t digits, bool from_right, bool to_right)
+{
+	size_t bytes = (digits + 1) / 2;
+	memset(out, 0, bytes);
+	size_t skip = to_right ? 0 : digits & 1;
+	for (size_t i = 0; i < digits; i++) {
+		size_t nibble = i + skip;
+		out[nibble >> 1] |= (uint8_t)(packed_digit(packed, digits, i, from_right) << ((nibble & 1) ? 0 : 4));
+	}
 }
 
 /* Length prefix sizes by length kind. ASCII: one character a digit; BCD: LL
@@ -442,6 +464,7 @@ decode_elements(const struct iso_profile *p, const uint8_t *frame, size_t length
 {
 	size_t pos = *pos_io;
 	const uint8_t *prefix_size = prefix_size_table(length_encoding);
+	const bool pad_right = packed_numbers && p->bcd_padding == ISO_PAD_RIGHT;
 	for (int w = 0; w < 2; w++) {
 		uint64_t bits = words[w];
 		while (bits) {
@@ -471,9 +494,9 @@ decode_elements(const struct iso_profile *p, const uint8_t *frame, size_t length
 				return ended(err, f, start, length);
 			if (numeric) {
 				if (packed) {
-					if (unlikely(!bcd_all_digits(frame + at, logical)))
+					if (unlikely(!bcd_all_digits(frame + at, logical, pad_right)))
 						return fail(err, ISO_ERR_NOT_DIGIT, f,
-							    at + first_bad_bcd_byte(frame + at, logical));
+							    at + first_bad_bcd_byte(frame + at, logical, pad_right));
 				} else if (unlikely(!ascii_all_digits(frame + at, logical))) {
 					return fail(err, ISO_ERR_NOT_DIGIT, f,
 						    at + first_ascii_nondigit(frame + at, logical));
@@ -486,6 +509,7 @@ decode_elements(const struct iso_profile *p, const uint8_t *frame, size_t length
 			out->fields[f].data = frame + at;
 			out->fields[f].length = (uint16_t)logical;
 			out->fields[f].packed = packed;
+			out->fields[f].pad_right = packed && pad_right;
 			pos = at + wire;
 		}
 	}
@@ -545,6 +569,7 @@ static inline bool decode_ascii_fast(const struct iso_profile *p, const uint8_t 
 			out->fields[f].data = at;
 			out->fields[f].length = (uint16_t)n;
 			out->fields[f].packed = false;
+			out->fields[f].pad_right = false;
 			at += n;
 		}
 	}
@@ -590,6 +615,7 @@ enum iso_error_code iso_decode(const struct iso_profile *p, const uint8_t *frame
 		out->fields[1].data = frame + pos;
 		out->fields[1].length = 8;
 		out->fields[1].packed = false;
+		out->fields[1].pad_right = false;
 		words[1] = load_be64(frame + pos);
 		pos += 8;
 	}
@@ -654,6 +680,7 @@ enum iso_error_code iso_encode(const struct iso_profile *p, const struct iso_msg
 	const uint8_t length_encoding = p->length_encoding;
 	const uint8_t *prefix_size = prefix_size_table(length_encoding);
 	const bool packed_numbers = p->number_encoding == ISO_ENC_BCD;
+	const bool pad_right = p->bcd_padding == ISO_PAD_RIGHT;
 	for (int w = 0; w < 2; w++) {
 		uint64_t bits = words[w];
 		while (bits) {
@@ -671,15 +698,23 @@ enum iso_error_code iso_encode(const struct iso_profile *p, const struct iso_msg
 				return fail(err, logical > max ? ISO_ERR_TOO_LONG : ISO_ERR_BAD_VALUE, f, start);
 			}
 
+			/* A packed value is digits whatever the element's class here: a
+			 * message decoded from a profile where the element is n (say DE 49
+			 * from bcd) encodes into one where it is characters (jpos93b). */
 			bool numeric = spec->content == ISO_N;
-			bool from_packed = numeric && fld->packed;
+			bool from_packed = fld->packed;
 			bool to_packed = numeric && packed_numbers;
-			if (numeric && unlikely(!(from_packed ? bcd_all_digits(fld->data, logical)
-							      : ascii_all_digits(fld->data, logical))))
+			bool from_right = from_packed && fld->pad_right;
+			if (from_packed) {
+				if (unlikely(!bcd_all_digits(fld->data, logical, from_right)))
+					return fail(err, ISO_ERR_BAD_VALUE, f, start);
+			} else if (numeric) {
+				if (unlikely(!ascii_all_digits(fld->data, logical)))
+					return fail(err, ISO_ERR_BAD_VALUE, f, start);
+			} else if (has_character_class(spec->content) &&
+				   unlikely(class_violations(spec->content, fld->data, logical))) {
 				return fail(err, ISO_ERR_BAD_VALUE, f, start);
-			if (has_character_class(spec->content) &&
-			    unlikely(class_violations(spec->content, fld->data, logical)))
-				return fail(err, ISO_ERR_BAD_VALUE, f, start);
+			}
 			size_t wire = to_packed ? (logical + 1) / 2 : logical;
 			size_t psz = prefix_size[spec->length_kind & 3];
 			if (unlikely(capacity - start < psz + wire))
@@ -690,12 +725,16 @@ enum iso_error_code iso_encode(const struct iso_profile *p, const struct iso_msg
 				write_prefix(length_encoding, o, psz, (unsigned)logical);
 				o += psz;
 			}
-			if (likely(to_packed == from_packed))
-				copy_bytes(o, fld->data, wire);
-			else if (to_packed)
-				pack_digits(o, fld->data, logical);
-			else
-				unpack_digits((char *)o, fld->data, logical);
+			if (likely(to_packed == from_packed)) {
+				if (unlikely(to_packed && (logical & 1) && from_right != pad_right))
+					repack_digits(o, fld->data, logical, from_right, pad_right);
+				else
+					copy_bytes(o, fld->data, wire);
+			} else if (to_packed) {
+				pack_digits(o, fld->data, logical, pad_right);
+			} else {
+				unpack_digits((char *)o, fld->data, logical, from_right);
+			}
 			pos = start + psz + wire;
 		}
 	}
@@ -711,7 +750,7 @@ int iso_field_text(const struct iso_msg *m, int field, char *out, size_t capacit
 	if ((size_t)f->length + 1 > capacity)
 		return -1;
 	if (f->packed)
-		unpack_digits(out, f->data, f->length);
+		unpack_digits(out, f->data, f->length, f->pad_right);
 	else
 		memcpy(out, f->data, f->length);
 	out[f->length] = '\0';
@@ -727,7 +766,7 @@ bool iso_field_u64(const struct iso_msg *m, int field, uint64_t *value)
 		return false;
 	uint64_t v = 0;
 	for (size_t i = 0; i < f->length; i++) {
-		unsigned d = f->packed ? packed_digit(f->data, f->length, i) : (uint8_t)(f->data[i] - '0');
+		unsigned d = f->packed ? packed_digit(f->data, f->length, i, f->pad_right) : (uint8_t)(f->data[i] - '0');
 		if (d > 9)
 			return false;
 		v = v * 10 + d;
@@ -744,7 +783,7 @@ bool iso_field_equals(const struct iso_msg *m, int field, const char *text)
 	for (size_t i = 0; i < f->length; i++) {
 		if (text[i] == '\0')
 			return false;
-		char c = f->packed ? (char)('0' + packed_digit(f->data, f->length, i)) : (char)f->data[i];
+		char c = f->packed ? (char)('0' + packed_digit(f->data, f->length, i, f->pad_right)) : (char)f->data[i];
 		if (c != text[i])
 			return false;
 	}
