@@ -5,6 +5,9 @@
  *                                 and prints the banks, networks and BINs it holds
  *   iso8583-config convert FILE   prints the seed's layout of FILE in this
  *                                 project's layout, defaults filled in
+ *   iso8583-config move-ports --base N FILE
+ *                                 prints FILE with every port moved so that the
+ *                                 lowest is N (two ecosystems side by side)
  *
  * Exit status: 0 ok, 2 for a config that does not load (as the agents).
  */
@@ -14,6 +17,7 @@
 #include <string.h>
 
 #include "ecosystem_config.h"
+#include "config_ports.h"
 #include "seed_config.h"
 
 #define CONFIG_TEXT_MAX (4u << 20) /* as the loader */
@@ -21,12 +25,16 @@
 static const char usage[] =
 	"usage: iso8583-config check FILE\n"
 	"       iso8583-config convert FILE\n"
+	"       iso8583-config move-ports --base N FILE\n"
 	"\n"
 	"check    loads FILE as the agents do (this project's layout, or the seed's\n"
 	"         `agents: {bank: ..., network: ...}`) and prints what it holds.\n"
 	"convert  prints FILE, in the seed's layout, in this project's: the same banks,\n"
 	"         networks and IINs, with loopback addresses, institution ids and\n"
 	"         storage paths filled in (docs/configuration.md).\n"
+	"move-ports  prints FILE (either layout) with the port of every endpoint\n"
+	"         (http, iso, tcp.listen) moved by one offset so that the lowest is N:\n"
+	"         a second ecosystem beside the first (scripts/ecosystem.sh --port-base).\n"
 	"Exit status: 0, or 2 when FILE does not load.\n";
 
 static char *read_file(const char *path, size_t *len)
@@ -106,8 +114,34 @@ static int check(const char *path)
 	return 0;
 }
 
+static int move_ports(const char *base_text, const char *path)
+{
+	char *end;
+	long base = strtol(base_text, &end, 10);
+	if (*base_text == '\0' || *end != '\0' || base < 1 || base > 65535) {
+		fprintf(stderr, "iso8583-config: --base %s: a port (1..65535) is expected\n", base_text);
+		return 2;
+	}
+	size_t len;
+	char *text = read_file(path, &len);
+	if (!text)
+		return 2;
+	char err[512];
+	char *moved = config_move_ports(text, len, path, (unsigned)base, err, sizeof err);
+	free(text);
+	if (!moved) {
+		fprintf(stderr, "iso8583-config: %s\n", err);
+		return 2;
+	}
+	fputs(moved, stdout);
+	free(moved);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 5 && !strcmp(argv[1], "move-ports") && !strcmp(argv[2], "--base"))
+		return move_ports(argv[3], argv[4]);
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(usage, stdout);
 		return 0;
