@@ -15,6 +15,7 @@
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -258,6 +259,37 @@ Test(http_security, webhooks_never_reach_the_agents_or_private_addresses, .init 
 	post_webhook(key.bank, env.mc_http, "/create-customer-account", ALICE, "https://example.com/hook", 201);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hook", env.webhook);
 	post_webhook(key.bank, env.mc_http, "/create-customer-account", ALICE, url, 200);
+
+	/* A name is checked again when the delivery connects: this machine's own name, when it
+	 * resolves to a loopback address, passes registration and is refused at connect time,
+	 * the reason recorded in the outbox and shown by /notifications. */
+	char host[64] = "";
+	struct addrinfo *ai = NULL, hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
+	bool loopback_name = gethostname(host, sizeof(host) - 1) == 0 && strcmp(host, "localhost") != 0 &&
+			     strchr(host, '.') == NULL && getaddrinfo(host, NULL, &hints, &ai) == 0 && ai &&
+			     (ntohl(((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr) >> 24) == 127;
+	if (ai)
+		freeaddrinfo(ai);
+	if (!loopback_name) {
+		cr_log_info("%s does not resolve to loopback here: connect-time check not exercised", host);
+	} else {
+		snprintf(url, sizeof(url), "https://%s:%u/hook", host, env.webhook);
+		char body[300];
+		snprintf(body, sizeof(body), "{\"uuid\":\"%s\",\"webhook\":\"%s\"}", BOB, url);
+		cr_assert_eq(test_http_as(key.bob, env.bank_http, "POST", "/order-card", body, NULL), 201);
+		const char *why = NULL;
+		json_t *notes = NULL;
+		for (int i = 0; i < 100 && !why; i++) {
+			json_decref(notes);
+			notes = test_http_get_json(env.mc_http, "/notifications?customer=" BOB);
+			json_t *first = json_array_get(json_object_get(notes, "notifications"), 0);
+			why = json_string_value(json_object_get(first, "last_error"));
+			if (!why)
+				usleep(100000);
+		}
+		cr_expect(why && strstr(why, "loopback"), "webhook to %s: %s", url, why ? why : "no attempt recorded in 10 s");
+		json_decref(notes);
+	}
 	cr_assert(lc_env_stop_switch(&env));
 	cr_assert(lc_env_stop_bank(&env));
 	finished = true;
