@@ -4,6 +4,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "bank_metrics.h"
+#include "prometheus.h"
 #include "records.h"
 
 bool bank_uuid_valid(const char *s)
@@ -196,6 +198,17 @@ static struct http_response bank_http_health(const struct http_request *r)
 	return http_json(200, json_pack("{s:s, s:s}", "status", "ok", "bank", ctx->bank ? ctx->bank->name : ""));
 }
 
+struct http_response bank_http_metrics(const struct http_request *r)
+{
+	struct bank_http *ctx = r->context;
+	struct group_commit_stats gc = {0};
+	if (ctx->writer)
+		group_commit_get_stats(ctx->writer, &gc);
+	size_t length = 0;
+	char *text = bank_metrics_text(ctx->bank ? ctx->bank->name : "", ctx->stats, &gc, &length);
+	return http_text(200, text, length, PROM_CONTENT_TYPE);
+}
+
 struct http_response bank_http_ledger(const struct http_request *r)
 {
 	struct bank_http *ctx = r->context;
@@ -224,6 +237,8 @@ size_t bank_http_routes(struct bank_http *ctx, struct http_route *routes, size_t
 		{"GET", "/ledger", bank_http_ledger, ctx, 0},
 		{"POST", "/order-card", bank_http_order_card, ctx, HTTP_SCOPE_CUSTOMER | HTTP_SCOPE_OPERATOR},
 		{"POST", "/card-produced", bank_http_card_produced, ctx, HTTP_SCOPE_NETWORK | HTTP_SCOPE_OPERATOR},
+		/* Metrics and health: no key on a loopback listener, any key elsewhere (http_api). */
+		{"GET", "/metrics", bank_http_metrics, ctx, HTTP_PUBLIC},
 		{"GET", "/health", bank_http_health, ctx, HTTP_PUBLIC},
 	};
 	return http_routes_copy(routes, capacity, table, sizeof(table) / sizeof(table[0]));

@@ -8,6 +8,8 @@
 #     agent tokens file, and an operator key for this script, kept in
 #     RUN_DIR/secrets/operator.header (mode 600) so that it never shows in a
 #     process list. Without the section: plain http, no key.
+#   http_security_load RUN_DIR
+#     The same settings for a run prepared earlier (ecosystem.sh status).
 #   api [curl options ...] HOST:PORT/PATH
 #     curl as the operator: https with the run's CA and key (or plain http).
 api_scheme=http
@@ -28,6 +30,14 @@ http_security_prepare() {
   (umask 077 && printf 'Authorization: Bearer %s\n' "$token" >"$run_dir/secrets/operator.header")
   api_scheme=https
   api_options=(--cacert "$run_dir/secrets/http_ca.pem" -H "@$run_dir/secrets/operator.header")
+}
+
+http_security_load() {
+  api_scheme=http
+  api_options=()
+  [ -s "$1/secrets/operator.header" ] || return 0
+  api_scheme=https
+  api_options=(--cacert "$1/secrets/http_ca.pem" -H "@$1/secrets/operator.header")
 }
 
 api() {

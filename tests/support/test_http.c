@@ -33,16 +33,15 @@ void test_http_configure(const char *ca_file, const char *token)
 	snprintf(http_token, sizeof(http_token), "%s", token ? token : "");
 }
 
-long test_http(uint16_t port, const char *method, const char *path, const char *body, json_t **out)
+/*
+ * One exchange as the holder of token (NULL: none); *text (when text is not
+ * NULL) gets the body as received, for the caller to free.
+ */
+static long exchange(const char *token, uint16_t port, const char *method, const char *path, const char *body,
+		     char **text)
 {
-	return test_http_as(http_token[0] ? http_token : NULL, port, method, path, body, out);
-}
-
-long test_http_as(const char *token, uint16_t port, const char *method, const char *path, const char *body,
-		  json_t **out)
-{
-	if (out)
-		*out = NULL;
+	if (text)
+		*text = NULL;
 	CURL *curl = curl_easy_init();
 	if (!curl)
 		return 0;
@@ -70,12 +69,46 @@ long test_http_as(const char *token, uint16_t port, const char *method, const ch
 	long status = 0;
 	if (curl_easy_perform(curl) == CURLE_OK)
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	if (out && b.data)
-		*out = json_loads(b.data, 0, NULL);
-	free(b.data);
+	if (text)
+		*text = b.data;
+	else
+		free(b.data);
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(curl);
 	return status;
+}
+
+static const char *default_token(void)
+{
+	return http_token[0] ? http_token : NULL;
+}
+
+long test_http(uint16_t port, const char *method, const char *path, const char *body, json_t **out)
+{
+	return test_http_as(default_token(), port, method, path, body, out);
+}
+
+long test_http_as(const char *token, uint16_t port, const char *method, const char *path, const char *body,
+		  json_t **out)
+{
+	if (out)
+		*out = NULL;
+	char *text = NULL;
+	long status = exchange(token, port, method, path, body, out ? &text : NULL);
+	if (out && text)
+		*out = json_loads(text, 0, NULL);
+	free(text);
+	return status;
+}
+
+char *test_http_get_text(uint16_t port, const char *path)
+{
+	char *text = NULL;
+	if (exchange(default_token(), port, "GET", path, NULL, &text) != 200) {
+		free(text);
+		return NULL;
+	}
+	return text;
 }
 
 json_t *test_http_get_json(uint16_t port, const char *path)
