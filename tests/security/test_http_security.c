@@ -211,6 +211,9 @@ Test(http_security, every_endpoint_refuses_the_wrong_callers_and_nothing_changes
 		     200);
 	cr_expect_eq(test_http_as(NULL, env.bank_http, "GET", "/health", NULL, NULL), 200, "loopback health is public");
 	cr_expect_eq(test_http_as(NULL, env.mc_http, "GET", "/health", NULL, NULL), 200);
+	cr_expect_eq(test_http_as(NULL, env.bank_http, "GET", "/metrics", NULL, NULL), 200, "loopback metrics are public");
+	cr_expect_eq(test_http_as(NULL, env.mc_http, "GET", "/metrics", NULL, NULL), 200);
+	cr_expect_eq(test_http_as("isk_bad", env.mc_http, "GET", "/metrics", NULL, NULL), 401, "a bad key is still refused");
 	/* The bank orders at the network with its own key, the network announces with its own. */
 	j = NULL;
 	cr_expect_eq(test_http_as(key.alice, env.bank_http, "POST", "/order-card", "{\"uuid\":\"" ALICE "\"}", &j), 201);
