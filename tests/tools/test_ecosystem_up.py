@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -40,10 +41,23 @@ def claim_base():
     sys.exit("no free port block (another run of this test holds both)")
 
 
+SECRETS = None  # the ecosystem's secrets/ (TLS and keys, made by ecosystem.sh up), once it is up
+
+
 def http(port, method, path, body=None):
+    """As the operator: https with the run's CA and the operator key ecosystem.sh made."""
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method)
-    with urllib.request.urlopen(req, timeout=5) as answer:
+    header = os.path.join(SECRETS, "operator.header") if SECRETS else ""
+    if header and os.path.exists(header):
+        with open(header) as f:
+            name, value = f.read().strip().split(": ", 1)
+        context = ssl.create_default_context(cafile=os.path.join(SECRETS, "http_ca.pem"))
+        req = urllib.request.Request(f"https://127.0.0.1:{port}{path}", data=data, method=method,
+                                     headers={name: value})
+    else:
+        context = None
+        req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method)
+    with urllib.request.urlopen(req, timeout=5, context=context) as answer:
         return json.load(answer)
 
 
@@ -103,8 +117,10 @@ def alive(pid):
 
 
 def main():
+    global SECRETS
     base, _lock = claim_base()
     work = tempfile.mkdtemp(prefix="iso-test-ecosystem-up-")
+    SECRETS = os.path.join(work, "secrets")
     where = ["--dir", work, "--port-base", str(base)]
     pids = []
     try:
