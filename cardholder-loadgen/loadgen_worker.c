@@ -15,7 +15,7 @@
 #define EXPIRE_ROUND_MAX 4096 /* reversals per loop turn, likewise */
 /* A sleep ends this long before the next planned send, which is then spun for: a timeout's
  * wake-up is late by a few microseconds, and a send's lateness is latency the report shows. */
-#define IDLE_SPIN_MARGIN_NS 10000
+#define IDLE_SPIN_MARGIN_NS 2000
 
 _Static_assert(sizeof(struct loadgen_counts) % sizeof(uint64_t) == 0, "loadgen_counts holds only uint64_t counters");
 

@@ -181,9 +181,14 @@ static void tcp_wait_disarm(struct dgram_port *p, uint16_t q)
 		return;
 	struct tcp_queue *queue = &t->queues[q];
 	atomic_store_explicit(&queue->worker_waiting, 0, memory_order_relaxed);
-	uint64_t v;
-	ssize_t rc = read(queue->wake_fd, &v, sizeof(v)); /* non-blocking: clears a wake-up, if any */
-	(void)rc;
+	/* A system call only when a wake-up was written: most sleeps end on the other ports. The
+	 * flag is set after the write, so a flag seen means a readable eventfd; a write whose flag
+	 * is not seen yet leaves it readable until the next disarm: one wasted wake, none lost. */
+	if (atomic_exchange_explicit(&queue->wake_written, 0, memory_order_acquire)) {
+		uint64_t v;
+		ssize_t rc = read(queue->wake_fd, &v, sizeof(v)); /* non-blocking */
+		(void)rc;
+	}
 }
 
 static void tcp_wait(struct dgram_port *p, uint16_t q, int timeout_us)
