@@ -1,5 +1,6 @@
 /* Moving datagrams: RX parse and ARP answers, TX headers, neighbours, frames held for ARP. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
@@ -423,9 +424,12 @@ int dpdk_port_wait_arm(struct dgram_port *p, uint16_t q)
 	/* Frames waiting for an ARP reply need their retries on time: nap while there are any. */
 	if (qu->held_count > 0)
 		return -1;
-	if (rte_eth_dev_rx_intr_enable(pt->port_id, q) != 0)
+	/* As l3fwd-power: a PMD without an enable (net_tap, whose descriptor is the queue's own
+	 * file) signals on its own once its descriptor is wired, which open_rx_interrupts did. */
+	int rc = rte_eth_dev_rx_intr_enable(pt->port_id, q);
+	if (rc != 0 && rc != -ENOTSUP)
 		return -1;
-	qu->intr_armed = true;
+	qu->intr_armed = rc == 0;
 	/* Enabled first, then one more look: a frame that came before the interrupt was armed
 	 * would raise none, and sleep with us. */
 	return refill_stash(pt, q) > 0 ? 1 : 0;
@@ -435,10 +439,11 @@ void dpdk_port_wait_disarm(struct dgram_port *p, uint16_t q)
 {
 	struct dpdk_port_impl *pt = impl_of(p);
 	struct dpdk_queue *qu = &pt->queues[q];
-	if (!qu->intr_armed)
+	if (qu->intr_epfd < 0)
 		return;
+	if (qu->intr_armed)
+		(void)rte_eth_dev_rx_intr_disable(pt->port_id, q);
 	qu->intr_armed = false;
-	(void)rte_eth_dev_rx_intr_disable(pt->port_id, q);
 	/* Consumes the interrupt (DPDK reads the descriptor the way its type needs). */
 	struct rte_epoll_event events[4];
 	(void)rte_epoll_wait(qu->intr_epfd, events, 4, 0);
