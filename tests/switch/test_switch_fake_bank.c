@@ -379,7 +379,17 @@ Test(switch_fake_bank, malformed_datagrams_are_counted_and_answered_when_possibl
 	cr_assert_str_eq(text(&answer, 39), "904");
 	cr_assert_str_eq(text(&answer, 11), "000801");
 
-	cr_assert_eq(e2e_wait_stat(&env, "malformed", 3, WAIT_MS), 3);
+	/* A TAB in DE 42 (ans15, just before DE 49's three digits): a character
+	 * outside the element's class is a format error like a letter in a number. */
+	tm_authorization(&t, pan, "3012", "000802", "000000001000");
+	n = tm_encode(&t, buf, sizeof(buf));
+	buf[n - 4] = '\t';
+	cr_assert(test_udp_peer_send(&holder, env.switch_iso, buf, n));
+	receive(&holder, &answer, 1110);
+	cr_assert_str_eq(text(&answer, 39), "904");
+	cr_assert_str_eq(text(&answer, 11), "000802");
+
+	cr_assert_eq(e2e_wait_stat(&env, "malformed", 4, WAIT_MS), 4);
 	cr_assert_eq(e2e_switch_stat(&env, "forwarded"), 0);
 }
 
