@@ -44,7 +44,7 @@ struct worker {
 	struct idle_wait idle;
 	uint8_t data[64];
 	struct udp_datagram d;
-	int received;
+	_Atomic int received; /* read by the test thread while the worker runs */
 };
 
 /* A worker's idle loop: poll, else sleep on the queue's interrupt; bounded in time. */
@@ -80,7 +80,7 @@ Test(dpdk_rx_interrupts, an_idle_worker_sleeps_on_the_tap_interrupt_and_wakes_fo
 
 	/* The kernel's end of the tap, alone in its namespace; quiet (no IPv6 chatter). */
 	lab_must("ip link set %s netns %s", tap, ns);
-	lab_must("ip netns exec %s sysctl -qw net.ipv6.conf.%s.disable_ipv6=1", ns, tap);
+	lab_must("ip -n %s link set %s addrgenmode none", ns, tap); /* no IPv6 link-local: no DAD, no RS */
 	lab_must("ip -n %s addr add %s/24 dev %s", ns, KERNEL_IP, tap);
 	lab_must("ip -n %s link set %s up", ns, tap);
 
@@ -91,6 +91,9 @@ Test(dpdk_rx_interrupts, an_idle_worker_sleeps_on_the_tap_interrupt_and_wakes_fo
 	cr_assert(w.idle.event_driven);
 	pthread_t thread;
 	cr_assert_eq(pthread_create(&thread, NULL, worker_main, &w), 0);
+	/* Send only once the worker sleeps (bounded wait): the ARP request must wake it. */
+	for (int i = 0; i < 5000 && !atomic_load(&w.idle.wake.sleeping) && !w.received; i++)
+		usleep(1000);
 
 	int fd = lab_udp_socket(ns, KERNEL_IP, 40000);
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(UDP_PORT)};
