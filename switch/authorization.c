@@ -12,6 +12,7 @@
 #include "switch_fields.h"
 #include "switch_messages.h"
 #include "switch_tx.h"
+#include "tsc_clock.h"
 #include "worker_internal.h"
 #include "worker_ownership.h"
 
@@ -44,7 +45,11 @@ void set_outcome(struct outcome *o, enum outcome_kind kind, const char *bank_sta
 		o->bank = *bank;
 }
 
-/* Records how a pending transaction ended, in place when its entry is still there. */
+/*
+ * Records how a pending transaction ended, in place when its entry is still
+ * there. The slot stays named: a timed-out transaction's slot carries its
+ * reversal advice until the disk has it (reversal.c looks there).
+ */
 void settle(struct switch_worker *w, const struct pending_txn *p, enum outcome_kind kind, const char *bank_stan,
 	    const struct sockaddr_in *bank)
 {
@@ -54,6 +59,7 @@ void settle(struct switch_worker *w, const struct pending_txn *p, enum outcome_k
 		o = outcome_memory_upsert(&w->outcomes, &p->key, &existed);
 	}
 	set_outcome(o, kind, bank_stan, bank);
+	o->slot = (uint32_t)(p - w->pending.slots);
 }
 
 void on_authorization(struct switch_worker *w, const struct sockaddr_in *peer, const uint8_t *frame, size_t length,
@@ -153,6 +159,7 @@ void on_authorization(struct switch_worker *w, const struct sockaddr_in *peer, c
 	p->outcome_index = outcome_memory_index(&w->outcomes, o);
 	char stan[7];
 	pending_stan(w->id, slot, false, stan);
+	p->forwarded_ns = tsc_now_ns();
 	relay_with_stan(w, &p->bank, frame, length, m, stan);
 	timer_wheel_schedule(&w->wheel, slot, w->now_ms + w->core->settings.bank_timeout_ms);
 	COUNT(w, forwarded);
@@ -194,22 +201,26 @@ void on_authorization_answer(struct switch_worker *w, const uint8_t *frame, size
 		return;
 	}
 	timer_wheel_cancel(&w->wheel, slot);
-	bank_answered(&w->bank_health, &p->bank);
+	bank_answered_after(&w->bank_health, &p->bank, tsc_now_ns() - p->forwarded_ns);
 	int action = action_of(m);
 	bool approved = action >= 0 && action < 100;
 	char bank_stan[7];
 	pending_stan(w->id, slot, false, bank_stan);
 
 	if (p->cardholder_reversed) {
-		/* The cardholder gave up and was told its reversal is accepted. */
-		settle(w, p, OUTCOME_TIMED_OUT, NULL, NULL);
+		/* The cardholder reversed it while it was here and has its 1430, given
+		 * once its reversal advice for the bank was on disk (reversal.c): that
+		 * advice undoes an approval, and the answer is not relayed. What the
+		 * bank said is remembered, so that a repeated reversal is judged by it
+		 * (an approval's is queued again: the bank's reversal is idempotent). */
 		if (approved) {
 			COUNT(w, cancelled_approvals);
-			queue_switch_reversal(w, slot, ADVICE_TELLS_NOBODY);
+			settle(w, p, OUTCOME_APPROVED, bank_stan, &p->bank);
 		} else {
 			COUNT(w, declined);
-			pending_release(&w->pending, slot);
+			settle(w, p, OUTCOME_REFUSED, NULL, NULL);
 		}
+		pending_release(&w->pending, slot);
 		return;
 	}
 	relay_with_stan(w, &p->cardholder, frame, length, m, p->f.stan);
