@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pan_vault.h" /* struct sealed_pan */
+
 #define STORE_ID_MAX 48    /* account id: a UUID (36) or "<bank>-<index>" */
 #define STORE_NAME_MAX 128 /* account owner, NUL included */
 #define STORE_PAN_MAX 19
@@ -76,6 +78,29 @@ struct journal_record {
 	char account[STORE_ID_MAX];
 	uint64_t amount;
 	int64_t created_unix;
+};
+
+/*
+ * What the LMDB files hold (docs/data-protection.md): callers see the records
+ * above with the PAN in clear (in RAM only); store.c writes these instead.
+ *   cards    key: HMAC-SHA-256 of the PAN (PAN_LOOKUP_BYTES), value: card_stored
+ *   journal  value: journal_stored, the record's pan holding the masked PAN
+ *            (first 6, last 4: tools list it without keys), the PAN sealed
+ *   orders   value: order_stored, the record's pan masked, the PAN sealed
+ * The meta database's format record (pan_format.h) refuses, at open, a store
+ * of the cleartext format or a key file of another lookup key.
+ */
+struct card_stored {
+	struct card_record rec;
+	struct sealed_pan pan;
+};
+struct journal_stored {
+	struct journal_record rec; /* rec.pan: masked */
+	struct sealed_pan pan;     /* all zero when the entry has no PAN */
+};
+struct order_stored {
+	struct order_record rec; /* rec.pan: masked */
+	struct sealed_pan pan;
 };
 
 /*

@@ -35,11 +35,17 @@ struct store {
 	unsigned meta;     /* LMDB database: name -> int64 ledger totals */
 	unsigned orders;   /* LMDB database: idempotency key -> struct order_record */
 	enum durability durability;
+	const struct pan_vault *vault; /* PANs at rest: lookups and seals (records.h) */
 };
 
-/* Creates the directory if needed. Returns 0, or a store status with a reason in err. */
-int store_open(struct store *s, const char *dir, uint64_t map_size, enum durability d, char *err,
-	       size_t err_size);
+/*
+ * Creates the directory if needed. vault (the caller's, kept until close)
+ * protects every PAN written (records.h); a store of the cleartext format or
+ * of another lookup key is refused. Returns 0, or a store status with a
+ * reason in err.
+ */
+int store_open(struct store *s, const char *dir, uint64_t map_size, enum durability d, const struct pan_vault *vault,
+	       char *err, size_t err_size);
 void store_close(struct store *s);
 /* Forces data and meta pages to disk (the periodic sync of async mode). */
 int store_sync(struct store *s);
@@ -82,6 +88,8 @@ enum store_table { STORE_ACCOUNTS, STORE_CARDS, STORE_JOURNAL, STORE_ORDERS };
  * Calls visit with every entry of a table in key order, as the bytes stored
  * (no alignment promise, valid during the call): for tools that list or check
  * the store and report a record of an unexpected size rather than skip it.
+ * Cards are keyed by lookup hash and journal and orders values are the
+ * *_stored forms of records.h: no PAN in clear comes out of a scan.
  */
 int store_scan(struct store_txn *txn, const struct store *s, enum store_table table,
 	       void (*visit)(const void *key, size_t key_len, const void *value, size_t value_len, void *ctx),
