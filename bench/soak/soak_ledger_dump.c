@@ -14,8 +14,10 @@
  * or holds a record of an unexpected size (which is reported, not skipped).
  */
 #include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 
+#include "pan_vault.h"
 #include "store.h"
 
 static const char *journal_state_name(unsigned state, char *buf, size_t size)
@@ -86,13 +88,15 @@ static void dump_journal_entry(const void *key_bytes, size_t key_len, const void
 			       void *ctx)
 {
 	struct dump *d = ctx;
-	if (value_len != sizeof(struct journal_record) || key_len != JOURNAL_KEY_LEN) {
+	if (value_len != sizeof(struct journal_stored) || key_len != JOURNAL_KEY_LEN) {
 		fprintf(stderr, "soak_ledger_dump: journal record of %zu bytes (key %zu bytes)\n", value_len, key_len);
 		d->bad = 1;
 		return;
 	}
-	struct journal_record j;
-	memcpy(&j, value, sizeof j);
+	struct journal_stored stored;
+	memcpy(&stored, value, sizeof stored);
+	/* The stored record's pan is the masked one (first 6, last 4): the full PAN stays sealed. */
+	const struct journal_record j = stored.rec;
 	const char *key = key_bytes;
 	char acquirer[12], stan[7], local_time[13], rrn[13], terminal[9];
 	key_field(acquirer, key + JOURNAL_KEY_ACQUIRER_AT, 11);
@@ -123,15 +127,23 @@ static int dump_table(struct store_txn *txn, const struct store *s, enum store_t
 
 int main(int argc, char **argv)
 {
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: soak_ledger_dump LMDB-DIR   (the bank must be stopped)\n");
+	umask(077); /* the dump names cards (masked) and balances: the owner's only */
+	if (argc != 3 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: soak_ledger_dump LMDB-DIR PAN-KEY-FILE   (the bank must be stopped)\n");
 		return 2;
 	}
 	struct store s;
 	char err[512];
-	/* The map grows to the file's size on open; the size given only matters for an empty store. */
-	if (store_open(&s, argv[1], 1u << 20, DURABILITY_SYNC, err, sizeof err) != 0) {
+	/* The store refuses to open without the key file it was written with (its format record). */
+	struct pan_vault *vault = pan_vault_load(argv[2], err, sizeof err);
+	if (!vault) {
 		fprintf(stderr, "soak_ledger_dump: %s\n", err);
+		return 1;
+	}
+	/* The map grows to the file's size on open; the size given only matters for an empty store. */
+	if (store_open(&s, argv[1], 1u << 20, DURABILITY_SYNC, vault, err, sizeof err) != 0) {
+		fprintf(stderr, "soak_ledger_dump: %s\n", err);
+		pan_vault_free(vault);
 		return 1;
 	}
 	struct store_txn *txn;
@@ -150,6 +162,7 @@ int main(int argc, char **argv)
 		store_abort(txn);
 	}
 	store_close(&s);
+	pan_vault_free(vault);
 	if (rc != 0) {
 		fprintf(stderr, "soak_ledger_dump: %s: %s\n", argv[1], store_strerror(rc));
 		return 1;
