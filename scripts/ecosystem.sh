@@ -12,6 +12,8 @@
 #
 # Exit status: 0 when the run completed and money is conserved, 1 otherwise.
 set -euo pipefail
+# Logs, reports and LMDB files name cards (masked) and hold sealed ones: the owner's only.
+umask 077
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
@@ -44,7 +46,7 @@ if [ "$build_first" = 1 ]; then
   bash scripts/check-programs.sh
   echo "== building (Release) in $build/"
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DISO_SANITIZE=OFF -DISO_TESTS=OFF -DISO_BENCH=OFF >/dev/null
-  cmake --build "$build" -j "$(nproc)" --target switch bank-node cardholder-loadgen >/dev/null
+  cmake --build "$build" -j "$(nproc)" --target switch bank-node cardholder-loadgen pan-keys >/dev/null
 fi
 build=$(realpath "$build")
 loadgen="$build/cardholder-loadgen/cardholder-loadgen"
@@ -69,6 +71,8 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 run_dir="$root/var/ecosystem-$stamp-$$"
 report_dir="$root/reports/$stamp"
 mkdir -p "$run_dir" "$report_dir"
+# Throwaway PAN protection keys for this run, where the config's pan_protection.key_file says.
+bash "$root/scripts/pan-keys-for-run.sh" "$config" "$run_dir" "$build/tools/pan-keys"
 
 # --- process bookkeeping: everything started is stopped, whatever happens ----
 pids=()

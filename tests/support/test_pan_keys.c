@@ -23,6 +23,14 @@ bool test_pan_keys_make(const char *dir, char *out, size_t out_size)
 	return true;
 }
 
+bool test_pan_keys_config(FILE *f, const char *dir)
+{
+	char path[1024];
+	if (!test_pan_keys_make(dir, path, sizeof(path)))
+		return false;
+	return fprintf(f, "pan_protection:\n  key_file: %s\n", path) > 0;
+}
+
 struct pan_vault *test_pan_vault(const char *dir)
 {
 	char path[1024], err[512];
