@@ -256,10 +256,11 @@ int net_production_first(struct store_txn *t, const struct network_store *s, int
 	/* The entry names the card by its hash: the PAN comes from the card's seal. Cards and their
 	 * production entries are written in one transaction, so the card is there. */
 	MDB_val card_k = {PAN_LOOKUP_BYTES, rc == 0 ? (uint8_t *)k.mv_data + 8 : NULL}, card_v;
-	if (rc == 0)
+	if (rc == 0) {
 		rc = mdb_get(as_lmdb_txn(t), s->cards, &card_k, &card_v);
-	if (rc == MDB_NOTFOUND || (rc == 0 && card_v.mv_size != sizeof(struct net_card_stored)))
-		rc = MDB_CORRUPTED; /* not "queue empty": the entry is there */
+		if (rc == MDB_NOTFOUND || (rc == 0 && card_v.mv_size != sizeof(struct net_card_stored)))
+			rc = MDB_CORRUPTED; /* not "queue empty": the entry is there, its card is not */
+	}
 	if (rc == 0) {
 		struct net_card_stored stored;
 		memcpy(&stored, card_v.mv_data, sizeof(stored));

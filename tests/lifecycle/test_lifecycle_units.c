@@ -82,6 +82,11 @@ static struct store_txn *begin(void)
 Test(lifecycle_units, production_queue_is_in_due_order, .init = open_store, .fini = close_store)
 {
 	struct store_txn *t = begin();
+	/* The queue names cards by their lookup hash: the PAN comes back from the card's seal. */
+	struct net_card card = {.state = NET_CARD_IN_PRODUCTION};
+	cr_assert_eq(net_card_put(t, &store, "5105100000000001", &card, STORE_CREATE), 0);
+	cr_assert_eq(net_card_put(t, &store, "5105100000000002", &card, STORE_CREATE), 0);
+	cr_assert_eq(net_card_put(t, &store, "5105100000000003", &card, STORE_CREATE), 0);
 	cr_assert_eq(net_production_add(t, &store, 3000, "5105100000000001"), 0);
 	cr_assert_eq(net_production_add(t, &store, 1000, "5105100000000002"), 0);
 	cr_assert_eq(net_production_add(t, &store, 70000000000, "5105100000000003"), 0);
