@@ -28,10 +28,26 @@ struct thread_contexts {
 	EVP_MAC_CTX *mac;
 	EVP_CIPHER_CTX *seal; /* keyed with the current data key; a fresh IV per seal */
 	EVP_CIPHER_CTX *open;
+	/*
+	 * GCM IVs, NIST SP 800-38D 8.2.1 (deterministic construction): a 64-bit fixed field drawn
+	 * at random for this context, then a 32-bit invocation counter. Unique per key as long as
+	 * no two contexts draw the same fixed field (2^-64 per pair); a new field is drawn before
+	 * the counter wraps. RAND_bytes per seal cost more than the encryption itself.
+	 */
+	uint8_t iv_fixed[8];
+	uint32_t iv_counter;
+	bool iv_ready;
+	uint64_t iv_fork_generation; /* a forked child draws its own field: it must not repeat the parent's IVs */
 };
 
 static pthread_key_t contexts_key;
 static pthread_once_t contexts_once = PTHREAD_ONCE_INIT;
+static atomic_uint_fast64_t fork_generation;
+
+static void forked_child(void)
+{
+	atomic_fetch_add(&fork_generation, 1);
+}
 static atomic_uint_fast64_t next_serial = 1;
 
 static void contexts_clear(struct thread_contexts *c)
@@ -53,6 +69,7 @@ static void contexts_destroy(void *p)
 static void contexts_key_create(void)
 {
 	pthread_key_create(&contexts_key, contexts_destroy);
+	pthread_atfork(NULL, NULL, forked_child);
 }
 
 /* This thread's contexts for v, made on first use (per thread, per vault). */
@@ -167,8 +184,17 @@ int pan_vault_seal(const struct pan_vault *v, const void *in, size_t len, uint8_
 	uint8_t *iv = out + 4, *tag = iv + PAN_SEAL_IV_BYTES, *text = tag + PAN_SEAL_TAG_BYTES;
 	put_le32(out, v->keys.current);
 	int n = 0, m = 0;
-	/* A random 96-bit IV per seal: GCM's limit (2^32 seals per key) is far off, and rotation resets it. */
-	if (RAND_bytes(iv, PAN_SEAL_IV_BYTES) != 1 || EVP_EncryptInit_ex(c->seal, NULL, NULL, NULL, iv) != 1 ||
+	uint64_t generation = atomic_load_explicit(&fork_generation, memory_order_relaxed);
+	if (!c->iv_ready || c->iv_counter == UINT32_MAX || c->iv_fork_generation != generation) {
+		if (RAND_bytes(c->iv_fixed, sizeof(c->iv_fixed)) != 1)
+			return -1;
+		c->iv_counter = 0;
+		c->iv_ready = true;
+		c->iv_fork_generation = generation;
+	}
+	memcpy(iv, c->iv_fixed, sizeof(c->iv_fixed));
+	put_le32(iv + sizeof(c->iv_fixed), ++c->iv_counter);
+	if (EVP_EncryptInit_ex(c->seal, NULL, NULL, NULL, iv) != 1 ||
 	    EVP_EncryptUpdate(c->seal, NULL, &n, out, 4) != 1 || /* the key id as AAD: it cannot be swapped */
 	    EVP_EncryptUpdate(c->seal, text, &n, in, (int)len) != 1 || EVP_EncryptFinal_ex(c->seal, text + n, &m) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(c->seal, EVP_CTRL_GCM_GET_TAG, PAN_SEAL_TAG_BYTES, tag) != 1)

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "pan_keys.h"
 #include "pan_vault.h"
@@ -156,5 +158,38 @@ Test(pan_vault, blobs_of_any_length)
 	cr_assert_eq(pan_vault_open(v, sealed, sizeof(sealed), back), 0);
 	cr_assert_str_eq(back, body);
 	cr_assert_eq(pan_vault_open(v, sealed, PAN_SEAL_OVERHEAD - 1, back), -1);
+	pan_vault_free(v);
+}
+
+/* IVs: a random fixed field per thread context and a counter; never repeated, not across a fork either. */
+Test(pan_vault, ivs_never_repeat_in_a_context_or_across_fork)
+{
+	struct pan_vault *v = load();
+	enum { N = 2000 };
+	static uint8_t ivs[N + 1][PAN_SEAL_IV_BYTES];
+	struct sealed_pan s;
+	for (int i = 0; i < N; i++) {
+		cr_assert_eq(pan_vault_seal_pan(v, "5105100000000027", &s), 0);
+		memcpy(ivs[i], s.bytes + 4, PAN_SEAL_IV_BYTES);
+	}
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	pid_t child = fork();
+	if (child == 0) {
+		struct sealed_pan c;
+		int ok = pan_vault_seal_pan(v, "5105100000000027", &c) == 0;
+		ssize_t n = ok ? write(fds[1], c.bytes + 4, PAN_SEAL_IV_BYTES) : -1;
+		_exit(n == PAN_SEAL_IV_BYTES ? 0 : 1);
+	}
+	cr_assert_eq(pan_vault_seal_pan(v, "5105100000000027", &s), 0); /* the parent's next IV */
+	cr_assert_eq(read(fds[0], ivs[N], PAN_SEAL_IV_BYTES), PAN_SEAL_IV_BYTES);
+	int status;
+	waitpid(child, &status, 0);
+	cr_assert_neq(memcmp(ivs[N], s.bytes + 4, PAN_SEAL_IV_BYTES), 0, "the child repeated the parent's IV");
+	for (int i = 0; i <= N; i++)
+		for (int j = i + 1; j <= N; j++)
+			cr_assert_neq(memcmp(ivs[i], ivs[j], PAN_SEAL_IV_BYTES), 0, "IV %d repeated at %d", i, j);
+	close(fds[0]);
+	close(fds[1]);
 	pan_vault_free(v);
 }
