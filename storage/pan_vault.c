@@ -38,6 +38,11 @@ struct thread_contexts {
 	uint32_t iv_counter;
 	bool iv_ready;
 	uint64_t iv_fork_generation; /* a forked child draws its own field: it must not repeat the parent's IVs */
+	/* The last lookup (RAM only): the bank hashes a request's PAN for its card, then for its
+	 * journal entry; the second costs a compare instead of an HMAC. */
+	char memo_pan[PAN_SEALED_TEXT];
+	size_t memo_len; /* 0: empty */
+	uint8_t memo_hash[PAN_LOOKUP_BYTES];
 };
 
 static pthread_key_t contexts_key;
@@ -55,7 +60,7 @@ static void contexts_clear(struct thread_contexts *c)
 	EVP_MAC_CTX_free(c->mac);
 	EVP_CIPHER_CTX_free(c->seal);
 	EVP_CIPHER_CTX_free(c->open);
-	memset(c, 0, sizeof(*c));
+	OPENSSL_cleanse(c, sizeof(*c)); /* the memo held a PAN */
 }
 
 static void contexts_destroy(void *p)
@@ -150,11 +155,23 @@ uint32_t pan_vault_current_key_id(const struct pan_vault *v)
 int pan_vault_lookup(const struct pan_vault *v, const char *pan, size_t len, uint8_t out[PAN_LOOKUP_BYTES])
 {
 	struct thread_contexts *c = contexts_of(v);
+	if (!c)
+		return -1;
+	if (len != 0 && len == c->memo_len && memcmp(pan, c->memo_pan, len) == 0) {
+		memcpy(out, c->memo_hash, PAN_LOOKUP_BYTES);
+		return 0;
+	}
 	size_t n = 0;
 	/* NULL key: HMAC keeps the key it was given, only the state restarts. */
-	if (!c || EVP_MAC_init(c->mac, NULL, 0, NULL) != 1 || EVP_MAC_update(c->mac, (const uint8_t *)pan, len) != 1 ||
+	if (EVP_MAC_init(c->mac, NULL, 0, NULL) != 1 || EVP_MAC_update(c->mac, (const uint8_t *)pan, len) != 1 ||
 	    EVP_MAC_final(c->mac, out, &n, PAN_LOOKUP_BYTES) != 1 || n != PAN_LOOKUP_BYTES)
 		return -1;
+	c->memo_len = 0;
+	if (len < sizeof(c->memo_pan)) {
+		memcpy(c->memo_pan, pan, len);
+		memcpy(c->memo_hash, out, PAN_LOOKUP_BYTES);
+		c->memo_len = len;
+	}
 	return 0;
 }
 

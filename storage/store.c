@@ -239,13 +239,31 @@ int store_order_put(struct store_txn *txn, const struct store *s, const char *ke
 int store_journal_get(struct store_txn *txn, const struct store *s, const struct journal_key *key,
 		      struct journal_record *out)
 {
-	struct journal_stored stored;
-	int rc = get_fixed(txn, s->journal, key->bytes, JOURNAL_KEY_LEN, &stored, sizeof(stored));
-	if (rc == STORE_OK)
-		rc = open_into(s, stored.rec.pan, &stored.pan);
-	if (rc == STORE_OK)
-		*out = stored.rec;
-	return rc;
+	return get_fixed(txn, s->journal, key->bytes, JOURNAL_KEY_LEN, out, sizeof(*out));
+}
+
+int store_journal_set_pan(const struct store *s, struct journal_record *j, const char *pan)
+{
+	memset(j->pan_masked, 0, sizeof(j->pan_masked));
+	memset(j->pan_lookup, 0, sizeof(j->pan_lookup));
+	size_t n = strlen(pan);
+	if (n == 0)
+		return STORE_OK;
+	if (n > STORE_PAN_MAX || pan_vault_lookup(s->vault, pan, n, j->pan_lookup))
+		return STORE_INVALID;
+	char masked[PAN_MASK_SIZE];
+	pan_mask(pan, masked, sizeof(masked));
+	memcpy(j->pan_masked, masked, strnlen(masked, sizeof(j->pan_masked) - 1));
+	return STORE_OK;
+}
+
+bool store_journal_pan_is(const struct store *s, const struct journal_record *j, const char *pan)
+{
+	uint8_t h[PAN_LOOKUP_BYTES];
+	size_t n = strlen(pan);
+	if (n == 0 || n > STORE_PAN_MAX || pan_vault_lookup(s->vault, pan, n, h))
+		return false;
+	return memcmp(h, j->pan_lookup, sizeof(h)) == 0;
 }
 
 int store_journal_find_by_keys_but_stan(struct store_txn *txn, const struct store *s, const struct journal_key *key,
@@ -263,20 +281,16 @@ int store_journal_find_by_keys_but_stan(struct store_txn *txn, const struct stor
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != JOURNAL_KEY_LEN || memcmp(k.mv_data, key->bytes, JOURNAL_KEY_WITHOUT_STAN) != 0)
 			break;
-		struct journal_stored j;
+		struct journal_record j;
 		if (v.mv_size != sizeof(j))
 			continue;
 		memcpy(&j, v.mv_data, sizeof(j));
-		if (j.rec.state == JOURNAL_TOMBSTONE)
+		if (j.state == JOURNAL_TOMBSTONE)
 			continue;
 		if (++matches > 1)
 			break;
 		memcpy(found_key->bytes, k.mv_data, JOURNAL_KEY_LEN);
-		*found = j.rec;
-		if (open_into(s, found->pan, &j.pan)) {
-			mdb_cursor_close(c);
-			return STORE_CORRUPTED;
-		}
+		*found = j;
 	}
 	mdb_cursor_close(c);
 	if (rc != 0 && rc != MDB_NOTFOUND)
@@ -287,12 +301,7 @@ int store_journal_find_by_keys_but_stan(struct store_txn *txn, const struct stor
 int store_journal_put(struct store_txn *txn, const struct store *s, const struct journal_key *key,
 		      const struct journal_record *rec)
 {
-	struct journal_stored stored;
-	stored.rec = *rec;
-	int rc = seal_into(s, stored.rec.pan, &stored.pan);
-	if (rc)
-		return rc;
-	return put_fixed(txn, s->journal, key->bytes, JOURNAL_KEY_LEN, &stored, sizeof(stored), STORE_REPLACE);
+	return put_fixed(txn, s->journal, key->bytes, JOURNAL_KEY_LEN, rec, sizeof(*rec), STORE_REPLACE);
 }
 
 int store_meta_get(struct store_txn *txn, const struct store *s, const char *name, int64_t *value)
@@ -365,11 +374,10 @@ static void add_journal(const void *key, size_t key_len, const void *rec, size_t
 	(void)key;
 	(void)key_len;
 	struct ledger_totals *t = ctx;
-	struct journal_stored stored;
-	if (rec_size != sizeof(stored))
+	struct journal_record j;
+	if (rec_size != sizeof(j))
 		return;
-	memcpy(&stored, rec, sizeof(stored));
-	const struct journal_record j = stored.rec;
+	memcpy(&j, rec, sizeof(j));
 	switch (j.state) {
 	case JOURNAL_APPROVED:
 		t->approved_count++;

@@ -88,15 +88,13 @@ static void dump_journal_entry(const void *key_bytes, size_t key_len, const void
 			       void *ctx)
 {
 	struct dump *d = ctx;
-	if (value_len != sizeof(struct journal_stored) || key_len != JOURNAL_KEY_LEN) {
+	if (value_len != sizeof(struct journal_record) || key_len != JOURNAL_KEY_LEN) {
 		fprintf(stderr, "soak_ledger_dump: journal record of %zu bytes (key %zu bytes)\n", value_len, key_len);
 		d->bad = 1;
 		return;
 	}
-	struct journal_stored stored;
-	memcpy(&stored, value, sizeof stored);
-	/* The stored record's pan is the masked one (first 6, last 4): the full PAN stays sealed. */
-	const struct journal_record j = stored.rec;
+	struct journal_record j;
+	memcpy(&j, value, sizeof j); /* the journal has the PAN masked (first 6, last 4) and hashed only */
 	const char *key = key_bytes;
 	char acquirer[12], stan[7], local_time[13], rrn[13], terminal[9];
 	key_field(acquirer, key + JOURNAL_KEY_ACQUIRER_AT, 11);
@@ -107,7 +105,7 @@ static void dump_journal_entry(const void *key_bytes, size_t key_len, const void
 	char action[8], approval[8], pan[STORE_PAN_MAX + 2], account[STORE_ID_MAX + 1], state_buf[24];
 	text_field(action, sizeof action, j.action, sizeof j.action);
 	text_field(approval, sizeof approval, j.approval, sizeof j.approval);
-	text_field(pan, sizeof pan, j.pan, sizeof j.pan);
+	text_field(pan, sizeof pan, j.pan_masked, sizeof j.pan_masked);
 	text_field(account, sizeof account, j.account, sizeof j.account);
 	fprintf(d->out, "journal %s %s %s %s %s %s %u %s %s %s %s %llu\n", acquirer, stan, local_time, rrn, terminal,
 		journal_state_name(j.state, state_buf, sizeof state_buf), (unsigned)j.reversal_seen, action, approval,
