@@ -76,6 +76,8 @@ enum journal_state {
  * hash once for the card lookup (store_journal_set_pan reuses it): no seal per
  * authorization.
  */
+/* The lookup hash's first 128 bits: enough to tell cards apart, half the bytes per entry. */
+#define STORE_JOURNAL_LOOKUP_BYTES 16
 struct journal_record {
 	uint8_t state;         /* enum journal_state */
 	uint8_t reversal_seen; /* a reversal for this key was processed */
@@ -85,7 +87,7 @@ struct journal_record {
 	char account[STORE_ID_MAX];
 	uint64_t amount;
 	int64_t created_unix;
-	uint8_t pan_lookup[PAN_LOOKUP_BYTES]; /* HMAC-SHA-256 of the PAN (pan_vault.h); zero when none */
+	uint8_t pan_lookup[STORE_JOURNAL_LOOKUP_BYTES]; /* its first bytes; zero when none */
 };
 
 /*

@@ -249,8 +249,10 @@ int store_journal_set_pan(const struct store *s, struct journal_record *j, const
 	size_t n = strlen(pan);
 	if (n == 0)
 		return STORE_OK;
-	if (n > STORE_PAN_MAX || pan_vault_lookup(s->vault, pan, n, j->pan_lookup))
+	uint8_t h[PAN_LOOKUP_BYTES];
+	if (n > STORE_PAN_MAX || pan_vault_lookup(s->vault, pan, n, h))
 		return STORE_INVALID;
+	memcpy(j->pan_lookup, h, sizeof(j->pan_lookup));
 	char masked[PAN_MASK_SIZE];
 	pan_mask(pan, masked, sizeof(masked));
 	memcpy(j->pan_masked, masked, strnlen(masked, sizeof(j->pan_masked) - 1));
@@ -263,7 +265,7 @@ bool store_journal_pan_is(const struct store *s, const struct journal_record *j,
 	size_t n = strlen(pan);
 	if (n == 0 || n > STORE_PAN_MAX || pan_vault_lookup(s->vault, pan, n, h))
 		return false;
-	return memcmp(h, j->pan_lookup, sizeof(h)) == 0;
+	return memcmp(h, j->pan_lookup, sizeof(j->pan_lookup)) == 0;
 }
 
 int store_journal_find_by_keys_but_stan(struct store_txn *txn, const struct store *s, const struct journal_key *key,
