@@ -91,8 +91,9 @@ struct journal_record {
 };
 
 /*
- * What the LMDB files hold (docs/data-protection.md): callers see the records
- * above with the PAN in clear (in RAM only); store.c writes these instead.
+ * What the LMDB files hold (docs/data-protection.md): callers hand and get
+ * card and order records with the PAN in clear (RAM only); store.c writes
+ * these instead.
  *   cards    key: HMAC-SHA-256 of the PAN (PAN_LOOKUP_BYTES), value: card_stored
  *   journal  value: journal_record as it is (masked PAN and lookup hash only)
  *   orders   value: order_stored, the record's pan masked, the PAN sealed
