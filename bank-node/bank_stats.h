@@ -8,6 +8,7 @@
 
 #include "bank_request.h"
 #include "group_commit.h"
+#include "latency_counts.h"
 
 struct bank_stats {
 	_Atomic uint64_t received;	     /* frames read off the wire */
@@ -32,6 +33,7 @@ struct bank_stats {
 	_Atomic uint64_t system_errors;      /* answered 909 after a storage failure */
 	_Atomic uint64_t tx_dropped;	     /* datagrams the socket refused */
 	_Atomic uint64_t by_action[1000];    /* answers per DE 39 */
+	struct latency_counts decision;      /* datagram in to answer out, for /metrics */
 };
 
 static inline void stat_add(_Atomic uint64_t *counter, uint64_t n)
