@@ -22,6 +22,7 @@
 # more than 1% time out or fail with 9xx, or p99 exceeds 1 s; the sweep of a
 # mode stops there.
 set -euo pipefail
+umask 077 # reports, logs and LMDB files: the owner's only
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 
@@ -67,7 +68,7 @@ out=$(realpath "$out")
 if [ "$build_first" = 1 ]; then
   echo "== building (Release) in $build/"
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DISO_SANITIZE=OFF -DISO_TESTS=OFF -DISO_BENCH=ON >/dev/null
-  cmake --build "$build" -j 2 --target switch bank-node cardholder-loadgen iso-reflector http-keys >/dev/null
+  cmake --build "$build" -j 2 --target switch bank-node cardholder-loadgen iso-reflector pan-keys http-keys >/dev/null
 fi
 build=$(realpath "$build")
 loadgen="$build/cardholder-loadgen/cardholder-loadgen"
@@ -179,6 +180,7 @@ start_agents() { # mode
   stats_urls=()
   run_dir="$root/var/sweep-$stamp-$mode-$$"
   mkdir -p "$run_dir"
+  [ "${mode%-dpdk}" = reflector ] || bash "$root/scripts/pan-keys-for-run.sh" "$config" "$run_dir" "$build/tools/pan-keys"
   # TLS and API keys for this mode's agents (the config's http_security; scripts/http-security.sh).
   http_security_prepare "$run_dir" "$config" "$build/tools/http-keys"
   for line in "${agents[@]}"; do
