@@ -30,6 +30,7 @@
 #include "bank_process.h"
 #include "lifecycle_env.h"
 #include "test_http.h"
+#include "test_pan_keys.h"
 #include "test_process.h"
 #include "test_security.h"
 
@@ -416,6 +417,7 @@ Test(http_security, no_listener_on_a_public_address_without_tls_and_keys, .timeo
 		   "        bins: [\"51051000\"]\nnetworks:\n  - name: mastercard\n    major_industry_id: 5\n"
 		   "    http: 127.0.0.1:2\n    iso: 127.0.0.1:3\nloadgen:\n  cards_per_bank: 1\n",
 		dir);
+	cr_assert(test_pan_keys_config(f, dir), "no PAN key file"); /* the bank needs one before its HTTP */
 	fclose(f);
 	char bank[512];
 	test_build_path(bank, sizeof(bank), "bank-node/bank-node");
