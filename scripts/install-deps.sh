@@ -12,6 +12,7 @@ packages=(
   dpdk-dev libdpdk-dev
   liburcu-dev liblmdb-dev lmdb-utils libjemalloc-dev libcriterion-dev
   libmicrohttpd-dev libjansson-dev libyaml-dev libcurl4-openssl-dev
+  libssl-dev
   procps
 )
 # The package of every program the scripts and tests call.
