@@ -102,6 +102,17 @@ void iso_mac_reserve(struct iso_msg *m)
 	iso_set(m, iso_mac_field(m), placeholder, ISO_MAC_SIZE);
 }
 
+size_t iso_mac_strip(const struct iso_profile *p, uint8_t *msg, size_t length)
+{
+	size_t bitmap = p->mti_encoding == ISO_ENC_BCD ? 2 : 4;
+	if (length < bitmap + 8 + ISO_MAC_SIZE)
+		return length;
+	/* Bit 64 (or 128) is the last bit of the primary (or secondary) bitmap. */
+	size_t last = (msg[bitmap] & 0x80) ? bitmap + 15 : bitmap + 7;
+	msg[last] &= (uint8_t)~1u;
+	return length - ISO_MAC_SIZE;
+}
+
 bool iso_cmac_sign_frame(struct iso_cmac *c, uint8_t *frame, size_t length)
 {
 	if (length <= ISO_MAC_SIZE)

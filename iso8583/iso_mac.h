@@ -52,6 +52,13 @@ bool iso_mac_present(const struct iso_msg *m, const uint8_t *frame, size_t lengt
  */
 void iso_mac_reserve(struct iso_msg *m);
 
+/*
+ * Takes a reserved MAC element off an encoded message (a link without a key
+ * sends none): clears its bitmap bit and drops the last 8 bytes. Returns the
+ * new length. msg must end with the element iso_mac_reserve made.
+ */
+size_t iso_mac_strip(const struct iso_profile *p, uint8_t *msg, size_t length);
+
 /* Writes the MAC of frame[0 .. length-8) into frame's last 8 bytes. */
 bool iso_cmac_sign_frame(struct iso_cmac *c, uint8_t *frame, size_t length);
 

@@ -353,6 +353,19 @@ bool iso_mac_view_sign(struct iso_mac_view *v, int link, uint8_t *frame, size_t 
 	return iso_cmac_sign_frame(v->links[link].current, frame, length);
 }
 
+size_t iso_mac_view_seal(struct iso_mac_view *v, const struct iso_profile *p, int link, uint8_t *framed,
+			 size_t length)
+{
+	if (length <= 2 + ISO_MAC_SIZE)
+		return 0;
+	if (v && iso_mac_view_signs(v, link))
+		return iso_mac_view_sign(v, link, framed + 2, length - 2) ? length : 0;
+	size_t n = iso_mac_strip(p, framed + 2, length - 2);
+	framed[0] = (uint8_t)(n >> 8);
+	framed[1] = (uint8_t)n;
+	return n + 2;
+}
+
 enum iso_mac_verdict iso_mac_view_try(struct iso_mac_view *v, int link, const struct iso_msg *m, const uint8_t *frame,
 				      size_t length)
 {

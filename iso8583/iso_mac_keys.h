@@ -133,6 +133,15 @@ static inline bool iso_mac_view_signs(const struct iso_mac_view *v, int link)
 /* Signs a frame encoded with iso_mac_reserve (its last 8 bytes). False if unkeyed or OpenSSL failed. */
 bool iso_mac_view_sign(struct iso_mac_view *v, int link, uint8_t *frame, size_t length);
 
+/*
+ * A message framed behind a 2-byte length with its MAC element reserved last,
+ * made ready for link: its MAC written, or (link without a key, or v NULL) the
+ * element taken off and the length header rewritten. Returns the framed
+ * length to send, 0 on failure.
+ */
+size_t iso_mac_view_seal(struct iso_mac_view *v, const struct iso_profile *p, int link, uint8_t *framed,
+			 size_t length);
+
 /* Checks a decoded message on link; counts failures and previous-key uses per link. */
 enum iso_mac_verdict iso_mac_view_check(struct iso_mac_view *v, int link, const struct iso_msg *m,
 					const uint8_t *frame, size_t length);

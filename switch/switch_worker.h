@@ -50,6 +50,7 @@ struct switch_worker {
 	uint16_t tx_frames[UDP_BURST]; /* frames packed in each pending datagram */
 	int tx_count;
 	uint8_t *tx_buffers;
+	struct iso_mac_view mac; /* this worker's keyed MAC contexts (switch_core.h: mac_keys) */
 };
 
 struct switch_worker *switch_worker_create(struct switch_core *core, uint8_t id);

@@ -21,6 +21,8 @@
 	"    major_industry_id: 5\n"              \
 	"    http: 127.0.0.1:9303\n"              \
 	"    iso: 127.0.0.1:9304\n"               \
-	"    lmdb_path: /nonexistent/network\n"
+	"    lmdb_path: /nonexistent/network\n"      \
+	"iso_mac:\n"                             \
+	"  allow_unprotected: true\n" /* unit level: the MAC has its own tests (test_switch_mac) */
 
 #endif
