@@ -49,9 +49,11 @@ static void binary(const char *relative, char *out, size_t size)
 
 static void write_config(const char *path, const char *switch_ip, const char *bank_ip)
 {
+	char keys[600];
+	snprintf(keys, sizeof keys, "%s/iso_mac.keys", lab.dir);
 	const struct one_bank_ecosystem e = {.switch_ip = switch_ip, .bank_ip = bank_ip, .switch_udp = SWITCH_UDP,
 					     .bank_udp = BANK_UDP, .switch_http = SWITCH_HTTP, .bank_http = BANK_HTTP,
-					     .lmdb_dir = lab.dir, .cards_per_bank = 100};
+					     .lmdb_dir = lab.dir, .cards_per_bank = 100, .mac_key_file = keys};
 	cr_assert(one_bank_ecosystem_write(path, &e), "cannot write %s", path);
 }
 

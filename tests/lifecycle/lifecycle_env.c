@@ -8,6 +8,7 @@
 
 #include "bank_process.h"
 #include "iso_messages.h"
+#include "test_mac_keys.h"
 #include "test_log_file.h"
 #include "test_ports.h"
 #include "test_process.h"
@@ -82,8 +83,9 @@ bool lc_env_prepare(struct lc_env *e, uint16_t base, uint32_t production_ms)
 		"  acquirer_id: \"30000000003\"\n",
 		e->bank_http, e->bank_iso, e->dir, e->mc_http, e->mc_iso, e->dir, production_ms, e->visa_http,
 		(unsigned)(base + 5), e->dir, production_ms);
+	test_mac_write_yaml(f, e->dir, 0);
 	fclose(f);
-	return true;
+	return test_mac_create_keys(e->config_path);
 }
 
 /* Starts a program; a port still held by someone else on this shared box gets two more tries. */

@@ -9,6 +9,7 @@
 #include "test_clock.h"
 #include "test_http.h"
 #include "test_log_file.h"
+#include "test_mac_keys.h"
 #include "test_ports.h"
 #include "test_process.h"
 #include "test_temp_dir.h"
@@ -49,7 +50,8 @@ static bool write_config(struct eco_env *e, const struct eco_settings *s)
 	fprintf(f, "loadgen:\n  cards_per_bank: %u\n  initial_balance: %llu\n  link: %s\n",
 		s->cards_per_bank ? s->cards_per_bank : 10, (unsigned long long)s->initial_balance,
 		s->loadgen_tcp ? "tcp" : "udp");
-	return fclose(f) == 0;
+	test_mac_write_yaml(f, e->dir, s->mac_grace_s);
+	return fclose(f) == 0 && test_mac_create_keys(e->config_path);
 }
 
 bool eco_prepare(struct eco_env *e, const struct eco_settings *s)
