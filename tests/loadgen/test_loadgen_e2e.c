@@ -156,7 +156,7 @@ static void start_ecosystem(const char *delay_probability, const char *drop_prob
 	cr_assert(f);
 	fprintf(f, config_template, base + 1, base + 2, delay_probability, drop_probability, base + 3, base + 4, base + 5,
 		base + 6, bank_timeout_ms, base + 7, base + 8, bank_timeout_ms);
-	test_mac_write_yaml(f, temp_dir, 0);
+	test_mac_write_yaml(f, temp_dir, 0, false);
 	fclose(f);
 	cr_assert(test_mac_create_keys(config));
 

@@ -50,8 +50,12 @@ static bool write_config(struct eco_env *e, const struct eco_settings *s)
 	fprintf(f, "loadgen:\n  cards_per_bank: %u\n  initial_balance: %llu\n  link: %s\n",
 		s->cards_per_bank ? s->cards_per_bank : 10, (unsigned long long)s->initial_balance,
 		s->loadgen_tcp ? "tcp" : "udp");
-	test_mac_write_yaml(f, e->dir, s->mac_grace_s);
-	return fclose(f) == 0 && test_mac_create_keys(e->config_path);
+	test_mac_write_yaml(f, e->dir, s->mac_grace_s, s->acquirer_without_mac);
+	if (fclose(f) != 0 || !test_mac_create_keys(e->config_path))
+		return false;
+	char keys[400];
+	snprintf(keys, sizeof(keys), "%s/iso_mac.keys", e->dir);
+	return !s->acquirer_without_mac || test_mac_drop_link(keys, "acquirer:mastercard");
 }
 
 bool eco_prepare(struct eco_env *e, const struct eco_settings *s)

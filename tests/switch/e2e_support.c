@@ -78,7 +78,7 @@ bool e2e_prepare(struct e2e_env *e, const struct e2e_settings *s)
 		s->reversal_retry_max_ms, s->outcome_memory, s->cards_per_bank,
 		(unsigned long long)s->initial_balance);
 	if (s->macs)
-		test_mac_write_yaml(f, e->dir, s->mac_grace_s);
+		test_mac_write_yaml(f, e->dir, s->mac_grace_s, false);
 	else
 		fputs(TEST_MAC_UNPROTECTED_YAML, f);
 	fclose(f);
