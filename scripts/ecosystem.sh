@@ -44,7 +44,7 @@ if [ "$build_first" = 1 ]; then
   bash scripts/check-programs.sh
   echo "== building (Release) in $build/"
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DISO_SANITIZE=OFF -DISO_TESTS=OFF -DISO_BENCH=OFF >/dev/null
-  cmake --build "$build" -j "$(nproc)" --target switch bank-node cardholder-loadgen >/dev/null
+  cmake --build "$build" -j "$(nproc)" --target switch bank-node cardholder-loadgen iso8583 >/dev/null
 fi
 build=$(realpath "$build")
 loadgen="$build/cardholder-loadgen/cardholder-loadgen"
@@ -69,6 +69,9 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 run_dir="$root/var/ecosystem-$stamp-$$"
 report_dir="$root/reports/$stamp"
 mkdir -p "$run_dir" "$report_dir"
+# MAC keys for every link (iso_mac.key_file, relative to the agents' working
+# directory): fresh throwaway keys unless the file is already there.
+(cd "$run_dir" && "$build/tools/iso8583" mac-keys --config "$config" --if-missing)
 
 # --- process bookkeeping: everything started is stopped, whatever happens ----
 pids=()
@@ -175,7 +178,8 @@ echo "== ledgers before: $summary"
 
 # --- the load ---------------------------------------------------------------
 echo "== load (a line per second: sent, answered, rate, p99)"
-"${orphan_guard[@]}" "$loadgen" --config "$config" --report-dir "$report_dir" "${loadgen_args[@]}"
+# From the agents' directory: the config's relative paths (the MAC key file) are theirs.
+(cd "$run_dir" && "${orphan_guard[@]}" "$loadgen" --config "$config" --report-dir "$report_dir" "${loadgen_args[@]}")
 
 # Network reversal advices retry for a while after the load: wait (bounded)
 # until no switch has a pending transaction and the ledgers stop moving.

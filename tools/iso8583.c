@@ -4,7 +4,7 @@
  *
  *   iso8583 decode [--profile ascii|bcd] [--framing none|binary2|ascii4] [--hex|--binary]
  *   iso8583 encode [same options]
- *   iso8583 mac-keys --config ecosystem.yaml --out FILE
+ *   iso8583 mac-keys --config ecosystem.yaml [--out FILE] [--if-missing]
  *
  * With --mac-key FILE (a key file, docs/protocol.md "MAC") encode appends the
  * link MAC (DE 64, or 128 with a secondary bitmap) and decode checks it.
@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "framing.h"
 #include "ecosystem_mac.h"
@@ -46,7 +47,7 @@ struct options {
 static const char usage[] =
 	"usage: iso8583 decode|encode [--profile ascii|bcd] [--framing none|binary2|ascii4]\n"
 	"                             [--hex|--binary] [--mac-key FILE [--mac-link NAME]]\n"
-	"       iso8583 mac-keys --config ecosystem.yaml --out FILE\n"
+	"       iso8583 mac-keys --config ecosystem.yaml [--out FILE] [--if-missing]\n"
 	"\n"
 	"decode  reads ISO 8583:1993 messages on stdin and prints one JSON object per\n"
 	"        message: {\"mti\":\"1100\",\"2\":\"5105...\",\"4\":\"000000001000\"}.\n"
@@ -69,7 +70,9 @@ static const char usage[] =
 	"--mac-link the link whose key is used (e.g. acquirer:mastercard); needed\n"
 	"           when the file holds more than one key.\n"
 	"mac-keys   writes a new key file (mode 0600) with a random AES-128 key for\n"
-	"           every link of the ecosystem the config describes.\n"
+	"           every link of the ecosystem the config describes, to --out or to\n"
+	"           the config's iso_mac.key_file (relative to the working directory);\n"
+	"           --if-missing leaves an existing file alone.\n"
 	"\n"
 	"Exit status: 0 success, 1 invalid input (stderr names the message, the\n"
 	"field and the byte offset), 2 usage error.\n";
@@ -627,19 +630,34 @@ static int open_mac_key(struct options *o)
 static int run_mac_keys(int argc, char **argv)
 {
 	const char *config = NULL, *out = NULL;
-	for (int i = 2; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--config"))
-			config = argv[i + 1];
-		else if (!strcmp(argv[i], "--out"))
-			out = argv[i + 1];
+	bool if_missing = false;
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--if-missing"))
+			if_missing = true;
+		else if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			config = argv[++i];
+		else if (!strcmp(argv[i], "--out") && i + 1 < argc)
+			out = argv[++i];
 		else
 			return usage_error("unknown option", argv[i]);
 	}
-	if (!config || !out || argc % 2)
-		return usage_error("mac-keys needs --config FILE --out FILE", NULL);
+	if (!config)
+		return usage_error("mac-keys needs --config FILE", NULL);
 	static struct ecosystem_config c;
 	char err[512];
-	if (!ecosystem_config_load(config, &c, err, sizeof(err)) || !ecosystem_mac_keyfile_create(&c, out, err, sizeof(err))) {
+	if (!ecosystem_config_load(config, &c, err, sizeof(err))) {
+		fprintf(stderr, "iso8583: %s\n", err);
+		return 1;
+	}
+	if (!out)
+		out = c.iso_mac.key_file;
+	if (!out[0]) {
+		fprintf(stderr, "iso8583: %s names no iso_mac.key_file: give --out FILE\n", config);
+		return 2;
+	}
+	if (if_missing && access(out, F_OK) == 0)
+		return 0; /* existing keys are kept: the agents and the other end share them */
+	if (!ecosystem_mac_keyfile_create(&c, out, err, sizeof(err))) {
 		fprintf(stderr, "iso8583: %s\n", err);
 		return 1;
 	}

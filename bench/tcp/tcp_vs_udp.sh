@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
     *) echo "tcp_vs_udp.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
-for bin in switch/switch bank-node/bank-node cardholder-loadgen/cardholder-loadgen; do
+for bin in switch/switch bank-node/bank-node cardholder-loadgen/cardholder-loadgen tools/iso8583; do
   [ -x "$build/$bin" ] || { echo "tcp_vs_udp.sh: $build/$bin is missing (cmake -DCMAKE_BUILD_TYPE=Release -B $build, then build it)" >&2; exit 2; }
 done
 out=${out:-$(mktemp -d /tmp/tcp-vs-udp-XXXXXX)}
@@ -83,7 +83,10 @@ loadgen:
   cards_per_bank: 1000
   initial_balance: 100000000
   timeout_ms: 1000
+iso_mac:
+  key_file: $dir/iso_mac.keys
 YAML
+  "$build/tools/iso8583" mac-keys --config "$file" # throwaway keys: every link MACed
 }
 
 wait_http() {

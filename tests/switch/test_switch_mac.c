@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ecosystem_harness.h"
@@ -96,9 +97,14 @@ static void wait_for_reload(const char *log, long offset, const char *what)
 static void rotate_acquirer_key(char *old_keys, size_t size)
 {
 	snprintf(old_keys, size, "%s/iso_mac.keys.old", env.dir);
-	char cmd[1200];
-	snprintf(cmd, sizeof(cmd), "cp -p '%s' '%s'", key_file, old_keys);
-	cr_assert_eq(system(cmd), 0);
+	FILE *from = fopen(key_file, "r"), *to = fopen(old_keys, "w");
+	cr_assert(from && to);
+	chmod(old_keys, 0600);
+	char line[512];
+	while (fgets(line, sizeof(line), from))
+		fputs(line, to);
+	fclose(from);
+	cr_assert_eq(fclose(to), 0);
 	cr_assert(test_mac_rotate_link(key_file, ACQUIRER));
 	long offset = test_log_size(env.switch_log);
 	cr_assert_eq(kill(env.switch_pid, SIGHUP), 0);
