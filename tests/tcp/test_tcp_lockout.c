@@ -59,7 +59,7 @@ static void pay(int fd, unsigned stan, char action[4])
 	struct population_card c;
 	eco_card(&env, 0, 0, &c);
 	char stan_text[8], rrn[16], term[16];
-	snprintf(stan_text, sizeof(stan_text), "%06u", stan);
+	snprintf(stan_text, sizeof(stan_text), "%06u", stan % 1000000u);
 	snprintf(rrn, sizeof(rrn), "LOCK%08u", stan);
 	snprintf(term, sizeof(term), "L%07u", stan);
 	struct iso_msg m;
