@@ -49,6 +49,9 @@ const char *rules_decide(const struct bank_rules *rules, const struct rule_input
 		return ACTION_NOT_PERMITTED;
 	if (in->currency[0] && rules->currency[0] && strcmp(in->currency, rules->currency) != 0)
 		return ACTION_NOT_PERMITTED;
+	/* Nothing to pay is not a payment (the seed refuses amounts <= 0); the network refuses it first. */
+	if (in->amount == 0)
+		return ACTION_INVALID_AMOUNT;
 	if (rules->max_amount && in->amount > rules->max_amount)
 		return ACTION_NOT_PERMITTED;
 	if (rules->max_approvals_per_minute && in->approvals_last_minute >= rules->max_approvals_per_minute)

@@ -1,7 +1,7 @@
 /* Answers coming back to a generator thread: 1110 and 1430 matched to what it sent. */
 #include "loadgen_answers.h"
 
-#include "framing.h"
+#include "datagram_frames.h"
 #include "loadgen_inflight.h"
 #include "loadgen_outcomes.h"
 #include "tsc_clock.h"
@@ -110,26 +110,18 @@ unsigned loadgen_receive(struct loadgen_worker *w)
 		return 0;
 	uint64_t now_ns = tsc_now_ns();
 	for (int i = 0; i < got; i++) {
-		const uint8_t *buf = w->rx[i].data;
-		size_t left = w->rx[i].length;
 		w->counts.rx_datagrams++;
-		if (left == 0) {
-			w->counts.malformed++; /* truncated by the port */
+		/* As the agents: a datagram that does not split into whole frames is
+		 * dropped as a whole (an empty one is what the port left of a truncated one). */
+		struct datagram_frames frames;
+		if (w->rx[i].length == 0 || !datagram_frames_open(&frames, w->rx[i].data, w->rx[i].length)) {
+			w->counts.malformed++;
 			continue;
 		}
-		while (left > 0) {
-			const uint8_t *msg;
-			size_t msg_len, consumed;
-			if (frame_next(FRAME_HEADER_BINARY2, buf, left, ISO_MAX_MESSAGE, &msg, &msg_len, &consumed) !=
-			    FRAME_OK) {
-				w->counts.malformed++;
-				break;
-			}
-			if (msg_len > 0)
-				handle_message(w, msg, msg_len, now_ns);
-			buf += consumed;
-			left -= consumed;
-		}
+		const uint8_t *msg;
+		size_t msg_len;
+		while (datagram_frames_next(&frames, &msg, &msg_len))
+			handle_message(w, msg, msg_len, now_ns);
 	}
 	return (unsigned)got;
 }

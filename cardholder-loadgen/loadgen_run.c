@@ -192,12 +192,19 @@ static bool open_interval_log(struct run *r)
 static void announce(const struct run *r)
 {
 	const struct loadgen_plan *plan = &r->shared.plan;
+	/* The networks paid through: --network narrows the configured ones to one. */
+	char networks[96];
+	if (r->o->only_network)
+		snprintf(networks, sizeof networks, "network %s", r->o->only_network);
+	else
+		snprintf(networks, sizeof networks, "%zu network%s", r->cards.network_count,
+			 r->cards.network_count == 1 ? "" : "s");
 	fprintf(stderr,
-		"cardholder-loadgen: %.0f/s %s for %gs (at most %llu), %zu cards on %zu network(s), %u thread(s), "
+		"cardholder-loadgen: %.0f/s %s for %gs (at most %llu), %zu cards on %s, %u thread(s), "
 		"timeout %u ms, report in %s\n",
 		plan->rate, plan->arrivals == ARRIVAL_POISSON ? "poisson" : "constant", plan->duration_s,
-		(unsigned long long)plan->max_requests, r->cards.count, r->cards.network_count, r->threads,
-		plan->timeout_ms, r->dir);
+		(unsigned long long)plan->max_requests, r->cards.count, networks, r->threads, plan->timeout_ms,
+		r->dir);
 }
 
 /*

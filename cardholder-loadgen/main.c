@@ -29,6 +29,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cardholder-loadgen: %s\n", err);
 		return 2;
 	}
+	/* A name the config lacks is a usage error, exit 2 like a bad config (the other agents do the same). */
+	if (options.only_network && !ecosystem_find_network(&config, options.only_network)) {
+		fprintf(stderr, "cardholder-loadgen: --network %s: no such network in %s\n", options.only_network,
+			options.config_path);
+		return 2;
+	}
 	if (options.list_agents) {
 		for (size_t i = 0; i < config.bank_count; i++)
 			printf("bank %s %s:%u %s:%u\n", config.banks[i].name, config.banks[i].http.host,

@@ -9,6 +9,7 @@
  * a misrouted payment. docs/configuration.md lists the keys and defaults.
  */
 #include "ecosystem_config.h"
+#include "seed_config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -889,9 +890,33 @@ static bool yaml_failure(struct parser *p, const yaml_parser_t *yp)
 	return false;
 }
 
+/* The seed's layout, converted and then parsed as this project's (seed_config.h). */
+static bool parse_seed_layout(const char *native, const char *source_name, struct ecosystem_config *out, char *err,
+			      size_t err_size)
+{
+	char source[CFG_PATH_MAX + 64];
+	snprintf(source, sizeof source, "%s (as `iso8583-config convert` shows it)", source_name);
+	bool ok = ecosystem_config_parse(native, strlen(native), source, out, err, err_size);
+	snprintf(out->source, sizeof out->source, "%s", source_name);
+	return ok;
+}
+
 bool ecosystem_config_parse(const char *yaml, size_t len, const char *source_name, struct ecosystem_config *out,
 			    char *err, size_t err_size)
 {
+	char *native = NULL;
+	switch (seed_config_convert(yaml, len, source_name ? source_name : "(config)", &native, err, err_size)) {
+	case SEED_INVALID:
+		memset(out, 0, sizeof *out);
+		return false;
+	case SEED_CONVERTED: {
+		bool ok = parse_seed_layout(native, source_name ? source_name : "(config)", out, err, err_size);
+		free(native);
+		return ok;
+	}
+	case SEED_NOT_SEED:
+		break;
+	}
 	struct parser *p = calloc(1, sizeof *p);
 	if (p == NULL) {
 		snprintf(err, err_size, "%s: out of memory", source_name);

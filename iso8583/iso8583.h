@@ -22,9 +22,9 @@
 /* Content class of a data element (ISO 8583:1993 attribute notation). */
 enum iso_content {
 	ISO_N,    /* numeric digits */
-	ISO_AN,   /* alphanumeric */
-	ISO_ANS,  /* alphanumeric and special */
-	ISO_Z,    /* track 2/3 code set */
+	ISO_AN,   /* alphanumeric: A-Z a-z 0-9 and space (fixed elements pad with spaces) */
+	ISO_ANS,  /* alphanumeric and special: printable ASCII 0x20..0x7e */
+	ISO_Z,    /* track 2/3 code set (ISO/IEC 7813): 0x30..0x3f, and 'D' as separator */
 	ISO_B,    /* binary */
 	ISO_BITMAP,
 };
@@ -41,24 +41,35 @@ struct iso_field_spec {
 /* How numbers are written: ASCII digits, or packed BCD (two digits a byte). */
 enum iso_number_encoding { ISO_ENC_ASCII, ISO_ENC_BCD };
 
+/* Where the zero nibble of an odd count of packed digits goes. */
+enum iso_bcd_padding { ISO_PAD_LEFT, ISO_PAD_RIGHT };
+
 struct iso_profile {
 	const char *name;
 	uint8_t mti_encoding;    /* enum iso_number_encoding */
 	uint8_t number_encoding; /* numeric data elements */
 	uint8_t length_encoding; /* LL/LLL length prefixes */
+	uint8_t bcd_padding;     /* enum iso_bcd_padding, for packed numeric elements */
 	struct iso_field_spec fields[ISO_MAX_FIELD + 1]; /* index = field number; 1 = secondary bitmap */
 };
 
 /* Default profile: ASCII MTI and numerics, binary bitmaps, ASCII LL lengths. */
 extern const struct iso_profile iso_profile_ascii;
-/* BCD profile in the manner of jPOS ISO93BPackager. */
+/* BCD profile, odd digit counts padded on the left (the usual BCD host). */
 extern const struct iso_profile iso_profile_bcd;
+/* Byte for byte jPOS's ISO93BPackager: BCD padded on the right, DE 49-51 as
+ * characters, DE 97 (x+n16) not carried. */
+extern const struct iso_profile iso_profile_jpos93b;
+
+/* The profile of that name ("ascii", "bcd", "jpos93b"), or NULL. */
+const struct iso_profile *iso_profile_by_name(const char *name);
 
 /* A field as it sits in a frame (decode) or in caller memory (encode). */
 struct iso_field {
 	const uint8_t *data; /* wire bytes after decode; logical bytes before encode */
 	uint16_t length;     /* logical length: digits for n/z, bytes otherwise */
 	bool packed;         /* data is packed BCD (decoded from a BCD profile) */
+	bool pad_right;      /* packed with an odd count: the zero nibble is last, not first */
 };
 
 struct iso_msg {
@@ -79,6 +90,7 @@ enum iso_error_code {
 	ISO_ERR_UNKNOWN_FIELD,    /* field the profile does not define */
 	ISO_ERR_BUFFER_TOO_SMALL, /* encode: caller's buffer too small */
 	ISO_ERR_BAD_VALUE,        /* encode: value does not match its content class */
+	ISO_ERR_BAD_CHARACTER,    /* decode: character outside the element's an/ans/z class */
 };
 
 struct iso_error {
@@ -123,10 +135,10 @@ static inline void iso_set_str(struct iso_msg *m, int field, const char *s)
 }
 
 /*
- * True when s[0..n) is printable ASCII (0x20..0x7e). The codec checks the digits
- * of numeric elements but lets any byte through in an/ans ones; an agent that
- * keeps such an element as a C string (and echoes or rebuilds it later) checks
- * it with this first: a NUL would cut it short.
+ * True when s[0..n) is printable ASCII (0x20..0x7e). The codec checks the class
+ * of every element it decodes, so a decoded an/ans element is always printable;
+ * agents still check the text they build keys from (a NUL would cut a C string
+ * short) because those keys also come from salvaged and hand-built messages.
  */
 static inline bool iso_printable(const char *s, size_t n)
 {

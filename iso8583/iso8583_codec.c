@@ -105,6 +105,102 @@ static inline uint64_t ascii_nondigit_mask(uint64_t x)
 	return (a | (a + 0x76 * ONES8)) & (0x80 * ONES8);
 }
 
+/*
+ * Per byte of y (every byte below 0x80), bit 7 set iff the byte is >= n
+ * (n <= 0x80): the sum stays below 0x100 in every byte, so nothing carries.
+ */
+static inline uint64_t bytes_at_least(uint64_t y, unsigned n)
+{
+	return (y + (uint64_t)(0x80 - n) * ONES8) & (0x80 * ONES8);
+}
+
+/* Per byte of y (every byte below 0x80), bit 7 set iff the byte is zero. */
+static inline uint64_t bytes_zero(uint64_t y)
+{
+	return ~(y + 0x7F * ONES8) & (0x80 * ONES8);
+}
+
+/*
+ * Non-zero iff some byte of x is outside 0x20..0x7e (ans). As with digits:
+ * a good byte neither borrows in x - 0x20 nor carries in x + 1, so the lowest
+ * bad byte is always flagged and a word of good bytes gives exactly 0.
+ */
+static inline uint64_t ans_violation_mask(uint64_t x)
+{
+	return (x | (x - 0x20 * ONES8) | (x + ONES8)) & (0x80 * ONES8);
+}
+
+/* Non-zero iff some byte of x is not a letter, a digit or a space (an): exact per byte. */
+static inline uint64_t an_violation_mask(uint64_t x)
+{
+	uint64_t y = x & 0x7F * ONES8;
+	uint64_t digit = bytes_at_least(y, '0') & ~bytes_at_least(y, '9' + 1);
+	uint64_t folded = y | 0x20 * ONES8; /* only 'A'..'Z' fold onto 'a'..'z' */
+	uint64_t letter = bytes_at_least(folded, 'a') & ~bytes_at_least(folded, 'z' + 1);
+	uint64_t space = bytes_zero(y ^ 0x20 * ONES8);
+	return (x & 0x80 * ONES8) | (~(digit | letter | space) & 0x80 * ONES8);
+}
+
+/* Non-zero iff some byte of x is outside the track code set 0x30..0x3f and not 'D' (z). */
+static inline uint64_t z_violation_mask(uint64_t x)
+{
+	uint64_t y = x & 0x7F * ONES8;
+	uint64_t in_set = bytes_zero((y ^ 0x30 * ONES8) & 0x70 * ONES8);
+	uint64_t separator = bytes_zero(y ^ 0x44 * ONES8);
+	return (x & 0x80 * ONES8) | (~(in_set | separator) & 0x80 * ONES8);
+}
+
+_Static_assert(ISO_ANS == ISO_AN + 1 && ISO_Z == ISO_AN + 2, "the character classes are consecutive");
+
+static inline bool has_character_class(unsigned content)
+{
+	return content - ISO_AN <= ISO_Z - ISO_AN;
+}
+
+static inline uint64_t class_violation_mask(unsigned content, uint64_t x)
+{
+	if (content == ISO_ANS)
+		return ans_violation_mask(x);
+	return content == ISO_AN ? an_violation_mask(x) : z_violation_mask(x);
+}
+
+/*
+ * Non-zero iff some byte of s[0..n) fails mask's class: a word at a time, the
+ * last word overlapping the one before it; '0' (in every class) fills a short
+ * element. Always inlined with a constant mask, so each class gets its own
+ * straight-line copy with no indirect call.
+ */
+static inline __attribute__((always_inline)) uint64_t words_violating(uint64_t (*mask)(uint64_t),
+								       const uint8_t *s, size_t n)
+{
+	if (likely(n <= 8))
+		return mask(load_upto8(s, n, 0x30 * ONES8));
+	uint64_t bad = mask(load_le64(s + n - 8));
+	for (size_t i = 0; i + 8 < n; i += 8)
+		bad |= mask(load_le64(s + i));
+	return bad;
+}
+
+/* Zero iff s[0..n) is all in the character class content (ISO_AN, ISO_ANS or ISO_Z). */
+static inline __attribute__((always_inline)) uint64_t class_violations(unsigned content, const uint8_t *s,
+									size_t n)
+{
+	if (content == ISO_ANS)
+		return words_violating(ans_violation_mask, s, n);
+	if (content == ISO_AN)
+		return words_violating(an_violation_mask, s, n);
+	return words_violating(z_violation_mask, s, n);
+}
+
+/* Offset of the first byte outside the class (n when none): for the error report only. */
+static size_t first_class_violation(unsigned content, const uint8_t *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (class_violation_mask(content, s[i] | (0x30 * ONES8) << 8))
+			return i;
+	return n;
+}
+
 static inline bool ascii_all_digits(const uint8_t *s, size_t n)
 {
 	if (likely(n <= 8))
@@ -139,11 +235,19 @@ static inline bool bcd_byte_ok(uint8_t b)
 	return (b & 0x0F) <= 9 && (b >> 4) <= 9;
 }
 
+/* Zero iff the pad nibble of an odd count of packed digits (first or last) is zero. */
+static inline unsigned bcd_pad_nibble(const uint8_t *s, size_t digits, bool pad_right)
+{
+	if (!(digits & 1))
+		return 0;
+	return pad_right ? s[digits / 2] & 0x0F : s[0] >> 4;
+}
+
 /* Packed digits: every nibble a digit, and the pad nibble of an odd count zero. */
-static inline bool bcd_all_digits(const uint8_t *s, size_t digits)
+static inline bool bcd_all_digits(const uint8_t *s, size_t digits, bool pad_right)
 {
 	size_t n = (digits + 1) / 2;
-	if ((digits & 1) && (s[0] >> 4) != 0)
+	if (bcd_pad_nibble(s, digits, pad_right) != 0)
 		return false;
 	if (likely(n <= 8))
 		return bcd_bad_nibble_mask(load_upto8(s, n, 0)) == 0;
@@ -156,21 +260,21 @@ static inline bool bcd_all_digits(const uint8_t *s, size_t digits)
 	return bad == 0;
 }
 
-static size_t first_bad_bcd_byte(const uint8_t *s, size_t digits)
+static size_t first_bad_bcd_byte(const uint8_t *s, size_t digits, bool pad_right)
 {
 	size_t n = (digits + 1) / 2;
-	if ((digits & 1) && n > 0 && (s[0] >> 4) != 0)
+	if (!pad_right && bcd_pad_nibble(s, digits, false) != 0)
 		return 0;
 	size_t i = 0;
 	while (i < n && bcd_byte_ok(s[i]))
 		i++;
-	return i;
+	return i < n || n == 0 ? i : n - 1; /* all nibbles digits: the right pad nibble is the fault */
 }
 
 /* Digit at logical position i of a packed field of `digits` digits. */
-static inline unsigned packed_digit(const uint8_t *s, size_t digits, size_t i)
+static inline unsigned packed_digit(const uint8_t *s, size_t digits, size_t i, bool pad_right)
 {
-	size_t nibble = i + (digits & 1); /* odd counts start after the pad nibble */
+	size_t nibble = i + (pad_right ? 0 : digits & 1); /* left padding: start after the pad nibble */
 	uint8_t b = s[nibble >> 1];
 	return (nibble & 1) ? (b & 0x0F) : (b >> 4);
 }
@@ -184,10 +288,10 @@ static inline uint32_t pack8(uint64_t ascii)
 	return (uint32_t)(y | (y >> 16));
 }
 
-static void pack_digits(uint8_t *out, const uint8_t *digits, size_t n)
+static void pack_digits(uint8_t *out, const uint8_t *digits, size_t n, bool pad_right)
 {
 	size_t i = 0;
-	if (n & 1) {
+	if ((n & 1) && !pad_right) {
 		*out++ = (uint8_t)(digits[0] - '0');
 		i = 1;
 	}
@@ -195,14 +299,28 @@ static void pack_digits(uint8_t *out, const uint8_t *digits, size_t n)
 		uint32_t packed = pack8(load_le64(digits + i));
 		memcpy(out, &packed, 4);
 	}
-	for (; i < n; i += 2)
+	for (; i + 2 <= n; i += 2)
 		*out++ = (uint8_t)(((digits[i] - '0') << 4) | (digits[i + 1] - '0'));
+	if (i < n) /* odd count padded on the right */
+		*out = (uint8_t)((digits[i] - '0') << 4);
 }
 
-static void unpack_digits(char *out, const uint8_t *packed, size_t digits)
+static void unpack_digits(char *out, const uint8_t *packed, size_t digits, bool pad_right)
 {
 	for (size_t i = 0; i < digits; i++)
-		out[i] = (char)('0' + packed_digit(packed, digits, i));
+		out[i] = (char)('0' + packed_digit(packed, digits, i, pad_right));
+}
+
+/* Packed digits from one padding to the other (odd counts only differ). */
+static void repack_digits(uint8_t *out, const uint8_t *packed, size_t digits, bool from_right, bool to_right)
+{
+	size_t bytes = (digits + 1) / 2;
+	memset(out, 0, bytes);
+	size_t skip = to_right ? 0 : digits & 1;
+	for (size_t i = 0; i < digits; i++) {
+		size_t nibble = i + skip;
+		out[nibble >> 1] |= (uint8_t)(packed_digit(packed, digits, i, from_right) << ((nibble & 1) ? 0 : 4));
+	}
 }
 
 /* Length prefix sizes by length kind. ASCII: one character a digit; BCD: LL
@@ -346,6 +464,7 @@ decode_elements(const struct iso_profile *p, const uint8_t *frame, size_t length
 {
 	size_t pos = *pos_io;
 	const uint8_t *prefix_size = prefix_size_table(length_encoding);
+	const bool pad_right = packed_numbers && p->bcd_padding == ISO_PAD_RIGHT;
 	for (int w = 0; w < 2; w++) {
 		uint64_t bits = words[w];
 		while (bits) {
@@ -375,17 +494,22 @@ decode_elements(const struct iso_profile *p, const uint8_t *frame, size_t length
 				return ended(err, f, start, length);
 			if (numeric) {
 				if (packed) {
-					if (unlikely(!bcd_all_digits(frame + at, logical)))
+					if (unlikely(!bcd_all_digits(frame + at, logical, pad_right)))
 						return fail(err, ISO_ERR_NOT_DIGIT, f,
-							    at + first_bad_bcd_byte(frame + at, logical));
+							    at + first_bad_bcd_byte(frame + at, logical, pad_right));
 				} else if (unlikely(!ascii_all_digits(frame + at, logical))) {
 					return fail(err, ISO_ERR_NOT_DIGIT, f,
 						    at + first_ascii_nondigit(frame + at, logical));
 				}
+			} else if (has_character_class(spec->content)) {
+				if (unlikely(class_violations(spec->content, frame + at, logical)))
+					return fail(err, ISO_ERR_BAD_CHARACTER, f,
+						    at + first_class_violation(spec->content, frame + at, logical));
 			}
 			out->fields[f].data = frame + at;
 			out->fields[f].length = (uint16_t)logical;
 			out->fields[f].packed = packed;
+			out->fields[f].pad_right = packed && pad_right;
 			pos = at + wire;
 		}
 	}
@@ -439,10 +563,13 @@ static inline bool decode_ascii_fast(const struct iso_profile *p, const uint8_t 
 					if (i < n)
 						bad |= ascii_nondigit_mask(load_le64(at + n - 8));
 				}
+			} else if (has_character_class(spec->content)) {
+				bad |= class_violations(spec->content, at, n);
 			}
 			out->fields[f].data = at;
 			out->fields[f].length = (uint16_t)n;
 			out->fields[f].packed = false;
+			out->fields[f].pad_right = false;
 			at += n;
 		}
 	}
@@ -488,6 +615,7 @@ enum iso_error_code iso_decode(const struct iso_profile *p, const uint8_t *frame
 		out->fields[1].data = frame + pos;
 		out->fields[1].length = 8;
 		out->fields[1].packed = false;
+		out->fields[1].pad_right = false;
 		words[1] = load_be64(frame + pos);
 		pos += 8;
 	}
@@ -552,6 +680,7 @@ enum iso_error_code iso_encode(const struct iso_profile *p, const struct iso_msg
 	const uint8_t length_encoding = p->length_encoding;
 	const uint8_t *prefix_size = prefix_size_table(length_encoding);
 	const bool packed_numbers = p->number_encoding == ISO_ENC_BCD;
+	const bool pad_right = p->bcd_padding == ISO_PAD_RIGHT;
 	for (int w = 0; w < 2; w++) {
 		uint64_t bits = words[w];
 		while (bits) {
@@ -569,12 +698,23 @@ enum iso_error_code iso_encode(const struct iso_profile *p, const struct iso_msg
 				return fail(err, logical > max ? ISO_ERR_TOO_LONG : ISO_ERR_BAD_VALUE, f, start);
 			}
 
+			/* A packed value is digits whatever the element's class here: a
+			 * message decoded from a profile where the element is n (say DE 49
+			 * from bcd) encodes into one where it is characters (jpos93b). */
 			bool numeric = spec->content == ISO_N;
-			bool from_packed = numeric && fld->packed;
+			bool from_packed = fld->packed;
 			bool to_packed = numeric && packed_numbers;
-			if (numeric && unlikely(!(from_packed ? bcd_all_digits(fld->data, logical)
-							      : ascii_all_digits(fld->data, logical))))
+			bool from_right = from_packed && fld->pad_right;
+			if (from_packed) {
+				if (unlikely(!bcd_all_digits(fld->data, logical, from_right)))
+					return fail(err, ISO_ERR_BAD_VALUE, f, start);
+			} else if (numeric) {
+				if (unlikely(!ascii_all_digits(fld->data, logical)))
+					return fail(err, ISO_ERR_BAD_VALUE, f, start);
+			} else if (has_character_class(spec->content) &&
+				   unlikely(class_violations(spec->content, fld->data, logical))) {
 				return fail(err, ISO_ERR_BAD_VALUE, f, start);
+			}
 			size_t wire = to_packed ? (logical + 1) / 2 : logical;
 			size_t psz = prefix_size[spec->length_kind & 3];
 			if (unlikely(capacity - start < psz + wire))
@@ -585,12 +725,16 @@ enum iso_error_code iso_encode(const struct iso_profile *p, const struct iso_msg
 				write_prefix(length_encoding, o, psz, (unsigned)logical);
 				o += psz;
 			}
-			if (likely(to_packed == from_packed))
-				copy_bytes(o, fld->data, wire);
-			else if (to_packed)
-				pack_digits(o, fld->data, logical);
-			else
-				unpack_digits((char *)o, fld->data, logical);
+			if (likely(to_packed == from_packed)) {
+				if (unlikely(to_packed && (logical & 1) && from_right != pad_right))
+					repack_digits(o, fld->data, logical, from_right, pad_right);
+				else
+					copy_bytes(o, fld->data, wire);
+			} else if (to_packed) {
+				pack_digits(o, fld->data, logical, pad_right);
+			} else {
+				unpack_digits((char *)o, fld->data, logical, from_right);
+			}
 			pos = start + psz + wire;
 		}
 	}
@@ -606,7 +750,7 @@ int iso_field_text(const struct iso_msg *m, int field, char *out, size_t capacit
 	if ((size_t)f->length + 1 > capacity)
 		return -1;
 	if (f->packed)
-		unpack_digits(out, f->data, f->length);
+		unpack_digits(out, f->data, f->length, f->pad_right);
 	else
 		memcpy(out, f->data, f->length);
 	out[f->length] = '\0';
@@ -622,7 +766,7 @@ bool iso_field_u64(const struct iso_msg *m, int field, uint64_t *value)
 		return false;
 	uint64_t v = 0;
 	for (size_t i = 0; i < f->length; i++) {
-		unsigned d = f->packed ? packed_digit(f->data, f->length, i) : (uint8_t)(f->data[i] - '0');
+		unsigned d = f->packed ? packed_digit(f->data, f->length, i, f->pad_right) : (uint8_t)(f->data[i] - '0');
 		if (d > 9)
 			return false;
 		v = v * 10 + d;
@@ -639,7 +783,7 @@ bool iso_field_equals(const struct iso_msg *m, int field, const char *text)
 	for (size_t i = 0; i < f->length; i++) {
 		if (text[i] == '\0')
 			return false;
-		char c = f->packed ? (char)('0' + packed_digit(f->data, f->length, i)) : (char)f->data[i];
+		char c = f->packed ? (char)('0' + packed_digit(f->data, f->length, i, f->pad_right)) : (char)f->data[i];
 		if (c != text[i])
 			return false;
 	}
@@ -660,6 +804,7 @@ const char *iso_error_name(enum iso_error_code code)
 	case ISO_ERR_UNKNOWN_FIELD: return "unknown_field";
 	case ISO_ERR_BUFFER_TOO_SMALL: return "buffer_too_small";
 	case ISO_ERR_BAD_VALUE: return "bad_value";
+	case ISO_ERR_BAD_CHARACTER: return "bad_character";
 	}
 	return "unknown_error";
 }
@@ -678,6 +823,7 @@ static const char *error_text(enum iso_error_code code)
 	case ISO_ERR_UNKNOWN_FIELD: return "element not defined by the profile";
 	case ISO_ERR_BUFFER_TOO_SMALL: return "output buffer too small";
 	case ISO_ERR_BAD_VALUE: return "value does not match its content class or length";
+	case ISO_ERR_BAD_CHARACTER: return "character outside the element's class (an, ans or z)";
 	}
 	return "unknown error";
 }

@@ -44,7 +44,11 @@ void set_outcome(struct outcome *o, enum outcome_kind kind, const char *bank_sta
 		o->bank = *bank;
 }
 
-/* Records how a pending transaction ended, in place when its entry is still there. */
+/*
+ * Records how a pending transaction ended, in place when its entry is still
+ * there. The slot stays named: a timed-out transaction's slot carries its
+ * reversal advice until the disk has it (reversal.c looks there).
+ */
 void settle(struct switch_worker *w, const struct pending_txn *p, enum outcome_kind kind, const char *bank_stan,
 	    const struct sockaddr_in *bank)
 {
@@ -54,6 +58,7 @@ void settle(struct switch_worker *w, const struct pending_txn *p, enum outcome_k
 		o = outcome_memory_upsert(&w->outcomes, &p->key, &existed);
 	}
 	set_outcome(o, kind, bank_stan, bank);
+	o->slot = (uint32_t)(p - w->pending.slots);
 }
 
 void on_authorization(struct switch_worker *w, const struct sockaddr_in *peer, const uint8_t *frame, size_t length,
@@ -201,15 +206,19 @@ void on_authorization_answer(struct switch_worker *w, const uint8_t *frame, size
 	pending_stan(w->id, slot, false, bank_stan);
 
 	if (p->cardholder_reversed) {
-		/* The cardholder gave up and was told its reversal is accepted. */
-		settle(w, p, OUTCOME_TIMED_OUT, NULL, NULL);
+		/* The cardholder reversed it while it was here and has its 1430, given
+		 * once its reversal advice for the bank was on disk (reversal.c): that
+		 * advice undoes an approval, and the answer is not relayed. What the
+		 * bank said is remembered, so that a repeated reversal is judged by it
+		 * (an approval's is queued again: the bank's reversal is idempotent). */
 		if (approved) {
 			COUNT(w, cancelled_approvals);
-			queue_switch_reversal(w, slot, ADVICE_TELLS_NOBODY);
+			settle(w, p, OUTCOME_APPROVED, bank_stan, &p->bank);
 		} else {
 			COUNT(w, declined);
-			pending_release(&w->pending, slot);
+			settle(w, p, OUTCOME_REFUSED, NULL, NULL);
 		}
+		pending_release(&w->pending, slot);
 		return;
 	}
 	relay_with_stan(w, &p->cardholder, frame, length, m, p->f.stan);

@@ -29,16 +29,21 @@ int main(int argc, char **argv)
 
 	char err[512];
 	struct ecosystem_config *config = malloc(sizeof(*config));
-	if (!config || !ecosystem_config_load(o.config, config, err, sizeof(err))) {
-		fprintf(stderr, "switch: %s\n", config ? err : "out of memory");
-		free(config);
+	if (!config) {
+		fprintf(stderr, "switch: out of memory\n");
 		return 1;
+	}
+	/* Exit statuses as every agent's: 2 for usage and configuration, 1 for failures at run time. */
+	if (!ecosystem_config_load(o.config, config, err, sizeof(err))) {
+		fprintf(stderr, "switch: %s\n", err);
+		free(config);
+		return 2;
 	}
 	const struct cfg_network *net = ecosystem_find_network(config, o.network);
 	if (!net) {
 		fprintf(stderr, "switch: network '%s' is not in %s\n", o.network, o.config);
 		free(config);
-		return 1;
+		return 2;
 	}
 
 	struct switch_node node;

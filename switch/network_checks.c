@@ -59,6 +59,10 @@ struct check_verdict network_check_authorization(const struct iso_msg *m,
 	unsigned mm = (unsigned)((expiry[2] - '0') * 10 + (expiry[3] - '0'));
 	if (mm < 1 || mm > 12)
 		return fail(CHECK_BAD_EXPIRY, ACTION_FORMAT_ERROR, 14);
+	/* A purchase of nothing is refused, as the seed refuses amounts <= 0 (n12 has no sign). */
+	uint64_t amount;
+	if (!iso_field_u64(m, 4, &amount) || amount == 0)
+		return fail(CHECK_ZERO_AMOUNT, ACTION_INVALID_AMOUNT, 4);
 
 	if (!luhn_valid(pan, (size_t)pan_len))
 		return fail(CHECK_LUHN, ACTION_INVALID_CARD, 2);
@@ -96,6 +100,7 @@ const char *check_failure_name(enum check_failure f)
 	case CHECK_MISSING_FIELD: return "missing data element";
 	case CHECK_BAD_PAN: return "PAN not 12 to 19 digits";
 	case CHECK_BAD_EXPIRY: return "expiry not a YYMM date";
+	case CHECK_ZERO_AMOUNT: return "amount of zero";
 	case CHECK_LUHN: return "PAN fails the Luhn check";
 	case CHECK_WRONG_NETWORK: return "PAN of another network";
 	case CHECK_EXPIRED: return "card expired";

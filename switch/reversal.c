@@ -70,6 +70,34 @@ static void queue_cardholder_reversal(struct switch_worker *w, const struct sock
 	submit_advice(w, slot);
 }
 
+/*
+ * The cardholder's reversal of the transaction in `slot` (still at the bank,
+ * or timed out with the switch's own advice not yet on disk), for the bank
+ * under the STAN the switch gave the original. The cardholder hears 1430 only
+ * once this advice is on disk: a switch killed in between still undoes an
+ * approval the bank gives later, and a reversal that overtakes its original
+ * leaves the bank a tombstone, so the original is then declined.
+ */
+static void reverse_pending_at_bank(struct switch_worker *w, const struct sockaddr_in *peer, const struct iso_msg *m,
+				    struct original_data *od, uint32_t slot)
+{
+	struct sockaddr_in bank = w->pending.slots[slot].bank;
+	char bank_de56[40];
+	pending_stan(w->id, slot, false, od->stan);
+	original_data_format(od, bank_de56, sizeof(bank_de56));
+	queue_cardholder_reversal(w, peer, m, &bank, bank_de56);
+}
+
+/* True when the slot the outcome names still holds the transaction `key`, as a `kind`. */
+static bool still_pending(const struct switch_worker *w, const struct outcome *o, const struct txn_key *key,
+			  uint8_t kind)
+{
+	if (o->slot >= w->pending.capacity)
+		return false;
+	const struct pending_txn *p = &w->pending.slots[o->slot];
+	return p->kind == kind && txn_key_equal(&p->key, key);
+}
+
 void on_cardholder_reversal(struct switch_worker *w, const struct sockaddr_in *peer, const uint8_t *frame, size_t length,
 			    const struct iso_msg *m, bool handed)
 {
@@ -91,18 +119,19 @@ void on_cardholder_reversal(struct switch_worker *w, const struct sockaddr_in *p
 	}
 
 	struct outcome *o = outcome_memory_find(&w->outcomes, &key);
-	if (o && o->kind == OUTCOME_PENDING) {
-		struct pending_txn *p = &w->pending.slots[o->slot];
-		if (p->kind == PENDING_AUTHORIZATION && txn_key_equal(&p->key, &key)) {
-			/* Still at the bank: the switch will undo an approval itself. */
-			p->cardholder_reversed = true;
-		}
-		COUNT(w, cardholder_reversals_answered);
-		send_answer(w, peer, m, ACTION_REVERSAL_ACCEPTED);
+	if (o && o->kind == OUTCOME_PENDING && still_pending(w, o, &key, PENDING_AUTHORIZATION)) {
+		/* Still at the bank: its answer is not relayed, and an approval is undone. */
+		w->pending.slots[o->slot].cardholder_reversed = true;
+		reverse_pending_at_bank(w, peer, m, &od, o->slot);
 		return;
 	}
-	if (o && (o->kind == OUTCOME_REFUSED || o->kind == OUTCOME_TIMED_OUT)) {
-		/* Nothing to undo at the bank, or the switch is undoing it already. */
+	if (o && o->kind == OUTCOME_TIMED_OUT && still_pending(w, o, &key, PENDING_ADVICE)) {
+		/* The switch's own advice is on its way to the disk, not there yet. */
+		reverse_pending_at_bank(w, peer, m, &od, o->slot);
+		return;
+	}
+	if (o && (o->kind == OUTCOME_PENDING || o->kind == OUTCOME_REFUSED || o->kind == OUTCOME_TIMED_OUT)) {
+		/* Nothing to undo at the bank, or the switch's advice undoing it is on disk. */
 		COUNT(w, cardholder_reversals_answered);
 		send_answer(w, peer, m, ACTION_REVERSAL_ACCEPTED);
 		return;

@@ -283,7 +283,7 @@ void switch_core_destroy(struct switch_core *s)
 void switch_core_worker_counters(struct switch_core *s, uint16_t worker, struct switch_counters *out)
 {
 	const struct switch_counters *c = &s->workers[worker]->counters;
-#define LOAD_COUNTER(name) out->name = __atomic_load_n(&c->name, __ATOMIC_RELAXED);
+#define LOAD_COUNTER(name, help) out->name = __atomic_load_n(&c->name, __ATOMIC_RELAXED);
 	SWITCH_COUNTERS(LOAD_COUNTER)
 #undef LOAD_COUNTER
 }
@@ -295,7 +295,7 @@ void switch_core_counters(struct switch_core *s, struct switch_counters *sum, st
 	for (uint16_t i = 0; i < s->worker_count; i++) {
 		struct switch_counters one;
 		switch_core_worker_counters(s, i, &one);
-#define ADD_COUNTER(name) sum->name += one.name;
+#define ADD_COUNTER(name, help) sum->name += one.name;
 		SWITCH_COUNTERS(ADD_COUNTER)
 #undef ADD_COUNTER
 		g->pending += __atomic_load_n(&s->workers[i]->pending.in_use, __ATOMIC_RELAXED);

@@ -10,7 +10,7 @@
 static json_t *counters_json(const struct switch_counters *c)
 {
 	json_t *o = json_object();
-#define COUNTER_JSON(name) json_object_set_new(o, #name, json_integer((json_int_t)c->name));
+#define COUNTER_JSON(name, help) json_object_set_new(o, #name, json_integer((json_int_t)c->name));
 	SWITCH_COUNTERS(COUNTER_JSON)
 #undef COUNTER_JSON
 	return o;

@@ -14,7 +14,7 @@ static int fill_switch_stats(struct rte_tel_data *d, void *ctx)
 	struct switch_gauges g;
 	switch_core_counters(ctx, &sum, &g);
 	rte_tel_data_start_dict(d);
-#define TELEMETRY_COUNTER(name) rte_tel_data_add_dict_u64(d, #name, sum.name);
+#define TELEMETRY_COUNTER(name, help) rte_tel_data_add_dict_u64(d, #name, sum.name);
 	SWITCH_COUNTERS(TELEMETRY_COUNTER)
 #undef TELEMETRY_COUNTER
 	rte_tel_data_add_dict_u64(d, "pending", g.pending);

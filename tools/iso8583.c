@@ -2,7 +2,7 @@
  * iso8583: decode ISO 8583:1993 messages to JSON and encode JSON to messages,
  * with the same codec and framing the agents use.
  *
- *   iso8583 decode [--profile ascii|bcd] [--framing none|binary2|ascii4] [--hex|--binary]
+ *   iso8583 decode [--profile ascii|bcd|jpos93b] [--framing none|binary2|ascii4] [--hex|--binary]
  *   iso8583 encode [same options]
  *   iso8583 mac-keys --config ecosystem.yaml [--out FILE] [--if-missing]
  *
@@ -45,8 +45,9 @@ struct options {
 };
 
 static const char usage[] =
-	"usage: iso8583 decode|encode [--profile ascii|bcd] [--framing none|binary2|ascii4]\n"
-	"                             [--hex|--binary] [--mac-key FILE [--mac-link NAME]]\n"
+	"usage: iso8583 decode|encode [--profile ascii|bcd|jpos93b]\n"
+	"                             [--framing none|binary2|ascii4] [--hex|--binary]\n"
+	"                             [--mac-key FILE [--mac-link NAME]]\n"
 	"       iso8583 mac-keys --config ecosystem.yaml [--out FILE] [--if-missing]\n"
 	"\n"
 	"decode  reads ISO 8583:1993 messages on stdin and prints one JSON object per\n"
@@ -56,7 +57,10 @@ static const char usage[] =
 	"        and writes the encoded messages.\n"
 	"\n"
 	"--profile  ascii (default): ASCII MTI, numerics and lengths, binary bitmap;\n"
-	"           bcd: packed BCD MTI, numerics and lengths (jPOS ISO93BPackager).\n"
+	"           bcd: packed BCD MTI, numerics and lengths, odd digit counts\n"
+	"           padded on the left;\n"
+	"           jpos93b: byte for byte jPOS's ISO93BPackager (BCD padded on the\n"
+	"           right, DE 49-51 as characters, no DE 97).\n"
 	"--framing  none (default): one message per hex line (decode) or per output\n"
 	"           line (encode); binary2: 2-byte big-endian length before each\n"
 	"           message; ascii4: 4 ASCII digits. Zero-length frames are skipped.\n"
@@ -125,11 +129,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return usage_error("missing value after", a);
 			const char *v = argv[++i];
 			if (!strcmp(a, "--profile")) {
-				if (!strcmp(v, "ascii"))
-					o->profile = &iso_profile_ascii;
-				else if (!strcmp(v, "bcd"))
-					o->profile = &iso_profile_bcd;
-				else
+				o->profile = iso_profile_by_name(v);
+				if (!o->profile)
 					return usage_error("unknown profile", v);
 			} else if (!strcmp(v, "none")) {
 				o->framing = FRAMING_NONE;

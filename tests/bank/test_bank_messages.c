@@ -245,10 +245,23 @@ Test(io, a_readable_bad_message_gets_904_an_unreadable_one_is_dropped)
 	cr_assert_str_eq(a[0].action, "904");
 	cr_assert_str_eq(a[0].stan, "000001");
 
+	/* A NUL in DE 41 (ans8): outside its character class, so a format error
+	 * too. DE 41 is one of the keys an answer must echo, so nothing can be
+	 * answered: counted and dropped, never authorized. */
+	p = test_payment_default("5105100000000018", 2, 100);
+	len = test_build_1100(&p, dgram, sizeof(dgram));
+	uint8_t *terminal = memmem(dgram, len, p.terminal, strlen(p.terminal));
+	cr_assert_not_null(terminal);
+	terminal[1] = '\0';
+	bank_io_datagram(io, &peer, dgram, len);
+	cr_assert_eq(io->pending, 0);
+	cr_assert_eq(atomic_load(&stats.malformed), 2);
+	cr_assert_eq(sender.count, 1);
+
 	/* Garbage with a valid frame header: no MTI, nothing to answer. */
 	uint8_t junk[] = {0, 6, 'h', 'e', 'l', 'l', 'o', '!'};
 	bank_io_datagram(io, &peer, junk, sizeof(junk));
-	cr_assert_eq(atomic_load(&stats.malformed), 2);
+	cr_assert_eq(atomic_load(&stats.malformed), 3);
 	cr_assert_eq(sender.count, 1);
 	free(io);
 }

@@ -39,12 +39,18 @@ Test(rules, approves_a_covered_payment)
 	cr_assert_str_eq(rules_decide(&rules, &in), "000");
 }
 
-Test(rules, approves_exactly_the_balance_and_zero)
+Test(rules, approves_exactly_the_balance)
 {
 	in.amount = 10000;
 	cr_assert_str_eq(rules_decide(&rules, &in), "000");
+}
+
+Test(rules, an_amount_of_zero_is_110_even_with_no_money)
+{
 	in.amount = 0;
-	cr_assert_str_eq(rules_decide(&rules, &in), "000");
+	cr_assert_str_eq(rules_decide(&rules, &in), "110");
+	account.balance = 0;
+	cr_assert_str_eq(rules_decide(&rules, &in), "110");
 }
 
 Test(rules, refuses_one_unit_more_than_the_balance)

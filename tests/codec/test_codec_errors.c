@@ -1,6 +1,7 @@
 /* Every error kind of the codec, produced by a specific input, with the exact
  * field number and byte offset it must report. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -261,4 +262,106 @@ Test(codec_errors, every_message_as_formatted_text)
 	int n = iso_error_format(&err, text, sizeof(text));
 	cr_assert_str_eq(text, "field 4 at byte 40: non-digit in numeric field");
 	cr_assert_eq(n, (int)strlen(text));
+}
+
+/* The classes of iso8583.h, written the slow and obvious way. */
+static bool reference_in_class(enum iso_content content, unsigned b)
+{
+	bool digit = b >= '0' && b <= '9';
+	bool letter = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z');
+	switch (content) {
+	case ISO_AN: return digit || letter || b == ' ';
+	case ISO_ANS: return b >= 0x20 && b <= 0x7e;
+	case ISO_Z: return (b >= 0x30 && b <= 0x3f) || b == 'D';
+	default: return true;
+	}
+}
+
+/* Encodes sample_1100 with DE 35 and distinct values, returns where value's last byte sits. */
+static size_t encode_with_marker(const struct iso_profile *p, int field, const char *value, size_t *len)
+{
+	struct iso_msg m;
+	sample_1100(&m);
+	iso_set_str(&m, 22, "POSDATACODE0");
+	iso_set_str(&m, 35, "5105100000000001=30121");
+	iso_set_str(&m, field, value);
+	struct iso_error err;
+	cr_assert_eq(iso_encode(p, &m, frame, sizeof(frame), len, &err), ISO_OK, "%s", iso_error_name(err.code));
+	size_t n = strlen(value);
+	for (size_t at = 0; at + n <= *len; at++)
+		if (memcmp(frame + at, value, n) == 0)
+			return at + n - 1;
+	cr_assert_fail("value of field %d not found in the frame", field);
+	return 0;
+}
+
+Test(codec_errors, every_byte_against_every_character_class)
+{
+	const struct iso_profile *profiles[] = { &iso_profile_ascii, &iso_profile_bcd };
+	const struct {
+		int field;
+		enum iso_content content;
+		const char *value;
+	} cases[] = {
+		{ 22, ISO_AN, "POSDATACODE0" },
+		{ 41, ISO_ANS, "TERMINAL" },
+		{ 35, ISO_Z, "5105100000000001=30121" },
+	};
+	for (size_t p = 0; p < 2; p++)
+		for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+			cr_assert_eq(profiles[p]->fields[cases[c].field].content, cases[c].content);
+			for (unsigned b = 0; b < 256; b++) {
+				size_t len, at = encode_with_marker(profiles[p], cases[c].field, cases[c].value, &len);
+				frame[at] = (uint8_t)b;
+				if (reference_in_class(cases[c].content, b))
+					expect_decode(profiles[p], len, ISO_OK, -1, len);
+				else
+					expect_decode(profiles[p], len, ISO_ERR_BAD_CHARACTER, cases[c].field, at);
+			}
+		}
+}
+
+Test(codec_errors, bad_character_reported_at_its_byte)
+{
+	/* DE 42 is ans15: a control character at each position, so both the
+	 * whole words and the overlapping tail word of the checks are covered. */
+	for (size_t i = 0; i < 15; i++) {
+		size_t len, last = encode_with_marker(&iso_profile_ascii, 42, "MERCHANT0000001", &len);
+		size_t at = last - 14 + i;
+		frame[at] = '\t';
+		expect_decode(&iso_profile_ascii, len, ISO_ERR_BAD_CHARACTER, 42, at);
+	}
+	size_t len, at = encode_with_marker(&iso_profile_ascii, 41, "TERM0001", &len);
+	frame[at - 3] = '\0';
+	struct iso_msg m;
+	struct iso_error err;
+	cr_assert_eq(iso_decode(&iso_profile_ascii, frame, len, &m, &err), ISO_ERR_BAD_CHARACTER);
+	char text[128];
+	iso_error_format(&err, text, sizeof(text));
+	char want[128];
+	snprintf(want, sizeof(want), "field 41 at byte %zu: character outside the element's class (an, ans or z)",
+		 at - 3);
+	cr_assert_str_eq(text, want);
+}
+
+Test(codec_errors, encode_refuses_characters_outside_the_class)
+{
+	const struct iso_profile *profiles[] = { &iso_profile_ascii, &iso_profile_bcd };
+	for (size_t i = 0; i < 2; i++) {
+		struct iso_msg m;
+		sample_1100(&m);
+		iso_set_str(&m, 37, "00000012345_"); /* an: no underscore */
+		expect_encode(profiles[i], &m, 512, ISO_ERR_BAD_VALUE, 37);
+		sample_1100(&m);
+		iso_set(&m, 41, "TERM\x01" "001", 8);
+		expect_encode(profiles[i], &m, 512, ISO_ERR_BAD_VALUE, 41);
+		sample_1100(&m);
+		iso_set_str(&m, 35, "5105100000000001X3012");
+		expect_encode(profiles[i], &m, 512, ISO_ERR_BAD_VALUE, 35);
+		sample_1100(&m);
+		iso_set_str(&m, 37, "ab 0000012Z9");
+		iso_set_str(&m, 41, "T~RM 0!1");
+		iso_set_str(&m, 35, "5105100000000001D3012");
+		expect_encode(profiles[i], &m, 512, ISO_OK, -1);
+	}
 }

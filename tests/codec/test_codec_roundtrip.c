@@ -98,7 +98,8 @@ Test(codec_roundtrip, every_data_element_at_its_maximum)
 		cr_assert_gt(s->max_length, 0, "field %d has a spec", f);
 		cr_assert_not_null(s->name);
 		for (unsigned i = 0; i < s->max_length; i++)
-			values[f][i] = s->content == ISO_N ? (uint8_t)('0' + (f + i) % 10)
+			values[f][i] = s->content == ISO_N   ? (uint8_t)('0' + (f + i) % 10)
+				     : s->content == ISO_Z ? (uint8_t)(0x30 + (f + i) % 16) /* track code set */
 				     : s->content == ISO_B ? (uint8_t)(f * 7 + i)
 							   : (uint8_t)('A' + (f + i) % 26);
 		iso_set(&m, f, values[f], s->max_length);
@@ -256,7 +257,7 @@ Test(codec_accessors, error_names_and_messages)
 	e = (struct iso_error){ ISO_ERR_TRAILING_BYTES, -1, 62 };
 	iso_error_format(&e, text, sizeof(text));
 	cr_assert_str_eq(text, "message at byte 62: bytes left after the last element");
-	for (int c = ISO_OK; c <= ISO_ERR_BAD_VALUE; c++)
+	for (int c = ISO_OK; c <= ISO_ERR_BAD_CHARACTER; c++)
 		cr_assert_str_neq(iso_error_name((enum iso_error_code)c), "unknown_error");
 	cr_assert_str_eq(iso_error_name(ISO_ERR_TRUNCATED), "truncated");
 }

@@ -129,6 +129,21 @@ Test(iso8583_tool, garbage_exits_non_zero_with_field_and_offset)
 	cr_assert_eq(r.status, 2);
 }
 
+Test(iso8583_tool, jpos93b_profile_writes_what_jpos_writes)
+{
+	/* The 1100 of tests/codec/test_jpos93b_vectors.c's padding test: a
+	 * 15-digit PAN padded on the right, DE 49 as characters. */
+	struct run r;
+	run_text("encode --profile jpos93b", "{\"mti\":\"1100\",\"2\":\"510510000000001\",\"24\":\"100\",\"49\":\"978\"}\n",
+		 &r);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_str_eq(r.out, "110040000100000080001551051000000000101000393738\n");
+	/* A TAB in DE 41 (ans8) is refused with its field and byte. */
+	run_text("decode --profile jpos93b", "1100 0000000000800000 54455209304d3031\n", &r);
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, "field 41 at byte 13: character outside the element's class"), "stderr: %s", r.err);
+}
+
 Test(iso8583_tool, help)
 {
 	struct run r;

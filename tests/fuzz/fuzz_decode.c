@@ -1,5 +1,5 @@
 /*
- * Fuzz target: arbitrary bytes through the decoder (both profiles) and the
+ * Fuzz target: arbitrary bytes through the decoder (every profile) and the
  * stream reassembler. Whatever decodes must re-encode to the same bytes and
  * decode again to the same values, in its own profile and across profiles;
  * the reassembler must yield exactly the frames a one-shot scan finds,
@@ -15,7 +15,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const struct iso_profile *const profiles[] = { &iso_profile_ascii, &iso_profile_bcd };
+static const struct iso_profile *const profiles[] = { &iso_profile_ascii, &iso_profile_bcd,
+							  &iso_profile_jpos93b };
 
 static void same_values(const struct iso_msg *a, const struct iso_msg *b)
 {
@@ -42,7 +43,8 @@ static bool has_upper_fields(const struct iso_msg *m)
 static void codec_round_trip(const uint8_t *data, size_t size)
 {
 	static uint8_t wire[1 << 16], cross[1 << 16];
-	for (size_t i = 0; i < 2; i++) {
+	const size_t count = sizeof(profiles) / sizeof(profiles[0]);
+	for (size_t i = 0; i < count; i++) {
 		const struct iso_profile *p = profiles[i];
 		struct iso_msg m, again;
 		struct iso_error err;
@@ -61,11 +63,21 @@ static void codec_round_trip(const uint8_t *data, size_t size)
 		CHECK(iso_decode(p, wire, n, &again, &err) == ISO_OK);
 		same_values(&m, &again);
 
-		const struct iso_profile *other = profiles[1 - i];
-		size_t cn = 0;
-		CHECK(iso_encode(other, &m, cross, sizeof(cross), &cn, &err) == ISO_OK);
-		CHECK(iso_decode(other, cross, cn, &again, &err) == ISO_OK);
-		same_values(&m, &again);
+		for (size_t k = 0; k < count; k++) {
+			const struct iso_profile *other = profiles[k];
+			size_t cn = 0;
+			if (k == i)
+				continue;
+			if (iso_encode(other, &m, cross, sizeof(cross), &cn, &err) != ISO_OK) {
+				/* Only where the tables differ: jpos93b has no DE 97 and
+				 * carries DE 49-51 as characters, which are n3 elsewhere. */
+				CHECK((err.code == ISO_ERR_UNKNOWN_FIELD && err.field == 97) ||
+				      (err.code == ISO_ERR_BAD_VALUE && err.field >= 49 && err.field <= 51));
+				continue;
+			}
+			CHECK(iso_decode(other, cross, cn, &again, &err) == ISO_OK);
+			same_values(&m, &again);
+		}
 	}
 }
 

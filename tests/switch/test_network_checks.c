@@ -73,6 +73,19 @@ Test(network_checks, each_missing_element_is_a_format_error)
 	}
 }
 
+Test(network_checks, an_amount_of_zero_is_invalid_amount)
+{
+	struct test_msg t;
+	tm_authorization(&t, active_pan, "3012", "000001", "000000000000");
+	struct check_verdict v = check(&t);
+	cr_assert_eq(v.action, ACTION_INVALID_AMOUNT);
+	cr_assert_eq(v.failure, CHECK_ZERO_AMOUNT);
+	cr_assert_eq(v.field, 4);
+	cr_assert_str_eq(check_failure_name(v.failure), "amount of zero");
+	tm_authorization(&t, active_pan, "3012", "000001", "000000000001");
+	cr_assert_eq(check(&t).action, ACTION_APPROVED, "one minor unit is a payment");
+}
+
 Test(network_checks, luhn_failure_is_invalid_card)
 {
 	char bad[17];

@@ -17,6 +17,7 @@
 #include "message_builder.h"
 #include "test_clock.h"
 #include "test_http.h"
+#include "test_process.h"
 
 #define TIMEOUT_MS 1000 /* generous: ASan builds on a shared 2-core box; only timeout tests wait it out */
 #define RETRY_MS 300
@@ -339,6 +340,68 @@ Test(switch_fake_bank, cardholder_reversal_of_a_refusal_is_answered_by_the_switc
 	cr_assert_eq(e2e_switch_stat(&env, "cardholder_reversals_forwarded"), 0, "the bank never sees them");
 }
 
+/* DE 56 of the original as the bank knows it: under the STAN the switch gave it. */
+static void bank_original(const struct test_msg *req, const struct received *at_bank, char *out, size_t size)
+{
+	snprintf(out, size, "1100%s%s11%s", text(at_bank, 11), req->text[12], req->text[32]);
+}
+
+Test(switch_fake_bank, reversal_while_at_the_bank_goes_to_the_bank_before_the_cardholder_hears)
+{
+	struct test_msg req, rev;
+	struct received at_bank, advice, rev_answer, late;
+	authorize_to_bank(&req, "000701", &at_bank);
+	tm_reversal_of(&rev, &req, "000702");
+	send_msg(&holder, &rev);
+	/* The bank gets the cardholder's reversal under the switch's STAN, and the
+	 * cardholder its 1430 once that advice is on disk. */
+	receive(&big, &advice, 1420);
+	char want56[96];
+	bank_original(&req, &at_bank, want56, sizeof want56);
+	cr_assert_str_eq(text(&advice, 56), want56);
+	receive(&holder, &rev_answer, 1430);
+	cr_assert_str_eq(text(&rev_answer, 39), "400");
+	cr_assert_str_eq(text(&rev_answer, 11), "000702");
+	/* The bank approves the original after all: the cardholder, told it is
+	 * reversed, gets no 1110, and the advice undoes the approval. */
+	bank_answer(&big, &at_bank, "000");
+	cr_assert(!try_receive(&holder, &late, 300), "an answer to a reversed authorization was relayed");
+	bank_answer(&big, &advice, "400");
+	cr_assert_eq(e2e_wait_stat(&env, "saf.acknowledged", 1, WAIT_MS), 1);
+	cr_assert_eq(e2e_switch_stat(&env, "cardholder_reversals_forwarded"), 1);
+	cr_assert_eq(e2e_switch_stat(&env, "cardholder_reversals_answered"), 0, "not answered from memory");
+}
+
+Test(switch_fake_bank, reversal_while_at_the_bank_survives_a_switch_killed_before_the_approval)
+{
+	struct test_msg req, rev;
+	struct received at_bank, rev_answer, again, stale;
+	authorize_to_bank(&req, "000711", &at_bank);
+	tm_reversal_of(&rev, &req, "000712");
+	send_msg(&holder, &rev);
+	receive(&holder, &rev_answer, 1430);
+	cr_assert_str_eq(text(&rev_answer, 39), "400");
+
+	/* The switch dies at once with the cardholder told "reversed", well
+	 * before its bank timeout would have queued an advice of its own; the
+	 * bank then approves (debits) into the void. */
+	cr_assert_neq(test_process_stop(&env.switch_pid, SIGKILL, 5000), -1);
+	bank_answer(&big, &at_bank, "000");
+	while (try_receive(&big, &stale, 200))
+		; /* what the dead switch sent: not what this test is about */
+
+	/* Restarted, the switch still owes the bank that reversal, under the same original. */
+	cr_assert(e2e_start_switch(&env, 2), "switch did not restart (log %s)", env.switch_log);
+	cr_assert(try_receive(&big, &again, WAIT_MS), "the advice was not sent again");
+	cr_assert(again.m.mti == 1420 || again.m.mti == 1421, "got %u", again.m.mti);
+	char want56[96];
+	bank_original(&req, &at_bank, want56, sizeof want56);
+	cr_assert_str_eq(text(&again, 56), want56);
+	bank_answer(&big, &again, "400");
+	cr_assert_eq(e2e_wait_stat(&env, "saf.acknowledged", 1, WAIT_MS), 1);
+	cr_assert_eq(e2e_switch_stat(&env, "saf.queued"), 0);
+}
+
 Test(switch_fake_bank, reversal_of_an_unknown_original_goes_to_the_bank_unchanged)
 {
 	char pan[20];
@@ -379,7 +442,17 @@ Test(switch_fake_bank, malformed_datagrams_are_counted_and_answered_when_possibl
 	cr_assert_str_eq(text(&answer, 39), "904");
 	cr_assert_str_eq(text(&answer, 11), "000801");
 
-	cr_assert_eq(e2e_wait_stat(&env, "malformed", 3, WAIT_MS), 3);
+	/* A TAB in DE 42 (ans15, just before DE 49's three digits): a character
+	 * outside the element's class is a format error like a letter in a number. */
+	tm_authorization(&t, pan, "3012", "000802", "000000001000");
+	n = tm_encode(&t, buf, sizeof(buf));
+	buf[n - 4] = '\t';
+	cr_assert(test_udp_peer_send(&holder, env.switch_iso, buf, n));
+	receive(&holder, &answer, 1110);
+	cr_assert_str_eq(text(&answer, 39), "904");
+	cr_assert_str_eq(text(&answer, 11), "000802");
+
+	cr_assert_eq(e2e_wait_stat(&env, "malformed", 4, WAIT_MS), 4);
 	cr_assert_eq(e2e_switch_stat(&env, "forwarded"), 0);
 }
 

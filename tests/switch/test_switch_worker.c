@@ -181,43 +181,64 @@ Test(switch_worker, timeout_and_retries_fire_at_their_times)
 	stop();
 }
 
-Test(switch_worker, cardholder_reversal_overtaking_an_approval_makes_the_switch_reverse_it)
+Test(switch_worker, cardholder_reversal_while_at_the_bank_is_stored_for_the_bank_before_the_1430)
 {
 	start(1);
 	struct test_msg req, rev;
-	struct sent to_bank, s;
+	struct sent to_bank, a, b, s;
 	card_request(&req, 1, "000010");
 	inject(0, &holder, &req);
 	poll_all(t0);
 	expect_sent(&to_bank, 1100, &bank);
 
+	/* The cardholder reverses while the bank holds the 1100: the reversal goes
+	 * to the disk and to the bank, under the STAN the switch gave the
+	 * original, and only then is the cardholder told. */
 	tm_reversal_of(&rev, &req, "000011");
 	inject(0, &holder, &rev);
 	poll_all(t0 + 10);
-	expect_sent(&s, 1430, &holder);
-	cr_assert_str_eq(field(&s, 39), "400");
-	cr_assert_str_eq(field(&s, 11), "000011");
-
-	answer_from_bank(0, &to_bank, "000");
-	poll_all(t0 + 20);
-	expect_sent(&s, 1420, &bank);
-	cr_assert_not(next_sent(&s), "the approval does not reach the cardholder who reversed");
+	cr_assert(next_sent(&a) && next_sent(&b), "an advice and a 1430");
+	struct sent *advice = a.m.mti == 1420 ? &a : &b, *answer = a.m.mti == 1420 ? &b : &a;
+	cr_assert_eq(advice->m.mti, 1420);
+	cr_assert_eq(advice->d.peer.sin_port, bank.sin_port);
 	char want56[256];
 	snprintf(want56, sizeof(want56), "1100%s%s11%s", field(&to_bank, 11), req.text[12], req.text[32]);
-	cr_assert_str_eq(field(&s, 56), want56);
-	answer_from_bank(0, &s, "400");
+	cr_assert_str_eq(field(advice, 56), want56);
+	cr_assert_eq(answer->m.mti, 1430);
+	cr_assert_eq(answer->d.peer.sin_port, holder.sin_port);
+	cr_assert_str_eq(field(answer, 39), "400");
+	cr_assert_str_eq(field(answer, 11), "000011");
+	uint64_t on_disk, exceptions;
+	cr_assert_eq(saf_forwarder_counts(sw->saf, &on_disk, &exceptions), 0);
+	cr_assert_eq(on_disk, 1, "the advice is on disk");
+
+	/* The bank approves after all: nothing reaches the cardholder, and the
+	 * one advice already queued undoes it (no second one). */
+	answer_from_bank(0, &to_bank, "000");
+	poll_all(t0 + 20);
+	cr_assert_not(next_sent(&s), "the approval does not reach the cardholder who reversed");
+	answer_from_bank(0, advice, "400");
 	poll_all(t0 + 30);
 	cr_assert_not(next_sent(&s));
 	poll_all(t0 + 5000);
 	cr_assert_not(next_sent(&s), "acknowledged: never repeated");
 	struct switch_counters c = totals();
 	cr_assert_eq(c.cancelled_approvals, 1);
+	cr_assert_eq(c.cardholder_reversals_forwarded, 1);
+	cr_assert_eq(c.cardholder_reversals_answered, 0);
 	cr_assert_eq(c.advice_answers, 1);
 	struct saf_stats st;
 	saf_forwarder_stats(sw->saf, &st);
 	cr_assert_eq(st.acknowledged, 1);
 	cr_assert_eq(st.queued, 0);
 	cr_assert_eq(sw->workers[0]->pending.in_use, 0);
+
+	/* A repeat of the reversal now is judged by the approval: queued again (idempotent at the bank). */
+	rev.m.mti = 1421;
+	inject(0, &holder, &rev);
+	poll_all(t0 + 5010);
+	cr_assert(next_sent(&a) && next_sent(&b));
+	cr_assert(a.m.mti == 1420 || b.m.mti == 1420, "queued for the bank again");
 	stop();
 }
 
