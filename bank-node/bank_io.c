@@ -51,6 +51,11 @@ static void handle_message(struct bank_io *io, const struct sockaddr_in *peer, c
 	struct iso_error err;
 	struct bank_request *req = &io->requests[io->pending];
 	stat_add(&io->stats->received, 1);
+	if (io->mac && !bank_mac_source_known(io->mac, peer, tcp_edge_peer_is_tcp(peer))) {
+		/* Not from a network: not even a 904 (a stranger learns nothing). */
+		stat_add(&io->stats->source_refused, 1);
+		return;
+	}
 	if (iso_decode(io->profile, msg, len, &m, &err) != ISO_OK) {
 		stat_add(&io->stats->malformed, 1);
 		/* Enough readable before the fault to answer with 904? */

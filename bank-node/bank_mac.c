@@ -53,6 +53,15 @@ static bool from_network(const struct bank_mac *b, size_t m, const struct sockad
 	return false;
 }
 
+bool bank_mac_source_known(struct bank_mac *b, const struct sockaddr_in *peer, bool tcp)
+{
+	for (size_t i = 0; i < b->count; i++)
+		if (from_network(b, i, peer) || (!tcp && b->iso[i].sin_addr.s_addr == peer->sin_addr.s_addr))
+			return true;
+	atomic_fetch_add_explicit(&b->source_refused[b->count], 1, memory_order_relaxed);
+	return false;
+}
+
 enum bank_admission bank_mac_admit(struct bank_mac *b, struct iso_mac_view *v, const struct sockaddr_in *peer,
 				   bool tcp, const struct iso_msg *m, const uint8_t *frame, size_t length, int *link)
 {

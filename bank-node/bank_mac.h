@@ -40,6 +40,9 @@ enum bank_admission {
 	BANK_MAC_REFUSED,     /* from a network's address, MAC missing or wrong: *link = the likeliest */
 };
 
+/* True when peer is at one of the networks' addresses (counted as refused otherwise). */
+bool bank_mac_source_known(struct bank_mac *b, const struct sockaddr_in *peer, bool tcp);
+
 enum bank_admission bank_mac_admit(struct bank_mac *b, struct iso_mac_view *v, const struct sockaddr_in *peer,
 				   bool tcp, const struct iso_msg *m, const uint8_t *frame, size_t length, int *link);
 
