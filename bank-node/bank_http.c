@@ -4,6 +4,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "bank_metrics.h"
+#include "prometheus.h"
 #include "records.h"
 
 bool bank_uuid_valid(const char *s)
@@ -178,6 +180,17 @@ struct http_response bank_http_stats(const struct http_request *r)
 	return http_json(200, j);
 }
 
+struct http_response bank_http_metrics(const struct http_request *r)
+{
+	struct bank_http *ctx = r->context;
+	struct group_commit_stats gc = {0};
+	if (ctx->writer)
+		group_commit_get_stats(ctx->writer, &gc);
+	size_t length = 0;
+	char *text = bank_metrics_text(ctx->bank ? ctx->bank->name : "", ctx->stats, &gc, &length);
+	return http_text(200, text, length, PROM_CONTENT_TYPE);
+}
+
 struct http_response bank_http_ledger(const struct http_request *r)
 {
 	struct bank_http *ctx = r->context;
@@ -202,6 +215,7 @@ size_t bank_http_routes(struct bank_http *ctx, struct http_route *routes, size_t
 		{"GET", "/card/pan/*", bank_http_get_card, ctx},
 		{"POST", "/block-card", bank_http_block_card, ctx},
 		{"GET", "/stats", bank_http_stats, ctx},
+		{"GET", "/metrics", bank_http_metrics, ctx},
 		{"GET", "/ledger", bank_http_ledger, ctx},
 		{"POST", "/order-card", bank_http_order_card, ctx},
 		{"POST", "/card-produced", bank_http_card_produced, ctx},

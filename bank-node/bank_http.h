@@ -37,6 +37,7 @@ size_t bank_http_routes(struct bank_http *ctx, struct http_route *routes, size_t
 
 /* Handlers, exposed for unit tests. */
 struct http_response bank_http_create_account(const struct http_request *r);
+struct http_response bank_http_metrics(const struct http_request *r);
 struct http_response bank_http_get_balance(const struct http_request *r);
 struct http_response bank_http_get_card(const struct http_request *r);
 struct http_response bank_http_block_card(const struct http_request *r);

@@ -73,6 +73,11 @@ char *bank_metrics_text(const char *bank_name, const struct bank_stats *s, const
 	counter(t, "iso_bank_commit_items_total", "requests decided in those transactions", bank, gc->items);
 	counter(t, "iso_bank_commit_failed_items_total", "requests whose transaction failed", bank, gc->failed_items);
 	counter(t, "iso_bank_background_syncs_total", "background syncs to disk (durability async)", bank, gc->syncs);
+	prom_family(t, "iso_bank_decision_latency_seconds", PROM_HISTOGRAM,
+		    "from a request's datagram arriving to its answer leaving, storage commit included");
+	struct latency_counts decision = {0};
+	latency_accumulate(&decision, &s->decision);
+	prom_latency(t, "iso_bank_decision_latency_seconds", bank, 1, &decision);
 	prom_family(t, "iso_bank_commit_largest_batch", PROM_GAUGE, "most requests in one transaction so far");
 	prom_sample(t, "iso_bank_commit_largest_batch", bank, 1, gc->largest_batch);
 	return prom_text_finish(t, length);

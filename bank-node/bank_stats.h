@@ -8,6 +8,7 @@
 
 #include "bank_request.h"
 #include "group_commit.h"
+#include "latency_counts.h"
 
 struct bank_stats {
 	_Atomic uint64_t received;	     /* frames read off the wire */
@@ -34,6 +35,7 @@ struct bank_stats {
 	_Atomic uint64_t source_refused;     /* ISO messages from no network's address: dropped */
 	_Atomic uint64_t mac_refused;        /* MAC missing or wrong: 916 to requests, nothing else */
 	_Atomic uint64_t by_action[1000];    /* answers per DE 39 */
+	struct latency_counts decision;      /* datagram in to answer out, for /metrics */
 };
 
 static inline void stat_add(_Atomic uint64_t *counter, uint64_t n)

@@ -76,6 +76,11 @@ static void writer_complete(void *ctx, void *items, size_t n, int status)
 	}
 	if (w->sender)
 		reply_sender_flush(w->sender);
+	/* From each datagram's arrival to its answer leaving (what the switch waits for, but its network). */
+	uint64_t now_ns = tsc_clock_monotonic_ns();
+	for (size_t i = 0; i < n; i++)
+		if (reqs[i].received_ns && reqs[i].received_ns <= now_ns)
+			latency_add_shared(&w->stats->decision, now_ns - reqs[i].received_ns);
 	if (w->observer)
 		w->observer(w->observer_ctx, reqs, n, status);
 }

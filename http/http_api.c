@@ -97,6 +97,20 @@ static enum MHD_Result send_json(struct MHD_Connection *connection, unsigned sta
 	return queued;
 }
 
+/* Queues a handler's text answer (the server frees the text). */
+static enum MHD_Result send_text(struct MHD_Connection *connection, const struct http_response *r)
+{
+	struct MHD_Response *response = MHD_create_response_from_buffer(r->text_length, r->text, MHD_RESPMEM_MUST_FREE);
+	if (response == NULL) {
+		free(r->text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, r->text_type);
+	enum MHD_Result queued = MHD_queue_response(connection, r->status, response);
+	MHD_destroy_response(response);
+	return queued;
+}
+
 static enum MHD_Result send_error(struct MHD_Connection *connection, unsigned status, const char *allow,
 				  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static enum MHD_Result send_error(struct MHD_Connection *connection, unsigned status, const char *allow,
@@ -179,6 +193,8 @@ static enum MHD_Result dispatch(struct http_api *api, struct MHD_Connection *con
 	};
 	struct http_response response = route->handler(&request);
 	json_decref(body);
+	if (response.text)
+		return send_text(connection, &response);
 	return send_json(connection, response.status, response.body, NULL);
 }
 

@@ -29,6 +29,10 @@ struct http_request {
 struct http_response {
 	unsigned status;
 	json_t *body; /* the handler's reference is taken by the server */
+	/* Instead of a JSON body: text (malloc'd, taken and freed by the server) of text_type. */
+	char *text;
+	size_t text_length;
+	const char *text_type;
 };
 
 typedef struct http_response (*http_handler)(const struct http_request *r);
@@ -71,7 +75,15 @@ struct http_response http_error(unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static inline struct http_response http_json(unsigned status, json_t *body)
 {
-	struct http_response r = {status, body};
+	struct http_response r = {.status = status, .body = body};
+	return r;
+}
+/* A non-JSON answer (e.g. Prometheus' text format); text NULL answers 500. */
+static inline struct http_response http_text(unsigned status, char *text, size_t length, const char *content_type)
+{
+	if (!text)
+		return http_error(500, "out of memory while building the answer");
+	struct http_response r = {.status = status, .text = text, .text_length = length, .text_type = content_type};
 	return r;
 }
 

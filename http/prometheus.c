@@ -110,6 +110,15 @@ void prom_histogram(struct prom_text *t, const char *name, const struct prom_lab
 	fprintf(t->out, " %llu\n", (unsigned long long)cumulative);
 }
 
+void prom_latency(struct prom_text *t, const char *name, const struct prom_label *labels, size_t label_count,
+		  const struct latency_counts *c)
+{
+	double bounds[LATENCY_BUCKETS];
+	for (unsigned i = 0; i < LATENCY_BUCKETS; i++)
+		bounds[i] = (double)latency_bounds_ns[i] / 1e9;
+	prom_histogram(t, name, labels, label_count, bounds, c->counts, LATENCY_BUCKETS, (double)c->sum_ns / 1e9);
+}
+
 char *prom_text_finish(struct prom_text *t, size_t *length)
 {
 	if (!t)

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "latency_counts.h"
+
 #define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 enum prom_type { PROM_COUNTER, PROM_GAUGE, PROM_HISTOGRAM };
@@ -37,6 +39,9 @@ void prom_sample_double(struct prom_text *t, const char *name, const struct prom
  */
 void prom_histogram(struct prom_text *t, const char *name, const struct prom_label *labels, size_t label_count,
 		    const double *bounds, const uint64_t *counts, size_t bound_count, double sum);
+/* A latency histogram (latency_counts.h) as name_bucket/_sum/_count in seconds. */
+void prom_latency(struct prom_text *t, const char *name, const struct prom_label *labels, size_t label_count,
+		  const struct latency_counts *c);
 /* The text (malloc'd, NUL-terminated, *length bytes) and frees t; NULL when memory ran out. */
 char *prom_text_finish(struct prom_text *t, size_t *length);
 

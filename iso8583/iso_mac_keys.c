@@ -118,6 +118,31 @@ bool iso_mac_keyfile_read(const char *path, struct iso_mac_link *out, size_t cap
 	return ok;
 }
 
+struct iso_cmac *iso_mac_keyfile_link(const char *path, const char *link, char *err, size_t err_size)
+{
+	struct iso_mac_link *keys = calloc(ISO_MAC_MAX_LINKS * 4, sizeof(*keys));
+	size_t count = 0;
+	struct iso_cmac *c = NULL;
+	if (!keys) {
+		snprintf(err, err_size, "out of memory");
+		return NULL;
+	}
+	if (iso_mac_keyfile_read(path, keys, ISO_MAC_MAX_LINKS * 4, &count, err, err_size)) {
+		const struct iso_mac_key *key = NULL;
+		for (size_t i = 0; i < count; i++)
+			if (link ? strcmp(keys[i].name, link) == 0 : count == 1)
+				key = &keys[i].current;
+		if (!key)
+			snprintf(err, err_size, "%s: %s", path,
+				 link ? "no key for that link" : "holds several keys: name the link");
+		else if (!(c = iso_cmac_new(key->bytes, key->length)))
+			snprintf(err, err_size, "OpenSSL has no AES-CMAC for that key");
+	}
+	OPENSSL_cleanse(keys, sizeof(*keys) * ISO_MAC_MAX_LINKS * 4);
+	free(keys);
+	return c;
+}
+
 bool iso_mac_keyfile_create(const char *path, const char *const *links, size_t link_count, char *err,
 			    size_t err_size)
 {

@@ -86,6 +86,9 @@ size_t iso_mac_keyring_stats_json(struct iso_mac_keyring *kr, char *out, size_t 
 bool iso_mac_keyfile_read(const char *path, struct iso_mac_link *out, size_t capacity, size_t *count, char *err,
 			  size_t err_size);
 
+/* A context keyed with link's key from a key file (link NULL: the file's only key); NULL with err. */
+struct iso_cmac *iso_mac_keyfile_link(const char *path, const char *link, char *err, size_t err_size);
+
 /* Writes a new key file (mode 0600) with a random AES-128 key, id 1, for each link. */
 bool iso_mac_keyfile_create(const char *path, const char *const *links, size_t link_count, char *err,
 			    size_t err_size);

@@ -12,6 +12,7 @@
 #include "switch_fields.h"
 #include "switch_messages.h"
 #include "switch_tx.h"
+#include "tsc_clock.h"
 #include "worker_internal.h"
 #include "worker_ownership.h"
 
@@ -158,6 +159,7 @@ void on_authorization(struct switch_worker *w, const struct sockaddr_in *peer, c
 	p->outcome_index = outcome_memory_index(&w->outcomes, o);
 	char stan[7];
 	pending_stan(w->id, slot, false, stan);
+	p->forwarded_ns = tsc_now_ns();
 	relay_with_stan(w, &p->bank, frame, length, m, stan);
 	timer_wheel_schedule(&w->wheel, slot, w->now_ms + w->core->settings.bank_timeout_ms);
 	COUNT(w, forwarded);
@@ -199,7 +201,7 @@ void on_authorization_answer(struct switch_worker *w, const uint8_t *frame, size
 		return;
 	}
 	timer_wheel_cancel(&w->wheel, slot);
-	bank_answered(&w->bank_health, &p->bank);
+	bank_answered_after(&w->bank_health, &p->bank, tsc_now_ns() - p->forwarded_ns);
 	int action = action_of(m);
 	bool approved = action >= 0 && action < 100;
 	char bank_stan[7];

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "latency_counts.h"
+
 #define SWITCH_BANK_DOWN_AFTER 8
 #define SWITCH_BANK_DOWN_MIN_MS 1000
 #define SWITCH_BANK_HEALTH 16 /* banks tracked per worker */
@@ -21,9 +23,10 @@ struct bank_health {
 	struct sockaddr_in bank;
 	uint32_t consecutive_timeouts;
 	uint64_t down_until_ms;
+	struct latency_counts round_trip; /* forwarded 1100 to the bank's 1110, for /metrics */
 };
 
-/* One worker's banks, in the order it first saw them. */
+/* One worker's banks, in the order it first saw them; /metrics reads the first `count`. */
 struct bank_health_table {
 	uint32_t count;
 	struct bank_health banks[SWITCH_BANK_HEALTH];
@@ -44,9 +47,11 @@ static inline struct bank_health *health_of(struct bank_health_table *t, const s
 			return &t->banks[i];
 	if (t->count == SWITCH_BANK_HEALTH)
 		return NULL;
-	struct bank_health *h = &t->banks[t->count++];
+	struct bank_health *h = &t->banks[t->count];
 	memset(h, 0, sizeof(*h));
 	h->bank = *bank;
+	/* Published after it is filled in: the HTTP thread reads the table while the worker adds. */
+	__atomic_store_n(&t->count, t->count + 1, __ATOMIC_RELEASE);
 	return h;
 }
 
@@ -62,6 +67,18 @@ static inline void bank_answered(struct bank_health_table *t, const struct socka
 	if (h) {
 		h->consecutive_timeouts = 0;
 		h->down_until_ms = 0;
+	}
+}
+
+/* An answer to an authorization forwarded round_trip_ns ago. */
+static inline void bank_answered_after(struct bank_health_table *t, const struct sockaddr_in *bank,
+				       uint64_t round_trip_ns)
+{
+	struct bank_health *h = health_of(t, bank);
+	if (h) {
+		h->consecutive_timeouts = 0;
+		h->down_until_ms = 0;
+		latency_add_single_writer(&h->round_trip, round_trip_ns);
 	}
 }
 

@@ -66,6 +66,7 @@ struct pending_txn {
 	struct sockaddr_in bank;
 	struct txn_key key;
 	uint32_t outcome_index; /* where the outcome memory keeps this transaction's outcome */
+	uint64_t forwarded_ns;  /* when the 1100 left for the bank (tsc_now_ns), for the round-trip histogram */
 	struct pending_fields f;
 	char bank_original[36]; /* DE 56 of a cardholder's reversal as its bank must get it; "" for the switch's own */
 };

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prometheus.h"
 #include "saf_http.h"
+#include "switch_metrics.h"
 #include "switch_tcp.h"
 
 static json_t *counters_json(const struct switch_counters *c)
@@ -56,6 +58,13 @@ json_t *switch_stats_json(struct switch_core *s)
 	if (tcp)
 		json_object_set_new(root, "tcp", tcp);
 	return root;
+}
+
+static struct http_response get_metrics(const struct http_request *r)
+{
+	size_t length = 0;
+	char *text = switch_metrics_text(r->context, &length);
+	return http_text(200, text, length, PROM_CONTENT_TYPE);
 }
 
 static struct http_response get_stats(const struct http_request *r)
@@ -196,13 +205,16 @@ struct http_api *switch_http_start(struct switch_core *s, const char *host, uint
 struct http_api *switch_http_start_with(struct switch_core *s, const char *host, uint16_t port,
 					const struct http_route *extra, size_t extra_count, char *err, size_t err_size)
 {
-	struct http_route routes[4 + SAF_HTTP_ROUTES + SWITCH_HTTP_MAX_EXTRA_ROUTES] = {
+	const struct http_route own[] = {
 		{"GET", "/stats", get_stats, s},
+		{"GET", "/metrics", get_metrics, s},
 		{"GET", "/routes", get_routes, s},
 		{"PUT", "/routes", put_routes, s},
 		{"POST", "/cards", post_cards, s},
 	};
-	size_t n = 4;
+	enum { OWN = sizeof(own) / sizeof(own[0]) };
+	struct http_route routes[OWN + SAF_HTTP_ROUTES + SWITCH_HTTP_MAX_EXTRA_ROUTES];
+	size_t n = http_routes_copy(routes, OWN, own, OWN);
 	n += saf_http_routes(s->saf, routes + n);
 	for (size_t i = 0; i < extra_count && i < SWITCH_HTTP_MAX_EXTRA_ROUTES; i++)
 		routes[n++] = extra[i];

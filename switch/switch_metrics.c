@@ -1,11 +1,15 @@
 #include "switch_metrics.h"
 
 #include <stddef.h>
+#include <arpa/inet.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "prometheus.h"
 #include "saf_forwarder.h"
+#include "rcu_cell.h"
 #include "switch_core.h"
+#include "switch_worker.h"
 
 static void counter(struct prom_text *t, const char *name, const char *help, const struct prom_label *labels,
 		    size_t label_count, uint64_t value)
@@ -72,6 +76,56 @@ static void saf_metrics(struct prom_text *t, const struct prom_label *network, s
 	}
 }
 
+/* The bank's name in the routes in force (this thread is no RCU reader: the writers' lock), else host:port. */
+static void bank_name(const struct route_table *routes, const struct sockaddr_in *addr, char *out, size_t size)
+{
+	for (size_t i = 0; routes && i < routes->bank_count; i++)
+		if (routes->banks[i].iso.sin_addr.s_addr == addr->sin_addr.s_addr &&
+		    routes->banks[i].iso.sin_port == addr->sin_port) {
+			snprintf(out, size, "%s", routes->banks[i].name);
+			return;
+		}
+	char ip[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &addr->sin_addr, ip, sizeof ip);
+	snprintf(out, size, "%s:%u", ip, ntohs(addr->sin_port));
+}
+
+/* The banks' round trips as the workers saw them, one histogram per bank (merged over workers). */
+static void round_trip_metrics(struct prom_text *t, const struct prom_label *network, struct switch_core *s)
+{
+	struct bank_round_trips {
+		char name[64];
+		struct latency_counts counts;
+	} banks[SWITCH_BANK_HEALTH];
+	size_t bank_count = 0;
+	memset(banks, 0, sizeof banks);
+	const struct route_table *routes = rcu_cell_lock(&s->routes);
+	for (uint16_t w = 0; w < s->worker_count; w++) {
+		const struct bank_health_table *table = &s->workers[w]->bank_health;
+		uint32_t count = __atomic_load_n(&table->count, __ATOMIC_ACQUIRE);
+		for (uint32_t i = 0; i < count; i++) {
+			char name[64];
+			bank_name(routes, &table->banks[i].bank, name, sizeof name);
+			size_t b = 0;
+			while (b < bank_count && strcmp(banks[b].name, name) != 0)
+				b++;
+			if (b == bank_count) {
+				if (bank_count == SWITCH_BANK_HEALTH)
+					continue;
+				snprintf(banks[bank_count++].name, sizeof banks[0].name, "%s", name);
+			}
+			latency_accumulate(&banks[b].counts, &table->banks[i].round_trip);
+		}
+	}
+	rcu_cell_unlock(&s->routes);
+	prom_family(t, "iso_switch_bank_latency_seconds", PROM_HISTOGRAM,
+		    "from an authorization forwarded to the bank to the bank's answer, as the switch saw it");
+	for (size_t b = 0; b < bank_count; b++) {
+		struct prom_label labels[] = {network[0], {"bank", banks[b].name}};
+		prom_latency(t, "iso_switch_bank_latency_seconds", labels, 2, &banks[b].counts);
+	}
+}
+
 char *switch_metrics_text(struct switch_core *s, size_t *length)
 {
 	struct prom_text *t = prom_text_new();
@@ -88,6 +142,7 @@ char *switch_metrics_text(struct switch_core *s, size_t *length)
 	counter(t, "iso_switch_outcome_evictions_total", "outcomes forgotten to make room (duplicate detection window)",
 		network, 1, g.outcome_evictions);
 	gauge(t, "iso_switch_workers", "poll-mode workers", network, 1, s->worker_count);
+	round_trip_metrics(t, network, s);
 	if (s->saf)
 		saf_metrics(t, network, s->saf);
 	return prom_text_finish(t, length);

@@ -4,6 +4,7 @@
  *
  *   iso8583 decode [--profile ascii|bcd|jpos93b] [--framing none|binary2|ascii4] [--hex|--binary]
  *   iso8583 encode [same options]
+ *   iso8583 send --to HOST:PORT [--link udp|tcp] ...   (iso8583_send.c)
  *   iso8583 mac-keys --config ecosystem.yaml [--out FILE] [--if-missing]
  *
  * With --mac-key FILE (a key file, docs/protocol.md "MAC") encode appends the
@@ -29,6 +30,8 @@
 #include "framing.h"
 #include "ecosystem_mac.h"
 #include "iso8583.h"
+#include "iso8583_json.h"
+#include "iso8583_send.h"
 #include "iso_mac.h"
 #include "iso_mac_keys.h"
 
@@ -48,6 +51,7 @@ static const char usage[] =
 	"usage: iso8583 decode|encode [--profile ascii|bcd|jpos93b]\n"
 	"                             [--framing none|binary2|ascii4] [--hex|--binary]\n"
 	"                             [--mac-key FILE [--mac-link NAME]]\n"
+	"       iso8583 send --to HOST:PORT [...]   (iso8583 send --help)\n"
 	"       iso8583 mac-keys --config ecosystem.yaml [--out FILE] [--if-missing]\n"
 	"\n"
 	"decode  reads ISO 8583:1993 messages on stdin and prints one JSON object per\n"
@@ -287,7 +291,7 @@ static void put_latin1(json_t *obj, const char *key, const uint8_t *data, size_t
 	free(s);
 }
 
-static json_t *message_to_json(const struct iso_profile *p, const struct iso_msg *m)
+json_t *message_to_json(const struct iso_profile *p, const struct iso_msg *m)
 {
 	json_t *obj = json_object();
 	char text[1024], key[8];
@@ -411,11 +415,6 @@ static int run_decode(const struct options *o)
 	return status;
 }
 
-/* Field values are converted into this arena, reset for every message. */
-struct arena {
-	uint8_t bytes[1 << 17];
-	size_t used;
-};
 
 static uint8_t *arena_take(struct arena *a, size_t n)
 {
@@ -482,7 +481,7 @@ too_big:
 	return false;
 }
 
-static bool message_from_json(const struct iso_profile *p, json_t *obj, struct arena *a,
+bool message_from_json(const struct iso_profile *p, json_t *obj, struct arena *a,
 			      struct iso_msg *m, size_t index)
 {
 	if (!json_is_object(obj)) {
@@ -551,7 +550,7 @@ static bool emit(const struct options *o, const uint8_t *msg, size_t n)
 }
 
 /* Skips whitespace; false at end of input. */
-static bool more_input(FILE *in)
+bool more_input(FILE *in)
 {
 	int c;
 	while ((c = fgetc(in)) != EOF && is_space(c))
@@ -669,6 +668,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "mac-keys"))
 		return run_mac_keys(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "send"))
+		return iso8583_send_main(argc - 1, argv + 1);
 	struct options o;
 	int rc = parse_options(argc, argv, &o);
 	if (rc)

@@ -24,10 +24,11 @@ static size_t collect(char *ptr, size_t size, size_t n, void *user)
 	return add;
 }
 
-long test_http(uint16_t port, const char *method, const char *path, const char *body, json_t **out)
+/* One exchange; *text (when text is not NULL) gets the body as received, for the caller to free. */
+static long exchange(uint16_t port, const char *method, const char *path, const char *body, char **text)
 {
-	if (out)
-		*out = NULL;
+	if (text)
+		*text = NULL;
 	CURL *curl = curl_easy_init();
 	if (!curl)
 		return 0;
@@ -48,12 +49,35 @@ long test_http(uint16_t port, const char *method, const char *path, const char *
 	long status = 0;
 	if (curl_easy_perform(curl) == CURLE_OK)
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	if (out && b.data)
-		*out = json_loads(b.data, 0, NULL);
-	free(b.data);
+	if (text)
+		*text = b.data;
+	else
+		free(b.data);
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(curl);
 	return status;
+}
+
+long test_http(uint16_t port, const char *method, const char *path, const char *body, json_t **out)
+{
+	if (out)
+		*out = NULL;
+	char *text = NULL;
+	long status = exchange(port, method, path, body, out ? &text : NULL);
+	if (out && text)
+		*out = json_loads(text, 0, NULL);
+	free(text);
+	return status;
+}
+
+char *test_http_get_text(uint16_t port, const char *path)
+{
+	char *text = NULL;
+	if (exchange(port, "GET", path, NULL, &text) != 200) {
+		free(text);
+		return NULL;
+	}
+	return text;
 }
 
 json_t *test_http_get_json(uint16_t port, const char *path)

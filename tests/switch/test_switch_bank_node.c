@@ -6,7 +6,9 @@
  * itself, and a bank that is down (911, then the switch's reversal advice).
  */
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -176,4 +178,77 @@ Test(switch_bank_node, bank_down_gives_911_and_reversal_advice)
 	cr_assert_eq(e2e_switch_stat(&env, "saf.on_disk"), 1);
 	cr_assert_geq(e2e_wait_stat(&env, "saf.banks.lil_bank.repeats", 3, WAIT_MS), 3);
 	cr_assert_eq(e2e_switch_stat(&env, "saf.queued"), 1);
+}
+
+/* The page passes Prometheus' own linter. */
+static void assert_promtool_accepts(const char *page, const char *whose)
+{
+	FILE *p = popen("promtool check metrics > /dev/null 2>&1", "w");
+	cr_assert_not_null(p);
+	fputs(page, p);
+	cr_assert_eq(pclose(p), 0, "promtool check metrics refused the %s page:\n%s", whose, page);
+}
+
+/* True when `name` is a metric of the page: a sample line starts with it, or
+ * its family is declared (a per-bank family has no sample before its first bank). */
+static bool page_has_metric(const char *page, const char *name)
+{
+	char declared[128];
+	snprintf(declared, sizeof declared, "# TYPE %s ", name);
+	if (strstr(page, declared))
+		return true;
+	size_t n = strlen(name);
+	for (const char *at = page; (at = strstr(at, name)) != NULL; at += n)
+		if ((at == page || at[-1] == '\n') && (at[n] == '{' || at[n] == ' '))
+			return true;
+	return false;
+}
+
+Test(switch_bank_node, metrics_pages_count_the_payment_and_feed_the_dashboard)
+{
+	uint8_t buf[ISO_MAX_MESSAGE + 2];
+	struct test_msg req;
+	struct iso_msg ans;
+	pay(3, "000091", "000000001000", &req, &ans, buf, sizeof(buf));
+	cr_assert_str_eq(field(&ans, 39), "000");
+	cr_assert_eq(e2e_wait_stat(&env, "approved", 1, WAIT_MS), 1);
+
+	char *sw = test_http_get_text(env.switch_http, "/metrics");
+	char *bank = test_http_get_text(env.big_http, "/metrics");
+	cr_assert(sw && bank, "both agents serve /metrics");
+	cr_assert(strstr(sw, "\niso_switch_approved_total{network=\"mastercard\"} 1\n"), "%s", sw);
+	cr_assert(strstr(sw, "\niso_switch_bank_latency_seconds_count{network=\"mastercard\",bank=\"big_bank\"} 1\n"),
+		  "%s", sw);
+	cr_assert(strstr(sw, "iso_switch_bank_latency_seconds_bucket{network=\"mastercard\",bank=\"big_bank\",le=\"+Inf\"} 1\n"));
+	cr_assert(strstr(bank, "\niso_bank_answers_total{bank=\"big_bank\",action=\"000\"} 1\n"), "%s", bank);
+	cr_assert(strstr(bank, "\niso_bank_decision_latency_seconds_count{bank=\"big_bank\"} 1\n"), "%s", bank);
+	assert_promtool_accepts(sw, "switch");
+	assert_promtool_accepts(bank, "bank");
+
+	/* Every metric the shipped Grafana dashboard plots is on one of the pages. */
+	char path[512];
+	snprintf(path, sizeof path, "%s/tools/grafana/iso8583-switch.json", getenv("ISO_SOURCE_DIR"));
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	static char dashboard[1 << 16];
+	size_t len = fread(dashboard, 1, sizeof dashboard - 1, f);
+	fclose(f);
+	dashboard[len] = '\0';
+	size_t checked = 0;
+	for (const char *at = dashboard; (at = strstr(at, "iso_")) != NULL;) {
+		char name[96];
+		size_t n = 0;
+		while (n < sizeof name - 1 && ((at[n] >= 'a' && at[n] <= 'z') || (at[n] >= '0' && at[n] <= '9') || at[n] == '_'))
+			name[n] = at[n], n++;
+		name[n] = '\0';
+		at += n;
+		if (strncmp(name, "iso_switch_", 11) != 0 && strncmp(name, "iso_bank_", 9) != 0)
+			continue; /* the dashboard's own uid, not a metric */
+		cr_assert(page_has_metric(sw, name) || page_has_metric(bank, name), "the dashboard plots %s, which no agent serves",
+			  name);
+		checked++;
+	}
+	cr_assert_gt(checked, 20);
+	free(sw);
+	free(bank);
 }
