@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bank_node.h"
+#include "option_help.h"
 
 enum bank_option_kind {
 	BANK_OPTION_TEXT,        /* a string, kept as given (const char *) */
@@ -40,7 +41,6 @@ struct bank_option {
 #define FIELD(f) .offset = offsetof(struct bank_options, f), .size = sizeof(((struct bank_options *)0)->f)
 #define FIRST_ROW_VAL 256 /* getopt_long answers row i with FIRST_ROW_VAL + i, clear of '?' */
 #define HELP_COLUMN 28    /* where the help text starts */
-#define USAGE_WIDTH 100   /* facts that would run past it go on a line of their own */
 
 static const char *const durability_names[] = {"sync", "nometasync", "async", NULL};
 static const int durability_values[] = {DURABILITY_SYNC, DURABILITY_NOMETASYNC, DURABILITY_ASYNC};
@@ -125,25 +125,8 @@ void bank_options_usage(FILE *out)
 	for (size_t i = 0; i < ROW_COUNT; i++) {
 		char head[96], facts[160];
 		option_head(&rows[i], head, sizeof head);
-		fprintf(out, "  %-*s", HELP_COLUMN - 3, head);
-		if (strlen(head) > HELP_COLUMN - 3)
-			fprintf(out, "\n%*s", HELP_COLUMN - 1, "");
-		fputc(' ', out);
-		size_t column = HELP_COLUMN;
-		for (const char *h = rows[i].help; *h; h++) {
-			fputc(*h, out);
-			column++;
-			if (*h == '\n') {
-				fprintf(out, "%*s", HELP_COLUMN, "");
-				column = HELP_COLUMN;
-			}
-		}
 		option_facts(&rows[i], facts, sizeof facts);
-		if (facts[0] && column + 1 + strlen(facts) > USAGE_WIDTH)
-			fprintf(out, "\n%*s%s", HELP_COLUMN, "", facts);
-		else if (facts[0])
-			fprintf(out, " %s", facts);
-		fputc('\n', out);
+		option_help_line(out, HELP_COLUMN, head, rows[i].help, facts);
 	}
 }
 

@@ -39,7 +39,7 @@ static const struct option_row rows[] = {
 	 .max = LOADGEN_MAX_REVERSAL_ATTEMPTS, .show_default = true,
 	 .help = "1420 then 1421 repeats, one timeout each"},
 	{.name = "spin-polls", .value = "N", .kind = OPTION_UNSIGNED, FIELD(spin_polls), .max = 1000000,
-	 .show_default = true, .help = "empty polls spun before yielding/sleeping; 0 = yield at once"},
+	 .show_default = true, .help = "0 = never spin: sleep in the kernel at the first empty poll; else an adaptive spin (up to 50 us, pause hints for N polls) before sleeping"},
 	{.name = "network", .value = "NAME", .kind = OPTION_TEXT, FIELD(only_network),
 	 .help = "only cards of this network (default: every network)"},
 	{.name = "seed", .value = "N", .kind = OPTION_UNSIGNED, FIELD(seed), .max = UINT64_MAX, .show_default = true,

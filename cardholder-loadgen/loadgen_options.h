@@ -27,7 +27,7 @@ struct loadgen_options {
 	unsigned threads;
 	unsigned terminals_per_thread;
 	unsigned batch;           /* most frames per datagram when several are due at once */
-	unsigned spin_polls;      /* empty polls spun before yielding and sleeping */
+	unsigned spin_polls;      /* 0: sleep at once when idle; else pause-hint polls of the adaptive spin */
 	unsigned reversal_attempts; /* 1420 plus 1421 repeats before a reversal counts as unanswered */
 	uint64_t seed;
 	bool progress;            /* a line per second on stderr */

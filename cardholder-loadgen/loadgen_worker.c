@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "idle_backoff.h"
+#include "idle_wait.h"
 #include "loadgen_answers.h"
 #include "loadgen_inflight.h"
 #include "loadgen_outcomes.h"
@@ -13,7 +13,9 @@
 
 #define SEND_ROUND_MAX 512 /* requests per loop turn, so that answers are read in between */
 #define EXPIRE_ROUND_MAX 4096 /* reversals per loop turn, likewise */
-#define IDLE_SPIN_MARGIN_NS 30000
+/* A sleep ends this long before the next planned send, which is then spun for: a timeout's
+ * wake-up is late by a few microseconds, and a send's lateness is latency the report shows. */
+#define IDLE_SPIN_MARGIN_NS 2000
 
 _Static_assert(sizeof(struct loadgen_counts) % sizeof(uint64_t) == 0, "loadgen_counts holds only uint64_t counters");
 
@@ -276,11 +278,14 @@ static unsigned send_due(struct loadgen_worker *w, uint64_t now_ns)
 static unsigned expire(struct loadgen_worker *w, uint64_t now_ns)
 {
 	unsigned work = 0;
+	uint64_t next = UINT64_MAX; /* for the idle sleep: when the first unexpired deadline falls */
 	while (w->timeout_cursor < w->next_sequence && work < EXPIRE_ROUND_MAX) {
 		struct pending_entry *e = entry_of(w, w->timeout_cursor);
 		if (e->sequence == w->timeout_cursor && e->state == PENDING_AWAIT_ANSWER) {
-			if (now_ns < e->deadline_ns)
+			if (now_ns < e->deadline_ns) {
+				next = e->deadline_ns;
 				break;
+			}
 			w->counts.timeouts++;
 			w->current.timeouts++;
 			send_reversal(w, e, now_ns, false);
@@ -300,8 +305,10 @@ static unsigned expire(struct loadgen_worker *w, uint64_t now_ns)
 			uint64_t sequence = w->reversal_cursor[k];
 			struct pending_entry *e = entry_of(w, sequence);
 			if (e->sequence == sequence && e->state == PENDING_AWAIT_REVERSAL && e->reversal_attempts == k + 1) {
-				if (now_ns < e->deadline_ns)
+				if (now_ns < e->deadline_ns) {
+					next = e->deadline_ns < next ? e->deadline_ns : next;
 					break;
+				}
 				if (k + 1 < attempts) {
 					send_reversal(w, e, now_ns, true);
 				} else {
@@ -315,6 +322,7 @@ static unsigned expire(struct loadgen_worker *w, uint64_t now_ns)
 			w->reversal_cursor[k]++;
 		}
 	}
+	w->next_expiry_ns = next;
 	return work;
 }
 
@@ -351,15 +359,35 @@ static void publish_intervals(struct loadgen_worker *w, uint64_t now_ns, bool fi
 	}
 }
 
+/* How long an idle worker may sleep: until its next planned send (less the margin) or expiry. */
+static uint64_t sleep_budget_ns(const struct loadgen_worker *w, uint64_t now)
+{
+	const struct loadgen_shared *s = w->shared;
+	uint64_t until = w->next_expiry_ns;
+	if (!w->sending_done) {
+		uint64_t due = s->start_ns + w->next_intended_ns;
+		due = due > IDLE_SPIN_MARGIN_NS ? due - IDLE_SPIN_MARGIN_NS : 0;
+		until = due < until ? due : until;
+	}
+	if (until == UINT64_MAX)
+		return IDLE_WAIT_FOREVER;
+	return until > now ? until - now : 0;
+}
+
 void *loadgen_worker_main(void *arg)
 {
 	struct loadgen_worker *w = arg;
 	const struct loadgen_shared *s = w->shared;
-	struct idle_backoff backoff;
-	idle_backoff_init_with(&backoff, s->spin_polls, IDLE_BACKOFF_YIELD_POLLS, IDLE_BACKOFF_MIN_SLEEP_NS,
-			       IDLE_BACKOFF_MAX_SLEEP_NS);
+	/* Idle: a short adaptive spin, then a sleep on the port until an answer, a send or an expiry is due. */
+	struct idle_wait idle;
+	char why[256];
+	if (idle_wait_init(&idle, why, sizeof(why)) != 0 ||
+	    idle_wait_add_port(&idle, s->port, (uint16_t)w->index, why, sizeof(why)) != 0)
+		fprintf(stderr, "cardholder-loadgen: worker %u naps when idle: %s\n", w->index, why);
+	idle_wait_set_spin(&idle, s->spin_polls ? IDLE_WAIT_MAX_SPIN_NS : 0, s->spin_polls);
 	/* Settling is bounded: the answer's and every reversal attempt's timeout after the last send, plus slack. */
 	uint64_t settle_ns = (1ull + s->reversal_attempts) * s->plan.timeout_ms * 1000000u + 2000000000u;
+	w->next_expiry_ns = UINT64_MAX;
 
 	while (tsc_now_ns() < s->start_ns)
 		idle_cpu_relax();
@@ -379,22 +407,19 @@ void *loadgen_worker_main(void *arg)
 		if (w->sending_done && now > w->last_send_ns + settle_ns && now > s->start_ns + settle_ns)
 			break; /* cannot happen with the cursors above; a bound all the same */
 		if (work) {
-			idle_backoff_reset(&backoff);
+			idle_wait_busy(&idle);
 			continue;
 		}
-		uint64_t sleep_ns = idle_backoff_next(&backoff);
-		if (!sleep_ns)
+		if (idle_wait_spin(&idle))
 			continue;
-		/* Never sleep through the next planned send. */
-		if (!w->sending_done) {
-			uint64_t due = s->start_ns + w->next_intended_ns;
-			if (due <= now + IDLE_SPIN_MARGIN_NS)
-				continue;
-			if (sleep_ns > due - now - IDLE_SPIN_MARGIN_NS)
-				sleep_ns = due - now - IDLE_SPIN_MARGIN_NS;
+		uint64_t budget = sleep_budget_ns(w, tsc_now_ns());
+		if (budget == 0) {
+			idle_cpu_relax(); /* the next send is within the margin: spin to it */
+			continue;
 		}
-		dgram_wait(s->port, (uint16_t)w->index, (int)(sleep_ns / 1000 ? sleep_ns / 1000 : 1));
+		idle_wait_sleep(&idle, budget, NULL, NULL);
 	}
+	idle_wait_destroy(&idle);
 	publish_intervals(w, tsc_now_ns(), true);
 	atomic_store_explicit(&w->live_sent, w->counts.sent, memory_order_relaxed);
 	atomic_store_explicit(&w->live_answered, w->counts.answered, memory_order_relaxed);

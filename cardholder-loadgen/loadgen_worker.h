@@ -103,6 +103,7 @@ struct loadgen_worker {
 	uint64_t next_sequence, timeout_cursor;
 	uint64_t reversal_cursor[LOADGEN_MAX_REVERSAL_ATTEMPTS]; /* one per attempt: deadlines ordered within each */
 	uint64_t outstanding; /* entries awaiting a 1110 or a 1430 */
+	uint64_t next_expiry_ns; /* the earliest deadline expire() stopped at (UINT64_MAX: none) */
 	uint64_t next_intended_ns;
 	bool sending_done;
 	uint32_t *terminal_stan;

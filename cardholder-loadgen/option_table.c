@@ -1,5 +1,7 @@
 #include "option_table.h"
 
+#include "option_help.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -10,7 +12,6 @@
 #define OPTION_TABLE_MAX 64
 #define FIRST_ROW_VAL 256 /* getopt_long answers row i with FIRST_ROW_VAL + i, clear of any short option */
 #define HELP_COLUMN 25 /* where the help text starts */
-#define USAGE_WIDTH 100 /* facts that would run past it go on a line of their own */
 
 static bool parse_u64(const char *text, uint64_t *out)
 {
@@ -267,24 +268,7 @@ void option_table_usage(const struct option_row *rows, size_t count, const void 
 		char head[96];
 		struct line facts;
 		option_head(&rows[i], head, sizeof head);
-		fprintf(out, "  %-*s", HELP_COLUMN - 3, head);
-		if (strlen(head) > HELP_COLUMN - 3)
-			fprintf(out, "\n%*s", HELP_COLUMN - 1, "");
-		fputc(' ', out);
-		size_t column = HELP_COLUMN;
-		for (const char *h = rows[i].help; *h; h++) {
-			fputc(*h, out);
-			column++;
-			if (*h == '\n') {
-				fprintf(out, "%*s", HELP_COLUMN, "");
-				column = HELP_COLUMN;
-			}
-		}
 		option_facts(&rows[i], defaults, &facts);
-		if (facts.length && column + 1 + facts.length > USAGE_WIDTH)
-			fprintf(out, "\n%*s%s", HELP_COLUMN, "", facts.text);
-		else if (facts.length)
-			fprintf(out, " %s", facts.text);
-		fputc('\n', out);
+		option_help_line(out, HELP_COLUMN, head, rows[i].help, facts.text);
 	}
 }

@@ -23,6 +23,21 @@ struct dgram_port_ops {
 	/* Idle back-off: waits up to timeout_us for traffic on queue q (may return at once). */
 	void (*wait)(struct dgram_port *p, uint16_t q, int timeout_us);
 	void (*close)(struct dgram_port *p);
+	/*
+	 * Event-driven idling (idle_wait.h); all three NULL when the backend cannot tell
+	 * when traffic comes (its users then nap with wait()).
+	 *   wait_fds     fills fds (at most max) with descriptors that turn readable when
+	 *                queue q may have traffic; stable for the port's life. Returns how
+	 *                many, or -1 when q cannot notify (a PMD without RX interrupts).
+	 *   wait_arm     just before sleeping on them: 0 armed, 1 traffic is already there
+	 *                (do not sleep), -1 notification failed this time (nap instead).
+	 *   wait_disarm  after the sleep, whatever wait_arm returned.
+	 * Arming may cost (an interrupt enabled, a flag the producer reads): only loops
+	 * that found nothing for a while arm, so the busy path never pays it.
+	 */
+	int (*wait_fds)(struct dgram_port *p, uint16_t q, int *fds, int max);
+	int (*wait_arm)(struct dgram_port *p, uint16_t q);
+	void (*wait_disarm)(struct dgram_port *p, uint16_t q);
 };
 
 struct dgram_port {

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/epoll.h>
+
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -25,6 +27,46 @@ static struct dpdk_port_impl *impl_of(const struct dgram_port *p)
 {
 	return p->impl;
 }
+/*
+ * One epoll set per queue holding its RX interrupt, for the worker's idle_wait
+ * to sleep on (dpdk_port_io.c arms it). A PMD without RX interrupts (af_packet,
+ * null, ring) refuses here: that queue keeps intr_epfd -1 and its worker naps.
+ */
+static void open_rx_interrupts(struct dpdk_port_impl *pt, bool asked)
+{
+	unsigned with = 0;
+	for (uint16_t q = 0; q < pt->queue_count; q++) {
+		struct dpdk_queue *qu = &pt->queues[q];
+		qu->intr_epfd = -1;
+		if (!asked)
+			continue;
+		int epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (epfd < 0)
+			continue;
+		if (rte_eth_dev_rx_intr_ctl_q(pt->port_id, q, epfd, RTE_INTR_EVENT_ADD, NULL) != 0) {
+			close(epfd);
+			continue;
+		}
+		(void)rte_eth_dev_rx_intr_disable(pt->port_id, q); /* enabled only around a sleep */
+		qu->intr_epfd = epfd;
+		with++;
+	}
+	fprintf(stderr, "dpdk_port: %s: RX interrupts on %u of %u queue(s)%s\n", pt->name, with, pt->queue_count,
+		with < pt->queue_count ? " (the others nap when idle: the PMD has none)" : " (idle workers sleep)");
+}
+
+static void close_rx_interrupts(struct dpdk_port_impl *pt)
+{
+	for (uint16_t q = 0; q < pt->queue_count; q++) {
+		struct dpdk_queue *qu = &pt->queues[q];
+		if (qu->intr_epfd < 0)
+			continue;
+		(void)rte_eth_dev_rx_intr_ctl_q(pt->port_id, q, qu->intr_epfd, RTE_INTR_EVENT_DEL, NULL);
+		close(qu->intr_epfd);
+		qu->intr_epfd = -1;
+	}
+}
+
 static void port_close(struct dgram_port *p)
 {
 	struct dpdk_port_impl *pt = impl_of(p);
@@ -37,6 +79,7 @@ static void port_close(struct dgram_port *p)
 	pthread_mutex_unlock(&dpdk_port_registry_lock);
 	rte_eth_dev_stop(pt->port_id);
 	dpdk_port_release_queue_mbufs(pt);
+	close_rx_interrupts(pt);
 	rte_eth_dev_close(pt->port_id);
 	rte_mempool_free(pt->pool);
 	free(pt);
@@ -51,6 +94,9 @@ static const struct dgram_port_ops dpdk_ops = {
 	.tx_burst = dpdk_port_tx_burst,
 	.wait = dpdk_port_wait,
 	.close = port_close,
+	.wait_fds = dpdk_port_wait_fds,
+	.wait_arm = dpdk_port_wait_arm,
+	.wait_disarm = dpdk_port_wait_disarm,
 };
 
 static int take_free_port(uint16_t *port_id)
@@ -118,7 +164,15 @@ static int configure_ethdev(struct dpdk_port_impl *pt, uint16_t wanted_queues, c
 	if (pt->tx_udp_checksum)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 
+	/* RX interrupts for idle workers (l3fwd-power's intr_conf.rxq); a PMD that refuses
+	 * the request is configured again without: its workers nap when idle. */
+	conf.intr_conf.rxq = 1;
 	rc = rte_eth_dev_configure(pt->port_id, queues, queues, &conf);
+	if (rc != 0) {
+		conf.intr_conf.rxq = 0;
+		rc = rte_eth_dev_configure(pt->port_id, queues, queues, &conf);
+	}
+	pt->rx_interrupts_asked = conf.intr_conf.rxq == 1;
 	if (rc != 0) {
 		dpdk_set_error(err, err_size, "rte_eth_dev_configure(%s, %u queues): %s", pt->name, queues, rte_strerror(-rc));
 		return -1;
@@ -179,6 +233,7 @@ static int configure_ethdev(struct dpdk_port_impl *pt, uint16_t wanted_queues, c
 	if (pt->max_payload > room)
 		pt->max_payload = room;
 	pt->queue_count = queues;
+	open_rx_interrupts(pt, pt->rx_interrupts_asked);
 
 	fprintf(stderr, "dpdk_port: %s (ethdev %u) %u queue(s)%s%s, MAC %02x:%02x:%02x:%02x:%02x:%02x, mtu %u, checksums %s\n",
 		pt->name, pt->port_id, queues, queues < wanted_queues ? " (fewer than asked: the PMD's maximum)" : "",

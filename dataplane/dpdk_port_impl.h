@@ -44,6 +44,10 @@ struct dpdk_queue {
 	uint16_t ip_id;
 	uint64_t held_generation; /* neighbour generation at the last look at held frames */
 	uint64_t next_arp_tsc;
+	/* RX interrupts (idle_wait.h): an epoll set holding the queue's interrupt descriptor, or -1
+	 * when the PMD has none (net_af_packet, net_null): the worker then naps instead. */
+	int intr_epfd;
+	bool intr_armed;
 	/* The last sender learned and the last destination resolved, each valid while the
 	 * neighbour table's generation is the one read before it was learned or looked up:
 	 * most datagrams of a burst come from, and go to, the same few neighbours. */
@@ -62,6 +66,7 @@ struct dpdk_port_impl {
 	uint16_t udp_port; /* network order */
 	size_t max_payload;
 	bool rx_ip_checksum, rx_udp_checksum, tx_ip_checksum, tx_udp_checksum;
+	bool rx_interrupts_asked; /* configured with intr_conf.rxq */
 	uint64_t hold_tsc, arp_retry_tsc;
 	char name[RTE_ETH_NAME_MAX_LEN];
 	struct neighbour_table neighbours;
@@ -76,6 +81,9 @@ extern struct dpdk_port_impl *dpdk_port_registry[MAX_PORTS];
 int dpdk_port_rx_burst(struct dgram_port *p, uint16_t q, struct udp_datagram *d, int n);
 int dpdk_port_tx_burst(struct dgram_port *p, uint16_t q, const struct udp_datagram *d, int n);
 void dpdk_port_wait(struct dgram_port *p, uint16_t q, int timeout_us);
+int dpdk_port_wait_fds(struct dgram_port *p, uint16_t q, int *fds, int max);
+int dpdk_port_wait_arm(struct dgram_port *p, uint16_t q);
+void dpdk_port_wait_disarm(struct dgram_port *p, uint16_t q);
 /* Frees the mbufs a queue still holds (stash, frames waiting for ARP), at close. */
 void dpdk_port_release_queue_mbufs(struct dpdk_port_impl *pt);
 

@@ -1,5 +1,6 @@
 /* Moving datagrams: RX parse and ARP answers, TX headers, neighbours, frames held for ARP. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
@@ -8,6 +9,8 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+
+#include <rte_epoll.h>
 
 #include "dpdk_port_impl.h"
 
@@ -396,6 +399,54 @@ void dpdk_port_wait(struct dgram_port *p, uint16_t q, int timeout_us)
 		return;
 	struct timespec ts = {.tv_sec = timeout_us / 1000000, .tv_nsec = (long)(timeout_us % 1000000) * 1000};
 	nanosleep(&ts, NULL);
+}
+
+/*
+ * RX interrupts, as examples/l3fwd-power sleeps: the queue's interrupt is
+ * enabled only around the worker's sleep, so the busy path never takes one.
+ * Where the PMD has none, the queue has no descriptor and idle_wait naps.
+ */
+int dpdk_port_wait_fds(struct dgram_port *p, uint16_t q, int *fds, int max)
+{
+	struct dpdk_port_impl *pt = impl_of(p);
+	if (q >= pt->queue_count || pt->queues[q].intr_epfd < 0 || max < 1)
+		return -1;
+	fds[0] = pt->queues[q].intr_epfd;
+	return 1;
+}
+
+int dpdk_port_wait_arm(struct dgram_port *p, uint16_t q)
+{
+	struct dpdk_port_impl *pt = impl_of(p);
+	struct dpdk_queue *qu = &pt->queues[q];
+	register_worker_thread();
+	service_held(pt, q);
+	/* Frames waiting for an ARP reply need their retries on time: nap while there are any. */
+	if (qu->held_count > 0)
+		return -1;
+	/* As l3fwd-power: a PMD without an enable (net_tap, whose descriptor is the queue's own
+	 * file) signals on its own once its descriptor is wired, which open_rx_interrupts did. */
+	int rc = rte_eth_dev_rx_intr_enable(pt->port_id, q);
+	if (rc != 0 && rc != -ENOTSUP)
+		return -1;
+	qu->intr_armed = rc == 0;
+	/* Enabled first, then one more look: a frame that came before the interrupt was armed
+	 * would raise none, and sleep with us. */
+	return refill_stash(pt, q) > 0 ? 1 : 0;
+}
+
+void dpdk_port_wait_disarm(struct dgram_port *p, uint16_t q)
+{
+	struct dpdk_port_impl *pt = impl_of(p);
+	struct dpdk_queue *qu = &pt->queues[q];
+	if (qu->intr_epfd < 0)
+		return;
+	if (qu->intr_armed)
+		(void)rte_eth_dev_rx_intr_disable(pt->port_id, q);
+	qu->intr_armed = false;
+	/* Consumes the interrupt (DPDK reads the descriptor the way its type needs). */
+	struct rte_epoll_event events[4];
+	(void)rte_epoll_wait(qu->intr_epfd, events, 4, 0);
 }
 
 void dpdk_port_release_queue_mbufs(struct dpdk_port_impl *pt)

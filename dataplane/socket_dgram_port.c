@@ -31,6 +31,29 @@ static void socket_wait(struct dgram_port *p, uint16_t q, int timeout_us)
 	udp_port_wait(&s->ports[q], timeout_us);
 }
 
+/* A socket is level-triggered readable while a datagram waits: nothing to arm, no race. */
+static int socket_wait_fds(struct dgram_port *p, uint16_t q, int *fds, int max)
+{
+	struct socket_ports *s = p->impl;
+	if (q >= s->count || max < 1)
+		return -1;
+	fds[0] = s->ports[q].fd;
+	return 1;
+}
+
+static int socket_wait_arm(struct dgram_port *p, uint16_t q)
+{
+	(void)p;
+	(void)q;
+	return 0;
+}
+
+static void socket_wait_disarm(struct dgram_port *p, uint16_t q)
+{
+	(void)p;
+	(void)q;
+}
+
 static void socket_close(struct dgram_port *p)
 {
 	struct socket_ports *s = p->impl;
@@ -47,6 +70,9 @@ static const struct dgram_port_ops socket_ops = {
 	.tx_burst = socket_tx,
 	.wait = socket_wait,
 	.close = socket_close,
+	.wait_fds = socket_wait_fds,
+	.wait_arm = socket_wait_arm,
+	.wait_disarm = socket_wait_disarm,
 };
 
 int socket_dgram_port_open(struct dgram_port *out, const char *host, uint16_t port, uint16_t queues,

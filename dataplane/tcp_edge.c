@@ -84,6 +84,34 @@ static void edge_wait(struct dgram_port *p, uint16_t q, int timeout_us)
 		dgram_wait(&e->tcp, q, half);
 }
 
+/* Event-driven idling: both ports' descriptors, both armed (-1 when either cannot notify). */
+static int edge_wait_fds(struct dgram_port *p, uint16_t q, int *fds, int max)
+{
+	struct tcp_edge *e = p->impl;
+	if (!e->dgram.ops->wait_fds || !e->tcp.ops->wait_fds)
+		return -1;
+	int a = e->dgram.ops->wait_fds(&e->dgram, q, fds, max);
+	if (a < 0)
+		return -1;
+	int b = e->tcp.ops->wait_fds(&e->tcp, q, fds + a, max - a);
+	return b < 0 ? -1 : a + b;
+}
+
+static int edge_wait_arm(struct dgram_port *p, uint16_t q)
+{
+	struct tcp_edge *e = p->impl;
+	int a = e->dgram.ops->wait_arm(&e->dgram, q);
+	int b = e->tcp.ops->wait_arm(&e->tcp, q);
+	return a < 0 || b < 0 ? -1 : (a > 0 || b > 0);
+}
+
+static void edge_wait_disarm(struct dgram_port *p, uint16_t q)
+{
+	struct tcp_edge *e = p->impl;
+	e->dgram.ops->wait_disarm(&e->dgram, q);
+	e->tcp.ops->wait_disarm(&e->tcp, q);
+}
+
 static void edge_close(struct dgram_port *p)
 {
 	struct tcp_edge *e = p->impl;
@@ -101,6 +129,9 @@ static const struct dgram_port_ops edge_ops = {
 	.tx_burst = edge_tx,
 	.wait = edge_wait,
 	.close = edge_close,
+	.wait_fds = edge_wait_fds,
+	.wait_arm = edge_wait_arm,
+	.wait_disarm = edge_wait_disarm,
 };
 
 int tcp_edge_join(struct dgram_port *out, struct dgram_port *dgram, struct dgram_port *tcp, char *err,

@@ -395,6 +395,8 @@ static void notify_fed(struct tcp_port_impl *t)
 			uint64_t one = 1;
 			ssize_t rc = write(t->queues[q].wake_fd, &one, sizeof(one));
 			(void)rc;
+			/* After the write: a worker that sees the flag finds the eventfd readable. */
+			atomic_store_explicit(&t->queues[q].wake_written, 1, memory_order_release);
 		}
 	}
 	t->fed_mask = 0;

@@ -172,25 +172,59 @@ static int tcp_tx_burst(struct dgram_port *p, uint16_t q, const struct udp_datag
 	return accepted;
 }
 
+/*
+ * Event-driven idling: the queue's eventfd, which the I/O thread writes after
+ * feeding the rx ring while worker_waiting is set (notify_fed).
+ */
+static int tcp_wait_fds(struct dgram_port *p, uint16_t q, int *fds, int max)
+{
+	struct tcp_port_impl *t = p->impl;
+	if (q >= t->queue_count || max < 1)
+		return -1;
+	fds[0] = t->queues[q].wake_fd;
+	return 1;
+}
+
+static int tcp_wait_arm(struct dgram_port *p, uint16_t q)
+{
+	struct tcp_port_impl *t = p->impl;
+	if (q >= t->queue_count)
+		return -1;
+	struct tcp_queue *queue = &t->queues[q];
+	atomic_store_explicit(&queue->worker_waiting, 1, memory_order_seq_cst);
+	/* Store then load: only a full fence keeps them in order (pairs with notify_fed's fence). */
+	atomic_thread_fence(memory_order_seq_cst);
+	return tcp_ring_looks_empty(&queue->rx) ? 0 : 1;
+}
+
+static void tcp_wait_disarm(struct dgram_port *p, uint16_t q)
+{
+	struct tcp_port_impl *t = p->impl;
+	if (q >= t->queue_count)
+		return;
+	struct tcp_queue *queue = &t->queues[q];
+	atomic_store_explicit(&queue->worker_waiting, 0, memory_order_relaxed);
+	/* A system call only when a wake-up was written: most sleeps end on the other ports. The
+	 * flag is set after the write, so a flag seen means a readable eventfd; a write whose flag
+	 * is not seen yet leaves it readable until the next disarm: one wasted wake, none lost. */
+	if (atomic_exchange_explicit(&queue->wake_written, 0, memory_order_acquire)) {
+		uint64_t v;
+		ssize_t rc = read(queue->wake_fd, &v, sizeof(v)); /* non-blocking */
+		(void)rc;
+	}
+}
+
 static void tcp_wait(struct dgram_port *p, uint16_t q, int timeout_us)
 {
 	struct tcp_port_impl *t = p->impl;
 	if (q >= t->queue_count || timeout_us <= 0)
 		return;
-	struct tcp_queue *queue = &t->queues[q];
-	atomic_store_explicit(&queue->worker_waiting, 1, memory_order_seq_cst);
-	/* Store then load: only a full fence keeps them in order (pairs with notify_fed's fence). */
-	atomic_thread_fence(memory_order_seq_cst);
-	if (tcp_ring_looks_empty(&queue->rx)) {
-		struct pollfd pfd = {.fd = queue->wake_fd, .events = POLLIN};
+	if (tcp_wait_arm(p, q) == 0) {
+		struct pollfd pfd = {.fd = t->queues[q].wake_fd, .events = POLLIN};
 		struct timespec ts = {.tv_sec = timeout_us / 1000000, .tv_nsec = (long)(timeout_us % 1000000) * 1000};
-		if (ppoll(&pfd, 1, &ts, NULL) > 0) {
-			uint64_t v;
-			ssize_t rc = read(queue->wake_fd, &v, sizeof(v));
-			(void)rc;
-		}
+		(void)ppoll(&pfd, 1, &ts, NULL);
 	}
-	atomic_store_explicit(&queue->worker_waiting, 0, memory_order_relaxed);
+	tcp_wait_disarm(p, q);
 }
 
 /* ---- setup and teardown ---- */
@@ -249,6 +283,9 @@ static const struct dgram_port_ops tcp_ops = {
 	.rx_burst = tcp_rx_burst,
 	.tx_burst = tcp_tx_burst,
 	.wait = tcp_wait,
+	.wait_fds = tcp_wait_fds,
+	.wait_arm = tcp_wait_arm,
+	.wait_disarm = tcp_wait_disarm,
 	.close = tcp_close,
 };
 

@@ -27,6 +27,7 @@ struct tcp_queue {
 	struct tcp_ring tx; /* worker -> I/O thread */
 	int wake_fd;        /* eventfd the worker sleeps on in wait() */
 	_Atomic int worker_waiting;
+	_Atomic int wake_written; /* the I/O thread wrote wake_fd: the worker's disarm reads it */
 	/* written by the queue's worker only */
 	_Atomic uint64_t tx_ring_full, tx_malformed, rx_truncated;
 };

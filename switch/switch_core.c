@@ -71,6 +71,13 @@ static bool resolve_bank(void *ctx, const char *bank, struct sockaddr_in *out)
 	return false;
 }
 
+/* The forwarder answered worker through its ring: wake it if it sleeps. */
+static void wake_worker(void *ctx, uint16_t worker)
+{
+	struct switch_core *s = ctx;
+	switch_worker_wake(s->workers[worker]);
+}
+
 static bool open_saf(struct switch_core *s, const struct cfg_network *net, char *err, size_t err_size)
 {
 	char dir[CFG_PATH_MAX + 8];
@@ -86,6 +93,8 @@ static bool open_saf(struct switch_core *s, const struct cfg_network *net, char 
 		.workers = s->worker_count,
 		.resolve = resolve_bank,
 		.resolve_ctx = s,
+		.replied = wake_worker,
+		.replied_ctx = s,
 	};
 	char why[512];
 	s->saf = saf_forwarder_create(&c, why, sizeof(why));
@@ -252,6 +261,8 @@ void switch_core_stop(struct switch_core *s)
 	atomic_store(&s->stop, true);
 	if (!s->started)
 		return;
+	for (uint16_t i = 0; i < s->worker_count; i++)
+		switch_worker_wake(s->workers[i]); /* a sleeping worker sees stop at once */
 	for (uint16_t i = 0; i < s->worker_count; i++)
 		pthread_join(s->threads[i], NULL);
 	/* After the workers, which hand it their last advices as they stop. */

@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "datagram_frames.h"
-#include "idle_backoff.h"
+#include "idle_wait.h"
 #include "mti.h"
 #include "network_checks.h"
 #include "rcu_cell.h"
@@ -62,6 +62,16 @@ struct switch_worker *switch_worker_create(struct switch_core *core, uint8_t id)
 		switch_worker_destroy(w);
 		return NULL;
 	}
+	char why[256];
+	if (idle_wait_init(&w->idle, why, sizeof(why)) != 0) {
+		switch_worker_destroy(w);
+		return NULL;
+	}
+	w->idle_open = true;
+	if (idle_wait_add_port(&w->idle, core->port, id, why, sizeof(why)) != 0) {
+		switch_worker_destroy(w);
+		return NULL;
+	}
 	for (int i = 0; i < UDP_BURST; i++) {
 		w->rx[i].data = w->rx_buffers + (size_t)i * RX_STRIDE;
 		w->rx[i].capacity = SWITCH_RX_BUFFER;
@@ -79,6 +89,8 @@ void switch_worker_destroy(struct switch_worker *w)
 	timer_wheel_destroy(&w->wheel);
 	outcome_memory_destroy(&w->outcomes);
 	iso_mac_view_destroy(&w->mac);
+	if (w->idle_open)
+		idle_wait_destroy(&w->idle);
 	free(w->rx_buffers);
 	free(w->tx_buffers);
 	free(w);
@@ -272,26 +284,50 @@ void switch_worker_settle_at_stop(struct switch_worker *w)
 	}
 }
 
+/* Asked after the worker announced its sleep: work already in a ring the kickers feed? */
+static bool rings_hold_work(void *ctx)
+{
+	struct switch_worker *w = ctx;
+	for (uint16_t from = 0; from < w->core->worker_count; from++) {
+		struct spsc_ring *ring = w->core->rings[from][w->id];
+		if (ring && spsc_ring_peek(ring))
+			return true;
+	}
+	return saf_reply_peek(w->core->saf, w->id) != NULL;
+}
+
+/* How long an idle worker may sleep: until its next timer (bank timeouts, advice repeats). */
+static uint64_t sleep_budget_ns(struct switch_worker *w)
+{
+	uint64_t due = timer_wheel_next_deadline(&w->wheel, w->now_ms, IDLE_WAIT_LONGEST_NS / 1000000u);
+	if (due == TIMER_WHEEL_NOTHING_DUE)
+		return IDLE_WAIT_FOREVER;
+	/* The wheel ticks in ms of monotonic_ms(): wake when that clock reaches due. */
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	uint64_t due_ns = due * 1000000u;
+	return due_ns > now_ns ? due_ns - now_ns : 0;
+}
+
 void *switch_worker_main(void *arg)
 {
 	struct switch_worker *w = arg;
-	struct idle_backoff backoff;
-	idle_backoff_init(&backoff);
 	rcu_register_thread();
 	while (!atomic_load_explicit(&w->core->stop, memory_order_relaxed)) {
 		unsigned work = switch_worker_poll(w, monotonic_ms());
 		/* Nothing read under RCU survives this point. */
 		rcu_quiescent_state();
 		if (work) {
-			idle_backoff_reset(&backoff);
+			idle_wait_busy(&w->idle);
 			continue;
 		}
-		uint64_t ns = idle_backoff_next(&backoff);
-		if (ns) {
-			rcu_thread_offline();
-			dgram_wait(w->core->port, w->id, (int)(ns / 1000));
-			rcu_thread_online();
-		}
+		/* Busy-polls for a while under load; then sleeps on the port, the rings and the next timer. */
+		if (idle_wait_spin(&w->idle))
+			continue;
+		rcu_thread_offline();
+		idle_wait_sleep(&w->idle, sleep_budget_ns(w), rings_hold_work, w);
+		rcu_thread_online();
 	}
 	switch_worker_settle_at_stop(w);
 	rcu_unregister_thread();

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "bank_health.h"
+#include "idle_wait.h"
 #include "iso8583.h"
 #include "outcome_memory.h"
 #include "pending_table.h"
@@ -51,6 +52,9 @@ struct switch_worker {
 	int tx_count;
 	uint8_t *tx_buffers;
 	struct iso_mac_view mac; /* this worker's keyed MAC contexts (switch_core.h: mac_keys) */
+	/* Where the worker sleeps when idle: its port queue, its rings' kicks, its next timer. */
+	struct idle_wait idle;
+	bool idle_open;
 };
 
 struct switch_worker *switch_worker_create(struct switch_core *core, uint8_t id);
@@ -64,6 +68,14 @@ void *switch_worker_main(void *worker);
  * Returns the amount of work done.
  */
 unsigned switch_worker_poll(struct switch_worker *w, uint64_t now_ms);
+
+/* Any thread, after putting work in one of w's rings (hand-over, store-and-forward replies):
+ * wakes w if it sleeps. */
+static inline void switch_worker_wake(struct switch_worker *w)
+{
+	if (w->idle_open)
+		idle_wake_kick(&w->idle.wake);
+}
 
 /*
  * At shutdown, settles what is still pending as its timer would: cardholders

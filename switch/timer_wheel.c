@@ -47,6 +47,7 @@ static void unlink_timer(struct timer_wheel *w, uint32_t id, uint32_t b)
 	if (w->next[id] != TIMER_NONE)
 		w->prev[w->next[id]] = w->prev[id];
 	w->armed[id] = 0;
+	w->armed_count--;
 }
 
 void timer_wheel_schedule(struct timer_wheel *w, uint32_t id, uint64_t deadline_ms)
@@ -64,6 +65,7 @@ void timer_wheel_schedule(struct timer_wheel *w, uint32_t id, uint64_t deadline_
 		w->prev[w->bucket[b]] = id;
 	w->bucket[b] = id;
 	w->armed[id] = 1;
+	w->armed_count++;
 }
 
 void timer_wheel_cancel(struct timer_wheel *w, uint32_t id)
@@ -107,4 +109,22 @@ size_t timer_wheel_expire(struct timer_wheel *w, uint64_t now_ms, uint32_t *out,
 	}
 	w->next_tick = now_ms + 1;
 	return n;
+}
+
+uint64_t timer_wheel_next_deadline(const struct timer_wheel *w, uint64_t now_ms, uint64_t horizon_ms)
+{
+	if (w->armed_count == 0)
+		return TIMER_WHEEL_NOTHING_DUE;
+	if (w->next_tick <= now_ms)
+		return w->next_tick; /* expire has not swept up to now: something may be due already */
+	/* A timer sits in the bucket of its deadline (never below next_tick), so the first
+	 * tick whose bucket holds a timer of that very deadline is the earliest one. */
+	uint64_t turn = (uint64_t)w->slot_mask + 1;
+	uint64_t end = now_ms + (horizon_ms < turn ? horizon_ms : turn);
+	for (uint64_t tick = w->next_tick; tick < end; tick++) {
+		for (uint32_t id = w->bucket[tick & w->slot_mask]; id != TIMER_NONE; id = w->next[id])
+			if (w->deadline[id] <= tick)
+				return w->deadline[id];
+	}
+	return TIMER_WHEEL_NOTHING_DUE;
 }

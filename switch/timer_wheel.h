@@ -25,6 +25,7 @@ struct timer_wheel {
 	uint32_t *next, *prev;
 	uint64_t *deadline;
 	uint8_t *armed;
+	uint32_t armed_count;
 };
 
 /* slots is rounded up to a power of two. Returns false when out of memory. */
@@ -51,5 +52,13 @@ bool timer_wheel_armed(const struct timer_wheel *w, uint32_t id);
  * Returns how many; when it returns max, call again: the rest are still armed.
  */
 size_t timer_wheel_expire(struct timer_wheel *w, uint64_t now_ms, uint32_t *out, size_t max);
+
+#define TIMER_WHEEL_NOTHING_DUE UINT64_MAX
+/*
+ * The earliest deadline of an armed timer if it falls before now_ms + horizon_ms
+ * (ms; now_ms or earlier when one is already due), else TIMER_WHEEL_NOTHING_DUE:
+ * how long an idle worker may sleep. Walks the buckets up to the horizon.
+ */
+uint64_t timer_wheel_next_deadline(const struct timer_wheel *w, uint64_t now_ms, uint64_t horizon_ms);
 
 #endif

@@ -18,5 +18,6 @@ void hand_over(struct switch_worker *w, uint8_t owner, const struct sockaddr_in 
 	h->length = (uint16_t)length;
 	memcpy(h->data, frame, length);
 	spsc_ring_publish(ring);
+	switch_worker_wake(w->core->workers[owner]);
 	COUNT(w, handed_over);
 }

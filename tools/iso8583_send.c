@@ -234,7 +234,7 @@ static bool await_answer(struct link *l, const struct send_options *o, const str
 		const uint8_t *msg;
 		size_t len;
 		static uint8_t datagram[65536];
-		struct datagram_frames frames = {0}; /* set when have_frames (gcc -O2 cannot tell) */
+		struct datagram_frames frames = {0};
 		bool have_frames = false;
 		if (o->tcp) {
 			size_t room;

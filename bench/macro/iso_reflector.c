@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "framing.h"
-#include "idle_backoff.h"
+#include "idle_wait.h"
 #include "iso8583.h"
 #include "tsc_clock.h"
 #include "udp_port.h"
@@ -90,18 +90,19 @@ int main(int argc, char **argv)
 		tx[i].capacity = sizeof out[i];
 	}
 	uint64_t answered = 0, bad = 0, deadline = tsc_now_ns() + (uint64_t)seconds * 1000000000u;
-	struct idle_backoff backoff;
-	idle_backoff_init(&backoff);
-	/* Bounded in time like every load loop here, and it backs off when idle. */
+	/* Idle like the agents: a short adaptive spin, then a sleep on the socket (idle_wait.h). */
+	struct idle_wait idle;
+	char why[256];
+	if (idle_wait_init(&idle, why, sizeof why) != 0 || idle_wait_add_fd(&idle, p.fd, why, sizeof why) != 0)
+		fprintf(stderr, "iso-reflector: naps when idle: %s\n", why);
+	/* Bounded in time like every load loop here, and it sleeps when idle. */
 	while (!atomic_load(&stop_requested) && tsc_now_ns() < deadline) {
 		int got = udp_port_rx_burst(&p, rx, UDP_BURST);
 		if (got <= 0) {
-			uint64_t ns = idle_backoff_next(&backoff);
-			if (ns)
-				udp_port_wait(&p, (int)(ns / 1000));
+			idle_wait_idle(&idle, IDLE_WAIT_FOREVER, NULL, NULL);
 			continue;
 		}
-		idle_backoff_reset(&backoff);
+		idle_wait_busy(&idle);
 		int n = 0;
 		for (int i = 0; i < got; i++) {
 			const uint8_t *buf = rx[i].data;
@@ -124,6 +125,7 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "iso-reflector: %llu answered, %llu bad\n", (unsigned long long)answered,
 		(unsigned long long)bad);
+	idle_wait_destroy(&idle);
 	udp_port_close(&p);
 	return 0;
 }

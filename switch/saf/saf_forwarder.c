@@ -62,6 +62,8 @@ struct saf_forwarder {
 	struct spsc_ring *requests[SAF_MAX_WORKERS_RINGS];
 	struct spsc_ring *replies[SAF_MAX_WORKERS_RINGS];
 	struct reply_backlog backlog[SAF_MAX_WORKERS_RINGS];
+	void (*replied)(void *ctx, uint16_t worker);
+	void *replied_ctx;
 	int wake_fd;
 	pthread_t thread;
 	bool started;
@@ -197,6 +199,8 @@ struct saf_forwarder *saf_forwarder_create(const struct saf_forwarder_config *c,
 	}
 	f->wake_fd = -1;
 	f->workers = c->workers;
+	f->replied = c->replied;
+	f->replied_ctx = c->replied_ctx;
 	pthread_mutex_init(&f->stats_lock, NULL);
 	atomic_init(&f->stop, false);
 	atomic_init(&f->healthy, true);
@@ -239,6 +243,13 @@ static void kick(struct saf_forwarder *f)
 	(void)n;
 }
 
+/* Tells worker that its ring holds replies (it may be asleep waiting for them). */
+static void replied(struct saf_forwarder *f, uint16_t worker)
+{
+	if (f->replied)
+		f->replied(f->replied_ctx, worker);
+}
+
 static void reply_to(struct saf_forwarder *f, uint16_t worker, enum saf_reply_kind kind, uint32_t slot)
 {
 	struct reply_backlog *b = &f->backlog[worker];
@@ -250,6 +261,7 @@ static void reply_to(struct saf_forwarder *f, uint16_t worker, enum saf_reply_ki
 			r->slot = slot;
 			r->length = 0;
 			spsc_ring_publish(f->replies[worker]);
+			replied(f, worker);
 			return;
 		}
 	}
@@ -278,6 +290,7 @@ static void flush_backlogs(struct saf_forwarder *f)
 		 * zero-length memmove from NULL is undefined (UBSan stops the switch). */
 		if (done == 0)
 			continue;
+		replied(f, w);
 		memmove(b->items, b->items + done, (b->count - done) * sizeof(*b->items));
 		b->count -= done;
 	}
@@ -420,6 +433,7 @@ static void transmit(void *ctx, const struct saf_entry *e, bool repeat)
 	r->to.sin_addr.s_addr = e->rec.bank_ipv4;
 	r->to.sin_port = e->rec.bank_port;
 	spsc_ring_publish(f->replies[w]);
+	replied(f, w);
 }
 
 static void expire(void *ctx, const struct saf_record *r)

@@ -57,6 +57,9 @@ struct saf_forwarder_config {
 	uint16_t workers;
 	saf_bank_resolver resolve;
 	void *resolve_ctx;
+	/* Called after replies were put in worker's ring (may be NULL): a sleeping worker wakes. */
+	void (*replied)(void *ctx, uint16_t worker);
+	void *replied_ctx;
 };
 
 struct saf_bank_stats {

@@ -133,7 +133,8 @@ static void reflector_close(struct dgram_port *p)
 	(void)p;
 }
 
-static const struct dgram_port_ops reflector_ops = {reflector_rx, reflector_tx, reflector_wait, reflector_close};
+static const struct dgram_port_ops reflector_ops = {
+	.rx_burst = reflector_rx, .tx_burst = reflector_tx, .wait = reflector_wait, .close = reflector_close};
 
 static double seconds(void)
 {

@@ -47,7 +47,8 @@ static void memory_close(struct dgram_port *p)
 	(void)p;
 }
 
-static const struct dgram_port_ops memory_ops = {memory_rx, memory_tx, memory_wait, memory_close};
+static const struct dgram_port_ops memory_ops = {
+	.rx_burst = memory_rx, .tx_burst = memory_tx, .wait = memory_wait, .close = memory_close};
 
 void memory_port_init(struct dgram_port *port, struct memory_port *mem, uint16_t queues)
 {

@@ -105,3 +105,36 @@ Test(timer_wheel, ignores_ids_out_of_range)
 	timer_wheel_destroy(&w);
 	cr_assert_not(timer_wheel_init(&w, 0, 8, 0));
 }
+
+/* How long an idle worker may sleep: the earliest armed deadline within the horizon. */
+Test(timer_wheel, next_deadline_is_the_earliest_armed_one_within_the_horizon)
+{
+	struct timer_wheel w;
+	cr_assert(timer_wheel_init(&w, 16, 64, 1000));
+	uint32_t out[64];
+	cr_assert_eq(expire(&w, 1000, out), 0);
+	cr_assert_eq(timer_wheel_next_deadline(&w, 1000, 100), TIMER_WHEEL_NOTHING_DUE, "nothing armed");
+	timer_wheel_schedule(&w, 1, 1250);
+	timer_wheel_schedule(&w, 2, 1040);
+	timer_wheel_schedule(&w, 3, 1000 + 64 + 40); /* a turn later, same bucket as 1040 */
+	cr_assert_eq(timer_wheel_next_deadline(&w, 1000, 100), 1040);
+	cr_assert_eq(timer_wheel_next_deadline(&w, 1000, 30), TIMER_WHEEL_NOTHING_DUE, "beyond the horizon");
+	timer_wheel_cancel(&w, 2);
+	/* The walk stops after one turn of the wheel (64 ticks here): the sleep is capped anyway. */
+	cr_assert_eq(timer_wheel_next_deadline(&w, 1000, 200), TIMER_WHEEL_NOTHING_DUE);
+	/* Not swept up to now yet: something may be due, so "now" (the worker polls first). */
+	cr_assert_leq(timer_wheel_next_deadline(&w, 1050, 60), 1050);
+	cr_assert_eq(expire(&w, 1050, out), 0);
+	/* 1104 shares 1040's bucket but is not due at 1040: the walk goes on to 1104 itself. */
+	cr_assert_eq(timer_wheel_next_deadline(&w, 1050, 60), 1104);
+	cr_assert_eq(expire(&w, 1104, out), 1);
+	cr_assert_eq(timer_wheel_next_deadline(&w, 1104, 200), TIMER_WHEEL_NOTHING_DUE, "1250 is over a turn away");
+	cr_assert_eq(expire(&w, 1200, out), 0);
+	cr_assert_eq(timer_wheel_next_deadline(&w, 1200, 60), 1250);
+	cr_assert_eq(expire(&w, 1250, out), 1);
+	cr_assert_eq(timer_wheel_next_deadline(&w, 1250, 200), TIMER_WHEEL_NOTHING_DUE, "all fired");
+	/* A deadline already past is due at once. */
+	timer_wheel_schedule(&w, 4, 10);
+	cr_assert_leq(timer_wheel_next_deadline(&w, 1250, 100), 1251);
+	timer_wheel_destroy(&w);
+}
