@@ -54,10 +54,10 @@ static void next_approval_code(struct bank_core *core, char out[7])
 }
 
 /* A repeated 1100: same key. Same card and amount get the first answer again, anything else is 913. */
-static void answer_duplicate(struct bank_request *req, const struct journal_record *j)
+static void answer_duplicate(const struct store *s, struct bank_request *req, const struct journal_record *j)
 {
 	req->outcome = OUTCOME_DUPLICATE;
-	bool same = j->amount == req->amount && strcmp(j->pan, req->pan) == 0;
+	bool same = j->amount == req->amount && store_journal_pan_is(s, j, req->pan);
 	/* A reversed original must not be reported approved again. */
 	if (!same || j->state == JOURNAL_REVERSED) {
 		set_action(req, ACTION_DUPLICATE);
@@ -67,15 +67,17 @@ static void answer_duplicate(struct bank_request *req, const struct journal_reco
 	memcpy(req->approval, j->approval, sizeof(req->approval));
 }
 
-static void fill_journal(struct journal_record *j, const struct bank_request *req, const char *account,
-			 int64_t now_unix)
+/* The journal keeps the PAN masked and as its lookup hash (records.h): the card lookup just computed it. */
+static int fill_journal(const struct store *s, struct journal_record *j, const struct bank_request *req,
+			const char *account, int64_t now_unix)
 {
 	memset(j, 0, sizeof(*j));
-	memcpy(j->pan, req->pan, sizeof(j->pan));
+	int rc = store_journal_set_pan(s, j, req->pan);
 	if (account) /* j is zeroed: copying at most size - 1 bytes keeps it terminated */
 		memcpy(j->account, account, strnlen(account, sizeof(j->account) - 1));
 	j->amount = req->amount;
 	j->created_unix = now_unix;
+	return rc;
 }
 
 static int authorize(struct bank_core *core, struct store_txn *txn, struct bank_request *req)
@@ -85,13 +87,15 @@ static int authorize(struct bank_core *core, struct store_txn *txn, struct bank_
 	int rc = store_journal_get(txn, s, &req->key, &j);
 	if (rc == 0) {
 		if (j.state != JOURNAL_TOMBSTONE) {
-			answer_duplicate(req, &j);
+			answer_duplicate(s, req, &j);
 			return 0;
 		}
 		/* Its reversal came first: the sender gave up on it, so it never debits. */
 		req->outcome = OUTCOME_TOMBSTONE_DECLINE;
 		set_action(req, ACTION_DECLINED);
-		fill_journal(&j, req, NULL, core->now_unix);
+		rc = fill_journal(s, &j, req, NULL, core->now_unix);
+		if (rc)
+			return rc;
 		j.state = JOURNAL_DECLINED;
 		j.reversal_seen = 1;
 		memcpy(j.action, req->action, 4);
@@ -130,7 +134,9 @@ static int authorize(struct bank_core *core, struct store_txn *txn, struct bank_
 	};
 	set_action(req, rules_decide(&core->rules, &in));
 	req->outcome = OUTCOME_NEW;
-	fill_journal(&j, req, card_found ? card.account : NULL, core->now_unix);
+	rc = fill_journal(s, &j, req, card_found ? card.account : NULL, core->now_unix);
+	if (rc)
+		return rc;
 	memcpy(j.action, req->action, 4);
 
 	if (strcmp(req->action, ACTION_APPROVED) != 0) {
@@ -178,7 +184,9 @@ static int reverse(struct bank_core *core, struct store_txn *txn, struct bank_re
 		/* Remember it: an original arriving later is declined, never debited. */
 		req->outcome = OUTCOME_REVERSAL_UNKNOWN;
 		set_action(req, ACTION_ORIGINAL_NOT_FOUND);
-		fill_journal(&j, req, NULL, core->now_unix);
+		rc = fill_journal(s, &j, req, NULL, core->now_unix);
+		if (rc)
+			return rc;
 		j.state = JOURNAL_TOMBSTONE;
 		j.reversal_seen = 1;
 		memcpy(j.action, req->action, 4);
@@ -187,7 +195,7 @@ static int reverse(struct bank_core *core, struct store_txn *txn, struct bank_re
 	if (rc)
 		return rc;
 	/* A reversal naming another card than its original is not a reversal of it. */
-	if (req->pan[0] && j.pan[0] && strcmp(req->pan, j.pan) != 0) {
+	if (req->pan[0] && j.pan_masked[0] && !store_journal_pan_is(s, &j, req->pan)) {
 		req->outcome = OUTCOME_REVERSAL_UNKNOWN;
 		set_action(req, ACTION_ORIGINAL_NOT_FOUND);
 		return 0;

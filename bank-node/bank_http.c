@@ -7,6 +7,7 @@
 #include "bank_metrics.h"
 #include "prometheus.h"
 #include "records.h"
+#include "pan_mask.h"
 
 bool bank_uuid_valid(const char *s)
 {
@@ -118,12 +119,15 @@ struct http_response bank_http_get_card(const struct http_request *r)
 	struct card_record c;
 	rc = store_card_get(txn, ctx->store, pan, &c);
 	store_abort(txn);
+	/* Shown masked, and without the expiry: only the card's own delivery (order-card) shows the PAN. */
+	char masked[PAN_MASK_SIZE];
+	pan_mask(pan, masked, sizeof(masked));
 	if (rc == STORE_NOT_FOUND)
-		return http_error(404, "no card '%.32s'", pan);
+		return http_error(404, "no card '%s'", masked);
 	if (rc)
 		return http_error(500, "storage: %s", store_strerror(rc));
-	return http_json(200, json_pack("{s:s, s:s, s:s, s:s}", "pan", pan, "account", c.account, "expiry",
-					c.expiry, "state", card_state_name((enum card_state)c.state)));
+	return http_json(200, json_pack("{s:s, s:s, s:s}", "pan", masked, "account", c.account, "state",
+					card_state_name((enum card_state)c.state)));
 }
 
 struct http_response bank_http_block_card(const struct http_request *r)
@@ -142,16 +146,18 @@ struct http_response bank_http_block_card(const struct http_request *r)
 		c.state = CARD_BLOCKED;
 		rc = store_card_put(txn, ctx->store, json_string_value(pan), &c, STORE_REPLACE);
 	}
+	char masked[PAN_MASK_SIZE];
+	pan_mask(json_string_value(pan), masked, sizeof(masked));
 	if (rc) {
 		store_abort(txn);
 		if (rc == STORE_NOT_FOUND)
-			return http_error(404, "no card '%.32s'", json_string_value(pan));
+			return http_error(404, "no card '%s'", masked);
 		return http_error(500, "storage: %s", store_strerror(rc));
 	}
 	rc = store_commit(txn);
 	if (rc)
 		return http_error(500, "storage: %s", store_strerror(rc));
-	return http_json(200, json_pack("{s:s, s:s}", "pan", json_string_value(pan), "state", "blocked"));
+	return http_json(200, json_pack("{s:s, s:s}", "pan", masked, "state", "blocked"));
 }
 
 struct http_response bank_http_stats(const struct http_request *r)

@@ -1,5 +1,7 @@
 #include "bank_node.h"
 
+#include "pan_vault.h"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,7 @@ struct bank_node {
 	struct cfg_bank bank;
 	struct store store;
 	bool store_open;
+	struct pan_vault *vault; /* the store's PAN lookups and seals (pan_protection.key_file) */
 	struct udp_port port;
 	bool port_open;
 	struct bank_stats *stats;
@@ -71,6 +74,7 @@ static void teardown(struct bank_node *n)
 		iso_mac_view_destroy(&n->writer_mac);
 	if (n->mac_open)
 		bank_mac_close(&n->mac);
+	pan_vault_free(n->vault);
 	free(n->io);
 	free(n->writer_sender);
 	free(n->io_sender);
@@ -113,7 +117,12 @@ static int start(struct bank_node *n, const struct bank_options *o)
 	}
 	n->writer_mac_ready = true;
 
-	if (store_open(&n->store, bank->lmdb_path, bank->lmdb_map_size, bank->durability, err, sizeof(err))) {
+	n->vault = pan_vault_load(bank->pan_key_file, err, sizeof(err));
+	if (!n->vault) {
+		fprintf(stderr, "bank-node: %s\n", err);
+		return 1;
+	}
+	if (store_open(&n->store, bank->lmdb_path, bank->lmdb_map_size, bank->durability, n->vault, err, sizeof(err))) {
 		fprintf(stderr, "bank-node: %s\n", err);
 		return 1;
 	}

@@ -8,6 +8,7 @@
 #include "http_client.h"
 #include "records.h"
 #include "store.h"
+#include "pan_mask.h"
 
 #define REQUEST_ID_MAX 64
 
@@ -76,6 +77,11 @@ static const struct cfg_network *choose_network(const struct bank_http *ctx, con
 	return NULL;
 }
 
+/*
+ * The answer to the customer's order-card: the one place the full PAN (and
+ * its expiry) is ever shown (docs/data-protection.md). Everything else that
+ * names a card shows it masked.
+ */
 static json_t *card_reference(const struct order_record *o, const char *state, const char *request_id)
 {
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "card_id", o->pan, "pan", o->pan, "expiry",
@@ -197,8 +203,9 @@ static int store_ordered_card(struct bank_http *ctx, const char *key, struct ord
 		if (strcmp(card.account, o->account) != 0) {
 			store_abort(txn);
 			count(&ctx->orders.network_errors);
+			char masked[PAN_MASK_SIZE];
 			*error = http_error(502, "network %s assigned pan %s, which belongs to another account",
-					    o->network, o->pan);
+					    o->network, pan_mask(o->pan, masked, sizeof(masked)));
 			return -1;
 		}
 		/* A retry of an order the bank stored before: keep the state it has reached. */
@@ -405,8 +412,10 @@ struct http_response bank_http_card_produced(const struct http_request *r)
 		return http_error(500, "storage: %s", store_strerror(rc));
 	if (changed)
 		count(&ctx->orders.cards_produced);
-	/* Notices come at least once: a repeat (or one after activation) changes nothing. */
-	return http_json(200, json_pack("{s:s, s:s, s:b, s:b}", "pan", pan, "state",
+	/* Notices come at least once: a repeat (or one after activation) changes nothing. The answer
+	 * names the card masked: the network needs no PAN back. */
+	char masked[PAN_MASK_SIZE];
+	return http_json(200, json_pack("{s:s, s:s, s:b, s:b}", "pan", pan_mask(pan, masked, sizeof(masked)), "state",
 					card_state_name((enum card_state)card.state), "changed", changed, "adopted",
 					adopted));
 }

@@ -1,6 +1,7 @@
 /* bank-node: an issuing bank. Parses options, then runs the node until SIGINT/SIGTERM. */
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "bank_mac.h"
@@ -18,6 +19,8 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
+	/* Every file it makes (LMDB, logs, reports, outcomes) names cards or money: the owner's only. */
+	umask(077);
 	struct bank_options options;
 	char err[256];
 	if (!bank_options_parse(argc, argv, &options, err, sizeof(err))) {

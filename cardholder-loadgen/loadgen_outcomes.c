@@ -3,6 +3,7 @@
 #include "loadgen_inflight.h"
 #include "loadgen_messages.h"
 #include "loadgen_worker.h"
+#include "pan_mask.h"
 
 FILE *loadgen_outcomes_open(const char *path, long long start_unix_ns)
 {
@@ -12,7 +13,7 @@ FILE *loadgen_outcomes_open(const char *path, long long start_unix_ns)
 	/* Large buffer: a line per request must not cost a write(2) each. */
 	setvbuf(f, NULL, _IOFBF, 1 << 20);
 	fprintf(f, "# start_unix_ns %lld\n", start_unix_ns);
-	fprintf(f, "# acquirer stan local_time rrn terminal pan amount intended_ms code reversal_stan reversal_code\n");
+	fprintf(f, "# acquirer stan local_time rrn terminal pan(masked) amount intended_ms code reversal_stan reversal_code\n");
 	return f;
 }
 
@@ -50,7 +51,10 @@ void loadgen_outcome_write(struct loadgen_worker *w, const struct pending_entry 
 		snprintf(reversal_stan, sizeof reversal_stan, "-");
 	else
 		snprintf(reversal_stan, sizeof reversal_stan, "%06u", (unsigned)e->reversal_stan);
+	/* The card masked (first 6, last 4): outcome files are test artifacts, never a PAN store. */
+	char masked[PAN_MASK_SIZE];
+	pan_mask(w->shared->cards->cards[e->card].pan, masked, sizeof(masked));
 	fprintf(f, "%s %06u %s %s %s %s %llu %llu %s %s %s\n", w->shared->context.acquirer_id, (unsigned)e->stan,
-		local_time, rrn, terminal, w->shared->cards->cards[e->card].pan, (unsigned long long)e->amount,
+		local_time, rrn, terminal, masked, (unsigned long long)e->amount,
 		(unsigned long long)(e->intended_ns / 1000000u), answer, reversal_stan, reversal);
 }

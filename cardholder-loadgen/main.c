@@ -1,6 +1,7 @@
 /* cardholder-loadgen: parse options, load the config, run the plan, report. */
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "ecosystem_config.h"
@@ -15,6 +16,8 @@ static void on_stop_signal(int signo)
 
 int main(int argc, char **argv)
 {
+	/* Every file it makes (LMDB, logs, reports, outcomes) names cards or money: the owner's only. */
+	umask(077);
 	struct loadgen_options options;
 	char err[512];
 	int parsed = loadgen_options_parse(argc, argv, &options, err, sizeof err);

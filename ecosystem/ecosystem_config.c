@@ -626,12 +626,32 @@ static bool check_unique_lmdb_path(struct parser *p, const yaml_node_t *map, con
 	return fail(p, n ? n : map, fpath, "'%s' is already the LMDB path of %s", lmdb_path, owner);
 }
 
+/*
+ * pan_protection: { key_file: PATH } at the top (every agent) or in one bank or
+ * network (that agent): where the PAN protection keys are (docs/data-protection.md).
+ * Only the path is in the YAML, never a key. Empty when nowhere: the agents refuse to start.
+ */
+static bool parse_pan_protection(struct parser *p, const yaml_node_t *map, const char *path, const char *fallback,
+				 char out[CFG_PATH_MAX])
+{
+	static const char *const keys[] = {"key_file", NULL};
+	char sub[KEY_PATH_MAX];
+	yaml_node_t *n = field(p, map, path, "pan_protection", false, sub);
+	if (n == NULL) {
+		snprintf(out, CFG_PATH_MAX, "%s", fallback);
+		return true;
+	}
+	if (!expect_type(p, n, sub, YAML_MAPPING_NODE) || !check_keys(p, n, sub, keys))
+		return false;
+	return get_text(p, n, sub, "key_file", true, NULL, TEXT_PATH, 1, CFG_PATH_MAX - 1, out);
+}
+
 static bool parse_bank(struct parser *p, const yaml_node_t *map, const char *path, struct ecosystem_config *c,
 		       size_t index)
 {
 	static const char *const keys[] = {"name",	   "institution_id", "http",   "iso",	   "lmdb_path",
 					   "lmdb_map_size", "durability",     "batch_max", "fraud", "faults",
-					   "networks",	   "tcp",	      "link", "answer_budget_ms", NULL};
+					   "networks",	   "tcp",	      "link", "answer_budget_ms", "pan_protection", NULL};
 	static const char *const durabilities[] = {"sync", "nometasync", "async", NULL};
 	static const char *const fraud_keys[] = {"max_amount", "max_approvals_per_minute", NULL};
 	static const char *const fault_keys[] = {"delay_probability", "delay_ms", "drop_probability", NULL};
@@ -674,7 +694,8 @@ static bool parse_bank(struct parser *p, const yaml_node_t *map, const char *pat
 		yaml_node_t *n = field(p, map, path, "link", false, fpath);
 		return fail(p, n, fpath, "'tcp' needs %s.tcp.listen: the switches connect there", path);
 	}
-	if (!check_unique_lmdb_path(p, map, path, c, b->lmdb_path, index, c->network_count))
+	if (!check_unique_lmdb_path(p, map, path, c, b->lmdb_path, index, c->network_count) ||
+	    !parse_pan_protection(p, map, path, c->pan_key_file, b->pan_key_file))
 		return false;
 
 	char sub[KEY_PATH_MAX];
@@ -717,7 +738,7 @@ static bool parse_network(struct parser *p, const yaml_node_t *map, const char *
 					   "bank_timeout_ms",	"reversal_retry_ms",  "reversal_max_attempts",
 					   "outcome_memory",	"card_production_ms", "tcp",
 					   "reversal_retry_max_ms", "reversal_window", "reversal_drain_per_s",
-					   "reversal_retention_s", NULL};
+					   "reversal_retention_s", "pan_protection", NULL};
 	static const char *const dataplanes[] = {"socket", "dpdk", NULL};
 	struct cfg_network *n = &c->networks[index];
 	char fpath[KEY_PATH_MAX], buf[64], default_path[CFG_PATH_MAX];
@@ -760,7 +781,8 @@ static bool parse_network(struct parser *p, const yaml_node_t *map, const char *
 	snprintf(n->dataplane, sizeof n->dataplane, "%s", dataplanes[dataplane]);
 	if (!parse_tcp(p, map, path, &n->tcp))
 		return false;
-	if (!check_unique_lmdb_path(p, map, path, c, n->lmdb_path, 0, index))
+	if (!check_unique_lmdb_path(p, map, path, c, n->lmdb_path, 0, index) ||
+	    !parse_pan_protection(p, map, path, c->pan_key_file, n->pan_key_file))
 		return false;
 	return true;
 }
@@ -834,13 +856,16 @@ static bool parse_iso_mac(struct parser *p, const yaml_node_t *map, struct cfg_i
 
 static bool parse_root(struct parser *p, const yaml_node_t *root, struct ecosystem_config *c)
 {
-	static const char *const keys[] = {"banks", "networks", "loadgen", "iso_mac", NULL};
+	static const char *const keys[] = {"banks", "networks", "loadgen", "iso_mac", "pan_protection", NULL};
 	char fpath[KEY_PATH_MAX];
 	if (root == NULL)
 		return fail(p, NULL, "", "the document is empty (expected banks, networks and loadgen)");
 	if (!check_keys(p, root, "", keys))
 		return false;
 
+	/* The global key file first: agents without their own inherit it. */
+	if (!parse_pan_protection(p, root, "", "", c->pan_key_file))
+		return false;
 	/* Networks first and then loadgen: bank entries are checked against both. */
 	size_t count;
 	yaml_node_t *networks = get_list(p, root, "", "networks", CFG_MAX_NETWORKS, fpath, &count);

@@ -82,6 +82,7 @@ struct cfg_bank {
 	struct cfg_faults faults;
 	size_t network_count;
 	struct cfg_bank_network networks[CFG_MAX_NETWORKS];
+	char pan_key_file[CFG_PATH_MAX]; /* pan_protection.key_file (its own, else the global one); "" = none */
 };
 
 struct cfg_network {
@@ -102,6 +103,7 @@ struct cfg_network {
 	uint32_t reversal_max_attempts; /* accepted for old configs; ignored: an advice is never abandoned */
 	uint32_t outcome_memory; /* outcomes remembered for cardholder reversals */
 	uint32_t card_production_ms;
+	char pan_key_file[CFG_PATH_MAX]; /* pan_protection.key_file (its own, else the global one); "" = none */
 };
 
 enum arrival_process { ARRIVAL_CONSTANT, ARRIVAL_POISSON };
@@ -140,6 +142,7 @@ struct ecosystem_config {
 	size_t network_count;
 	struct cfg_network networks[CFG_MAX_NETWORKS];
 	struct cfg_loadgen loadgen;
+	char pan_key_file[CFG_PATH_MAX]; /* top-level pan_protection.key_file; "" when absent */
 };
 
 /* Loads and validates the file; on failure writes a one-line reason to err and returns false. */

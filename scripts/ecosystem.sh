@@ -144,7 +144,7 @@ if [ "$build_first" = 1 ]; then
   bash scripts/check-programs.sh
   echo "== building (Release) in $build/"
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DISO_SANITIZE=OFF -DISO_TESTS=OFF -DISO_BENCH=OFF >/dev/null
-  cmake --build "$build" -j "$(nproc)" --target switch bank-node cardholder-loadgen iso8583-config iso8583 >/dev/null
+  cmake --build "$build" -j "$(nproc)" --target switch bank-node cardholder-loadgen iso8583-config pan-keys iso8583 >/dev/null
 fi
 build=$(realpath "$build")
 loadgen="$build/cardholder-loadgen/cardholder-loadgen"
@@ -189,6 +189,10 @@ if [ ${#busy[@]} -gt 0 ]; then
   echo "ecosystem: ports already in use (another ecosystem running? try --port-base): ${busy[*]}" >&2
   exit 1
 fi
+
+# PAN protection keys where the config's pan_protection.key_file says (relative: in the run
+# directory), made unless there (an `up` directory keeps its own); docs/data-protection.md.
+bash "$root/scripts/pan-keys-for-run.sh" "$config" "$run_dir" "$build/tools/pan-keys"
 
 # --- process bookkeeping -----------------------------------------------------
 pids=()

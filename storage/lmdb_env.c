@@ -21,7 +21,7 @@ static int make_dirs(const char *dir)
 			continue;
 		char saved = path[i];
 		path[i] = '\0';
-		if (mkdir(path, 0750) != 0 && errno != EEXIST)
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
 			return errno;
 		path[i] = saved;
 	}
@@ -69,7 +69,7 @@ int lmdb_env_open(MDB_env **env, const char *dir, const struct lmdb_env_settings
 	}
 	if (rc == 0) {
 		step = "mdb_env_open";
-		rc = mdb_env_open(*env, dir, s->flags, 0640);
+		rc = mdb_env_open(*env, dir, s->flags, 0600);
 	}
 	if (rc == 0) {
 		step = "opening databases";

@@ -6,10 +6,23 @@
 
 #include "lmdb_bridge.h"
 #include "lmdb_env.h"
+#include "pan_format.h"
 
-int network_store_open(struct network_store *s, const char *dir, uint64_t map_size, char *err, size_t err_size)
+/* A card as written: the record, then its PAN sealed (net_card_scan reloads the registry from it). */
+struct net_card_stored {
+	struct net_card card;
+	struct sealed_pan pan;
+};
+
+int network_store_open(struct network_store *s, const char *dir, uint64_t map_size, const struct pan_vault *vault,
+		       char *err, size_t err_size)
 {
 	memset(s, 0, sizeof(*s));
+	s->vault = vault;
+	if (!vault) {
+		snprintf(err, err_size, "%s: no PAN protection keys given", dir);
+		return STORE_INVALID;
+	}
 	const struct lmdb_named_db dbs[] = {
 		{"customers", &s->customers}, {"cards", &s->cards},     {"orders", &s->orders},
 		{"production", &s->production}, {"outbox", &s->outbox}, {"notifications", &s->notifications},
@@ -22,7 +35,34 @@ int network_store_open(struct network_store *s, const char *dir, uint64_t map_si
 	MDB_env *env;
 	int rc = lmdb_env_open(&env, dir, &settings, err, err_size);
 	s->env = as_store_env(env);
-	return store_status_of(rc);
+	if (rc)
+		return store_status_of(rc);
+	MDB_txn *txn;
+	rc = mdb_txn_begin(env, NULL, 0, &txn);
+	if (rc == 0) {
+		const MDB_dbi data[] = {s->cards, s->orders, s->production, s->outbox, s->notifications};
+		rc = pan_format_check_or_write(txn, s->meta, data, 5, vault, dir, err, err_size);
+		if (rc == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+	} else {
+		snprintf(err, err_size, "%s: %s", dir, mdb_strerror(rc));
+	}
+	if (rc) {
+		network_store_close(s);
+		return rc == -1 ? STORE_INVALID : store_status_of(rc);
+	}
+	return STORE_OK;
+}
+
+/* The card's key: the lookup hash of its PAN. */
+static int card_key(const struct network_store *s, const char *pan, uint8_t key[PAN_LOOKUP_BYTES])
+{
+	size_t n = strlen(pan);
+	if (n == 0 || n >= NET_PAN_MAX)
+		return STORE_INVALID;
+	return pan_vault_lookup(s->vault, pan, n, key) ? STORE_INVALID : STORE_OK;
 }
 
 void network_store_close(struct network_store *s)
@@ -85,13 +125,29 @@ int net_customer_put(struct store_txn *t, const struct network_store *s, const c
 
 int net_card_get(struct store_txn *t, const struct network_store *s, const char *pan, struct net_card *out)
 {
-	return get_fixed(t, s->cards, pan, strlen(pan), out, sizeof(*out));
+	uint8_t key[PAN_LOOKUP_BYTES];
+	if (card_key(s, pan, key))
+		return STORE_NOT_FOUND;
+	struct net_card_stored stored;
+	int rc = get_fixed(t, s->cards, key, sizeof(key), &stored, sizeof(stored));
+	if (rc == STORE_OK)
+		*out = stored.card;
+	return rc;
 }
 
 int net_card_put(struct store_txn *t, const struct network_store *s, const char *pan, const struct net_card *c,
 		 enum store_put_mode mode)
 {
-	return put_raw(t, s->cards, pan, strlen(pan), c, sizeof(*c), lmdb_put_flags(mode));
+	uint8_t key[PAN_LOOKUP_BYTES];
+	struct net_card_stored stored;
+	memset(&stored, 0, sizeof(stored));
+	stored.card = *c;
+	int rc = card_key(s, pan, key);
+	if (rc == STORE_OK && pan_vault_seal_pan(s->vault, pan, &stored.pan))
+		rc = STORE_INVALID;
+	if (rc)
+		return rc;
+	return put_raw(t, s->cards, key, sizeof(key), &stored, sizeof(stored), lmdb_put_flags(mode));
 }
 
 int net_card_count(struct store_txn *t, const struct network_store *s, size_t *count)
@@ -113,16 +169,22 @@ int net_order_get(struct store_txn *t, const struct network_store *s, const char
 {
 	char key[128];
 	size_t n = order_key(key, sizeof(key), bank, order_id);
-	return get_fixed(t, s->orders, key, n, pan, NET_PAN_MAX);
+	struct sealed_pan sealed;
+	int rc = get_fixed(t, s->orders, key, n, &sealed, sizeof(sealed));
+	if (rc == STORE_OK && pan_vault_open_pan(s->vault, &sealed, pan))
+		rc = STORE_CORRUPTED; /* damaged, or sealed under a key the key file no longer has */
+	return rc;
 }
 
 int net_order_put(struct store_txn *t, const struct network_store *s, const char *bank, const char *order_id,
 		  const char *pan)
 {
-	char key[128], value[NET_PAN_MAX] = {0};
+	char key[128];
 	size_t n = order_key(key, sizeof(key), bank, order_id);
-	snprintf(value, sizeof(value), "%s", pan);
-	return put_raw(t, s->orders, key, n, value, sizeof(value), MDB_NOOVERWRITE);
+	struct sealed_pan sealed;
+	if (pan_vault_seal_pan(s->vault, pan, &sealed))
+		return STORE_INVALID;
+	return put_raw(t, s->orders, key, n, &sealed, sizeof(sealed), MDB_NOOVERWRITE);
 }
 
 int net_counter_next(struct store_txn *t, const struct network_store *s, const char *name, uint64_t initial,
@@ -153,25 +215,29 @@ static uint64_t from_be64(const uint8_t *in)
 	return v;
 }
 
-/* Due time first, big-endian, so that LMDB's byte order is time order. */
-static size_t production_key(uint8_t *key, int64_t due_ms, const char *pan)
+/* Due time first, big-endian, so that LMDB's byte order is time order; then the card's key. */
+#define PRODUCTION_KEY_LEN (8 + PAN_LOOKUP_BYTES)
+static int production_key(const struct network_store *s, uint8_t key[PRODUCTION_KEY_LEN], int64_t due_ms,
+			  const char *pan)
 {
-	size_t n = strlen(pan);
 	be64(key, (uint64_t)due_ms);
-	memcpy(key + 8, pan, n);
-	return 8 + n;
+	return card_key(s, pan, key + 8);
 }
 
 int net_production_add(struct store_txn *t, const struct network_store *s, int64_t due_ms, const char *pan)
 {
-	uint8_t key[8 + NET_PAN_MAX];
-	return put_raw(t, s->production, key, production_key(key, due_ms, pan), "", 0, 0);
+	uint8_t key[PRODUCTION_KEY_LEN];
+	int rc = production_key(s, key, due_ms, pan);
+	return rc ? rc : put_raw(t, s->production, key, sizeof(key), "", 0, 0);
 }
 
 int net_production_del(struct store_txn *t, const struct network_store *s, int64_t due_ms, const char *pan)
 {
-	uint8_t key[8 + NET_PAN_MAX];
-	MDB_val k = {production_key(key, due_ms, pan), key};
+	uint8_t key[PRODUCTION_KEY_LEN];
+	int rc = production_key(s, key, due_ms, pan);
+	if (rc)
+		return rc;
+	MDB_val k = {sizeof(key), key};
 	return store_status_of(mdb_del(as_lmdb_txn(t), s->production, &k, NULL));
 }
 
@@ -183,12 +249,23 @@ int net_production_first(struct store_txn *t, const struct network_store *s, int
 		return store_status_of(rc);
 	MDB_val k, v;
 	rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-	if (rc == 0 && (k.mv_size <= 8 || k.mv_size >= 8 + NET_PAN_MAX))
+	if (rc == 0 && k.mv_size != PRODUCTION_KEY_LEN)
 		rc = MDB_CORRUPTED;
-	if (rc == 0) {
+	if (rc == 0)
 		*due_ms = (int64_t)from_be64(k.mv_data);
-		memcpy(pan, (const uint8_t *)k.mv_data + 8, k.mv_size - 8);
-		pan[k.mv_size - 8] = '\0';
+	/* The entry names the card by its hash: the PAN comes from the card's seal. Cards and their
+	 * production entries are written in one transaction, so the card is there. */
+	MDB_val card_k = {PAN_LOOKUP_BYTES, rc == 0 ? (uint8_t *)k.mv_data + 8 : NULL}, card_v;
+	if (rc == 0) {
+		rc = mdb_get(as_lmdb_txn(t), s->cards, &card_k, &card_v);
+		if (rc == MDB_NOTFOUND || (rc == 0 && card_v.mv_size != sizeof(struct net_card_stored)))
+			rc = MDB_CORRUPTED; /* not "queue empty": the entry is there, its card is not */
+	}
+	if (rc == 0) {
+		struct net_card_stored stored;
+		memcpy(&stored, card_v.mv_data, sizeof(stored));
+		if (pan_vault_open_pan(s->vault, &stored.pan, pan))
+			rc = MDB_CORRUPTED;
 	}
 	mdb_cursor_close(c);
 	return store_status_of(rc);
@@ -199,17 +276,17 @@ int net_outbox_put(struct store_txn *t, const struct network_store *s, uint64_t 
 {
 	uint8_t key[8];
 	be64(key, seq);
-	MDB_val k = {8, key}, v = {sizeof(*h) + body_len, NULL};
+	MDB_val k = {8, key}, v = {sizeof(*h) + body_len + PAN_SEAL_OVERHEAD, NULL};
 	int rc = mdb_put(as_lmdb_txn(t), s->outbox, &k, &v, MDB_RESERVE);
 	if (rc)
 		return store_status_of(rc);
 	memcpy(v.mv_data, h, sizeof(*h));
-	memcpy((uint8_t *)v.mv_data + sizeof(*h), body, body_len);
-	return STORE_OK;
+	/* The body names the card (the bank's copy in full): sealed straight into the reserved space. */
+	return pan_vault_seal(s->vault, body, body_len, (uint8_t *)v.mv_data + sizeof(*h)) ? STORE_INVALID : STORE_OK;
 }
 
 int net_outbox_get(struct store_txn *t, const struct network_store *s, uint64_t seq, struct outbox_header *h,
-		   const char **body, size_t *body_len)
+		   char **body, size_t *body_len)
 {
 	uint8_t key[8];
 	be64(key, seq);
@@ -217,12 +294,21 @@ int net_outbox_get(struct store_txn *t, const struct network_store *s, uint64_t 
 	int rc = mdb_get(as_lmdb_txn(t), s->outbox, &k, &v);
 	if (rc)
 		return store_status_of(rc);
-	if (v.mv_size < sizeof(*h))
+	if (v.mv_size < sizeof(*h) + PAN_SEAL_OVERHEAD)
 		return STORE_CORRUPTED;
 	memcpy(h, v.mv_data, sizeof(*h));
 	if (body) {
-		*body = (const char *)v.mv_data + sizeof(*h);
-		*body_len = v.mv_size - sizeof(*h);
+		size_t len = v.mv_size - sizeof(*h) - PAN_SEAL_OVERHEAD;
+		char *text = malloc(len + 1);
+		if (!text)
+			return STORE_INVALID;
+		if (pan_vault_open(s->vault, (const uint8_t *)v.mv_data + sizeof(*h), v.mv_size - sizeof(*h), text)) {
+			free(text);
+			return STORE_CORRUPTED;
+		}
+		text[len] = '\0';
+		*body = text;
+		*body_len = len;
 	}
 	return STORE_OK;
 }
@@ -303,14 +389,14 @@ int net_card_scan(struct store_txn *t, const struct network_store *s,
 		return store_status_of(rc);
 	MDB_val k, v;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size >= NET_PAN_MAX || v.mv_size != sizeof(struct net_card))
+		if (k.mv_size != PAN_LOOKUP_BYTES || v.mv_size != sizeof(struct net_card_stored))
 			continue;
-		char pan[NET_PAN_MAX];
-		memcpy(pan, k.mv_data, k.mv_size);
-		pan[k.mv_size] = '\0';
-		struct net_card card;
-		memcpy(&card, v.mv_data, sizeof(card));
-		visit(pan, &card, ctx);
+		struct net_card_stored stored;
+		memcpy(&stored, v.mv_data, sizeof(stored));
+		char pan[PAN_SEALED_TEXT];
+		if (pan_vault_open_pan(s->vault, &stored.pan, pan))
+			continue; /* a damaged seal: that card cannot be checked, the others still can */
+		visit(pan, &stored.card, ctx);
 	}
 	mdb_cursor_close(c);
 	return rc == MDB_NOTFOUND ? STORE_OK : store_status_of(rc);

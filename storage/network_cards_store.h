@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pan_vault.h"
 #include "store_txn.h"
 
 #define NET_ID_MAX 48       /* customer uuid / account id, NUL included */
@@ -55,19 +56,27 @@ struct outbox_header {
 	char last_error[96];
 };
 
-/* Storage's own: callers only hand it to the functions below. The fields are LMDB databases. */
+/*
+ * Storage's own: callers only hand it to the functions below. The fields are
+ * LMDB databases. No PAN is written in clear (docs/data-protection.md): "hash"
+ * below is the vault's lookup (HMAC-SHA-256) of the PAN, "sealed" its
+ * AES-256-GCM seal; the API still speaks PANs, in RAM only.
+ */
 struct network_store {
 	struct store_env *env;
 	unsigned customers;     /* customer -> struct net_customer */
-	unsigned cards;         /* pan -> struct net_card */
-	unsigned orders;        /* "<bank>:<order_id>" -> pan */
-	unsigned production;    /* due_ms (8 bytes big-endian) + pan -> "" */
-	unsigned outbox;        /* seq (8 bytes big-endian) -> header + body */
-	unsigned notifications; /* "<customer>/<seq 16 hex>" -> JSON text */
-	unsigned meta;          /* name -> uint64 counters */
+	unsigned cards;         /* hash -> struct net_card + sealed PAN */
+	unsigned orders;        /* "<bank>:<order_id>" -> sealed PAN */
+	unsigned production;    /* due_ms (8 bytes big-endian) + hash -> "" */
+	unsigned outbox;        /* seq (8 bytes big-endian) -> header + sealed body (it names the card) */
+	unsigned notifications; /* "<customer>/<seq 16 hex>" -> JSON text (masked PAN only) */
+	unsigned meta;          /* name -> uint64 counters, and the PAN protection format record */
+	const struct pan_vault *vault;
 };
 
-int network_store_open(struct network_store *s, const char *dir, uint64_t map_size, char *err, size_t err_size);
+/* vault: the caller's, kept until close. A store of the cleartext format or another lookup key is refused. */
+int network_store_open(struct network_store *s, const char *dir, uint64_t map_size, const struct pan_vault *vault,
+		       char *err, size_t err_size);
 void network_store_close(struct network_store *s);
 int network_store_read_begin(struct network_store *s, struct store_txn **txn);
 int network_store_write_begin(struct network_store *s, struct store_txn **txn);
@@ -93,9 +102,9 @@ int net_production_first(struct store_txn *t, const struct network_store *s, int
 
 int net_outbox_put(struct store_txn *t, const struct network_store *s, uint64_t seq, const struct outbox_header *h,
 		   const char *body, size_t body_len);
-/* Header and body (a pointer into the map, valid until the transaction ends). */
+/* Header and body (opened into *body: malloc'd, NUL-terminated, the caller frees it; body NULL: header only). */
 int net_outbox_get(struct store_txn *t, const struct network_store *s, uint64_t seq, struct outbox_header *h,
-		   const char **body, size_t *body_len);
+		   char **body, size_t *body_len);
 int net_outbox_del(struct store_txn *t, const struct network_store *s, uint64_t seq);
 /* The pending entry due first; STORE_NOT_FOUND when none is pending. */
 int net_outbox_next_due(struct store_txn *t, const struct network_store *s, uint64_t *seq, int64_t *due_ms);

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pan_vault.h" /* struct sealed_pan */
+
 #define STORE_ID_MAX 48    /* account id: a UUID (36) or "<bank>-<index>" */
 #define STORE_NAME_MAX 128 /* account owner, NUL included */
 #define STORE_PAN_MAX 19
@@ -67,15 +69,44 @@ enum journal_state {
 	JOURNAL_TOMBSTONE = 4, /* a reversal came before any original: the original must never debit */
 };
 
+/*
+ * No PAN in the journal, only what identifies it: the masked PAN (first 6,
+ * last 4, for listings) and its lookup hash, which is also the card's key in
+ * `cards`, where the PAN is kept sealed. The authorization path computes that
+ * hash once for the card lookup (store_journal_set_pan reuses it): no seal per
+ * authorization.
+ */
+/* The lookup hash's first 128 bits: enough to tell cards apart, half the bytes per entry. */
+#define STORE_JOURNAL_LOOKUP_BYTES 16
 struct journal_record {
 	uint8_t state;         /* enum journal_state */
 	uint8_t reversal_seen; /* a reversal for this key was processed */
 	char action[4];        /* DE 39 given to the original */
 	char approval[7];      /* DE 38 when approved */
-	char pan[STORE_PAN_MAX + 1];
+	char pan_masked[STORE_PAN_MAX + 1]; /* pan_mask() of the PAN; "" when the entry has none */
 	char account[STORE_ID_MAX];
 	uint64_t amount;
 	int64_t created_unix;
+	uint8_t pan_lookup[STORE_JOURNAL_LOOKUP_BYTES]; /* its first bytes; zero when none */
+};
+
+/*
+ * What the LMDB files hold (docs/data-protection.md): callers hand and get
+ * card and order records with the PAN in clear (RAM only); store.c writes
+ * these instead.
+ *   cards    key: HMAC-SHA-256 of the PAN (PAN_LOOKUP_BYTES), value: card_stored
+ *   journal  value: journal_record as it is (masked PAN and lookup hash only)
+ *   orders   value: order_stored, the record's pan masked, the PAN sealed
+ * The meta database's format record (pan_format.h) refuses, at open, a store
+ * of the cleartext format or a key file of another lookup key.
+ */
+struct card_stored {
+	struct card_record rec;
+	struct sealed_pan pan;
+};
+struct order_stored {
+	struct order_record rec; /* rec.pan: masked */
+	struct sealed_pan pan;
 };
 
 /*

@@ -1,5 +1,6 @@
 #include "saf_store.h"
 
+#include <errno.h>
 #include <lmdb.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -7,12 +8,15 @@
 #include <string.h>
 
 #include "lmdb_env.h"
+#include "pan_format.h"
 
 struct saf_store {
 	MDB_env *env;
 	MDB_dbi advices;
 	MDB_dbi exceptions;
+	MDB_dbi meta;
 	uint64_t next_seq;
+	const struct pan_vault *vault;
 };
 
 static void seq_key(uint64_t seq, uint8_t out[8])
@@ -81,6 +85,31 @@ bool saf_record_check(const void *raw, size_t length)
 	       terminated(f->currency, sizeof(f->currency)) && terminated(f->original, sizeof(f->original));
 }
 
+/* r as written: the PAN sealed, f.pan zeroed, the checksum over that. */
+static int to_disk(const struct saf_store *s, const struct saf_record *r, struct saf_record *out)
+{
+	*out = *r;
+	if (pan_vault_seal_pan(s->vault, r->f.pan, &out->pan_sealed) != 0)
+		return -1;
+	memset(out->f.pan, 0, sizeof(out->f.pan));
+	saf_record_seal(out);
+	return 0;
+}
+
+/* A record read from disk, its PAN opened into f.pan; false when damaged or not openable. */
+static bool from_disk(const struct saf_store *s, const void *raw, size_t length, struct saf_record *out)
+{
+	if (!saf_record_check(raw, length))
+		return false;
+	memcpy(out, raw, sizeof(*out)); /* LMDB values need not be aligned */
+	return pan_vault_open_pan(s->vault, &out->pan_sealed, out->f.pan) == 0;
+}
+
+int saf_store_disk_form_for_test(const struct saf_store *s, const struct saf_record *r, struct saf_record *out)
+{
+	return to_disk(s, r, out);
+}
+
 static uint64_t last_seq(MDB_txn *txn, MDB_dbi dbi)
 {
 	MDB_cursor *c;
@@ -92,16 +121,23 @@ static uint64_t last_seq(MDB_txn *txn, MDB_dbi dbi)
 	return seq;
 }
 
-struct saf_store *saf_store_open(const char *dir, uint64_t map_size, char *err, size_t err_size)
+struct saf_store *saf_store_open(const char *dir, uint64_t map_size, const struct pan_vault *vault, char *err,
+				 size_t err_size)
 {
+	if (!vault) {
+		snprintf(err, err_size, "SAF store at %s: no PAN protection keys given", dir);
+		return NULL;
+	}
 	struct saf_store *s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(err, err_size, "out of memory");
 		return NULL;
 	}
+	s->vault = vault;
 	const struct lmdb_named_db dbs[] = {
 		{"advices", &s->advices},
 		{"exceptions", &s->exceptions},
+		{"meta", &s->meta},
 	};
 	/* Synchronous commits: an advice is acknowledged to nobody before it is on disk.
 	 * MDB_NOTLS: the HTTP thread lists the queue with read transactions of its own. */
@@ -112,14 +148,26 @@ struct saf_store *saf_store_open(const char *dir, uint64_t map_size, char *err, 
 		return NULL;
 	}
 	MDB_txn *txn;
-	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 	if (rc != 0) {
 		snprintf(err, err_size, "SAF store at %s: %s", dir, mdb_strerror(rc));
 		saf_store_close(s);
 		return NULL;
 	}
+	/* A queue of the cleartext format is refused here, before any of it is read or moved. */
+	const MDB_dbi data[] = {s->advices, s->exceptions};
+	char why[512];
+	rc = pan_format_check_or_write(txn, s->meta, data, 2, vault, dir, why, sizeof(why));
 	uint64_t a = last_seq(txn, s->advices), e = last_seq(txn, s->exceptions);
-	mdb_txn_abort(txn);
+	if (rc == 0)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	if (rc != 0) {
+		snprintf(err, err_size, "SAF store: %s", rc == -1 ? why : mdb_strerror(rc));
+		saf_store_close(s);
+		return NULL;
+	}
 	s->next_seq = (a > e ? a : e) + 1;
 	return s;
 }
@@ -185,7 +233,12 @@ int saf_store_commit(struct saf_store *s, const struct saf_batch *b, bool *map_f
 	for (size_t i = 0; rc == 0 && i < b->add_count; i++) {
 		uint8_t kb[8];
 		seq_key(b->adds[i].seq, kb);
-		MDB_val k = {sizeof(kb), kb}, v = {sizeof(b->adds[i]), (void *)&b->adds[i]};
+		struct saf_record disk;
+		if (to_disk(s, &b->adds[i], &disk) != 0) {
+			rc = EIO;
+			break;
+		}
+		MDB_val k = {sizeof(kb), kb}, v = {sizeof(disk), &disk};
 		rc = mdb_put(txn, s->advices, &k, &v, 0);
 		if (b->adds[i].seq > highest)
 			highest = b->adds[i].seq;
@@ -193,8 +246,10 @@ int saf_store_commit(struct saf_store *s, const struct saf_batch *b, bool *map_f
 	for (size_t i = 0; rc == 0 && i < b->remove_count; i++)
 		rc = del_advice(txn, s, b->removes[i]);
 	for (size_t i = 0; rc == 0 && i < b->expired_count; i++) {
-		rc = put_exception(txn, s, b->expired[i].seq, SAF_EXPIRED, &b->expired[i], sizeof(b->expired[i]),
-				   b->now_unix_ms);
+		struct saf_record disk;
+		rc = to_disk(s, &b->expired[i], &disk) == 0 ? 0 : EIO;
+		if (rc == 0)
+			rc = put_exception(txn, s, b->expired[i].seq, SAF_EXPIRED, &disk, sizeof(disk), b->now_unix_ms);
 		if (rc == 0)
 			rc = del_advice(txn, s, b->expired[i].seq);
 	}
@@ -234,9 +289,8 @@ int saf_store_load(struct saf_store *s, saf_record_fn on_record, void *ctx, int6
 	int got = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 	while (rc == 0 && got == 0) {
 		uint64_t seq = seq_of_key(&k);
-		if (saf_record_check(v.mv_data, v.mv_size) && seq != 0) {
-			struct saf_record r;
-			memcpy(&r, v.mv_data, sizeof(r));
+		struct saf_record r;
+		if (seq != 0 && from_disk(s, v.mv_data, v.mv_size, &r)) {
 			on_record(ctx, &r);
 			got = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 			continue;
@@ -268,10 +322,15 @@ int saf_store_load(struct saf_store *s, saf_record_fn on_record, void *ctx, int6
 int saf_store_move_to_exceptions(struct saf_store *s, const struct saf_record *r, enum saf_exception_reason why,
 				 int64_t now_unix_ms, char *err, size_t err_size)
 {
-	MDB_txn *txn;
+	struct saf_record disk;
+	if (to_disk(s, r, &disk) != 0) {
+		snprintf(err, err_size, "SAF store move to exceptions: sealing the PAN failed");
+		return EIO;
+	}
+	MDB_txn *txn = NULL;
 	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 	if (rc == 0)
-		rc = put_exception(txn, s, r->seq, why, r, sizeof(*r), now_unix_ms);
+		rc = put_exception(txn, s, r->seq, why, &disk, sizeof(disk), now_unix_ms);
 	if (rc == 0)
 		rc = del_advice(txn, s, r->seq);
 	if (rc == 0)
@@ -299,14 +358,16 @@ static int walk(struct saf_store *s, MDB_dbi dbi, size_t limit, bool exceptions,
 	size_t n = 0;
 	for (int got = mdb_cursor_get(c, &k, &v, MDB_FIRST); got == 0 && n < limit;
 	     got = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct saf_record r;
 		if (exceptions) {
 			struct saf_exception e;
 			memset(&e, 0, sizeof(e));
 			memcpy(&e, v.mv_data, v.mv_size < sizeof(e) ? v.mv_size : sizeof(e));
+			/* A whole record gets its PAN back; raw bytes of a damaged one stay as found. */
+			if (e.reason != SAF_UNREADABLE && from_disk(s, &e.entry.record, sizeof(e.entry.record), &r))
+				e.entry.record = r;
 			((saf_exception_fn)fn)(ctx, seq_of_key(&k), &e);
-		} else if (saf_record_check(v.mv_data, v.mv_size)) {
-			struct saf_record r;
-			memcpy(&r, v.mv_data, sizeof(r));
+		} else if (from_disk(s, v.mv_data, v.mv_size, &r)) {
 			((saf_record_fn)fn)(ctx, &r);
 		}
 		n++;

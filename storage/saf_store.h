@@ -13,6 +13,12 @@
  *
  * Records carry a magic, a version and a checksum, so an entry cut short or
  * damaged on disk is recognised at start and moved aside instead of being sent.
+ *
+ * The advice's PAN (DE 2 of every repeat) never reaches the disk in clear:
+ * records handed in and out carry it in f.pan (RAM), the store writes it
+ * sealed with the vault's current data key into pan_sealed and f.pan zeroed,
+ * and opens it again on every read. A third database, meta, holds the format
+ * record (pan_format.h): a queue of the cleartext format is refused at open.
  */
 #ifndef STORAGE_SAF_STORE_H
 #define STORAGE_SAF_STORE_H
@@ -21,8 +27,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pan_vault.h"
+
 #define SAF_RECORD_MAGIC 0x53414631u /* "SAF1" */
-#define SAF_RECORD_VERSION 1
+/* 2: the PAN is sealed (pan_sealed) and f.pan all zero on disk (docs/data-protection.md). */
+#define SAF_RECORD_VERSION 2
 #define SAF_BANK_NAME_MAX 32
 
 enum saf_kind {
@@ -56,12 +65,13 @@ struct saf_record {
 	uint32_t bank_ipv4; /* network byte order */
 	uint16_t bank_port; /* network byte order */
 	uint16_t reserved2;
-	struct saf_fields f;
-	uint8_t reserved3[7]; /* explicit, so that no padding byte escapes the checksum */
+	struct saf_fields f;  /* on disk f.pan is all zero: the PAN is in pan_sealed */
+	struct sealed_pan pan_sealed; /* in RAM: whatever the last write left */
+	uint8_t reserved3[3]; /* explicit, so that no padding byte escapes the checksum */
 	uint64_t checksum;    /* FNV-1a over every byte before it: finds damage, not an attacker */
 };
 _Static_assert(sizeof(struct saf_fields) == 145, "saf_fields is stored: its layout is the file format");
-_Static_assert(sizeof(struct saf_record) == 224, "saf_record is stored: its layout is the file format");
+_Static_assert(sizeof(struct saf_record) == 272, "saf_record is stored: its layout is the file format");
 
 enum saf_exception_reason {
 	SAF_EXPIRED = 1,    /* not acknowledged within the retention */
@@ -84,13 +94,14 @@ struct saf_exception {
 
 struct saf_store;
 
-/* Opens (creating) the store in dir. NULL with the reason in err. */
-struct saf_store *saf_store_open(const char *dir, uint64_t map_size, char *err, size_t err_size);
+/* Opens (creating) the store in dir; vault (the caller's, kept until close) seals the PANs. NULL with the reason in err. */
+struct saf_store *saf_store_open(const char *dir, uint64_t map_size, const struct pan_vault *vault, char *err,
+				 size_t err_size);
 void saf_store_close(struct saf_store *s);
 
 /* Fills the magic, version and checksum of r (seq and content set by the caller). */
 void saf_record_seal(struct saf_record *r);
-/* True when raw is a whole record of this version whose checksum and strings hold. */
+/* True when raw is a whole record of this version whose checksum and strings hold (as on disk: f.pan empty). */
 bool saf_record_check(const void *raw, size_t length);
 
 /* The next free sequence number (one above the highest ever used in either database). */
@@ -137,6 +148,8 @@ int saf_store_counts(struct saf_store *s, uint64_t *queued, uint64_t *exceptions
 const char *saf_exception_reason_name(enum saf_exception_reason r);
 
 /* Test hook: writes raw bytes under seq into the advices database, as damage on disk would. */
+/* Test hook: r as the store would write it (PAN sealed, f.pan zeroed, checksum); 0 or -1. */
+int saf_store_disk_form_for_test(const struct saf_store *s, const struct saf_record *r, struct saf_record *out);
 int saf_store_put_raw_for_test(struct saf_store *s, uint64_t seq, const void *raw, size_t length);
 
 #endif

@@ -2,8 +2,12 @@
 
 #include <string.h>
 
+#include <stdio.h>
+
 #include "lmdb_bridge.h"
 #include "lmdb_env.h"
+#include "pan_format.h"
+#include "pan_mask.h"
 
 static unsigned env_flags(enum durability d)
 {
@@ -22,11 +26,16 @@ static unsigned env_flags(enum durability d)
 	return flags;
 }
 
-int store_open(struct store *s, const char *dir, uint64_t map_size, enum durability d, char *err,
-	       size_t err_size)
+int store_open(struct store *s, const char *dir, uint64_t map_size, enum durability d, const struct pan_vault *vault,
+	       char *err, size_t err_size)
 {
 	memset(s, 0, sizeof(*s));
 	s->durability = d;
+	s->vault = vault;
+	if (!vault) {
+		snprintf(err, err_size, "%s: no PAN protection keys given", dir);
+		return STORE_INVALID;
+	}
 	const struct lmdb_named_db dbs[] = {
 		{"accounts", &s->accounts}, {"cards", &s->cards}, {"journal", &s->journal},
 		{"meta", &s->meta},	    {"orders", &s->orders},
@@ -37,7 +46,25 @@ int store_open(struct store *s, const char *dir, uint64_t map_size, enum durabil
 	MDB_env *env;
 	int rc = lmdb_env_open(&env, dir, &settings, err, err_size);
 	s->env = as_store_env(env);
-	return store_status_of(rc);
+	if (rc)
+		return store_status_of(rc);
+	MDB_txn *txn;
+	rc = mdb_txn_begin(env, NULL, 0, &txn);
+	if (rc == 0) {
+		const MDB_dbi data[] = {s->cards, s->journal, s->orders};
+		rc = pan_format_check_or_write(txn, s->meta, data, 3, vault, dir, err, err_size);
+		if (rc == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+	} else {
+		snprintf(err, err_size, "%s: %s", dir, mdb_strerror(rc));
+	}
+	if (rc) {
+		store_close(s);
+		return rc == -1 ? STORE_INVALID : store_status_of(rc);
+	}
+	return STORE_OK;
 }
 
 void store_close(struct store *s)
@@ -120,27 +147,79 @@ int store_account_put(struct store_txn *txn, const struct store *s, const char *
 	return put_fixed(txn, s->accounts, id, strlen(id), rec, sizeof(*rec), mode);
 }
 
+/* A card is found by the keyed hash of its PAN: one get, no PAN on disk. */
 int store_card_get(struct store_txn *txn, const struct store *s, const char *pan, struct card_record *out)
 {
-	if (check_key(pan, STORE_PAN_MAX))
+	uint8_t key[PAN_LOOKUP_BYTES];
+	size_t n = strlen(pan);
+	if (n == 0 || n > STORE_PAN_MAX)
 		return STORE_NOT_FOUND;
-	return get_fixed(txn, s->cards, pan, strlen(pan), out, sizeof(*out));
+	if (pan_vault_lookup(s->vault, pan, n, key))
+		return STORE_INVALID;
+	MDB_val k = {sizeof(key), key}, v;
+	int rc = mdb_get(as_lmdb_txn(txn), s->cards, &k, &v);
+	if (rc != 0)
+		return store_status_of(rc);
+	if (v.mv_size != sizeof(struct card_stored))
+		return STORE_CORRUPTED;
+	memcpy(out, v.mv_data, sizeof(*out)); /* rec comes first in card_stored */
+	return STORE_OK;
 }
 
 int store_card_put(struct store_txn *txn, const struct store *s, const char *pan, const struct card_record *rec,
 		   enum store_put_mode mode)
 {
-	int rc = check_key(pan, STORE_PAN_MAX);
-	if (rc)
-		return rc;
-	return put_fixed(txn, s->cards, pan, strlen(pan), rec, sizeof(*rec), mode);
+	uint8_t key[PAN_LOOKUP_BYTES];
+	size_t n = strlen(pan);
+	if (n == 0 || n > STORE_PAN_MAX)
+		return STORE_INVALID;
+	struct card_stored stored;
+	memset(&stored, 0, sizeof(stored));
+	stored.rec = *rec;
+	if (pan_vault_lookup(s->vault, pan, n, key) || pan_vault_seal_pan(s->vault, pan, &stored.pan))
+		return STORE_INVALID;
+	return put_fixed(txn, s->cards, key, sizeof(key), &stored, sizeof(stored), mode);
+}
+
+/* The record as written: its pan masked, the PAN sealed beside it. */
+static int seal_into(const struct store *s, char pan[STORE_PAN_MAX + 1], struct sealed_pan *sealed)
+{
+	memset(sealed, 0, sizeof(*sealed));
+	if (pan[0] == '\0')
+		return STORE_OK; /* no PAN (a tombstone) */
+	char masked[PAN_MASK_SIZE];
+	if (pan_vault_seal_pan(s->vault, pan, sealed))
+		return STORE_INVALID;
+	pan_mask(pan, masked, sizeof(masked));
+	memset(pan, 0, STORE_PAN_MAX + 1);
+	memcpy(pan, masked, strlen(masked));
+	return STORE_OK;
+}
+
+/* Back to the caller's record: the PAN opened from its seal. */
+static int open_into(const struct store *s, char pan[STORE_PAN_MAX + 1], const struct sealed_pan *sealed)
+{
+	memset(pan, 0, STORE_PAN_MAX + 1);
+	if (pan_sealed_is_empty(sealed))
+		return STORE_OK;
+	char clear[PAN_SEALED_TEXT];
+	if (pan_vault_open_pan(s->vault, sealed, clear))
+		return STORE_CORRUPTED; /* damaged, or sealed under a key the key file no longer has */
+	memcpy(pan, clear, strlen(clear));
+	return STORE_OK;
 }
 
 int store_order_get(struct store_txn *txn, const struct store *s, const char *key, struct order_record *out)
 {
 	if (check_key(key, STORE_ORDER_KEY_MAX))
 		return STORE_NOT_FOUND;
-	return get_fixed(txn, s->orders, key, strlen(key), out, sizeof(*out));
+	struct order_stored stored;
+	int rc = get_fixed(txn, s->orders, key, strlen(key), &stored, sizeof(stored));
+	if (rc == STORE_OK)
+		rc = open_into(s, stored.rec.pan, &stored.pan);
+	if (rc == STORE_OK)
+		*out = stored.rec;
+	return rc;
 }
 
 int store_order_put(struct store_txn *txn, const struct store *s, const char *key, const struct order_record *rec)
@@ -148,13 +227,45 @@ int store_order_put(struct store_txn *txn, const struct store *s, const char *ke
 	int rc = check_key(key, STORE_ORDER_KEY_MAX);
 	if (rc)
 		return rc;
-	return put_fixed(txn, s->orders, key, strlen(key), rec, sizeof(*rec), STORE_REPLACE);
+	struct order_stored stored;
+	memset(&stored, 0, sizeof(stored));
+	stored.rec = *rec;
+	rc = seal_into(s, stored.rec.pan, &stored.pan);
+	if (rc)
+		return rc;
+	return put_fixed(txn, s->orders, key, strlen(key), &stored, sizeof(stored), STORE_REPLACE);
 }
 
 int store_journal_get(struct store_txn *txn, const struct store *s, const struct journal_key *key,
 		      struct journal_record *out)
 {
 	return get_fixed(txn, s->journal, key->bytes, JOURNAL_KEY_LEN, out, sizeof(*out));
+}
+
+int store_journal_set_pan(const struct store *s, struct journal_record *j, const char *pan)
+{
+	memset(j->pan_masked, 0, sizeof(j->pan_masked));
+	memset(j->pan_lookup, 0, sizeof(j->pan_lookup));
+	size_t n = strlen(pan);
+	if (n == 0)
+		return STORE_OK;
+	uint8_t h[PAN_LOOKUP_BYTES];
+	if (n > STORE_PAN_MAX || pan_vault_lookup(s->vault, pan, n, h))
+		return STORE_INVALID;
+	memcpy(j->pan_lookup, h, sizeof(j->pan_lookup));
+	char masked[PAN_MASK_SIZE];
+	pan_mask(pan, masked, sizeof(masked));
+	memcpy(j->pan_masked, masked, strnlen(masked, sizeof(j->pan_masked) - 1));
+	return STORE_OK;
+}
+
+bool store_journal_pan_is(const struct store *s, const struct journal_record *j, const char *pan)
+{
+	uint8_t h[PAN_LOOKUP_BYTES];
+	size_t n = strlen(pan);
+	if (n == 0 || n > STORE_PAN_MAX || pan_vault_lookup(s->vault, pan, n, h))
+		return false;
+	return memcmp(h, j->pan_lookup, sizeof(j->pan_lookup)) == 0;
 }
 
 int store_journal_find_by_keys_but_stan(struct store_txn *txn, const struct store *s, const struct journal_key *key,

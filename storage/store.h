@@ -35,11 +35,17 @@ struct store {
 	unsigned meta;     /* LMDB database: name -> int64 ledger totals */
 	unsigned orders;   /* LMDB database: idempotency key -> struct order_record */
 	enum durability durability;
+	const struct pan_vault *vault; /* PANs at rest: lookups and seals (records.h) */
 };
 
-/* Creates the directory if needed. Returns 0, or a store status with a reason in err. */
-int store_open(struct store *s, const char *dir, uint64_t map_size, enum durability d, char *err,
-	       size_t err_size);
+/*
+ * Creates the directory if needed. vault (the caller's, kept until close)
+ * protects every PAN written (records.h); a store of the cleartext format or
+ * of another lookup key is refused. Returns 0, or a store status with a
+ * reason in err.
+ */
+int store_open(struct store *s, const char *dir, uint64_t map_size, enum durability d, const struct pan_vault *vault,
+	       char *err, size_t err_size);
 void store_close(struct store *s);
 /* Forces data and meta pages to disk (the periodic sync of async mode). */
 int store_sync(struct store *s);
@@ -71,6 +77,10 @@ int store_journal_find_by_keys_but_stan(struct store_txn *txn, const struct stor
 					struct journal_key *found_key, struct journal_record *found);
 int store_journal_put(struct store_txn *txn, const struct store *s, const struct journal_key *key,
 		      const struct journal_record *rec);
+/* Fills j's pan_masked and pan_lookup from pan ("" for none); STORE_INVALID when pan is too long. */
+int store_journal_set_pan(const struct store *s, struct journal_record *j, const char *pan);
+/* True when pan is the PAN j was written with (its lookup hash matches). */
+bool store_journal_pan_is(const struct store *s, const struct journal_record *j, const char *pan);
 
 /* Named signed totals kept next to the data (e.g. money ever put into accounts). */
 #define STORE_META_CREATED_TOTAL "created_total"
@@ -82,6 +92,9 @@ enum store_table { STORE_ACCOUNTS, STORE_CARDS, STORE_JOURNAL, STORE_ORDERS };
  * Calls visit with every entry of a table in key order, as the bytes stored
  * (no alignment promise, valid during the call): for tools that list or check
  * the store and report a record of an unexpected size rather than skip it.
+ * Cards are keyed by lookup hash, orders values are order_stored
+ * (records.h), journal entries hold only the masked PAN and its hash: no PAN
+ * in clear comes out of a scan.
  */
 int store_scan(struct store_txn *txn, const struct store *s, enum store_table table,
 	       void (*visit)(const void *key, size_t key_len, const void *value, size_t value_len, void *ctx),

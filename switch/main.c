@@ -8,6 +8,7 @@
  * workers and print the final counters as JSON on stdout.
  */
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 
 #include "ecosystem_config.h"
@@ -16,6 +17,8 @@
 
 int main(int argc, char **argv)
 {
+	/* Every file it makes (LMDB, logs, reports, outcomes) names cards or money: the owner's only. */
+	umask(077);
 	struct switch_options o;
 	switch (switch_options_parse(argc, argv, &o)) {
 	case SWITCH_OPTIONS_OK:

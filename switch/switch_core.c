@@ -85,6 +85,7 @@ static bool open_saf(struct switch_core *s, const struct cfg_network *net, char 
 	const struct saf_forwarder_config c = {
 		.dir = dir,
 		.map_size = SWITCH_SAF_MAP_SIZE,
+		.pan_key_file = net->pan_key_file,
 		.queue = {.first_retry_ms = net->reversal_retry_ms,
 			  .max_retry_ms = net->reversal_retry_max_ms,
 			  .window = net->reversal_window,

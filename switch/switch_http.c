@@ -8,6 +8,7 @@
 #include "saf_http.h"
 #include "switch_metrics.h"
 #include "switch_tcp.h"
+#include "pan_mask.h"
 
 static json_t *counters_json(const struct switch_counters *c)
 {
@@ -192,7 +193,9 @@ static struct http_response post_cards(const struct http_request *r)
 	char err[256];
 	if (!switch_core_put_card(s, pan, expiry, st, err, sizeof(err)))
 		return http_error(400, "%s", err);
-	return http_json(201, json_pack("{s:s, s:s, s:s}", "pan", pan, "expiry", expiry, "state",
+	/* The answer names the card masked, without its expiry (docs/data-protection.md). */
+	char masked[PAN_MASK_SIZE];
+	return http_json(201, json_pack("{s:s, s:s}", "pan", pan_mask(pan, masked, sizeof(masked)), "state",
 					st == CARD_BLOCKED ? "blocked" : "active"));
 }
 

@@ -22,6 +22,7 @@
 # more than 1% time out or fail with 9xx, or p99 exceeds 1 s; the sweep of a
 # mode stops there.
 set -euo pipefail
+umask 077 # reports, logs and LMDB files: the owner's only
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 
@@ -72,7 +73,7 @@ fi
 if [ "$build_first" = 1 ]; then
   echo "== building (Release) in $build/"
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DISO_SANITIZE=OFF -DISO_TESTS=OFF -DISO_BENCH=ON >/dev/null
-  cmake --build "$build" -j 2 --target switch bank-node cardholder-loadgen iso-reflector iso8583 >/dev/null
+  cmake --build "$build" -j 2 --target switch bank-node cardholder-loadgen iso-reflector pan-keys iso8583 >/dev/null
 fi
 build=$(realpath "$build")
 loadgen="$build/cardholder-loadgen/cardholder-loadgen"
@@ -187,6 +188,7 @@ start_agents() { # mode
   (cd "$run_dir" && "$build/tools/iso8583" mac-keys --config "$config" --if-missing)
   # A reflector echoes requests as answers and cannot sign them: its acquirers' links run without MACs.
   [ "${mode%-dpdk}" = reflector ] && sed -i '/^acquirer:/d' "$run_dir/iso_mac.keys"
+  [ "${mode%-dpdk}" = reflector ] || bash "$root/scripts/pan-keys-for-run.sh" "$config" "$run_dir" "$build/tools/pan-keys"
   for line in "${agents[@]}"; do
     read -r kind name h iso <<<"$line"
     if [ "${mode%-dpdk}" = reflector ]; then

@@ -23,6 +23,7 @@
 # Prints one line per invariant ("ok" / "VIOLATION"); exit status 1 on any
 # violation, 2 on a bad command line.
 set -euo pipefail
+umask 077 # dumps, outcomes, logs and LMDB files: the owner's only
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
@@ -73,14 +74,15 @@ config="$here/soak.yaml"
 if [ "$build_first" = 1 ]; then
   echo "== building (Release) in $build"
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DISO_SANITIZE=OFF -DISO_TESTS=OFF -DISO_BENCH=ON >/dev/null
-  cmake --build "$build" -j 2 --target switch bank-node cardholder-loadgen soak_ledger_dump iso8583 >/dev/null
+  cmake --build "$build" -j 2 --target switch bank-node cardholder-loadgen soak_ledger_dump pan-keys iso8583 >/dev/null
 fi
 build=$(cd "$build" && pwd)
 bank_bin="$build/bank-node/bank-node"
 switch_bin="$build/switch/switch"
 loadgen_bin="$build/cardholder-loadgen/cardholder-loadgen"
 dump_bin="$build/bench/soak/soak_ledger_dump"
-for b in "$bank_bin" "$switch_bin" "$loadgen_bin" "$dump_bin"; do
+pan_keys_bin="$build/tools/pan-keys"
+for b in "$bank_bin" "$switch_bin" "$loadgen_bin" "$dump_bin" "$pan_keys_bin"; do
   [ -x "$b" ] || { echo "soak: $b is missing (build it, or drop --no-build)" >&2; exit 2; }
 done
 
@@ -108,6 +110,8 @@ run_dir=$(cd "$run_dir" && pwd)
 # replays, garbage) cannot compute AES-CMAC with the standard library; the
 # network-bank links are MACed.
 (cd "$run_dir" && "$build/tools/iso8583" mac-keys --config "$config" && sed -i '/^acquirer:/d' iso_mac.keys)
+# Throwaway PAN protection keys (soak.yaml's pan_protection.key_file, relative to the run directory).
+bash "$root/scripts/pan-keys-for-run.sh" "$config" "$run_dir" "$pan_keys_bin"
 checks="$run_dir/checks.txt"
 : >"$checks"
 check() { # ok(0|1) name text
@@ -504,7 +508,7 @@ check "$([ -z "$reports" ] && [ "$crashes" = 0 ] && echo 1 || echo 0)" "no crash
   "logs of every process scanned${reports:+; reports in: $reports}"
 
 for b in big_bank lil_bank; do
-  "$dump_bin" "$run_dir/$b" >"$run_dir/$b.dump"
+  "$dump_bin" "$run_dir/$b" "$run_dir/var/keys/pan.keys" >"$run_dir/$b.dump"
 done
 echo "== reconciliation"
 set +e

@@ -93,6 +93,16 @@ def luhn_digit(digits):
     return str((10 - total % 10) % 10)
 
 
+def masked_pan(pan):
+    """A PAN as logs and dumps show it (iso8583/pan_mask.c): first 6 and last 4 digits."""
+    n = len(pan)
+    if not pan.isdigit() or not 1 <= n <= 19:
+        return "?"
+    head = 6 if n > 10 else 0
+    tail = 4 if n > 4 else 0
+    return pan[:head] + "*" * (n - head - tail) + (pan[n - tail:] if tail else "")
+
+
 def generated_pan(bin_low, index):
     """docs/protocol.md: BIN, index zero-padded to 15 digits, Luhn digit."""
     body = bin_low + str(index).zfill(15 - len(bin_low))

@@ -14,8 +14,10 @@
  * or holds a record of an unexpected size (which is reported, not skipped).
  */
 #include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 
+#include "pan_vault.h"
 #include "store.h"
 
 static const char *journal_state_name(unsigned state, char *buf, size_t size)
@@ -92,7 +94,7 @@ static void dump_journal_entry(const void *key_bytes, size_t key_len, const void
 		return;
 	}
 	struct journal_record j;
-	memcpy(&j, value, sizeof j);
+	memcpy(&j, value, sizeof j); /* the journal has the PAN masked (first 6, last 4) and hashed only */
 	const char *key = key_bytes;
 	char acquirer[12], stan[7], local_time[13], rrn[13], terminal[9];
 	key_field(acquirer, key + JOURNAL_KEY_ACQUIRER_AT, 11);
@@ -103,7 +105,7 @@ static void dump_journal_entry(const void *key_bytes, size_t key_len, const void
 	char action[8], approval[8], pan[STORE_PAN_MAX + 2], account[STORE_ID_MAX + 1], state_buf[24];
 	text_field(action, sizeof action, j.action, sizeof j.action);
 	text_field(approval, sizeof approval, j.approval, sizeof j.approval);
-	text_field(pan, sizeof pan, j.pan, sizeof j.pan);
+	text_field(pan, sizeof pan, j.pan_masked, sizeof j.pan_masked);
 	text_field(account, sizeof account, j.account, sizeof j.account);
 	fprintf(d->out, "journal %s %s %s %s %s %s %u %s %s %s %s %llu\n", acquirer, stan, local_time, rrn, terminal,
 		journal_state_name(j.state, state_buf, sizeof state_buf), (unsigned)j.reversal_seen, action, approval,
@@ -123,15 +125,23 @@ static int dump_table(struct store_txn *txn, const struct store *s, enum store_t
 
 int main(int argc, char **argv)
 {
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: soak_ledger_dump LMDB-DIR   (the bank must be stopped)\n");
+	umask(077); /* the dump names cards (masked) and balances: the owner's only */
+	if (argc != 3 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: soak_ledger_dump LMDB-DIR PAN-KEY-FILE   (the bank must be stopped)\n");
 		return 2;
 	}
 	struct store s;
 	char err[512];
-	/* The map grows to the file's size on open; the size given only matters for an empty store. */
-	if (store_open(&s, argv[1], 1u << 20, DURABILITY_SYNC, err, sizeof err) != 0) {
+	/* The store refuses to open without the key file it was written with (its format record). */
+	struct pan_vault *vault = pan_vault_load(argv[2], err, sizeof err);
+	if (!vault) {
 		fprintf(stderr, "soak_ledger_dump: %s\n", err);
+		return 1;
+	}
+	/* The map grows to the file's size on open; the size given only matters for an empty store. */
+	if (store_open(&s, argv[1], 1u << 20, DURABILITY_SYNC, vault, err, sizeof err) != 0) {
+		fprintf(stderr, "soak_ledger_dump: %s\n", err);
+		pan_vault_free(vault);
 		return 1;
 	}
 	struct store_txn *txn;
@@ -150,6 +160,7 @@ int main(int argc, char **argv)
 		store_abort(txn);
 	}
 	store_close(&s);
+	pan_vault_free(vault);
 	if (rc != 0) {
 		fprintf(stderr, "soak_ledger_dump: %s: %s\n", argv[1], store_strerror(rc));
 		return 1;

@@ -124,7 +124,8 @@ class Replayer:
 
     def record(self, kind, o, first, reversal, expect):
         self.log.write("txn %s %s %s %s %s %s %s %d %s %s %s\n" % (
-            kind, o[32], o[11], o[12], o[37], o[41], o[2], int(o[4]), first or "none", reversal or "-", expect))
+            kind, o[32], o[11], o[12], o[37], o[41], iso.masked_pan(o[2]), int(o[4]), first or "none", reversal or "-",
+            expect))
 
     @staticmethod
     def code(answer):

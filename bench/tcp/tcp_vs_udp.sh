@@ -11,6 +11,7 @@
 #   bash bench/tcp/tcp_vs_udp.sh [--build-dir DIR] [--rates "5000 20000 50000"]
 #        [--step-seconds S] [--threads N] [--switch-workers N] [--base-port P] [--out DIR]
 set -euo pipefail
+umask 077 # results, logs and LMDB files: the owner's only
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 build=build-release
@@ -49,6 +50,8 @@ trap stop_all EXIT
 write_config() {
   local link=$1 file=$2 dir=$3
   cat > "$file" <<YAML
+pan_protection:
+  key_file: $dir/pan.keys
 banks:
   - name: big_bank
     institution_id: "10000000001"
@@ -104,6 +107,7 @@ for link in udp tcp; do
   dir="$out/$link"
   rm -rf "$dir"; mkdir -p "$dir"
   write_config "$link" "$dir/ecosystem.yaml" "$dir"
+  "$build/tools/pan-keys" create "$dir/pan.keys" >/dev/null # throwaway keys for this run
   "$build/bank-node/bank-node" --config "$dir/ecosystem.yaml" --bank big_bank > "$dir/big_bank.log" 2>&1 & pids+=($!)
   "$build/bank-node/bank-node" --config "$dir/ecosystem.yaml" --bank lil_bank > "$dir/lil_bank.log" 2>&1 & pids+=($!)
   wait_http $((base + 1)); wait_http $((base + 4))

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lifecycle_registry.h"
+#include "pan_mask.h"
 
 struct card_production {
 	struct network_lifecycle *lc;
@@ -61,11 +62,25 @@ int card_production_complete(struct network_lifecycle *lc, const char *pan, int6
 	card.produced_ms = now;
 	rc = net_card_put(t, &lc->store, pan, &card, STORE_REPLACE);
 
-	json_t *event = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "event", "card.ready", "pan", pan, "expiry",
-				  card.expiry, "customer", card.customer, "network", lc->net->name, "bank", card.bank,
-				  "produced_at_ms", (json_int_t)now);
+	/*
+	 * Two bodies: the issuing bank's (the full PAN and expiry: it stores the card, sealed, and
+	 * delivers it once to its customer) and everyone else's, the customer's webhook and the
+	 * notifications they poll (the PAN masked, no expiry: docs/data-protection.md).
+	 */
+	char masked[PAN_MASK_SIZE];
+	pan_mask(pan, masked, sizeof(masked));
+	json_t *event = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "event", "card.ready", "pan", masked, "customer",
+				  card.customer, "network", lc->net->name, "bank", card.bank, "produced_at_ms",
+				  (json_int_t)now);
+	json_t *to_bank = event ? json_deep_copy(event) : NULL;
+	if (to_bank) {
+		json_object_set_new(to_bank, "pan", json_string(pan));
+		json_object_set_new(to_bank, "expiry", json_string(card.expiry));
+	}
+	char *bank_body = to_bank ? json_dumps(to_bank, JSON_COMPACT) : NULL;
 	char *body = event ? json_dumps(event, JSON_COMPACT) : NULL;
-	if (!body)
+	json_decref(to_bank);
+	if (!body || !bank_body)
 		rc = rc ? rc : ENOMEM;
 	/* The bank first: by the time the customer hears, the bank usually knows the card is made. */
 	const struct cfg_bank *bank = find_bank(lc, card.bank);
@@ -73,7 +88,7 @@ int card_production_complete(struct network_lifecycle *lc, const char *pan, int6
 	if (rc == 0 && bank) {
 		char url[128];
 		snprintf(url, sizeof(url), "http://%s:%u/card-produced", bank->http.host, bank->http.port);
-		rc = enqueue(lc, t, OUTBOX_TO_BANK, url, body, now, &bank_seq);
+		rc = enqueue(lc, t, OUTBOX_TO_BANK, url, bank_body, now, &bank_seq);
 	}
 	struct net_customer customer;
 	bool has_webhook = false;
@@ -94,6 +109,7 @@ int card_production_complete(struct network_lifecycle *lc, const char *pan, int6
 		free(stored);
 	}
 	free(body);
+	free(bank_body);
 	json_decref(event);
 	if (rc) {
 		store_abort(t);

@@ -49,6 +49,7 @@ struct network_lifecycle {
 	const struct cfg_network *net;
 	struct switch_core *core;
 	struct network_store store;
+	struct pan_vault *vault; /* the store's PAN lookups and seals (the network's pan_protection.key_file) */
 	struct card_production *production;
 	struct notification_outbox *outbox;
 	/* The delivery thread sleeps on it (notification_outbox.c sets it up and tears it down);

@@ -11,6 +11,7 @@
 #include "lifecycle_registry.h"
 #include "luhn.h"
 #include "switch_core.h"
+#include "pan_mask.h"
 
 #define PAN_LENGTH 16
 #define CARD_VALIDITY_YEARS 4
@@ -124,11 +125,20 @@ static const char *card_state_text(uint8_t state)
 	return state == NET_CARD_PRODUCED ? "produced" : "in_production";
 }
 
-static json_t *card_json(const struct network_lifecycle *lc, const char *pan, const struct net_card *c)
+/* Who reads the card: its issuing bank (create-card: the full PAN and expiry, which the bank
+ * stores and delivers once to its customer), or anyone else (masked, no expiry). */
+enum card_reader { CARD_FOR_ISSUER, CARD_FOR_DISPLAY };
+
+static json_t *card_json(const struct network_lifecycle *lc, const char *pan, const struct net_card *c,
+			 enum card_reader reader)
 {
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "pan", pan, "expiry", c->expiry, "state",
+	char masked[PAN_MASK_SIZE];
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "pan",
+			      reader == CARD_FOR_ISSUER ? pan : pan_mask(pan, masked, sizeof(masked)), "state",
 			      card_state_text(c->state), "customer", c->customer, "bank", c->bank, "network",
 			      lc->net->name, "ready_at_ms", (json_int_t)c->due_ms);
+	if (j && reader == CARD_FOR_ISSUER)
+		json_object_set_new(j, "expiry", json_string(c->expiry));
 	json_object_set_new(j, "order_id", c->order_id[0] ? json_string(c->order_id) : json_null());
 	return j;
 }
@@ -263,7 +273,7 @@ struct http_response lifecycle_create_card(const struct http_request *r)
 			/* The bank retried an order we took: the same card, never a second one. */
 			store_abort(t);
 			lifecycle_count(&lc->stats.duplicate_orders);
-			json_t *j = card_json(lc, pan, &card);
+			json_t *j = card_json(lc, pan, &card, CARD_FOR_ISSUER);
 			json_object_set_new(j, "duplicate", json_true());
 			return http_json(200, j);
 		}
@@ -299,7 +309,7 @@ struct http_response lifecycle_create_card(const struct http_request *r)
 	/* Known to the network from now on, refused (119) until it is made. */
 	network_lifecycle_register(lc, pan);
 	card_production_kick(lc->production);
-	return http_json(201, card_json(lc, pan, &card));
+	return http_json(201, card_json(lc, pan, &card, CARD_FOR_ISSUER));
 }
 
 struct http_response lifecycle_get_card(const struct http_request *r)
@@ -315,11 +325,12 @@ struct http_response lifecycle_get_card(const struct http_request *r)
 	struct net_card card;
 	rc = net_card_get(t, &lc->store, pan, &card);
 	store_abort(t);
+	char masked[PAN_MASK_SIZE];
 	if (rc == STORE_NOT_FOUND)
-		return refuse(lc, 404, "no card '%.20s' ordered at this network", pan);
+		return refuse(lc, 404, "no card '%s' ordered at this network", pan_mask(pan, masked, sizeof(masked)));
 	if (rc)
 		return storage_error(lc, rc);
-	return http_json(200, card_json(lc, pan, &card));
+	return http_json(200, card_json(lc, pan, &card, CARD_FOR_DISPLAY));
 }
 
 struct notification_list {

@@ -5,6 +5,7 @@
 
 #include "card_registry.h"
 #include "switch_core.h"
+#include "pan_mask.h"
 
 bool network_lifecycle_register(struct network_lifecycle *lc, const char *pan)
 {
@@ -32,7 +33,9 @@ bool network_lifecycle_register(struct network_lifecycle *lc, const char *pan)
 	if (!ok) {
 		card_registry_free(next);
 		lifecycle_count(&lc->stats.registry_errors);
-		fprintf(stderr, "switch %s: cannot register card %s: %s\n", lc->net->name, pan,
+		char masked[PAN_MASK_SIZE];
+		fprintf(stderr, "switch %s: cannot register card %s: %s\n", lc->net->name,
+			pan_mask(pan, masked, sizeof(masked)),
 			rc ? store_strerror(rc) : "out of memory or bad card");
 	}
 	return ok;

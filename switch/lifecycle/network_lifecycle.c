@@ -8,6 +8,7 @@
 #include "http_client.h"
 #include "lifecycle_http.h"
 #include "notification_outbox.h"
+#include "pan_vault.h"
 
 struct network_lifecycle *network_lifecycle_start(const struct ecosystem_config *config, const char *network,
 						  struct switch_core *core, char *err, size_t err_size)
@@ -30,7 +31,10 @@ struct network_lifecycle *network_lifecycle_start(const struct ecosystem_config 
 	lc->backoff_max_ms = 10000;
 	lc->max_attempts = 10;
 	http_client_global_init();
-	if (network_store_open(&lc->store, lc->net->lmdb_path, LIFECYCLE_MAP_SIZE, err, err_size))
+	lc->vault = pan_vault_load(lc->net->pan_key_file, err, err_size);
+	if (!lc->vault)
+		goto fail;
+	if (network_store_open(&lc->store, lc->net->lmdb_path, LIFECYCLE_MAP_SIZE, lc->vault, err, err_size))
 		goto fail;
 	if (!network_lifecycle_republish(lc, err, err_size))
 		goto fail_store;
@@ -46,6 +50,7 @@ struct network_lifecycle *network_lifecycle_start(const struct ecosystem_config 
 fail_store:
 	network_store_close(&lc->store);
 fail:
+	pan_vault_free(lc->vault);
 	free(lc->config);
 	free(lc);
 	return NULL;
@@ -58,6 +63,7 @@ void network_lifecycle_stop(struct network_lifecycle *lc)
 	card_production_stop(lc->production);
 	notification_outbox_stop(lc->outbox);
 	network_store_close(&lc->store);
+	pan_vault_free(lc->vault);
 	free(lc->config);
 	free(lc);
 }

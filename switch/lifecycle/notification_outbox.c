@@ -37,17 +37,7 @@ static int load(struct network_lifecycle *lc, uint64_t seq, struct outbox_header
 	int rc = network_store_read_begin(&lc->store, &t);
 	if (rc)
 		return rc;
-	const char *data;
-	rc = net_outbox_get(t, &lc->store, seq, h, &data, len);
-	if (rc == 0) {
-		*body = malloc(*len + 1);
-		if (*body) {
-			memcpy(*body, data, *len);
-			(*body)[*len] = '\0';
-		} else {
-			rc = ENOMEM;
-		}
-	}
+	rc = net_outbox_get(t, &lc->store, seq, h, body, len); /* opened from its seal into a copy of ours */
 	store_abort(t);
 	return rc;
 }

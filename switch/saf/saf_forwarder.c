@@ -1,5 +1,7 @@
 #include "saf_forwarder.h"
 
+#include "pan_vault.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -57,6 +59,7 @@ struct slot_ref {
 
 struct saf_forwarder {
 	struct saf_store *store;
+	struct pan_vault *vault; /* the store's PAN seals; freed after it */
 	struct saf_queue queue;
 	uint16_t workers;
 	struct spsc_ring *requests[SAF_MAX_WORKERS_RINGS];
@@ -224,7 +227,8 @@ struct saf_forwarder *saf_forwarder_create(const struct saf_forwarder_config *c,
 		saf_forwarder_destroy(f);
 		return NULL;
 	}
-	f->store = saf_store_open(c->dir, c->map_size, err, err_size);
+	f->vault = pan_vault_load(c->pan_key_file, err, err_size);
+	f->store = f->vault ? saf_store_open(c->dir, c->map_size, f->vault, err, err_size) : NULL;
 	if (!f->store || !reload(f, c, err, err_size)) {
 		saf_forwarder_destroy(f);
 		return NULL;
@@ -566,6 +570,7 @@ void saf_forwarder_destroy(struct saf_forwarder *f)
 		close(f->wake_fd);
 	saf_queue_destroy(&f->queue);
 	saf_store_close(f->store);
+	pan_vault_free(f->vault);
 	free(f->adds.items);
 	free(f->add_slots);
 	free(f->unpersisted.items);

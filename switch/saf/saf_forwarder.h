@@ -53,6 +53,7 @@ typedef bool (*saf_bank_resolver)(void *ctx, const char *bank, struct sockaddr_i
 struct saf_forwarder_config {
 	const char *dir;   /* <network lmdb_path>/saf */
 	uint64_t map_size; /* LMDB address space */
+	const char *pan_key_file; /* the network's pan_protection.key_file: advices' PANs are sealed on disk */
 	struct saf_settings queue;
 	uint16_t workers;
 	saf_bank_resolver resolve;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_pan_keys.h"
 #include "test_log_file.h"
 #include "test_mac_keys.h"
 #include "test_ports.h"
@@ -29,7 +30,7 @@ void bank_process_prepare(struct bank_process *b, const struct bank_process_conf
 	b->http_port = c->http_port;
 	b->iso_port = c->iso_port;
 	FILE *f = fopen(b->config_path, "w");
-	if (!f)
+	if (!f || !test_pan_keys_config(f, b->dir))
 		abort();
 	fprintf(f,
 		"banks:\n"

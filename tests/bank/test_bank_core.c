@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bank_core.h"
+#include "test_pan_keys.h"
 #include "test_temp_dir.h"
 
 #define NOW 1795608000 /* 2026-11-25 12:00 UTC */
@@ -46,7 +47,7 @@ static void setup_with(uint32_t max_per_minute)
 {
 	cr_assert(test_temp_dir_make(dir, sizeof(dir), "bank"));
 	char err[256];
-	cr_assert_eq(store_open(&store, dir, 16u << 20, DURABILITY_SYNC, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_open(&store, dir, 16u << 20, DURABILITY_SYNC, test_shared_vault(), err, sizeof(err)), 0, "%s", err);
 	struct store_txn *txn;
 	cr_assert_eq(store_write_begin(&store, &txn), 0);
 	put_account(txn, "acc-1", 10000);

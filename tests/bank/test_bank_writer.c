@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bank_writer.h"
+#include "test_pan_keys.h"
 #include "test_temp_dir.h"
 
 #define PAN "5105100000000018"
@@ -64,7 +65,7 @@ static void start(struct fixture *f, uint64_t map_size, int64_t balance)
 	memset(f, 0, sizeof(*f));
 	cr_assert(test_temp_dir_make(f->dir, sizeof(f->dir), "bank"));
 	char err[256];
-	cr_assert_eq(store_open(&f->store, f->dir, map_size, DURABILITY_SYNC, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_open(&f->store, f->dir, map_size, DURABILITY_SYNC, test_shared_vault(), err, sizeof(err)), 0, "%s", err);
 	struct store_txn *txn;
 	cr_assert_eq(store_write_begin(&f->store, &txn), 0);
 	struct account_record a = {.balance = balance, .currency = "978", .owner = "acc"};

@@ -407,3 +407,29 @@ Test(ecosystem_config, durability_names)
 	cr_assert_str_eq(durability_name(DURABILITY_NOMETASYNC), "nometasync");
 	cr_assert_str_eq(durability_name(DURABILITY_ASYNC), "async");
 }
+
+Test(ecosystem_config, pan_protection_key_file_global_and_per_agent)
+{
+	cr_assert(parse_text(BASE), "%s", err);
+	cr_assert_str_eq(cfg.banks[0].pan_key_file, "", "no key file configured: empty (the agents refuse to start)");
+
+	char *yaml = concat("pan_protection:\n  key_file: /etc/iso/pan.keys\n", BASE);
+	cr_assert(parse_text(yaml), "%s", err);
+	free(yaml);
+	cr_assert_str_eq(cfg.pan_key_file, "/etc/iso/pan.keys");
+	cr_assert_str_eq(cfg.banks[1].pan_key_file, "/etc/iso/pan.keys", "agents inherit the global key file");
+	cr_assert_str_eq(cfg.networks[1].pan_key_file, "/etc/iso/pan.keys");
+
+	char *own = base_with("    durability: sync\n", "    durability: sync\n    pan_protection: {key_file: lil.keys}\n");
+	yaml = concat("pan_protection:\n  key_file: /etc/iso/pan.keys\n", own);
+	free(own);
+	cr_assert(parse_text(yaml), "%s", err);
+	free(yaml);
+	cr_assert_str_eq(cfg.banks[1].pan_key_file, "lil.keys", "a bank's own key file wins");
+	cr_assert_str_eq(cfg.banks[0].pan_key_file, "/etc/iso/pan.keys");
+
+	expect_error("    iso: 127.0.0.1:9201\n", "    iso: 127.0.0.1:9201\n    pan_protection: {key: abc}\n",
+		     "networks[0].pan_protection", "key");
+	expect_error("    iso: 127.0.0.1:9201\n", "    iso: 127.0.0.1:9201\n    pan_protection: {}\n",
+		     "networks[0].pan_protection.key_file", "missing");
+}

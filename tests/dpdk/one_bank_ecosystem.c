@@ -4,12 +4,27 @@
 #include "ecosystem_mac.h"
 
 #include <stdio.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pan_keys.h"
 
 bool one_bank_ecosystem_write(const char *path, const struct one_bank_ecosystem *e)
 {
+	/* Throwaway PAN keys in the ecosystem's LMDB directory (made if missing). */
+	if (mkdir(e->lmdb_dir, 0700) != 0 && errno != EEXIST)
+		return false;
+	char keys[1024], err[512];
+	snprintf(keys, sizeof(keys), "%s/pan.keys", e->lmdb_dir);
+	if (access(keys, F_OK) != 0 && pan_keys_create(keys, err, sizeof(err)) != 0) {
+		fprintf(stderr, "one_bank_ecosystem: %s\n", err);
+		return false;
+	}
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return false;
+	fprintf(f, "pan_protection:\n  key_file: %s\n", keys);
 	fprintf(f,
 		"banks:\n"
 		"  - name: big_bank\n"

@@ -9,6 +9,7 @@
 #include "bank_process.h"
 #include "iso_messages.h"
 #include "test_mac_keys.h"
+#include "test_pan_keys.h"
 #include "test_log_file.h"
 #include "test_ports.h"
 #include "test_process.h"
@@ -40,6 +41,10 @@ bool lc_env_prepare(struct lc_env *e, uint16_t base, uint32_t production_ms)
 	FILE *f = fopen(e->config_path, "w");
 	if (!f)
 		return false;
+	if (!test_pan_keys_config(f, e->dir)) {
+		fclose(f);
+		return false;
+	}
 	fprintf(f,
 		"banks:\n"
 		"  - name: " LC_BANK "\n"

@@ -8,6 +8,7 @@
 #include "luhn.h"
 #include "network_cards_store.h"
 #include "notification_outbox.h"
+#include "test_pan_keys.h"
 
 Test(lifecycle_units, pan_has_bin_index_and_luhn)
 {
@@ -60,7 +61,7 @@ static void open_store(void)
 	snprintf(dir, sizeof(dir), "/tmp/iso-netstore-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
 	char err[256];
-	cr_assert_eq(network_store_open(&store, dir, 16 << 20, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(network_store_open(&store, dir, 16 << 20, test_shared_vault(), err, sizeof(err)), 0, "%s", err);
 }
 
 static void close_store(void)
@@ -81,6 +82,11 @@ static struct store_txn *begin(void)
 Test(lifecycle_units, production_queue_is_in_due_order, .init = open_store, .fini = close_store)
 {
 	struct store_txn *t = begin();
+	/* The queue names cards by their lookup hash: the PAN comes back from the card's seal. */
+	struct net_card card = {.state = NET_CARD_IN_PRODUCTION};
+	cr_assert_eq(net_card_put(t, &store, "5105100000000001", &card, STORE_CREATE), 0);
+	cr_assert_eq(net_card_put(t, &store, "5105100000000002", &card, STORE_CREATE), 0);
+	cr_assert_eq(net_card_put(t, &store, "5105100000000003", &card, STORE_CREATE), 0);
 	cr_assert_eq(net_production_add(t, &store, 3000, "5105100000000001"), 0);
 	cr_assert_eq(net_production_add(t, &store, 1000, "5105100000000002"), 0);
 	cr_assert_eq(net_production_add(t, &store, 70000000000, "5105100000000003"), 0);
@@ -120,11 +126,12 @@ Test(lifecycle_units, outbox_skips_parked_and_picks_earliest, .init = open_store
 	cr_assert_eq(net_outbox_next_due(t, &store, &seq, &due), 0);
 	cr_assert_eq(seq, 3);
 	cr_assert_eq(due, 300);
-	const char *body;
+	char *body;
 	size_t len;
 	cr_assert_eq(net_outbox_get(t, &store, 3, &h, &body, &len), 0);
 	cr_assert_eq(len, 7);
 	cr_assert_eq(memcmp(body, "{\"b\":2}", 7), 0);
+	free(body);
 	cr_assert_eq(net_outbox_del(t, &store, 3), 0);
 	cr_assert_eq(net_outbox_del(t, &store, 2), 0);
 	cr_assert_eq(net_outbox_next_due(t, &store, &seq, &due), STORE_NOT_FOUND);

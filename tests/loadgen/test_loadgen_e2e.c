@@ -15,6 +15,7 @@
 
 #include "loadgen_test_support.h"
 #include "test_mac_keys.h"
+#include "test_pan_keys.h"
 #include "test_clock.h"
 #include "test_http.h"
 #include "test_ports.h"
@@ -154,6 +155,7 @@ static void start_ecosystem(const char *delay_probability, const char *drop_prob
 	snprintf(config, sizeof config, "%s/ecosystem.yaml", temp_dir);
 	FILE *f = fopen(config, "w");
 	cr_assert(f);
+	cr_assert(test_pan_keys_config(f, temp_dir));
 	fprintf(f, config_template, base + 1, base + 2, delay_probability, drop_probability, base + 3, base + 4, base + 5,
 		base + 6, bank_timeout_ms, base + 7, base + 8, bank_timeout_ms);
 	test_mac_write_yaml(f, temp_dir, 0, false);

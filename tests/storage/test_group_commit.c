@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "group_commit.h"
+#include "test_pan_keys.h"
 #include "test_temp_dir.h"
 
 struct item {
@@ -88,7 +89,7 @@ static void run_mode(enum durability mode, size_t total, size_t batch_max, int f
 	cr_assert(test_temp_dir_make(dir, sizeof(dir), "storage"));
 	struct store store;
 	char err[256];
-	cr_assert_eq(store_open(&store, dir, 32u << 20, mode, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_open(&store, dir, 32u << 20, mode, test_shared_vault(), err, sizeof(err)), 0, "%s", err);
 	struct harness h = {.store = &store, .committed_before_complete = true};
 	pthread_mutex_init(&h.lock, NULL);
 	struct group_commit_config cfg = {.item_size = sizeof(struct item), .queue_capacity = 128,
@@ -118,7 +119,7 @@ static void run_mode(enum durability mode, size_t total, size_t batch_max, int f
 
 	/* Reopen: everything that completed with status 0 is on disk, nothing else. */
 	store_close(&store);
-	cr_assert_eq(store_open(&store, dir, 32u << 20, DURABILITY_SYNC, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_open(&store, dir, 32u << 20, DURABILITY_SYNC, test_shared_vault(), err, sizeof(err)), 0, "%s", err);
 	struct store_txn *txn;
 	int64_t applied = -1;
 	cr_assert_eq(store_read_begin(&store, &txn), 0);
@@ -157,7 +158,7 @@ Test(group_commit, async_mode_syncs_in_the_background)
 	cr_assert(test_temp_dir_make(dir, sizeof(dir), "storage"));
 	struct store store;
 	char err[256];
-	cr_assert_eq(store_open(&store, dir, 32u << 20, DURABILITY_ASYNC, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_open(&store, dir, 32u << 20, DURABILITY_ASYNC, test_shared_vault(), err, sizeof(err)), 0, "%s", err);
 	struct harness h = {.store = &store, .committed_before_complete = true};
 	pthread_mutex_init(&h.lock, NULL);
 	struct group_commit_config cfg = {.item_size = sizeof(struct item), .queue_capacity = 16,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "test_pan_keys.h"
 #include "test_temp_dir.h"
 
 static char dir[256];
@@ -14,7 +15,7 @@ static void open_store(void)
 {
 	cr_assert(test_temp_dir_make(dir, sizeof(dir), "storage"));
 	char err[256];
-	cr_assert_eq(store_open(&store, dir, 16u << 20, DURABILITY_SYNC, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_open(&store, dir, 16u << 20, DURABILITY_SYNC, test_shared_vault(), err, sizeof(err)), 0, "%s", err);
 }
 
 static void close_store(void)
@@ -167,7 +168,7 @@ Test(store, ledger_totals_and_reopen)
 
 	store_close(&store);
 	char err[256];
-	cr_assert_eq(store_open(&store, dir, 16u << 20, DURABILITY_ASYNC, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_open(&store, dir, 16u << 20, DURABILITY_ASYNC, test_shared_vault(), err, sizeof(err)), 0, "%s", err);
 	struct ledger_totals t;
 	cr_assert_eq(store_ledger_totals(&store, &t), 0);
 	cr_assert_eq(t.accounts, 2);
@@ -189,7 +190,7 @@ Test(store, open_fails_cleanly_on_a_file_path)
 	fclose(f);
 	struct store other;
 	char err[256] = "";
-	cr_assert_neq(store_open(&other, path, 16u << 20, DURABILITY_SYNC, err, sizeof(err)), 0);
+	cr_assert_neq(store_open(&other, path, 16u << 20, DURABILITY_SYNC, test_shared_vault(), err, sizeof(err)), 0);
 	cr_assert_neq(strlen(err), 0);
 }
 

@@ -13,6 +13,7 @@
 #include "test_ports.h"
 #include "test_process.h"
 #include "test_temp_dir.h"
+#include "test_pan_keys.h"
 #include "test_wait_http.h"
 
 #define START_TIMEOUT_MS 20000
@@ -22,9 +23,13 @@
 
 static bool write_config(struct eco_env *e, const struct eco_settings *s)
 {
+	char keys[600];
+	if (!test_pan_keys_make(e->dir, keys, sizeof(keys))) /* throwaway PAN protection keys */
+		return false;
 	FILE *f = fopen(e->config_path, "w");
 	if (!f)
 		return false;
+	fprintf(f, "pan_protection:\n  key_file: %s\n", keys);
 	const char *names[2] = {"big_bank", "lil_bank"};
 	const char *bins[2] = {"51051000", "51999100"};
 	fprintf(f, "banks:\n");
@@ -53,9 +58,9 @@ static bool write_config(struct eco_env *e, const struct eco_settings *s)
 	test_mac_write_yaml(f, e->dir, s->mac_grace_s, s->acquirer_without_mac);
 	if (fclose(f) != 0 || !test_mac_create_keys(e->config_path))
 		return false;
-	char keys[400];
-	snprintf(keys, sizeof(keys), "%s/iso_mac.keys", e->dir);
-	return !s->acquirer_without_mac || test_mac_drop_link(keys, "acquirer:mastercard");
+	char mac_keys[400];
+	snprintf(mac_keys, sizeof(mac_keys), "%s/iso_mac.keys", e->dir);
+	return !s->acquirer_without_mac || test_mac_drop_link(mac_keys, "acquirer:mastercard");
 }
 
 bool eco_prepare(struct eco_env *e, const struct eco_settings *s)

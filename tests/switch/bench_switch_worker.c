@@ -16,6 +16,7 @@
 #include "datagram_frames.h"
 #include "message_builder.h"
 #include "switch_core.h"
+#include "test_pan_keys.h"
 #include "switch_worker.h"
 #include "worker_test_config.h"
 
@@ -159,6 +160,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(cfg.networks[0].lmdb_path, sizeof(cfg.networks[0].lmdb_path), "%s", saf_dir);
+	/* Throwaway PAN keys for the store-and-forward queue's seals. */
+	if (!test_pan_keys_make(saf_dir, cfg.networks[0].pan_key_file, sizeof(cfg.networks[0].pan_key_file)))
+		abort();
 	static struct reflector r;
 	endpoint_to_sockaddr("127.0.0.1", 40000, &r.holder);
 	endpoint_to_sockaddr("127.0.0.1", 9302, &r.bank);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "test_pan_keys.h"
 #include "test_log_file.h"
 #include "test_mac_keys.h"
 #include "test_ports.h"
@@ -35,6 +36,10 @@ bool e2e_prepare(struct e2e_env *e, const struct e2e_settings *s)
 	FILE *f = fopen(e->config_path, "w");
 	if (!f)
 		return false;
+	if (!test_pan_keys_config(f, e->dir)) {
+		fclose(f);
+		return false;
+	}
 	fprintf(f,
 		"banks:\n"
 		"  - name: big_bank\n"

@@ -13,6 +13,7 @@
 #include "saf_messages.h"
 #include "saf_queue.h"
 #include "saf_store.h"
+#include "test_pan_keys.h"
 #include "test_temp_dir.h"
 
 static char dir[256];
@@ -72,7 +73,7 @@ static void collect(void *ctx, const struct saf_record *r)
 Test(saf_store, persists_across_reopen_in_order_and_forgets_what_is_removed, .init = make_dir, .fini = remove_dir)
 {
 	char err[256];
-	struct saf_store *s = saf_store_open(dir, 16 << 20, err, sizeof(err));
+	struct saf_store *s = saf_store_open(dir, 16 << 20, test_shared_vault(), err, sizeof(err));
 	cr_assert_not_null(s, "%s", err);
 	cr_assert_eq(saf_store_next_seq(s), 1);
 	struct saf_record adds[3] = {advice(1, "big_bank", 1), advice(2, "big_bank", 2), advice(3, "lil_bank", 3)};
@@ -83,7 +84,7 @@ Test(saf_store, persists_across_reopen_in_order_and_forgets_what_is_removed, .in
 	cr_assert_eq(saf_store_commit(s, &r, NULL, err, sizeof(err)), 0, "%s", err);
 	saf_store_close(s);
 
-	s = saf_store_open(dir, 16 << 20, err, sizeof(err));
+	s = saf_store_open(dir, 16 << 20, test_shared_vault(), err, sizeof(err));
 	cr_assert_not_null(s, "%s", err);
 	cr_assert_eq(saf_store_next_seq(s), 4, "sequence numbers are never reused");
 	struct collected c = {0};
@@ -111,7 +112,7 @@ static void count_exception(void *ctx, uint64_t seq, const struct saf_exception 
 Test(saf_store, damaged_entries_go_to_the_exceptions_and_the_rest_loads, .init = make_dir, .fini = remove_dir)
 {
 	char err[256];
-	struct saf_store *s = saf_store_open(dir, 16 << 20, err, sizeof(err));
+	struct saf_store *s = saf_store_open(dir, 16 << 20, test_shared_vault(), err, sizeof(err));
 	cr_assert_not_null(s, "%s", err);
 	struct saf_record good = advice(1, "big_bank", 1);
 	struct saf_batch b = {.adds = &good, .add_count = 1};
@@ -124,7 +125,7 @@ Test(saf_store, damaged_entries_go_to_the_exceptions_and_the_rest_loads, .init =
 	cr_assert_eq(saf_store_put_raw_for_test(s, 3, &flipped, sizeof(flipped)), 0);
 	saf_store_close(s);
 
-	s = saf_store_open(dir, 16 << 20, err, sizeof(err));
+	s = saf_store_open(dir, 16 << 20, test_shared_vault(), err, sizeof(err));
 	cr_assert_not_null(s, "%s", err);
 	struct collected c = {0};
 	size_t moved = 0;
@@ -146,7 +147,7 @@ Test(saf_store, damaged_entries_go_to_the_exceptions_and_the_rest_loads, .init =
 Test(saf_store, expired_advices_move_to_the_exceptions, .init = make_dir, .fini = remove_dir)
 {
 	char err[256];
-	struct saf_store *s = saf_store_open(dir, 16 << 20, err, sizeof(err));
+	struct saf_store *s = saf_store_open(dir, 16 << 20, test_shared_vault(), err, sizeof(err));
 	cr_assert_not_null(s, "%s", err);
 	struct saf_record a = advice(1, "big_bank", 1);
 	struct saf_batch b = {.adds = &a, .add_count = 1};
@@ -167,7 +168,7 @@ Test(saf_store, a_full_map_is_reported_as_such, .init = make_dir, .fini = remove
 {
 	char err[256];
 	/* A map this small fills after a few hundred records. */
-	struct saf_store *s = saf_store_open(dir, 64 << 10, err, sizeof(err));
+	struct saf_store *s = saf_store_open(dir, 64 << 10, test_shared_vault(), err, sizeof(err));
 	cr_assert_not_null(s, "%s", err);
 	bool full = false;
 	int rc = 0;
@@ -345,8 +346,14 @@ static bool resolve(void *ctx, const char *bank, struct sockaddr_in *out)
 
 static struct saf_forwarder *forwarder(void)
 {
-	struct saf_forwarder_config c = {
-		.dir = dir, .map_size = 16 << 20, .queue = settings, .workers = 1, .resolve = resolve};
+	static char key_file[512];
+	cr_assert(test_pan_keys_make(dir, key_file, sizeof(key_file)));
+	struct saf_forwarder_config c = {.dir = dir,
+					 .map_size = 16 << 20,
+					 .pan_key_file = key_file,
+					 .queue = settings,
+					 .workers = 1,
+					 .resolve = resolve};
 	char err[256];
 	struct saf_forwarder *f = saf_forwarder_create(&c, err, sizeof(err));
 	cr_assert_not_null(f, "%s", err);

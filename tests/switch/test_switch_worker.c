@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "card_population.h"
@@ -16,6 +17,7 @@
 #include "switch_core.h"
 #include "switch_worker.h"
 #include "test_rng.h"
+#include "test_pan_keys.h"
 #include "test_temp_dir.h"
 #include "worker_test_config.h"
 
@@ -41,6 +43,9 @@ static void start(uint16_t workers)
 	cr_assert(ecosystem_config_parse(yaml, sizeof(yaml) - 1, "test", &cfg, err, sizeof(err)), "%s", err);
 	cr_assert(test_temp_dir_make(saf_dir, sizeof(saf_dir), "switch-worker"));
 	snprintf(cfg.networks[0].lmdb_path, sizeof(cfg.networks[0].lmdb_path), "%s", saf_dir);
+	/* Throwaway PAN keys for the store-and-forward queue's seals. */
+	if (!test_pan_keys_make(saf_dir, cfg.networks[0].pan_key_file, sizeof(cfg.networks[0].pan_key_file)))
+		abort();
 	memory_port_init(&port, &mem, workers);
 	sw = switch_core_create(&cfg, NULL, "mastercard", &port, 64, err, sizeof(err));
 	cr_assert_not_null(sw, "%s", err);
