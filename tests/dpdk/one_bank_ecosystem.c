@@ -64,7 +64,6 @@ bool one_bank_ecosystem_write(const char *path, const struct one_bank_ecosystem 
 	if (!e->mac_key_file)
 		return true;
 	static struct ecosystem_config c;
-	char err[512];
 	if (!ecosystem_config_load(path, &c, err, sizeof err) ||
 	    !ecosystem_mac_keyfile_create(&c, e->mac_key_file, err, sizeof err)) {
 		fprintf(stderr, "%s: %s\n", path, err);
