@@ -194,6 +194,15 @@ struct http_response bank_http_stats(const struct http_request *r)
 				      (json_int_t)o->duplicate_orders, "network_errors", (json_int_t)o->network_errors,
 				      "bad_requests", (json_int_t)o->bad_requests, "produced_notices",
 				      (json_int_t)o->produced_notices, "cards_produced", (json_int_t)o->cards_produced));
+	if (ctx->mac) {
+		char body[ISO_MAC_MAX_LINKS * 160 + 64];
+		body[0] = '{';
+		size_t n = bank_mac_stats_json(ctx->mac, body + 1, sizeof(body) - 2);
+		body[1 + n] = '}';
+		body[2 + n] = '\0';
+		json_t *mac = json_loads(body, 0, NULL);
+		json_object_set_new(j, "iso_mac", mac ? mac : json_object());
+	}
 	return http_json(200, j);
 }
 

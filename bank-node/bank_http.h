@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "bank_mac.h"
 #include "bank_stats.h"
 #include "card_orders.h"
 #include "ecosystem_config.h"
@@ -28,6 +29,7 @@ struct bank_http {
 	const struct cfg_bank *bank;           /* this bank: name and memberships */
 	struct card_order_stats orders;
 	long network_timeout_ms;               /* per network call of an order */
+	struct bank_mac *mac;                  /* per link MAC counters for /stats; NULL: none */
 };
 
 /* The route table, every route with ctx as its context. */

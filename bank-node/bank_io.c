@@ -3,23 +3,46 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
 #include "datagram_frames.h"
+#include "tcp_edge.h"
 #include "rules.h"
 #include "salvage.h"
 #include "tsc_clock.h"
 
-static void answer_format_error(struct bank_io *io, struct bank_request *req)
+bool bank_io_mac_init(struct bank_io *io, struct bank_mac *mac)
 {
-	memcpy(req->action, ACTION_FORMAT_ERROR, 4);
+	io->mac = mac;
+	return iso_mac_view_init(&io->mac_view, &mac->keys);
+}
+
+void bank_io_mac_destroy(struct bank_io *io)
+{
+	if (io->mac)
+		iso_mac_view_destroy(&io->mac_view);
+}
+
+/* An answer the I/O thread gives itself (904, 916), without the writer. */
+static void answer_at_once(struct bank_io *io, struct bank_request *req, const char *action, int code)
+{
+	memcpy(req->action, action, 4);
 	uint8_t frame[ISO_MAX_MESSAGE + 2];
 	size_t n = bank_reply_encode(io->profile, req, frame, sizeof(frame));
+	n = n ? bank_mac_seal(io->mac ? &io->mac_view : NULL, io->profile, req->mac_link, frame, n) : 0;
 	if (n == 0) {
 		stat_add(&io->stats->tx_dropped, 1);
 		return;
 	}
-	stat_add(&io->stats->malformed_answered, 1);
-	stat_add(&io->stats->by_action[904], 1);
+	if (code == 904)
+		stat_add(&io->stats->malformed_answered, 1);
+	stat_add(&io->stats->by_action[code], 1);
 	reply_sender_add(io->sender, &req->peer, frame, n);
+}
+
+static void answer_format_error(struct bank_io *io, struct bank_request *req)
+{
+	answer_at_once(io, req, ACTION_FORMAT_ERROR, 904);
 }
 
 static void handle_message(struct bank_io *io, const struct sockaddr_in *peer, const uint8_t *msg, size_t len)
@@ -28,19 +51,48 @@ static void handle_message(struct bank_io *io, const struct sockaddr_in *peer, c
 	struct iso_error err;
 	struct bank_request *req = &io->requests[io->pending];
 	stat_add(&io->stats->received, 1);
+	if (io->mac && !bank_mac_source_known(io->mac, peer, tcp_edge_peer_is_tcp(peer))) {
+		/* Not from a network: not even a 904 (a stranger learns nothing). */
+		stat_add(&io->stats->source_refused, 1);
+		return;
+	}
 	if (iso_decode(io->profile, msg, len, &m, &err) != ISO_OK) {
 		stat_add(&io->stats->malformed, 1);
 		/* Enough readable before the fault to answer with 904? */
 		uint8_t scratch[ISO_MAX_MESSAGE];
 		if (len <= sizeof(scratch) && iso_salvage_decode(io->profile, msg, len, &err, scratch, &m) &&
 		    bank_request_salvage(&m, req)) {
+			/* Unreadable, so unchecked: its 904 goes with the key of the network it came from, if any. */
+			req->mac_link = 0;
 			req->peer = *peer;
 			answer_format_error(io, req);
 		}
 		return;
 	}
+	int link = 0;
+	if (io->mac) {
+		/* Only a network's address, and only with its link's MAC: nothing else reaches the ledger. */
+		switch (bank_mac_admit(io->mac, &io->mac_view, peer, tcp_edge_peer_is_tcp(peer), &m, msg, len, &link)) {
+		case BANK_ADMITTED:
+			break;
+		case BANK_SOURCE_REFUSED:
+			stat_add(&io->stats->source_refused, 1);
+			return;
+		case BANK_MAC_REFUSED:
+			stat_add(&io->stats->mac_refused, 1);
+			/* A request hears 916 (when it can be matched); nothing else happens. */
+			if (bank_request_salvage(&m, req)) {
+				req->peer = *peer;
+				req->mac_link = (int8_t)link;
+				answer_at_once(io, req, ACTION_MAC_INCORRECT, 916);
+			}
+			return;
+		}
+	}
 	int bad_field;
-	switch (bank_request_parse(&m, req, &bad_field)) {
+	enum bank_parse_result parsed = bank_request_parse(&m, req, &bad_field);
+	req->mac_link = (int8_t)link; /* the answer leaves on the link the request came on */
+	switch (parsed) {
 	case PARSE_OK:
 		break;
 	case PARSE_REJECT:
@@ -71,6 +123,8 @@ void bank_io_datagram(struct bank_io *io, const struct sockaddr_in *peer, const 
 		return;
 	}
 	io->received_ns = tsc_clock_monotonic_ns(); /* the start of the answer budget (bank_core.h) */
+	if (io->mac)
+		iso_mac_view_refresh(&io->mac_view); /* one atomic load unless the keys were reloaded */
 	const uint8_t *msg;
 	size_t msg_len;
 	while (datagram_frames_next(&frames, &msg, &msg_len)) /* zero-length frames (keep-alives) skipped */
@@ -97,6 +151,15 @@ void bank_io_run(struct bank_io *io, volatile sig_atomic_t *stop)
 		rx[i].capacity = UDP_DATAGRAM_MAX;
 	}
 	while (!*stop) {
+		if (bank_mac_reload_requested && io->mac) {
+			/* SIGHUP: the MAC key file again; every thread picks the keys up at its next message. */
+			bank_mac_reload_requested = 0;
+			char err[512];
+			if (iso_mac_keyring_reload(&io->mac->keys, err, sizeof(err)))
+				fprintf(stderr, "bank-node: reloaded the MAC keys\n");
+			else
+				fprintf(stderr, "bank-node: MAC key reload failed, keeping the current keys: %s\n", err);
+		}
 		int n = udp_port_rx_burst(io->port, rx, UDP_BURST);
 		if (n <= 0) {
 			/* Idle: sleep in poll() until traffic, waking now and then to see *stop. */

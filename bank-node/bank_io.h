@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include "bank_mac.h"
 #include "bank_request.h"
 #include "bank_stats.h"
 #include "faults.h"
@@ -25,7 +26,9 @@ struct bank_io {
 	struct group_commit *writer;
 	struct bank_stats *stats;
 	const struct iso_profile *profile;
-	struct reply_sender *sender; /* this thread's own, for 904 answers */
+	struct reply_sender *sender; /* this thread's own, for 904 and 916 answers */
+	struct bank_mac *mac;        /* source and MAC checks; NULL: none (tests of the parts) */
+	struct iso_mac_view mac_view; /* this thread's keyed contexts (bank_io_mac_init) */
 	struct fault_rng rng;
 	double drop_probability;
 	/* filled by bank_io_datagram, handed to the writer by bank_io_flush */
@@ -33,6 +36,10 @@ struct bank_io {
 	size_t pending;
 	struct bank_request requests[BANK_IO_BATCH];
 };
+
+/* Gives io its source and MAC checks (before its thread runs). False if out of memory. */
+bool bank_io_mac_init(struct bank_io *io, struct bank_mac *mac);
+void bank_io_mac_destroy(struct bank_io *io);
 
 /* Handles one datagram's frames; requests go to io->requests (flushed when full). */
 void bank_io_datagram(struct bank_io *io, const struct sockaddr_in *peer, const uint8_t *data, size_t length);

@@ -52,6 +52,8 @@ char *bank_metrics_text(const char *bank_name, const struct bank_stats *s, const
 		{"iso_bank_delayed_by_fault_total", "requests delayed by fault injection", &s->delayed_by_fault},
 		{"iso_bank_system_errors_total", "answers 909 after a storage failure", &s->system_errors},
 		{"iso_bank_tx_dropped_total", "datagrams the socket refused", &s->tx_dropped},
+		{"iso_bank_source_refused_total", "ISO messages from no network's address, dropped", &s->source_refused},
+		{"iso_bank_mac_refused_total", "ISO messages with a missing or wrong MAC (916 to requests)", &s->mac_refused},
 	};
 	for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
 		counter(t, counters[i].name, counters[i].help, bank, load(counters[i].value));

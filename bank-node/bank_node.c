@@ -48,6 +48,10 @@ struct bank_node {
 	struct agent_security security;
 	struct bank_io *io;
 	struct bank_tcp *tcp; /* NULL: the bank has no tcp.listen */
+	struct bank_mac mac;  /* source checks and MAC keys of the bank's links */
+	bool mac_open;
+	struct iso_mac_view writer_mac;
+	bool writer_mac_ready;
 };
 
 static void teardown(struct bank_node *n)
@@ -67,6 +71,12 @@ static void teardown(struct bank_node *n)
 		udp_port_close(&n->port);
 	if (n->store_open)
 		store_close(&n->store);
+	if (n->io)
+		bank_io_mac_destroy(n->io);
+	if (n->writer_mac_ready)
+		iso_mac_view_destroy(&n->writer_mac);
+	if (n->mac_open)
+		bank_mac_close(&n->mac);
 	pan_vault_free(n->vault);
 	free(n->io);
 	free(n->writer_sender);
@@ -99,6 +109,16 @@ static int start(struct bank_node *n, const struct bank_options *o)
 		return 2;
 	}
 	const struct cfg_bank *bank = &n->bank;
+	if (!bank_mac_open(&n->mac, &n->cfg, bank, err, sizeof(err))) {
+		fprintf(stderr, "bank-node: %s\n", err);
+		return 2;
+	}
+	n->mac_open = true;
+	if (!iso_mac_view_init(&n->writer_mac, &n->mac.keys)) {
+		fprintf(stderr, "bank-node: out of memory for MAC contexts\n");
+		return 1;
+	}
+	n->writer_mac_ready = true;
 
 	n->vault = pan_vault_load(bank->pan_key_file, err, sizeof(err));
 	if (!n->vault) {
@@ -161,6 +181,7 @@ static int start(struct bank_node *n, const struct bank_options *o)
 	n->writer.stats = n->stats;
 	n->writer.profile = &iso_profile_ascii;
 	n->writer.sender = n->writer_sender;
+	n->writer.mac = &n->writer_mac;
 	n->writer.delay_probability = bank->faults.delay_probability;
 	n->writer.delay_ms = bank->faults.delay_ms;
 	fault_rng_seed(&n->writer.rng, seed ^ 0x5bd1e995u);
@@ -193,6 +214,7 @@ static int start(struct bank_node *n, const struct bank_options *o)
 	n->http_ctx.config = &n->cfg;
 	n->http_ctx.bank = &n->bank;
 	n->http_ctx.network_timeout_ms = BANK_NETWORK_TIMEOUT_MS;
+	n->http_ctx.mac = &n->mac;
 	if (!agent_security_setup(&n->security, &n->cfg, bank->name, err, sizeof(err))) {
 		fprintf(stderr, "bank-node: %s\n", err);
 		return 1;
@@ -214,7 +236,11 @@ static int start(struct bank_node *n, const struct bank_options *o)
 	n->io->sender = n->io_sender;
 	n->io->drop_probability = bank->faults.drop_probability;
 	fault_rng_seed(&n->io->rng, seed);
-	if (n->tcp && bank_tcp_start(n->tcp, n->gc, n->stats, &iso_profile_ascii, bank->faults.drop_probability,
+	if (!bank_io_mac_init(n->io, &n->mac)) {
+		fprintf(stderr, "bank-node: out of memory for MAC contexts\n");
+		return 1;
+	}
+	if (n->tcp && bank_tcp_start(n->tcp, n->gc, n->stats, &n->mac, &iso_profile_ascii, bank->faults.drop_probability,
 				     seed ^ 0x27d4eb2fu, err, sizeof(err)) != 0) {
 		fprintf(stderr, "bank-node: %s\n", err);
 		return 1;

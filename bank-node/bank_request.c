@@ -1,5 +1,7 @@
 #include "bank_request.h"
 
+#include "iso_mac.h"
+
 #include <string.h>
 
 #include "framing.h"
@@ -139,6 +141,7 @@ size_t bank_reply_encode(const struct iso_profile *p, const struct bank_request 
 	if (strcmp(req->action, "000") == 0 && req->approval[0])
 		iso_set_str(&reply, 38, req->approval);
 	iso_set_str(&reply, 39, req->action[0] ? req->action : "909");
+	iso_mac_reserve(&reply);
 
 	size_t header = frame_header_size(FRAME_HEADER_BINARY2);
 	if (capacity <= header)

@@ -40,6 +40,7 @@ struct bank_request {
 	uint16_t mti;
 	uint8_t kind;    /* enum bank_request_kind */
 	uint8_t outcome; /* enum bank_outcome */
+	int8_t mac_link; /* the network link it came on (bank_mac.h): its answer's MAC key */
 	uint64_t amount;
 	struct journal_key key;
 	bool found_by_keys_but_stan; /* a reversal found its original under another STAN */
@@ -79,7 +80,11 @@ bool bank_request_salvage(const struct iso_msg *m, struct bank_request *req);
 /* 1100 -> 1110, 1420/1421 -> 1430: the response of the same class, origin digit cleared. */
 uint16_t bank_reply_mti(uint16_t request_mti);
 
-/* Encodes the answer (frame header included) into buf; returns its size, 0 if it does not fit. */
+/*
+ * Encodes the answer (frame header included) into buf with its MAC element
+ * reserved last (bank_mac_seal writes or removes it); returns its size, 0 if
+ * it does not fit.
+ */
 size_t bank_reply_encode(const struct iso_profile *p, const struct bank_request *req, uint8_t *buf,
 			 size_t capacity);
 

@@ -76,7 +76,7 @@ json_t *bank_stats_json(const struct bank_stats *s, const struct group_commit_st
 	json_object_del(declined_by_action, "000");
 	json_object_del(declined_by_action, "400");
 	double avg = gc->batches ? (double)gc->items / (double)gc->batches : 0.0;
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+	json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
 			 " s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:f, s:I, s:I, s:I}",
 			 "received", load(&s->received), "authorizations", load(&s->authorizations),
 			 "approved", load(&s->approved), "declined", load(&s->declined),
@@ -96,4 +96,9 @@ json_t *bank_stats_json(const struct bank_stats *s, const struct group_commit_st
 			 "batched_items", (json_int_t)gc->items, "avg_batch_size", avg,
 			 "largest_batch", (json_int_t)gc->largest_batch, "background_syncs",
 			 (json_int_t)gc->syncs, "reversals_by_keys_but_stan", load(&s->reversals_by_keys_but_stan));
+	if (j) {
+		json_object_set_new(j, "source_refused", json_integer(load(&s->source_refused)));
+		json_object_set_new(j, "mac_refused", json_integer(load(&s->mac_refused)));
+	}
+	return j;
 }

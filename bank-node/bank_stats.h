@@ -32,6 +32,8 @@ struct bank_stats {
 	_Atomic uint64_t delay_queue_full;   /* delays skipped: the timer queue was full */
 	_Atomic uint64_t system_errors;      /* answered 909 after a storage failure */
 	_Atomic uint64_t tx_dropped;	     /* datagrams the socket refused */
+	_Atomic uint64_t source_refused;     /* ISO messages from no network's address: dropped */
+	_Atomic uint64_t mac_refused;        /* MAC missing or wrong: 916 to requests, nothing else */
 	_Atomic uint64_t by_action[1000];    /* answers per DE 39 */
 	struct latency_counts decision;      /* datagram in to answer out, for /metrics */
 };

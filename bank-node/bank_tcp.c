@@ -87,7 +87,7 @@ static void *io_main(void *arg)
 	return NULL;
 }
 
-int bank_tcp_start(struct bank_tcp *t, struct group_commit *writer, struct bank_stats *stats,
+int bank_tcp_start(struct bank_tcp *t, struct group_commit *writer, struct bank_stats *stats, struct bank_mac *mac,
 		   const struct iso_profile *profile, double drop_probability, uint64_t seed, char *err,
 		   size_t err_size)
 {
@@ -99,6 +99,10 @@ int bank_tcp_start(struct bank_tcp *t, struct group_commit *writer, struct bank_
 	t->io.sender = &t->sender;
 	t->io.drop_probability = drop_probability;
 	fault_rng_seed(&t->io.rng, seed);
+	if (mac && !bank_io_mac_init(&t->io, mac)) {
+		snprintf(err, err_size, "TCP I/O thread: out of memory for MAC contexts");
+		return -1;
+	}
 	int rc = pthread_create(&t->thread, NULL, io_main, t);
 	if (rc != 0) {
 		snprintf(err, err_size, "TCP I/O thread: %s", strerror(rc));
@@ -139,5 +143,6 @@ void bank_tcp_close(struct bank_tcp *t)
 				(unsigned long long)s.slow_peer_disconnects);
 		t->port.ops->close(&t->port);
 	}
+	bank_io_mac_destroy(&t->io);
 	free(t);
 }

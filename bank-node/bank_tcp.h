@@ -18,6 +18,7 @@
 #include "bank_stats.h"
 #include "dgram_port.h"
 #include "ecosystem_config.h"
+#include "bank_mac.h"
 #include "group_commit.h"
 #include "iso8583.h"
 
@@ -32,7 +33,7 @@ struct bank_tcp *bank_tcp_open(const struct cfg_tcp *tcp, long listen_port, char
 /* The TCP port, for the writer's and the delay thread's senders. */
 struct dgram_port *bank_tcp_port(struct bank_tcp *t);
 /* Starts the I/O thread: requests go to writer. Returns 0, or -1 with err. */
-int bank_tcp_start(struct bank_tcp *t, struct group_commit *writer, struct bank_stats *stats,
+int bank_tcp_start(struct bank_tcp *t, struct group_commit *writer, struct bank_stats *stats, struct bank_mac *mac,
 		   const struct iso_profile *profile, double drop_probability, uint64_t seed, char *err,
 		   size_t err_size);
 /* Stops the I/O thread (intake); the port stays open for the writer's last answers. */

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bank_mac.h"
 #include "iso8583.h"
 #include "tsc_clock.h"
 
@@ -12,6 +13,8 @@ static void writer_batch_begin(void *ctx)
 	struct bank_writer *w = ctx;
 	bank_core_set_time(&w->core, w->fixed_time ? w->fixed_time : (int64_t)time(NULL));
 	bank_core_set_monotonic(&w->core, tsc_clock_monotonic_ns());
+	if (w->mac)
+		iso_mac_view_refresh(w->mac); /* one atomic load unless the keys were reloaded */
 }
 
 static int writer_apply(void *ctx, struct store_txn *txn, void *item)
@@ -24,6 +27,7 @@ static void answer(struct bank_writer *w, const struct bank_request *req)
 {
 	uint8_t frame[ISO_MAX_MESSAGE + 2];
 	size_t n = bank_reply_encode(w->profile, req, frame, sizeof(frame));
+	n = n ? bank_mac_seal(w->mac, w->profile, req->mac_link, frame, n) : 0;
 	if (n == 0) {
 		stat_add(&w->stats->tx_dropped, 1);
 		return;

@@ -12,6 +12,7 @@
 #include "faults.h"
 #include "group_commit.h"
 #include "iso8583.h"
+#include "iso_mac_keys.h"
 #include "reply_sender.h"
 
 struct bank_writer {
@@ -20,6 +21,7 @@ struct bank_writer {
 	const struct iso_profile *profile;
 	struct reply_sender *sender; /* NULL: answers are not sent (benchmarks, unit tests) */
 	struct delay_queue *delays;  /* NULL: no delay injection */
+	struct iso_mac_view *mac;    /* the writer thread's MAC contexts for its answers; NULL: no MACs */
 	struct fault_rng rng;
 	double delay_probability;
 	uint32_t delay_ms;

@@ -4,14 +4,17 @@
 #include <sys/stat.h>
 #include <string.h>
 
+#include "bank_mac.h"
 #include "bank_node.h"
 
 static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	if (sig == SIGHUP)
+		bank_mac_reload_requested = 1; /* the I/O thread reloads the MAC keys */
+	else
+		stop_requested = 1;
 }
 
 int main(int argc, char **argv)
@@ -32,6 +35,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	return bank_node_run(&options, &stop_requested);
 }

@@ -55,6 +55,13 @@ static void handle_message(struct loadgen_worker *w, const uint8_t *frame, size_
 		w->counts.unmatched++;
 		return;
 	}
+	/* Nothing an answer says counts before its MAC is checked under its network's acquirer link. */
+	if (w->shared->mac_keys &&
+	    !iso_mac_accepted(iso_mac_view_check(&w->mac, (int)w->shared->cards->cards[e->card].network, &m, frame,
+						 length))) {
+		w->counts.mac_refused++;
+		return;
+	}
 	if (m.mti == 1110) {
 		if (stan != e->stan) {
 			w->counts.unmatched++;

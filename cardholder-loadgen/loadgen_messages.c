@@ -1,5 +1,7 @@
 #include "loadgen_messages.h"
 
+#include "iso_mac.h"
+
 #include <string.h>
 #include <time.h>
 
@@ -81,9 +83,10 @@ void loadgen_format_times(int64_t unix_second, char transmission[11], char local
 	local_time[12] = '\0';
 }
 
-/* Encodes m after a 2-byte big-endian length header. */
-static size_t encode_framed(const struct iso_msg *m, uint8_t *out, size_t capacity, enum iso_error_code *err)
+/* Encodes m after a 2-byte big-endian length header, its MAC element reserved last (loadgen_mac_seal). */
+static size_t encode_framed(struct iso_msg *m, uint8_t *out, size_t capacity, enum iso_error_code *err)
 {
+	iso_mac_reserve(m);
 	struct iso_error e;
 	size_t written = 0;
 	if (capacity < 2) {

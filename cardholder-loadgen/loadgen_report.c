@@ -107,8 +107,9 @@ void loadgen_summary_text(const struct loadgen_summary *s, FILE *out)
 		(unsigned long long)c->reversals_unanswered, (unsigned long long)c->late_answers,
 		(unsigned long long)c->late_approved, (unsigned long long)c->late_reversal_answers,
 		(unsigned long long)c->late_reversal_accepted, (unsigned long long)c->extra_reversal_answers);
-	fprintf(out, "anomalies: %llu duplicates, %llu unmatched, %llu malformed, %llu unexpected MTI\n",
+	fprintf(out, "anomalies: %llu duplicates, %llu unmatched, %llu malformed, %llu wrong or missing MAC, %llu unexpected MTI\n",
 		(unsigned long long)c->duplicates, (unsigned long long)c->unmatched, (unsigned long long)c->malformed,
+		(unsigned long long)c->mac_refused,
 		(unsigned long long)c->unexpected_mti);
 	fprintf(out, "datagrams: %llu sent, %llu received; generator CPU %.2f s user, %.2f s system\n",
 		(unsigned long long)c->tx_datagrams, (unsigned long long)c->rx_datagrams, s->cpu_user_s, s->cpu_system_s);
@@ -170,6 +171,7 @@ bool loadgen_summary_json(const struct loadgen_summary *s, const char *path, cha
 	COUNT(unmatched);
 	COUNT(malformed);
 	COUNT(unexpected_mti);
+	COUNT(mac_refused);
 	COUNT(rx_datagrams);
 	COUNT(tx_datagrams);
 	json_object_set_new(counts, "approved", json_integer((json_int_t)c->by_code[0]));

@@ -1,5 +1,7 @@
 #include "loadgen_run.h"
 
+#include "ecosystem_mac.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +45,8 @@ struct run {
 	unsigned initialised; /* workers[0..initialised) to free */
 	unsigned started;     /* threads running, to stop and join */
 	struct interval_collector collector;
+	struct iso_mac_keyring mac_keys; /* acquirer:<network> for each network */
+	bool mac_open;
 };
 
 static void sleep_ns(uint64_t ns)
@@ -94,6 +98,13 @@ static bool prepare(struct run *r)
 	if (!loadgen_plan_make(o, &r->config->loadgen, &r->shared.plan, err, sizeof err))
 		return fail(err);
 	r->over_tcp = o->link ? strcmp(o->link, "tcp") == 0 : r->config->loadgen.link == CFG_LINK_TCP;
+	if (!ecosystem_mac_keyring_open(r->config, MAC_AGENT_LOADGEN, "", "cardholder-loadgen", &r->mac_keys, err,
+					sizeof err)) {
+		iso_mac_keyring_destroy(&r->mac_keys);
+		return fail(err);
+	}
+	r->mac_open = true;
+	r->shared.mac_keys = &r->mac_keys;
 	if (!loadgen_cards_load(r->config, o->only_network, &r->cards, err, sizeof err))
 		return fail(err);
 	r->cards_loaded = true;
@@ -303,6 +314,8 @@ static int run_release(struct run *r, int rc)
 		r->port.ops->close(&r->port);
 	if (r->cards_loaded)
 		loadgen_cards_free(&r->cards);
+	if (r->mac_open)
+		iso_mac_keyring_destroy(&r->mac_keys);
 	return rc;
 }
 

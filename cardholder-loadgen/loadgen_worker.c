@@ -96,11 +96,16 @@ bool loadgen_worker_init(struct loadgen_worker *w, struct loadgen_shared *shared
 	atomic_init(&w->live_sent, 0);
 	atomic_init(&w->live_answered, 0);
 	w->next_intended_ns = arrival_schedule_next(&w->schedule);
+	if (!iso_mac_view_init(&w->mac, shared->mac_keys)) {
+		snprintf(w->error, sizeof w->error, "thread %u: no memory for MAC contexts", index);
+		return false;
+	}
 	return true;
 }
 
 void loadgen_worker_free(struct loadgen_worker *w)
 {
+	iso_mac_view_destroy(&w->mac);
 	free(w->pending);
 	free(w->terminal_stan);
 	free(w->tx_memory);
@@ -178,6 +183,8 @@ static void send_authorization(struct loadgen_worker *w, uint64_t intended_ns, u
 	struct udp_datagram *d = loadgen_tx_datagram(w, network, 400, &slot);
 	enum iso_error_code err;
 	size_t n = loadgen_encode_authorization(&s->context, &p, d->data + d->length, d->capacity - d->length, &err);
+	n = n ? iso_mac_view_seal(s->mac_keys ? &w->mac : NULL, &iso_profile_ascii, (int)network, d->data + d->length, n)
+	      : 0;
 	if (n == 0) {
 		w->counts.encode_errors++;
 		e->state = PENDING_NOT_SENT;
@@ -215,6 +222,8 @@ static void send_reversal(struct loadgen_worker *w, struct pending_entry *e, uin
 	enum iso_error_code err;
 	size_t n = loadgen_encode_reversal(&s->context, &p, e->reversal_stan, transmission, local_time, repeat,
 					   d->data + d->length, d->capacity - d->length, &err);
+	n = n ? iso_mac_view_seal(s->mac_keys ? &w->mac : NULL, &iso_profile_ascii, (int)network, d->data + d->length, n)
+	      : 0;
 	e->state = PENDING_AWAIT_REVERSAL;
 	e->reversal_attempts++;
 	e->deadline_ns = now_ns + (uint64_t)s->plan.timeout_ms * 1000000u;

@@ -18,6 +18,7 @@
 #include "dgram_port.h"
 #include "latency_histogram.h"
 #include "loadgen_cards.h"
+#include "iso_mac_keys.h"
 #include "loadgen_messages.h"
 #include "loadgen_plan.h"
 #include "loadgen_random.h"
@@ -54,6 +55,7 @@ struct loadgen_counts {
 	uint64_t unmatched;          /* answers to nothing we have in flight */
 	uint64_t malformed;          /* frames or datagrams that do not decode */
 	uint64_t unexpected_mti;
+	uint64_t mac_refused;        /* answers with a missing or wrong MAC: ignored (the request times out) */
 	uint64_t rx_datagrams, tx_datagrams;
 };
 
@@ -76,6 +78,7 @@ struct loadgen_shared {
 	uint64_t start_ns;      /* tsc_now_ns() of intended time 0 */
 	int64_t start_unix_ns;  /* wall clock at start_ns (DE 7 and DE 12) */
 	atomic_bool stop;       /* SIGINT/SIGTERM: send no more, settle what is in flight */
+	struct iso_mac_keyring *mac_keys; /* link i = acquirer:<networks[i]> (ecosystem_mac.h) */
 };
 
 /* One second (or the final part of one) of a worker's traffic. */
@@ -89,6 +92,7 @@ struct pending_entry;
 
 struct loadgen_worker {
 	unsigned index;
+	struct iso_mac_view mac; /* this worker's keyed contexts: signs requests, checks answers */
 	struct loadgen_shared *shared;
 	uint64_t quota; /* most 1100 this thread sends */
 

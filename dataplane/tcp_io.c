@@ -105,7 +105,7 @@ static void start_link_io(struct tcp_port_impl *t, struct tcp_link *l, uint64_t 
 	l->rx_paused = false;
 	l->want_out = false;
 	l->state = TCP_LINK_CONNECTED;
-	l->last_rx_ms = l->last_tx_ms = now;
+	l->last_rx_ms = l->last_tx_ms = l->last_message_ms = now;
 	t->totals.connected_now++;
 }
 
@@ -265,6 +265,24 @@ static void pause_link(struct tcp_port_impl *t, struct tcp_link *l)
 	set_events(t, l, EPOLL_CTL_MOD);
 }
 
+/*
+ * Back-pressure: every request read from an acquirer's link is owed an answer
+ * through a send ring (worker -> I/O thread). When a ring is half full the I/O
+ * thread is behind on output, so it stops reading new requests from inbound
+ * links until the rings are down to a quarter: the answers it owes then always
+ * find room (tcp_port.c waits, bounded, rather than dropping one). Outbound
+ * links (answers from banks) keep being read: they settle what is owed.
+ */
+static bool tx_backlogged(struct tcp_port_impl *t, uint32_t divisor)
+{
+	for (uint16_t q = 0; q < t->queue_count; q++) {
+		struct tcp_ring *tx = &t->queues[q].tx;
+		if (tcp_ring_used_hint(tx) > tcp_ring_capacity(tx) / divisor)
+			return true;
+	}
+	return false;
+}
+
 /* Hands every whole frame in the reader on; false when the link was closed. */
 static bool deliver_frames(struct tcp_port_impl *t, struct tcp_link *l, uint64_t now)
 {
@@ -272,6 +290,11 @@ static bool deliver_frames(struct tcp_port_impl *t, struct tcp_link *l, uint64_t
 	for (;;) {
 		if (tcp_ring_free(&queue->rx) == 0) {
 			/* The worker is behind: stop reading this link; its bytes wait in the kernel. */
+			pause_link(t, l);
+			return true;
+		}
+		if (!l->outbound && tx_backlogged(t, 2)) {
+			t->totals.rx_paused_tx_backlog++;
 			pause_link(t, l);
 			return true;
 		}
@@ -293,6 +316,7 @@ static bool deliver_frames(struct tcp_port_impl *t, struct tcp_link *l, uint64_t
 			t->totals.keepalives_in++;
 			continue;
 		}
+		l->last_message_ms = now; /* a message or an echo: the link is in use */
 		uint8_t answer[ECHO_ANSWER_MAX];
 		size_t answer_len;
 		switch (tcp_echo_answer(t->profile, msg, len, answer, sizeof(answer), &answer_len)) {
@@ -345,9 +369,10 @@ static void resume_paused(struct tcp_port_impl *t, uint64_t now)
 {
 	if (t->paused_count == 0)
 		return;
+	bool backlogged = tx_backlogged(t, 4);
 	for (uint32_t i = 0; i < t->link_total && t->paused_count > 0; i++) {
 		struct tcp_link *l = &t->links[i];
-		if (!l->rx_paused || tcp_ring_free(&t->queues[l->queue].rx) == 0)
+		if (!l->rx_paused || tcp_ring_free(&t->queues[l->queue].rx) == 0 || (!l->outbound && backlogged))
 			continue;
 		l->rx_paused = false;
 		t->paused_count--;
@@ -379,6 +404,47 @@ static void notify_fed(struct tcp_port_impl *t)
 
 /* ---- connections ---- */
 
+/*
+ * Room for a new inbound connection from addr: a free slot within the
+ * address's share, or the link that has gone longest without a message (in
+ * the address's share when that is what is full, else anywhere) closed for
+ * it, when that link has been without one for evict_idle_ms. False: no room.
+ */
+static bool make_room(struct tcp_port_impl *t, const struct sockaddr_in *addr, uint64_t now)
+{
+	uint32_t per_source = t->cfg.max_inbound_per_source ? t->cfg.max_inbound_per_source : t->cfg.max_inbound;
+	uint32_t same = 0;
+	struct tcp_link *idlest_same = NULL, *idlest = NULL;
+	for (uint32_t i = t->outbound_links; i < t->link_total; i++) {
+		struct tcp_link *l = &t->links[i];
+		if (!l->in_use || l->fd < 0)
+			continue;
+		bool mine = l->peer.sin_addr.s_addr == addr->sin_addr.s_addr;
+		same += mine;
+		if (!idlest || l->last_message_ms < idlest->last_message_ms)
+			idlest = l;
+		if (mine && (!idlest_same || l->last_message_ms < idlest_same->last_message_ms))
+			idlest_same = l;
+	}
+	struct tcp_link *victim;
+	if (same >= per_source)
+		victim = idlest_same;
+	else if (t->free_count == 0)
+		victim = idlest;
+	else
+		return true;
+	if (!victim || now - victim->last_message_ms < t->cfg.evict_idle_ms) {
+		if (t->free_count == 0)
+			t->totals.rejected_full++;
+		else
+			t->totals.rejected_per_source++;
+		return false;
+	}
+	t->totals.evicted_idle++;
+	close_link(t, victim, now);
+	return true;
+}
+
 static void accept_all(struct tcp_port_impl *t, uint64_t now)
 {
 	for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
@@ -395,8 +461,7 @@ static void accept_all(struct tcp_port_impl *t, uint64_t now)
 				t->listen_parked = true;
 			return;
 		}
-		if (t->free_count == 0) {
-			t->totals.rejected_full++;
+		if (!make_room(t, &addr, now)) {
 			close(fd);
 			continue;
 		}
@@ -507,6 +572,12 @@ static void sweep(struct tcp_port_impl *t, uint64_t now)
 		case TCP_LINK_CONNECTED:
 			if (t->cfg.idle_timeout_ms && now - l->last_rx_ms >= t->cfg.idle_timeout_ms) {
 				t->totals.idle_timeouts++;
+				close_link(t, l, now);
+				break;
+			}
+			/* Keep-alives alone do not hold an acquirer's slot forever. */
+			if (!l->outbound && t->cfg.quiet_timeout_ms && now - l->last_message_ms >= t->cfg.quiet_timeout_ms) {
+				t->totals.quiet_timeouts++;
 				close_link(t, l, now);
 				break;
 			}

@@ -35,6 +35,9 @@ void tcp_port_config_defaults(struct tcp_port_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->listen_framing = FRAME_HEADER_BINARY2;
 	cfg->max_inbound = 256;
+	cfg->max_inbound_per_source = 0;
+	cfg->evict_idle_ms = 5000;
+	cfg->quiet_timeout_ms = 0;
 	cfg->reconnect_initial_ms = 100;
 	cfg->reconnect_max_ms = 10000;
 	cfg->connect_timeout_ms = 3000;
@@ -104,6 +107,26 @@ static int count_frames(const struct udp_datagram *d, size_t max_message)
 	return frames;
 }
 
+/*
+ * A full send ring means the I/O thread is behind (it also stops reading new
+ * requests then, tcp_io.c): an answer waits for it, a bounded while, instead
+ * of being dropped; a TCP peer expects every answer on its link.
+ */
+#define TCP_TX_FULL_WAIT_US 20000
+#define TCP_TX_FULL_PAUSE_NS 20000
+
+static bool wait_for_room(struct tcp_port_impl *t, struct tcp_ring *ring, uint32_t n)
+{
+	struct timespec pause = {0, TCP_TX_FULL_PAUSE_NS};
+	for (long waited = 0; waited < TCP_TX_FULL_WAIT_US * 1000L; waited += TCP_TX_FULL_PAUSE_NS) {
+		tcp_io_wake(t);
+		nanosleep(&pause, NULL);
+		if (tcp_ring_has_room(ring, n))
+			return true;
+	}
+	return false;
+}
+
 static int tcp_tx_burst(struct dgram_port *p, uint16_t q, const struct udp_datagram *d, int n)
 {
 	struct tcp_port_impl *t = p->impl;
@@ -121,7 +144,7 @@ static int tcp_tx_burst(struct dgram_port *p, uint16_t q, const struct udp_datag
 			continue;
 		}
 		/* All frames of a datagram or none: the burst's accepted count stays a prefix. */
-		if (!tcp_ring_has_room(&queue->tx, (uint32_t)frames)) {
+		if (!tcp_ring_has_room(&queue->tx, (uint32_t)frames) && !wait_for_room(t, &queue->tx, (uint32_t)frames)) {
 			count_worker(&queue->tx_ring_full);
 			break;
 		}

@@ -51,6 +51,12 @@ struct tcp_port_config {
 	uint16_t listen_port;
 	enum frame_header listen_framing;
 	uint32_t max_inbound; /* connections held at once; more are accepted and closed at once */
+	/* Inbound links from one IP address at once (0: max_inbound). When a new connection
+	 * finds the table (or its address's share) full, the link that has gone longest without
+	 * a message (keep-alives do not count) gives way, if that is at least evict_idle_ms;
+	 * otherwise the new connection is closed. So idle links cannot lock acquirers out. */
+	uint32_t max_inbound_per_source;
+	uint32_t evict_idle_ms;
 
 	/* Outbound: hosts the port keeps a link to (bank hosts), reconnecting forever. */
 	const struct tcp_endpoint_config *outbound;
@@ -74,6 +80,8 @@ struct tcp_port_config {
 
 	uint32_t keepalive_interval_ms; /* zero-length frame on a link silent this long; 0: never */
 	uint32_t idle_timeout_ms;       /* a link that received nothing this long is closed; 0: never */
+	uint32_t quiet_timeout_ms;      /* an inbound link without a message this long (keep-alives
+					 * do not count) is closed; 0: never */
 
 	uint32_t ring_slots;        /* per queue and direction */
 	size_t output_buffer_bytes; /* per link; a peer that lets it fill is disconnected */
@@ -113,6 +121,10 @@ struct tcp_link_stats {
 struct tcp_port_stats {
 	uint64_t accepted;            /* inbound connections taken */
 	uint64_t rejected_full;       /* inbound connections closed at once: max_inbound reached */
+	uint64_t rejected_per_source; /* ... max_inbound_per_source reached for their address */
+	uint64_t evicted_idle;        /* inbound links closed to make room: longest without a message */
+	uint64_t quiet_timeouts;      /* inbound links closed: no message for quiet_timeout_ms */
+	uint64_t rx_paused_tx_backlog; /* times inbound reading paused: a send ring was half full */
 	uint64_t accept_errors;       /* accept() failed (out of descriptors): listener paused 20 ms */
 	uint64_t closed;              /* links closed, any reason, either side */
 	uint64_t closed_by_peer;      /* the peer closed or reset the link */
@@ -133,7 +145,8 @@ struct tcp_port_stats {
 	uint64_t closed_with_output;     /* links closed with bytes still unsent (lost with them) */
 	uint64_t tx_malformed;        /* worker datagrams that do not split into frames, or hold
 				       * more frames than the ring (consumed and dropped) */
-	uint64_t tx_ring_full;        /* worker datagrams refused: the queue's ring was full */
+	uint64_t tx_ring_full;        /* worker datagrams refused: the queue's ring stayed full
+				       * (TCP_TX_FULL_WAIT_US) */
 	uint64_t rx_truncated;        /* messages longer than the worker's buffer (length 0) */
 	uint64_t rx_stalls;           /* times a link stopped reading: its queue's ring was full */
 	uint64_t links_now;           /* links in the table now (connected or not) */

@@ -58,6 +58,7 @@ struct tcp_link {
 	uint8_t *out;
 	size_t out_start, out_end;
 	uint64_t last_rx_ms, last_tx_ms;
+	uint64_t last_message_ms; /* last message or echo in (keep-alives do not count): eviction, quiet timeout */
 	uint64_t connect_started_ms, next_attempt_ms;
 	uint32_t backoff_ms;
 	struct tcp_link_stats stats;

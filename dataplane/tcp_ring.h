@@ -101,6 +101,12 @@ static inline void tcp_ring_release(struct tcp_ring *r)
 	atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
 }
 
+/* Any thread: how many slots are published and unconsumed (a hint; may be stale at once). */
+static inline uint32_t tcp_ring_used_hint(struct tcp_ring *r)
+{
+	return atomic_load_explicit(&r->head, memory_order_acquire) - atomic_load_explicit(&r->tail, memory_order_acquire);
+}
+
 /* Any thread: true when nothing is published and unconsumed (a hint; may be stale at once). */
 static inline bool tcp_ring_looks_empty(struct tcp_ring *r)
 {

@@ -894,9 +894,28 @@ static bool parse_http_security(struct parser *p, const yaml_node_t *map, struct
 	return true;
 }
 
+static bool parse_iso_mac(struct parser *p, const yaml_node_t *map, struct cfg_iso_mac *m)
+{
+	static const char *const keys[] = {"key_file", "grace_s", "allow_unprotected", NULL};
+	static const char *const booleans[] = {"false", "true", NULL};
+	const char *path = "iso_mac";
+	static const yaml_node_t empty = {.type = YAML_MAPPING_NODE};
+	if (map == NULL)
+		map = &empty; /* absent: no key file, so every agent refuses to start (docs/protocol.md) */
+	else if (!expect_type(p, map, path, YAML_MAPPING_NODE) || !check_keys(p, map, path, keys))
+		return false;
+	int allow;
+	if (!get_text(p, map, path, "key_file", false, "", TEXT_PATH, 0, CFG_PATH_MAX - 1, m->key_file) ||
+	    !get_u32(p, map, path, "grace_s", false, 300, 0, 86400 * 7, &m->grace_s) ||
+	    !get_choice(p, map, path, "allow_unprotected", 0, booleans, &allow))
+		return false;
+	m->allow_unprotected = allow == 1;
+	return true;
+}
+
 static bool parse_root(struct parser *p, const yaml_node_t *root, struct ecosystem_config *c)
 {
-	static const char *const keys[] = {"banks", "networks", "loadgen", "pan_protection", "http_security", NULL};
+	static const char *const keys[] = {"banks", "networks", "loadgen", "iso_mac", "pan_protection", "http_security", NULL};
 	char fpath[KEY_PATH_MAX];
 	if (root == NULL)
 		return fail(p, NULL, "", "the document is empty (expected banks, networks and loadgen)");
@@ -921,6 +940,8 @@ static bool parse_root(struct parser *p, const yaml_node_t *root, struct ecosyst
 	if (!parse_loadgen(p, field(p, root, "", "loadgen", false, fpath), c, &c->loadgen))
 		return false;
 	if (!parse_http_security(p, field(p, root, "", "http_security", false, fpath), &c->http_security))
+		return false;
+	if (!parse_iso_mac(p, field(p, root, "", "iso_mac", false, fpath), &c->iso_mac))
 		return false;
 	yaml_node_t *banks = get_list(p, root, "", "banks", CFG_MAX_BANKS, fpath, &count);
 	if (banks == NULL)

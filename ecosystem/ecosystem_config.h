@@ -143,8 +143,21 @@ struct cfg_http_security {
 	uint32_t connection_timeout_s; /* an idle connection is closed after this */
 };
 
+/*
+ * MAC keys of the ISO 8583 links (docs/protocol.md, "MAC"): the key file's
+ * path (keys never sit in the YAML) and the rotation grace period. A link
+ * without a key stops the agent at start unless allow_unprotected (lab use,
+ * logged loudly at start).
+ */
+struct cfg_iso_mac {
+	char key_file[CFG_PATH_MAX]; /* "" = none */
+	uint32_t grace_s;            /* previous key still accepted this long after a reload */
+	bool allow_unprotected;
+};
+
 struct ecosystem_config {
 	char source[CFG_PATH_MAX];
+	struct cfg_iso_mac iso_mac;
 	size_t bank_count;
 	struct cfg_bank banks[CFG_MAX_BANKS];
 	size_t network_count;

@@ -146,7 +146,7 @@ if [ "$build_first" = 1 ]; then
   bash scripts/check-programs.sh
   echo "== building (Release) in $build/"
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DISO_SANITIZE=OFF -DISO_TESTS=OFF -DISO_BENCH=OFF >/dev/null
-  cmake --build "$build" -j "$(nproc)" --target switch bank-node cardholder-loadgen iso8583-config pan-keys http-keys >/dev/null
+  cmake --build "$build" -j "$(nproc)" --target switch bank-node cardholder-loadgen iso8583-config pan-keys iso8583 http-keys >/dev/null
 fi
 build=$(realpath "$build")
 loadgen="$build/cardholder-loadgen/cardholder-loadgen"
@@ -171,6 +171,10 @@ if [ -n "$port_base" ]; then
   "$build/tools/iso8583-config" move-ports --base "$port_base" "$config" >"$run_dir/ecosystem.yaml"
   config="$run_dir/ecosystem.yaml"
 fi
+
+# MAC keys for every link (iso_mac.key_file, relative to the agents' working
+# directory, the run directory): fresh throwaway keys unless the file is there.
+(cd "$run_dir" && "$build/tools/iso8583" mac-keys --config "$config" --if-missing)
 
 mapfile -t agents < <("$loadgen" --config "$config" --list-agents)
 [ ${#agents[@]} -gt 0 ] || { echo "${0##*/}: no agents in $config (see the error above)" >&2; exit 1; }
@@ -293,7 +297,7 @@ if [ "$command" = up ]; then
   if [ "$api_scheme" = https ]; then
     echo "  call:   curl ${api_options[*]} $api_scheme://${https[0]}/stats  (other keys: docs/api.md)"
   fi
-  echo "  pay:    $loadgen --config $config --rate 100 --duration 5"
+  echo "  pay:    (cd $run_dir && $loadgen --config $config --rate 100 --duration 5)"
   echo "  status: bash scripts/ecosystem.sh status --dir ${run_dir#$root/}"
   echo "  stop:   bash scripts/ecosystem.sh down --dir ${run_dir#$root/}"
   exit 0
@@ -321,7 +325,8 @@ echo "== ledgers before: $summary"
 
 # --- the load ---------------------------------------------------------------
 echo "== load (a line per second: sent, answered, rate, p99)"
-"${launcher[@]}" "$loadgen" --config "$config" --report-dir "$report_dir" "${loadgen_args[@]}"
+# From the agents' directory: the config's relative paths (the MAC key file) are theirs.
+(cd "$run_dir" && exec "${launcher[@]}" "$loadgen" --config "$config" --report-dir "$report_dir" "${loadgen_args[@]}")
 
 # Network reversal advices retry for a while after the load: wait (bounded)
 # until no switch has a pending transaction and the ledgers stop moving.

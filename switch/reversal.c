@@ -192,7 +192,7 @@ void drain_saf_replies(struct switch_worker *w, unsigned *work)
 		if (r->kind == SAF_REPLY_TRANSMIT) {
 			uint8_t *buf = tx_claim(w);
 			memcpy(buf, r->frame, r->length);
-			tx_commit(w, &r->to, r->length);
+			tx_commit_sealed(w, &r->to, r->length); /* built by saf_build_advice with its MAC element */
 			saf_reply_release(w->core->saf, w->id);
 			continue;
 		}
@@ -207,12 +207,12 @@ void drain_saf_replies(struct switch_worker *w, unsigned *work)
 		/* Only now that the advice survives a crash is the cardholder told. */
 		if (p->answer == ADVICE_ANSWERS_911) {
 			uint8_t *buf = tx_claim(w);
-			tx_commit(w, &p->cardholder,
+			tx_commit_sealed(w, &p->cardholder,
 				  switch_build_pending_answer(p, stored ? ACTION_ISSUER_TIMEOUT : ACTION_SYSTEM_MALFUNCTION,
 							      buf, SWITCH_TX_BUFFER));
 		} else if (p->answer == ADVICE_ANSWERS_1430) {
 			uint8_t *buf = tx_claim(w);
-			tx_commit(w, &p->cardholder,
+			tx_commit_sealed(w, &p->cardholder,
 				  switch_build_pending_reversal_answer(
 					  p, stored ? ACTION_REVERSAL_ACCEPTED : ACTION_SYSTEM_MALFUNCTION, buf,
 					  SWITCH_TX_BUFFER));

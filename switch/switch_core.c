@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 
+#include "ecosystem_mac.h"
 #include "spsc_ring.h"
 #include "udp_port.h"
 #include "switch_worker.h"
@@ -103,6 +104,43 @@ static bool open_saf(struct switch_core *s, const struct cfg_network *net, char 
 	return s->saf != NULL;
 }
 
+static bool is_member(const struct cfg_bank *b, const char *network)
+{
+	for (size_t m = 0; m < b->network_count; m++)
+		if (strcmp(b->networks[m].network, network) == 0)
+			return true;
+	return false;
+}
+
+/* Before the workers: each keys its own contexts from the keyring. */
+static bool open_mac_keys(struct switch_core *s, const struct ecosystem_config *c, const char *network, char *err,
+			  size_t err_size)
+{
+	char why[512];
+	if (!ecosystem_mac_keyring_open(c, MAC_AGENT_NETWORK, network, "switch", &s->mac_keys, why, sizeof(why))) {
+		iso_mac_keyring_destroy(&s->mac_keys);
+		snprintf(err, err_size, "%s", why);
+		return false;
+	}
+	s->mac_keys_open = true;
+	/* The member banks in config order: links 1.. (ecosystem_mac_links). */
+	int link = SWITCH_MAC_ACQUIRER_LINK + 1;
+	for (size_t b = 0; b < c->bank_count; b++) {
+		if (!is_member(&c->banks[b], network))
+			continue;
+		struct cfg_endpoint e = cfg_bank_switch_endpoint(&c->banks[b]);
+		if (endpoint_to_sockaddr(e.host, e.port, &s->mac_bank_addr[s->mac_bank_count]) == 0)
+			s->mac_bank_link[s->mac_bank_count++] = link;
+		link++;
+	}
+	return true;
+}
+
+bool switch_core_reload_mac_keys(struct switch_core *s, char *err, size_t err_size)
+{
+	return iso_mac_keyring_reload(&s->mac_keys, err, err_size);
+}
+
 void switch_core_bank_name(struct switch_core *s, const struct sockaddr_in *addr, char *out, size_t size)
 {
 	const struct route_table *t = rcu_cell_read(&s->routes);
@@ -165,6 +203,11 @@ struct switch_core *switch_core_create(const struct ecosystem_config *config, co
 	rcu_cell_init(&s->routes, routes, free_routes);
 	rcu_cell_init(&s->cards, cards, free_cards);
 	s->port = port;
+	if (!open_mac_keys(s, config, network, err, err_size)) {
+		s->port = NULL;
+		switch_core_destroy(s);
+		return NULL;
+	}
 
 	for (uint16_t from = 0; from < s->worker_count; from++)
 		for (uint16_t to = 0; to < s->worker_count; to++) {
@@ -241,6 +284,8 @@ void switch_core_destroy(struct switch_core *s)
 	saf_forwarder_destroy(s->saf);
 	rcu_cell_destroy(&s->routes);
 	rcu_cell_destroy(&s->cards);
+	if (s->mac_keys_open)
+		iso_mac_keyring_destroy(&s->mac_keys);
 	if (s->port && s->port->ops->close)
 		s->port->ops->close(s->port);
 	pthread_mutex_destroy(&s->control_lock);

@@ -22,6 +22,7 @@
 #include "card_registry.h"
 #include "dgram_port.h"
 #include "ecosystem_config.h"
+#include "iso_mac_keys.h"
 #include "rcu_cell.h"
 #include "saf_forwarder.h"
 #include "switch_stats.h"
@@ -61,7 +62,29 @@ struct switch_core {
 	atomic_bool stop;
 	/* Every reversal advice the network owes a bank, on disk until the bank's 1430 (saf/). */
 	struct saf_forwarder *saf;
+	/* MAC keys of the links (ecosystem_mac.h: link 0 = acquirers, then the member banks),
+	 * reloaded on SIGHUP; and which link a bank's address is (others: the acquirers'). */
+	struct iso_mac_keyring mac_keys;
+	bool mac_keys_open;
+	size_t mac_bank_count;
+	struct sockaddr_in mac_bank_addr[CFG_MAX_BANKS];
+	int mac_bank_link[CFG_MAX_BANKS];
 };
+
+#define SWITCH_MAC_ACQUIRER_LINK 0
+
+/* The MAC link of a peer: its bank's, or the acquirers'. */
+static inline int switch_mac_link_of(const struct switch_core *s, const struct sockaddr_in *peer)
+{
+	for (size_t i = 0; i < s->mac_bank_count; i++)
+		if (s->mac_bank_addr[i].sin_addr.s_addr == peer->sin_addr.s_addr &&
+		    s->mac_bank_addr[i].sin_port == peer->sin_port)
+			return s->mac_bank_link[i];
+	return SWITCH_MAC_ACQUIRER_LINK;
+}
+
+/* Reads the MAC key file again (SIGHUP); the workers pick the keys up at their next poll. */
+bool switch_core_reload_mac_keys(struct switch_core *s, char *err, size_t err_size);
 
 /* The name of the bank whose ISO endpoint is addr (a route's or the config's); "ip:port" when none. */
 void switch_core_bank_name(struct switch_core *s, const struct sockaddr_in *addr, char *out, size_t size);

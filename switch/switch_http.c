@@ -19,6 +19,18 @@ static json_t *counters_json(const struct switch_counters *c)
 	return o;
 }
 
+/* Per link: messages refused for a missing or wrong MAC, and accepted under the previous key. */
+static json_t *mac_stats_json(struct iso_mac_keyring *kr)
+{
+	char body[ISO_MAC_MAX_LINKS * 160 + 2];
+	body[0] = '{';
+	size_t n = iso_mac_keyring_stats_json(kr, body + 1, sizeof(body) - 2);
+	body[1 + n] = '}';
+	body[2 + n] = '\0';
+	json_t *o = json_loads(body, 0, NULL);
+	return o ? o : json_object();
+}
+
 json_t *switch_stats_json(struct switch_core *s)
 {
 	struct switch_counters sum;
@@ -42,6 +54,7 @@ json_t *switch_stats_json(struct switch_core *s)
 	}
 	json_object_set_new(root, "per_worker", per);
 	json_object_set_new(root, "saf", saf_stats_json(s->saf));
+	json_object_set_new(root, "iso_mac", mac_stats_json(&s->mac_keys));
 	json_t *tcp = switch_tcp_stats_json(s->port);
 	if (tcp)
 		json_object_set_new(root, "tcp", tcp);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "framing.h"
+#include "iso_mac.h"
 #include "network_checks.h"
 #include "salvage.h"
 
@@ -14,10 +15,11 @@ void action_code_text(int action, char out[4])
 	out[3] = '\0';
 }
 
-size_t switch_encode_framed(const struct iso_msg *m, uint8_t *buf, size_t capacity)
+size_t switch_encode_framed(struct iso_msg *m, uint8_t *buf, size_t capacity)
 {
 	if (capacity < 2)
 		return 0;
+	iso_mac_reserve(m); /* the sender writes the MAC of the link the message leaves on */
 	size_t written = 0;
 	if (iso_encode(SWITCH_PROFILE, m, buf + 2, capacity - 2, &written, NULL) != ISO_OK)
 		return 0;

@@ -16,8 +16,13 @@
 /* The profile every switch link speaks. */
 #define SWITCH_PROFILE (&iso_profile_ascii)
 
-/* Encodes m behind a 2-byte big-endian length; returns the total bytes, 0 on failure. */
-size_t switch_encode_framed(const struct iso_msg *m, uint8_t *buf, size_t capacity);
+/*
+ * Encodes m behind a 2-byte big-endian length, with its MAC element (DE 64 or
+ * 128) reserved as the last 8 bytes; returns the total bytes, 0 on failure.
+ * The worker writes the MAC when the frame leaves (switch_tx.h: tx_commit_sealed);
+ * on a link without a key the element stays zeros.
+ */
+size_t switch_encode_framed(struct iso_msg *m, uint8_t *buf, size_t capacity);
 
 /*
  * The response to a request (MTI + 10) echoing the request's 2, 3, 4, 7, 11,

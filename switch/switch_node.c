@@ -134,6 +134,12 @@ int switch_node_run(struct switch_node *n)
 		if (sigwait(&n->signals, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
+			/* The MAC keys first and on their own: a bad config must not keep old keys alive. */
+			if (switch_core_reload_mac_keys(n->core, err, sizeof(err)))
+				fprintf(stderr, "switch %s: reloaded the MAC keys\n", o->network);
+			else
+				fprintf(stderr, "switch %s: MAC key reload failed, keeping the current keys: %s\n",
+					o->network, err);
 			if (switch_core_reload(n->core, err, sizeof(err)) &&
 			    (!n->lifecycle || network_lifecycle_republish(n->lifecycle, err, sizeof(err))))
 				fprintf(stderr, "switch %s: reloaded routes and cards from %s\n", o->network, o->config);

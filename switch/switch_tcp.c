@@ -12,6 +12,7 @@
 #define BANK_RECONNECT_INITIAL_MS 100
 #define BANK_RECONNECT_MAX_MS 2000
 #define TCP_LINK_STATS_MAX 64
+#define SWITCH_TCP_EVICT_IDLE_MS 5000
 
 static enum frame_header framing_of(enum cfg_framing f)
 {
@@ -61,6 +62,13 @@ int switch_tcp_attach(struct dgram_port *port, const struct ecosystem_config *c,
 		tc.max_message = net->tcp.max_message;
 		tc.keepalive_interval_ms = net->tcp.keepalive_s * 1000u;
 		tc.idle_timeout_ms = net->tcp.idle_timeout_s * 1000u;
+		/* Idle connections cannot lock acquirers out (docs/tcp.md, "idle links"): one address
+		 * holds at most a quarter of the table; a full table (or share) makes the link longest
+		 * without a message give way once it has been so for 5 s; keep-alives alone hold a
+		 * link ten idle timeouts at most. */
+		tc.max_inbound_per_source = tc.max_inbound / 4 ? tc.max_inbound / 4 : 1;
+		tc.evict_idle_ms = SWITCH_TCP_EVICT_IDLE_MS;
+		tc.quiet_timeout_ms = tc.idle_timeout_ms * 10u;
 	}
 	tc.outbound = banks;
 	tc.outbound_count = bank_endpoints(c, net, banks);
@@ -120,7 +128,8 @@ json_t *switch_tcp_stats_json(struct dgram_port *port)
 	if (tcp->local.sin_port)
 		json_object_set_new(o, "listen", json_sprintf("%s:%u", host, ntohs(tcp->local.sin_port)));
 #define FIELD(name) json_object_set_new(o, #name, json_integer((json_int_t)t.name))
-	FIELD(accepted); FIELD(rejected_full); FIELD(accept_errors); FIELD(closed); FIELD(closed_by_peer);
+	FIELD(accepted); FIELD(rejected_full); FIELD(rejected_per_source); FIELD(evicted_idle); FIELD(quiet_timeouts);
+	FIELD(rx_paused_tx_backlog); FIELD(accept_errors); FIELD(closed); FIELD(closed_by_peer);
 	FIELD(closed_mid_frame); FIELD(idle_timeouts); FIELD(oversize); FIELD(bad_header);
 	FIELD(slow_peer_disconnects); FIELD(connect_attempts); FIELD(connects); FIELD(connect_failures);
 	FIELD(reconnects); FIELD(frames_in); FIELD(frames_out); FIELD(bytes_in); FIELD(bytes_out);

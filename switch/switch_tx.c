@@ -2,6 +2,13 @@
 
 #include "worker_internal.h"
 
+size_t relay_reencode_with_mac(const struct iso_msg *m, const char *stan, uint8_t *buf, size_t capacity)
+{
+	struct iso_msg copy = *m;
+	iso_set(&copy, 11, stan, 6);
+	return switch_encode_framed(&copy, buf, capacity); /* reserves the MAC element */
+}
+
 void flush_tx(struct switch_worker *w)
 {
 	if (w->tx_count == 0)

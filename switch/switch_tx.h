@@ -13,6 +13,7 @@
 
 #include "framing.h"
 #include "iso8583.h"
+#include "iso_mac.h"
 #include "switch_messages.h"
 #include "switch_worker.h"
 
@@ -59,16 +60,44 @@ static inline void tx_commit(struct switch_worker *w, const struct sockaddr_in *
 	w->tx_count++;
 }
 
+/*
+ * Commits a frame (header included) whose last 8 bytes are its MAC element,
+ * first writing the MAC of the peer's link there when that link has a key
+ * (and taking the element off when it has none).
+ */
+static inline void tx_commit_sealed(struct switch_worker *w, const struct sockaddr_in *peer, size_t length)
+{
+	if (length <= 2 + ISO_MAC_SIZE)
+		return; /* the encoder refused */
+	int link = switch_mac_link_of(w->core, peer);
+	uint8_t *frame = w->tx[w->tx_count].data;
+	if (iso_mac_view_signs(&w->mac, link)) {
+		if (!iso_mac_view_sign(&w->mac, link, frame + 2, length - 2))
+			return; /* OpenSSL refused: an unsigned message would only be refused 916 */
+	} else {
+		/* A link without a key (lab): the message goes without its MAC element. */
+		length = iso_mac_strip(SWITCH_PROFILE, frame + 2, length - 2);
+		frame_write_header(FRAME_HEADER_BINARY2, length, frame);
+		length += 2;
+	}
+	tx_commit(w, peer, length);
+}
+
 static inline void send_answer(struct switch_worker *w, const struct sockaddr_in *peer, const struct iso_msg *request,
 			       int action)
 {
 	uint8_t *buf = tx_claim(w);
-	tx_commit(w, peer, switch_build_answer(request, action, buf, SWITCH_TX_BUFFER));
+	tx_commit_sealed(w, peer, switch_build_answer(request, action, buf, SWITCH_TX_BUFFER));
 }
+
+/* Slow path of relay_with_stan: a message that came without a MAC (unprotected link) re-encoded with one. */
+size_t relay_reencode_with_mac(const struct iso_msg *m, const char *stan, uint8_t *buf, size_t capacity);
 
 /*
  * Relays a message as received but for its DE 11, rewritten in place: the
  * codec's view of DE 11 points into the frame, and both STANs are n6 ASCII.
+ * Its MAC, the last 8 bytes, is computed again under the next link's key,
+ * in place as well (the DE 11 rewrite changed the bytes it covers).
  */
 static inline void relay_with_stan(struct switch_worker *w, const struct sockaddr_in *to, const uint8_t *frame,
 				   size_t length, const struct iso_msg *m, const char *stan)
@@ -76,10 +105,22 @@ static inline void relay_with_stan(struct switch_worker *w, const struct sockadd
 	if (length + 2 > SWITCH_TX_BUFFER || !iso_has(m, 11) || m->fields[11].packed || m->fields[11].length != 6)
 		return;
 	uint8_t *buf = tx_claim(w);
+	if (__builtin_expect(!iso_mac_present(m, frame, length), 0)) {
+		/* From a link without MACs: towards a keyed one, it needs a MAC element. */
+		if (iso_mac_view_signs(&w->mac, switch_mac_link_of(w->core, to)))
+			tx_commit_sealed(w, to, relay_reencode_with_mac(m, stan, buf, SWITCH_TX_BUFFER));
+		else {
+			frame_write_header(FRAME_HEADER_BINARY2, length, buf);
+			memcpy(buf + 2, frame, length);
+			memcpy(buf + 2 + (size_t)(m->fields[11].data - frame), stan, 6);
+			tx_commit(w, to, length + 2);
+		}
+		return;
+	}
 	frame_write_header(FRAME_HEADER_BINARY2, length, buf);
 	memcpy(buf + 2, frame, length);
 	memcpy(buf + 2 + (size_t)(m->fields[11].data - frame), stan, 6);
-	tx_commit(w, to, length + 2);
+	tx_commit_sealed(w, to, length + 2);
 }
 
 #endif

@@ -58,7 +58,7 @@ struct switch_worker *switch_worker_create(struct switch_core *core, uint8_t id)
 	w->tx_buffers = malloc((size_t)UDP_BURST * TX_STRIDE);
 	if (!w->rx_buffers || !w->tx_buffers || !pending_table_init(&w->pending, id, core->settings.pending_per_worker) ||
 	    !timer_wheel_init(&w->wheel, core->settings.pending_per_worker, 4096, w->now_ms) ||
-	    !outcome_memory_init(&w->outcomes, outcomes)) {
+	    !outcome_memory_init(&w->outcomes, outcomes) || !iso_mac_view_init(&w->mac, &core->mac_keys)) {
 		switch_worker_destroy(w);
 		return NULL;
 	}
@@ -88,6 +88,7 @@ void switch_worker_destroy(struct switch_worker *w)
 	pending_table_destroy(&w->pending);
 	timer_wheel_destroy(&w->wheel);
 	outcome_memory_destroy(&w->outcomes);
+	iso_mac_view_destroy(&w->mac);
 	if (w->idle_open)
 		idle_wait_destroy(&w->idle);
 	free(w->rx_buffers);
@@ -140,6 +141,17 @@ static void handle_message(struct switch_worker *w, const struct sockaddr_in *pe
 		    iso_mti_is_request(m.mti) && iso_has(&m, 11) && iso_has(&m, 37) && iso_has(&m, 41))
 			send_answer(w, peer, &m, ACTION_FORMAT_ERROR);
 		return;
+	}
+	if (!handed) {
+		/* The receiving worker checks the MAC; one that gets the message handed over trusts it. */
+		int link = switch_mac_link_of(w->core, peer);
+		if (__builtin_expect(!iso_mac_accepted(iso_mac_view_check(&w->mac, link, &m, frame, length)), 0)) {
+			COUNT(w, mac_refused);
+			/* Nothing changes: a request hears 916, an answer is dropped (its transaction times out). */
+			if (iso_mti_is_request(m.mti) && iso_has(&m, 11))
+				send_answer(w, peer, &m, ACTION_MAC_INCORRECT);
+			return;
+		}
 	}
 	const struct mti_handler *handler = handler_of(m.mti);
 	if (!handler) {
@@ -216,6 +228,7 @@ unsigned switch_worker_poll(struct switch_worker *w, uint64_t now_ms)
 	unsigned work = 0;
 	w->now_ms = now_ms;
 	refresh_date(w);
+	iso_mac_view_refresh(&w->mac); /* one atomic load unless the keys were reloaded */
 
 	int n = dgram_rx_burst(w->core->port, w->id, w->rx, UDP_BURST);
 	for (int i = 0; i < n; i++)

@@ -51,6 +51,7 @@ struct switch_worker {
 	uint16_t tx_frames[UDP_BURST]; /* frames packed in each pending datagram */
 	int tx_count;
 	uint8_t *tx_buffers;
+	struct iso_mac_view mac; /* this worker's keyed MAC contexts (switch_core.h: mac_keys) */
 	/* Where the worker sleeps when idle: its port queue, its rings' kicks, its next timer. */
 	struct idle_wait idle;
 	bool idle_open;

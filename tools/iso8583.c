@@ -5,6 +5,10 @@
  *   iso8583 decode [--profile ascii|bcd|jpos93b] [--framing none|binary2|ascii4] [--hex|--binary]
  *   iso8583 encode [same options]
  *   iso8583 send --to HOST:PORT [--link udp|tcp] ...   (iso8583_send.c)
+ *   iso8583 mac-keys --config ecosystem.yaml [--out FILE] [--if-missing]
+ *
+ * With --mac-key FILE (a key file, docs/protocol.md "MAC") encode appends the
+ * link MAC (DE 64, or 128 with a secondary bitmap) and decode checks it.
  *
  * JSON: {"mti":"1100","2":"5105100000000001","4":"000000001000","128":"deadbeef00018001"}
  * Keys are field numbers; binary elements (b) are hex; character elements map
@@ -21,11 +25,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "framing.h"
+#include "ecosystem_mac.h"
 #include "iso8583.h"
 #include "iso8583_json.h"
 #include "iso8583_send.h"
+#include "iso_mac.h"
+#include "iso_mac_keys.h"
 
 enum framing_choice { FRAMING_NONE, FRAMING_BINARY2, FRAMING_ASCII4 };
 
@@ -34,12 +42,17 @@ struct options {
 	const struct iso_profile *profile;
 	enum framing_choice framing;
 	bool binary; /* raw bytes instead of hex text, on the wire side */
+	const char *mac_key_file; /* NULL: no MAC */
+	const char *mac_link;     /* which key of the file; NULL: its only one */
+	struct iso_cmac *mac;     /* keyed from the two above */
 };
 
 static const char usage[] =
 	"usage: iso8583 decode|encode [--profile ascii|bcd|jpos93b]\n"
 	"                             [--framing none|binary2|ascii4] [--hex|--binary]\n"
+	"                             [--mac-key FILE [--mac-link NAME]]\n"
 	"       iso8583 send --to HOST:PORT [...]   (iso8583 send --help)\n"
+	"       iso8583 mac-keys --config ecosystem.yaml [--out FILE] [--if-missing]\n"
 	"\n"
 	"decode  reads ISO 8583:1993 messages on stdin and prints one JSON object per\n"
 	"        message: {\"mti\":\"1100\",\"2\":\"5105...\",\"4\":\"000000001000\"}.\n"
@@ -58,6 +71,16 @@ static const char usage[] =
 	"--hex      wire side is hex text, whitespace ignored (default).\n"
 	"--binary   wire side is raw bytes (decode without framing: all of stdin\n"
 	"           is one message).\n"
+	"--mac-key  a key file (one '<link> <key id> <hex key>' a line, mode 0600):\n"
+	"           encode appends the AES-CMAC of the message in DE 64 (DE 128 with a\n"
+	"           secondary bitmap); decode checks it and adds \"mac\":\"valid\",\n"
+	"           \"wrong\" or \"missing\" to the JSON (exit 1 unless valid).\n"
+	"--mac-link the link whose key is used (e.g. acquirer:mastercard); needed\n"
+	"           when the file holds more than one key.\n"
+	"mac-keys   writes a new key file (mode 0600) with a random AES-128 key for\n"
+	"           every link of the ecosystem the config describes, to --out or to\n"
+	"           the config's iso_mac.key_file (relative to the working directory);\n"
+	"           --if-missing leaves an existing file alone.\n"
 	"\n"
 	"Exit status: 0 success, 1 invalid input (stderr names the message, the\n"
 	"field and the byte offset), 2 usage error.\n";
@@ -79,6 +102,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		fputs(usage, stdout);
 		exit(0);
 	}
+	o->mac_key_file = NULL;
+	o->mac_link = NULL;
+	o->mac = NULL;
 	if (!strcmp(argv[1], "decode"))
 		o->encode = false;
 	else if (!strcmp(argv[1], "encode"))
@@ -95,6 +121,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->binary = false;
 		} else if (!strcmp(a, "--binary")) {
 			o->binary = true;
+		} else if (!strcmp(a, "--mac-key") || !strcmp(a, "--mac-link")) {
+			if (i + 1 >= argc)
+				return usage_error("missing value after", a);
+			if (!strcmp(a, "--mac-key"))
+				o->mac_key_file = argv[++i];
+			else
+				o->mac_link = argv[++i];
 		} else if (!strcmp(a, "--profile") || !strcmp(a, "--framing")) {
 			if (i + 1 >= argc)
 				return usage_error("missing value after", a);
@@ -295,6 +328,16 @@ static bool decode_one(const struct options *o, const uint8_t *msg, size_t len, 
 		return false;
 	}
 	json_t *obj = message_to_json(o->profile, &m);
+	bool mac_ok = true;
+	if (o->mac) {
+		const char *verdict = !iso_mac_present(&m, msg, len)		 ? "missing"
+				      : iso_cmac_check_frame(o->mac, msg, len) ? "valid"
+										 : "wrong";
+		json_object_set_new(obj, "mac", json_string(verdict));
+		mac_ok = !strcmp(verdict, "valid");
+		if (!mac_ok)
+			fprintf(stderr, "iso8583: message %zu (%s): MAC %s\n", index, where, verdict);
+	}
 	char *s = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(obj);
 	if (!s) {
@@ -303,7 +346,7 @@ static bool decode_one(const struct options *o, const uint8_t *msg, size_t len, 
 	}
 	puts(s);
 	free(s);
-	return true;
+	return mac_ok;
 }
 
 static int run_decode(const struct options *o)
@@ -533,6 +576,8 @@ static int run_encode(const struct options *o)
 		}
 		struct iso_msg m;
 		bool ok = message_from_json(o->profile, obj, &arena, &m, index);
+		if (ok && o->mac)
+			iso_mac_reserve(&m);
 		size_t n = 0;
 		struct iso_error err;
 		if (ok && iso_encode(o->profile, &m, wire, sizeof(wire), &n, &err) != ISO_OK) {
@@ -542,6 +587,10 @@ static int run_encode(const struct options *o)
 			ok = false;
 		}
 		json_decref(obj);
+		if (ok && o->mac && !iso_cmac_sign_frame(o->mac, wire, n)) {
+			fprintf(stderr, "iso8583: message %zu: cannot compute its MAC\n", index);
+			ok = false;
+		}
 		if (!ok)
 			return 1;
 		if (!emit(o, wire, n)) {
@@ -553,13 +602,81 @@ static int run_encode(const struct options *o)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* Keys o->mac from the key file (the named link's key, or the file's only one). */
+static int open_mac_key(struct options *o)
+{
+	static struct iso_mac_link keys[256];
+	size_t count;
+	char err[256];
+	if (!iso_mac_keyfile_read(o->mac_key_file, keys, 256, &count, err, sizeof(err))) {
+		fprintf(stderr, "iso8583: %s\n", err);
+		return 1;
+	}
+	const struct iso_mac_key *key = NULL;
+	for (size_t i = 0; i < count; i++)
+		if (o->mac_link ? !strcmp(keys[i].name, o->mac_link) : count == 1)
+			key = &keys[i].current;
+	if (key)
+		o->mac = iso_cmac_new(key->bytes, key->length);
+	memset(keys, 0, sizeof(keys));
+	if (!key) {
+		fprintf(stderr, "iso8583: %s: %s\n", o->mac_key_file,
+			o->mac_link ? "no key for that --mac-link" : "holds several keys: name one with --mac-link");
+		return 2;
+	}
+	return o->mac ? 0 : 1;
+}
+
+static int run_mac_keys(int argc, char **argv)
+{
+	const char *config = NULL, *out = NULL;
+	bool if_missing = false;
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--if-missing"))
+			if_missing = true;
+		else if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			config = argv[++i];
+		else if (!strcmp(argv[i], "--out") && i + 1 < argc)
+			out = argv[++i];
+		else
+			return usage_error("unknown option", argv[i]);
+	}
+	if (!config)
+		return usage_error("mac-keys needs --config FILE", NULL);
+	static struct ecosystem_config c;
+	char err[512];
+	if (!ecosystem_config_load(config, &c, err, sizeof(err))) {
+		fprintf(stderr, "iso8583: %s\n", err);
+		return 1;
+	}
+	if (!out)
+		out = c.iso_mac.key_file;
+	if (!out[0]) {
+		fprintf(stderr, "iso8583: %s names no iso_mac.key_file: give --out FILE\n", config);
+		return 2;
+	}
+	if (if_missing && access(out, F_OK) == 0)
+		return 0; /* existing keys are kept: the agents and the other end share them */
+	if (!ecosystem_mac_keyfile_create(&c, out, err, sizeof(err))) {
+		fprintf(stderr, "iso8583: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && !strcmp(argv[1], "mac-keys"))
+		return run_mac_keys(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "send"))
 		return iso8583_send_main(argc - 1, argv + 1);
 	struct options o;
 	int rc = parse_options(argc, argv, &o);
 	if (rc)
 		return rc;
-	return o.encode ? run_encode(&o) : run_decode(&o);
+	if (o.mac_key_file && (rc = open_mac_key(&o)) != 0)
+		return rc;
+	rc = o.encode ? run_encode(&o) : run_decode(&o);
+	iso_cmac_free(o.mac);
+	return rc;
 }

@@ -23,6 +23,8 @@
 #include "framing.h"
 #include "iso8583.h"
 #include "iso8583_json.h"
+#include "iso_mac.h"
+#include "iso_mac_keys.h"
 
 static const char usage[] =
 	"usage: iso8583 send --to HOST:PORT [--link udp|tcp] [--framing binary2|ascii4]\n"
@@ -42,6 +44,10 @@ static const char usage[] =
 	"          and DE 2, 3, 4, 12, 32, 37, 41, 42, 49 taken from it when absent.\n"
 	"--link    udp (default): one datagram per message; tcp: one connection for all.\n"
 	"--timeout-ms N  how long to wait for each answer (default 5000).\n"
+	"--mac-key FILE  sign each message with the link MAC (DE 64/128, docs/protocol.md)\n"
+	"          from this key file and check the answers' (\"mac\": valid, wrong or\n"
+	"          missing in the JSON; anything but valid exits 1).\n"
+	"--mac-link NAME the key file's link (e.g. acquirer:mastercard), when it has several.\n"
 	"\n"
 	"Exit status: 0 every message answered, 1 bad input or a message not answered in\n"
 	"time (stderr says which), 2 usage error.\n";
@@ -53,6 +59,7 @@ struct send_options {
 	int timeout_ms;
 	const char *reversal_of;
 	const struct iso_profile *profile;
+	const char *mac_key_file, *mac_link;
 };
 
 static int usage_error(const char *what, const char *arg)
@@ -110,6 +117,10 @@ static int parse(int argc, char **argv, struct send_options *o)
 			o->timeout_ms = (int)ms;
 		} else if (!strcmp(a, "--reversal-of")) {
 			o->reversal_of = v;
+		} else if (!strcmp(a, "--mac-key")) {
+			o->mac_key_file = v;
+		} else if (!strcmp(a, "--mac-link")) {
+			o->mac_link = v;
 		} else if (!strcmp(a, "--profile")) {
 			o->profile = iso_profile_by_name(v);
 			if (!o->profile)
@@ -207,7 +218,7 @@ static bool link_open(struct link *l, const struct send_options *o)
 
 /* The answer to `request` (MTI + 10, same DE 11 and 41) within the deadline, decoded into answer. */
 static bool await_answer(struct link *l, const struct send_options *o, const struct iso_msg *request,
-			 uint8_t *copy, struct iso_msg *answer)
+			 uint8_t *copy, struct iso_msg *answer, size_t *answer_len)
 {
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -263,8 +274,10 @@ static bool await_answer(struct link *l, const struct send_options *o, const str
 			char stan[8] = "", terminal[16] = "";
 			iso_field_text(request, 11, stan, sizeof stan);
 			iso_field_text(request, 41, terminal, sizeof terminal);
-			if (iso_field_equals(answer, 11, stan) && (!terminal[0] || iso_field_equals(answer, 41, terminal)))
+			if (iso_field_equals(answer, 11, stan) && (!terminal[0] || iso_field_equals(answer, 41, terminal))) {
+				*answer_len = len;
 				return true;
+			}
 		}
 	}
 }
@@ -290,9 +303,20 @@ int iso8583_send_main(int argc, char **argv)
 	json_t *original = o.reversal_of ? load_original(o.reversal_of) : NULL;
 	if (o.reversal_of && !original)
 		return 1;
+	struct iso_cmac *mac = NULL;
+	if (o.mac_key_file) {
+		char err[512];
+		mac = iso_mac_keyfile_link(o.mac_key_file, o.mac_link, err, sizeof err);
+		if (!mac) {
+			fprintf(stderr, "iso8583 send: %s\n", err);
+			json_decref(original);
+			return 1;
+		}
+	}
 	static struct link link;
 	if (!link_open(&link, &o)) {
 		json_decref(original);
+		iso_cmac_free(mac);
 		return 1;
 	}
 	static struct arena arena;
@@ -319,10 +343,16 @@ int iso8583_send_main(int argc, char **argv)
 		size_t header = frame_header_size(o.framing);
 		if (status == 0 && !message_from_json(o.profile, obj, &arena, &m, index))
 			status = 1;
+		if (status == 0 && mac)
+			iso_mac_reserve(&m);
 		if (status == 0 && iso_encode(o.profile, &m, wire + header, sizeof wire - header, &n, &err) != ISO_OK) {
 			char text[160];
 			iso_error_format(&err, text, sizeof text);
 			fprintf(stderr, "iso8583 send: message %zu: %s\n", index, text);
+			status = 1;
+		}
+		if (status == 0 && mac && !iso_cmac_sign_frame(mac, wire + header, n)) {
+			fprintf(stderr, "iso8583 send: message %zu: cannot compute its MAC\n", index);
 			status = 1;
 		}
 		if (status == 0) {
@@ -333,12 +363,23 @@ int iso8583_send_main(int argc, char **argv)
 			}
 		}
 		struct iso_msg answer;
-		if (status == 0 && !await_answer(&link, &o, &m, copy, &answer)) {
+		size_t answer_len = 0;
+		if (status == 0 && !await_answer(&link, &o, &m, copy, &answer, &answer_len)) {
 			fprintf(stderr, "iso8583 send: message %zu: no answer within %d ms\n", index, o.timeout_ms);
 			status = 1;
 		}
 		if (status == 0) {
 			json_t *out = message_to_json(o.profile, &answer);
+			if (mac) {
+				const char *verdict = !iso_mac_present(&answer, copy, answer_len) ? "missing"
+						      : iso_cmac_check_frame(mac, copy, answer_len) ? "valid"
+													: "wrong";
+				json_object_set_new(out, "mac", json_string(verdict));
+				if (strcmp(verdict, "valid") != 0) {
+					fprintf(stderr, "iso8583 send: message %zu: the answer's MAC is %s\n", index, verdict);
+					status = 1;
+				}
+			}
 			char *text = json_dumps(out, JSON_COMPACT);
 			puts(text ? text : "{}");
 			fflush(stdout);
@@ -350,5 +391,6 @@ int iso8583_send_main(int argc, char **argv)
 	}
 	close(link.fd);
 	json_decref(original);
+	iso_cmac_free(mac);
 	return status;
 }

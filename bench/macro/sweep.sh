@@ -64,11 +64,16 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=${out:-$root/reports/sweep-$stamp}
 mkdir -p "$out"
 out=$(realpath "$out")
+if [ "$target" = reflector ]; then
+  # The reflectors cannot sign (see start_agents): the acquirers' links may run without MACs.
+  sed 's/^  allow_unprotected: false/  allow_unprotected: true/' "$config" >"$out/config-reflector.yaml"
+  config="$out/config-reflector.yaml"
+fi
 
 if [ "$build_first" = 1 ]; then
   echo "== building (Release) in $build/"
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DISO_SANITIZE=OFF -DISO_TESTS=OFF -DISO_BENCH=ON >/dev/null
-  cmake --build "$build" -j 2 --target switch bank-node cardholder-loadgen iso-reflector pan-keys http-keys >/dev/null
+  cmake --build "$build" -j 2 --target switch bank-node cardholder-loadgen iso-reflector pan-keys iso8583 http-keys >/dev/null
 fi
 build=$(realpath "$build")
 loadgen="$build/cardholder-loadgen/cardholder-loadgen"
@@ -180,6 +185,10 @@ start_agents() { # mode
   stats_urls=()
   run_dir="$root/var/sweep-$stamp-$mode-$$"
   mkdir -p "$run_dir"
+  # Throwaway MAC keys for every link, where the config's relative key_file points.
+  (cd "$run_dir" && "$build/tools/iso8583" mac-keys --config "$config" --if-missing)
+  # A reflector echoes requests as answers and cannot sign them: its acquirers' links run without MACs.
+  [ "${mode%-dpdk}" = reflector ] && sed -i '/^acquirer:/d' "$run_dir/iso_mac.keys"
   [ "${mode%-dpdk}" = reflector ] || bash "$root/scripts/pan-keys-for-run.sh" "$config" "$run_dir" "$build/tools/pan-keys"
   # TLS and API keys for this mode's agents (the config's http_security; scripts/http-security.sh).
   http_security_prepare "$run_dir" "$config" "$build/tools/http-keys"
@@ -261,9 +270,9 @@ for mode in $modes; do
     step="$out/$mode-$rate"
     sw0=$(cpu_of network)
     bank0=$(cpu_of bank)
-    "${in_ns[@]}" "$loadgen" --config "$config" --rate "$rate" --duration "$step_seconds" \
+    (cd "$run_dir" && exec "${in_ns[@]}" "$loadgen" --config "$config" --rate "$rate" --duration "$step_seconds" \
       --threads "$threads" --timeout-ms 1000 --report-dir "$step" --no-progress --no-plots "${extra_loadgen[@]}" "${loadgen_dpdk[@]}" \
-      >"$step.log" 2>&1 ||
+      >"$step.log" 2>&1) ||
       { echo "sweep: loadgen failed at $rate/s (see $step.log)" >&2; break; }
     sw1=$(cpu_of network)
     bank1=$(cpu_of bank)

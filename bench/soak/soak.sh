@@ -74,7 +74,7 @@ config="$here/soak.yaml"
 if [ "$build_first" = 1 ]; then
   echo "== building (Release) in $build"
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DISO_SANITIZE=OFF -DISO_TESTS=OFF -DISO_BENCH=ON >/dev/null
-  cmake --build "$build" -j 2 --target switch bank-node cardholder-loadgen soak_ledger_dump pan-keys http-keys >/dev/null
+  cmake --build "$build" -j 2 --target switch bank-node cardholder-loadgen soak_ledger_dump pan-keys iso8583 http-keys >/dev/null
 fi
 build=$(cd "$build" && pwd)
 bank_bin="$build/bank-node/bank-node"
@@ -105,6 +105,11 @@ fi
 rm -rf "$run_dir"
 mkdir -p "$run_dir"
 run_dir=$(cd "$run_dir" && pwd)
+# Throwaway MAC keys (soak.yaml's iso_mac.key_file, relative to the agents' directory).
+# The acquirers' link runs without MACs: the soak's Python peers (duplicates,
+# replays, garbage) cannot compute AES-CMAC with the standard library; the
+# network-bank links are MACed.
+(cd "$run_dir" && "$build/tools/iso8583" mac-keys --config "$config" && sed -i '/^acquirer:/d' iso_mac.keys)
 # Throwaway PAN protection keys (soak.yaml's pan_protection.key_file, relative to the run directory).
 bash "$root/scripts/pan-keys-for-run.sh" "$config" "$run_dir" "$pan_keys_bin"
 checks="$run_dir/checks.txt"
@@ -203,9 +208,9 @@ at() { # fraction of the duration: sleep until then (the schedule of the run)
 }
 
 # --- load, replays, route flips ----------------------------------------------
-"${orphan_guard[@]}" "$loadgen_bin" --config "$config" --rate "$rate" --duration "$duration" \
+(cd "$run_dir" && exec "${orphan_guard[@]}" "$loadgen_bin" --config "$config" --rate "$rate" --duration "$duration" \
   --timeout-ms "$cardholder_timeout_ms" --reversal-attempts "$reversal_attempts" --threads 1 --no-progress --no-plots \
-  --report-dir "$run_dir/report" --outcomes "$run_dir/outcomes.txt" --seed 17 >"$run_dir/loadgen.log" 2>&1 &
+  --report-dir "$run_dir/report" --outcomes "$run_dir/outcomes.txt" --seed 17 >"$run_dir/loadgen.log" 2>&1) &
 loadgen_pid=$!
 helper_pids+=("$loadgen_pid")
 "${orphan_guard[@]}" python3 "$here/soak_replay.py" --switch "mastercard=${iso[mastercard]}" --switch "visa=${iso[visa]}" \

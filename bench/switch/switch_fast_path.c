@@ -11,7 +11,12 @@
  * tx_burst of the same datagrams back to their sender): what the DPDK port
  * alone costs per datagram in and out, the floor under the switch's figure.
  *
- *   switch_fast_path [--messages N] [--burst B] [--port-only]
+ * Every link is keyed (a throwaway key file): the cardholder and the bank sign
+ * their messages (outside the timed polls) and the cardholder checks the MAC of
+ * every 1110; the switch checks and writes MACs inside them. --no-mac runs the
+ * links without MACs (iso_mac.allow_unprotected), for comparison.
+ *
+ *   switch_fast_path [--messages N] [--burst B] [--port-only] [--no-mac]
  */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -38,6 +43,8 @@
 #include "ecosystem_config.h"
 #include "framing.h"
 #include "iso8583.h"
+#include "iso_mac.h"
+#include "iso_mac_keys.h"
 #include "iso_test_messages.h"
 #include "one_bank_ecosystem.h"
 #include "switch_core.h"
@@ -70,15 +77,36 @@ static uint64_t monotonic_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* The keyed contexts of the wire's two ends; NULL with --no-mac. */
+static struct iso_cmac *acquirer_mac, *bank_mac;
+
+static struct iso_cmac *link_key(const char *key_file, const char *link)
+{
+	static struct iso_mac_link keys[8];
+	size_t count;
+	char err[256];
+	if (!iso_mac_keyfile_read(key_file, keys, 8, &count, err, sizeof err))
+		die(err);
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(keys[i].name, link) == 0)
+			return iso_cmac_new(keys[i].current.bytes, keys[i].current.length);
+	die("no key for a link in the bench's key file");
+	return NULL;
+}
+
 /* The switch's ecosystem: its bank is played by the benchmark, so nothing opens the LMDB paths. */
-static void write_config(const char *path)
+static void write_config(const char *path, const char *key_file)
 {
 	const struct one_bank_ecosystem e = {.switch_ip = SWITCH_IP, .bank_ip = BANK_IP, .switch_udp = SWITCH_UDP,
 					     .bank_udp = BANK_UDP, .switch_http = 13691, .bank_http = 13690,
 					     .lmdb_dir = "/tmp/iso-dpdk-bench-unused", .cards_per_bank = 1000,
-					     .outcome_memory = 65536};
+					     .outcome_memory = 65536, .mac_key_file = key_file};
 	if (!one_bank_ecosystem_write(path, &e))
 		die("cannot write the config");
+	if (key_file) {
+		acquirer_mac = link_key(key_file, "acquirer:mastercard");
+		bank_mac = link_key(key_file, "mastercard:big_bank");
+	}
 }
 
 /* Puts one UDP datagram on the wire towards the switch. */
@@ -116,7 +144,7 @@ static size_t authorization(uint64_t i, const struct population_card *card, uint
 	const struct iso_cardholder_1100 c = {.pan = card->pan, .expiry = card->expiry, .amount = "000000001000",
 					      .stan = stan, .rrn = rrn, .terminal = terminal};
 	iso_text_msg_cardholder_1100(&t, &c);
-	size_t framed = iso_encode_framed(&t.m, out, capacity);
+	size_t framed = iso_encode_framed_signed(&t.m, acquirer_mac, out, capacity);
 	if (!framed)
 		die("cannot encode the 1100");
 	return framed;
@@ -132,7 +160,9 @@ static size_t bank_answer(const uint8_t *request, size_t length, uint8_t *out, s
 		die("the switch sent the bank something that is not a 1100");
 	static struct iso_msg answer;
 	iso_approval_of(&in, &answer, "A00001");
-	size_t framed = iso_encode_framed(&answer, out, capacity);
+	if (bank_mac && !(iso_mac_present(&in, request + 2, length - 2) && iso_cmac_check_frame(bank_mac, request + 2, length - 2)))
+		die("the switch's 1100 to the bank has no valid MAC");
+	size_t framed = iso_encode_framed_signed(&answer, bank_mac, out, capacity);
 	if (!framed)
 		die("cannot encode the 1110");
 	return framed;
@@ -328,10 +358,11 @@ int main(int argc, char **argv)
 {
 	uint64_t messages = 1000000;
 	unsigned burst = 32;
-	bool port_only = false;
+	bool port_only = false, macs = true;
 	static const struct option options[] = {{"messages", required_argument, NULL, 'n'},
 						{"burst", required_argument, NULL, 'b'},
 						{"port-only", no_argument, NULL, 'p'},
+						{"no-mac", no_argument, NULL, 'm'},
 						{NULL, 0, NULL, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -341,6 +372,8 @@ int main(int argc, char **argv)
 			burst = (unsigned)strtoul(optarg, NULL, 10);
 		else if (c == 'p')
 			port_only = true;
+		else if (c == 'm')
+			macs = false;
 		else
 			die("usage: switch_fast_path [--messages N] [--burst B]");
 	}
@@ -368,7 +401,12 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		die("mkstemp");
 	close(fd);
-	write_config(config_path);
+	char key_path[] = "/tmp/iso-dpdk-bench-keys-XXXXXX";
+	fd = mkstemp(key_path);
+	if (fd < 0)
+		die("mkstemp");
+	close(fd);
+	write_config(config_path, macs ? key_path : NULL);
 	static struct ecosystem_config cfg;
 	char err[256];
 	if (!ecosystem_config_load(config_path, &cfg, err, sizeof err))
@@ -379,6 +417,7 @@ int main(int argc, char **argv)
 		die(err);
 	if (port_only) {
 		unlink(config_path);
+		unlink(key_path);
 		struct wire w = {.port = (uint16_t)wire_ethdev};
 		w.pool = rte_pktmbuf_pool_create("wire_pool", 8192, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 		if (!w.pool || start_wire(&w) != 0)
@@ -394,6 +433,7 @@ int main(int argc, char **argv)
 	}
 	struct switch_core *core = switch_core_create(&cfg, config_path, "mastercard", &port, SWITCH_DEFAULT_PENDING, err,
 						     sizeof err);
+	unlink(key_path);
 	if (!core)
 		die(err);
 	unlink(config_path);
@@ -475,7 +515,9 @@ int main(int argc, char **argv)
 			struct iso_msg out;
 			struct iso_error e;
 			if (iso_decode(&iso_profile_ascii, frame[i] + 2, frame_length[i] - 2, &out, &e) == ISO_OK &&
-			    out.mti == 1110 && iso_field_equals(&out, 39, "000"))
+			    out.mti == 1110 && iso_field_equals(&out, 39, "000") &&
+			    (!acquirer_mac || (iso_mac_present(&out, frame[i] + 2, frame_length[i] - 2) &&
+					       iso_cmac_check_frame(acquirer_mac, frame[i] + 2, frame_length[i] - 2))))
 				approved++;
 		}
 	}

@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
     *) echo "tcp_vs_udp.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
-for bin in switch/switch bank-node/bank-node cardholder-loadgen/cardholder-loadgen tools/http-keys; do
+for bin in switch/switch bank-node/bank-node cardholder-loadgen/cardholder-loadgen tools/http-keys tools/iso8583; do
   [ -x "$build/$bin" ] || { echo "tcp_vs_udp.sh: $build/$bin is missing (cmake -DCMAKE_BUILD_TYPE=Release -B $build, then build it)" >&2; exit 2; }
 done
 out=${out:-$(mktemp -d /tmp/tcp-vs-udp-XXXXXX)}
@@ -93,7 +93,10 @@ http_security:
   ca: $dir/secrets/http_ca.pem
   secrets_file: $dir/secrets/http_keys
   agent_tokens_file: $dir/secrets/http_agent_tokens
+iso_mac:
+  key_file: $dir/iso_mac.keys
 YAML
+  "$build/tools/iso8583" mac-keys --config "$file" # throwaway keys: every link MACed
   http_security_prepare "$dir" "$file" "$build/tools/http-keys"
 }
 

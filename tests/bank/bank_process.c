@@ -7,6 +7,7 @@
 
 #include "test_pan_keys.h"
 #include "test_log_file.h"
+#include "test_mac_keys.h"
 #include "test_ports.h"
 #include "test_process.h"
 #include "test_security.h"
@@ -57,7 +58,8 @@ void bank_process_prepare(struct bank_process *b, const struct bank_process_conf
 		"  cards_per_bank: %u\n"
 		"  initial_balance: %llu\n"
 		"  currency: \"978\"\n"
-		"  acquirer_id: \"30000000003\"\n",
+		"  acquirer_id: \"30000000003\"\n"
+		TEST_MAC_UNPROTECTED_YAML, /* the tests play the network without signing; source checks still apply */
 		c->http_port, c->iso_port, b->lmdb_path, c->durability ? c->durability : "sync",
 		c->batch_max ? c->batch_max : 256, (unsigned long long)c->max_amount, c->http_port + 400u,
 		c->iso_port + 400u, c->cards_per_bank ? c->cards_per_bank : 10,

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -172,4 +173,55 @@ Test(iso8583_tool, streams_of_objects_and_lines)
 	run_text("decode", r.out, &back);
 	cr_assert_eq(back.status, 0, "stderr: %s", back.err);
 	cr_assert_str_eq(back.out, "{\"mti\":\"1110\",\"39\":\"000\"}\n{\"mti\":\"1110\",\"39\":\"116\"}\n");
+}
+
+/* --mac-key: encode signs, decode checks; mac-keys writes a private key file for a config. */
+Test(iso8583_tool, mac_keys_encode_signs_decode_checks)
+{
+	char dir[] = "/tmp/iso8583-mac-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char config[256], keys[256], args[1024];
+	snprintf(config, sizeof(config), "%s/config/ecosystem.yaml", getenv("ISO_SOURCE_DIR"));
+	snprintf(keys, sizeof(keys), "%s/keys", dir);
+	struct run r;
+	snprintf(args, sizeof(args), "mac-keys --config '%s' --out '%s'", config, keys);
+	run_text(args, "", &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	char text[2048];
+	slurp(keys, text, sizeof(text));
+	cr_assert(strstr(text, "acquirer:mastercard 1 "), "%s", text);
+	cr_assert(strstr(text, "mastercard:big_bank 1 "));
+
+	static const char msg[] = "{\"mti\":\"1100\",\"2\":\"5105100000000001\",\"11\":\"000001\"}\n";
+	snprintf(args, sizeof(args), "encode --mac-key '%s' --mac-link acquirer:mastercard", keys);
+	run_text(args, msg, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	static char wire[sizeof(r.out)];
+	memcpy(wire, r.out, sizeof(wire));
+
+	snprintf(args, sizeof(args), "decode --mac-key '%s' --mac-link acquirer:mastercard", keys);
+	run_text(args, wire, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "\"mac\":\"valid\""), "%s", r.out);
+	cr_assert(strstr(r.out, "\"64\":"), "the MAC is in DE 64: %s", r.out);
+
+	/* Another link's key: wrong. Without a MAC: missing. Both exit 1. */
+	snprintf(args, sizeof(args), "decode --mac-key '%s' --mac-link acquirer:visa", keys);
+	run_text(args, wire, &r);
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.out, "\"mac\":\"wrong\""), "%s", r.out);
+	run_text("encode", msg, &r);
+	memcpy(wire, r.out, sizeof(wire));
+	snprintf(args, sizeof(args), "decode --mac-key '%s' --mac-link acquirer:mastercard", keys);
+	run_text(args, wire, &r);
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.out, "\"mac\":\"missing\""), "%s", r.out);
+
+	/* A file others may read is refused, naming the fix and no key. */
+	chmod(keys, 0644);
+	run_text(args, wire, &r);
+	cr_assert_neq(r.status, 0);
+	cr_assert(strstr(r.err, "chmod 600"), "%s", r.err);
+	unlink(keys);
+	rmdir(dir);
 }

@@ -8,5 +8,5 @@ if(NOT TARGET dpdk_test_kit)
     ${CMAKE_CURRENT_LIST_DIR}/eal_runtime_dir.c
     ${CMAKE_CURRENT_LIST_DIR}/one_bank_ecosystem.c)
   target_include_directories(dpdk_test_kit PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-  target_link_libraries(dpdk_test_kit PUBLIC dataplane dataplane_dpdk pan_vault)
+  target_link_libraries(dpdk_test_kit PUBLIC dataplane dataplane_dpdk ecosystem pan_vault)
 endif()

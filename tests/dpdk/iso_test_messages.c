@@ -1,5 +1,7 @@
 #include "iso_test_messages.h"
 
+#include "iso_mac.h"
+
 #include <stdio.h>
 
 #include "framing.h"
@@ -38,6 +40,15 @@ void iso_approval_of(const struct iso_msg *request, struct iso_msg *answer, cons
 			iso_set(answer, echoed[k], request->fields[echoed[k]].data, request->fields[echoed[k]].length);
 	iso_set_str(answer, 38, approval_code);
 	iso_set_str(answer, 39, "000");
+}
+
+size_t iso_encode_framed_signed(struct iso_msg *m, struct iso_cmac *mac, uint8_t *out, size_t capacity)
+{
+	if (!mac)
+		return iso_encode_framed(m, out, capacity);
+	iso_mac_reserve(m);
+	size_t n = iso_encode_framed(m, out, capacity);
+	return n && iso_cmac_sign_frame(mac, out + 2, n - 2) ? n : 0;
 }
 
 size_t iso_encode_framed(const struct iso_msg *m, uint8_t *out, size_t capacity)

@@ -41,4 +41,8 @@ void iso_approval_of(const struct iso_msg *request, struct iso_msg *answer, cons
 /* m encoded (ASCII profile) behind a 2-byte binary length header; the framed length, 0 when it does not fit or fails. */
 size_t iso_encode_framed(const struct iso_msg *m, uint8_t *out, size_t capacity);
 
+struct iso_cmac;
+/* The same with m's MAC element (DE 64) computed under mac (iso_mac.h); mac NULL: as iso_encode_framed. */
+size_t iso_encode_framed_signed(struct iso_msg *m, struct iso_cmac *mac, uint8_t *out, size_t capacity);
+
 #endif

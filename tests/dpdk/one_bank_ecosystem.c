@@ -1,5 +1,8 @@
 #include "one_bank_ecosystem.h"
 
+#include "ecosystem_config.h"
+#include "ecosystem_mac.h"
+
 #include <stdio.h>
 #include <errno.h>
 #include <sys/stat.h>
@@ -52,5 +55,19 @@ bool one_bank_ecosystem_write(const char *path, const struct one_bank_ecosystem 
 		"  initial_balance: 100000000\n"
 		"  timeout_ms: 3000\n",
 		e->cards_per_bank);
-	return fclose(f) == 0;
+	if (e->mac_key_file)
+		fprintf(f, "iso_mac:\n  key_file: %s\n", e->mac_key_file);
+	else
+		fprintf(f, "iso_mac:\n  allow_unprotected: true\n");
+	if (fclose(f) != 0)
+		return false;
+	if (!e->mac_key_file)
+		return true;
+	static struct ecosystem_config c;
+	if (!ecosystem_config_load(path, &c, err, sizeof err) ||
+	    !ecosystem_mac_keyfile_create(&c, e->mac_key_file, err, sizeof err)) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		return false;
+	}
+	return true;
 }

@@ -16,9 +16,10 @@ struct one_bank_ecosystem {
 	const char *lmdb_dir;            /* big_bank and mastercard environments go there */
 	unsigned cards_per_bank;
 	unsigned outcome_memory; /* the switch's outcome_memory; 0 leaves its default */
+	const char *mac_key_file; /* fresh MAC keys for every link written there; NULL: links without MACs */
 };
 
-/* Writes the YAML to path; false (with errno) when it cannot be written. */
+/* Writes the YAML to path (and the MAC key file); false when it cannot be written. */
 bool one_bank_ecosystem_write(const char *path, const struct one_bank_ecosystem *e);
 
 #endif

@@ -22,6 +22,8 @@
 #include "ecosystem_config.h"
 #include "framing.h"
 #include "iso8583.h"
+#include "iso_mac.h"
+#include "iso_mac_keys.h"
 #include "iso_test_messages.h"
 #include "netns_lab.h"
 #include "one_bank_ecosystem.h"
@@ -49,9 +51,11 @@ static void binary(const char *relative, char *out, size_t size)
 
 static void write_config(const char *path, const char *switch_ip, const char *bank_ip)
 {
+	char keys[600];
+	snprintf(keys, sizeof keys, "%s/iso_mac.keys", lab.dir);
 	const struct one_bank_ecosystem e = {.switch_ip = switch_ip, .bank_ip = bank_ip, .switch_udp = SWITCH_UDP,
 					     .bank_udp = BANK_UDP, .switch_http = SWITCH_HTTP, .bank_http = BANK_HTTP,
-					     .lmdb_dir = lab.dir, .cards_per_bank = 100};
+					     .lmdb_dir = lab.dir, .cards_per_bank = 100, .mac_key_file = keys};
 	cr_assert(one_bank_ecosystem_write(path, &e), "cannot write %s", path);
 }
 
@@ -98,12 +102,33 @@ static size_t receive(int fd, uint8_t *buf, size_t capacity, int timeout_ms, str
 	return n > 0 ? (size_t)n : 0;
 }
 
-/* m framed for the UDP link; fails the test when it cannot be encoded. */
-static size_t encode(const struct iso_msg *m, uint8_t *out, size_t capacity)
+/* m framed for the UDP link, its MAC under mac; fails the test when it cannot be encoded. */
+static size_t encode(struct iso_msg *m, struct iso_cmac *mac, uint8_t *out, size_t capacity)
 {
-	size_t framed = iso_encode_framed(m, out, capacity);
+	size_t framed = iso_encode_framed_signed(m, mac, out, capacity);
 	cr_assert_gt(framed, 0, "cannot encode the %d", m->mti);
 	return framed;
+}
+
+/* The keyed context of a link from the lab's key file (write_config made it). */
+static struct iso_cmac *link_key(const char *link)
+{
+	static struct iso_mac_link keys[8];
+	char path[600], err[256];
+	size_t count;
+	snprintf(path, sizeof path, "%s/iso_mac.keys", lab.dir);
+	cr_assert(iso_mac_keyfile_read(path, keys, 8, &count, err, sizeof err), "%s", err);
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(keys[i].name, link) == 0)
+			return iso_cmac_new(keys[i].current.bytes, keys[i].current.length);
+	cr_assert_fail("no key for %s", link);
+	return NULL;
+}
+
+static void expect_mac(struct iso_cmac *mac, const uint8_t *frame, size_t length, const struct iso_msg *m)
+{
+	cr_assert(iso_mac_present(m, frame + 2, length - 2) && iso_cmac_check_frame(mac, frame + 2, length - 2),
+		  "the switch's %u carries no valid MAC", m->mti);
 }
 
 static void decode(const uint8_t *frame, size_t length, struct iso_msg *out)
@@ -157,7 +182,8 @@ Test(dpdk_switch_e2e, authorization_through_the_switch_on_af_packet, .fini = tea
 						 .stan = "424242", .rrn = "DPDKE2E00001", .terminal = "TERM0001"};
 	iso_text_msg_cardholder_1100(&request, &keys);
 	static uint8_t out[ISO_MAX_MESSAGE + 2], in[ISO_MAX_MESSAGE + 2];
-	size_t n = encode(&request.m, out, sizeof out);
+	struct iso_cmac *acquirer = link_key("acquirer:mastercard"), *bank_link = link_key("mastercard:big_bank");
+	size_t n = encode(&request.m, acquirer, out, sizeof out);
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(SWITCH_UDP)};
 	inet_pton(AF_INET, "198.18.10.1", &to.sin_addr);
 	cr_assert_eq(sendto(cardholder, out, n, 0, (struct sockaddr *)&to, sizeof to), (ssize_t)n);
@@ -174,12 +200,13 @@ Test(dpdk_switch_e2e, authorization_through_the_switch_on_af_packet, .fini = tea
 	struct iso_msg to_bank;
 	decode(in, got, &to_bank);
 	cr_assert_eq(to_bank.mti, 1100);
+	expect_mac(bank_link, in, got, &to_bank);
 	cr_assert(iso_field_equals(&to_bank, 2, card.pan));
 	cr_assert(iso_field_equals(&to_bank, 4, "000000002500"));
 
 	static struct iso_msg answer;
 	iso_approval_of(&to_bank, &answer, "A00042");
-	n = encode(&answer, out, sizeof out);
+	n = encode(&answer, bank_link, out, sizeof out);
 	cr_assert_eq(sendto(bank, out, n, 0, (struct sockaddr *)&from, sizeof from), (ssize_t)n);
 
 	got = receive(cardholder, in, sizeof in, 10000, &from);
@@ -189,6 +216,9 @@ Test(dpdk_switch_e2e, authorization_through_the_switch_on_af_packet, .fini = tea
 	struct iso_msg reply;
 	decode(in, got, &reply);
 	cr_assert_eq(reply.mti, 1110);
+	expect_mac(acquirer, in, got, &reply);
+	iso_cmac_free(acquirer);
+	iso_cmac_free(bank_link);
 	cr_assert(iso_field_equals(&reply, 39, "000"), "approved");
 	cr_assert(iso_field_equals(&reply, 11, "424242"), "the cardholder's own STAN is restored");
 	cr_assert(iso_field_equals(&reply, 37, "DPDKE2E00001"));

@@ -8,6 +8,7 @@
 
 #include "bank_process.h"
 #include "iso_messages.h"
+#include "test_mac_keys.h"
 #include "test_pan_keys.h"
 #include "test_log_file.h"
 #include "test_ports.h"
@@ -88,7 +89,10 @@ bool lc_env_prepare(struct lc_env *e, uint16_t base, uint32_t production_ms)
 		"  acquirer_id: \"30000000003\"\n",
 		e->bank_http, e->bank_iso, e->dir, e->mc_http, e->mc_iso, e->dir, production_ms, e->visa_http,
 		(unsigned)(base + 5), e->dir, production_ms);
+	test_mac_write_yaml(f, e->dir, 0, false);
 	fclose(f);
+	if (!test_mac_create_keys(e->config_path))
+		return false;
 	/* The test's webhook listener is plain http on loopback: allowed by name, as an operator would. */
 	return test_security_append(e->config_path, "  webhook_allow_hosts: [\"127.0.0.1\"]\n");
 }
@@ -221,6 +225,9 @@ bool lc_pay(struct lc_env *e, const char *pan, const char *expiry, uint64_t amou
 	p.rrn = rrn;
 	uint8_t frame[512];
 	size_t n = test_build_1100(&p, frame, sizeof(frame));
+	char keys[400];
+	snprintf(keys, sizeof(keys), "%s/iso_mac.keys", e->dir);
+	n = n ? test_mac_sign_framed(keys, "acquirer:mastercard", frame, n, sizeof(frame)) : 0;
 	struct test_udp_peer c;
 	if (n == 0 || !test_udp_peer_open(&c, 0))
 		return false;

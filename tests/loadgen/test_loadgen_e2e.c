@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "loadgen_test_support.h"
+#include "test_mac_keys.h"
 #include "test_pan_keys.h"
 #include "test_clock.h"
 #include "test_http.h"
@@ -158,8 +159,10 @@ static void start_ecosystem(const char *delay_probability, const char *drop_prob
 	cr_assert(test_pan_keys_config(f, temp_dir));
 	fprintf(f, config_template, base + 1, base + 2, delay_probability, drop_probability, base + 3, base + 4, base + 5,
 		base + 6, bank_timeout_ms, base + 7, base + 8, bank_timeout_ms);
+	test_mac_write_yaml(f, temp_dir, 0, false);
 	fclose(f);
 	cr_assert(test_security_append(config, NULL), "cannot make the test's certificates and keys");
+	cr_assert(test_mac_create_keys(config));
 
 	char bank[512], sw[512];
 	test_build_path(bank, sizeof bank, "bank-node/bank-node");

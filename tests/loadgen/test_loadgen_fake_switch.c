@@ -13,6 +13,7 @@
 #include "loadgen_plan.h"
 #include "loadgen_run.h"
 #include "loadgen_test_support.h"
+#include "test_mac_keys.h"
 #include "test_ports.h"
 #include "test_temp_dir.h"
 
@@ -52,7 +53,8 @@ static const char config_template[] =
 	"  min_amount: 100\n"
 	"  max_amount: 900\n"
 	"  timeout_ms: 200\n"
-	"  acquirer_id: \"30000000003\"\n";
+	"  acquirer_id: \"30000000003\"\n"
+	TEST_MAC_UNPROTECTED_YAML; /* the fake switch does not sign */
 
 static int run_loadgen(unsigned mastercard_port, unsigned visa_port, const char *report_dir, const char *extra1,
 		       const char *extra2, const char *extra3)

@@ -13,6 +13,7 @@
 #include <signal.h>
 
 #include "test_log_file.h"
+#include "test_mac_keys.h"
 #include "test_ports.h"
 #include "test_process.h"
 #include "test_temp_dir.h"
@@ -38,7 +39,8 @@ static void setup(void)
 		"    networks:\n      - network: mastercard\n        bins: [\"51051000\"]\n"
 		"networks:\n  - name: mastercard\n    major_industry_id: 5\n    http: 127.0.0.1:%d\n"
 		"    iso: 127.0.0.1:%d\n    lmdb_path: %s/mastercard\n"
-		"loadgen:\n  cards_per_bank: 3\n",
+		"loadgen:\n  cards_per_bank: 3\n"
+		TEST_MAC_UNPROTECTED_YAML, /* about the PAN keys: the links' MACs have their own tests */
 		keys, base, base + 1, dir, base + 2, base + 3, dir);
 	fclose(f);
 }

@@ -9,6 +9,7 @@
 #include "test_clock.h"
 #include "test_http.h"
 #include "test_log_file.h"
+#include "test_mac_keys.h"
 #include "test_ports.h"
 #include "test_process.h"
 #include "test_security.h"
@@ -55,7 +56,14 @@ static bool write_config(struct eco_env *e, const struct eco_settings *s)
 	fprintf(f, "loadgen:\n  cards_per_bank: %u\n  initial_balance: %llu\n  link: %s\n",
 		s->cards_per_bank ? s->cards_per_bank : 10, (unsigned long long)s->initial_balance,
 		s->loadgen_tcp ? "tcp" : "udp");
-	return fclose(f) == 0 && test_security_append(e->config_path, NULL);
+	test_mac_write_yaml(f, e->dir, s->mac_grace_s, s->acquirer_without_mac);
+	if (fclose(f) != 0 || !test_mac_create_keys(e->config_path))
+		return false;
+	if (!test_security_append(e->config_path, NULL))
+		return false;
+	char mac_keys[400];
+	snprintf(mac_keys, sizeof(mac_keys), "%s/iso_mac.keys", e->dir);
+	return !s->acquirer_without_mac || test_mac_drop_link(mac_keys, "acquirer:mastercard");
 }
 
 bool eco_prepare(struct eco_env *e, const struct eco_settings *s)

@@ -35,6 +35,8 @@ struct eco_settings {
 	const char *tag;         /* temporary directory name; 0: "tcp-eco" */
 	double big_bank_slow_share; /* big_bank answers this share of requests big_bank_slow_ms late */
 	uint32_t big_bank_slow_ms;
+	uint32_t mac_grace_s;    /* iso_mac.grace_s (every link has a fresh key, test_mac_keys.h); 0: 300 */
+	bool acquirer_without_mac; /* acquirer:mastercard runs without MACs (peers that cannot sign) */
 };
 
 struct eco_env {

@@ -8,6 +8,7 @@
 
 #include "test_pan_keys.h"
 #include "test_log_file.h"
+#include "test_mac_keys.h"
 #include "test_ports.h"
 #include "test_process.h"
 #include "test_security.h"
@@ -82,7 +83,13 @@ bool e2e_prepare(struct e2e_env *e, const struct e2e_settings *s)
 		e->switch_http, e->switch_iso, e->dir, s->bank_timeout_ms, s->reversal_retry_ms,
 		s->reversal_retry_max_ms, s->outcome_memory, s->cards_per_bank,
 		(unsigned long long)s->initial_balance);
+	if (s->macs)
+		test_mac_write_yaml(f, e->dir, s->mac_grace_s, false);
+	else
+		fputs(TEST_MAC_UNPROTECTED_YAML, f);
 	fclose(f);
+	if (s->macs && !test_mac_create_keys(e->config_path))
+		return false;
 	if (!test_security_append(e->config_path, NULL))
 		return false;
 	e->cfg = malloc(sizeof(*e->cfg));

@@ -28,6 +28,10 @@ struct e2e_settings {
 	uint32_t cards_per_bank;
 	uint64_t initial_balance;
 	uint64_t big_max_amount; /* big_bank's fraud limit */
+	/* Every link keyed (test_mac_keys.h); false: links without MACs, for tests whose fake
+	 * banks and cardholders do not sign (the switch's own behaviour, not its security). */
+	bool macs;
+	uint32_t mac_grace_s;    /* with macs: iso_mac.grace_s (0: 300) */
 };
 
 struct e2e_env {

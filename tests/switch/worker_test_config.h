@@ -6,7 +6,10 @@
 #ifndef TEST_WORKER_TEST_CONFIG_H
 #define TEST_WORKER_TEST_CONFIG_H
 
+/* Links without MACs: unit level, the MAC has its own tests (test_iso_mac, test_switch_mac). */
 #define WORKER_TEST_CONFIG_PREFIX                 \
+	"iso_mac:\n"                              \
+	"  allow_unprotected: true\n"             \
 	"banks:\n"                                \
 	"  - name: big_bank\n"                    \
 	"    institution_id: \"10000000001\"\n"   \

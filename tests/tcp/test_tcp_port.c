@@ -698,3 +698,117 @@ Test(tcp_port_config, errors_are_reported)
 	cr_expect_eq(tcp_port_stats(&not_tcp, &s, NULL, 0, NULL), -1);
 	cr_expect(no_leaks_now(), "a refused open leaked (LeakSanitizer report above)");
 }
+
+/* ---- idle links cannot lock acquirers out ---- */
+
+static int connect_from(const char *source, uint16_t p)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in from = {.sin_family = AF_INET};
+	inet_pton(AF_INET, source, &from.sin_addr);
+	if (bind(fd, (struct sockaddr *)&from, sizeof(from)) != 0) {
+		close(fd);
+		return -1;
+	}
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(p)};
+	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+	struct timeval tv = {.tv_sec = 5};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool send_keepalive(int fd)
+{
+	static const uint8_t zero[2];
+	return send(fd, zero, 2, MSG_NOSIGNAL) == 2;
+}
+
+Test(tcp_port, a_full_table_of_idle_links_gives_way_to_a_new_acquirer)
+{
+	struct tcp_port_config cfg;
+	listen_config(&cfg, 16010);
+	cfg.max_inbound = 4;
+	cfg.evict_idle_ms = 300;
+	open_port(&cfg);
+	/* Four links that only ever send keep-alives fill the table. */
+	int idle[4];
+	for (int i = 0; i < 4; i++) {
+		cr_assert_geq(idle[i] = connect_to(16010), 0);
+		cr_assert(send_keepalive(idle[i]));
+	}
+	WAIT_STAT(keepalives_in, 4, 5000);
+	/* At once, nobody has been idle long enough: the newcomer is turned away... */
+	int early = connect_to(16010);
+	WAIT_STAT(rejected_full, 1, 5000);
+	if (early >= 0)
+		close(early);
+	/* ... but keep-alives do not make a link busy: once the idlest has had no message for
+	 * evict_idle_ms, it gives way and the newcomer is served. */
+	int64_t deadline = test_now_ms() + 10000;
+	bool served = false;
+	for (unsigned attempt = 0; !served && test_now_ms() < deadline; attempt++) {
+		for (int i = 0; i < 4; i++)
+			send_keepalive(idle[i]);
+		test_sleep_ms(100);
+		int fd = connect_to(16010);
+		served = fd >= 0 && round_trip(fd, 3000u + attempt);
+		if (fd >= 0)
+			close(fd);
+	}
+	cr_assert(served, "a new acquirer never got in");
+	cr_expect_geq(stats_now().evicted_idle, 1);
+	for (int i = 0; i < 4; i++)
+		close(idle[i]);
+	close_and_check();
+}
+
+Test(tcp_port, one_address_holds_only_its_share)
+{
+	struct tcp_port_config cfg;
+	listen_config(&cfg, 16012);
+	cfg.max_inbound = 8;
+	cfg.max_inbound_per_source = 2;
+	cfg.evict_idle_ms = 60000;
+	open_port(&cfg);
+	int a[3];
+	for (int i = 0; i < 3; i++)
+		cr_assert_geq(a[i] = connect_from("127.0.0.2", 16012), 0);
+	WAIT_STAT(rejected_per_source, 1, 5000);
+	/* Another address still gets in, and is served. */
+	int b = connect_from("127.0.0.3", 16012);
+	cr_assert_geq(b, 0);
+	cr_assert(round_trip(b, 4000));
+	struct tcp_port_stats s = stats_now();
+	cr_expect_eq(s.accepted, 3);
+	cr_expect_eq(s.rejected_per_source, 1);
+	cr_expect_eq(s.rejected_full, 0);
+	for (int i = 0; i < 3; i++)
+		close(a[i]);
+	close(b);
+	close_and_check();
+}
+
+Test(tcp_port, keepalives_alone_do_not_hold_a_link_forever)
+{
+	struct tcp_port_config cfg;
+	listen_config(&cfg, 16014);
+	cfg.quiet_timeout_ms = 400;
+	open_port(&cfg);
+	int fd = connect_to(16014);
+	cr_assert_geq(fd, 0);
+	cr_assert(round_trip(fd, 5000));
+	/* Keep-alives every 100 ms keep the idle timeout away, not the quiet one. */
+	int64_t deadline = test_now_ms() + 5000;
+	while (stats_now().quiet_timeouts == 0 && test_now_ms() < deadline) {
+		send_keepalive(fd);
+		test_sleep_ms(100);
+	}
+	cr_assert_eq(stats_now().quiet_timeouts, 1);
+	cr_expect_eq(stats_now().idle_timeouts, 0);
+	close(fd);
+	close_and_check();
+}

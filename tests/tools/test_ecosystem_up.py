@@ -61,9 +61,13 @@ def http(port, method, path, body=None):
         return json.load(answer)
 
 
+MAC_KEYS = []  # the ecosystem's key file (ecosystem.sh writes it into --dir): the acquirers' link signs
+
+
 def send(port, message, *extra):
     tool = os.path.join(BUILD, "tools", "iso8583")
-    out = subprocess.run([tool, "send", "--to", f"127.0.0.1:{port}", "--timeout-ms", "3000", *extra],
+    mac = ["--mac-key", MAC_KEYS[0], "--mac-link", "acquirer:mastercard"] if MAC_KEYS else []
+    out = subprocess.run([tool, "send", "--to", f"127.0.0.1:{port}", "--timeout-ms", "3000", *mac, *extra],
                          input=json.dumps(message), capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, f"iso8583 send: {out.stderr}"
     return json.loads(out.stdout)
@@ -84,6 +88,7 @@ def worked_examples(base, work):
             break
         time.sleep(0.2)
     assert answer["39"] == "000", answer
+    assert answer["mac"] == "valid", answer
     assert len(answer["11"]) == 6 and len(answer["37"]) == 12 and len(answer["7"]) == 10, answer
     balance = lambda: http(bank, "GET", f"/get-balance/uuid/{account['uuid']}")["balance"]
     assert balance() == 3500
@@ -122,6 +127,7 @@ def main():
     work = tempfile.mkdtemp(prefix="iso-test-ecosystem-up-")
     SECRETS = os.path.join(work, "secrets")
     where = ["--dir", work, "--port-base", str(base)]
+    MAC_KEYS.append(os.path.join(work, "iso_mac.keys"))
     pids = []
     try:
         up = run("up", "--no-build", "--build-dir", BUILD, *where)
@@ -143,7 +149,7 @@ def main():
         pay = subprocess.run(
             [os.path.join(BUILD, "cardholder-loadgen", "cardholder-loadgen"), "--config",
              os.path.join(work, "ecosystem.yaml"), "--rate", "50", "--duration", "2", "--report-dir", report],
-            capture_output=True, text=True, timeout=120)
+            capture_output=True, text=True, timeout=120, cwd=work)  # the config's key file is relative to it
         assert pay.returncode == 0, pay.stderr[-2000:]
         with open(os.path.join(report, "summary.json")) as f:
             summary = json.load(f)
