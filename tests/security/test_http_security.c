@@ -30,6 +30,7 @@
 #include "bank_process.h"
 #include "lifecycle_env.h"
 #include "test_http.h"
+#include "test_mac_keys.h"
 #include "test_pan_keys.h"
 #include "test_process.h"
 #include "test_security.h"
@@ -418,6 +419,7 @@ Test(http_security, no_listener_on_a_public_address_without_tls_and_keys, .timeo
 		   "    http: 127.0.0.1:2\n    iso: 127.0.0.1:3\nloadgen:\n  cards_per_bank: 1\n",
 		dir);
 	cr_assert(test_pan_keys_config(f, dir), "no PAN key file"); /* the bank needs one before its HTTP */
+	fputs(TEST_MAC_UNPROTECTED_YAML, f);                          /* and MAC keys, or leave to go without */
 	fclose(f);
 	char bank[512];
 	test_build_path(bank, sizeof(bank), "bank-node/bank-node");
