@@ -279,8 +279,10 @@ static char *write_native(const struct seed *s)
 	fprintf(out, "# Converted from the seed's layout (%s): addresses, institution ids and\n"
 		     "# storage paths are the defaults of docs/configuration.md.\n",
 		s->source);
-	/* The seed has no keys: the shipped config's key file path (docs/data-protection.md). */
+	/* The seed has no keys: the shipped config's key file paths (docs/data-protection.md,
+	 * docs/protocol.md "MAC"); scripts/ecosystem.sh creates both for a run. */
 	fprintf(out, "pan_protection:\n  key_file: var/keys/pan.keys\n");
+	fprintf(out, "iso_mac:\n  key_file: iso_mac.keys\n");
 	fprintf(out, "banks:\n");
 	for (size_t b = 0; b < s->bank_count; b++) {
 		const struct seed_agent *a = &s->banks[b];
