@@ -37,18 +37,8 @@ int network_store_open(struct network_store *s, const char *dir, uint64_t map_si
 	s->env = as_store_env(env);
 	if (rc)
 		return store_status_of(rc);
-	MDB_txn *txn;
-	rc = mdb_txn_begin(env, NULL, 0, &txn);
-	if (rc == 0) {
-		const MDB_dbi data[] = {s->cards, s->orders, s->production, s->outbox, s->notifications};
-		rc = pan_format_check_or_write(txn, s->meta, data, 5, vault, dir, err, err_size);
-		if (rc == 0)
-			rc = mdb_txn_commit(txn);
-		else
-			mdb_txn_abort(txn);
-	} else {
-		snprintf(err, err_size, "%s: %s", dir, mdb_strerror(rc));
-	}
+	const MDB_dbi data[] = {s->cards, s->orders, s->production, s->outbox, s->notifications};
+	rc = pan_format_check_or_write_env(env, s->meta, data, 5, vault, dir, err, err_size);
 	if (rc) {
 		network_store_close(s);
 		return rc == -1 ? STORE_INVALID : store_status_of(rc);

@@ -64,3 +64,19 @@ int pan_format_check_or_write(MDB_txn *txn, MDB_dbi meta, const MDB_dbi *data, s
 		snprintf(err, err_size, "%s: writing the PAN protection format: %s", dir, mdb_strerror(rc));
 	return rc;
 }
+
+int pan_format_check_or_write_env(MDB_env *env, MDB_dbi meta, const MDB_dbi *data, size_t data_count,
+				  const struct pan_vault *v, const char *dir, char *err, size_t err_size)
+{
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(env, NULL, 0, &txn);
+	if (rc) {
+		snprintf(err, err_size, "%s: %s", dir, mdb_strerror(rc));
+		return rc;
+	}
+	rc = pan_format_check_or_write(txn, meta, data, data_count, v, dir, err, err_size);
+	if (rc == 0)
+		return mdb_txn_commit(txn);
+	mdb_txn_abort(txn);
+	return rc;
+}

@@ -29,5 +29,8 @@ struct pan_format_record {
  */
 int pan_format_check_or_write(MDB_txn *txn, MDB_dbi meta, const MDB_dbi *data, size_t data_count,
 			      const struct pan_vault *v, const char *dir, char *err, size_t err_size);
+/* The same in a write transaction of its own, committed when the store passes. */
+int pan_format_check_or_write_env(MDB_env *env, MDB_dbi meta, const MDB_dbi *data, size_t data_count,
+				  const struct pan_vault *v, const char *dir, char *err, size_t err_size);
 
 #endif
