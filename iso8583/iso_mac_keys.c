@@ -12,22 +12,13 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "hex_digit.h"
+
 static uint64_t monotonic_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static bool parse_hex_key(const char *hex, struct iso_mac_key *key)
@@ -36,7 +27,7 @@ static bool parse_hex_key(const char *hex, struct iso_mac_key *key)
 	if (n != 32 && n != 48 && n != 64)
 		return false;
 	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+		int hi = hex_digit_value(hex[2 * i]), lo = hex_digit_value(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return false;
 		key->bytes[i] = (uint8_t)(hi << 4 | lo);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "framing.h"
+#include "hex_digit.h"
 #include "ecosystem_mac.h"
 #include "iso8583.h"
 #include "iso8583_json.h"
@@ -183,17 +184,6 @@ static uint8_t *read_all(FILE *in, size_t *length)
 	return buf;
 }
 
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool is_space(int c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -236,7 +226,7 @@ static bool hex_to_bytes(uint8_t *text, size_t len, bool split_lines, size_t *ou
 		}
 		if (is_space(c))
 			continue;
-		int v = hex_value(c);
+		int v = hex_digit_value(c);
 		if (v < 0) {
 			fprintf(stderr, "iso8583: line %zu column %zu: '%c' is not a hex digit\n", line, column,
 				c >= 0x20 && c < 0x7f ? c : '?');
@@ -447,7 +437,7 @@ static bool field_from_json(const struct iso_profile *p, int f, json_t *value, s
 		if (!out)
 			goto too_big;
 		for (size_t i = 0; i < n; i += 2) {
-			int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
+			int hi = hex_digit_value(s[i]), lo = hex_digit_value(s[i + 1]);
 			if (hi < 0 || lo < 0) {
 				fprintf(stderr, "iso8583: message %zu: field %d: not hex at character %zu\n", index,
 					f, i + (hi < 0 ? 0 : 1));
