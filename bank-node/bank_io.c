@@ -5,11 +5,11 @@
 
 #include <stdio.h>
 
+#include "clock_source.h"
 #include "datagram_frames.h"
 #include "tcp_edge.h"
 #include "rules.h"
 #include "salvage.h"
-#include "tsc_clock.h"
 
 bool bank_io_mac_init(struct bank_io *io, struct bank_mac *mac)
 {
@@ -122,7 +122,7 @@ void bank_io_datagram(struct bank_io *io, const struct sockaddr_in *peer, const 
 		stat_add(&io->stats->malformed, 1);
 		return;
 	}
-	io->received_ns = tsc_clock_monotonic_ns(); /* the start of the answer budget (bank_core.h) */
+	io->received_ns = clock_monotonic_ns(); /* the start of the answer budget (bank_core.h) */
 	if (io->mac)
 		iso_mac_view_refresh(&io->mac_view); /* one atomic load unless the keys were reloaded */
 	const uint8_t *msg;

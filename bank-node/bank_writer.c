@@ -5,14 +5,15 @@
 #include <time.h>
 
 #include "bank_mac.h"
+#include "clock_source.h"
 #include "iso8583.h"
-#include "tsc_clock.h"
 
 static void writer_batch_begin(void *ctx)
 {
 	struct bank_writer *w = ctx;
-	bank_core_set_time(&w->core, w->fixed_time ? w->fixed_time : (int64_t)time(NULL));
-	bank_core_set_monotonic(&w->core, tsc_clock_monotonic_ns());
+	/* clock_source.h: the system's clocks, or a simulation's. */
+	bank_core_set_time(&w->core, w->fixed_time ? w->fixed_time : clock_realtime_s());
+	bank_core_set_monotonic(&w->core, clock_monotonic_ns());
 	if (w->mac)
 		iso_mac_view_refresh(w->mac); /* one atomic load unless the keys were reloaded */
 }
@@ -77,7 +78,7 @@ static void writer_complete(void *ctx, void *items, size_t n, int status)
 	if (w->sender)
 		reply_sender_flush(w->sender);
 	/* From each datagram's arrival to its answer leaving (what the switch waits for, but its network). */
-	uint64_t now_ns = tsc_clock_monotonic_ns();
+	uint64_t now_ns = clock_monotonic_ns();
 	for (size_t i = 0; i < n; i++)
 		if (reqs[i].received_ns && reqs[i].received_ns <= now_ns)
 			latency_add_shared(&w->stats->decision, now_ns - reqs[i].received_ns);

@@ -13,6 +13,8 @@
 void reply_sender_init(struct reply_sender *s, struct udp_port *port, struct bank_stats *stats)
 {
 	s->port = port;
+	s->dgram = NULL;
+	s->dgram_queue = 0;
 	s->tcp = NULL;
 	s->tcp_queue = 0;
 	s->stats = stats;
@@ -28,6 +30,19 @@ void reply_sender_route_tcp(struct reply_sender *s, struct dgram_port *tcp, uint
 {
 	s->tcp = tcp;
 	s->tcp_queue = q;
+}
+
+void reply_sender_route_dgram(struct reply_sender *s, struct dgram_port *port, uint16_t q)
+{
+	s->dgram = port;
+	s->dgram_queue = q;
+}
+
+static int send_udp(struct reply_sender *s, const struct udp_datagram *d, int n)
+{
+	if (s->dgram)
+		return dgram_tx_burst(s->dgram, s->dgram_queue, d, n);
+	return udp_port_tx_burst(s->port, d, n);
 }
 
 static bool same_peer(const struct sockaddr_in *a, const struct sockaddr_in *b)
@@ -63,7 +78,7 @@ void reply_sender_flush(struct reply_sender *s)
 		int run = 1;
 		while (at + run < s->count && goes_to_tcp(s, &s->datagrams[at + run]) == tcp)
 			run++;
-		int sent = tcp ? send_tcp(s, s->datagrams + at, run) : udp_port_tx_burst(s->port, s->datagrams + at, run);
+		int sent = tcp ? send_tcp(s, s->datagrams + at, run) : send_udp(s, s->datagrams + at, run);
 		if (sent < 0)
 			sent = 0;
 		if (sent < run)

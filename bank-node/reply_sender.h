@@ -17,6 +17,10 @@
 
 struct reply_sender {
 	struct udp_port *port;
+	/* Non-NULL: every answer not bound for TCP leaves on this queue of this port instead of
+	 * port (a simulated network, tests/sim/). */
+	struct dgram_port *dgram;
+	uint16_t dgram_queue;
 	/* Answers to peers marked as TCP (tcp_edge.h) go to this queue of the TCP port; NULL: none. */
 	struct dgram_port *tcp;
 	uint16_t tcp_queue;
@@ -32,5 +36,7 @@ void reply_sender_add(struct reply_sender *s, const struct sockaddr_in *peer, co
 void reply_sender_flush(struct reply_sender *s);
 /* From now on answers to TCP peers leave on queue q of the TCP port (the caller's own queue). */
 void reply_sender_route_tcp(struct reply_sender *s, struct dgram_port *tcp, uint16_t q);
+/* From now on the other answers leave on queue q of port instead of the UDP port. */
+void reply_sender_route_dgram(struct reply_sender *s, struct dgram_port *port, uint16_t q);
 
 #endif

@@ -21,6 +21,7 @@ struct group_commit {
 	size_t fill_count;
 	uint8_t *drain; /* the writer's, outside the lock */
 	bool stopping;
+	bool stepped; /* no threads: group_commit_step runs the writer's turns */
 	pthread_t thread;
 
 	/* Async mode: a flusher thread syncs what the writer committed, so that a
@@ -187,9 +188,10 @@ static void stop_flusher(struct group_commit *gc)
 	gc->flusher_running = false;
 }
 
-struct group_commit *group_commit_start(struct store *store, const struct group_commit_config *cfg,
-					const struct group_commit_ops *ops, void *ctx, char *err,
-					size_t err_size)
+/* The writer's state without its threads; NULL with the reason in err. */
+static struct group_commit *group_commit_alloc(struct store *store, const struct group_commit_config *cfg,
+					       const struct group_commit_ops *ops, void *ctx, char *err,
+					       size_t err_size)
 {
 	if (cfg->item_size == 0 || cfg->queue_capacity == 0 || cfg->batch_max == 0 || !ops->apply ||
 	    !ops->complete) {
@@ -219,6 +221,26 @@ struct group_commit *group_commit_start(struct store *store, const struct group_
 	pthread_mutex_init(&gc->lock, NULL);
 	pthread_cond_init(&gc->has_items, NULL);
 	pthread_cond_init(&gc->has_space, NULL);
+	return gc;
+}
+
+static void group_commit_free(struct group_commit *gc)
+{
+	pthread_mutex_destroy(&gc->lock);
+	pthread_cond_destroy(&gc->has_items);
+	pthread_cond_destroy(&gc->has_space);
+	free(gc->fill);
+	free(gc->drain);
+	free(gc);
+}
+
+struct group_commit *group_commit_start(struct store *store, const struct group_commit_config *cfg,
+					const struct group_commit_ops *ops, void *ctx, char *err,
+					size_t err_size)
+{
+	struct group_commit *gc = group_commit_alloc(store, cfg, ops, ctx, err, err_size);
+	if (!gc)
+		return NULL;
 	int rc = 0;
 	if (store->durability == DURABILITY_ASYNC)
 		rc = start_flusher(gc);
@@ -229,15 +251,55 @@ struct group_commit *group_commit_start(struct store *store, const struct group_
 	}
 	if (rc != 0) {
 		snprintf(err, err_size, "group commit: cannot start the writer or flusher thread: %s", strerror(rc));
-		pthread_mutex_destroy(&gc->lock);
-		pthread_cond_destroy(&gc->has_items);
-		pthread_cond_destroy(&gc->has_space);
-		free(gc->fill);
-		free(gc->drain);
-		free(gc);
+		group_commit_free(gc);
 		return NULL;
 	}
 	return gc;
+}
+
+struct group_commit *group_commit_start_stepped(struct store *store, const struct group_commit_config *cfg,
+						const struct group_commit_ops *ops, void *ctx, char *err,
+						size_t err_size)
+{
+	if (store->durability != DURABILITY_SYNC) {
+		snprintf(err, err_size, "group commit: a stepped writer needs sync durability");
+		return NULL;
+	}
+	struct group_commit *gc = group_commit_alloc(store, cfg, ops, ctx, err, err_size);
+	if (gc)
+		gc->stepped = true;
+	return gc;
+}
+
+size_t group_commit_step(struct group_commit *gc)
+{
+	/* The writer thread's turn (writer_main), the swap included: what is
+	 * submitted while this batch applies waits for the next step. */
+	pthread_mutex_lock(&gc->lock);
+	uint8_t *batch = gc->fill;
+	size_t n = gc->fill_count;
+	gc->fill = gc->drain;
+	gc->fill_count = 0;
+	gc->drain = batch;
+	pthread_mutex_unlock(&gc->lock);
+	if (n)
+		apply_all(gc, batch, n);
+	return n;
+}
+
+size_t group_commit_queued(const struct group_commit *gc)
+{
+	struct group_commit *g = (struct group_commit *)gc;
+	pthread_mutex_lock(&g->lock);
+	size_t n = g->fill_count;
+	pthread_mutex_unlock(&g->lock);
+	return n;
+}
+
+void group_commit_abandon(struct group_commit *gc)
+{
+	if (gc)
+		group_commit_free(gc);
 }
 
 bool group_commit_submit(struct group_commit *gc, const void *items, size_t n)
@@ -245,10 +307,10 @@ bool group_commit_submit(struct group_commit *gc, const void *items, size_t n)
 	const uint8_t *src = items;
 	pthread_mutex_lock(&gc->lock);
 	while (n > 0) {
-		while (gc->fill_count == gc->cfg.queue_capacity && !gc->stopping)
+		while (gc->fill_count == gc->cfg.queue_capacity && !gc->stopping && !gc->stepped)
 			pthread_cond_wait(&gc->has_space, &gc->lock);
-		if (gc->stopping)
-			break;
+		if (gc->stopping || gc->fill_count == gc->cfg.queue_capacity)
+			break; /* stopping, or a stepped writer's full queue (nobody else would empty it) */
 		size_t space = gc->cfg.queue_capacity - gc->fill_count;
 		size_t k = n < space ? n : space;
 		memcpy(gc->fill + gc->fill_count * gc->cfg.item_size, src, k * gc->cfg.item_size);
@@ -265,6 +327,11 @@ void group_commit_stop(struct group_commit *gc)
 {
 	if (!gc)
 		return;
+	if (gc->stepped) {
+		group_commit_step(gc); /* what is queued, as the thread would before stopping */
+		group_commit_free(gc);
+		return;
+	}
 	pthread_mutex_lock(&gc->lock);
 	gc->stopping = true;
 	pthread_cond_broadcast(&gc->has_items);
@@ -272,12 +339,7 @@ void group_commit_stop(struct group_commit *gc)
 	pthread_mutex_unlock(&gc->lock);
 	pthread_join(gc->thread, NULL);
 	stop_flusher(gc);
-	pthread_mutex_destroy(&gc->lock);
-	pthread_cond_destroy(&gc->has_items);
-	pthread_cond_destroy(&gc->has_space);
-	free(gc->fill);
-	free(gc->drain);
-	free(gc);
+	group_commit_free(gc);
 }
 
 void group_commit_get_stats(const struct group_commit *gc, struct group_commit_stats *out)

@@ -54,6 +54,23 @@ struct group_commit;
 struct group_commit *group_commit_start(struct store *store, const struct group_commit_config *cfg,
 					const struct group_commit_ops *ops, void *ctx, char *err,
 					size_t err_size);
+/*
+ * The same writer without its threads, for a deterministic simulation
+ * (tests/sim/) that decides when the disk commits: submit never waits (false
+ * when the queue is full), group_commit_step applies what is queued in the
+ * caller's thread, exactly as the writer thread does one turn. Only in
+ * DURABILITY_SYNC (the flusher of async mode is a thread).
+ */
+struct group_commit *group_commit_start_stepped(struct store *store, const struct group_commit_config *cfg,
+						const struct group_commit_ops *ops, void *ctx, char *err,
+						size_t err_size);
+/* One turn of the writer; returns how many items it applied (and completed). */
+size_t group_commit_step(struct group_commit *gc);
+/* Items waiting for the next turn. */
+size_t group_commit_queued(const struct group_commit *gc);
+/* A crash: frees a stepped writer without applying what is queued (group_commit_stop applies it). */
+void group_commit_abandon(struct group_commit *gc);
+
 /* Copies n items into the queue, waiting while it is full. False once stopping. */
 bool group_commit_submit(struct group_commit *gc, const void *items, size_t n);
 /* Applies what is queued, then stops the writer and frees everything. */

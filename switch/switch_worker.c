@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock_source.h"
 #include "datagram_frames.h"
 #include "idle_wait.h"
 #include "mti.h"
@@ -219,7 +220,7 @@ static void refresh_date(struct switch_worker *w)
 {
 	if (w->now_ms < w->next_date_ms)
 		return;
-	w->today_yymm = yymm_of_time((int64_t)time(NULL));
+	w->today_yymm = yymm_of_time(clock_realtime_s()); /* clock_source.h: a simulation's date too */
 	w->next_date_ms = w->now_ms + 1000;
 }
 

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock_source.h"
 #include "saf_messages.h"
 #include "spsc_ring.h"
 
@@ -89,18 +90,15 @@ struct saf_forwarder {
 	struct saf_stats stats;
 };
 
+/* Both through clock_source.h: the system's clocks, or a simulation's. */
 static uint64_t monotonic_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return clock_monotonic_ms();
 }
 
 static int64_t wall_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_realtime_ms();
 }
 
 static bool grow(void **items, size_t *capacity, size_t need, size_t size)
