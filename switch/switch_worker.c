@@ -51,7 +51,7 @@ struct switch_worker *switch_worker_create(struct switch_core *core, uint8_t id)
 	memset(w, 0, sizeof(*w));
 	w->core = core;
 	w->id = id;
-	w->now_ms = monotonic_ms();
+	w->now_ms = clock_monotonic_ms(); /* clock_source.h: a simulation's clock from the start */
 	uint32_t outcomes = core->settings.outcome_memory / core->worker_count;
 	if (outcomes < 1024)
 		outcomes = 1024;

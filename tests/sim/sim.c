@@ -254,7 +254,7 @@ static void tick(struct sim_world *w)
 	w->now_us += 1000;
 	sim_faults_step(w);
 	sim_net_deliver(&w->net);
-	sim_switch_step(&w->sw, w->now_us / 1000);
+	sim_switch_step(&w->sw, clock_monotonic_ms()); /* the clock the switch reads itself (clock_source.h) */
 	for (size_t i = 0; i < w->bank_count; i++)
 		sim_bank_step(&w->banks[i], w->now_us);
 	sim_cardholders_step(w);
@@ -284,8 +284,16 @@ static void run_phases(struct sim_world *w)
 	uint64_t healed = w->now_us;
 	while (!w->violated && (w->now_us - healed < SIM_SETTLE_MS * 1000ull || !drained(w))) {
 		if (w->now_us - healed > SIM_DRAIN_LIMIT_MS * 1000ull) {
-			sim_violation(w, NULL, "liveness: not drained %u s after healing (cardholders idle %d, in flight %zu)",
-				      SIM_DRAIN_LIMIT_MS / 1000, sim_cardholders_idle(w), sim_net_in_flight(&w->net));
+			uint64_t queued = 0, exceptions = 0;
+			bool saf = sim_switch_saf_counts(&w->sw, &queued, &exceptions);
+			if (saf)
+				sim_switch_describe_queue(&w->sw, w->opt.quiet ? NULL : stderr);
+			sim_violation(w, NULL,
+				      "liveness: not drained %u s after healing (cardholders idle %d, in flight %zu, "
+				      "advices queued %llu%s, banks busy %d %d)",
+				      SIM_DRAIN_LIMIT_MS / 1000, sim_cardholders_idle(w), sim_net_in_flight(&w->net),
+				      (unsigned long long)queued, saf ? "" : " (switch down)", sim_bank_busy(&w->banks[0]),
+				      w->bank_count > 1 && sim_bank_busy(&w->banks[1]));
 			return;
 		}
 		tick(w);

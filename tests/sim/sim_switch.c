@@ -1,6 +1,8 @@
 #include "sim_switch.h"
 
+#include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <urcu-qsbr.h>
 
 #include "switch_core.h"
@@ -13,7 +15,19 @@ bool sim_switch_start(struct sim_switch *s, char *err, size_t err_size)
 	s->node->up = true;
 	s->node->drop_tx = false;
 	s->node->incarnation++;
+	/* Its start-up warnings (links without MACs: the simulation's choice) would repeat at every
+	 * restart of every run; a failure still says why in err. */
+	fflush(stderr);
+	int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (saved >= 0 && null >= 0)
+		dup2(null, STDERR_FILENO);
 	s->core = switch_core_create(s->cfg, NULL, s->network, &s->node->port, SIM_SWITCH_PENDING, err, err_size);
+	if (saved >= 0 && null >= 0)
+		dup2(saved, STDERR_FILENO);
+	if (saved >= 0)
+		close(saved);
+	if (null >= 0)
+		close(null);
 	if (!s->core) {
 		s->node->up = false;
 		return false;
@@ -66,4 +80,20 @@ bool sim_switch_saf_counts(struct sim_switch *s, uint64_t *queued, uint64_t *exc
 	if (!s->up)
 		return false;
 	return saf_forwarder_counts(s->core->saf, queued, exceptions) == 0;
+}
+
+void sim_switch_describe_queue(struct sim_switch *s, FILE *out)
+{
+	if (!s->up || !out)
+		return;
+	struct saf_stats st;
+	saf_forwarder_stats(s->core->saf, &st);
+	fprintf(out, "sim: store-and-forward: %llu in memory, %llu stored, %llu reloaded, %llu acknowledged, %llu unmatched 1430s\n",
+		(unsigned long long)st.queued, (unsigned long long)st.stored, (unsigned long long)st.loaded,
+		(unsigned long long)st.acknowledged, (unsigned long long)st.unmatched_acks);
+	for (size_t i = 0; i < st.bank_count; i++)
+		fprintf(out, "sim:   %s: depth %llu, in flight %llu, sent %llu, repeats %llu, acknowledged %llu\n",
+			st.banks[i].name, (unsigned long long)st.banks[i].depth, (unsigned long long)st.banks[i].in_flight,
+			(unsigned long long)st.banks[i].sent, (unsigned long long)st.banks[i].repeats,
+			(unsigned long long)st.banks[i].acknowledged);
 }

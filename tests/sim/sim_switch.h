@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ecosystem_config.h"
 #include "sim_net.h"
@@ -34,5 +35,8 @@ void sim_switch_step(struct sim_switch *s, uint64_t now_ms);
 void sim_switch_crash(struct sim_switch *s);
 /* Advices on disk and in the exception queue (false when down). */
 bool sim_switch_saf_counts(struct sim_switch *s, uint64_t *queued, uint64_t *exceptions);
+
+/* The forwarder's view of its queue, per bank, to out (NULL: nothing). */
+void sim_switch_describe_queue(struct sim_switch *s, FILE *out);
 
 #endif
