@@ -113,9 +113,9 @@ void sim_violation(struct sim_world *w, const struct sim_txn *txn, const char *f
 	fprintf(stderr, "sim: replay with: sim --seed %llu", (unsigned long long)w->opt.seed);
 	char faults[256];
 	sim_faults_format(w->opt.faults, faults, sizeof(faults));
-	fprintf(stderr, " --faults %s --load-ms %u --cardholders %u --workers %u%s%s --trace FILE\n", faults,
+	fprintf(stderr, " --faults %s --load-ms %u --cardholders %u --workers %u%s%s%s --trace FILE\n", faults,
 		w->opt.load_ms, w->opt.cardholders, w->opt.workers, w->opt.mutation ? " --mutate " : "",
-		w->opt.mutation ? w->opt.mutation : "");
+		w->opt.mutation ? w->opt.mutation : "", w->opt.decline_on_913 ? " --decline-on-913" : "");
 }
 
 /* ---- the clocks every agent reads (clock_source.h) ---- */

@@ -43,6 +43,9 @@ struct sim_options {
 	 *   (the lost-reversal bug: advices abandoned after a few attempts).
 	 */
 	const char *mutation;
+	/* Cardholders take the switch's 913 (its answer to a copy of an 1100 whose original is
+	 * settled) as the decline of their payment, as a terminal may: docs/simulation.md. */
+	bool decline_on_913;
 	FILE *trace;   /* NULL, or every trace line is written there */
 	bool quiet;    /* no violation report on stderr */
 };

@@ -138,7 +138,7 @@ static void on_frame(struct sim_world *w, uint16_t index, struct sim_cardholder 
 	iso_field_text(m, 39, action, sizeof(action));
 	struct sim_txn *t = c->state != CH_IDLE ? &w->txns[c->txn] : NULL;
 	if (m->mti == 1110 && t && c->state == CH_WAITING && strcmp(stan, t->stan) == 0 && strcmp(rrn, t->rrn) == 0) {
-		if (strcmp(action, "913") == 0) {
+		if (strcmp(action, "913") == 0 && !w->opt.decline_on_913) {
 			/* The switch's answer to a copy of the 1100 (the network duplicated it) that came
 			 * after the original settled: not a verdict on the payment, whose own answer
 			 * may still be on its way (docs/simulation.md, "What it found"). */

@@ -9,6 +9,7 @@
  *   --expect-violation            exit 0 only when some run finds a violation
  *   --repeat                      runs each seed twice and fails if the traces differ
  *   --trace FILE                  every trace line of the run(s) into FILE
+ *   --decline-on-913              cardholders take a 913 for a decline (a finding: docs/simulation.md)
  *   --load-ms MS --cardholders N --workers W
  * Exit: 0 every run passed (or, with --expect-violation, one failed), 1 a
  * violation (or none found), 2 bad options or a run that could not start.
@@ -24,7 +25,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: sim (--seed N | --seeds K | --hours H) [--first-seed S] [--faults LIST] [--mutate NAME]\n"
 			"           [--expect-violation] [--repeat] [--trace FILE] [--load-ms MS] [--cardholders N]\n"
-			"           [--workers W] [--quiet]\n");
+			"           [--workers W] [--decline-on-913] [--quiet]\n");
 }
 
 static bool number(const char *text, unsigned long long *out)
@@ -92,6 +93,8 @@ int main(int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "--expect-violation") == 0) {
 			expect_violation = true;
+		} else if (strcmp(a, "--decline-on-913") == 0) {
+			o.decline_on_913 = true;
 		} else if (strcmp(a, "--repeat") == 0) {
 			repeat = true;
 		} else if (strcmp(a, "--quiet") == 0) {
