@@ -170,7 +170,7 @@ static bool write_config(struct sim_world *w, char *err, size_t err_size)
 		"  - name: mastercard\n    major_industry_id: 5\n    http: 127.0.0.1:9303\n    iso: 198.18.0.1:9304\n"
 		"    lmdb_path: %s/mastercard\n    bank_timeout_ms: %u\n    reversal_retry_ms: 200\n"
 		"    reversal_retry_max_ms: 2000\n    reversal_retention_s: %u\n    outcome_memory: 65536\n"
-		"loadgen:\n  cards_per_bank: %u\n  initial_balance: 300000\n  timeout_ms: %u\n",
+		"loadgen:\n  cards_per_bank: %u\n  initial_balance: 1000000\n  timeout_ms: %u\n",
 		keys, w->dir, w->dir, w->dir, w->bank_timeout_ms, abandon ? 1u : 86400u, cards, w->timeout_ms);
 	if (n < 0 || (size_t)n >= sizeof(yaml)) {
 		snprintf(err, err_size, "config too long");
