@@ -187,3 +187,65 @@ Test(group_commit, rejects_an_incomplete_configuration)
 	cr_assert_null(group_commit_start(NULL, &cfg, &ops, NULL, err, sizeof(err)));
 	cr_assert_neq(strlen(err), 0);
 }
+
+/* The stepped writer of the simulation: nothing happens between steps, a step is one turn
+ * (bounded batches, a failing item isolated), a full queue refuses instead of waiting, an
+ * abandoned writer applies nothing more and stop applies what is queued. */
+Test(group_commit, stepped_writer_applies_only_when_stepped)
+{
+	char dir[256];
+	cr_assert(test_temp_dir_make(dir, sizeof(dir), "storage"));
+	struct store store;
+	char err[256];
+	cr_assert_eq(store_open(&store, dir, 32u << 20, DURABILITY_SYNC, test_shared_vault(), err, sizeof(err)), 0, "%s", err);
+	struct harness h = {.store = &store, .committed_before_complete = true};
+	pthread_mutex_init(&h.lock, NULL);
+	struct group_commit_config cfg = {.item_size = sizeof(struct item), .queue_capacity = 64, .batch_max = 16};
+	struct group_commit *gc = group_commit_start_stepped(&store, &cfg, &ops, &h, err, sizeof(err));
+	cr_assert_not_null(gc, "%s", err);
+
+	struct item items[64];
+	for (uint32_t i = 0; i < 64; i++)
+		items[i] = (struct item){.id = i, .fail = i == 5};
+	cr_assert(group_commit_submit(gc, items, 40));
+	cr_assert_eq(group_commit_queued(gc), 40u);
+	cr_assert_eq(h.completed + h.failed, 0u, "nothing applied before a step");
+	cr_assert_eq(group_commit_step(gc), 40u);
+	cr_assert_eq(group_commit_queued(gc), 0u);
+	cr_assert_eq(h.completed, 39u);
+	cr_assert_eq(h.failed, 1u, "the failing item alone");
+	cr_assert_leq(h.largest_seen, 16u);
+	cr_assert(h.committed_before_complete);
+	cr_assert_eq(group_commit_step(gc), 0u, "an empty turn");
+
+	/* Full: the submit refuses what does not fit instead of waiting for a thread that is not there. */
+	cr_assert(group_commit_submit(gc, items + 40, 24));
+	cr_assert_not(group_commit_submit(gc, items, 64));
+	cr_assert_eq(group_commit_queued(gc), 64u);
+	group_commit_abandon(gc); /* a crash: the queue is lost */
+
+	gc = group_commit_start_stepped(&store, &cfg, &ops, &h, err, sizeof(err));
+	cr_assert_not_null(gc, "%s", err);
+	struct item last = {.id = 100};
+	cr_assert(group_commit_submit(gc, &last, 1));
+	group_commit_stop(gc); /* applies what is queued */
+	cr_assert(h.ids_seen[100]);
+
+	struct store_txn *txn;
+	int64_t applied = -1;
+	cr_assert_eq(store_read_begin(&store, &txn), 0);
+	store_meta_get(txn, &store, "applied", &applied);
+	store_abort(txn);
+	cr_assert_eq(applied, 40, "39 of the first step, the one of stop, none of the abandoned queue");
+
+	struct store async_store;
+	char dir2[256];
+	cr_assert(test_temp_dir_make(dir2, sizeof(dir2), "storage"));
+	cr_assert_eq(store_open(&async_store, dir2, 32u << 20, DURABILITY_ASYNC, test_shared_vault(), err, sizeof(err)), 0);
+	cr_assert_null(group_commit_start_stepped(&async_store, &cfg, &ops, &h, err, sizeof(err)), "async needs its flusher");
+	store_close(&async_store);
+	test_temp_dir_remove(dir2);
+	store_close(&store);
+	pthread_mutex_destroy(&h.lock);
+	test_temp_dir_remove(dir);
+}
