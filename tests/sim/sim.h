@@ -24,8 +24,8 @@ enum sim_fault_class {
 	SIM_FAULT_SLOW_DISK = 1u << 6,    /* a bank's commits take long for a while */
 	SIM_FAULT_CLOCK_JUMP = 1u << 7,   /* the wall clock stepped, as NTP may */
 	SIM_FAULT_MALFORMED = 1u << 8,    /* junk and truncated datagrams to the switch and banks */
-	/* A cardholder's 1100 sent again (or a copy delayed in the network) across a switch
-	 * restart: the known gap of docs/soak.md, off until it is fixed. */
+	/* A cardholder's 1100 repeated as 1101 (or a copy delayed in the network) across a
+	 * switch restart: off until docs/simulation.md's findings 3 and 4 are both closed. */
 	SIM_FAULT_RESEND_ACROSS_RESTART = 1u << 9,
 };
 #define SIM_FAULTS_DEFAULT 0x1ffu /* all but the known gap */

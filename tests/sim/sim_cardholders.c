@@ -72,10 +72,13 @@ static void build_authorization(const struct sim_txn *t, const char *acquirer, c
 	tm_set(m, 49, currency);
 }
 
-static void send_authorization(struct sim_world *w, struct sim_cardholder *c, const struct sim_txn *t)
+/* The first 1100, or its repeat: 1101, the acquirer's repeat of a request it had no answer to. */
+static void send_authorization(struct sim_world *w, struct sim_cardholder *c, const struct sim_txn *t, bool repeat)
 {
 	struct test_msg m;
 	build_authorization(t, w->cfg.loadgen.acquirer_id, w->cfg.loadgen.currency, &m);
+	if (repeat)
+		m.m.mti = 1101;
 	send_message(w, c, &m);
 }
 
@@ -119,7 +122,7 @@ static void start_transaction(struct sim_world *w, uint16_t index, struct sim_ca
 	w->result->authorizations++;
 	sim_trace_line(&w->trace, "ch%u starts %s amount %llu%s", index, t->rrn, (unsigned long long)t->amount,
 		       t->probe ? " (probe)" : "");
-	send_authorization(w, c, t);
+	send_authorization(w, c, t, false);
 }
 
 static void settle(struct sim_world *w, struct sim_cardholder *c, struct sim_txn *t)
@@ -193,8 +196,8 @@ static void timers(struct sim_world *w, uint16_t index, struct sim_cardholder *c
 	struct sim_txn *t = &w->txns[c->txn];
 	if (c->state == CH_WAITING && w->now_us >= c->resend_us && !t->resent) {
 		t->resent = true;
-		sim_trace_line(&w->trace, "ch%u %s no answer yet: sends it again", index, t->rrn);
-		send_authorization(w, c, t);
+		sim_trace_line(&w->trace, "ch%u %s no answer yet: repeats it (1101)", index, t->rrn);
+		send_authorization(w, c, t, true);
 	}
 	if (c->state == CH_WAITING && w->now_us >= c->deadline_us) {
 		t->outcome = TXN_TIMED_OUT;
