@@ -38,28 +38,25 @@ static const struct {
 	{"clock-jump", SIM_FAULT_CLOCK_JUMP},
 	{"malformed", SIM_FAULT_MALFORMED},
 	{"resend-across-restart", SIM_FAULT_RESEND_ACROSS_RESTART},
+	{"shedding", SIM_FAULT_SHEDDING},
 };
 
 bool sim_faults_parse(const char *text, unsigned *out)
 {
-	if (strcmp(text, "default") == 0) {
-		*out = SIM_FAULTS_DEFAULT;
-		return true;
-	}
-	if (strcmp(text, "all") == 0) {
-		*out = SIM_FAULTS_ALL;
-		return true;
-	}
-	if (strcmp(text, "none") == 0) {
-		*out = 0;
-		return true;
-	}
+	/* Names, "default", "all" and "none" joined by commas: "default,shedding". */
 	unsigned bits = 0;
 	char copy[512];
 	snprintf(copy, sizeof(copy), "%s", text);
 	char *save = NULL;
 	for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
-		bool found = false;
+		bool found = strcmp(name, "none") == 0;
+		if (strcmp(name, "default") == 0) {
+			bits |= SIM_FAULTS_DEFAULT;
+			found = true;
+		} else if (strcmp(name, "all") == 0) {
+			bits |= SIM_FAULTS_ALL;
+			found = true;
+		}
 		for (size_t i = 0; i < sizeof(fault_names) / sizeof(fault_names[0]); i++)
 			if (strcmp(name, fault_names[i].name) == 0) {
 				bits |= fault_names[i].bit;
@@ -155,6 +152,7 @@ static bool write_config(struct sim_world *w, char *err, size_t err_size)
 	}
 	bool abandon = w->opt.mutation && strcmp(w->opt.mutation, "abandon-advices") == 0;
 	uint32_t cards = (w->opt.cardholders + 1) / 2;
+	uint32_t budget = (w->opt.faults & SIM_FAULT_SHEDDING) ? 100u : 0u; /* bank-node's default, or none */
 	char yaml[4096];
 	int n = snprintf(yaml, sizeof(yaml),
 		"iso_mac:\n  allow_unprotected: true\n"
@@ -162,16 +160,19 @@ static bool write_config(struct sim_world *w, char *err, size_t err_size)
 		"banks:\n"
 		"  - name: big_bank\n    institution_id: \"10000000001\"\n    http: 127.0.0.1:9301\n"
 		"    iso: 198.18.0.2:9302\n    lmdb_path: %s/big_bank\n    lmdb_map_size: 67108864\n    batch_max: 64\n"
+		"    answer_budget_ms: %u\n"
 		"    networks:\n      - network: mastercard\n        bins: [\"51051000\"]\n"
 		"  - name: lil_bank\n    institution_id: \"10000000002\"\n    http: 127.0.0.1:9311\n"
 		"    iso: 198.18.0.3:9312\n    lmdb_path: %s/lil_bank\n    lmdb_map_size: 67108864\n    batch_max: 64\n"
+		"    answer_budget_ms: %u\n"
 		"    networks:\n      - network: mastercard\n        bins: [\"51999100\"]\n"
 		"networks:\n"
 		"  - name: mastercard\n    major_industry_id: 5\n    http: 127.0.0.1:9303\n    iso: 198.18.0.1:9304\n"
 		"    lmdb_path: %s/mastercard\n    bank_timeout_ms: %u\n    reversal_retry_ms: 200\n"
 		"    reversal_retry_max_ms: 2000\n    reversal_retention_s: %u\n    outcome_memory: 65536\n"
 		"loadgen:\n  cards_per_bank: %u\n  initial_balance: 1000000\n  timeout_ms: %u\n",
-		keys, w->dir, w->dir, w->dir, w->bank_timeout_ms, abandon ? 1u : 86400u, cards, w->timeout_ms);
+		keys, w->dir, budget, w->dir, budget, w->dir, w->bank_timeout_ms, abandon ? 1u : 86400u, cards,
+		w->timeout_ms);
 	if (n < 0 || (size_t)n >= sizeof(yaml)) {
 		snprintf(err, err_size, "config too long");
 		return false;
