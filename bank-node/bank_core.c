@@ -82,20 +82,32 @@ static int fill_journal(const struct store *s, struct journal_record *j, const s
 	return rc;
 }
 
-/* An original that came after its reversal: the sender gave up on it, so it never debits. */
-static int decline_after_tombstone(struct bank_core *core, struct store_txn *txn, struct bank_request *req)
+/*
+ * A journal entry that moves no money: a declined late original, or the
+ * tombstone of a reversal that came first. Both mark the key reversed, so
+ * that whatever comes under it later never debits.
+ */
+static int journal_reversed_without_money(struct bank_core *core, struct store_txn *txn, struct bank_request *req,
+					  enum bank_outcome outcome, const char *action, enum journal_state state)
 {
 	struct store *s = core->store;
 	struct journal_record j;
-	req->outcome = OUTCOME_TOMBSTONE_DECLINE;
-	set_action(req, ACTION_DECLINED);
+	req->outcome = outcome;
+	set_action(req, action);
 	int rc = fill_journal(s, &j, req, NULL, core->now_unix);
 	if (rc)
 		return rc;
-	j.state = JOURNAL_DECLINED;
+	j.state = state;
 	j.reversal_seen = 1;
 	memcpy(j.action, req->action, 4);
 	return store_journal_put(txn, s, &req->key, &j);
+}
+
+/* An original that came after its reversal: the sender gave up on it, so it never debits. */
+static int decline_after_tombstone(struct bank_core *core, struct store_txn *txn, struct bank_request *req)
+{
+	return journal_reversed_without_money(core, txn, req, OUTCOME_TOMBSTONE_DECLINE, ACTION_DECLINED,
+					      JOURNAL_DECLINED);
 }
 
 static int authorize(struct bank_core *core, struct store_txn *txn, struct bank_request *req)
@@ -220,15 +232,8 @@ static int reverse(struct bank_core *core, struct store_txn *txn, struct bank_re
 	}
 	if (rc == STORE_NOT_FOUND) {
 		/* Remember it: an original arriving later is declined, never debited. */
-		req->outcome = OUTCOME_REVERSAL_UNKNOWN;
-		set_action(req, ACTION_ORIGINAL_NOT_FOUND);
-		rc = fill_journal(s, &j, req, NULL, core->now_unix);
-		if (rc)
-			return rc;
-		j.state = JOURNAL_TOMBSTONE;
-		j.reversal_seen = 1;
-		memcpy(j.action, req->action, 4);
-		return store_journal_put(txn, s, &req->key, &j);
+		return journal_reversed_without_money(core, txn, req, OUTCOME_REVERSAL_UNKNOWN,
+						      ACTION_ORIGINAL_NOT_FOUND, JOURNAL_TOMBSTONE);
 	}
 	if (rc)
 		return rc;
