@@ -110,6 +110,12 @@ static int decline_after_tombstone(struct bank_core *core, struct store_txn *txn
 					      JOURNAL_DECLINED);
 }
 
+static bool over_budget(const struct bank_core *core, const struct bank_request *req)
+{
+	return core->answer_budget_ns && req->received_ns && core->now_ns > req->received_ns &&
+	       core->now_ns - req->received_ns > core->answer_budget_ns;
+}
+
 static int authorize(struct bank_core *core, struct store_txn *txn, struct bank_request *req)
 {
 	struct store *s = core->store;
@@ -151,6 +157,16 @@ static int authorize(struct bank_core *core, struct store_txn *txn, struct bank_
 			req->outcome = OUTCOME_DUPLICATE;
 			set_action(req, ACTION_DUPLICATE);
 		}
+		return 0;
+	}
+	/*
+	 * Load shedding skips a new decision, never the journal: a duplicate, a
+	 * repeat or a late original answered above says what the cardholder's
+	 * money already did, where a 912 would say "refused" over a standing debit.
+	 */
+	if (over_budget(core, req)) {
+		set_action(req, ACTION_ISSUER_UNAVAILABLE);
+		req->outcome = OUTCOME_SHED;
 		return 0;
 	}
 
@@ -279,22 +295,11 @@ static int reverse(struct bank_core *core, struct store_txn *txn, struct bank_re
 	return store_journal_put(txn, s, &req->key, &j);
 }
 
-static bool over_budget(const struct bank_core *core, const struct bank_request *req)
-{
-	return core->answer_budget_ns && req->received_ns && core->now_ns > req->received_ns &&
-	       core->now_ns - req->received_ns > core->answer_budget_ns;
-}
-
 int bank_core_apply(struct bank_core *core, struct store_txn *txn, struct bank_request *req)
 {
 	req->approval[0] = '\0';
 	switch (req->kind) {
 	case BANK_AUTHORIZATION:
-		if (over_budget(core, req)) {
-			set_action(req, ACTION_ISSUER_UNAVAILABLE);
-			req->outcome = OUTCOME_SHED;
-			return 0;
-		}
 		return authorize(core, txn, req);
 	case BANK_REVERSAL:
 		return reverse(core, txn, req);
