@@ -140,10 +140,9 @@ void sim_bank_step(struct sim_bank *b, uint64_t now_us)
 			b->node->drop_tx = true; /* committed, then killed before the answers leave */
 			sim_trace_line(b->trace, "fault: %s commits a batch and dies before answering", b->bank->name);
 		}
-		size_t n = group_commit_step(b->gc);
+		group_commit_step(b->gc);
 		b->committing = false;
 		b->commits++;
-		(void)n;
 		if (crash)
 			sim_bank_crash(b);
 	}

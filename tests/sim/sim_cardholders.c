@@ -125,12 +125,11 @@ static void start_transaction(struct sim_world *w, uint16_t index, struct sim_ca
 	send_authorization(w, c, t, false);
 }
 
-static void settle(struct sim_world *w, struct sim_cardholder *c, struct sim_txn *t)
+/* The transaction is over for its cardholder, who pays again after a while. */
+static void settle(struct sim_world *w, struct sim_cardholder *c)
 {
-	(void)w;
 	c->state = CH_IDLE;
 	c->next_start_us = w->now_us + sim_rng_range(&w->rng, 1000, 300000);
-	(void)t;
 }
 
 static void on_frame(struct sim_world *w, uint16_t index, struct sim_cardholder *c, const struct iso_msg *m)
@@ -157,14 +156,14 @@ static void on_frame(struct sim_world *w, uint16_t index, struct sim_cardholder 
 		else
 			w->result->declined++;
 		sim_trace_line(&w->trace, "ch%u %s %s (%s)", index, t->rrn, approved ? "APPROVED" : "DECLINED", action);
-		settle(w, c, t);
+		settle(w, c);
 		return;
 	}
 	if ((m->mti == 1430) && t && c->state == CH_REVERSING && strcmp(rrn, t->rrn) == 0) {
 		if (strcmp(action, "400") == 0 || strcmp(action, "914") == 0) {
 			t->reversal_acked = true;
 			sim_trace_line(&w->trace, "ch%u %s reversal acknowledged (%s)", index, t->rrn, action);
-			settle(w, c, t);
+			settle(w, c);
 		} else {
 			sim_trace_line(&w->trace, "ch%u %s reversal answered %s: repeated", index, t->rrn, action);
 		}

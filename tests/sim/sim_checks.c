@@ -18,7 +18,6 @@
 
 struct scan {
 	struct sim_world *w;
-	uint8_t bank;
 	uint64_t foreign;    /* approved entries of no transaction of this run */
 	char foreign_rrn[13];
 };
@@ -64,7 +63,7 @@ static bool check_bank(struct sim_world *w, uint8_t index, bool final)
 		return false;
 	}
 	memset(w->approved_entries, 0, w->txn_count);
-	struct scan s = {.w = w, .bank = index};
+	struct scan s = {.w = w};
 	struct store_txn *txn;
 	rc = store_read_begin(&b->store, &txn);
 	if (rc == 0) {

@@ -101,8 +101,12 @@ struct sim_node *sim_net_add_node(struct sim_net *n, const char *name, const cha
 	node->net = n;
 	for (uint16_t q = 0; q < queues; q++) {
 		node->inbox[q].items = calloc(SIM_INBOX_MAX, sizeof(struct sim_packet *));
-		if (!node->inbox[q].items)
+		if (!node->inbox[q].items) {
+			for (uint16_t k = 0; k < q; k++)
+				free(node->inbox[k].items);
+			free(node);
 			return NULL;
+		}
 	}
 	node->port.ops = &sim_port_ops;
 	node->port.impl = node;
