@@ -2,7 +2,8 @@
  * Simulated cardholders (terminals of one acquirer): each pays with its own
  * card, one authorization at a time, as cardholder-loadgen does: an 1100,
  * then the 1110 it waits for up to its timeout; without an answer it reverses
- * (1420, then 1421 until the switch's 1430). What each one saw is what the
+ * (1420, then 1421 until the switch's 1430); now and then it cancels an approved
+ * payment the same way. What each one saw is what the
  * money checks hold the banks to.
  */
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "sim_world.h"
 
 #define REVERSAL_REPEAT_US 500000u
+#define CANCEL_PROBABILITY 0.03
 
 static struct sim_txn *txn_new(struct sim_world *w)
 {
@@ -156,6 +158,16 @@ static void on_frame(struct sim_world *w, uint16_t index, struct sim_cardholder 
 		else
 			w->result->declined++;
 		sim_trace_line(&w->trace, "ch%u %s %s (%s)", index, t->rrn, approved ? "APPROVED" : "DECLINED", action);
+		if (approved && !t->probe && sim_rng_chance(&w->rng, CANCEL_PROBABILITY)) {
+			/* The customer cancels: the approved payment is reversed, and must end uncharged. */
+			t->outcome = TXN_CANCELLED;
+			w->result->reversals++;
+			c->state = CH_REVERSING;
+			c->deadline_us = w->now_us + REVERSAL_REPEAT_US;
+			sim_trace_line(&w->trace, "ch%u %s CANCELLED: reverses", index, t->rrn);
+			send_reversal(w, c, t, false);
+			return;
+		}
 		settle(w, c);
 		return;
 	}

@@ -6,7 +6,8 @@
  *   - no double debit: one cardholder transaction, at most one standing debit;
  *   - every approval a cardholder saw stands in its issuer's journal;
  *   - (final) nobody is charged for an authorization they saw declined or timed out
- *     (and reversed), and the debits standing are exactly the approvals seen;
+ *     (and reversed), or cancelled (reversed after its approval), and the debits standing
+ *     are exactly the approvals kept;
  *   - (final) every reversal advice was acknowledged: none queued, none expired;
  *   - (final) liveness: every cardholder got an answer to its probe after healing.
  */
@@ -98,7 +99,10 @@ static bool check_bank(struct sim_world *w, uint8_t index, bool final)
 			}
 		} else if (final && debits) {
 			sim_violation(w, x, "%s: the cardholder saw %s %s (%s) and is charged %llu", b->bank->name, x->rrn,
-				      x->outcome == TXN_TIMED_OUT ? "time out" : x->outcome == TXN_OPEN ? "unanswered" : "declined",
+				      x->outcome == TXN_TIMED_OUT	 ? "time out"
+				      : x->outcome == TXN_OPEN	 ? "unanswered"
+				      : x->outcome == TXN_CANCELLED ? "approved, then reversed it"
+								     : "declined",
 				      x->action[0] ? x->action : "no answer", (unsigned long long)x->amount);
 			return false;
 		}
@@ -146,7 +150,7 @@ bool sim_check_final(struct sim_world *w)
 			sim_violation(w, x, "liveness: probe %s after healing answered %s", x->rrn, x->action);
 			return false;
 		}
-		if (x->outcome == TXN_TIMED_OUT && !x->reversal_acked) {
+		if ((x->outcome == TXN_TIMED_OUT || x->outcome == TXN_CANCELLED) && !x->reversal_acked) {
 			sim_violation(w, x, "the reversal of %s was never acknowledged to its cardholder", x->rrn);
 			return false;
 		}

@@ -18,7 +18,8 @@
 #define SIM_MAX_BANKS 2
 #define SIM_MAX_EVENTS 256
 
-enum sim_txn_outcome { TXN_OPEN, TXN_APPROVED, TXN_DECLINED, TXN_TIMED_OUT };
+/* TXN_CANCELLED: approved, then reversed by its cardholder (a customer cancelling the payment). */
+enum sim_txn_outcome { TXN_OPEN, TXN_APPROVED, TXN_DECLINED, TXN_TIMED_OUT, TXN_CANCELLED };
 
 /* One authorization as its cardholder lived it. */
 struct sim_txn {
