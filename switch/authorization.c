@@ -11,6 +11,7 @@
 #include "mti.h"
 #include "network_checks.h"
 #include "rcu_cell.h"
+#include "saf_reloaded_keys.h"
 #include "switch_fields.h"
 #include "switch_messages.h"
 #include "switch_tx.h"
@@ -120,6 +121,19 @@ void on_authorization(struct switch_worker *w, const struct sockaddr_in *peer, c
 		/* A retransmission of a settled 1100 is told it is a duplicate. */
 		COUNT(w, duplicates);
 		send_answer(w, peer, m, ACTION_DUPLICATE);
+		return;
+	}
+	if (!existed && iso_mti_is_repeat(m->mti) &&
+	    saf_reloaded_keys_has(saf_forwarder_reloaded_keys(w->core->saf), &key)) {
+		/*
+		 * A repeat of a transaction this switch, before a restart, timed out or
+		 * saw reversed, and whose advice it found on disk: the bank may still
+		 * hold the original approved, but the advice reverses it. Its 911, not
+		 * the bank's approval that is about to be taken back.
+		 */
+		COUNT(w, repeats);
+		send_answer(w, peer, m, ACTION_ISSUER_TIMEOUT);
+		set_outcome(o, OUTCOME_TIMED_OUT, NULL, NULL);
 		return;
 	}
 	if (existed) {
