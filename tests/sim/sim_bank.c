@@ -107,6 +107,7 @@ void sim_bank_crash(struct sim_bank *b)
 		return;
 	b->up = false;
 	b->crashes++;
+	b->crash_after_next_commit = false; /* a death planned for this life dies with it */
 	sim_net_node_down(b->node);
 	free_memory(b);
 }

@@ -44,6 +44,7 @@ void sim_switch_crash(struct sim_switch *s)
 		return;
 	s->up = false;
 	s->crashes++;
+	s->crash_after_forwarder_step = false; /* a death planned for this life dies with it */
 	sim_net_node_down(s->node);
 	/* Freeing the core waits for RCU grace periods: not as a reader. Never started,
 	 * it neither settles its pending transactions nor commits the forwarder's rings. */
