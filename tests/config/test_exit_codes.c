@@ -107,6 +107,34 @@ Test(exit_codes, an_unknown_key_is_2_everywhere)
 	expect_config_error(config, NULL, "colour: unknown key");
 }
 
+/* The TCP edge's limits (networks[].tcp): a wrong one stops every program; check shows them. */
+Test(exit_codes, a_bad_tcp_edge_limit_is_2_everywhere)
+{
+	char config[300], source[512], text[8192], log[300];
+	snprintf(source, sizeof source, "%s/config/ecosystem.yaml", getenv("ISO_SOURCE_DIR"));
+	FILE *f = fopen(source, "r");
+	cr_assert_not_null(f, "%s", source);
+	size_t n = fread(text, 1, sizeof text - 64, f);
+	fclose(f);
+	text[n] = '\0';
+	char *slots = strstr(text, "      ring_slots: 1024 ");
+	cr_assert_not_null(slots, "the shipped config has no mastercard tcp.ring_slots 1024");
+	memcpy(slots + strlen("      ring_slots: 10"), "00", 2);
+	const char *edited = text;
+	snprintf(config, sizeof config, "%s/ring.yaml", dir);
+	write_file(config, edited);
+	expect_config_error(config, NULL, "ring_slots: '1000' is not a power of two");
+	snprintf(log, sizeof log, "%s/tool.log", dir);
+	const char *check[] = {"check", config, NULL};
+	cr_assert_eq(run("tools/iso8583-config", check, log), 2);
+	cr_assert(test_log_mentions(log, 0, "ring_slots: '1000' is not a power of two"));
+
+	const char *shipped[] = {"check", source, NULL};
+	cr_assert_eq(run("tools/iso8583-config", shipped, log), 0);
+	cr_assert(test_log_mentions(log, 0, "tcp 127.0.0.1:9211 max_inbound 256 per_source 64 evict_idle_s 5 "
+					    "quiet_timeout_s 900 ring_slots 1024"));
+}
+
 Test(exit_codes, the_seeds_config_checks_clean)
 {
 	char seed[512], log[300];
