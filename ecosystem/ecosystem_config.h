@@ -44,6 +44,7 @@ struct cfg_tcp {
 	uint32_t evict_idle_s;   /* a full table's link longest without a message gives way after this */
 	uint32_t quiet_timeout_s; /* an inbound link without a message this long closes; 0 = never */
 	uint32_t ring_slots;     /* per worker and direction; a half-full send ring pauses reading */
+	uint32_t send_wait_ms;   /* a worker finding its send ring full waits this long, then drops */
 };
 
 /* A decimal BIN range: PANs whose first `length` digits lie in [low, high]. */

@@ -69,6 +69,7 @@ int switch_tcp_attach(struct dgram_port *port, const struct ecosystem_config *c,
 		tc.evict_idle_ms = net->tcp.evict_idle_s * 1000u;
 		tc.quiet_timeout_ms = net->tcp.quiet_timeout_s * 1000u;
 		tc.ring_slots = net->tcp.ring_slots;
+		tc.tx_full_wait_ms = net->tcp.send_wait_ms;
 	}
 	tc.outbound = banks;
 	tc.outbound_count = bank_endpoints(c, net, banks);
