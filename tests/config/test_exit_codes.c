@@ -107,28 +107,64 @@ Test(exit_codes, an_unknown_key_is_2_everywhere)
 	expect_config_error(config, NULL, "colour: unknown key");
 }
 
-/* The TCP edge's limits (networks[].tcp): a wrong one stops every program; check shows them. */
-Test(exit_codes, a_bad_tcp_edge_limit_is_2_everywhere)
+struct edit {
+	const char *replace, *with; /* replace must be in the text */
+};
+
+/* The shipped config with each edit made, written to dir/name; its path in path. */
+static void shipped_config_with(const char *name, const struct edit *edits, size_t count, char *path, size_t size)
 {
-	char config[300], source[512], text[8192], log[300];
+	char source[512], text[8704], out[8704];
 	snprintf(source, sizeof source, "%s/config/ecosystem.yaml", getenv("ISO_SOURCE_DIR"));
 	FILE *f = fopen(source, "r");
 	cr_assert_not_null(f, "%s", source);
-	size_t n = fread(text, 1, sizeof text - 64, f);
+	size_t n = fread(text, 1, 8192, f);
 	fclose(f);
 	text[n] = '\0';
-	char *slots = strstr(text, "      ring_slots: 1024 ");
-	cr_assert_not_null(slots, "the shipped config has no mastercard tcp.ring_slots 1024");
-	memcpy(slots + strlen("      ring_slots: 10"), "00", 2);
-	const char *edited = text;
-	snprintf(config, sizeof config, "%s/ring.yaml", dir);
-	write_file(config, edited);
+	for (size_t i = 0; i < count; i++) {
+		char *at = strstr(text, edits[i].replace);
+		cr_assert_not_null(at, "'%s' is not in the shipped config", edits[i].replace);
+		snprintf(out, sizeof out, "%.*s%s%s", (int)(at - text), text, edits[i].with, at + strlen(edits[i].replace));
+		memcpy(text, out, sizeof text);
+	}
+	snprintf(path, size, "%s/%s", dir, name);
+	write_file(path, text);
+}
+
+Test(exit_codes, a_missing_key_file_is_2_everywhere)
+{
+	char config[300], log[300];
+	const struct edit no_mac_keys[] = {{"key_file: iso_mac.keys", "key_file: /nonexistent/iso_mac.keys"}};
+	shipped_config_with("no-mac-keys.yaml", no_mac_keys, 1, config, sizeof config);
+	expect_config_error(config, NULL, "/nonexistent/iso_mac.keys");
+
+	/* PAN keys: the switch and the banks (the cardholders' generator keeps no PAN). */
+	const struct edit no_pan_keys[] = {{"key_file: iso_mac.keys\n  grace_s: 300", "allow_unprotected: true"},
+					   {"key_file: var/keys/pan.keys", "key_file: /nonexistent/pan.keys"}};
+	shipped_config_with("no-pan-keys.yaml", no_pan_keys, 2, config, sizeof config);
+	snprintf(log, sizeof log, "%s/out.log", dir);
+	for (size_t i = 0; i < 2; i++) {
+		const struct program *p = &programs[i];
+		const char *args[] = {"--config", config, p->name_option, p->name, NULL};
+		int status = run(p->path, args, log);
+		cr_assert_eq(status, 2, "%s exited %d for a missing PAN key file", p->path, status);
+		cr_assert(test_log_mentions(log, 0, "/nonexistent/pan.keys"), "%s does not name the file", p->path);
+	}
+}
+
+/* The TCP edge's limits (networks[].tcp): a wrong one stops every program; check shows them. */
+Test(exit_codes, a_bad_tcp_edge_limit_is_2_everywhere)
+{
+	char config[300], log[300], source[512];
+	const struct edit slots[] = {{"      ring_slots: 1024 ", "      ring_slots: 1000 "}};
+	shipped_config_with("ring.yaml", slots, 1, config, sizeof config);
 	expect_config_error(config, NULL, "ring_slots: '1000' is not a power of two");
 	snprintf(log, sizeof log, "%s/tool.log", dir);
 	const char *check[] = {"check", config, NULL};
 	cr_assert_eq(run("tools/iso8583-config", check, log), 2);
 	cr_assert(test_log_mentions(log, 0, "ring_slots: '1000' is not a power of two"));
 
+	snprintf(source, sizeof source, "%s/config/ecosystem.yaml", getenv("ISO_SOURCE_DIR"));
 	const char *shipped[] = {"check", source, NULL};
 	cr_assert_eq(run("tools/iso8583-config", shipped, log), 0);
 	cr_assert(test_log_mentions(log, 0, "tcp 127.0.0.1:9211 max_inbound 256 per_source 64 evict_idle_s 5 "
