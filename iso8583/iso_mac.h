@@ -1,8 +1,8 @@
 /*
  * Message authentication of ISO 8583 links (docs/protocol.md, "MAC"): AES-CMAC
  * (NIST SP 800-38B, RFC 4493; ISO 9797-1 algorithm 5) computed by OpenSSL 3's
- * CMAC (iso_mac.c says why its CMAC_CTX functions), truncated to its leftmost 8 bytes, in DE 64 (DE 128 when the
- * message has a secondary bitmap). The MAC is the last element of a message
+ * CMAC (iso_mac.c says why through its CMAC_CTX functions), truncated to its
+ * leftmost 8 bytes, in DE 64 (DE 128 when the message has a secondary bitmap). The MAC is the last element of a message
  * and covers every byte before it: MTI, bitmaps (with the MAC's own bit set)
  * and all other elements as sent, without the frame's length header. CMAC
  * pads by itself (SP 800-38B: 10* and subkey K2); nothing else is padded.
