@@ -83,12 +83,13 @@ static int fill_journal(const struct store *s, struct journal_record *j, const s
 }
 
 /*
- * A journal entry that moves no money: a declined late original, or the
- * tombstone of a reversal that came first. Both mark the key reversed, so
- * that whatever comes under it later never debits.
+ * A journal entry that moves no money: a declined late original, the
+ * tombstone of a reversal that came first (both marked reversed, so that
+ * whatever comes under the key later never debits), or a shed request.
  */
-static int journal_reversed_without_money(struct bank_core *core, struct store_txn *txn, struct bank_request *req,
-					  enum bank_outcome outcome, const char *action, enum journal_state state)
+static int journal_without_money(struct bank_core *core, struct store_txn *txn, struct bank_request *req,
+				 enum bank_outcome outcome, const char *action, enum journal_state state,
+				 bool reversal_seen)
 {
 	struct store *s = core->store;
 	struct journal_record j;
@@ -98,7 +99,7 @@ static int journal_reversed_without_money(struct bank_core *core, struct store_t
 	if (rc)
 		return rc;
 	j.state = state;
-	j.reversal_seen = 1;
+	j.reversal_seen = reversal_seen;
 	memcpy(j.action, req->action, 4);
 	return store_journal_put(txn, s, &req->key, &j);
 }
@@ -106,8 +107,8 @@ static int journal_reversed_without_money(struct bank_core *core, struct store_t
 /* An original that came after its reversal: the sender gave up on it, so it never debits. */
 static int decline_after_tombstone(struct bank_core *core, struct store_txn *txn, struct bank_request *req)
 {
-	return journal_reversed_without_money(core, txn, req, OUTCOME_TOMBSTONE_DECLINE, ACTION_DECLINED,
-					      JOURNAL_DECLINED);
+	return journal_without_money(core, txn, req, OUTCOME_TOMBSTONE_DECLINE, ACTION_DECLINED, JOURNAL_DECLINED,
+				     true);
 }
 
 static bool over_budget(const struct bank_core *core, const struct bank_request *req)
@@ -165,9 +166,13 @@ static int authorize(struct bank_core *core, struct store_txn *txn, struct bank_
 	 * money already did, where a 912 would say "refused" over a standing debit.
 	 */
 	if (over_budget(core, req)) {
-		set_action(req, ACTION_ISSUER_UNAVAILABLE);
-		req->outcome = OUTCOME_SHED;
-		return 0;
+		/*
+		 * Journaled as a refusal: the network relays the first answer it gets,
+		 * so a copy of this request (a duplicated datagram, right behind it)
+		 * must hear the same 912 and never be decided after it.
+		 */
+		return journal_without_money(core, txn, req, OUTCOME_SHED, ACTION_ISSUER_UNAVAILABLE, JOURNAL_DECLINED,
+					     false);
 	}
 
 	struct card_record card;
@@ -248,8 +253,8 @@ static int reverse(struct bank_core *core, struct store_txn *txn, struct bank_re
 	}
 	if (rc == STORE_NOT_FOUND) {
 		/* Remember it: an original arriving later is declined, never debited. */
-		return journal_reversed_without_money(core, txn, req, OUTCOME_REVERSAL_UNKNOWN,
-						      ACTION_ORIGINAL_NOT_FOUND, JOURNAL_TOMBSTONE);
+		return journal_without_money(core, txn, req, OUTCOME_REVERSAL_UNKNOWN, ACTION_ORIGINAL_NOT_FOUND,
+					     JOURNAL_TOMBSTONE, true);
 	}
 	if (rc)
 		return rc;

@@ -34,7 +34,8 @@ void bank_core_set_time(struct bank_core *core, int64_t now_unix);
 /*
  * Load shedding: an authorization that has waited for the writer longer than
  * the budget and would be a new decision is answered 912 (issuer unavailable)
- * without touching the ledger. Its sender times out soon; answering it late
+ * and journaled as that refusal, without touching any balance (a copy of it
+ * hears 912 again, never a later decision). Its sender times out soon; answering it late
  * would only make the network reverse it, and the work would delay the
  * requests behind it past their own timeouts. What the journal already knows
  * (a duplicate, a repeat's original, a reversal that came first) is answered

@@ -11,6 +11,7 @@
 #include "mti.h"
 #include "network_checks.h"
 #include "rcu_cell.h"
+#include "saf_reloaded_keys.h"
 #include "switch_fields.h"
 #include "switch_messages.h"
 #include "switch_tx.h"
@@ -41,6 +42,7 @@ void set_outcome(struct outcome *o, enum outcome_kind kind, const char *bank_sta
 {
 	memset(o, 0, sizeof(*o));
 	o->kind = (uint8_t)kind;
+	o->action = -1;
 	if (bank_stan)
 		memcpy(o->bank_stan, bank_stan, 7);
 	if (bank)
@@ -52,7 +54,7 @@ void set_outcome(struct outcome *o, enum outcome_kind kind, const char *bank_sta
  * there. The slot stays named: a timed-out transaction's slot carries its
  * reversal advice until the disk has it (reversal.c looks there).
  */
-void settle(struct switch_worker *w, const struct pending_txn *p, enum outcome_kind kind, const char *bank_stan,
+struct outcome *settle(struct switch_worker *w, const struct pending_txn *p, enum outcome_kind kind, const char *bank_stan,
 	    const struct sockaddr_in *bank)
 {
 	struct outcome *o = outcome_memory_at(&w->outcomes, p->outcome_index, &p->key);
@@ -62,6 +64,36 @@ void settle(struct switch_worker *w, const struct pending_txn *p, enum outcome_k
 	}
 	set_outcome(o, kind, bank_stan, bank);
 	o->slot = (uint32_t)(p - w->pending.slots);
+	return o;
+}
+
+/* The switch's own answer, remembered: a repeat of the transaction hears it again. */
+static void refuse(struct switch_worker *w, const struct sockaddr_in *peer, const struct iso_msg *m, struct outcome *o,
+		   int action)
+{
+	send_answer(w, peer, m, action);
+	set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
+	o->action = (int16_t)action;
+}
+
+/*
+ * A 1101 of a transaction the switch remembers: the answer the cardholder
+ * heard, again (docs/protocol.md, "Repeats"). Never a new trip to the bank:
+ * its answer could be lost, and the timeout's reversal would take back an
+ * approval the cardholder already heard.
+ */
+static void answer_again(struct switch_worker *w, const struct sockaddr_in *peer, const struct iso_msg *m,
+			 const struct outcome *o)
+{
+	COUNT(w, repeats);
+	if (o->kind == OUTCOME_TIMED_OUT)
+		send_answer(w, peer, m, ACTION_ISSUER_TIMEOUT); /* the advice undoing it is queued */
+	else if (o->kind == OUTCOME_APPROVED && o->action >= 0 && o->approval[0])
+		send_answer_again(w, peer, m, o->action, o->approval);
+	else if (o->kind == OUTCOME_REFUSED && o->action >= 0)
+		send_answer(w, peer, m, o->action);
+	else
+		send_answer(w, peer, m, ACTION_DUPLICATE); /* nothing the cardholder heard to repeat */
 }
 
 void on_authorization(struct switch_worker *w, const struct sockaddr_in *peer, const uint8_t *frame, size_t length,
@@ -101,8 +133,7 @@ void on_authorization(struct switch_worker *w, const struct sockaddr_in *peer, c
 		 * STAN, where it left a tombstone this 1100 would not meet under ours:
 		 * refusing it here is what keeps a reversed payment from being debited. */
 		COUNT(w, reversed_before_original);
-		send_answer(w, peer, m, ACTION_DECLINED);
-		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
+		refuse(w, peer, m, o, ACTION_DECLINED);
 		return;
 	}
 	if (existed && o->kind == OUTCOME_PENDING) {
@@ -110,55 +141,55 @@ void on_authorization(struct switch_worker *w, const struct sockaddr_in *peer, c
 		COUNT(w, duplicates);
 		return;
 	}
-	if (existed && o->kind == OUTCOME_TIMED_OUT && iso_mti_is_repeat(m->mti)) {
-		/* The acquirer missed the 911: the same again (the advice undoing it is queued). */
-		COUNT(w, repeats);
-		send_answer(w, peer, m, ACTION_ISSUER_TIMEOUT);
+	if (existed && iso_mti_is_repeat(m->mti)) {
+		answer_again(w, peer, m, o);
 		return;
 	}
-	if (existed && !iso_mti_is_repeat(m->mti)) {
+	if (existed) {
 		/* A retransmission of a settled 1100 is told it is a duplicate. */
 		COUNT(w, duplicates);
 		send_answer(w, peer, m, ACTION_DUPLICATE);
 		return;
 	}
-	if (existed) {
+	bool forgotten_repeat = iso_mti_is_repeat(m->mti);
+	if (forgotten_repeat && saf_reloaded_keys_has(saf_forwarder_reloaded_keys(w->core->saf), &key)) {
 		/*
-		 * A 1101 asks for the answer the acquirer never had. The switch keeps no
-		 * action or approval code, the bank does: the repeat goes the whole way
-		 * again, and the bank answers it from its journal (docs/protocol.md,
-		 * "Repeats"); the checks refuse it again if they refused the original.
+		 * A repeat of a transaction this switch, before a restart, timed out or
+		 * saw reversed, and whose advice it found on disk: the bank may still
+		 * hold the original approved, but the advice reverses it. Its 911, not
+		 * the bank's approval that is about to be taken back.
 		 */
 		COUNT(w, repeats);
+		send_answer(w, peer, m, ACTION_ISSUER_TIMEOUT);
+		set_outcome(o, OUTCOME_TIMED_OUT, NULL, NULL);
+		return;
 	}
 	/* From here every path fills o. */
 	if (v.action != ACTION_APPROVED) {
 		COUNT(w, refused_by_checks);
 		if (v.failure == CHECK_NO_ROUTE)
 			COUNT(w, no_route);
-		send_answer(w, peer, m, v.action);
-		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
+		refuse(w, peer, m, o, v.action);
 		return;
 	}
 
-	if (bank_is_down(&w->bank_health, &v.route.bank->iso, w->now_ms)) {
+	/* A forgotten repeat always goes to the bank: its original may be debited there,
+	 * and only the bank's answer, or a timeout's reversal, settles that. */
+	if (!forgotten_repeat && bank_is_down(&w->bank_health, &v.route.bank->iso, w->now_ms)) {
 		COUNT(w, bank_unavailable);
-		send_answer(w, peer, m, ACTION_ISSUER_UNAVAILABLE);
-		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
+		refuse(w, peer, m, o, ACTION_ISSUER_UNAVAILABLE);
 		return;
 	}
 	if (__builtin_expect(!saf_forwarder_healthy(w->core->saf), 0)) {
 		/* An approval that times out must be reversible: not while the disk refuses advices. */
 		COUNT(w, saf_unavailable);
-		send_answer(w, peer, m, ACTION_SYSTEM_MALFUNCTION);
-		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
+		refuse(w, peer, m, o, ACTION_SYSTEM_MALFUNCTION);
 		return;
 	}
 	uint32_t slot = pending_alloc(&w->pending);
 	if (slot == UINT32_MAX) {
 		COUNT(w, pending_full);
-		send_answer(w, peer, m, ACTION_SYSTEM_MALFUNCTION);
-		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
+		refuse(w, peer, m, o, ACTION_SYSTEM_MALFUNCTION);
 		return;
 	}
 	prefetch_pending(w, pending_upcoming(&w->pending, PENDING_PREFETCH_AHEAD));
@@ -166,8 +197,7 @@ void on_authorization(struct switch_worker *w, const struct sockaddr_in *peer, c
 	if (!pending_fields_capture(m, &p->f)) {
 		pending_release(&w->pending, slot);
 		COUNT(w, refused_by_checks);
-		send_answer(w, peer, m, ACTION_FORMAT_ERROR);
-		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
+		refuse(w, peer, m, o, ACTION_FORMAT_ERROR);
 		return;
 	}
 	p->kind = PENDING_AUTHORIZATION;
@@ -244,12 +274,16 @@ void on_authorization_answer(struct switch_worker *w, const uint8_t *frame, size
 		return;
 	}
 	relay_with_stan(w, &p->cardholder, frame, length, m, p->f.stan);
+	struct outcome *o;
 	if (approved) {
 		COUNT(w, approved);
-		settle(w, p, OUTCOME_APPROVED, bank_stan, &p->bank);
+		o = settle(w, p, OUTCOME_APPROVED, bank_stan, &p->bank);
+		field_text(m, 38, o->approval, sizeof(o->approval));
 	} else {
 		COUNT(w, declined);
-		settle(w, p, OUTCOME_REFUSED, NULL, NULL);
+		o = settle(w, p, OUTCOME_REFUSED, NULL, NULL);
 	}
+	/* What the cardholder heard, for its repeats (an answer without DE 39 stays -1: 913). */
+	o->action = (int16_t)action;
 	pending_release(&w->pending, slot);
 }

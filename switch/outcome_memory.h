@@ -25,6 +25,8 @@ struct outcome {
 	uint8_t kind;
 	uint32_t slot;
 	char bank_stan[7];
+	char approval[7]; /* DE 38 of an approval the cardholder heard; "" otherwise */
+	int16_t action;   /* DE 39 the cardholder heard (a repeat hears it again); -1: none to repeat */
 	struct sockaddr_in bank;
 };
 

@@ -51,6 +51,12 @@ static void echo(struct iso_msg *out, const struct iso_msg *in, int field, struc
 
 size_t switch_build_answer(const struct iso_msg *request, int action, uint8_t *buf, size_t capacity)
 {
+	return switch_build_answer_with_approval(request, action, NULL, buf, capacity);
+}
+
+size_t switch_build_answer_with_approval(const struct iso_msg *request, int action, const char *approval,
+					 uint8_t *buf, size_t capacity)
+{
 	static const int echoed[] = {2, 3, 4, 7, 11, 12, 32, 37, 41, 49, 56};
 	struct text_fields t;
 	struct iso_msg out;
@@ -60,6 +66,8 @@ size_t switch_build_answer(const struct iso_msg *request, int action, uint8_t *b
 	char code[4];
 	action_code_text(action, code);
 	iso_set(&out, 39, code, 3);
+	if (approval && approval[0])
+		iso_set_str(&out, 38, approval);
 	return switch_encode_framed(&out, buf, capacity);
 }
 

@@ -29,6 +29,9 @@ size_t switch_encode_framed(struct iso_msg *m, uint8_t *buf, size_t capacity);
  * 12, 32, 37, 41, 49 (and 56 for reversals) when present, with action code.
  */
 size_t switch_build_answer(const struct iso_msg *request, int action, uint8_t *buf, size_t capacity);
+/* The same with DE 38 (approval NULL or "": none): a remembered approval answered again. */
+size_t switch_build_answer_with_approval(const struct iso_msg *request, int action, const char *approval,
+					 uint8_t *buf, size_t capacity);
 
 /* 1110 to the cardholder of a pending authorization (e.g. 911 on timeout). */
 size_t switch_build_pending_answer(const struct pending_txn *p, int action, uint8_t *buf, size_t capacity);

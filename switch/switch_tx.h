@@ -90,6 +90,14 @@ static inline void send_answer(struct switch_worker *w, const struct sockaddr_in
 	tx_commit_sealed(w, peer, switch_build_answer(request, action, buf, SWITCH_TX_BUFFER));
 }
 
+/* A repeat's answer from the outcome memory: the action, and the approval code when there is one. */
+static inline void send_answer_again(struct switch_worker *w, const struct sockaddr_in *peer,
+				     const struct iso_msg *request, int action, const char *approval)
+{
+	uint8_t *buf = tx_claim(w);
+	tx_commit_sealed(w, peer, switch_build_answer_with_approval(request, action, approval, buf, SWITCH_TX_BUFFER));
+}
+
 /* Slow path of relay_with_stan: a message that came without a MAC (unprotected link) re-encoded with one. */
 size_t relay_reencode_with_mac(const struct iso_msg *m, const char *stan, uint8_t *buf, size_t capacity);
 

@@ -33,7 +33,7 @@ void on_authorization_answer(struct switch_worker *w, const uint8_t *frame, size
 /* Remembers how a transaction ended in its outcome entry o. */
 void set_outcome(struct outcome *o, enum outcome_kind kind, const char *bank_stan, const struct sockaddr_in *bank);
 /* The same for a pending transaction, in place when its entry is still there. */
-void settle(struct switch_worker *w, const struct pending_txn *p, enum outcome_kind kind, const char *bank_stan,
+struct outcome *settle(struct switch_worker *w, const struct pending_txn *p, enum outcome_kind kind, const char *bank_stan,
 	    const struct sockaddr_in *bank);
 
 /* ---- reversal.c ---- */

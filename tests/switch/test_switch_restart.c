@@ -154,3 +154,36 @@ Test(switch_restart, a_repeat_of_a_timed_out_payment_hears_911_again_and_is_not_
 	cr_assert(eco_wait_switch_drained(&env, 60000), "the switch's reversal advice never completed");
 	cr_assert_eq(eco_balance(&env, 0, 3), INITIAL_BALANCE, "a 911 is never charged");
 }
+
+/*
+ * The switch stored the advice of a timed-out payment and was killed (as if
+ * before its 911 left): the restarted switch reloads the advice, and the
+ * acquirer's repeat hears 911 at once, never the approval the frozen bank
+ * still holds and the advice is about to take back.
+ */
+Test(switch_restart, a_repeat_of_a_payment_whose_advice_was_reloaded_hears_911_and_stays_unforwarded,
+     .init = start, .fini = cleanup, .timeout = 120)
+{
+	struct test_msg pay;
+	payment(&pay, 2, "424221");
+	uint8_t in[ISO_MAX_MESSAGE + 2];
+	struct iso_msg answer;
+	char action[4];
+	eco_freeze_bank(&env, 0, true);
+	cr_assert(ask(&pay, in, &answer), "no answer to the 1100");
+	cr_assert_str_eq(tm_text(&answer, 39, action, sizeof(action)), "911");
+	cr_assert(eco_wait_switch_stat(&env, "saf.on_disk", 1, 10000), "the advice never reached the disk");
+
+	crash_and_restart_the_switch();
+	cr_assert(eco_wait_switch_stat(&env, "saf.loaded", 1, 10000), "the restarted switch did not reload the advice");
+	struct test_msg repeat = pay;
+	repeat.m.mti = 1101;
+	cr_assert(ask(&repeat, in, &answer), "no answer to the 1101");
+	cr_assert_str_eq(tm_text(&answer, 39, action, sizeof(action)), "911");
+	cr_assert_eq(eco_switch_stat(&env, "totals.forwarded"), 0, "the repeat must not reach the bank");
+	cr_assert_eq(eco_switch_stat(&env, "totals.repeats"), 1);
+
+	eco_freeze_bank(&env, 0, false);
+	cr_assert(eco_wait_switch_drained(&env, 60000), "the reloaded advice never completed");
+	cr_assert_eq(eco_balance(&env, 0, 2), INITIAL_BALANCE, "reversed: never charged");
+}
