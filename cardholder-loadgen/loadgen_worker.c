@@ -392,6 +392,7 @@ void *loadgen_worker_main(void *arg)
 	while (tsc_now_ns() < s->start_ns)
 		idle_cpu_relax();
 	for (;;) {
+		iso_mac_view_refresh(&w->mac); /* one atomic load unless the keys were reloaded (SIGHUP) */
 		uint64_t now = tsc_now_ns();
 		unsigned sent = send_due(w, now);
 		w->current.sent += sent;
