@@ -5,9 +5,7 @@
 
 #include <stdio.h>
 
-#include "cpu_pack.h"
 #include "datagram_frames.h"
-#include "idle_wait.h"
 #include "tcp_edge.h"
 #include "rules.h"
 #include "salvage.h"
@@ -154,10 +152,6 @@ void bank_io_run(struct bank_io *io, volatile sig_atomic_t *stop)
 		rx[i].data = buffers + (size_t)i * UDP_DATAGRAM_MAX;
 		rx[i].capacity = UDP_DATAGRAM_MAX;
 	}
-	/* On the CPU the other agents' loops share at a light load (cpu_pack.h), like theirs. */
-	struct cpu_pack pack;
-	cpu_pack_init(&pack);
-	unsigned turns = 0;
 	while (!*stop) {
 		if (bank_mac_reload_requested && io->mac) {
 			/* SIGHUP: the MAC key file again; every thread picks the keys up at its next message. */
@@ -169,10 +163,6 @@ void bank_io_run(struct bank_io *io, volatile sig_atomic_t *stop)
 				fprintf(stderr, "bank-node: MAC key reload failed, keeping the current keys: %s\n", err);
 		}
 		int n = udp_port_rx_burst(io->port, rx, UDP_BURST);
-		if (n <= 0 || ++turns >= IDLE_WAIT_PACK_CHECK_TURNS) {
-			turns = 0;
-			cpu_pack_check(&pack, tsc_clock_monotonic_ns());
-		}
 		if (n <= 0) {
 			/* Idle: sleep in poll() until traffic, waking now and then to see *stop. */
 			udp_port_wait(io->port, 100000);

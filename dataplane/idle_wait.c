@@ -23,7 +23,6 @@ int idle_wait_init(struct idle_wait *w, char *err, size_t err_size)
 	w->max_spin_ns = IDLE_WAIT_MAX_SPIN_NS;
 	w->pause_polls = IDLE_WAIT_PAUSE_POLLS;
 	idle_backoff_init(&w->nap);
-	cpu_pack_init(&w->pack);
 	w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	w->wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->epoll_fd < 0 || w->wake.fd < 0) {
@@ -155,16 +154,8 @@ static void adapt_spin(struct idle_wait *w, uint64_t slept_ns, bool woken)
 	}
 }
 
-void idle_wait_busy_check(struct idle_wait *w)
-{
-	w->busy_turns = 0;
-	cpu_pack_check(&w->pack, idle_wait_now_ns());
-}
-
 void idle_wait_sleep(struct idle_wait *w, uint64_t timeout_ns, bool (*more)(void *ctx), void *ctx)
 {
-	w->busy_turns = 0;
-	cpu_pack_check(&w->pack, idle_wait_now_ns());
 	if (timeout_ns > IDLE_WAIT_LONGEST_NS)
 		timeout_ns = IDLE_WAIT_LONGEST_NS;
 	if (!w->event_driven) {
@@ -219,8 +210,6 @@ void idle_wait_sleep(struct idle_wait *w, uint64_t timeout_ns, bool (*more)(void
 
 void idle_wait_sleep_timer(struct idle_wait *w, uint64_t timeout_ns)
 {
-	w->busy_turns = 0;
-	cpu_pack_check(&w->pack, idle_wait_now_ns());
 	if (timeout_ns > IDLE_WAIT_LONGEST_NS)
 		timeout_ns = IDLE_WAIT_LONGEST_NS;
 	if (timeout_ns > 0) {

@@ -46,7 +46,6 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#include "cpu_pack.h"
 #include "dgram_port.h"
 #include "idle_backoff.h"
 
@@ -60,8 +59,6 @@
 /* ... doubled after a sleep shorter than this (not worth a sleep), halved after one longer than LONG. */
 #define IDLE_WAIT_SHORT_SLEEP_NS 15000u
 #define IDLE_WAIT_LONG_SLEEP_NS 60000u
-/* Busy turns between two looks at the light-load packing (cpu_pack.h) when the loop never sleeps. */
-#define IDLE_WAIT_PACK_CHECK_TURNS 4096u
 /* Empty polls answered with a pause hint before the spin yields instead (idle_backoff.h says why). */
 #define IDLE_WAIT_PAUSE_POLLS IDLE_BACKOFF_SPIN_POLLS
 
@@ -110,8 +107,6 @@ struct idle_wait {
 	uint32_t max_spin_ns;
 	uint32_t pause_polls;
 	uint64_t idle_since_ns; /* first empty poll after work (0: not idle) */
-	uint32_t busy_turns;     /* since the last packing check */
-	struct cpu_pack pack;    /* light-load packing of this loop's thread */
 	struct idle_backoff nap; /* the fallback */
 	uint64_t nap_ns;         /* the nap idle_wait_spin chose, for idle_wait_sleep */
 	struct idle_wait_stats stats;
@@ -128,14 +123,9 @@ int idle_wait_add_fd(struct idle_wait *w, int fd, char *err, size_t err_size);
  * use a pause hint before it yields instead. */
 void idle_wait_set_spin(struct idle_wait *w, uint32_t max_spin_ns, uint32_t pause_polls);
 
-/* Packing check of a loop that has not slept for IDLE_WAIT_PACK_CHECK_TURNS turns. */
-void idle_wait_busy_check(struct idle_wait *w);
-
 /* The loop did work: spin again when it next finds none. */
 static inline void idle_wait_busy(struct idle_wait *w)
 {
-	if (++w->busy_turns >= IDLE_WAIT_PACK_CHECK_TURNS)
-		idle_wait_busy_check(w);
 	w->empty_polls = 0;
 	w->idle_since_ns = 0;
 	idle_backoff_reset(&w->nap);
