@@ -1,5 +1,7 @@
 #include "bank_core.h"
 
+#include "mti.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -80,29 +82,65 @@ static int fill_journal(const struct store *s, struct journal_record *j, const s
 	return rc;
 }
 
+/* An original that came after its reversal: the sender gave up on it, so it never debits. */
+static int decline_after_tombstone(struct bank_core *core, struct store_txn *txn, struct bank_request *req)
+{
+	struct store *s = core->store;
+	struct journal_record j;
+	req->outcome = OUTCOME_TOMBSTONE_DECLINE;
+	set_action(req, ACTION_DECLINED);
+	int rc = fill_journal(s, &j, req, NULL, core->now_unix);
+	if (rc)
+		return rc;
+	j.state = JOURNAL_DECLINED;
+	j.reversal_seen = 1;
+	memcpy(j.action, req->action, 4);
+	return store_journal_put(txn, s, &req->key, &j);
+}
+
 static int authorize(struct bank_core *core, struct store_txn *txn, struct bank_request *req)
 {
 	struct store *s = core->store;
 	struct journal_record j;
-	int rc = store_journal_get(txn, s, &req->key, &j);
-	if (rc == 0) {
-		if (j.state != JOURNAL_TOMBSTONE) {
-			answer_duplicate(s, req, &j);
+	/*
+	 * One walk of the transaction's DE 12/32/37/41 group finds the exact key and
+	 * what a restarted network hides under STANs of its own (store.h).
+	 */
+	struct journal_group group;
+	int rc = store_journal_group(txn, s, &req->key, req->pan, req->amount, &group);
+	if (rc)
+		return rc;
+	if (group.exact) {
+		if (group.exact_record.state != JOURNAL_TOMBSTONE) {
+			answer_duplicate(s, req, &group.exact_record);
 			return 0;
 		}
-		/* Its reversal came first: the sender gave up on it, so it never debits. */
-		req->outcome = OUTCOME_TOMBSTONE_DECLINE;
-		set_action(req, ACTION_DECLINED);
-		rc = fill_journal(s, &j, req, NULL, core->now_unix);
-		if (rc)
-			return rc;
-		j.state = JOURNAL_DECLINED;
-		j.reversal_seen = 1;
-		memcpy(j.action, req->action, 4);
-		return store_journal_put(txn, s, &req->key, &j);
+		return decline_after_tombstone(core, txn, req);
 	}
-	if (rc != STORE_NOT_FOUND)
-		return rc;
+	/*
+	 * Its reversal came first under the cardholder's STAN (a network that had
+	 * forgotten the original forwarded it as it came), and this original now
+	 * comes under the network's STAN: same card and amount, so it is that one.
+	 * Declining it can only refuse a payment, never take money.
+	 */
+	if (group.tombstone_for_card)
+		return decline_after_tombstone(core, txn, req);
+	if (iso_mti_is_repeat(req->mti) && (group.others > 0 || group.truncated)) {
+		/*
+		 * A 1101 is the acquirer asking again for an answer it never had: the
+		 * original was decided here under another STAN (the network restarted
+		 * in between). One original gives its answer again; several, or a
+		 * group too large to walk, are not guessed between: 913, no money moves.
+		 */
+		if (group.others == 1 && !group.truncated) {
+			answer_duplicate(s, req, &group.other);
+			req->found_by_keys_but_stan = true;
+		} else {
+			req->outcome = OUTCOME_DUPLICATE;
+			set_action(req, ACTION_DUPLICATE);
+		}
+		return 0;
+	}
 
 	struct card_record card;
 	struct account_record account;

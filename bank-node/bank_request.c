@@ -25,7 +25,7 @@ static bool copy_field(const struct iso_msg *m, int field, char *out, size_t cap
 
 uint16_t bank_reply_mti(uint16_t request_mti)
 {
-	return (uint16_t)((request_mti / 10) * 10 + 10);
+	return iso_mti_response_of(request_mti);
 }
 
 bool bank_request_salvage(const struct iso_msg *m, struct bank_request *req)
@@ -90,6 +90,7 @@ enum bank_parse_result bank_request_parse(const struct iso_msg *m, struct bank_r
 	static const int keys_of_1100[] = {2, 4, 12, 32};
 	switch (m->mti) {
 	case 1100:
+	case 1101: /* the repeat: bank_core looks for what it repeats under any STAN */
 		req->kind = BANK_AUTHORIZATION;
 		for (size_t i = 0; i < sizeof(keys_of_1100) / sizeof(keys_of_1100[0]); i++)
 			if (!iso_has(m, keys_of_1100[i]))

@@ -17,14 +17,14 @@
 #include "records.h"
 
 enum bank_request_kind {
-	BANK_AUTHORIZATION = 1, /* 1100 */
+	BANK_AUTHORIZATION = 1, /* 1100, and 1101 (the acquirer's repeat) */
 	BANK_REVERSAL = 2,      /* 1420, 1421 */
 };
 
 /* How the writer settled a request, beyond its action code (for /stats). */
 enum bank_outcome {
 	OUTCOME_NEW = 0,           /* first time this key was decided */
-	OUTCOME_DUPLICATE,         /* a 1100 replayed: the journal's answer again */
+	OUTCOME_DUPLICATE,         /* a 1100 replayed, or a 1101 repeat: the journal's answer again */
 	OUTCOME_REVERSAL_CREDITED, /* an approved original credited back */
 	OUTCOME_REVERSAL_REPLAY,   /* reversal of an already reversed original */
 	OUTCOME_REVERSAL_NO_MONEY, /* reversal of a refused original */
@@ -43,7 +43,7 @@ struct bank_request {
 	int8_t mac_link; /* the network link it came on (bank_mac.h): its answer's MAC key */
 	uint64_t amount;
 	struct journal_key key;
-	bool found_by_keys_but_stan; /* a reversal found its original under another STAN */
+	bool found_by_keys_but_stan; /* a reversal or a repeat found its original under another STAN */
 	char pan[STORE_PAN_MAX + 1];
 	char processing_code[7];
 	char amount_text[13];
@@ -77,7 +77,7 @@ enum bank_parse_result bank_request_parse(const struct iso_msg *m, struct bank_r
  */
 bool bank_request_salvage(const struct iso_msg *m, struct bank_request *req);
 
-/* 1100 -> 1110, 1420/1421 -> 1430: the response of the same class, origin digit cleared. */
+/* 1100/1101 -> 1110, 1420/1421 -> 1430: the response of the same class, origin digit cleared. */
 uint16_t bank_reply_mti(uint16_t request_mti);
 
 /*

@@ -258,36 +258,64 @@ bool store_journal_pan_is(const struct store *s, const struct journal_record *j,
 	return memcmp(h, j->pan_lookup, sizeof(j->pan_lookup)) == 0;
 }
 
-int store_journal_find_by_keys_but_stan(struct store_txn *txn, const struct store *s, const struct journal_key *key,
-					struct journal_key *found_key, struct journal_record *found)
+int store_journal_group(struct store_txn *txn, const struct store *s, const struct journal_key *key, const char *pan,
+			uint64_t amount, struct journal_group *out)
 {
+	memset(out, 0, sizeof(*out));
+	/* The exact key first, wherever it sits in a large group: then the walk is not needed. */
+	int rc = store_journal_get(txn, s, key, &out->exact_record);
+	if (rc == STORE_OK) {
+		out->exact = true;
+		return STORE_OK;
+	}
+	if (rc != STORE_NOT_FOUND)
+		return rc;
 	MDB_cursor *c;
-	int rc = mdb_cursor_open(as_lmdb_txn(txn), s->journal, &c);
+	rc = mdb_cursor_open(as_lmdb_txn(txn), s->journal, &c);
 	if (rc)
 		return store_status_of(rc);
-	/* The lowest key of the group: its prefix, then the smallest STAN bytes. */
+	/* The STAN is the key's last part: the group is one run of keys, from the prefix and the smallest STAN. */
 	struct journal_key from = *key;
 	memset(from.bytes + JOURNAL_KEY_WITHOUT_STAN, 0, JOURNAL_KEY_LEN - JOURNAL_KEY_WITHOUT_STAN);
 	MDB_val k = {JOURNAL_KEY_LEN, from.bytes}, v;
-	size_t matches = 0;
+	unsigned walked = 0;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != JOURNAL_KEY_LEN || memcmp(k.mv_data, key->bytes, JOURNAL_KEY_WITHOUT_STAN) != 0)
 			break;
+		if (++walked > JOURNAL_GROUP_WALK_MAX) {
+			out->truncated = true;
+			break;
+		}
 		struct journal_record j;
 		if (v.mv_size != sizeof(j))
 			continue;
 		memcpy(&j, v.mv_data, sizeof(j));
-		if (j.state == JOURNAL_TOMBSTONE)
-			continue;
-		if (++matches > 1)
-			break;
-		memcpy(found_key->bytes, k.mv_data, JOURNAL_KEY_LEN);
-		*found = j;
+		if (j.state == JOURNAL_TOMBSTONE) {
+			if (pan[0] && j.amount == amount && store_journal_pan_is(s, &j, pan))
+				out->tombstone_for_card = true;
+		} else if (out->others < 2 && out->others++ == 0) {
+			memcpy(out->other_key.bytes, k.mv_data, JOURNAL_KEY_LEN);
+			out->other = j;
+		}
 	}
 	mdb_cursor_close(c);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return store_status_of(rc);
-	return matches == 1 ? STORE_OK : STORE_NOT_FOUND;
+	return STORE_OK;
+}
+
+int store_journal_find_by_keys_but_stan(struct store_txn *txn, const struct store *s, const struct journal_key *key,
+					struct journal_key *found_key, struct journal_record *found)
+{
+	struct journal_group g;
+	int rc = store_journal_group(txn, s, key, "", 0, &g);
+	if (rc)
+		return rc;
+	if (g.others != 1 || g.truncated)
+		return STORE_NOT_FOUND;
+	*found_key = g.other_key;
+	*found = g.other;
+	return STORE_OK;
 }
 
 int store_journal_put(struct store_txn *txn, const struct store *s, const struct journal_key *key,

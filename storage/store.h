@@ -69,6 +69,26 @@ int store_order_put(struct store_txn *txn, const struct store *s, const char *ke
 int store_journal_get(struct store_txn *txn, const struct store *s, const struct journal_key *key,
 		      struct journal_record *out);
 /*
+ * What the journal holds under one transaction's DE 12, 32, 37 and 41 whatever
+ * the STAN: a network that restarted forwards a cardholder's repeat (1101) or
+ * late original under a STAN of its own, and a reversal it could not match under
+ * the cardholder's. The walk is bounded (an acquirer could flood one group), and
+ * a truncated walk is reported so that the caller never guesses.
+ */
+#define JOURNAL_GROUP_WALK_MAX 16
+struct journal_group {
+	bool exact;                    /* an entry under the very key (record in exact_record); nothing else is read then */
+	struct journal_record exact_record;
+	unsigned others;               /* entries under another STAN, tombstones aside: 0, 1 or 2 (= more) */
+	struct journal_key other_key;  /* the first of them */
+	struct journal_record other;
+	bool tombstone_for_card;       /* a tombstone under another STAN of the card and amount asked for */
+	bool truncated;                /* the group is larger than the walk */
+};
+/* pan may be "" (no tombstone can then match). */
+int store_journal_group(struct store_txn *txn, const struct store *s, const struct journal_key *key, const char *pan,
+			uint64_t amount, struct journal_group *out);
+/*
  * The one journal entry other than a tombstone whose key equals key but for
  * the STAN: the original of a reversal that names it under another STAN.
  * STORE_NOT_FOUND when there is none, or more than one (then no guess is made).

@@ -4,6 +4,7 @@
 
 #include "framing.h"
 #include "iso_mac.h"
+#include "mti.h"
 #include "network_checks.h"
 #include "salvage.h"
 
@@ -53,7 +54,7 @@ size_t switch_build_answer(const struct iso_msg *request, int action, uint8_t *b
 	static const int echoed[] = {2, 3, 4, 7, 11, 12, 32, 37, 41, 49, 56};
 	struct text_fields t;
 	struct iso_msg out;
-	iso_msg_init(&out, (uint16_t)(request->mti - request->mti % 10 + 10));
+	iso_msg_init(&out, iso_mti_response_of(request->mti));
 	for (size_t i = 0; i < sizeof(echoed) / sizeof(echoed[0]); i++)
 		echo(&out, request, echoed[i], &t);
 	char code[4];

@@ -115,6 +115,9 @@ static const struct mti_handler mti_handlers[] = {
 	{1110, .answer = on_authorization_answer},
 	{1420, .request = on_cardholder_reversal},
 	{1421, .request = on_cardholder_reversal},
+	/* A repeat is the same transaction: the same memory here, and if it is
+	 * forgotten (a restart), the bank finds its original by DE 12/32/37/41. */
+	{1101, .request = on_authorization},
 	{1430, .request = on_reversal_answer}, /* to the store-and-forward queue, from any worker */
 };
 

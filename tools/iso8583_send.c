@@ -25,6 +25,7 @@
 #include "iso8583_json.h"
 #include "iso_mac.h"
 #include "iso_mac_keys.h"
+#include "mti.h"
 
 static const char usage[] =
 	"usage: iso8583 send --to HOST:PORT [--link udp|tcp] [--framing binary2|ascii4]\n"
@@ -216,7 +217,7 @@ static bool link_open(struct link *l, const struct send_options *o)
 	return true;
 }
 
-/* The answer to `request` (MTI + 10, same DE 11 and 41) within the deadline, decoded into answer. */
+/* The answer to `request` (its response MTI, same DE 11 and 41) within the deadline, decoded into answer. */
 static bool await_answer(struct link *l, const struct send_options *o, const struct iso_msg *request,
 			 uint8_t *copy, struct iso_msg *answer, size_t *answer_len)
 {
@@ -269,7 +270,7 @@ static bool await_answer(struct link *l, const struct send_options *o, const str
 			struct iso_error err;
 			if (iso_decode(o->profile, copy, len, answer, &err) != ISO_OK)
 				continue;
-			if (answer->mti != request->mti + 10)
+			if (answer->mti != iso_mti_response_of(request->mti))
 				continue;
 			char stan[8] = "", terminal[16] = "";
 			iso_field_text(request, 11, stan, sizeof stan);

@@ -83,7 +83,7 @@ static struct bank_request request(uint16_t mti, const char *pan, unsigned stan,
 	struct bank_request r;
 	memset(&r, 0, sizeof(r));
 	r.mti = mti;
-	r.kind = mti == 1100 ? BANK_AUTHORIZATION : BANK_REVERSAL;
+	r.kind = mti / 100 == 11 ? BANK_AUTHORIZATION : BANK_REVERSAL;
 	r.amount = amount;
 	snprintf(r.pan, sizeof(r.pan), "%s", pan);
 	snprintf(r.stan, sizeof(r.stan), "%06u", stan);
@@ -317,6 +317,103 @@ Test(core, two_originals_with_the_same_keys_but_stan_are_not_guessed_between)
 	decide(&rev);
 	cr_assert_str_eq(rev.action, "914", "ambiguous: the bank must not pick one");
 	cr_assert_eq(balance_of("acc-1"), 7000);
+	assert_ledger_consistent();
+}
+
+/* The acquirer's repeat (1101) of an 1100 it had no answer to. */
+static struct bank_request repeat(const char *pan, unsigned stan, uint64_t amount)
+{
+	return request(1101, pan, stan, amount);
+}
+
+Test(core, a_repeat_under_another_stan_gets_the_original_answer_without_a_second_debit)
+{
+	/* The network forwarded the 1100 as 500031, restarted, and forwards the repeat as 500032. */
+	struct bank_request pay = with_rrn(authorization(PAN_ACTIVE, 500031, 2500), "RRN000000931");
+	decide(&pay);
+	cr_assert_str_eq(pay.action, "000");
+	struct bank_request again = with_rrn(repeat(PAN_ACTIVE, 500032, 2500), "RRN000000931");
+	decide(&again);
+	cr_assert_str_eq(again.action, "000");
+	cr_assert_str_eq(again.approval, pay.approval, "the original's approval code, not a new one");
+	cr_assert_eq(again.outcome, OUTCOME_DUPLICATE);
+	cr_assert(again.found_by_keys_but_stan);
+	cr_assert_eq(balance_of("acc-1"), 7500);
+	/* The network's advice for the repeat (its answer lost) reverses the original, once. */
+	struct bank_request advice = with_rrn(reversal(PAN_ACTIVE, 500032, 2500), "RRN000000931");
+	decide(&advice);
+	cr_assert_eq(advice.outcome, OUTCOME_REVERSAL_CREDITED);
+	struct bank_request old_advice = with_rrn(reversal(PAN_ACTIVE, 500031, 2500), "RRN000000931");
+	decide(&old_advice);
+	cr_assert_eq(old_advice.outcome, OUTCOME_REVERSAL_REPLAY);
+	cr_assert_eq(balance_of("acc-1"), 10000);
+	/* A repeat of a reversed original is not reported approved again. */
+	struct bank_request late = with_rrn(repeat(PAN_ACTIVE, 500033, 2500), "RRN000000931");
+	decide(&late);
+	cr_assert_str_eq(late.action, "913");
+	cr_assert_eq(balance_of("acc-1"), 10000);
+	assert_ledger_consistent();
+}
+
+Test(core, a_repeat_of_a_refusal_is_refused_the_same_way_and_another_amount_is_913)
+{
+	struct bank_request pay = with_rrn(authorization(PAN_OTHER, 500034, 600), "RRN000000934");
+	decide(&pay);
+	cr_assert_str_eq(pay.action, "116");
+	struct bank_request again = with_rrn(repeat(PAN_OTHER, 500035, 600), "RRN000000934");
+	decide(&again);
+	cr_assert_str_eq(again.action, "116");
+	struct bank_request other = with_rrn(repeat(PAN_OTHER, 500036, 400), "RRN000000934");
+	decide(&other);
+	cr_assert_str_eq(other.action, "913", "not the transaction it claims to repeat");
+	cr_assert_eq(balance_of("acc-2"), 500);
+}
+
+Test(core, a_repeat_of_an_original_that_never_arrived_is_decided)
+{
+	struct bank_request first = with_rrn(repeat(PAN_ACTIVE, 500037, 1200), "RRN000000937");
+	decide(&first);
+	cr_assert_str_eq(first.action, "000");
+	cr_assert_eq(first.outcome, OUTCOME_NEW);
+	cr_assert_eq(balance_of("acc-1"), 8800);
+	assert_ledger_consistent();
+}
+
+Test(core, a_repeat_between_two_originals_is_not_guessed_and_moves_no_money)
+{
+	struct bank_request a = with_rrn(authorization(PAN_ACTIVE, 500038, 1000), "RRN000000938");
+	struct bank_request b = with_rrn(authorization(PAN_ACTIVE, 500039, 1000), "RRN000000938");
+	decide(&a);
+	decide(&b);
+	cr_assert_eq(balance_of("acc-1"), 8000);
+	struct bank_request again = with_rrn(repeat(PAN_ACTIVE, 500040, 1000), "RRN000000938");
+	decide(&again);
+	cr_assert_str_eq(again.action, "913");
+	cr_assert_eq(balance_of("acc-1"), 8000);
+	assert_ledger_consistent();
+}
+
+Test(core, a_late_original_under_the_networks_stan_after_its_reversal_under_the_cardholders_never_debits)
+{
+	/* The cardholder's reversal came first (forwarded with the cardholder's STAN 41 by a
+	 * network that never saw the original); the network restarted; the original then
+	 * comes under the network's STAN 500041. */
+	struct bank_request rev = with_rrn(reversal(PAN_ACTIVE, 41, 700), "RRN000000941");
+	decide(&rev);
+	cr_assert_str_eq(rev.action, "914");
+	struct bank_request late = with_rrn(authorization(PAN_ACTIVE, 500041, 700), "RRN000000941");
+	decide(&late);
+	cr_assert_str_eq(late.action, "100");
+	cr_assert_eq(late.outcome, OUTCOME_TOMBSTONE_DECLINE);
+	struct bank_request late_repeat = with_rrn(repeat(PAN_ACTIVE, 500042, 700), "RRN000000941");
+	decide(&late_repeat);
+	cr_assert_str_eq(late_repeat.action, "100");
+	cr_assert_eq(balance_of("acc-1"), 10000);
+	/* Another card or amount under those keys is another transaction: decided. */
+	struct bank_request other = with_rrn(authorization(PAN_ACTIVE, 500043, 800), "RRN000000941");
+	decide(&other);
+	cr_assert_str_eq(other.action, "000");
+	cr_assert_eq(balance_of("acc-1"), 9200);
 	assert_ledger_consistent();
 }
 
