@@ -57,5 +57,5 @@ join <(echo "$before") <(echo "$after") | awk -v tick="$tick" -v auths="$auths" 
   { cpu = ($7 - $3) * 1000 / tick; v = $8 - $4; n = $9 - $5
     if (cpu == 0 && v < auths / 100) next
     printf "%-34s %8d %9d %9d %10.2f %10.2f %12.1f\n", $2, cpu, v, n, v / auths, n / auths, cpu * 1000 / auths
-    tc += cpu; tv += v; tn += n }
-  END { printf "%-34s %8d %9d %9d %10.2f %10.2f %12.1f\n", "all", tc, tv, tn, tv / auths, tn / auths, tc * 1000 / auths }'
+    total_cpu += cpu; tv += v; tn += n }
+  END { printf "%-34s %8d %9d %9d %10.2f %10.2f %12.1f\n", "all", total_cpu, tv, tn, tv / auths, tn / auths, total_cpu * 1000 / auths }'
