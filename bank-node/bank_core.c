@@ -82,20 +82,38 @@ static int fill_journal(const struct store *s, struct journal_record *j, const s
 	return rc;
 }
 
-/* An original that came after its reversal: the sender gave up on it, so it never debits. */
-static int decline_after_tombstone(struct bank_core *core, struct store_txn *txn, struct bank_request *req)
+/*
+ * A journal entry that moves no money: a declined late original, or the
+ * tombstone of a reversal that came first. Both mark the key reversed, so
+ * that whatever comes under it later never debits.
+ */
+static int journal_reversed_without_money(struct bank_core *core, struct store_txn *txn, struct bank_request *req,
+					  enum bank_outcome outcome, const char *action, enum journal_state state)
 {
 	struct store *s = core->store;
 	struct journal_record j;
-	req->outcome = OUTCOME_TOMBSTONE_DECLINE;
-	set_action(req, ACTION_DECLINED);
+	req->outcome = outcome;
+	set_action(req, action);
 	int rc = fill_journal(s, &j, req, NULL, core->now_unix);
 	if (rc)
 		return rc;
-	j.state = JOURNAL_DECLINED;
+	j.state = state;
 	j.reversal_seen = 1;
 	memcpy(j.action, req->action, 4);
 	return store_journal_put(txn, s, &req->key, &j);
+}
+
+/* An original that came after its reversal: the sender gave up on it, so it never debits. */
+static int decline_after_tombstone(struct bank_core *core, struct store_txn *txn, struct bank_request *req)
+{
+	return journal_reversed_without_money(core, txn, req, OUTCOME_TOMBSTONE_DECLINE, ACTION_DECLINED,
+					      JOURNAL_DECLINED);
+}
+
+static bool over_budget(const struct bank_core *core, const struct bank_request *req)
+{
+	return core->answer_budget_ns && req->received_ns && core->now_ns > req->received_ns &&
+	       core->now_ns - req->received_ns > core->answer_budget_ns;
 }
 
 static int authorize(struct bank_core *core, struct store_txn *txn, struct bank_request *req)
@@ -139,6 +157,16 @@ static int authorize(struct bank_core *core, struct store_txn *txn, struct bank_
 			req->outcome = OUTCOME_DUPLICATE;
 			set_action(req, ACTION_DUPLICATE);
 		}
+		return 0;
+	}
+	/*
+	 * Load shedding skips a new decision, never the journal: a duplicate, a
+	 * repeat or a late original answered above says what the cardholder's
+	 * money already did, where a 912 would say "refused" over a standing debit.
+	 */
+	if (over_budget(core, req)) {
+		set_action(req, ACTION_ISSUER_UNAVAILABLE);
+		req->outcome = OUTCOME_SHED;
 		return 0;
 	}
 
@@ -220,15 +248,8 @@ static int reverse(struct bank_core *core, struct store_txn *txn, struct bank_re
 	}
 	if (rc == STORE_NOT_FOUND) {
 		/* Remember it: an original arriving later is declined, never debited. */
-		req->outcome = OUTCOME_REVERSAL_UNKNOWN;
-		set_action(req, ACTION_ORIGINAL_NOT_FOUND);
-		rc = fill_journal(s, &j, req, NULL, core->now_unix);
-		if (rc)
-			return rc;
-		j.state = JOURNAL_TOMBSTONE;
-		j.reversal_seen = 1;
-		memcpy(j.action, req->action, 4);
-		return store_journal_put(txn, s, &req->key, &j);
+		return journal_reversed_without_money(core, txn, req, OUTCOME_REVERSAL_UNKNOWN,
+						      ACTION_ORIGINAL_NOT_FOUND, JOURNAL_TOMBSTONE);
 	}
 	if (rc)
 		return rc;
@@ -274,22 +295,11 @@ static int reverse(struct bank_core *core, struct store_txn *txn, struct bank_re
 	return store_journal_put(txn, s, &req->key, &j);
 }
 
-static bool over_budget(const struct bank_core *core, const struct bank_request *req)
-{
-	return core->answer_budget_ns && req->received_ns && core->now_ns > req->received_ns &&
-	       core->now_ns - req->received_ns > core->answer_budget_ns;
-}
-
 int bank_core_apply(struct bank_core *core, struct store_txn *txn, struct bank_request *req)
 {
 	req->approval[0] = '\0';
 	switch (req->kind) {
 	case BANK_AUTHORIZATION:
-		if (over_budget(core, req)) {
-			set_action(req, ACTION_ISSUER_UNAVAILABLE);
-			req->outcome = OUTCOME_SHED;
-			return 0;
-		}
 		return authorize(core, txn, req);
 	case BANK_REVERSAL:
 		return reverse(core, txn, req);

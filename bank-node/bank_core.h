@@ -33,10 +33,13 @@ void bank_core_set_time(struct bank_core *core, int64_t now_unix);
 
 /*
  * Load shedding: an authorization that has waited for the writer longer than
- * the budget is answered 912 (issuer unavailable) without reading or writing
- * the ledger. Its sender times out soon; answering it late would only make the
- * network reverse it, and the work would delay the requests behind it past
- * their own timeouts. Reversals are never shed: they move money back.
+ * the budget and would be a new decision is answered 912 (issuer unavailable)
+ * without touching the ledger. Its sender times out soon; answering it late
+ * would only make the network reverse it, and the work would delay the
+ * requests behind it past their own timeouts. What the journal already knows
+ * (a duplicate, a repeat's original, a reversal that came first) is answered
+ * from it however late: a 912 there would call a standing debit refused.
+ * Reversals are never shed: they move money back.
  */
 void bank_core_set_answer_budget(struct bank_core *core, uint32_t budget_ms);
 void bank_core_set_monotonic(struct bank_core *core, uint64_t now_ns);

@@ -124,9 +124,9 @@ static int start(struct bank_node *n, const struct bank_options *o)
 	n->writer_mac_ready = true;
 
 	n->vault = pan_vault_load(bank->pan_key_file, err, sizeof(err));
-	if (!n->vault) {
+	if (!n->vault) { /* a key file is configuration, like the MAC keys above */
 		fprintf(stderr, "bank-node: %s\n", err);
-		return 1;
+		return 2;
 	}
 	if (store_open(&n->store, bank->lmdb_path, bank->lmdb_map_size, bank->durability, n->vault, err, sizeof(err))) {
 		fprintf(stderr, "bank-node: %s\n", err);

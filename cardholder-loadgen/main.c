@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ecosystem_config.h"
+#include "ecosystem_mac.h"
 #include "loadgen_options.h"
 #include "loadgen_run.h"
 
@@ -46,6 +47,11 @@ int main(int argc, char **argv)
 			printf("network %s %s:%u %s:%u\n", config.networks[i].name, config.networks[i].http.host,
 			       config.networks[i].http.port, config.networks[i].iso.host, config.networks[i].iso.port);
 		return 0;
+	}
+	/* Its key file is configuration too: missing or unreadable is 2, like the config. */
+	if (!ecosystem_mac_keys_check(&config, MAC_AGENT_LOADGEN, "", err, sizeof err)) {
+		fprintf(stderr, "cardholder-loadgen: %s\n", err);
+		return 2;
 	}
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);

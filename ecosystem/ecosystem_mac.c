@@ -67,6 +67,22 @@ bool ecosystem_mac_keyring_open(const struct ecosystem_config *c, enum mac_agent
 	return true;
 }
 
+bool ecosystem_mac_keys_check(const struct ecosystem_config *c, enum mac_agent agent, const char *name, char *err,
+			      size_t err_size)
+{
+	char names[ISO_MAC_MAX_LINKS][ISO_MAC_LINK_NAME];
+	const char *links[ISO_MAC_MAX_LINKS];
+	size_t n = ecosystem_mac_links(c, agent, name, names, ISO_MAC_MAX_LINKS);
+	for (size_t i = 0; i < n; i++)
+		links[i] = names[i];
+	static struct iso_mac_keyring kr; /* large; callers check once, at start */
+	if (!iso_mac_keyring_init(&kr, c->iso_mac.key_file, c->iso_mac.grace_s, c->iso_mac.allow_unprotected, links, n,
+				  err, err_size))
+		return false;
+	iso_mac_keyring_destroy(&kr);
+	return true;
+}
+
 bool ecosystem_mac_keyfile_create(const struct ecosystem_config *c, const char *path, char *err, size_t err_size)
 {
 	char names[ISO_MAC_MAX_LINKS * 2][ISO_MAC_LINK_NAME];

@@ -37,6 +37,14 @@ size_t ecosystem_mac_links(const struct ecosystem_config *c, enum mac_agent agen
 bool ecosystem_mac_keyring_open(const struct ecosystem_config *c, enum mac_agent agent, const char *name,
 				const char *program, struct iso_mac_keyring *kr, char *err, size_t err_size);
 
+/*
+ * The same checks without keeping the keyring or saying anything: for an agent's
+ * start, where a missing or unreadable key file is a configuration error (exit 2)
+ * like the config itself, before anything is opened.
+ */
+bool ecosystem_mac_keys_check(const struct ecosystem_config *c, enum mac_agent agent, const char *name, char *err,
+			      size_t err_size);
+
 /* Writes a key file (0600) with a fresh random key for every link of the ecosystem. */
 bool ecosystem_mac_keyfile_create(const struct ecosystem_config *c, const char *path, char *err, size_t err_size);
 

@@ -8,6 +8,7 @@
 #define STORAGE_LMDB_BRIDGE_H
 
 #include <lmdb.h>
+#include <string.h>
 
 #include "store_txn.h"
 
@@ -58,6 +59,30 @@ static inline int store_status_of(int rc)
 	if (rc == MDB_SUCCESS)
 		return STORE_OK;
 	return rc == MDB_NOTFOUND ? STORE_NOT_FOUND : store_status_of_failure(rc);
+}
+
+/* A transaction on a store's environment (MDB_RDONLY or 0), as a store_txn. */
+static inline int lmdb_txn_begin_on(struct store_env *env, unsigned flags, struct store_txn **txn)
+{
+	MDB_txn *t;
+	int rc = mdb_txn_begin(as_lmdb_env(env), NULL, flags, &t);
+	*txn = rc == 0 ? as_store_txn(t) : NULL;
+	return store_status_of(rc);
+}
+
+/* A fixed-size record under key, copied out; a record of another size is never read as ours. */
+static inline int lmdb_get_fixed(struct store_txn *txn, MDB_dbi dbi, const void *key, size_t key_len, void *out,
+				 size_t out_size)
+{
+	MDB_val k = {key_len, (void *)key};
+	MDB_val v;
+	int rc = mdb_get(as_lmdb_txn(txn), dbi, &k, &v);
+	if (rc != 0)
+		return store_status_of(rc);
+	if (v.mv_size != out_size)
+		return STORE_CORRUPTED;
+	memcpy(out, v.mv_data, out_size);
+	return STORE_OK;
 }
 
 #endif

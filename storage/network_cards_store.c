@@ -62,36 +62,21 @@ void network_store_close(struct network_store *s)
 	s->env = NULL;
 }
 
-static int begin(struct network_store *s, unsigned flags, struct store_txn **txn)
-{
-	MDB_txn *t;
-	int rc = mdb_txn_begin(as_lmdb_env(s->env), NULL, flags, &t);
-	*txn = rc == 0 ? as_store_txn(t) : NULL;
-	return store_status_of(rc);
-}
-
 int network_store_read_begin(struct network_store *s, struct store_txn **txn)
 {
-	return begin(s, MDB_RDONLY, txn);
+	return lmdb_txn_begin_on(s->env, MDB_RDONLY, txn);
 }
 
 int network_store_write_begin(struct network_store *s, struct store_txn **txn)
 {
-	return begin(s, 0, txn);
+	return lmdb_txn_begin_on(s->env, 0, txn);
 }
 
 static int get_fixed(struct store_txn *t, MDB_dbi dbi, const void *key, size_t key_len, void *out, size_t size)
 {
 	if (key_len == 0 || key_len > 400)
 		return STORE_NOT_FOUND;
-	MDB_val k = {key_len, (void *)key}, v;
-	int rc = mdb_get(as_lmdb_txn(t), dbi, &k, &v);
-	if (rc)
-		return store_status_of(rc);
-	if (v.mv_size != size)
-		return STORE_CORRUPTED;
-	memcpy(out, v.mv_data, size);
-	return STORE_OK;
+	return lmdb_get_fixed(t, dbi, key, key_len, out, size);
 }
 
 static int put_raw(struct store_txn *t, MDB_dbi dbi, const void *key, size_t key_len, const void *val, size_t size,

@@ -128,6 +128,13 @@ static struct thread_contexts *contexts_of(const struct pan_vault *v)
 	return c;
 }
 
+bool pan_vault_check(const char *key_file, char *err, size_t err_size)
+{
+	struct pan_vault *v = pan_vault_load(key_file, err, err_size);
+	pan_vault_free(v);
+	return v != NULL;
+}
+
 struct pan_vault *pan_vault_load(const char *key_file, char *err, size_t err_size)
 {
 	struct pan_vault *v = calloc(1, sizeof(*v));

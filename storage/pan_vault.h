@@ -17,6 +17,7 @@
 #ifndef STORAGE_PAN_VAULT_H
 #define STORAGE_PAN_VAULT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,8 @@ struct pan_vault;
  */
 struct pan_vault *pan_vault_load(const char *key_file, char *err, size_t err_size);
 void pan_vault_free(struct pan_vault *v);
+/* True when key_file loads (pan_vault_load's checks); for an agent's start, where a bad key file exits 2. */
+bool pan_vault_check(const char *key_file, char *err, size_t err_size);
 
 /* The data key new seals use. */
 uint32_t pan_vault_current_key_id(const struct pan_vault *v);

@@ -72,37 +72,21 @@ int store_sync(struct store *s)
 	return store_status_of(mdb_env_sync(as_lmdb_env(s->env), 1));
 }
 
-static int begin(struct store *s, unsigned flags, struct store_txn **txn)
-{
-	MDB_txn *t;
-	int rc = mdb_txn_begin(as_lmdb_env(s->env), NULL, flags, &t);
-	*txn = rc == 0 ? as_store_txn(t) : NULL;
-	return store_status_of(rc);
-}
-
 int store_read_begin(struct store *s, struct store_txn **txn)
 {
-	return begin(s, MDB_RDONLY, txn);
+	return lmdb_txn_begin_on(s->env, MDB_RDONLY, txn);
 }
 
 int store_write_begin(struct store *s, struct store_txn **txn)
 {
-	return begin(s, 0, txn);
+	return lmdb_txn_begin_on(s->env, 0, txn);
 }
 
 /* inline: the authorization path runs through these (GCC stopped inlining them once statuses were translated). */
 static inline int get_fixed(struct store_txn *txn, MDB_dbi dbi, const void *key, size_t key_len, void *out,
-		     size_t out_size)
+			    size_t out_size)
 {
-	MDB_val k = {key_len, (void *)key};
-	MDB_val v;
-	int rc = mdb_get(as_lmdb_txn(txn), dbi, &k, &v);
-	if (rc != 0)
-		return store_status_of(rc);
-	if (v.mv_size != out_size)
-		return STORE_CORRUPTED; /* a record of another layout: never read it as ours */
-	memcpy(out, v.mv_data, out_size);
-	return STORE_OK;
+	return lmdb_get_fixed(txn, dbi, key, key_len, out, out_size);
 }
 
 static inline int put_fixed(struct store_txn *txn, MDB_dbi dbi, const void *key, size_t key_len, const void *rec,

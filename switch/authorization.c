@@ -2,13 +2,16 @@
  * Authorizations: a cardholder's 1100 checked, answered by the switch or
  * forwarded to its bank under the switch's STAN, and the bank's 1110 relayed
  * back; the outcome of each is remembered for the cardholder's reversals.
- * The fast path: one 1100 in and out, one 1110 in and out.
+ * The fast path: one 1100 in and out, one 1110 in and out. A repeat (1101)
+ * takes the same path; see on_authorization for what memory does with it.
  */
 #include <string.h>
 
 #include "bank_health.h"
+#include "mti.h"
 #include "network_checks.h"
 #include "rcu_cell.h"
+#include "saf_reloaded_keys.h"
 #include "switch_fields.h"
 #include "switch_messages.h"
 #include "switch_tx.h"
@@ -103,13 +106,44 @@ void on_authorization(struct switch_worker *w, const struct sockaddr_in *peer, c
 		set_outcome(o, OUTCOME_REFUSED, NULL, NULL);
 		return;
 	}
-	if (existed) {
-		/* A retransmission: while the original is at the bank its answer is
-		 * on its way; once settled, it is told it is a duplicate. */
+	if (existed && o->kind == OUTCOME_PENDING) {
+		/* A copy while the original is at the bank: its answer is on its way. */
 		COUNT(w, duplicates);
-		if (o->kind != OUTCOME_PENDING)
-			send_answer(w, peer, m, ACTION_DUPLICATE);
 		return;
+	}
+	if (existed && o->kind == OUTCOME_TIMED_OUT && iso_mti_is_repeat(m->mti)) {
+		/* The acquirer missed the 911: the same again (the advice undoing it is queued). */
+		COUNT(w, repeats);
+		send_answer(w, peer, m, ACTION_ISSUER_TIMEOUT);
+		return;
+	}
+	if (existed && !iso_mti_is_repeat(m->mti)) {
+		/* A retransmission of a settled 1100 is told it is a duplicate. */
+		COUNT(w, duplicates);
+		send_answer(w, peer, m, ACTION_DUPLICATE);
+		return;
+	}
+	if (!existed && iso_mti_is_repeat(m->mti) &&
+	    saf_reloaded_keys_has(saf_forwarder_reloaded_keys(w->core->saf), &key)) {
+		/*
+		 * A repeat of a transaction this switch, before a restart, timed out or
+		 * saw reversed, and whose advice it found on disk: the bank may still
+		 * hold the original approved, but the advice reverses it. Its 911, not
+		 * the bank's approval that is about to be taken back.
+		 */
+		COUNT(w, repeats);
+		send_answer(w, peer, m, ACTION_ISSUER_TIMEOUT);
+		set_outcome(o, OUTCOME_TIMED_OUT, NULL, NULL);
+		return;
+	}
+	if (existed) {
+		/*
+		 * A 1101 asks for the answer the acquirer never had. The switch keeps no
+		 * action or approval code, the bank does: the repeat goes the whole way
+		 * again, and the bank answers it from its journal (docs/protocol.md,
+		 * "Repeats"); the checks refuse it again if they refused the original.
+		 */
+		COUNT(w, repeats);
 	}
 	/* From here every path fills o. */
 	if (v.action != ACTION_APPROVED) {

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 
 #include "ecosystem_config.h"
+#include "ecosystem_mac.h"
+#include "pan_vault.h"
 #include "switch_node.h"
 #include "switch_options.h"
 
@@ -45,6 +47,14 @@ int main(int argc, char **argv)
 	const struct cfg_network *net = ecosystem_find_network(config, o.network);
 	if (!net) {
 		fprintf(stderr, "switch: network '%s' is not in %s\n", o.network, o.config);
+		free(config);
+		return 2;
+	}
+
+	/* Key files are configuration too: a missing or unreadable one is 2, before anything opens. */
+	if (!ecosystem_mac_keys_check(config, MAC_AGENT_NETWORK, net->name, err, sizeof(err)) ||
+	    !pan_vault_check(net->pan_key_file, err, sizeof(err))) {
+		fprintf(stderr, "switch: %s\n", err);
 		free(config);
 		return 2;
 	}

@@ -8,6 +8,7 @@
 #define SWITCH_COUNTERS(X)                                                                                  \
 	X(received, "messages taken off the wire")                                                          \
 	X(authorizations, "1100 from cardholders")                                                          \
+	X(repeats, "1101 of a settled transaction: sent to its bank again, or its 911 again")               \
 	X(forwarded, "1100 sent on to a bank")                                                              \
 	X(approved, "bank approvals relayed to cardholders")                                                \
 	X(declined, "bank refusals relayed to cardholders")                                                 \

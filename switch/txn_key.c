@@ -34,7 +34,7 @@ static bool key_from_texts(const char *acquirer, size_t acq_len, const char *sta
 	key->bytes[0] = (uint8_t)('0' + acq_len / 10);
 	key->bytes[1] = (uint8_t)('0' + acq_len % 10);
 	return copy_text(acquirer, acq_len, 0, 11, key->bytes + 2) &&
-	       copy_text(stan, text_length(stan, stan_len), 6, 6, key->bytes + 13) &&
+	       copy_text(stan, text_length(stan, stan_len), 6, 6, key->bytes + TXN_KEY_STAN_AT) &&
 	       copy_text(local_time, text_length(local_time, local_time_len), 12, 12, key->bytes + 19) &&
 	       copy_text(rrn, text_length(rrn, rrn_len), 1, 12, key->bytes + 31) &&
 	       copy_text(terminal, text_length(terminal, terminal_len), 1, 8, key->bytes + 43);

@@ -17,6 +17,7 @@
 /* length digit pair + acquirer (11) + STAN (6) + DE 12 (12) + RRN (12) + terminal (8) = 51,
  * zero-padded to 56 so that hashing and comparing go by whole 8-byte words */
 #define TXN_KEY_LEN 56
+#define TXN_KEY_STAN_AT 13
 
 struct txn_key {
 	uint8_t bytes[TXN_KEY_LEN];
@@ -34,6 +35,16 @@ bool txn_key_of_request(const struct iso_msg *m, struct txn_key *key);
 bool txn_key_of_reversal(const struct iso_msg *m, struct txn_key *key);
 bool txn_key_make(const char *acquirer, const char *stan, const char *local_time, const char *rrn,
 		  const char *terminal, struct txn_key *key);
+
+/*
+ * The key with its STAN blanked: what a transaction keeps across a network
+ * restart, when the STAN towards the bank changed (docs/protocol.md, "Repeats").
+ */
+static inline void txn_key_without_stan(const struct txn_key *k, struct txn_key *out)
+{
+	*out = *k;
+	memset(out->bytes + TXN_KEY_STAN_AT, '0', 6);
+}
 
 /* Parses DE 56 text ("1100" + STAN + DE 12 + LL + acquirer); false when malformed. */
 bool original_data_parse(const char *text, size_t len, struct original_data *out);

@@ -84,8 +84,8 @@ class Replayer:
         return True
 
     def exchange(self, target, mti, fields, resends=RESENDS):
-        """Sends and waits for the answer (MTI + 10, same DE 37 and 11), resending the same
-        message when none comes; returns the answer's fields or None."""
+        """Sends and waits for the answer (its response MTI, same DE 37 and 11), repeating the
+        message when none comes (as a 1101 or 1421); returns the answer's fields or None."""
         key = (mti // 10 * 10 + 10 if mti % 10 == 0 else mti - 1 + 10, fields[37], fields[11])
         for _ in range(1 + resends):
             self.send(target, mti, fields)
@@ -95,8 +95,8 @@ class Replayer:
                     self.stats["answers"] += 1
                     return self.inbox[key].pop(0)
                 self.collect(max(0.001, deadline - time.monotonic()))
-            if mti == 1420:
-                mti = 1421  # repeats of a reversal are 1421 (docs/protocol.md)
+            if mti in (1100, 1420):
+                mti += 1  # repeats are 1101 and 1421 (docs/protocol.md, "Repeats")
         self.stats["unanswered"] += 1
         return None
 

@@ -13,11 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "pan_keys.h"
+#include "bench_vault.h"
 #include "saf_queue.h"
 #include "saf_store.h"
 
@@ -63,22 +62,6 @@ static void on_expire(void *ctx, const struct saf_record *r)
 {
 	(void)ctx;
 	(void)r;
-}
-
-/* Throwaway PAN protection keys for the run (made in dir if missing): PANs are sealed as in production. */
-static struct pan_vault *bench_vault(const char *dir)
-{
-	char path[600], err[512];
-	snprintf(path, sizeof(path), "%s/pan.keys", dir);
-	mkdir(dir, 0700);
-	if (access(path, F_OK) != 0 && pan_keys_create(path, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s\n", err);
-		return NULL;
-	}
-	struct pan_vault *v = pan_vault_load(path, err, sizeof(err));
-	if (!v)
-		fprintf(stderr, "%s\n", err);
-	return v;
 }
 
 static int disk(const char *dir, size_t count)

@@ -12,13 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bank_writer.h"
 #include "group_commit.h"
-#include "pan_keys.h"
+#include "bench_vault.h"
 #include "store.h"
 
 
@@ -102,22 +101,6 @@ struct result {
 	double avg_batch;
 	uint64_t approved;
 };
-
-/* Throwaway PAN protection keys for the run (made in dir if missing): PANs are sealed as in production. */
-static struct pan_vault *bench_vault(const char *dir)
-{
-	char path[600], err[512];
-	snprintf(path, sizeof(path), "%s/pan.keys", dir);
-	mkdir(dir, 0700);
-	if (access(path, F_OK) != 0 && pan_keys_create(path, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s\n", err);
-		return NULL;
-	}
-	struct pan_vault *v = pan_vault_load(path, err, sizeof(err));
-	if (!v)
-		fprintf(stderr, "%s\n", err);
-	return v;
-}
 
 static int run_one(const char *base_dir, enum durability mode, size_t batch, size_t count, size_t accounts,
 		   double max_seconds, struct bank_request *reqs, struct result *out)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "saf_messages.h"
+#include "saf_reloaded_keys.h"
 #include "spsc_ring.h"
 
 #define SAF_RING_SLOTS 2048
@@ -87,6 +88,7 @@ struct saf_forwarder {
 
 	pthread_mutex_t stats_lock;
 	struct saf_stats stats;
+	struct saf_reloaded_keys reloaded; /* sealed at start, read by the workers */
 };
 
 static uint64_t monotonic_ms(void)
@@ -147,6 +149,8 @@ struct load_context {
 static void load_one(void *ctx, const struct saf_record *r)
 {
 	struct load_context *l = ctx;
+	if (!saf_reloaded_keys_add(&l->f->reloaded, r))
+		l->failed = true;
 	struct saf_record copy = *r;
 	struct sockaddr_in at;
 	if (!l->c->resolve || !l->c->resolve(l->c->resolve_ctx, r->bank, &at)) {
@@ -182,6 +186,7 @@ static bool reload(struct saf_forwarder *f, const struct saf_forwarder_config *c
 		}
 	}
 	free(l.unknown.items);
+	saf_reloaded_keys_seal(&f->reloaded);
 	if (rc == 0 && l.failed) {
 		snprintf(err, err_size, "out of memory reloading the SAF queue");
 		return false;
@@ -569,6 +574,7 @@ void saf_forwarder_destroy(struct saf_forwarder *f)
 	if (f->wake_fd >= 0)
 		close(f->wake_fd);
 	saf_queue_destroy(&f->queue);
+	saf_reloaded_keys_free(&f->reloaded);
 	saf_store_close(f->store);
 	pan_vault_free(f->vault);
 	free(f->adds.items);
@@ -626,6 +632,11 @@ const struct saf_reply *saf_reply_peek(struct saf_forwarder *f, uint16_t worker)
 void saf_reply_release(struct saf_forwarder *f, uint16_t worker)
 {
 	spsc_ring_release(f->replies[worker]);
+}
+
+const struct saf_reloaded_keys *saf_forwarder_reloaded_keys(const struct saf_forwarder *f)
+{
+	return &f->reloaded;
 }
 
 bool saf_forwarder_healthy(const struct saf_forwarder *f)

@@ -84,6 +84,7 @@ struct saf_stats {
 };
 
 struct saf_forwarder;
+struct saf_reloaded_keys;
 
 /* Opens the store, reloads the queue, makes the rings. NULL with the reason in err. */
 struct saf_forwarder *saf_forwarder_create(const struct saf_forwarder_config *c, char *err, size_t err_size);
@@ -111,6 +112,8 @@ const struct saf_reply *saf_reply_peek(struct saf_forwarder *f, uint16_t worker)
 void saf_reply_release(struct saf_forwarder *f, uint16_t worker);
 /* False after a commit the disk refused, until one succeeds: new authorizations then get 909. */
 bool saf_forwarder_healthy(const struct saf_forwarder *f);
+/* The originals of the advices found on disk at start (saf_reloaded_keys.h); never changes after create. */
+const struct saf_reloaded_keys *saf_forwarder_reloaded_keys(const struct saf_forwarder *f);
 
 /* ---- control plane (any thread) ---- */
 

@@ -512,6 +512,34 @@ Test(core, authorization_past_the_answer_budget_is_shed_untouched)
 	assert_ledger_consistent();
 }
 
+/* The simulator's finding (docs/simulation.md): a repeat shed with 912 over its standing debit. */
+Test(core, past_the_budget_a_duplicate_or_repeat_still_gets_the_journals_answer)
+{
+	const uint64_t ms = 1000000;
+	struct bank_request pay = with_rrn(authorization(PAN_ACTIVE, 500051, 2500), "RRN000000951");
+	decide(&pay);
+	cr_assert_str_eq(pay.action, "000");
+	bank_core_set_answer_budget(&core, 100);
+	bank_core_set_monotonic(&core, 10000 * ms);
+	struct bank_request copy = with_rrn(authorization(PAN_ACTIVE, 500051, 2500), "RRN000000951");
+	copy.received_ns = 10000 * ms - 500 * ms;
+	decide(&copy);
+	cr_assert_str_eq(copy.action, "000", "a duplicate reads the journal, it is not shed");
+	cr_assert_str_eq(copy.approval, pay.approval);
+	struct bank_request again = with_rrn(repeat(PAN_ACTIVE, 500052, 2500), "RRN000000951");
+	again.received_ns = 10000 * ms - 500 * ms;
+	decide(&again);
+	cr_assert_str_eq(again.action, "000", "a repeat after a network restart reads the journal, it is not shed");
+	cr_assert_str_eq(again.approval, pay.approval);
+	/* A repeat with nothing before it would be a new decision: shed like an 1100. */
+	struct bank_request fresh = with_rrn(repeat(PAN_ACTIVE, 500053, 700), "RRN000000953");
+	fresh.received_ns = 10000 * ms - 500 * ms;
+	decide(&fresh);
+	cr_assert_str_eq(fresh.action, "912");
+	cr_assert_eq(balance_of("acc-1"), 7500);
+	assert_ledger_consistent();
+}
+
 /* Reversals are never shed, however long they waited: they give money back. */
 Test(core, reversal_past_the_answer_budget_still_credits)
 {

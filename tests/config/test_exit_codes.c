@@ -107,6 +107,51 @@ Test(exit_codes, an_unknown_key_is_2_everywhere)
 	expect_config_error(config, NULL, "colour: unknown key");
 }
 
+struct edit {
+	const char *replace, *with; /* replace must be in the text */
+};
+
+/* The shipped config with each edit made, written to dir/name; its path in path. */
+static void shipped_config_with(const char *name, const struct edit *edits, size_t count, char *path, size_t size)
+{
+	char source[512], text[8704], out[8704];
+	snprintf(source, sizeof source, "%s/config/ecosystem.yaml", getenv("ISO_SOURCE_DIR"));
+	FILE *f = fopen(source, "r");
+	cr_assert_not_null(f, "%s", source);
+	size_t n = fread(text, 1, 8192, f);
+	fclose(f);
+	text[n] = '\0';
+	for (size_t i = 0; i < count; i++) {
+		char *at = strstr(text, edits[i].replace);
+		cr_assert_not_null(at, "'%s' is not in the shipped config", edits[i].replace);
+		snprintf(out, sizeof out, "%.*s%s%s", (int)(at - text), text, edits[i].with, at + strlen(edits[i].replace));
+		memcpy(text, out, sizeof text);
+	}
+	snprintf(path, size, "%s/%s", dir, name);
+	write_file(path, text);
+}
+
+Test(exit_codes, a_missing_key_file_is_2_everywhere)
+{
+	char config[300], log[300];
+	const struct edit no_mac_keys[] = {{"key_file: iso_mac.keys", "key_file: /nonexistent/iso_mac.keys"}};
+	shipped_config_with("no-mac-keys.yaml", no_mac_keys, 1, config, sizeof config);
+	expect_config_error(config, NULL, "/nonexistent/iso_mac.keys");
+
+	/* PAN keys: the switch and the banks (the cardholders' generator keeps no PAN). */
+	const struct edit no_pan_keys[] = {{"key_file: iso_mac.keys\n  grace_s: 300", "allow_unprotected: true"},
+					   {"key_file: var/keys/pan.keys", "key_file: /nonexistent/pan.keys"}};
+	shipped_config_with("no-pan-keys.yaml", no_pan_keys, 2, config, sizeof config);
+	snprintf(log, sizeof log, "%s/out.log", dir);
+	for (size_t i = 0; i < 2; i++) {
+		const struct program *p = &programs[i];
+		const char *args[] = {"--config", config, p->name_option, p->name, NULL};
+		int status = run(p->path, args, log);
+		cr_assert_eq(status, 2, "%s exited %d for a missing PAN key file", p->path, status);
+		cr_assert(test_log_mentions(log, 0, "/nonexistent/pan.keys"), "%s does not name the file", p->path);
+	}
+}
+
 Test(exit_codes, the_seeds_config_checks_clean)
 {
 	char seed[512], log[300];

@@ -8,7 +8,10 @@
  *   - an original that comes after its own reversal (forwarded with the
  *     cardholder's STAN by a switch that never saw the original) is declined
  *     under the switch's new STAN, and never debits.
- * Both fail on a bank that matches only the exact key. Ports 13220-13239.
+ * Both fail on a bank that matches only the exact key. Without a restart, a
+ * repeat of an answered 1100 gets the same answer again (from the bank's
+ * journal), and a repeat of a timed-out one its 911 again, never a debit.
+ * Ports 13220-13239.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -86,6 +89,15 @@ Test(switch_restart, a_repeat_after_a_restart_gets_the_original_answer_and_is_de
 	tm_text(&answer, 38, approval, sizeof(approval));
 	cr_assert_eq(eco_balance(&env, 0, 0), INITIAL_BALANCE - 1000);
 
+	/* A repeat to the same switch, which remembers the approval but not its code: the bank's journal answers. */
+	struct test_msg repeat = pay;
+	repeat.m.mti = 1101;
+	cr_assert(ask(&repeat, in, &answer), "no answer to the 1101 before the crash");
+	cr_assert_str_eq(tm_text(&answer, 39, action, sizeof(action)), "000");
+	cr_assert_str_eq(tm_text(&answer, 38, again_approval, sizeof(again_approval)), approval);
+	cr_assert_eq(eco_switch_stat(&env, "totals.repeats"), 1);
+	cr_assert_eq(eco_balance(&env, 0, 0), INITIAL_BALANCE - 1000);
+
 	/* The crash swallowed that answer, as far as the acquirer knows: it repeats the request.
 	 * Another payment first, so that the new switch's STAN for the repeat is not, by
 	 * chance, the one its predecessor gave the original (both start at the first slot). */
@@ -94,8 +106,6 @@ Test(switch_restart, a_repeat_after_a_restart_gets_the_original_answer_and_is_de
 	payment(&other, 2, "424209");
 	cr_assert(ask(&other, in, &answer), "no answer to another card's 1100");
 	cr_assert_str_eq(tm_text(&answer, 39, action, sizeof(action)), "000");
-	struct test_msg repeat = pay;
-	repeat.m.mti = 1101;
 	cr_assert(ask(&repeat, in, &answer), "no answer to the 1101");
 	cr_assert_eq(answer.mti, 1110);
 	cr_assert_str_eq(tm_text(&answer, 39, action, sizeof(action)), "000");
@@ -123,4 +133,57 @@ Test(switch_restart, a_late_original_after_its_reversal_and_a_restart_never_debi
 	cr_assert(ask(&original, in, &answer), "no answer to the late 1100");
 	cr_assert_str_eq(tm_text(&answer, 39, action, sizeof(action)), "100", "reversed before it came: declined");
 	cr_assert_eq(eco_balance(&env, 0, 1), INITIAL_BALANCE, "never debited");
+}
+
+Test(switch_restart, a_repeat_of_a_timed_out_payment_hears_911_again_and_is_not_charged, .init = start,
+     .fini = cleanup, .timeout = 120)
+{
+	struct test_msg pay;
+	payment(&pay, 3, "424211");
+	uint8_t in[ISO_MAX_MESSAGE + 2];
+	struct iso_msg answer;
+	char action[4];
+	eco_freeze_bank(&env, 0, true); /* big_bank stops answering: the switch times out (2 s) */
+	cr_assert(ask(&pay, in, &answer), "no answer to the 1100");
+	cr_assert_str_eq(tm_text(&answer, 39, action, sizeof(action)), "911");
+	struct test_msg repeat = pay;
+	repeat.m.mti = 1101;
+	cr_assert(ask(&repeat, in, &answer), "no answer to the 1101");
+	cr_assert_str_eq(tm_text(&answer, 39, action, sizeof(action)), "911", "the timeout again, not a new try");
+	eco_freeze_bank(&env, 0, false);
+	cr_assert(eco_wait_switch_drained(&env, 60000), "the switch's reversal advice never completed");
+	cr_assert_eq(eco_balance(&env, 0, 3), INITIAL_BALANCE, "a 911 is never charged");
+}
+
+/*
+ * The switch stored the advice of a timed-out payment and was killed (as if
+ * before its 911 left): the restarted switch reloads the advice, and the
+ * acquirer's repeat hears 911 at once, never the approval the frozen bank
+ * still holds and the advice is about to take back.
+ */
+Test(switch_restart, a_repeat_of_a_payment_whose_advice_was_reloaded_hears_911_and_stays_unforwarded,
+     .init = start, .fini = cleanup, .timeout = 120)
+{
+	struct test_msg pay;
+	payment(&pay, 2, "424221");
+	uint8_t in[ISO_MAX_MESSAGE + 2];
+	struct iso_msg answer;
+	char action[4];
+	eco_freeze_bank(&env, 0, true);
+	cr_assert(ask(&pay, in, &answer), "no answer to the 1100");
+	cr_assert_str_eq(tm_text(&answer, 39, action, sizeof(action)), "911");
+	cr_assert(eco_wait_switch_stat(&env, "saf.on_disk", 1, 10000), "the advice never reached the disk");
+
+	crash_and_restart_the_switch();
+	cr_assert(eco_wait_switch_stat(&env, "saf.loaded", 1, 10000), "the restarted switch did not reload the advice");
+	struct test_msg repeat = pay;
+	repeat.m.mti = 1101;
+	cr_assert(ask(&repeat, in, &answer), "no answer to the 1101");
+	cr_assert_str_eq(tm_text(&answer, 39, action, sizeof(action)), "911");
+	cr_assert_eq(eco_switch_stat(&env, "totals.forwarded"), 0, "the repeat must not reach the bank");
+	cr_assert_eq(eco_switch_stat(&env, "totals.repeats"), 1);
+
+	eco_freeze_bank(&env, 0, false);
+	cr_assert(eco_wait_switch_drained(&env, 60000), "the reloaded advice never completed");
+	cr_assert_eq(eco_balance(&env, 0, 2), INITIAL_BALANCE, "reversed: never charged");
 }
