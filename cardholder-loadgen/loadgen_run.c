@@ -130,6 +130,7 @@ static bool open_port(struct run *r)
 	if (loadgen_port_open(r->config, r->o, r->over_tcp, r->threads, &r->port, err, sizeof err) != 0)
 		return fail(err);
 	r->port_open = true;
+	r->shared.rx_stamps = loadgen_port_enable_rx_stamps(r->o, r->over_tcp, &r->port);
 	return true;
 }
 
