@@ -72,6 +72,8 @@ char *bank_metrics_text(const char *bank_name, const struct bank_stats *s, const
 	counter(t, "iso_bank_commit_batches_total", "LMDB transactions of the group commit", bank, gc->batches);
 	counter(t, "iso_bank_commit_items_total", "requests decided in those transactions", bank, gc->items);
 	counter(t, "iso_bank_commit_failed_items_total", "requests whose transaction failed", bank, gc->failed_items);
+	counter(t, "iso_bank_commit_inline_batches_total",
+		"of those transactions, committed on the I/O thread itself (the writer idle)", bank, gc->inline_batches);
 	counter(t, "iso_bank_background_syncs_total", "background syncs to disk (durability async)", bank, gc->syncs);
 	prom_family(t, "iso_bank_decision_latency_seconds", PROM_HISTOGRAM,
 		    "from a request's datagram arriving to its answer leaving, storage commit included");

@@ -97,6 +97,8 @@ json_t *bank_stats_json(const struct bank_stats *s, const struct group_commit_st
 			 "largest_batch", (json_int_t)gc->largest_batch, "background_syncs",
 			 (json_int_t)gc->syncs, "reversals_by_keys_but_stan", load(&s->reversals_by_keys_but_stan));
 	if (j) {
+		/* Of the batches, those the I/O thread committed itself (writer idle, light load). */
+		json_object_set_new(j, "inline_batches", json_integer((json_int_t)gc->inline_batches));
 		json_object_set_new(j, "source_refused", json_integer(load(&s->source_refused)));
 		json_object_set_new(j, "mac_refused", json_integer(load(&s->mac_refused)));
 	}

@@ -6,9 +6,12 @@
 #include "loadgen_outcomes.h"
 #include "tsc_clock.h"
 
+#include <time.h>
+
 static void record_answer(struct loadgen_worker *w, struct pending_entry *e, uint64_t now_ns, unsigned code)
 {
-	uint64_t latency = now_ns - w->shared->start_ns - e->intended_ns;
+	uint64_t intended = w->shared->start_ns + e->intended_ns;
+	uint64_t latency = now_ns > intended ? now_ns - intended : 0; /* a stamp's conversion may err by a few ns */
 	latency_histogram_record(&w->latency, latency);
 	latency_histogram_record(&w->current.latency, latency);
 	w->current.answered++;
@@ -109,6 +112,14 @@ unsigned loadgen_receive(struct loadgen_worker *w)
 	if (got <= 0)
 		return 0;
 	uint64_t now_ns = tsc_now_ns();
+	/* With the kernel's arrival stamps (realtime), an answer read late still counts from when it
+	 * came: the generator need not wake for each one (loadgen_worker.c). */
+	int64_t realtime_to_tsc = 0;
+	if (w->shared->rx_stamps) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		realtime_to_tsc = (int64_t)now_ns - ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+	}
 	for (int i = 0; i < got; i++) {
 		w->counts.rx_datagrams++;
 		/* As the agents: a datagram that does not split into whole frames is
@@ -120,8 +131,13 @@ unsigned loadgen_receive(struct loadgen_worker *w)
 		}
 		const uint8_t *msg;
 		size_t msg_len;
+		uint64_t arrived_ns = now_ns;
+		if (w->shared->rx_stamps && w->rx[i].rx_realtime_ns) {
+			int64_t stamp = (int64_t)w->rx[i].rx_realtime_ns + realtime_to_tsc;
+			arrived_ns = stamp > 0 && (uint64_t)stamp < now_ns ? (uint64_t)stamp : now_ns;
+		}
 		while (datagram_frames_next(&frames, &msg, &msg_len))
-			handle_message(w, msg, msg_len, now_ns);
+			handle_message(w, msg, msg_len, arrived_ns);
 	}
 	return (unsigned)got;
 }

@@ -35,6 +35,13 @@ int loadgen_port_open(const struct ecosystem_config *config, const struct loadge
 			: open_port(o, threads, port, err, err_size);
 }
 
+bool loadgen_port_enable_rx_stamps(const struct loadgen_options *o, bool over_tcp, struct dgram_port *port)
+{
+	if (over_tcp || strcmp(o->dataplane, "dpdk") == 0)
+		return false;
+	return socket_dgram_port_enable_rx_stamps(port) == 0;
+}
+
 /* The DPDK port's own drop counters: where datagrams went missing below the generator. */
 static void print_dpdk_stats(const struct dgram_port *port)
 {

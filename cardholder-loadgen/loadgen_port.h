@@ -20,6 +20,8 @@
 int loadgen_port_open(const struct ecosystem_config *config, const struct loadgen_options *o, bool over_tcp,
 		      unsigned threads, struct dgram_port *port, char *err, size_t err_size);
 
+/* Kernel arrival stamps on a socket port (not DPDK, not TCP): true when every queue has them. */
+bool loadgen_port_enable_rx_stamps(const struct loadgen_options *o, bool over_tcp, struct dgram_port *port);
 /* The DPDK port's drop counters, or the TCP links' counters, on stdout; nothing for sockets. */
 void loadgen_port_print_stats(const struct loadgen_options *o, bool over_tcp, struct dgram_port *port);
 

@@ -21,6 +21,7 @@
 #include "tsc_clock.h"
 
 atomic_bool loadgen_stop_requested;
+atomic_bool loadgen_mac_reload_requested;
 
 #define START_LEAD_NS 20000000u /* threads are up and waiting before intended time 0 */
 #define MAIN_POLL_NS 20000000u
@@ -129,6 +130,7 @@ static bool open_port(struct run *r)
 	if (loadgen_port_open(r->config, r->o, r->over_tcp, r->threads, &r->port, err, sizeof err) != 0)
 		return fail(err);
 	r->port_open = true;
+	r->shared.rx_stamps = loadgen_port_enable_rx_stamps(r->o, r->over_tcp, &r->port);
 	return true;
 }
 
@@ -248,12 +250,30 @@ static bool start_workers(struct run *r)
 	return set_start_time(r) && start_threads(r);
 }
 
+/*
+ * SIGHUP: the key file again. A changed key's previous one is still accepted
+ * for iso_mac.grace_s, so the switch may reload before or after us; on any
+ * error the keys stay as they were. Keys are never printed.
+ */
+static void reload_mac_keys(struct run *r)
+{
+	char err[512];
+	if (!r->mac_open)
+		return;
+	if (iso_mac_keyring_reload(&r->mac_keys, err, sizeof err))
+		fprintf(stderr, "cardholder-loadgen: reloaded the MAC keys\n");
+	else
+		fprintf(stderr, "cardholder-loadgen: MAC key reload failed, keeping the current keys: %s\n", err);
+}
+
 /* Step 6: a row per second until every worker is done; a stop signal only asks them to settle. */
 static void follow_progress(struct run *r)
 {
 	while (!all_finished(r->workers, r->threads)) {
 		if (atomic_load(&loadgen_stop_requested))
 			atomic_store(&r->shared.stop, true);
+		if (atomic_exchange(&loadgen_mac_reload_requested, false))
+			reload_mac_keys(r);
 		interval_collector_collect(&r->collector, r->workers, r->threads, false);
 		sleep_ns(MAIN_POLL_NS);
 	}

@@ -14,6 +14,9 @@
 
 /* Set from a signal handler: stop sending, settle what is in flight, report. */
 extern atomic_bool loadgen_stop_requested;
+/* Set from the SIGHUP handler: read the MAC key file again (as the agents do); the main
+ * thread reloads, the workers pick the keys up at their next poll. */
+extern atomic_bool loadgen_mac_reload_requested;
 
 /*
  * Runs the plan. Returns 0 when the run completed and its report was written

@@ -16,6 +16,9 @@
 /* A sleep ends this long before the next planned send, which is then spun for: a timeout's
  * wake-up is late by a few microseconds, and a send's lateness is latency the report shows. */
 #define IDLE_SPIN_MARGIN_NS 2000
+/* With arrival stamps, answers wait in the socket for the next send's wake-up, at most this
+ * long: one wake-up per request instead of two, and the latency still counts from arrival. */
+#define ANSWER_WAIT_MAX_NS 5000000u
 
 _Static_assert(sizeof(struct loadgen_counts) % sizeof(uint64_t) == 0, "loadgen_counts holds only uint64_t counters");
 
@@ -392,12 +395,15 @@ void *loadgen_worker_main(void *arg)
 	while (tsc_now_ns() < s->start_ns)
 		idle_cpu_relax();
 	for (;;) {
+		iso_mac_view_refresh(&w->mac); /* one atomic load unless the keys were reloaded (SIGHUP) */
 		uint64_t now = tsc_now_ns();
 		unsigned sent = send_due(w, now);
 		w->current.sent += sent;
-		unsigned work = sent + expire(w, now);
 		loadgen_tx_flush(w);
-		work += loadgen_receive(w);
+		/* Answers before expiry: one that came in time but waited in the socket is no timeout. */
+		unsigned work = sent + loadgen_receive(w);
+		work += expire(w, now);
+		loadgen_tx_flush(w);
 		publish_intervals(w, now, false);
 		atomic_store_explicit(&w->live_sent, w->counts.sent, memory_order_relaxed);
 		atomic_store_explicit(&w->live_answered, w->counts.answered, memory_order_relaxed);
@@ -417,7 +423,10 @@ void *loadgen_worker_main(void *arg)
 			idle_cpu_relax(); /* the next send is within the margin: spin to it */
 			continue;
 		}
-		idle_wait_sleep(&idle, budget, NULL, NULL);
+		if (s->rx_stamps && !w->sending_done)
+			idle_wait_sleep_timer(&idle, budget < ANSWER_WAIT_MAX_NS ? budget : ANSWER_WAIT_MAX_NS);
+		else
+			idle_wait_sleep(&idle, budget, NULL, NULL);
 	}
 	idle_wait_destroy(&idle);
 	publish_intervals(w, tsc_now_ns(), true);

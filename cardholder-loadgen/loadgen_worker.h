@@ -74,6 +74,7 @@ struct loadgen_shared {
 	unsigned reversal_attempts;
 	uint64_t seed;
 	struct dgram_port *port;
+	bool rx_stamps;         /* the port stamps arrivals (kernel sockets): answers may wait for the next send */
 	FILE *outcomes;         /* --outcomes: a line per settled request, or NULL */
 	uint64_t start_ns;      /* tsc_now_ns() of intended time 0 */
 	int64_t start_unix_ns;  /* wall clock at start_ns (DE 7 and DE 12) */

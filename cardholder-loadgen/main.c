@@ -15,6 +15,12 @@ static void on_stop_signal(int signo)
 	atomic_store(&loadgen_stop_requested, true);
 }
 
+static void on_reload_signal(int signo)
+{
+	(void)signo;
+	atomic_store(&loadgen_mac_reload_requested, true);
+}
+
 int main(int argc, char **argv)
 {
 	/* Every file it makes (LMDB, logs, reports, outcomes) names cards or money: the owner's only. */
@@ -58,5 +64,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_stop_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_reload_signal;
+	sigaction(SIGHUP, &sa, NULL);
 	return loadgen_run(&config, &options);
 }

@@ -207,3 +207,22 @@ void idle_wait_sleep(struct idle_wait *w, uint64_t timeout_ns, bool (*more)(void
 	w->idle_since_ns = 0;
 	w->empty_polls = 0;
 }
+
+void idle_wait_sleep_timer(struct idle_wait *w, uint64_t timeout_ns)
+{
+	if (timeout_ns > IDLE_WAIT_LONGEST_NS)
+		timeout_ns = IDLE_WAIT_LONGEST_NS;
+	if (timeout_ns > 0) {
+		lower_timer_slack(w);
+		struct timespec ts = {.tv_sec = (time_t)(timeout_ns / 1000000000u),
+				      .tv_nsec = (long)(timeout_ns % 1000000000u)};
+		uint64_t before = idle_wait_now_ns();
+		while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+			;
+		w->stats.sleeps++;
+		w->stats.timed_out++;
+		adapt_spin(w, idle_wait_now_ns() - before, false);
+	}
+	w->idle_since_ns = 0;
+	w->empty_polls = 0;
+}

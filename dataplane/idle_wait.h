@@ -149,6 +149,13 @@ bool idle_wait_spin(struct idle_wait *w);
  */
 void idle_wait_sleep(struct idle_wait *w, uint64_t timeout_ns, bool (*more)(void *ctx), void *ctx);
 
+/*
+ * Sleeps until timeout_ns only (capped like idle_wait_sleep), deaf to the
+ * ports: for a loop that has a timer due anyway and lets its traffic wait
+ * for it (a generator whose answers carry the kernel's arrival stamps).
+ */
+void idle_wait_sleep_timer(struct idle_wait *w, uint64_t timeout_ns);
+
 /* One empty poll: idle_wait_spin, else idle_wait_sleep. */
 static inline void idle_wait_idle(struct idle_wait *w, uint64_t timeout_ns, bool (*more)(void *ctx), void *ctx)
 {

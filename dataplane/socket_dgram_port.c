@@ -75,6 +75,20 @@ static const struct dgram_port_ops socket_ops = {
 	.wait_disarm = socket_wait_disarm,
 };
 
+int socket_dgram_port_enable_rx_stamps(struct dgram_port *port)
+{
+	struct socket_ports *s = port->impl;
+	for (uint16_t q = 0; q < s->count; q++) {
+		int rc = udp_port_enable_rx_stamps(&s->ports[q]);
+		if (rc != 0) {
+			for (uint16_t i = 0; i < s->count; i++)
+				s->ports[i].rx_stamps = false; /* all or none: a reader relies on them per port */
+			return rc;
+		}
+	}
+	return 0;
+}
+
 int socket_dgram_port_open(struct dgram_port *out, const char *host, uint16_t port, uint16_t queues,
 			   enum socket_dgram_binding binding, int socket_buffer_bytes, char *err,
 			   size_t err_size)

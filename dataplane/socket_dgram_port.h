@@ -26,4 +26,7 @@ enum socket_dgram_binding {
 int socket_dgram_port_open(struct dgram_port *out, const char *host, uint16_t port, uint16_t queues,
 			   enum socket_dgram_binding binding, int socket_buffer_bytes, char *err,
 			   size_t err_size);
+/* Kernel arrival stamps on every queue's socket (udp_port_enable_rx_stamps): rx then fills
+ * each datagram's rx_realtime_ns. Returns 0, or -errno (the port works on, without stamps). */
+int socket_dgram_port_enable_rx_stamps(struct dgram_port *port);
 #endif

@@ -46,6 +46,7 @@ void tcp_port_config_defaults(struct tcp_port_config *cfg)
 	cfg->keepalive_interval_ms = 30000;
 	cfg->idle_timeout_ms = 90000;
 	cfg->ring_slots = 1024;
+	cfg->tx_full_wait_ms = 20;
 	cfg->output_buffer_bytes = 256 * 1024;
 }
 
@@ -109,16 +110,17 @@ static int count_frames(const struct udp_datagram *d, size_t max_message)
 
 /*
  * A full send ring means the I/O thread is behind (it also stops reading new
- * requests then, tcp_io.c): an answer waits for it, a bounded while, instead
- * of being dropped; a TCP peer expects every answer on its link.
+ * requests then, tcp_io.c): an answer waits for it, up to tx_full_wait_ms,
+ * instead of being dropped; a TCP peer expects every answer on its link. On a
+ * busy machine the I/O thread can be off its core for tens of milliseconds.
  */
-#define TCP_TX_FULL_WAIT_US 20000
 #define TCP_TX_FULL_PAUSE_NS 20000
 
 static bool wait_for_room(struct tcp_port_impl *t, struct tcp_ring *ring, uint32_t n)
 {
 	struct timespec pause = {0, TCP_TX_FULL_PAUSE_NS};
-	for (long waited = 0; waited < TCP_TX_FULL_WAIT_US * 1000L; waited += TCP_TX_FULL_PAUSE_NS) {
+	long bound_ns = (long)t->cfg.tx_full_wait_ms * 1000000L;
+	for (long waited = 0; waited < bound_ns; waited += TCP_TX_FULL_PAUSE_NS) {
 		tcp_io_wake(t);
 		nanosleep(&pause, NULL);
 		if (tcp_ring_has_room(ring, n))
@@ -317,6 +319,8 @@ static int check_config(const struct tcp_port_config *cfg, char *err, size_t err
 			    (unsigned)cfg->max_message);
 	if (cfg->ring_slots < 2 || cfg->ring_slots > (1u << 20))
 		return fail(err, err_size, "ring_slots %u: 2 to 1048576", cfg->ring_slots);
+	if (cfg->tx_full_wait_ms > 60000)
+		return fail(err, err_size, "tx_full_wait_ms %u: at most 60000", cfg->tx_full_wait_ms);
 	if (cfg->output_buffer_bytes < cfg->max_message + 4)
 		return fail(err, err_size, "output_buffer_bytes %u is below one message",
 			    (unsigned)cfg->output_buffer_bytes);

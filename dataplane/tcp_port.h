@@ -84,6 +84,9 @@ struct tcp_port_config {
 					 * do not count) is closed; 0: never */
 
 	uint32_t ring_slots;        /* per queue and direction */
+	uint32_t tx_full_wait_ms;   /* a worker finding its send ring full waits this long for room
+				     * (the I/O thread is behind) before the datagram counts as
+				     * tx_ring_full and is not sent */
 	size_t output_buffer_bytes; /* per link; a peer that lets it fill is disconnected */
 	int socket_buffer_bytes;    /* SO_SNDBUF/SO_RCVBUF on links; 0: kernel default */
 };

@@ -59,11 +59,33 @@ int udp_port_open(struct udp_port *p, const char *host, uint16_t port, int socke
 	if (getsockname(fd, (struct sockaddr *)&p->local, &len) != 0)
 		goto fail;
 	p->fd = fd;
+	p->rx_stamps = false;
 	return 0;
 fail:;
 	int e = errno;
 	close(fd);
 	return -e;
+}
+
+int udp_port_enable_rx_stamps(struct udp_port *p)
+{
+	int one = 1;
+	if (setsockopt(p->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0)
+		return -errno;
+	p->rx_stamps = true;
+	return 0;
+}
+
+/* The kernel's arrival stamp of a received message, 0 if it carries none. */
+static uint64_t arrival_stamp(struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(c), sizeof ts);
+			return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+		}
+	return 0;
 }
 
 void udp_port_close(struct udp_port *p)
@@ -81,6 +103,10 @@ int udp_port_rx_burst(struct udp_port *p, struct udp_datagram *d, int n)
 		return 0;
 	struct mmsghdr msgs[UDP_BURST];
 	struct iovec iov[UDP_BURST];
+	union {
+		char bytes[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} stamps[UDP_BURST];
 	memset(msgs, 0, sizeof msgs[0] * (size_t)n);
 	for (int i = 0; i < n; i++) {
 		iov[i].iov_base = d[i].data;
@@ -89,6 +115,10 @@ int udp_port_rx_burst(struct udp_port *p, struct udp_datagram *d, int n)
 		msgs[i].msg_hdr.msg_iovlen = 1;
 		msgs[i].msg_hdr.msg_name = &d[i].peer;
 		msgs[i].msg_hdr.msg_namelen = sizeof d[i].peer;
+		if (p->rx_stamps) {
+			msgs[i].msg_hdr.msg_control = stamps[i].bytes;
+			msgs[i].msg_hdr.msg_controllen = sizeof stamps[i].bytes;
+		}
 	}
 	int got;
 	do
@@ -103,6 +133,7 @@ int udp_port_rx_burst(struct udp_port *p, struct udp_datagram *d, int n)
 		 * parsing a prefix that may happen to end on a frame boundary.
 		 */
 		d[i].length = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? 0 : msgs[i].msg_len;
+		d[i].rx_realtime_ns = p->rx_stamps ? arrival_stamp(&msgs[i].msg_hdr) : 0;
 	}
 	return got;
 }

@@ -8,6 +8,7 @@
 
 #include <netinet/in.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define UDP_BURST 32
@@ -18,11 +19,15 @@ struct udp_datagram {
 	uint8_t *data;
 	size_t length; /* bytes in data (rx: received; tx: to send) */
 	size_t capacity;
+	/* rx on a port with udp_port_enable_rx_stamps: when the kernel took the datagram in
+	 * (CLOCK_REALTIME ns; 0 if it gave none). Other ports and backends leave it unset. */
+	uint64_t rx_realtime_ns;
 };
 
 struct udp_port {
 	int fd;
 	struct sockaddr_in local;
+	bool rx_stamps; /* SO_TIMESTAMPNS on: rx fills rx_realtime_ns */
 };
 
 /* Binds host:port (port 0 picks one; local then holds it). Returns 0 or -errno.
@@ -31,6 +36,9 @@ struct udp_port {
  * sysctl cap when the process may). */
 int udp_port_open(struct udp_port *p, const char *host, uint16_t port, int socket_buffer_bytes);
 void udp_port_close(struct udp_port *p);
+/* Asks the kernel to stamp each datagram on arrival (SO_TIMESTAMPNS), so that a reader
+ * that wakes late still knows when its answers came. Returns 0 or -errno. */
+int udp_port_enable_rx_stamps(struct udp_port *p);
 
 /* Receives up to n (at most UDP_BURST) datagrams without blocking; returns how many (0 if
  * none), -errno on error. A datagram longer than its buffer's capacity arrives with length 0,

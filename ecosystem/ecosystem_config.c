@@ -408,10 +408,67 @@ static yaml_node_t *get_list(struct parser *p, const yaml_node_t *map, const cha
 
 /* ---- sections ---------------------------------------------------------------- */
 
-/* The optional `tcp` mapping of a bank or network: a TCP listener for ISO 8583 hosts. */
-static bool parse_tcp(struct parser *p, const yaml_node_t *map, const char *path, struct cfg_tcp *out)
+/* Keys of a tcp mapping's uint field, for errors pointing at the one that is wrong. */
+static yaml_node_t *tcp_key_node(struct parser *p, const yaml_node_t *tcp, const char *sub, const char *key,
+				 const char *other, char *fpath)
 {
-	static const char *const keys[] = {"listen", "framing", "max_message", "keepalive_s", "idle_timeout_s", NULL};
+	yaml_node_t *n = field(p, tcp, sub, key, false, fpath);
+	return n ? n : field(p, tcp, sub, other, false, fpath);
+}
+
+/*
+ * The limits of a network's acquirer edge (docs/configuration.md, "tcp
+ * listener"): a bank's listener has only the switches on it and takes none.
+ * Defaults: the table of tcp_port_config_defaults, a quarter of it per
+ * address, eviction after 5 s, keep-alives alone hold a link ten idle
+ * timeouts (or 900 s when the idle timeout is off), a worker waits up to 1 s
+ * for room in a full send ring rather than drop an answer.
+ */
+static bool parse_tcp_edge(struct parser *p, const yaml_node_t *tcp, const char *sub, struct cfg_tcp *out)
+{
+	char fpath[KEY_PATH_MAX], buf[64];
+	uint32_t quiet_default = out->idle_timeout_s ? out->idle_timeout_s * 10u : 900u;
+	if (quiet_default > 864000u)
+		quiet_default = 864000u;
+	if (!get_u32(p, tcp, sub, "max_inbound", false, 256, 1, 65536, &out->max_inbound) ||
+	    !get_u32(p, tcp, sub, "max_inbound_per_source", false, out->max_inbound / 4 ? out->max_inbound / 4 : 1, 1,
+		     65536, &out->max_inbound_per_source) ||
+	    !get_u32(p, tcp, sub, "evict_idle_s", false, 5, 0, 86400, &out->evict_idle_s) ||
+	    !get_u32(p, tcp, sub, "quiet_timeout_s", false, quiet_default, 0, 864000, &out->quiet_timeout_s) ||
+	    !get_u32(p, tcp, sub, "ring_slots", false, 1024, 64, 65536, &out->ring_slots) ||
+	    !get_u32(p, tcp, sub, "send_wait_ms", false, 1000, 1, 60000, &out->send_wait_ms))
+		return false;
+	if (out->max_inbound_per_source > out->max_inbound) {
+		yaml_node_t *n = tcp_key_node(p, tcp, sub, "max_inbound_per_source", "max_inbound", fpath);
+		return fail(p, n, fpath, "'%s' leaves max_inbound_per_source %u above max_inbound %u",
+			    shown(n, buf, sizeof buf), out->max_inbound_per_source, out->max_inbound);
+	}
+	/* A quiet timeout below the idle timeout would close links the idle rule keeps on purpose. */
+	if (out->quiet_timeout_s && out->idle_timeout_s && out->quiet_timeout_s < out->idle_timeout_s) {
+		yaml_node_t *n = tcp_key_node(p, tcp, sub, "quiet_timeout_s", "idle_timeout_s", fpath);
+		return fail(p, n, fpath, "'%s' leaves quiet_timeout_s %u below idle_timeout_s %u (0 = never)",
+			    shown(n, buf, sizeof buf), out->quiet_timeout_s, out->idle_timeout_s);
+	}
+	/* Slots are taken a power of two at a time (tcp_ring.h): say so rather than round silently. */
+	if (out->ring_slots & (out->ring_slots - 1)) {
+		yaml_node_t *n = field(p, tcp, sub, "ring_slots", false, fpath);
+		return fail(p, n, fpath, "'%s' is not a power of two (64, 128, ... 65536)", shown(n, buf, sizeof buf));
+	}
+	return true;
+}
+
+/*
+ * The optional `tcp` mapping of a bank or network: a TCP listener for ISO 8583
+ * hosts; a network's (edge) also takes the limits of its acquirer edge.
+ */
+static bool parse_tcp(struct parser *p, const yaml_node_t *map, const char *path, bool edge, struct cfg_tcp *out)
+{
+	static const char *const bank_keys[] = {"listen", "framing", "max_message", "keepalive_s", "idle_timeout_s",
+						NULL};
+	static const char *const edge_keys[] = {"listen",      "framing",		 "max_message",
+						"keepalive_s", "idle_timeout_s",	 "max_inbound",
+						"max_inbound_per_source", "evict_idle_s", "quiet_timeout_s",
+						"ring_slots",  "send_wait_ms",		 NULL};
 	/* Same order as enum cfg_framing. */
 	static const char *const framings[] = {"binary2", "ascii4", NULL};
 	char sub[KEY_PATH_MAX];
@@ -421,7 +478,7 @@ static bool parse_tcp(struct parser *p, const yaml_node_t *map, const char *path
 		return true;
 	int framing;
 	/* 4096: the agents' message buffers (ISO_MAX_MESSAGE); 64: below that no request fits. */
-	if (!expect_type(p, tcp, sub, YAML_MAPPING_NODE) || !check_keys(p, tcp, sub, keys) ||
+	if (!expect_type(p, tcp, sub, YAML_MAPPING_NODE) || !check_keys(p, tcp, sub, edge ? edge_keys : bank_keys) ||
 	    !get_endpoint(p, tcp, sub, "listen", true, &out->listen) ||
 	    !get_choice(p, tcp, sub, "framing", CFG_FRAMING_BINARY2, framings, &framing) ||
 	    !get_u32(p, tcp, sub, "max_message", false, 4096, 64, 4096, &out->max_message) ||
@@ -432,12 +489,12 @@ static bool parse_tcp(struct parser *p, const yaml_node_t *map, const char *path
 	/* A link closed for silence while we ourselves keep it busy would flap for nothing. */
 	if (out->keepalive_s && out->idle_timeout_s && out->idle_timeout_s <= out->keepalive_s) {
 		char fpath[KEY_PATH_MAX], buf[64];
-		yaml_node_t *n = field(p, tcp, sub, "idle_timeout_s", false, fpath);
-		if (n == NULL)
-			n = field(p, tcp, sub, "keepalive_s", false, fpath);
+		yaml_node_t *n = tcp_key_node(p, tcp, sub, "idle_timeout_s", "keepalive_s", fpath);
 		return fail(p, n, fpath, "'%s' leaves idle_timeout_s %u not above keepalive_s %u",
 			    shown(n, buf, sizeof buf), out->idle_timeout_s, out->keepalive_s);
 	}
+	if (edge && !parse_tcp_edge(p, tcp, sub, out))
+		return false;
 	out->enabled = true;
 	return true;
 }
@@ -687,7 +744,7 @@ static bool parse_bank(struct parser *p, const yaml_node_t *map, const char *pat
 		return false;
 	b->durability = (enum durability)durability;
 	int link;
-	if (!parse_tcp(p, map, path, &b->tcp) || !get_choice(p, map, path, "link", CFG_LINK_UDP, link_names, &link))
+	if (!parse_tcp(p, map, path, false, &b->tcp) || !get_choice(p, map, path, "link", CFG_LINK_UDP, link_names, &link))
 		return false;
 	b->link = (enum cfg_link)link;
 	if (b->link == CFG_LINK_TCP && !b->tcp.enabled) {
@@ -779,7 +836,7 @@ static bool parse_network(struct parser *p, const yaml_node_t *map, const char *
 			    n->reversal_retry_ms);
 	}
 	snprintf(n->dataplane, sizeof n->dataplane, "%s", dataplanes[dataplane]);
-	if (!parse_tcp(p, map, path, &n->tcp))
+	if (!parse_tcp(p, map, path, true, &n->tcp))
 		return false;
 	if (!check_unique_lmdb_path(p, map, path, c, n->lmdb_path, 0, index) ||
 	    !parse_pan_protection(p, map, path, c->pan_key_file, n->pan_key_file))

@@ -38,6 +38,13 @@ struct cfg_tcp {
 	uint32_t max_message;    /* bytes; a larger announced length closes the link */
 	uint32_t keepalive_s;    /* zero-length frame on a link silent this long; 0 = never */
 	uint32_t idle_timeout_s; /* close a link that received nothing this long; 0 = never */
+	/* The switch's acquirer edge (networks only; docs/tcp.md, "Idle links"): */
+	uint32_t max_inbound;            /* inbound links held at once */
+	uint32_t max_inbound_per_source; /* ... from one IP address */
+	uint32_t evict_idle_s;   /* a full table's link longest without a message gives way after this */
+	uint32_t quiet_timeout_s; /* an inbound link without a message this long closes; 0 = never */
+	uint32_t ring_slots;     /* per worker and direction; a half-full send ring pauses reading */
+	uint32_t send_wait_ms;   /* a worker finding its send ring full waits this long, then drops */
 };
 
 /* A decimal BIN range: PANs whose first `length` digits lie in [low, high]. */

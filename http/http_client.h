@@ -24,6 +24,7 @@ struct http_post_result {
 	long status;   /* HTTP status when answered */
 	json_t *reply; /* parsed JSON answer or NULL; the caller decrefs it */
 	char error[160]; /* the transport's reason when not answered */
+	long new_connections; /* connections this call opened (0: it reused one, and its TLS session) */
 };
 
 /* Call once per process before threads start (curl_global_init is not thread-safe). */

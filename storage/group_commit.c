@@ -22,6 +22,7 @@ struct group_commit {
 	uint8_t *drain; /* the writer's, outside the lock */
 	bool stopping;
 	bool stepped; /* no threads: group_commit_step runs the writer's turns */
+	bool applying; /* the writer or an inline producer holds the writer's role (a batch in flight) */
 	pthread_t thread;
 
 	/* Async mode: a flusher thread syncs what the writer committed, so that a
@@ -32,7 +33,7 @@ struct group_commit {
 	pthread_cond_t flusher_wake;
 	pthread_t flusher;
 
-	_Atomic uint64_t batches, items, largest_batch, failed_items, syncs;
+	_Atomic uint64_t batches, items, largest_batch, failed_items, syncs, inline_batches;
 };
 
 static int run_txn(struct group_commit *gc, uint8_t *items, size_t n)
@@ -95,6 +96,8 @@ static void background_sync(struct group_commit *gc)
 	atomic_fetch_add_explicit(&gc->syncs, 1, memory_order_relaxed);
 }
 
+static void mark_dirty(struct group_commit *gc);
+
 static void *writer_main(void *arg)
 {
 	struct group_commit *gc = arg;
@@ -102,7 +105,8 @@ static void *writer_main(void *arg)
 
 	pthread_mutex_lock(&gc->lock);
 	for (;;) {
-		while (gc->fill_count == 0 && !gc->stopping)
+		/* An inline batch in flight holds the role: what it queued behind it waits for its end. */
+		while (gc->applying || (gc->fill_count == 0 && !gc->stopping))
 			pthread_cond_wait(&gc->has_items, &gc->lock);
 		if (gc->fill_count == 0)
 			break; /* stopping and drained */
@@ -111,13 +115,15 @@ static void *writer_main(void *arg)
 		gc->fill = gc->drain;
 		gc->fill_count = 0;
 		gc->drain = batch;
+		gc->applying = true;
 		pthread_cond_broadcast(&gc->has_space);
 		pthread_mutex_unlock(&gc->lock);
 
 		apply_all(gc, batch, n);
 		if (async)
-			atomic_store_explicit(&gc->dirty, true, memory_order_release);
+			mark_dirty(gc);
 		pthread_mutex_lock(&gc->lock);
+		gc->applying = false;
 	}
 	pthread_mutex_unlock(&gc->lock);
 	return NULL;
@@ -133,13 +139,17 @@ static struct timespec deadline_after_ms(unsigned ms)
 	return t;
 }
 
-/* Async mode: every async_sync_ms, syncs if the writer committed since the last sync.
- * mdb_env_sync may run beside a write transaction; it only flushes the map. */
+/* Async mode: async_sync_ms after the first commit since the last sync, syncs what was
+ * committed by then. With nothing committed it sleeps without a timeout: an idle bank has
+ * no timer waking it. mdb_env_sync may run beside a write transaction; it only flushes the map. */
 static void *flusher_main(void *arg)
 {
 	struct group_commit *gc = arg;
 	pthread_mutex_lock(&gc->flusher_lock);
 	while (!gc->flusher_stopping) {
+		while (!gc->flusher_stopping && !atomic_load_explicit(&gc->dirty, memory_order_acquire))
+			pthread_cond_wait(&gc->flusher_wake, &gc->flusher_lock);
+		/* Commits gather for a period, then one sync takes them all. */
 		struct timespec deadline = deadline_after_ms(gc->cfg.async_sync_ms);
 		while (!gc->flusher_stopping &&
 		       pthread_cond_timedwait(&gc->flusher_wake, &gc->flusher_lock, &deadline) != ETIMEDOUT)
@@ -151,6 +161,16 @@ static void *flusher_main(void *arg)
 	}
 	pthread_mutex_unlock(&gc->flusher_lock);
 	return NULL;
+}
+
+/* After a commit in async mode: the first since the last sync wakes the flusher (once a period). */
+static void mark_dirty(struct group_commit *gc)
+{
+	if (atomic_exchange_explicit(&gc->dirty, true, memory_order_acq_rel))
+		return; /* the flusher already knows */
+	pthread_mutex_lock(&gc->flusher_lock);
+	pthread_cond_signal(&gc->flusher_wake);
+	pthread_mutex_unlock(&gc->flusher_lock);
 }
 
 static int start_flusher(struct group_commit *gc)
@@ -323,6 +343,29 @@ bool group_commit_submit(struct group_commit *gc, const void *items, size_t n)
 	return n == 0;
 }
 
+bool group_commit_run_inline(struct group_commit *gc, void *items, size_t n)
+{
+	if (n == 0 || n > gc->cfg.inline_max || gc->stepped)
+		return false; /* a stepped writer's commits wait for the simulated disk (group_commit_step) */
+	pthread_mutex_lock(&gc->lock);
+	bool take = !gc->applying && gc->fill_count == 0 && !gc->stopping;
+	if (take)
+		gc->applying = true;
+	pthread_mutex_unlock(&gc->lock);
+	if (!take)
+		return false; /* the writer is at work (or has work): it takes these with its next batch */
+	apply_all(gc, items, n);
+	atomic_fetch_add_explicit(&gc->inline_batches, 1, memory_order_relaxed);
+	if (gc->store->durability == DURABILITY_ASYNC)
+		mark_dirty(gc);
+	pthread_mutex_lock(&gc->lock);
+	gc->applying = false;
+	if (gc->fill_count > 0 || gc->stopping)
+		pthread_cond_signal(&gc->has_items); /* queued behind this batch while it ran, or a stop waits */
+	pthread_mutex_unlock(&gc->lock);
+	return true;
+}
+
 void group_commit_stop(struct group_commit *gc)
 {
 	if (!gc)
@@ -350,4 +393,5 @@ void group_commit_get_stats(const struct group_commit *gc, struct group_commit_s
 	out->largest_batch = atomic_load_explicit(&g->largest_batch, memory_order_relaxed);
 	out->failed_items = atomic_load_explicit(&g->failed_items, memory_order_relaxed);
 	out->syncs = atomic_load_explicit(&g->syncs, memory_order_relaxed);
+	out->inline_batches = atomic_load_explicit(&g->inline_batches, memory_order_relaxed);
 }

@@ -12,7 +12,6 @@
 #define BANK_RECONNECT_INITIAL_MS 100
 #define BANK_RECONNECT_MAX_MS 2000
 #define TCP_LINK_STATS_MAX 64
-#define SWITCH_TCP_EVICT_IDLE_MS 5000
 
 static enum frame_header framing_of(enum cfg_framing f)
 {
@@ -62,13 +61,15 @@ int switch_tcp_attach(struct dgram_port *port, const struct ecosystem_config *c,
 		tc.max_message = net->tcp.max_message;
 		tc.keepalive_interval_ms = net->tcp.keepalive_s * 1000u;
 		tc.idle_timeout_ms = net->tcp.idle_timeout_s * 1000u;
-		/* Idle connections cannot lock acquirers out (docs/tcp.md, "idle links"): one address
-		 * holds at most a quarter of the table; a full table (or share) makes the link longest
-		 * without a message give way once it has been so for 5 s; keep-alives alone hold a
-		 * link ten idle timeouts at most. */
-		tc.max_inbound_per_source = tc.max_inbound / 4 ? tc.max_inbound / 4 : 1;
-		tc.evict_idle_ms = SWITCH_TCP_EVICT_IDLE_MS;
-		tc.quiet_timeout_ms = tc.idle_timeout_ms * 10u;
+		/* Idle connections cannot lock acquirers out, and a full send ring pauses reading
+		 * rather than dropping answers (docs/tcp.md, "Idle links", "Back-pressure"); the
+		 * limits are the network's tcp config (docs/configuration.md, defaults there). */
+		tc.max_inbound = net->tcp.max_inbound;
+		tc.max_inbound_per_source = net->tcp.max_inbound_per_source;
+		tc.evict_idle_ms = net->tcp.evict_idle_s * 1000u;
+		tc.quiet_timeout_ms = net->tcp.quiet_timeout_s * 1000u;
+		tc.ring_slots = net->tcp.ring_slots;
+		tc.tx_full_wait_ms = net->tcp.send_wait_ms;
 	}
 	tc.outbound = banks;
 	tc.outbound_count = bank_endpoints(c, net, banks);

@@ -98,9 +98,19 @@ static int check(const char *path)
 		fprintf(stderr, "iso8583-config: %s\n", err);
 		return 2;
 	}
-	for (size_t n = 0; n < c.network_count; n++)
-		printf("network %s mii %u http %s:%u iso %s:%u\n", c.networks[n].name, c.networks[n].major_industry_id,
-		       c.networks[n].http.host, c.networks[n].http.port, c.networks[n].iso.host, c.networks[n].iso.port);
+	for (size_t n = 0; n < c.network_count; n++) {
+		const struct cfg_network *net = &c.networks[n];
+		printf("network %s mii %u http %s:%u iso %s:%u", net->name, net->major_industry_id, net->http.host,
+		       net->http.port, net->iso.host, net->iso.port);
+		/* The acquirer edge's limits as the switch will apply them, defaults filled in. */
+		if (net->tcp.enabled)
+			printf(" tcp %s:%u max_inbound %u per_source %u evict_idle_s %u quiet_timeout_s %u ring_slots %u"
+			       " send_wait_ms %u",
+			       net->tcp.listen.host, net->tcp.listen.port, net->tcp.max_inbound,
+			       net->tcp.max_inbound_per_source, net->tcp.evict_idle_s, net->tcp.quiet_timeout_s,
+			       net->tcp.ring_slots, net->tcp.send_wait_ms);
+		printf("\n");
+	}
 	for (size_t b = 0; b < c.bank_count; b++) {
 		const struct cfg_bank *bank = &c.banks[b];
 		printf("bank %s institution %s http %s:%u iso %s:%u", bank->name, bank->institution_id, bank->http.host,

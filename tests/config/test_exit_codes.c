@@ -152,6 +152,25 @@ Test(exit_codes, a_missing_key_file_is_2_everywhere)
 	}
 }
 
+/* The TCP edge's limits (networks[].tcp): a wrong one stops every program; check shows them. */
+Test(exit_codes, a_bad_tcp_edge_limit_is_2_everywhere)
+{
+	char config[300], log[300], source[512];
+	const struct edit slots[] = {{"      ring_slots: 1024 ", "      ring_slots: 1000 "}};
+	shipped_config_with("ring.yaml", slots, 1, config, sizeof config);
+	expect_config_error(config, NULL, "ring_slots: '1000' is not a power of two");
+	snprintf(log, sizeof log, "%s/tool.log", dir);
+	const char *check[] = {"check", config, NULL};
+	cr_assert_eq(run("tools/iso8583-config", check, log), 2);
+	cr_assert(test_log_mentions(log, 0, "ring_slots: '1000' is not a power of two"));
+
+	snprintf(source, sizeof source, "%s/config/ecosystem.yaml", getenv("ISO_SOURCE_DIR"));
+	const char *shipped[] = {"check", source, NULL};
+	cr_assert_eq(run("tools/iso8583-config", shipped, log), 0);
+	cr_assert(test_log_mentions(log, 0, "tcp 127.0.0.1:9211 max_inbound 256 per_source 64 evict_idle_s 5 "
+					    "quiet_timeout_s 900 ring_slots 1024 send_wait_ms 1000"));
+}
+
 Test(exit_codes, the_seeds_config_checks_clean)
 {
 	char seed[512], log[300];

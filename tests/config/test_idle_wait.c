@@ -166,3 +166,23 @@ Test(idle_wait, the_spin_grows_after_short_sleeps_and_shrinks_after_long_ones)
 	idle_wait_destroy(&w);
 	port.ops->close(&port);
 }
+
+Test(idle_wait, the_timer_sleep_lets_traffic_wait_until_its_timeout)
+{
+	struct dgram_port port = open_port();
+	struct idle_wait w;
+	char err[256];
+	cr_assert_eq(idle_wait_init(&w, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(idle_wait_add_port(&w, &port, 0, err, sizeof err), 0, "%s", err);
+	send_one(&port);
+	/* A generator with arrival stamps reads its answers at its next send, not at each answer. */
+	uint64_t start = idle_wait_now_ns();
+	idle_wait_sleep_timer(&w, 5000000u);
+	cr_expect_geq(idle_wait_now_ns() - start, 5000000u, "the waiting datagram ended the timer sleep");
+	cr_expect_eq(w.stats.timed_out, 1);
+	uint8_t buf[16];
+	struct udp_datagram d = {.data = buf, .capacity = sizeof buf};
+	cr_expect_eq(dgram_rx_burst(&port, 0, &d, 1), 1, "the datagram is still there to read");
+	idle_wait_destroy(&w);
+	port.ops->close(&port);
+}

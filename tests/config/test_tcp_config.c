@@ -117,6 +117,54 @@ Test(tcp_config, mistakes_are_named)
 	expect_error("", "    tcp:\n      listen: 127.0.0.1:0\n", "", "networks[0].tcp.listen: '127.0.0.1:0': the port");
 }
 
+/* The acquirer edge's limits (docs/configuration.md, "tcp listener"): networks only. */
+Test(tcp_config, edge_limits_default_and_can_be_set)
+{
+	cr_assert(parse("", "    tcp: {listen: 127.0.0.1:9211}\n", ""), "%s", err);
+	const struct cfg_tcp *t = &cfg.networks[0].tcp;
+	cr_assert_eq(t->max_inbound, 256);
+	cr_assert_eq(t->max_inbound_per_source, 64, "a quarter of the table per address");
+	cr_assert_eq(t->evict_idle_s, 5);
+	cr_assert_eq(t->quiet_timeout_s, 900, "ten idle timeouts");
+	cr_assert_eq(t->ring_slots, 1024);
+	cr_assert_eq(t->send_wait_ms, 1000);
+
+	cr_assert(parse("", "    tcp: {listen: 127.0.0.1:9211, idle_timeout_s: 0, max_inbound: 10}\n", ""), "%s", err);
+	cr_assert_eq(t->max_inbound_per_source, 2, "a quarter of the configured table");
+	cr_assert_eq(t->quiet_timeout_s, 900, "no idle timeout: 900 s");
+
+	cr_assert(parse("", "    tcp:\n      listen: 127.0.0.1:9211\n      max_inbound: 1000\n"
+			    "      max_inbound_per_source: 1000\n      evict_idle_s: 0\n      quiet_timeout_s: 0\n"
+			    "      ring_slots: 4096\n      send_wait_ms: 50\n",
+			"loadgen:\n  link: tcp\n"),
+		  "%s", err);
+	cr_assert_eq(t->max_inbound, 1000);
+	cr_assert_eq(t->max_inbound_per_source, 1000);
+	cr_assert_eq(t->evict_idle_s, 0);
+	cr_assert_eq(t->quiet_timeout_s, 0);
+	cr_assert_eq(t->ring_slots, 4096);
+	cr_assert_eq(t->send_wait_ms, 50);
+}
+
+Test(tcp_config, edge_limit_mistakes_are_named)
+{
+#define EDGE(keys) "    tcp:\n      listen: 127.0.0.1:9211\n" keys
+	expect_error("", EDGE("      max_inbound: 0\n"), "", "networks[0].tcp.max_inbound: '0' is out of range 1..65536");
+	expect_error("", EDGE("      max_inbound: 8\n      max_inbound_per_source: 9\n"), "",
+		     "networks[0].tcp.max_inbound_per_source: '9' leaves max_inbound_per_source 9 above max_inbound 8");
+	expect_error("", EDGE("      quiet_timeout_s: 60\n"), "",
+		     "networks[0].tcp.quiet_timeout_s: '60' leaves quiet_timeout_s 60 below idle_timeout_s 90 (0 = never)");
+	expect_error("", EDGE("      ring_slots: 1000\n"), "",
+		     "networks[0].tcp.ring_slots: '1000' is not a power of two (64, 128, ... 65536)");
+	expect_error("", EDGE("      ring_slots: 32\n"), "", "networks[0].tcp.ring_slots: '32' is out of range 64..65536");
+	expect_error("", EDGE("      evict_idle_s: -1\n"), "", "networks[0].tcp.evict_idle_s: '-1'");
+	expect_error("", EDGE("      send_wait_ms: 0\n"), "", "networks[0].tcp.send_wait_ms: '0' is out of range 1..60000");
+#undef EDGE
+	/* A bank's listener has only the switches on it: no acquirer edge to limit. */
+	expect_error("    tcp:\n      listen: 127.0.0.1:9111\n      max_inbound: 10\n", "", "",
+		     "banks[0].tcp.max_inbound: unknown key");
+}
+
 Test(tcp_config, tcp_listeners_share_the_tcp_port_space)
 {
 	/* HTTP is TCP too: a TCP listener on an HTTP endpoint could never bind. */

@@ -165,3 +165,43 @@ Test(udp_port, wait_returns_when_data_arrives)
 	udp_port_close(&a);
 	udp_port_close(&b);
 }
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The load generator reads answers late on purpose and counts them from these stamps. */
+Test(udp_port, rx_stamps_say_when_the_kernel_took_each_datagram_in)
+{
+	struct udp_port a, b;
+	cr_assert_eq(udp_port_open(&a, "127.0.0.1", 0, 1 << 20), 0);
+	cr_assert_eq(udp_port_open(&b, "127.0.0.1", 0, 1 << 20), 0);
+	uint8_t tx_buf[2][16] = {"first", "second"}, rx_buf[2][16];
+	struct udp_datagram tx[2], rx[2];
+	for (int i = 0; i < 2; i++) {
+		tx[i] = (struct udp_datagram){.peer = b.local, .data = tx_buf[i], .length = 6, .capacity = 16};
+		rx[i] = (struct udp_datagram){.data = rx_buf[i], .capacity = 16, .rx_realtime_ns = 12345};
+	}
+	/* Without stamps asked for, the field says "unknown". */
+	cr_assert_eq(udp_port_tx_burst(&a, tx, 1), 1);
+	cr_assert_eq(receive_all(&b, rx, 1), 1);
+	cr_assert_eq(rx[0].rx_realtime_ns, 0);
+
+	cr_assert_eq(udp_port_enable_rx_stamps(&b), 0);
+	uint64_t before = realtime_ns();
+	cr_assert_eq(udp_port_tx_burst(&a, tx, 2), 2);
+	uint64_t sent = realtime_ns();
+	/* Read well after the arrival: the stamps still say when the datagrams came. */
+	struct timespec pause = {0, 20000000};
+	nanosleep(&pause, NULL);
+	cr_assert_eq(receive_all(&b, rx, 2), 2);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_geq(rx[i].rx_realtime_ns, before, "stamped before it was sent");
+		cr_assert_leq(rx[i].rx_realtime_ns, sent, "stamped when read, not when it came");
+	}
+	udp_port_close(&a);
+	udp_port_close(&b);
+}
