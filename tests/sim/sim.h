@@ -25,15 +25,14 @@ enum sim_fault_class {
 	SIM_FAULT_CLOCK_JUMP = 1u << 7,   /* the wall clock stepped, as NTP may */
 	SIM_FAULT_MALFORMED = 1u << 8,    /* junk and truncated datagrams to the switch and banks */
 	/* A cardholder's 1100 repeated as 1101 (or a copy delayed in the network) across a
-	 * switch restart: off until docs/simulation.md's findings 3 and 4 are both closed. */
+	 * switch restart (docs/simulation.md's findings 3 and 4, closed). */
 	SIM_FAULT_RESEND_ACROSS_RESTART = 1u << 9,
-	/* Not a fault: the banks' load shedding (answer_budget_ms 100, else 0), under which a slow
-	 * disk gets requests answered 912 untouched. Off until docs/simulation.md's findings 4 and
-	 * 5 are closed (a shed copy's 912 relayed while another copy is debited). */
+	/* Not a fault: the banks' load shedding as shipped (answer_budget_ms 100, else 0), under
+	 * which a slow disk gets requests answered 912 (findings 4 and 5, closed). */
 	SIM_FAULT_SHEDDING = 1u << 10,
 };
-#define SIM_FAULTS_DEFAULT 0x1ffu /* all but the open findings' classes */
 #define SIM_FAULTS_ALL 0x7ffu
+#define SIM_FAULTS_DEFAULT SIM_FAULTS_ALL /* every class: no finding is open */
 
 struct sim_options {
 	uint64_t seed;
