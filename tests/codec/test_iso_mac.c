@@ -12,24 +12,14 @@
 
 #include "iso_mac.h"
 #include "iso_mac_keys.h"
+#include "test_hex.h"
 #include "test_temp_dir.h"
-
-static size_t unhex(const char *hex, uint8_t *out)
-{
-	size_t n = 0;
-	for (; hex[0] && hex[1]; hex += 2) {
-		unsigned v;
-		sscanf(hex, "%2x", &v);
-		out[n++] = (uint8_t)v;
-	}
-	return n;
-}
 
 static void expect_cmac(const char *key_hex, const char *msg_hex, const char *want_hex)
 {
 	uint8_t key[32], msg[64], want[16], got[16];
-	size_t key_len = unhex(key_hex, key), msg_len = unhex(msg_hex, msg);
-	unhex(want_hex, want);
+	size_t key_len = test_unhex(key_hex, key), msg_len = test_unhex(msg_hex, msg);
+	test_unhex(want_hex, want);
 	struct iso_cmac *c = iso_cmac_new(key, key_len);
 	cr_assert_not_null(c);
 	/* Twice: the second run re-initialises the keyed context with a NULL key. */
@@ -88,7 +78,7 @@ static void sample_1100(struct iso_msg *m)
 static void round_trip_with_mac(const struct iso_profile *p, bool secondary)
 {
 	uint8_t key[16];
-	unhex(K128, key);
+	test_unhex(K128, key);
 	struct iso_cmac *c = iso_cmac_new(key, 16);
 	struct iso_msg m;
 	sample_1100(&m);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "iso_mac.h"
+#include "test_hex.h"
 #include "test_temp_dir.h"
 
 /* The example's key (RFC 4493's AES-128 key) and its message, as printed in docs/protocol.md. */
@@ -24,17 +25,6 @@
 	"313233343536" /* DE 11 */                                                                         \
 	"5445524d30303031" /* DE 41: TERM0001 */
 #define EXAMPLE_MAC "cdf390638eaf702d" /* DE 64: the CMAC's first 8 bytes */
-
-static size_t unhex(const char *hex, uint8_t *out)
-{
-	size_t n = 0;
-	for (; hex[0] && hex[1]; hex += 2) {
-		unsigned v;
-		sscanf(hex, "%2x", &v);
-		out[n++] = (uint8_t)v;
-	}
-	return n;
-}
 
 static void hex(const uint8_t *in, size_t n, char *out)
 {
@@ -56,7 +46,7 @@ static size_t our_example(uint8_t *wire)
 	size_t n;
 	cr_assert_eq(iso_encode(&iso_profile_ascii, &m, wire, ISO_MAX_MESSAGE, &n, NULL), ISO_OK);
 	uint8_t key[16];
-	unhex(EXAMPLE_KEY, key);
+	test_unhex(EXAMPLE_KEY, key);
 	struct iso_cmac *c = iso_cmac_new(key, sizeof(key));
 	cr_assert_not_null(c);
 	cr_assert(iso_cmac_sign_frame(c, wire, n));
