@@ -77,6 +77,12 @@ if [ "$build_first" = 1 ]; then
 fi
 build=$(realpath "$build")
 loadgen="$build/cardholder-loadgen/cardholder-loadgen"
+# With --no-build, a program the build lacks would only show as a step with no answers.
+needed=(cardholder-loadgen/cardholder-loadgen tools/pan-keys tools/iso8583 tools/http-keys)
+if [ "$target" = reflector ]; then needed+=(bench/macro/iso-reflector); else needed+=(switch/switch bank-node/bank-node); fi
+for program in "${needed[@]}"; do
+  [ -x "$build/$program" ] || { echo "sweep: $build/$program is missing (build it, or drop --no-build)" >&2; exit 2; }
+done
 source "$root/scripts/http-security.sh"
 
 pids=()
