@@ -122,8 +122,8 @@ static int authorize(struct bank_core *core, struct store_txn *txn, struct bank_
 	struct store *s = core->store;
 	struct journal_record j;
 	/*
-	 * One walk of the transaction's DE 12/32/37/41 group finds the exact key and
-	 * what a restarted network hides under STANs of its own (store.h).
+	 * The exact key, or else a bounded walk of the transaction's DE 12/32/37/41
+	 * group: what a restarted network hides under STANs of its own (store.h).
 	 */
 	struct journal_group group;
 	int rc = store_journal_group(txn, s, &req->key, req->pan, req->amount, &group);
