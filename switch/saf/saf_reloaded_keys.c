@@ -14,7 +14,7 @@ bool saf_reloaded_keys_add(struct saf_reloaded_keys *k, const struct saf_record 
 	struct txn_key key;
 	/* The advice's own STAN stands in for the original's: it is blanked anyway. */
 	if (!txn_key_make(r->f.acquirer, r->f.stan, r->f.local_time, r->f.rrn, r->f.terminal, &key))
-		return false;
+		return true; /* no repeat can name it either: nothing to remember */
 	if (k->count == k->capacity) {
 		size_t capacity = k->capacity ? 2 * k->capacity : 64;
 		uint64_t *grown = realloc(k->hashes, capacity * sizeof(*grown));

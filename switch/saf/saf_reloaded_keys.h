@@ -22,7 +22,7 @@ struct saf_reloaded_keys {
 	size_t count, capacity;
 };
 
-/* Adds an advice's original; false when out of memory or its fields make no key. */
+/* Adds an advice's original (skipped when its fields make no key); false only when out of memory. */
 bool saf_reloaded_keys_add(struct saf_reloaded_keys *k, const struct saf_record *r);
 /* Sorts: after this, only saf_reloaded_keys_has and _free. */
 void saf_reloaded_keys_seal(struct saf_reloaded_keys *k);
