@@ -159,16 +159,23 @@ static bool table_add(struct key_table *t, const struct key_entry *e)
 	return true;
 }
 
+/* A secrets file for reading, once it is known that nobody but its owner can read it. */
+static FILE *open_private(const char *path, char *err, size_t err_size)
+{
+	if (!http_secret_file_private(path, err, err_size))
+		return NULL;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		snprintf(err, err_size, "%s: %s", path, strerror(errno));
+	return f;
+}
+
 static bool load_table(const char *path, struct key_table *t, struct stat *st, char *err, size_t err_size)
 {
 	memset(t, 0, sizeof(*t));
-	if (!http_secret_file_private(path, err, err_size))
+	FILE *f = open_private(path, err, err_size);
+	if (!f)
 		return false;
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, err_size, "%s: %s", path, strerror(errno));
-		return false;
-	}
 	if (st && fstat(fileno(f), st) != 0)
 		memset(st, 0, sizeof(*st));
 	char line[LINE_MAX_LEN];
@@ -455,13 +462,9 @@ enum http_auth_result http_keystore_check(struct http_keystore *k, const char *t
 bool http_agent_token_load(const char *path, const char *agent, char token[HTTP_TOKEN_MAX], char *err,
 			   size_t err_size)
 {
-	if (!http_secret_file_private(path, err, err_size))
+	FILE *f = open_private(path, err, err_size);
+	if (!f)
 		return false;
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, err_size, "%s: %s", path, strerror(errno));
-		return false;
-	}
 	char line[LINE_MAX_LEN], name[64], value[HTTP_TOKEN_MAX];
 	bool found = false;
 	while (!found && fgets(line, sizeof(line), f))

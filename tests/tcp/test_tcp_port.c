@@ -440,9 +440,9 @@ Test(tcp_port, outbound_link_per_queue_keeps_each_queues_traffic_on_its_link)
 	close_and_check();
 }
 
-static int connect_to(uint16_t p)
+/* A connection to 127.0.0.1:p from fd (bound or not), with a 5 s receive timeout; -1 on failure. */
+static int connect_fd_to(int fd, uint16_t p)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(p)};
 	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
 	struct timeval tv = {.tv_sec = 5};
@@ -452,6 +452,11 @@ static int connect_to(uint16_t p)
 		return -1;
 	}
 	return fd;
+}
+
+static int connect_to(uint16_t p)
+{
+	return connect_fd_to(socket(AF_INET, SOCK_STREAM, 0), p);
 }
 
 /* One 1100 on fd; true when a 1110 with its STAN comes back. */
@@ -710,15 +715,7 @@ static int connect_from(const char *source, uint16_t p)
 		close(fd);
 		return -1;
 	}
-	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(p)};
-	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-	struct timeval tv = {.tv_sec = 5};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return connect_fd_to(fd, p);
 }
 
 static bool send_keepalive(int fd)
