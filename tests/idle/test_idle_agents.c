@@ -73,9 +73,7 @@ Test(idle_agents, sleep_when_idle_and_answer_the_first_request_after, .fini = cl
 {
 	struct eco_settings s = {.base_port = 17840, .cards_per_bank = 20, .initial_balance = 100000000};
 	cr_assert(eco_prepare(&env, &s), "cannot prepare %s", env.dir);
-	cr_assert(eco_start_bank(&env, 0), "big_bank did not start");
-	cr_assert(eco_start_bank(&env, 1), "lil_bank did not start");
-	cr_assert(eco_start_switch(&env, 2), "the switch did not start");
+	cr_assert(eco_start_all(&env, 2), "the ecosystem did not start");
 	/* Some traffic first, so that every loop has been busy and gone idle again. */
 	const char *warm[] = {"--rate", "200", "--duration", "1", "--max-requests", "200", "--timeout-ms", "2000", NULL};
 	cr_assert_eq(eco_run_loadgen(&env, "warm", warm, 60000), 0, "the warm-up load failed");

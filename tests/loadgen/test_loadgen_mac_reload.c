@@ -44,9 +44,7 @@ Test(loadgen_mac_reload, sighup_picks_up_a_rotated_key, .fini = cleanup, .timeou
 				 .cards_per_bank = 10, .initial_balance = 10000000, .mac_grace_s = 1,
 				 .tag = "loadgen-mac"};
 	cr_assert(eco_prepare(&env, &s), "cannot prepare %s", env.dir);
-	cr_assert(eco_start_bank(&env, 0), "big_bank did not start");
-	cr_assert(eco_start_bank(&env, 1), "lil_bank did not start");
-	cr_assert(eco_start_switch(&env, 1), "the switch did not start");
+	cr_assert(eco_start_all(&env, 1), "the ecosystem did not start");
 	char key_file[400], load_log[400];
 	snprintf(key_file, sizeof(key_file), "%s/iso_mac.keys", env.dir);
 	snprintf(load_log, sizeof(load_log), "%s/load.log", env.dir);

@@ -92,8 +92,7 @@ Test(pan_at_rest, no_pan_in_any_file_the_ecosystem_wrote, .fini = cleanup, .time
 	};
 	settings.base_port = 15460;
 	cr_assert(eco_prepare(&env, &settings), "could not prepare the ecosystem");
-	cr_assert(eco_start_bank(&env, 0) && eco_start_bank(&env, 1), "a bank did not start");
-	cr_assert(eco_start_switch(&env, 2), "the switch did not start");
+	cr_assert(eco_start_all(&env, 2), "the ecosystem did not start");
 
 	/* The card lifecycle: an account at lil_bank, a card ordered on mastercard. */
 	json_t *out = NULL;

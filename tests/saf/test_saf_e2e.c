@@ -41,9 +41,7 @@ static void start(uint16_t base_port, const char *tag)
 		.big_bank_slow_ms = 400,
 	};
 	cr_assert(eco_prepare(&env, &s), "could not prepare the ecosystem");
-	cr_assert(eco_start_bank(&env, 0), "big_bank did not start");
-	cr_assert(eco_start_bank(&env, 1), "lil_bank did not start");
-	cr_assert(eco_start_switch(&env, 2), "the switch did not start");
+	cr_assert(eco_start_all(&env, 2), "the ecosystem did not start");
 }
 
 static void ledgers(const char *name, char *path, size_t size)

@@ -127,6 +127,21 @@ bool eco_start_switch(struct eco_env *e, int workers)
 	return e->switch_pid > 0 && test_wait_http(e->switch_http, "/stats", &e->switch_pid, START_TIMEOUT_MS);
 }
 
+bool eco_start_all(struct eco_env *e, int workers)
+{
+	static const char *const banks[] = {"big_bank", "lil_bank"};
+	for (int b = 0; b < 2; b++)
+		if (!eco_start_bank(e, b)) {
+			fprintf(stderr, "ecosystem: %s did not start (its log: %s)\n", banks[b], e->bank_log[b]);
+			return false;
+		}
+	if (!eco_start_switch(e, workers)) {
+		fprintf(stderr, "ecosystem: the switch did not start (its log: %s)\n", e->switch_log);
+		return false;
+	}
+	return true;
+}
+
 /* The exit code of a wait status; -1 for a signal (SIGKILL after the grace included) or no status. */
 static int exit_code(int status)
 {

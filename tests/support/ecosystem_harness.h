@@ -56,6 +56,8 @@ bool eco_start_bank(struct eco_env *e, int bank);
 /* SIGTERM, reap; returns the exit status (-1: not running, killed, or SIGKILLed after the grace). */
 int eco_stop_bank(struct eco_env *e, int bank);
 bool eco_start_switch(struct eco_env *e, int workers);
+/* Both banks, then the switch with `workers` workers; false (and which one, on stderr) when one did not start. */
+bool eco_start_all(struct eco_env *e, int workers);
 int eco_stop_switch(struct eco_env *e);
 /* SIGKILL and reap: a crash, nothing flushed or said on the way out. */
 void eco_kill_bank(struct eco_env *e, int bank);

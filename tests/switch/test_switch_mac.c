@@ -40,9 +40,7 @@ static void start(uint16_t base, uint32_t grace_s)
 				 .tag = "mac"};
 	cr_assert(eco_prepare(&env, &s), "cannot prepare %s", env.dir);
 	snprintf(key_file, sizeof(key_file), "%s/iso_mac.keys", env.dir);
-	cr_assert(eco_start_bank(&env, 0), "big_bank did not start");
-	cr_assert(eco_start_bank(&env, 1), "lil_bank did not start");
-	cr_assert(eco_start_switch(&env, 2), "the switch did not start");
+	cr_assert(eco_start_all(&env, 2), "the ecosystem did not start");
 	cr_assert(test_udp_peer_open(&holder, 0));
 }
 

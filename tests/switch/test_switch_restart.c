@@ -36,9 +36,7 @@ static void start(void)
 				 .cards_per_bank = 4, .initial_balance = INITIAL_BALANCE, .tag = "restart"};
 	cr_assert(eco_prepare(&env, &s), "cannot prepare %s", env.dir);
 	snprintf(key_file, sizeof(key_file), "%s/iso_mac.keys", env.dir);
-	cr_assert(eco_start_bank(&env, 0), "big_bank did not start");
-	cr_assert(eco_start_bank(&env, 1), "lil_bank did not start");
-	cr_assert(eco_start_switch(&env, 1), "the switch did not start");
+	cr_assert(eco_start_all(&env, 1), "the ecosystem did not start");
 	cr_assert(test_udp_peer_open(&holder, 0));
 }
 

@@ -32,9 +32,7 @@ static void start(uint16_t base, bool banks_over_tcp, uint32_t keepalive_s, uint
 				 .idle_timeout_s = idle_timeout_s, .initial_balance = 100000,
 				 .acquirer_without_mac = true /* iso_client.py cannot compute AES-CMAC */};
 	cr_assert(eco_prepare(&env, &s), "cannot prepare %s", env.dir);
-	cr_assert(eco_start_bank(&env, 0), "big_bank did not start");
-	cr_assert(eco_start_bank(&env, 1), "lil_bank did not start");
-	cr_assert(eco_start_switch(&env, 2), "the switch did not start");
+	cr_assert(eco_start_all(&env, 2), "the ecosystem did not start");
 	if (banks_over_tcp)
 		cr_assert(eco_wait_switch_stat(&env, "tcp.connected_now", 2, 10000),
 			  "the switch did not connect to both banks (connected_now %lld)",
@@ -184,7 +182,7 @@ Test(tcp_ecosystem, all_tcp_loadgen_switch_and_banks, .fini = cleanup, .timeout 
 	struct eco_settings s = {.base_port = 16600, .banks_over_tcp = true, .keepalive_s = 30, .idle_timeout_s = 90,
 				 .cards_per_bank = 50, .initial_balance = 100000, .loadgen_tcp = true};
 	cr_assert(eco_prepare(&env, &s));
-	cr_assert(eco_start_bank(&env, 0) && eco_start_bank(&env, 1) && eco_start_switch(&env, 2));
+	cr_assert(eco_start_all(&env, 2), "the ecosystem did not start");
 	cr_assert(eco_wait_switch_stat(&env, "tcp.connected_now", 2, 10000));
 	load_run_conserves_money("all_tcp");
 	stop_all_cleanly();
@@ -197,7 +195,7 @@ Test(tcp_ecosystem, mixed_tcp_and_udp_links, .fini = cleanup, .timeout = 180)
 				 .keepalive_s = 30, .idle_timeout_s = 90, .cards_per_bank = 50,
 				 .initial_balance = 100000, .loadgen_tcp = true};
 	cr_assert(eco_prepare(&env, &s));
-	cr_assert(eco_start_bank(&env, 0) && eco_start_bank(&env, 1) && eco_start_switch(&env, 2));
+	cr_assert(eco_start_all(&env, 2), "the ecosystem did not start");
 	cr_assert(eco_wait_switch_stat(&env, "tcp.connected_now", 1, 10000));
 	load_run_conserves_money("mixed");
 	json_t *lil = test_http_get_json(env.bank_http[1], "/ledger");
