@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "group_commit.h"
+#include "meta_now.h"
 #include "test_pan_keys.h"
 #include "test_temp_dir.h"
 
@@ -44,12 +45,7 @@ static void complete_items(void *ctx, void *p, size_t n, int status)
 	struct harness *h = ctx;
 	struct item *items = p;
 	/* What complete() is told is committed must be visible to a fresh reader. */
-	struct store_txn *txn;
-	int64_t applied = 0;
-	if (store_read_begin(h->store, &txn) == 0) {
-		store_meta_get(txn, h->store, "applied", &applied);
-		store_abort(txn);
-	}
+	int64_t applied = meta_now(h->store, "applied");
 	pthread_mutex_lock(&h->lock);
 	h->batches_seen++;
 	if (n > h->largest_seen)
