@@ -1,5 +1,7 @@
 #include "http_keys.h"
 
+#include "secret_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -80,21 +82,7 @@ const char *http_auth_result_text(enum http_auth_result r)
 
 bool http_secret_file_private(const char *path, char *err, size_t err_size)
 {
-	struct stat st;
-	if (stat(path, &st) != 0) {
-		snprintf(err, err_size, "%s: %s", path, strerror(errno));
-		return false;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, err_size, "%s: not a regular file", path);
-		return false;
-	}
-	if (st.st_mode & 077) {
-		snprintf(err, err_size, "%s: mode %03o lets group or others in (chmod 600 it)", path,
-			 (unsigned)(st.st_mode & 0777));
-		return false;
-	}
-	return true;
+	return secret_file_private(path, NULL, err, err_size);
 }
 
 static void sha256_hex(const char *text, char out[HASH_HEX + 1])
@@ -159,21 +147,10 @@ static bool table_add(struct key_table *t, const struct key_entry *e)
 	return true;
 }
 
-/* A secrets file for reading, once it is known that nobody but its owner can read it. */
-static FILE *open_private(const char *path, char *err, size_t err_size)
-{
-	if (!http_secret_file_private(path, err, err_size))
-		return NULL;
-	FILE *f = fopen(path, "r");
-	if (!f)
-		snprintf(err, err_size, "%s: %s", path, strerror(errno));
-	return f;
-}
-
 static bool load_table(const char *path, struct key_table *t, struct stat *st, char *err, size_t err_size)
 {
 	memset(t, 0, sizeof(*t));
-	FILE *f = open_private(path, err, err_size);
+	FILE *f = secret_file_open(path, NULL, err, err_size);
 	if (!f)
 		return false;
 	if (st && fstat(fileno(f), st) != 0)
@@ -462,7 +439,7 @@ enum http_auth_result http_keystore_check(struct http_keystore *k, const char *t
 bool http_agent_token_load(const char *path, const char *agent, char token[HTTP_TOKEN_MAX], char *err,
 			   size_t err_size)
 {
-	FILE *f = open_private(path, err, err_size);
+	FILE *f = secret_file_open(path, NULL, err, err_size);
 	if (!f)
 		return false;
 	char line[LINE_MAX_LEN], name[64], value[HTTP_TOKEN_MAX];

@@ -1,5 +1,7 @@
 #include "iso_mac_keys.h"
 
+#include "secret_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -40,23 +42,9 @@ bool iso_mac_keyfile_read(const char *path, struct iso_mac_link *out, size_t cap
 			  size_t err_size)
 {
 	*count = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, err_size, "iso_mac key file %s: %s", path, strerror(errno));
+	FILE *f = secret_file_open(path, "iso_mac key file", err, err_size);
+	if (!f)
 		return false;
-	}
-	struct stat st;
-	if (fstat(fd, &st) != 0 || (st.st_mode & (S_IRWXG | S_IRWXO))) {
-		close(fd);
-		snprintf(err, err_size, "iso_mac key file %s: group or others may access it (chmod 600)", path);
-		return false;
-	}
-	FILE *f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		snprintf(err, err_size, "iso_mac key file %s: %s", path, strerror(errno));
-		return false;
-	}
 	char line[512];
 	unsigned line_no = 0;
 	bool ok = true;

@@ -1,5 +1,7 @@
 #include "pan_keys.h"
 
+#include "secret_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -92,28 +94,11 @@ int pan_keys_read(const char *path, struct pan_keys *out, char *err, size_t err_
 		snprintf(err, err_size, "no PAN protection key file configured (pan_protection.key_file)");
 		return -1;
 	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, err_size, "PAN protection key file %s: %s (create one with pan-keys create)", path,
-			 strerror(errno));
-		return -1;
-	}
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, err_size, "PAN protection key file %s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		snprintf(err, err_size, "PAN protection key file %s: mode %04o lets group or others in (chmod 600 it)",
-			 path, (unsigned)(st.st_mode & 07777));
-		close(fd);
-		return -1;
-	}
-	FILE *f = fdopen(fd, "r");
+	FILE *f = secret_file_open(path, "PAN protection key file", err, err_size);
 	if (!f) {
-		close(fd);
-		snprintf(err, err_size, "PAN protection key file %s: %s", path, strerror(errno));
+		size_t n = strlen(err);
+		if (access(path, F_OK) != 0 && n < err_size)
+			snprintf(err + n, err_size - n, " (create one with pan-keys create)");
 		return -1;
 	}
 	char line[256];
