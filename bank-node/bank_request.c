@@ -23,11 +23,6 @@ static bool copy_field(const struct iso_msg *m, int field, char *out, size_t cap
 	return true;
 }
 
-uint16_t bank_reply_mti(uint16_t request_mti)
-{
-	return iso_mti_response_of(request_mti);
-}
-
 bool bank_request_salvage(const struct iso_msg *m, struct bank_request *req)
 {
 	memset(req, 0, sizeof(*req));
@@ -124,7 +119,7 @@ size_t bank_reply_encode(const struct iso_profile *p, const struct bank_request 
 			 size_t capacity)
 {
 	struct iso_msg reply;
-	iso_msg_init(&reply, bank_reply_mti(req->mti));
+	iso_msg_init(&reply, iso_mti_response_of(req->mti));
 	const struct {
 		int field;
 		const char *text;

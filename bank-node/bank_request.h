@@ -77,8 +77,6 @@ enum bank_parse_result bank_request_parse(const struct iso_msg *m, struct bank_r
  */
 bool bank_request_salvage(const struct iso_msg *m, struct bank_request *req);
 
-/* 1100/1101 -> 1110, 1420/1421 -> 1430: the response of the same class, origin digit cleared. */
-uint16_t bank_reply_mti(uint16_t request_mti);
 
 /*
  * Encodes the answer (frame header included) into buf with its MAC element

@@ -12,6 +12,7 @@
 #include "bank_request.h"
 #include "framing.h"
 #include "iso_messages.h"
+#include "mti.h"
 
 static bool decode_frame(const uint8_t *frame, size_t len, struct iso_msg *m)
 {
@@ -145,8 +146,8 @@ Test(messages, missing_or_bad_fields_are_rejected_or_ignored)
 	cr_assert_str_eq(r.acquirer, "");
 	iso_set_str(&m, 56, "1100000001261125120000063000"); /* LL says 6, 4 follow */
 	cr_assert_eq(bank_request_parse(&m, &r, &bad), PARSE_REJECT);
-	cr_assert_eq(bank_reply_mti(1421), 1430);
-	cr_assert_eq(bank_reply_mti(1100), 1110);
+	cr_assert_eq(iso_mti_response_of(1421), 1430);
+	cr_assert_eq(iso_mti_response_of(1100), 1110);
 }
 
 /* The codec does not check an/ans characters; a key with a NUL or a control

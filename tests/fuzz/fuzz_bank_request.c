@@ -17,6 +17,7 @@
 #include "framing.h"
 #include "fuzz_check.h"
 #include "iso8583.h"
+#include "mti.h"
 #include "salvage.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -45,7 +46,7 @@ static void answer_is_sound(const struct bank_request *req)
 	struct iso_msg answer;
 	struct iso_error err;
 	CHECK(iso_decode(&iso_profile_ascii, msg, msg_len, &answer, &err) == ISO_OK);
-	CHECK(answer.mti == bank_reply_mti(req->mti));
+	CHECK(answer.mti == iso_mti_response_of(req->mti));
 	echoed(&answer, 11, req->stan);
 	echoed(&answer, 37, req->rrn);
 	echoed(&answer, 41, req->terminal);
