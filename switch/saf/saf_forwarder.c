@@ -92,17 +92,6 @@ struct saf_forwarder {
 	struct saf_reloaded_keys reloaded; /* sealed at start, read by the workers */
 };
 
-/* Both through clock_source.h: the system's clocks, or a simulation's. */
-static uint64_t monotonic_ms(void)
-{
-	return clock_monotonic_ms();
-}
-
-static int64_t wall_ms(void)
-{
-	return clock_realtime_ms();
-}
-
 static bool grow(void **items, size_t *capacity, size_t need, size_t size)
 {
 	if (need <= *capacity)
@@ -167,9 +156,9 @@ static void load_one(void *ctx, const struct saf_record *r)
 
 static bool reload(struct saf_forwarder *f, const struct saf_forwarder_config *c, char *err, size_t err_size)
 {
-	struct load_context l = {.f = f, .c = c, .now_ms = monotonic_ms()};
+	struct load_context l = {.f = f, .c = c, .now_ms = clock_monotonic_ms()};
 	size_t moved = 0;
-	int64_t now = wall_ms();
+	int64_t now = clock_realtime_ms();
 	int rc = saf_store_load(f->store, load_one, &l, now, &moved, err, err_size);
 	f->stats.unreadable = moved;
 	if (moved)
@@ -506,7 +495,7 @@ static uint64_t turn(struct saf_forwarder *f, uint64_t now, int64_t now_unix, bo
 
 uint64_t saf_forwarder_step(struct saf_forwarder *f, uint64_t now_ms)
 {
-	return turn(f, now_ms, wall_ms(), false);
+	return turn(f, now_ms, clock_realtime_ms(), false);
 }
 
 static void *forwarder_main(void *arg)
@@ -514,8 +503,8 @@ static void *forwarder_main(void *arg)
 	struct saf_forwarder *f = arg;
 	for (;;) {
 		bool stopping = atomic_load_explicit(&f->stop, memory_order_acquire);
-		uint64_t now = monotonic_ms();
-		uint64_t wake = turn(f, now, wall_ms(), stopping);
+		uint64_t now = clock_monotonic_ms();
+		uint64_t wake = turn(f, now, clock_realtime_ms(), stopping);
 		if (stopping && wake == UINT64_MAX)
 			break;
 		if (wake == 0)
