@@ -11,6 +11,7 @@
  */
 #include <criterion/criterion.h>
 #include <lmdb.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -677,5 +678,38 @@ Test(pan_reseal, a_store_another_process_has_open_is_refused)
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
 	/* The agent gone: the store is this process's, and it re-seals. */
 	cr_expect_eq(reseal(bank_dir, v, 1000).resealed, CARDS + ORDERS);
+	pan_vault_free(v);
+}
+
+Test(pan_reseal, an_agent_starting_during_a_reseal_waits_for_it)
+{
+	populate();
+	struct pan_vault *v = vault();
+	char err[512];
+	struct pan_store *held = pan_store_open(bank_dir, v, PAN_STORE_EXCLUSIVE, err, sizeof(err));
+	cr_assert(held, "%s", err);
+	int ready[2];
+	cr_assert_eq(pipe(ready), 0);
+	pid_t child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0) { /* an agent starting: its store_open waits in LMDB's lock */
+		struct store s;
+		char byte = 1;
+		if (store_open(&s, bank_dir, MAP, DURABILITY_SYNC, v, err, sizeof(err)) != 0)
+			_exit(3);
+		if (write(ready[1], &byte, 1) != 1)
+			_exit(4);
+		store_close(&s);
+		_exit(0);
+	}
+	close(ready[1]);
+	struct pollfd p = {.fd = ready[0], .events = POLLIN};
+	/* Not open while held (a slow child would pass this too; a wrong lock fails it). */
+	cr_expect_eq(poll(&p, 1, 500), 0, "the agent opened the store while pan-keys held it");
+	pan_store_close(held);
+	cr_expect_eq(poll(&p, 1, 20000), 1, "the agent did not open the store once pan-keys let it go");
+	int status;
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
 	pan_vault_free(v);
 }
