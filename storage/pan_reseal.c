@@ -151,8 +151,8 @@ int pan_store_reseal(struct pan_store *s, size_t batch, pan_damaged_fn on_damage
 		while (rc == 0 && !done)
 			rc = one_batch(&w, batch ? batch : 1, resume, &resume_len, &done);
 		if (rc)
-			snprintf(err, err_size, "%s: re-sealing %s: %s (what was committed stays: run it again)", s->dir,
-				 w.db->name, mdb_strerror(rc));
+			snprintf(err, err_size, "%s: re-sealing %s: %s (what was committed stays: run it again)",
+				 s->dir, w.db->name, mdb_strerror(rc));
 	}
 	free(w.text);
 	if (w.value)

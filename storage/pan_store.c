@@ -21,7 +21,8 @@ struct store_kind {
 };
 static const struct store_kind kinds[] = {
 	{"bank", "journal", 2, {{"cards", SEALED_BANK_CARD}, {"orders", SEALED_BANK_ORDER}}},
-	{"network", "outbox", 3, {{"cards", SEALED_NET_CARD}, {"orders", SEALED_NET_ORDER}, {"outbox", SEALED_NET_OUTBOX}}},
+	{"network", "outbox", 3,
+	 {{"cards", SEALED_NET_CARD}, {"orders", SEALED_NET_ORDER}, {"outbox", SEALED_NET_OUTBOX}}},
 	{"saf", "advices", 2, {{"advices", SEALED_SAF_ADVICE}, {"exceptions", SEALED_SAF_EXCEPTION}}},
 };
 

@@ -64,8 +64,10 @@ int pan_keys_retire_command(int argc, char **argv)
 		}
 	}
 	if (rc == 0 && under > 0) {
-		fprintf(stderr, "pan-keys: data key %lu still seals %llu records (above): pan-keys reseal first%s\n", id,
-			under, " (damaged ones: restore or remove them)");
+		fprintf(stderr,
+			"pan-keys: data key %lu still seals %llu records (above): pan-keys reseal first "
+			"(damaged ones: restore or remove them)\n",
+			id, under);
 		rc = 1;
 	}
 	if (rc == 0 && pan_keys_retire(argv[0], (uint32_t)id, err, sizeof(err))) {

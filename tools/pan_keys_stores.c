@@ -62,29 +62,29 @@ void pan_keys_print_usage(const char *dir, const char *kind, const struct pan_us
 		printf("store=%s kind=%s db=%s key=%s records=%llu damaged=%llu\n", dir, kind, r->db,
 		       key_name(r->key_id, name), (unsigned long long)r->records, (unsigned long long)r->damaged);
 	}
-	/* The human line: per key over the store's databases. */
+	/* The human line: per key over the store's databases, lowest id first. */
 	printf("# %s (%s):", dir, kind);
 	unsigned long long damaged = 0, unsealed = 0;
-	bool any = false;
 	for (size_t i = 0; i < u->row_count; i++) {
-		const struct pan_usage_row *r = &u->rows[i];
-		damaged += r->damaged;
-		if (r->key_id == PAN_USAGE_NO_KEY) {
-			unsealed += r->records;
-			continue;
-		}
-		bool seen = false;
-		for (size_t j = 0; j < i; j++)
-			seen |= u->rows[j].key_id == r->key_id;
-		if (seen)
-			continue;
+		damaged += u->rows[i].damaged;
+		if (u->rows[i].key_id == PAN_USAGE_NO_KEY)
+			unsealed += u->rows[i].records;
+	}
+	bool any = false;
+	for (uint32_t last = 0;;) {
+		uint32_t next = 0; /* the lowest id above last */
+		for (size_t i = 0; i < u->row_count; i++)
+			if (u->rows[i].key_id > last && (next == 0 || u->rows[i].key_id < next))
+				next = u->rows[i].key_id;
+		if (next == 0)
+			break;
 		unsigned long long n = 0;
-		for (size_t j = i; j < u->row_count; j++)
-			if (u->rows[j].key_id == r->key_id)
-				n += u->rows[j].records;
-		printf("%s key %u%s seals %llu", any ? "," : "", (unsigned)r->key_id,
-		       r->key_id == current ? " (current)" : "", n);
+		for (size_t i = 0; i < u->row_count; i++)
+			if (u->rows[i].key_id == next)
+				n += u->rows[i].records;
+		printf("%s key %u%s seals %llu", any ? "," : "", (unsigned)next, next == current ? " (current)" : "", n);
 		any = true;
+		last = next;
 	}
 	if (!any)
 		printf(" no sealed record");

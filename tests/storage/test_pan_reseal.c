@@ -118,7 +118,8 @@ static void fill_network(const struct pan_vault *v, int key)
 			cr_assert_eq(net_order_put(t, &s, "big_bank", id, pan), 0);
 		}
 		if (k < OUTBOX) {
-			struct outbox_header h = {.state = OUTBOX_PENDING, .kind = OUTBOX_TO_BANK, .url = "http://bank/x"};
+			struct outbox_header h = {
+				.state = OUTBOX_PENDING, .kind = OUTBOX_TO_BANK, .url = "http://bank/x"};
 			char body[128];
 			int n = snprintf(body, sizeof(body), "{\"event\":\"card.ready\",\"pan\":\"%s\"}", pan);
 			cr_assert_eq(net_outbox_put(t, &s, (uint64_t)(key * 1000 + k), &h, body, (size_t)n), 0);
@@ -155,12 +156,8 @@ static void fill_saf(const struct pan_vault *v, int key)
 	/* Expired advices go to the exceptions (written sealed, as the switch does when retention passes). */
 	struct saf_batch e = {.adds = expired, .add_count = EXCEPTIONS, .now_unix_ms = 2};
 	cr_assert_eq(saf_store_commit(s, &e, NULL, err, sizeof(err)), 0, "%s", err);
-	uint64_t removes[EXCEPTIONS];
-	for (int k = 0; k < EXCEPTIONS; k++)
-		removes[k] = expired[k].seq;
 	struct saf_batch x = {.expired = expired, .expired_count = EXCEPTIONS, .now_unix_ms = 3};
 	cr_assert_eq(saf_store_commit(s, &x, NULL, err, sizeof(err)), 0, "%s", err);
-	(void)removes;
 	saf_store_close(s);
 }
 
@@ -258,7 +255,8 @@ static void take_snapshot(const char *store_dir, const char *const *dbs, struct 
 		MDB_cursor *c;
 		cr_assert_eq(mdb_cursor_open(txn, dbi, &c), 0);
 		MDB_val k, v;
-		for (int got = mdb_cursor_get(c, &k, &v, MDB_FIRST); got == 0; got = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		for (int got = mdb_cursor_get(c, &k, &v, MDB_FIRST); got == 0;
+		     got = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 			cr_assert_lt(out->n, 512);
 			struct entry *e = &out->e[out->n++];
 			snprintf(e->db, sizeof(e->db), "%s", *db);
@@ -423,7 +421,8 @@ static void expect_everything_opens(const struct pan_vault *v)
 
 static const char *const bank_dbs[] = {"accounts", "cards", "journal", "meta", "orders", NULL};
 static const char *const bank_sealed[] = {"cards", "orders", NULL};
-static const char *const net_dbs[] = {"customers", "cards", "orders", "production", "outbox", "notifications", "meta", NULL};
+static const char *const net_dbs[] = {"customers", "cards", "orders", "production",
+				      "outbox", "notifications", "meta", NULL};
 static const char *const net_sealed[] = {"cards", "orders", "outbox", NULL};
 static const char *const saf_dbs[] = {"advices", "exceptions", "meta", NULL};
 static const char *const saf_sealed[] = {"advices", "exceptions", NULL};
@@ -495,7 +494,8 @@ static void tamper_first_bank_card(void)
 	cr_assert_eq(mdb_cursor_open(txn, dbi, &c), 0);
 	MDB_val k, v;
 	bool done = false;
-	for (int got = mdb_cursor_get(c, &k, &v, MDB_FIRST); got == 0 && !done; got = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	for (int got = mdb_cursor_get(c, &k, &v, MDB_FIRST); got == 0 && !done;
+	     got = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		struct card_stored s;
 		memcpy(&s, v.mv_data, sizeof(s));
 		if (sealed_key_id(s.pan.bytes) != 1)
