@@ -5,8 +5,9 @@
  * SAF advices and exceptions); pan_store_usage counts them by key, the
  * re-seal moves every one to the current key in bounded transactions and
  * changes nothing but the seals, every PAN still opens and every card is
- * still found by its lookup after key 1 left the key file; a tampered record
- * is reported, not skipped; a store another process has open is refused; and
+ * still found by its lookup after key 1 left the key file; a re-seal killed
+ * mid-transaction leaves every record under one key or the other; a tampered
+ * record is reported, not skipped; a store another process has open is refused; and
  * the pan-keys program's usage, reseal and retire do the same from the shell.
  */
 #include <criterion/criterion.h>
@@ -480,7 +481,14 @@ Test(pan_reseal, reseal_moves_every_record_to_the_current_key_and_changes_only_t
 }
 
 /* Flips a byte of the first bank card's ciphertext, as damage or an attacker would. */
+static void tamper_bank_card_at(int position);
 static void tamper_first_bank_card(void)
+{
+	tamper_bank_card_at(0);
+}
+
+/* The same to the first key-1 card at or after `position` in the database's order. */
+static void tamper_bank_card_at(int position)
 {
 	MDB_env *env;
 	cr_assert_eq(mdb_env_create(&env), 0);
@@ -494,11 +502,12 @@ static void tamper_first_bank_card(void)
 	cr_assert_eq(mdb_cursor_open(txn, dbi, &c), 0);
 	MDB_val k, v;
 	bool done = false;
+	int at = 0;
 	for (int got = mdb_cursor_get(c, &k, &v, MDB_FIRST); got == 0 && !done;
-	     got = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	     got = mdb_cursor_get(c, &k, &v, MDB_NEXT), at++) {
 		struct card_stored s;
 		memcpy(&s, v.mv_data, sizeof(s));
-		if (sealed_key_id(s.pan.bytes) != 1)
+		if (at < position || sealed_key_id(s.pan.bytes) != 1)
 			continue;
 		s.pan.bytes[sizeof(s.pan.bytes) - 1] ^= 0x01;
 		MDB_val nv = {sizeof(s), &s};
@@ -711,5 +720,56 @@ Test(pan_reseal, an_agent_starting_during_a_reseal_waits_for_it)
 	int status;
 	cr_assert_eq(waitpid(child, &status, 0), child);
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+	pan_vault_free(v);
+}
+
+static void die_here(void *ctx, const char *db, const uint8_t *key, size_t key_len, uint32_t key_id, const char *why)
+{
+	(void)ctx, (void)db, (void)key, (void)key_len, (void)key_id, (void)why;
+	raise(SIGKILL); /* inside a write transaction, after others committed */
+}
+
+Test(pan_reseal, a_reseal_killed_mid_transaction_leaves_every_record_under_one_key_or_the_other)
+{
+	populate();
+	/* A damaged card well into the database: the child dies when the re-seal reaches it. */
+	tamper_bank_card_at(2 * CARDS / 2);
+	struct pan_vault *v = vault();
+	pid_t child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0) {
+		char err[512];
+		struct pan_store *s = pan_store_open(bank_dir, v, PAN_STORE_EXCLUSIVE, err, sizeof(err));
+		struct pan_reseal_result r;
+		if (s)
+			pan_store_reseal(s, 5, die_here, NULL, &r, err, sizeof(err));
+		_exit(3); /* not reached: the damaged card is there */
+	}
+	int status;
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "the re-seal was not killed (status %d)", status);
+
+	/* Some batches committed, the one it died in did not: every card opens under key 1 or 2. */
+	static struct pan_usage u;
+	usage_of(bank_dir, v, &u);
+	uint64_t one = count_of(&u, "cards", 1, false), two = count_of(&u, "cards", 2, false);
+	cr_expect_eq(count_of(&u, "cards", 1, true), 1, "the tampered card only");
+	cr_expect_eq(count_of(&u, "cards", 2, true), 0);
+	cr_expect_eq(one + two, 2 * CARDS - 1);
+	cr_expect_gt(two, CARDS, "no batch before the crash was committed");
+	cr_expect_gt(one, 0, "the batch the crash interrupted was committed");
+
+	/* A second run finishes: only the tampered card stays under key 1. */
+	struct pan_reseal_result r;
+	char err[512];
+	struct pan_store *s = pan_store_open(bank_dir, v, PAN_STORE_EXCLUSIVE, err, sizeof(err));
+	cr_assert(s, "%s", err);
+	cr_assert_eq(pan_store_reseal(s, 5, NULL, NULL, &r, err, sizeof(err)), 0, "%s", err);
+	pan_store_close(s);
+	cr_expect_eq(r.resealed, one + ORDERS, "the cards left under key 1, and the orders");
+	cr_expect_eq(r.damaged, 1);
+	usage_of(bank_dir, v, &u);
+	cr_expect_eq(count_of(&u, "cards", 1, false), 0);
+	cr_expect_eq(count_of(&u, "cards", 2, false), 2 * CARDS - 1);
 	pan_vault_free(v);
 }
