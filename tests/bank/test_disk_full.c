@@ -137,8 +137,10 @@ static void start_with_small_disk(uint16_t base_port, const char *tag, const cha
 	cr_assert(eco_prepare(&env, &s), "could not prepare the ecosystem");
 	snprintf(disk, sizeof disk, "%s/%s", env.dir, agent);
 	cr_assert(mkdir(disk, 0700) == 0 || errno == EEXIST, "mkdir %s: %s", disk, strerror(errno));
-	cr_assert_eq(mount("iso8583-disk-full", disk, "tmpfs", MS_NOSUID | MS_NODEV, AGENT_DISK_OPTIONS), 0,
-		     "mount tmpfs on %s: %s", disk, strerror(errno));
+	if (mount("iso8583-disk-full", disk, "tmpfs", MS_NOSUID | MS_NODEV, AGENT_DISK_OPTIONS) != 0) {
+		cr_assert(errno == EPERM || errno == EACCES, "mount tmpfs on %s: %s", disk, strerror(errno));
+		cr_skip_test("not permitted to mount a tmpfs here (%s)", strerror(errno));
+	}
 	mounted = true;
 	cr_assert(eco_start_all(&env, 2), "the ecosystem did not start");
 }
