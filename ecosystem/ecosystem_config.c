@@ -900,11 +900,11 @@ static bool parse_loadgen(struct parser *p, const yaml_node_t *map, const struct
 static bool parse_http_limits(struct parser *p, const yaml_node_t *map, const char *path, struct cfg_http_security *h)
 {
 	static const char *const scopes[] = {"customer", "bank", "network", "operator", NULL};
-	static const char *const rule_keys[] = {"per_s", "burst", NULL};
+	static const char *const rule_keys[] = {"per_minute", "burst", NULL};
 	static const char *const failure_keys[] = {"limit", "window_s", NULL};
-	static const uint32_t default_rate[4] = {5, 200, 200, 0};
+	static const uint32_t default_rate[4] = {60, 12000, 12000, 0}, default_burst[4] = {20, 600, 600, 1};
 	static const yaml_node_t empty = {.type = YAML_MAPPING_NODE};
-	char fpath[KEY_PATH_MAX], sub[KEY_PATH_MAX], buf[64];
+	char fpath[KEY_PATH_MAX], sub[KEY_PATH_MAX];
 	const yaml_node_t *limits = field(p, map, path, "rate_limits", false, fpath);
 	if (limits && (!expect_type(p, limits, fpath, YAML_MAPPING_NODE) || !check_keys(p, limits, fpath, scopes)))
 		return false;
@@ -915,15 +915,10 @@ static bool parse_http_limits(struct parser *p, const yaml_node_t *map, const ch
 			return false;
 		snprintf(sub, sizeof sub, "http_security.rate_limits.%s", scopes[i]);
 		struct cfg_rate_limit *r = &h->rate_limits[i];
-		if (!get_u32(p, rule ? rule : &empty, sub, "per_s", false, default_rate[i], 0, 1000000, &r->per_s) ||
-		    !get_u32(p, rule ? rule : &empty, sub, "burst", false, r->per_s <= 250000 ? r->per_s * 4 : 1000000,
-			     0, 1000000, &r->burst))
+		if (!get_u32(p, rule ? rule : &empty, sub, "per_minute", false, default_rate[i], 0, 60000000,
+			     &r->per_minute) ||
+		    !get_u32(p, rule ? rule : &empty, sub, "burst", false, default_burst[i], 1, 1000000, &r->burst))
 			return false;
-		if (r->per_s && r->burst == 0) {
-			yaml_node_t *n = rule ? field(p, rule, sub, "burst", false, fpath) : NULL;
-			return fail(p, n, fpath, "'%s': a limited scope needs a burst of at least 1 (per_s 0 is no limit)",
-				    shown(n, buf, sizeof buf));
-		}
 	}
 	const yaml_node_t *failures = field(p, map, path, "auth_failures", false, fpath);
 	if (failures && (!expect_type(p, failures, fpath, YAML_MAPPING_NODE) ||

@@ -76,7 +76,7 @@ bool agent_security_setup(struct agent_security *s, const struct ecosystem_confi
 		.auth_failure_window_s = h->auth_failure_window_s,
 	};
 	for (int i = 0; i < RATE_LIMIT_SCOPES; i++)
-		limits.by_scope[i] = (struct rate_limit_rule){h->rate_limits[i].per_s, h->rate_limits[i].burst};
+		limits.by_scope[i] = (struct rate_limit_rule){h->rate_limits[i].per_minute, h->rate_limits[i].burst};
 	s->limits = rate_limiter_new(&limits);
 	if (!s->limits) {
 		snprintf(err, err_size, "http_security: out of memory for the rate limiter's tables");

@@ -69,10 +69,10 @@ struct rate_limiter *rate_limiter_new(const struct rate_limit_config *config)
 	l->config = *config;
 	for (int i = 0; i < RATE_LIMIT_SCOPES; i++) {
 		struct rate_limit_rule *r = &l->config.by_scope[i];
-		if (r->per_s > TOKEN_BUCKET_MAX_RATE)
-			r->per_s = TOKEN_BUCKET_MAX_RATE;
-		if (r->burst > TOKEN_BUCKET_MAX_RATE)
-			r->burst = TOKEN_BUCKET_MAX_RATE;
+		if (r->per_minute > TOKEN_BUCKET_MAX_RATE)
+			r->per_minute = TOKEN_BUCKET_MAX_RATE;
+		if (r->burst > TOKEN_BUCKET_MAX_BURST)
+			r->burst = TOKEN_BUCKET_MAX_BURST;
 		if (r->burst == 0)
 			r->burst = 1; /* a limited scope may always make one call per interval */
 	}
@@ -151,7 +151,7 @@ uint32_t rate_limiter_take(struct rate_limiter *l, const char *key_id, unsigned 
 	if (l == NULL || s < 0 || key_id == NULL)
 		return 0;
 	const struct rate_limit_rule *rule = &l->config.by_scope[s];
-	if (rule->per_s == 0)
+	if (rule->per_minute == 0)
 		return 0;
 	uint64_t id = key_number(key_id);
 	struct key_slot *set = &l->keys[(mix(id ^ l->seed) & (l->key_sets - 1)) * RATE_LIMIT_WAYS];
@@ -173,7 +173,7 @@ uint32_t rate_limiter_take(struct rate_limiter *l, const char *key_id, unsigned 
 		slot->id = id;
 		token_bucket_fill(&slot->bucket, rule->burst, now_us);
 	}
-	uint32_t wait = token_bucket_take(&slot->bucket, rule->per_s, rule->burst, now_us);
+	uint32_t wait = token_bucket_take(&slot->bucket, rule->per_minute, rule->burst, now_us);
 	pthread_mutex_unlock(&l->lock);
 	if (wait)
 		count(&l->limited[s]);

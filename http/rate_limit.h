@@ -26,8 +26,8 @@
 #define RATE_LIMIT_WAYS 8
 
 struct rate_limit_rule {
-	uint32_t per_s; /* sustained requests a second; 0: no limit */
-	uint32_t burst; /* requests at once from a full bucket (1.. when per_s > 0) */
+	uint32_t per_minute; /* sustained requests a minute; 0: no limit */
+	uint32_t burst;      /* requests at once from a full bucket (1.. when limited) */
 };
 
 struct rate_limit_config {

@@ -19,28 +19,30 @@ Test(token_bucket, a_full_bucket_serves_its_burst_then_refuses_with_the_wait)
 	struct token_bucket b;
 	token_bucket_fill(&b, 3, 10 * S);
 	for (int i = 0; i < 3; i++)
-		cr_expect_eq(token_bucket_take(&b, 1, 3, 10 * S), 0, "call %d of the burst", i);
-	cr_expect_eq(token_bucket_take(&b, 1, 3, 10 * S), 1, "empty at 1/s: a token in 1 s");
-	cr_expect_eq(token_bucket_take(&b, 1, 3, 10 * S + S / 2), 1, "half a token: still under a second (rounded up)");
-	cr_expect_eq(token_bucket_take(&b, 1, 3, 11 * S), 0, "one token after a second");
-	cr_expect_eq(token_bucket_take(&b, 1, 3, 11 * S), 1);
+		cr_expect_eq(token_bucket_take(&b, 60, 3, 10 * S), 0, "call %d of the burst", i);
+	cr_expect_eq(token_bucket_take(&b, 60, 3, 10 * S), 1, "empty at 60/min: a token in 1 s");
+	cr_expect_eq(token_bucket_take(&b, 60, 3, 10 * S + S / 2), 1, "half a token: still under a second (rounded up)");
+	cr_expect_eq(token_bucket_take(&b, 60, 3, 11 * S), 0, "one token after a second");
+	cr_expect_eq(token_bucket_take(&b, 60, 3, 11 * S), 1);
 }
 
 Test(token_bucket, the_wait_is_whole_seconds_rounded_up_and_refusals_cost_nothing)
 {
 	struct token_bucket b;
 	token_bucket_fill(&b, 1, 0);
-	cr_expect_eq(token_bucket_take(&b, 5, 1, 0), 0);
-	/* 5/s: a token every 200 ms, Retry-After 1 (never 0). */
-	cr_expect_eq(token_bucket_take(&b, 5, 1, 0), 1);
+	cr_expect_eq(token_bucket_take(&b, 300, 1, 0), 0);
+	/* 300/min: a token every 200 ms, Retry-After 1 (never 0). */
+	cr_expect_eq(token_bucket_take(&b, 300, 1, 0), 1);
 	for (int i = 0; i < 100; i++)
-		cr_expect_eq(token_bucket_take(&b, 5, 1, 199999), 1, "refused calls must not drain the refill");
-	cr_expect_eq(token_bucket_take(&b, 5, 1, 200000), 0, "exactly 200 ms later");
+		cr_expect_eq(token_bucket_take(&b, 300, 1, 199999), 1, "refused calls must not drain the refill");
+	cr_expect_eq(token_bucket_take(&b, 300, 1, 200000), 0, "exactly 200 ms later");
 	/* A rate below one a second: the wait is several seconds. */
 	struct token_bucket slow;
 	token_bucket_fill(&slow, 1, 0);
 	cr_expect_eq(token_bucket_take(&slow, 1, 1, 0), 0);
-	cr_expect_eq(token_bucket_take(&slow, 1, 1, 1), 1);
+	cr_expect_eq(token_bucket_take(&slow, 1, 1, 1), 60, "one a minute: a minute, less a microsecond, rounded up");
+	cr_expect_eq(token_bucket_take(&slow, 1, 1, 30 * S), 30);
+	cr_expect_eq(token_bucket_take(&slow, 1, 1, 60 * S), 0);
 }
 
 Test(token_bucket, a_long_pause_refills_to_the_burst_and_no_more)
@@ -48,30 +50,30 @@ Test(token_bucket, a_long_pause_refills_to_the_burst_and_no_more)
 	struct token_bucket b;
 	token_bucket_fill(&b, 4, 0);
 	for (int i = 0; i < 4; i++)
-		token_bucket_take(&b, 2, 4, 0);
-	cr_expect_eq(token_bucket_take(&b, 1000000, 4, 0), 1);
+		token_bucket_take(&b, 120, 4, 0);
+	cr_expect_eq(token_bucket_take(&b, TOKEN_BUCKET_MAX_RATE, 4, 0), 1);
 	/* A year later: 4 tokens, not millions (and no overflow at the highest rate). */
 	uint64_t later = 365ull * 86400 * S;
 	for (int i = 0; i < 4; i++)
-		cr_expect_eq(token_bucket_take(&b, 1000000, 4, later), 0);
-	cr_expect_eq(token_bucket_take(&b, 1000000, 4, later), 1);
-	cr_expect_eq(b.micro_tokens, 0);
+		cr_expect_eq(token_bucket_take(&b, TOKEN_BUCKET_MAX_RATE, 4, later), 0);
+	cr_expect_eq(token_bucket_take(&b, TOKEN_BUCKET_MAX_RATE, 4, later), 1);
+	cr_expect_eq(b.parts, 0);
 }
 
 Test(token_bucket, a_clock_that_goes_back_refills_nothing)
 {
 	struct token_bucket b;
 	token_bucket_fill(&b, 1, 100 * S);
-	cr_expect_eq(token_bucket_take(&b, 1, 1, 100 * S), 0);
-	cr_expect_eq(token_bucket_take(&b, 1, 1, 50 * S), 1);
-	cr_expect_eq(token_bucket_take(&b, 1, 1, 101 * S), 0);
+	cr_expect_eq(token_bucket_take(&b, 60, 1, 100 * S), 0);
+	cr_expect_eq(token_bucket_take(&b, 60, 1, 50 * S), 1);
+	cr_expect_eq(token_bucket_take(&b, 60, 1, 101 * S), 0);
 }
 
-static struct rate_limiter *limiter(uint32_t customer_per_s, uint32_t customer_burst, uint32_t failures,
+static struct rate_limiter *limiter(uint32_t customer_per_minute, uint32_t customer_burst, uint32_t failures,
 				    uint32_t window_s, uint32_t slots)
 {
 	struct rate_limit_config c = {
-		.by_scope = {{customer_per_s, customer_burst}, {100, 200}, {100, 200}, {0, 0}},
+		.by_scope = {{customer_per_minute, customer_burst}, {6000, 200}, {6000, 200}, {0, 0}},
 		.auth_failure_limit = failures,
 		.auth_failure_window_s = window_s,
 		.key_slots = slots,
@@ -94,7 +96,7 @@ static struct sockaddr_in v4(uint32_t host_order)
 
 Test(rate_limiter, keys_have_their_own_buckets_and_the_operator_none)
 {
-	struct rate_limiter *l = limiter(1, 2, 0, 60, 0);
+	struct rate_limiter *l = limiter(60, 2, 0, 60, 0);
 	const char *alice = "00000000000000a1", *bob = "00000000000000b0";
 	cr_expect_eq(rate_limiter_take(l, alice, CUSTOMER, 0), 0);
 	cr_expect_eq(rate_limiter_take(l, alice, CUSTOMER, 0), 0);
@@ -114,7 +116,7 @@ Test(rate_limiter, keys_have_their_own_buckets_and_the_operator_none)
 
 Test(rate_limiter, an_address_is_blocked_after_the_limit_until_its_window_ends)
 {
-	struct rate_limiter *l = limiter(1, 1, 3, 60, 0);
+	struct rate_limiter *l = limiter(60, 1, 3, 60, 0);
 	struct sockaddr_in guesser = v4(0x0a000001), other = v4(0x0a000002);
 	const struct sockaddr *g = (const struct sockaddr *)&guesser, *o = (const struct sockaddr *)&other;
 	for (int i = 0; i < 3; i++) {
@@ -136,7 +138,7 @@ Test(rate_limiter, an_address_is_blocked_after_the_limit_until_its_window_ends)
 
 Test(rate_limiter, throttling_off_blocks_nobody)
 {
-	struct rate_limiter *l = limiter(1, 1, 0, 60, 0);
+	struct rate_limiter *l = limiter(60, 1, 0, 60, 0);
 	struct sockaddr_in a = v4(0x0a000001);
 	for (int i = 0; i < 1000; i++)
 		rate_limiter_auth_failed(l, (const struct sockaddr *)&a, 0);
@@ -146,7 +148,7 @@ Test(rate_limiter, throttling_off_blocks_nobody)
 
 Test(rate_limiter, the_tables_stay_within_their_size_under_cycled_ids_and_addresses)
 {
-	struct rate_limiter *l = limiter(1, 1, 2, 60, 64);
+	struct rate_limiter *l = limiter(60, 1, 2, 60, 64);
 	char id[17];
 	for (uint32_t i = 0; i < 100000; i++) {
 		snprintf(id, sizeof id, "%016x", i);
@@ -168,7 +170,7 @@ Test(rate_limiter, the_tables_stay_within_their_size_under_cycled_ids_and_addres
 Test(rate_limiter, a_blocked_address_is_not_pushed_out_by_addresses_with_fewer_failures)
 {
 	/* 8 slots: one set. The guesser is blocked; thousands of one-failure addresses come after it. */
-	struct rate_limiter *l = limiter(1, 1, 3, 60, 8);
+	struct rate_limiter *l = limiter(60, 1, 3, 60, 8);
 	struct sockaddr_in guesser = v4(0x0a000001);
 	const struct sockaddr *g = (const struct sockaddr *)&guesser;
 	for (int i = 0; i < 3; i++)
@@ -183,7 +185,7 @@ Test(rate_limiter, a_blocked_address_is_not_pushed_out_by_addresses_with_fewer_f
 
 Test(rate_limiter, a_full_key_table_evicts_the_least_recently_used)
 {
-	struct rate_limiter *l = limiter(1, 1, 0, 60, 8); /* one set of 8 */
+	struct rate_limiter *l = limiter(60, 1, 0, 60, 8); /* one set of 8 */
 	char id[17];
 	for (uint32_t i = 0; i < 8; i++) {
 		snprintf(id, sizeof id, "%016x", i);
