@@ -35,20 +35,10 @@ static void cleanup(void)
 /* Runs pan-keys to its end (bounded); its exit code, its output in tool_log. */
 static int pan_keys(const char *const *args)
 {
-	char bin[512];
-	test_build_path(bin, sizeof(bin), "tools/pan-keys");
-	const char *argv[16] = {bin};
-	size_t n = 1;
-	for (; args[n - 1] && n < 15; n++)
-		argv[n] = args[n - 1];
-	argv[n] = NULL;
-	struct test_spawn how = {.log_path = tool_log, .truncate_log = true, .die_with_parent = true};
-	pid_t pid = test_process_spawn(argv, &how);
-	cr_assert_gt(pid, 0);
-	int status = 0;
-	cr_assert(test_process_wait(&pid, 60000, &status), "pan-keys did not finish within 60 s");
+	int rc = test_run_program("tools/pan-keys", args, tool_log, 60000);
+	cr_assert_neq(rc, TEST_RUN_TIMED_OUT, "pan-keys did not finish within 60 s");
 	test_log_dump("pan-keys", tool_log, 30);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return rc;
 }
 
 static bool tool_said(const char *text)

@@ -55,19 +55,9 @@ TestSuite(pan_keys_startup, .init = setup, .fini = teardown, .timeout = 60);
 /* Runs a program to its end (bounded); its exit code, its output in log_path. */
 static int run(const char *program, const char *const *args)
 {
-	char bin[512];
-	test_build_path(bin, sizeof(bin), program);
-	const char *argv[12] = {bin};
-	size_t n = 1;
-	for (; args[n - 1] && n < 11; n++)
-		argv[n] = args[n - 1];
-	argv[n] = NULL;
-	struct test_spawn how = {.log_path = log_path, .truncate_log = true, .die_with_parent = true};
-	pid_t pid = test_process_spawn(argv, &how);
-	cr_assert_gt(pid, 0);
-	int status = 0;
-	cr_assert(test_process_wait(&pid, 30000, &status), "%s did not stop by itself within 30 s", program);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	int rc = test_run_program(program, args, log_path, 30000);
+	cr_assert_neq(rc, TEST_RUN_TIMED_OUT, "%s did not stop by itself within 30 s", program);
+	return rc;
 }
 
 static void expect_refused(const char *program, const char *const *args, const char *reason)

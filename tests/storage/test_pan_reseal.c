@@ -552,19 +552,9 @@ static void delete_damaged_bank_card(const struct pan_vault *v)
 
 static int run_tool(const char *const *args)
 {
-	char bin[512];
-	test_build_path(bin, sizeof(bin), "tools/pan-keys");
-	const char *argv[16] = {bin};
-	size_t n = 1;
-	for (; args[n - 1] && n < 15; n++)
-		argv[n] = args[n - 1];
-	argv[n] = NULL;
-	struct test_spawn how = {.log_path = log_path, .truncate_log = true, .die_with_parent = true};
-	pid_t pid = test_process_spawn(argv, &how);
-	cr_assert_gt(pid, 0);
-	int status = 0;
-	cr_assert(test_process_wait(&pid, 30000, &status), "pan-keys did not finish within 30 s");
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	int rc = test_run_program("tools/pan-keys", args, log_path, 30000);
+	cr_assert_neq(rc, TEST_RUN_TIMED_OUT, "pan-keys did not finish within 30 s");
+	return rc;
 }
 
 static bool said(const char *text)

@@ -89,3 +89,24 @@ bool test_process_exited_cleanly(int status)
 {
 	return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
+
+int test_run_program(const char *program, const char *const *args, const char *log_path, int timeout_ms)
+{
+	char bin[512];
+	test_build_path(bin, sizeof(bin), program);
+	const char *argv[TEST_RUN_MAX_ARGS + 2] = {bin};
+	size_t n = 0;
+	for (; args[n] && n < TEST_RUN_MAX_ARGS; n++)
+		argv[n + 1] = args[n];
+	argv[n + 1] = NULL;
+	struct test_spawn how = {.log_path = log_path, .truncate_log = true, .die_with_parent = true};
+	pid_t pid = test_process_spawn(argv, &how);
+	if (pid <= 0)
+		return -1;
+	int status = 0;
+	if (!test_process_wait(&pid, timeout_ms, &status)) {
+		test_process_stop(&pid, SIGKILL, 1000);
+		return TEST_RUN_TIMED_OUT;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}

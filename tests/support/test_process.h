@@ -32,6 +32,16 @@ bool test_process_wait(pid_t *pid, int timeout_ms, int *status);
  * -1 when it was not running.
  */
 int test_process_stop(pid_t *pid, int sig, int grace_ms);
+/*
+ * Runs a built program (a path under the build directory, as test_build_path
+ * takes it) with args (NULL-terminated, at most TEST_RUN_MAX_ARGS) to its end,
+ * its output in log_path (truncated first). Returns its exit code; -1 when it
+ * could not start or died of a signal; -2 when it had not finished within
+ * timeout_ms (then it is killed).
+ */
+#define TEST_RUN_MAX_ARGS 14
+#define TEST_RUN_TIMED_OUT (-2)
+int test_run_program(const char *program, const char *const *args, const char *log_path, int timeout_ms);
 /* True when a wait status says "exited with 0". */
 bool test_process_exited_cleanly(int status);
 
