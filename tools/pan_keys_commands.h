@@ -29,6 +29,9 @@ struct pan_keys_stores {
 };
 int pan_keys_stores_from_args(struct pan_keys_stores *out, int argc, char **argv);
 
+/* The key file's vault, or NULL with the reason on stderr. */
+struct pan_vault *pan_keys_open_vault(const char *key_file);
+
 /* The machine lines of one store's usage, then its human summary (lines starting '#'). */
 void pan_keys_print_usage(const char *dir, const char *kind, const struct pan_usage *u, unsigned current);
 

@@ -47,12 +47,10 @@ int pan_keys_reseal_command(int argc, char **argv)
 		fprintf(stderr, "usage: pan-keys reseal [--batch N] KEY-FILE STORE...\n");
 		return 2;
 	}
-	char err[1024];
-	struct pan_vault *v = pan_vault_load(argv[0], err, sizeof(err));
-	if (!v) {
-		fprintf(stderr, "pan-keys: %s\n", err);
+	struct pan_vault *v = pan_keys_open_vault(argv[0]);
+	if (!v)
 		return 1;
-	}
+	char err[1024];
 	struct pan_keys_stores *stores = malloc(sizeof(*stores));
 	int rc = !stores || pan_keys_stores_from_args(stores, argc - 1, argv + 1) ? 1 : 0;
 	unsigned current = pan_vault_current_key_id(v);

@@ -29,12 +29,10 @@ int pan_keys_retire_command(int argc, char **argv)
 	unsigned long id = strtoul(argv[1], &end, 10);
 	if (errno || *end || argv[1][0] == '-' || id == 0 || id > UINT32_MAX)
 		return usage();
-	char err[1024];
-	struct pan_vault *v = pan_vault_load(argv[0], err, sizeof(err));
-	if (!v) {
-		fprintf(stderr, "pan-keys: %s\n", err);
+	struct pan_vault *v = pan_keys_open_vault(argv[0]);
+	if (!v)
 		return 1;
-	}
+	char err[1024];
 	struct pan_keys_stores *stores = malloc(sizeof(*stores));
 	struct pan_usage *u = malloc(sizeof(*u));
 	struct pan_store *open[PAN_KEYS_MAX_STORES] = {0};

@@ -92,3 +92,12 @@ void pan_keys_print_usage(const char *dir, const char *kind, const struct pan_us
 		printf("; %llu without a seal yet", unsealed);
 	printf("; %llu damaged%s\n", damaged, damaged ? " (pan-keys reseal lists them)" : "");
 }
+
+struct pan_vault *pan_keys_open_vault(const char *key_file)
+{
+	char err[1024];
+	struct pan_vault *v = pan_vault_load(key_file, err, sizeof(err));
+	if (!v)
+		fprintf(stderr, "pan-keys: %s\n", err);
+	return v;
+}
