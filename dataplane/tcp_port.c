@@ -71,6 +71,7 @@ static int tcp_rx_burst(struct dgram_port *p, uint16_t q, struct udp_datagram *d
 		if (!s)
 			break;
 		d[got].peer = s->peer;
+		d[got].rx_realtime_ns = s->rx_realtime_ns;
 		if ((size_t)s->length + TX_HEADER > d[got].capacity) {
 			d[got].length = 0;
 			atomic_store_explicit(&queue->rx_truncated,
