@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "bank_health.h"
+#include "clock_source.h"
 #include "mti.h"
 #include "network_checks.h"
 #include "rcu_cell.h"
-#include "clock_source.h"
 #include "saf_reloaded_keys.h"
 #include "stale_shedding.h"
 #include "switch_fields.h"

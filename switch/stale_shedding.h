@@ -30,7 +30,9 @@ static inline bool stale_shedding_applies(uint16_t mti)
 /*
  * True when a request that arrived at arrival_ns (CLOCK_REALTIME ns; 0 =
  * unknown) has waited at least shed_after_ms (0 = never shed) by now_ns. A
- * clock stepped back below the stamp is no age: not stale.
+ * clock stepped back below the stamp is no age: not stale. (The kernel stamps
+ * in CLOCK_REALTIME only: a step forward of more than shed_after_ms sheds the
+ * requests queued at that moment, once.)
  */
 static inline bool stale_request(uint64_t arrival_ns, uint64_t now_ns, uint32_t shed_after_ms)
 {
