@@ -9,11 +9,18 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Probing that the kernel stamps on arrival (udp_port_enable_rx_stamps): a pause between
+ * send and read that a stamp taken at read time cannot hide, and a bound on the probes. */
+#define STAMP_PROBE_PAUSE_NS 2000000L
+#define STAMP_PROBE_FOR_NS 300000000u
 
 int endpoint_to_sockaddr(const char *host, uint16_t port, struct sockaddr_in *out)
 {
@@ -67,15 +74,6 @@ fail:;
 	return -e;
 }
 
-int udp_port_enable_rx_stamps(struct udp_port *p)
-{
-	int one = 1;
-	if (setsockopt(p->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0)
-		return -errno;
-	p->rx_stamps = true;
-	return 0;
-}
-
 /* The kernel's arrival stamp of a received message, 0 if it carries none. */
 static uint64_t arrival_stamp(struct msghdr *h)
 {
@@ -87,6 +85,76 @@ static uint64_t arrival_stamp(struct msghdr *h)
 		}
 	return 0;
 }
+
+static uint64_t now_ns(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* One probe through a loopback pair: true when it came stamped well before it was read. */
+static bool probe_stamped_on_arrival(int tx, int rx, const struct sockaddr_in *to)
+{
+	if (sendto(tx, "p", 1, 0, (const struct sockaddr *)to, sizeof *to) != 1)
+		return false;
+	nanosleep(&(struct timespec){.tv_nsec = STAMP_PROBE_PAUSE_NS}, NULL);
+	struct pollfd pfd = {.fd = rx, .events = POLLIN};
+	if (poll(&pfd, 1, 10) != 1)
+		return false;
+	uint64_t read_at = now_ns(CLOCK_REALTIME); /* the clock the stamps are in */
+	char byte;
+	union {
+		char bytes[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr h = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes,
+			   .msg_controllen = sizeof control.bytes};
+	if (recvmsg(rx, &h, MSG_DONTWAIT) != 1)
+		return false;
+	uint64_t stamp = arrival_stamp(&h);
+	return stamp != 0 && stamp + STAMP_PROBE_PAUSE_NS / 2 <= read_at;
+}
+
+/*
+ * Arrival stamping is one switch for the whole kernel, turned on by deferred
+ * work when the first socket asks (net_enable_timestamp); until that work has
+ * run, datagrams come in unstamped and recvmsg stamps them when they are read,
+ * which would make a late reader's first answers look as late as its read.
+ * Probes a loopback pair until stamps are taken on arrival, for at most
+ * STAMP_PROBE_FOR_NS: the caller's own socket keeps the switch on after.
+ */
+static void wait_until_stamping_is_live(void)
+{
+	int tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof to;
+	int one = 1;
+	if (tx >= 0 && rx >= 0 && bind(rx, (const struct sockaddr *)&to, sizeof to) == 0 &&
+	    getsockname(rx, (struct sockaddr *)&to, &len) == 0 &&
+	    setsockopt(rx, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) == 0) {
+		uint64_t give_up = now_ns(CLOCK_MONOTONIC) + STAMP_PROBE_FOR_NS;
+		while (!probe_stamped_on_arrival(tx, rx, &to) && now_ns(CLOCK_MONOTONIC) < give_up)
+			;
+	}
+	if (tx >= 0)
+		close(tx);
+	if (rx >= 0)
+		close(rx);
+}
+
+int udp_port_enable_rx_stamps(struct udp_port *p)
+{
+	int one = 1;
+	if (setsockopt(p->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0)
+		return -errno;
+	p->rx_stamps = true;
+	wait_until_stamping_is_live();
+	return 0;
+}
+
 
 void udp_port_close(struct udp_port *p)
 {

@@ -38,8 +38,10 @@ int udp_port_open(struct udp_port *p, const char *host, uint16_t port, int socke
 void udp_port_close(struct udp_port *p);
 /* Asks the kernel to stamp each datagram on arrival (SO_TIMESTAMPNS), so that a reader
  * that wakes late still knows when its answers came. Returns 0 or -errno. The kernel turns
- * stamping on through deferred work when no socket had it yet: the first datagrams after
- * this call may be stamped when read instead (a startup blip in a latency histogram). */
+ * stamping on through deferred work when no socket had it yet, and stamps at read time
+ * until then: this call probes a loopback pair until stamps are taken on arrival (a few
+ * ms at start, never more than 0.3 s), so that the first
+ * answers are stamped right too. */
 int udp_port_enable_rx_stamps(struct udp_port *p);
 
 /* Receives up to n (at most UDP_BURST) datagrams without blocking; returns how many (0 if
