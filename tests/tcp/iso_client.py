@@ -248,11 +248,35 @@ def scenario_echo(args):
         check_1110(link.read_message(), args.stan + 1)
 
 
+def hold_arrival_stamping():
+    """The kernel stamps arrivals only while some socket wants stamps, and turns that
+    on through deferred work. Returns a socket that wants them (keep it open: stamping
+    stays on) once a datagram to it came back stamped on arrival, not when read."""
+    so_timestampns = getattr(socket, "SO_TIMESTAMPNS", 35)
+    holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    holder.bind(("127.0.0.1", 0))
+    holder.setsockopt(socket.SOL_SOCKET, so_timestampns, 1)
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        sender.sendto(b"probe", holder.getsockname())
+        time.sleep(0.05)
+        _, ancillary, _, _ = holder.recvmsg(16, socket.CMSG_SPACE(16))
+        for level, kind, data in ancillary:
+            if level == socket.SOL_SOCKET and kind == so_timestampns and len(data) >= 16:
+                sec, nsec = struct.unpack("qq", data[:16])
+                if time.time() - (sec + nsec / 1e9) >= 0.04:
+                    sender.close()
+                    return holder
+    raise Failure("the kernel did not start stamping arrivals within 10 s")
+
+
 def scenario_stale(args):
     """A 1100 that waits in the switch's socket while the switch (--freeze-pid) is
     stopped for --freeze-ms: it must come back shed (--expect, 909) at once when the
     switch runs again; then its reversal (1420) is answered 400 by the switch."""
-    with connect(args) as sock:
+    stamping = hold_arrival_stamping()  # the 1100 must be stamped when it arrives, not when read
+    with stamping, connect(args) as sock:
         link = Link(sock, args.framing, args.timeout)
         # An 1814 back: the switch has taken the link (arrival stamps on) before the freeze.
         sock.sendall(frame(echo_1804(args.stan), args.framing))
