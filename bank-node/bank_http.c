@@ -6,6 +6,7 @@
 
 #include "bank_metrics.h"
 #include "prometheus.h"
+#include "rate_limit_report.h"
 #include "records.h"
 #include "pan_mask.h"
 
@@ -203,6 +204,7 @@ struct http_response bank_http_stats(const struct http_request *r)
 		json_t *mac = json_loads(body, 0, NULL);
 		json_object_set_new(j, "iso_mac", mac ? mac : json_object());
 	}
+	json_object_set_new(j, "http_limits", rate_limit_stats_json(r->limits));
 	return http_json(200, j);
 }
 
@@ -220,7 +222,7 @@ struct http_response bank_http_metrics(const struct http_request *r)
 	if (ctx->writer)
 		group_commit_get_stats(ctx->writer, &gc);
 	size_t length = 0;
-	char *text = bank_metrics_text(ctx->bank ? ctx->bank->name : "", ctx->stats, &gc, &length);
+	char *text = bank_metrics_text(ctx->bank ? ctx->bank->name : "", ctx->stats, &gc, r->limits, &length);
 	return http_text(200, text, length, PROM_CONTENT_TYPE);
 }
 

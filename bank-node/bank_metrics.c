@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "prometheus.h"
+#include "rate_limit_report.h"
 
 static uint64_t load(const _Atomic uint64_t *c)
 {
@@ -17,7 +18,7 @@ static void counter(struct prom_text *t, const char *name, const char *help, con
 }
 
 char *bank_metrics_text(const char *bank_name, const struct bank_stats *s, const struct group_commit_stats *gc,
-			size_t *length)
+			const struct rate_limiter *limits, size_t *length)
 {
 	struct prom_text *t = prom_text_new();
 	if (!t)
@@ -82,5 +83,6 @@ char *bank_metrics_text(const char *bank_name, const struct bank_stats *s, const
 	prom_latency(t, "iso_bank_decision_latency_seconds", bank, 1, &decision);
 	prom_family(t, "iso_bank_commit_largest_batch", PROM_GAUGE, "most requests in one transaction so far");
 	prom_sample(t, "iso_bank_commit_largest_batch", bank, 1, gc->largest_batch);
+	rate_limit_metrics(t, "iso_bank", bank, 1, limits);
 	return prom_text_finish(t, length);
 }

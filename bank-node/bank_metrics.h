@@ -10,9 +10,11 @@
 
 #include "bank_stats.h"
 #include "group_commit.h"
+#include "rate_limit.h"
 
-/* The page (malloc'd, *length bytes), or NULL when memory ran out. */
+/* The page (malloc'd, *length bytes), or NULL when memory ran out; limits: the HTTP API's rate
+ * limiter (its counters; NULL: zeros). */
 char *bank_metrics_text(const char *bank, const struct bank_stats *s, const struct group_commit_stats *gc,
-			size_t *length);
+			const struct rate_limiter *limits, size_t *length);
 
 #endif

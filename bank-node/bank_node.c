@@ -182,6 +182,7 @@ static int start(struct bank_node *n, const struct bank_options *o)
 	/* Approval codes continue from the clock, not from zero, across restarts. */
 	n->writer.core.approval_seq = (uint32_t)(time(NULL) % 1000000);
 	n->writer.stats = n->stats;
+	n->writer.store_path = bank->lmdb_path;
 	n->writer.profile = &iso_profile_ascii;
 	n->writer.sender = n->writer_sender;
 	n->writer.mac = &n->writer_mac;

@@ -1,7 +1,9 @@
 #include "bank_writer.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "bank_mac.h"
@@ -43,16 +45,38 @@ static void answer(struct bank_writer *w, const struct bank_request *req)
 	reply_sender_add(w->sender, &req->peer, frame, n);
 }
 
-/* Says why requests are answered 909 (a full map, a disk error), without a line per request. */
+/* Less than this free under the store, and a failed write is the disk being full. */
+#define FULL_DISK_BYTES (1024u * 1024u)
+
+/*
+ * A write that failed with ENOSPC, or with EIO (LMDB's word for a short write,
+ * which is how a disk that fills up mid-commit shows), is named a full disk
+ * when the file system under the store has (almost) nothing left.
+ */
+static void full_disk_hint(const struct bank_writer *w, int status, char *out, size_t size)
+{
+	out[0] = '\0';
+	struct statvfs fs;
+	if ((status != ENOSPC && status != EIO) || !w->store_path || statvfs(w->store_path, &fs) != 0)
+		return;
+	unsigned long long free_bytes = (unsigned long long)fs.f_bavail * fs.f_frsize;
+	if (free_bytes < FULL_DISK_BYTES)
+		snprintf(out, size, " (the disk of %s is full: %llu bytes free; answers resume by themselves once there is room)",
+			 w->store_path, free_bytes);
+}
+
+/* Says why requests are answered 909 (a full map, a full disk, a disk error), without a line per request. */
 static void log_storage_failure(struct bank_writer *w, size_t n, int status)
 {
 	w->storage_errors_unlogged += n;
 	int64_t now = (int64_t)time(NULL);
 	if (now == w->storage_error_logged_at)
 		return;
+	char hint[512] = " (raise lmdb_map_size)";
+	if (status != STORE_FULL)
+		full_disk_hint(w, status, hint, sizeof hint);
 	fprintf(stderr, "bank-node: storage: %s: %llu request(s) answered 909 since the last report%s\n",
-		store_strerror(status), (unsigned long long)w->storage_errors_unlogged,
-		status == STORE_FULL ? " (raise lmdb_map_size)" : "");
+		store_strerror(status), (unsigned long long)w->storage_errors_unlogged, hint);
 	w->storage_error_logged_at = now;
 	w->storage_errors_unlogged = 0;
 }

@@ -26,6 +26,8 @@ struct bank_writer {
 	double delay_probability;
 	uint32_t delay_ms;
 	int64_t fixed_time; /* non-zero: the clock for every batch (tests) */
+	/* Where the store lives: a failed write names a full disk there (NULL: not said). */
+	const char *store_path;
 	/* Storage failures are logged at most once a second, with how many were answered 909 since. */
 	int64_t storage_error_logged_at;
 	uint64_t storage_errors_unlogged;

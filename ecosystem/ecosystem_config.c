@@ -894,12 +894,50 @@ static bool parse_loadgen(struct parser *p, const yaml_node_t *map, const struct
 	return true;
 }
 
+/*
+ * http_security.rate_limits and .auth_failures (docs/security.md, "Rate
+ * limits"): defaults that leave a person with a banking app and the agents'
+ * own traffic alone, and stop a script; the operator is not limited.
+ */
+static bool parse_http_limits(struct parser *p, const yaml_node_t *map, const char *path, struct cfg_http_security *h)
+{
+	static const char *const scopes[] = {"customer", "bank", "network", "operator", NULL};
+	static const char *const rule_keys[] = {"per_minute", "burst", NULL};
+	static const char *const failure_keys[] = {"limit", "window_s", NULL};
+	static const uint32_t default_rate[4] = {60, 12000, 12000, 0}, default_burst[4] = {20, 600, 600, 1};
+	static const yaml_node_t empty = {.type = YAML_MAPPING_NODE};
+	char fpath[KEY_PATH_MAX], sub[KEY_PATH_MAX];
+	const yaml_node_t *limits = field(p, map, path, "rate_limits", false, fpath);
+	if (limits && (!expect_type(p, limits, fpath, YAML_MAPPING_NODE) || !check_keys(p, limits, fpath, scopes)))
+		return false;
+	const char *limits_path = "http_security.rate_limits";
+	for (int i = 0; i < 4; i++) {
+		const yaml_node_t *rule = limits ? field(p, limits, limits_path, scopes[i], false, sub) : NULL;
+		if (rule && (!expect_type(p, rule, sub, YAML_MAPPING_NODE) || !check_keys(p, rule, sub, rule_keys)))
+			return false;
+		snprintf(sub, sizeof sub, "http_security.rate_limits.%s", scopes[i]);
+		struct cfg_rate_limit *r = &h->rate_limits[i];
+		if (!get_u32(p, rule ? rule : &empty, sub, "per_minute", false, default_rate[i], 0, 60000000,
+			     &r->per_minute) ||
+		    !get_u32(p, rule ? rule : &empty, sub, "burst", false, default_burst[i], 1, 1000000, &r->burst))
+			return false;
+	}
+	const yaml_node_t *failures = field(p, map, path, "auth_failures", false, fpath);
+	if (failures && (!expect_type(p, failures, fpath, YAML_MAPPING_NODE) ||
+			 !check_keys(p, failures, fpath, failure_keys)))
+		return false;
+	snprintf(sub, sizeof sub, "http_security.auth_failures");
+	return get_u32(p, failures ? failures : &empty, sub, "limit", false, 20, 0, 1000000, &h->auth_failure_limit) &&
+	       get_u32(p, failures ? failures : &empty, sub, "window_s", false, 60, 1, 86400, &h->auth_failure_window_s);
+}
+
 /* The optional http_security section (struct cfg_http_security). */
 static bool parse_http_security(struct parser *p, const yaml_node_t *map, struct cfg_http_security *h)
 {
 	static const char *const keys[] = {"tls_cert",	      "tls_key",	    "ca",
 					   "secrets_file",    "agent_tokens_file", "webhook_allow_hosts",
-					   "max_connections", "per_ip_connections", "connection_timeout_s", NULL};
+					   "max_connections", "per_ip_connections", "connection_timeout_s",
+					   "rate_limits",     "auth_failures",	    NULL};
 	const char *path = "http_security";
 	static const yaml_node_t empty = {.type = YAML_MAPPING_NODE};
 	memset(h, 0, sizeof(*h));
@@ -911,7 +949,8 @@ static bool parse_http_security(struct parser *p, const yaml_node_t *map, struct
 	bool req = h->enabled;
 	if (!get_u32(p, map, path, "max_connections", false, 1000, 4, 60000, &h->max_connections) ||
 	    !get_u32(p, map, path, "per_ip_connections", false, 64, 1, 60000, &h->per_ip_connections) ||
-	    !get_u32(p, map, path, "connection_timeout_s", false, 10, 1, 3600, &h->connection_timeout_s))
+	    !get_u32(p, map, path, "connection_timeout_s", false, 10, 1, 3600, &h->connection_timeout_s) ||
+	    !parse_http_limits(p, map, path, h))
 		return false;
 	if (!req)
 		return true;

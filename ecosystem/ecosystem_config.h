@@ -150,6 +150,12 @@ struct cfg_http_security {
 	uint32_t max_connections;      /* per listener */
 	uint32_t per_ip_connections;   /* per listener and source address */
 	uint32_t connection_timeout_s; /* an idle connection is closed after this */
+	/* rate_limits: per API key, by scope (customer, bank, network, operator); per_minute 0: none. */
+	struct cfg_rate_limit {
+		uint32_t per_minute, burst;
+	} rate_limits[4];
+	uint32_t auth_failure_limit;    /* auth_failures.limit: per address and window; 0: off */
+	uint32_t auth_failure_window_s; /* auth_failures.window_s */
 };
 
 /*

@@ -71,6 +71,19 @@ bool agent_security_setup(struct agent_security *s, const struct ecosystem_confi
 		return false;
 	}
 	http_client_configure(s->ca, s->token);
+	struct rate_limit_config limits = {
+		.auth_failure_limit = h->auth_failure_limit,
+		.auth_failure_window_s = h->auth_failure_window_s,
+	};
+	for (int i = 0; i < RATE_LIMIT_SCOPES; i++)
+		limits.by_scope[i] = (struct rate_limit_rule){h->rate_limits[i].per_minute, h->rate_limits[i].burst};
+	s->limits = rate_limiter_new(&limits);
+	if (!s->limits) {
+		snprintf(err, err_size, "http_security: out of memory for the rate limiter's tables");
+		agent_security_teardown(s);
+		return false;
+	}
+	s->api.limits = s->limits;
 	s->api.tls_cert_file = s->tls_cert;
 	s->api.tls_key_file = s->tls_key;
 	s->api.keys = s->keys;
@@ -82,5 +95,8 @@ void agent_security_teardown(struct agent_security *s)
 	http_keystore_close(s->keys);
 	s->keys = NULL;
 	s->api.keys = NULL;
+	rate_limiter_free(s->limits);
+	s->limits = NULL;
+	s->api.limits = NULL;
 	OPENSSL_cleanse(s->token, sizeof(s->token));
 }

@@ -2,7 +2,7 @@
  * An agent's HTTP security from the config's http_security section: the
  * listener's TLS certificate and key, the API keys it checks, its own token
  * for its calls to the other agents (with the CA their certificates are
- * checked against), and the webhook rules. Without the section: plain HTTP,
+ * checked against), the rate limits, and the webhook rules. Without the section: plain HTTP,
  * no keys, loopback only (http_api refuses anything else).
  */
 #ifndef AGENT_SECURITY_H
@@ -13,6 +13,7 @@
 #include "ecosystem_config.h"
 #include "http_api.h"
 #include "http_keys.h"
+#include "rate_limit.h"
 #include "webhook_policy.h"
 
 struct agent_security {
@@ -21,6 +22,7 @@ struct agent_security {
 	char tls_cert[CFG_PATH_MAX], tls_key[CFG_PATH_MAX], ca[CFG_PATH_MAX];
 	struct http_keystore *keys;
 	char token[HTTP_TOKEN_MAX]; /* this agent's own API key */
+	struct rate_limiter *limits; /* per key and per address (rate_limit.h); shared by the agent's listeners */
 	struct http_api_security api; /* points into this struct: keep it where it is */
 };
 

@@ -1,10 +1,11 @@
 /*
  * JSON-over-HTTP control-plane server on libmicrohttpd and jansson.
  *
- * One internal thread (epoll) serves every connection, so handlers run one at
- * a time and never concurrently with each other. The server owns everything
- * generic: body accumulation with a size cap (413), JSON parsing (400), route
- * lookup (404 / 405 with Allow), serialisation of the handler's answer.
+ * One internal thread (epoll) serves every connection, or a pool of them
+ * (http_api_start_pool). The server owns everything generic: body
+ * accumulation with a size cap (413), JSON parsing (400), route lookup
+ * (404 / 405 with Allow), keys and scopes (401 / 403), rate limits (429,
+ * rate_limit.h), serialisation of the handler's answer.
  */
 #include "http_api.h"
 
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock_source.h"
 #include "udp_port.h" /* endpoint_to_sockaddr */
 
 struct http_api {
@@ -29,6 +31,7 @@ struct http_api {
 	char start_error[256]; /* MHD's last log line while starting */
 	bool loopback;         /* bound to 127.0.0.0/8: public routes need no credentials */
 	struct http_keystore *keys; /* NULL: no credentials asked (loopback only) */
+	struct rate_limiter *limits; /* NULL: no rate limits */
 	char agent[64];
 	char *tls_cert, *tls_key; /* PEM in memory for MHD, alive as long as the daemon */
 	size_t tls_key_length;
@@ -211,6 +214,42 @@ static enum MHD_Result send_unauthorized(struct MHD_Connection *connection, cons
 	return queued;
 }
 
+/* 429 with Retry-After (whole seconds), as JSON. */
+static enum MHD_Result send_too_many(struct MHD_Connection *connection, uint32_t retry_after_s, const char *why)
+{
+	json_t *body = error_body(why);
+	if (body)
+		json_object_set_new(body, "retry_after_s", json_integer(retry_after_s));
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	struct MHD_Response *response =
+		text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
+	if (response == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	char seconds[16];
+	snprintf(seconds, sizeof seconds, "%u", (unsigned)retry_after_s);
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
+	enum MHD_Result queued = MHD_queue_response(connection, MHD_HTTP_TOO_MANY_REQUESTS, response);
+	MHD_destroy_response(response);
+	return queued;
+}
+
+static const struct sockaddr *client_address(struct MHD_Connection *connection)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	return info ? info->client_addr : NULL;
+}
+
+/* What a failed authentication counts against its address: a key presented and refused, not a missing
+ * one (nothing guessed) nor an unreadable secrets file (the server's fault). */
+static bool is_guess(enum http_auth_result a)
+{
+	return a == HTTP_AUTH_INVALID || a == HTTP_AUTH_REVOKED || a == HTTP_AUTH_EXPIRED;
+}
+
 /* The token of "Authorization: Bearer <token>", NULL when there is none. */
 static const char *bearer_token(struct MHD_Connection *connection)
 {
@@ -223,7 +262,7 @@ static const char *bearer_token(struct MHD_Connection *connection)
 	return h;
 }
 
-/* Who may call the route: true with *caller filled, or false with 401 / 403 queued in *refused. */
+/* Who may call the route: true with *caller filled, or false with 401 / 403 / 429 queued in *refused. */
 static bool authorize(struct http_api *api, struct MHD_Connection *connection, const struct http_route *route,
 		      struct http_principal *caller, enum MHD_Result *refused)
 {
@@ -237,10 +276,29 @@ static bool authorize(struct http_api *api, struct MHD_Connection *connection, c
 	const char *token = bearer_token(connection);
 	if ((route->scopes & HTTP_PUBLIC) && api->loopback && token == NULL)
 		return true;
+	const struct sockaddr *from = client_address(connection);
+	uint64_t now_us = clock_monotonic_ns() / 1000u;
+	/* An address that guessed too often is refused before its key is even looked at: until its
+	 * window ends it learns nothing, not even whether a key it now presents is good. */
+	uint32_t wait_s = rate_limiter_address_blocked(api->limits, from, now_us);
+	if (wait_s) {
+		*refused = send_too_many(connection, wait_s, "too many failed authentications from this address");
+		return false;
+	}
 	enum http_auth_result a = http_keystore_check(api->keys, token, api->agent, caller);
 	if (a != HTTP_AUTH_OK) {
+		if (is_guess(a))
+			rate_limiter_auth_failed(api->limits, from, now_us);
 		/* Never the token itself in a log. */
 		*refused = send_unauthorized(connection, http_auth_result_text(a));
+		return false;
+	}
+	/* Every authenticated request spends a token, a forbidden one too: spamming 403s is abuse as well. */
+	wait_s = rate_limiter_take(api->limits, caller->key_id, caller->scope, now_us);
+	if (wait_s) {
+		char why[96];
+		snprintf(why, sizeof why, "this %s key is over its rate limit", http_scope_name(caller->scope));
+		*refused = send_too_many(connection, wait_s, why);
 		return false;
 	}
 	unsigned allowed = route->scopes & ~HTTP_PUBLIC;
@@ -263,8 +321,8 @@ bool http_caller_is(const struct http_request *r, unsigned scope, const char *su
 	return c->scope == scope && subject != NULL && strcmp(c->subject, subject) == 0;
 }
 
-static enum MHD_Result run_handler(struct MHD_Connection *connection, const char *path, const char *method,
-				   const struct pending_request *pending)
+static enum MHD_Result run_handler(const struct http_api *api, struct MHD_Connection *connection, const char *path,
+				   const char *method, const struct pending_request *pending)
 {
 	const struct http_route *route = pending->route;
 	json_t *body = NULL;
@@ -284,6 +342,7 @@ static enum MHD_Result run_handler(struct MHD_Connection *connection, const char
 		.query = query_value,
 		.connection = connection,
 		.caller = &pending->caller,
+		.limits = api->limits,
 	};
 	struct http_response response = route->handler(&request);
 	json_decref(body);
@@ -420,7 +479,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 	if (pending->too_large)
 		return send_error(connection, MHD_HTTP_CONTENT_TOO_LARGE, NULL, "request body larger than %u bytes",
 				  HTTP_API_MAX_BODY);
-	return run_handler(connection, url, method, pending);
+	return run_handler(api, connection, url, method, pending);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *connection, void **request_state,
@@ -552,6 +611,7 @@ struct http_api *http_api_start_secure(const char *host, uint16_t port, const st
 	}
 	api->loopback = loopback;
 	api->keys = keys ? sec->keys : NULL;
+	api->limits = keys ? sec->limits : NULL; /* who is limited is known from the key */
 	snprintf(api->agent, sizeof api->agent, "%s", sec && sec->agent ? sec->agent : "");
 	/* Own copies: callers may build route tables on the stack. */
 	for (size_t i = 0; i < route_count; i++) {

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "http_keys.h"
+#include "rate_limit.h"
 
 #define HTTP_API_MAX_BODY (1u << 20)
 /* More query parameters than this is not a request of ours: 400 before any parsing. */
@@ -33,6 +34,8 @@ struct http_request {
 	/* Who called (key checked, scope allowed by the route); scope 0 on a public route
 	 * called anonymously. A server started without keys (loopback only) says operator. */
 	const struct http_principal *caller;
+	/* The listener's rate limiter (counters for /stats and /metrics), NULL when none. */
+	const struct rate_limiter *limits;
 };
 
 struct http_response {
@@ -63,6 +66,9 @@ struct http_api_security {
 	const char *tls_key_file;
 	struct http_keystore *keys; /* NULL: nobody is asked for credentials, allowed on loopback only */
 	unsigned max_connections, per_ip_connections, connection_timeout_s; /* 0: 1000, 64, 10 */
+	/* Per-key rates and per-address failed-authentication throttling (with keys only);
+	 * NULL: none. Not owned; may be shared by several listeners. */
+	struct rate_limiter *limits;
 };
 
 struct http_api;

@@ -8,12 +8,6 @@
 #include "lmdb_env.h"
 #include "pan_format.h"
 
-/* A card as written: the record, then its PAN sealed (net_card_scan reloads the registry from it). */
-struct net_card_stored {
-	struct net_card card;
-	struct sealed_pan pan;
-};
-
 int network_store_open(struct network_store *s, const char *dir, uint64_t map_size, const struct pan_vault *vault,
 		       char *err, size_t err_size)
 {

@@ -43,6 +43,12 @@ struct net_card {
 	int64_t ordered_ms, due_ms, produced_ms; /* wall clock */
 };
 
+/* A card as written: the record, then its PAN sealed (net_card_scan reloads the registry from it; pan-keys re-seals it). */
+struct net_card_stored {
+	struct net_card card;
+	struct sealed_pan pan;
+};
+
 enum outbox_kind { OUTBOX_TO_BANK = 1, OUTBOX_TO_CUSTOMER = 2 };
 enum outbox_state { OUTBOX_PENDING = 1, OUTBOX_PARKED = 2 };
 

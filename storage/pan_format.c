@@ -4,43 +4,66 @@
 #include <string.h>
 
 
-int pan_format_check_or_write(MDB_txn *txn, MDB_dbi meta, const MDB_dbi *data, size_t data_count,
-			      const struct pan_vault *v, const char *dir, char *err, size_t err_size)
+static int expected_record(const struct pan_vault *v, struct pan_format_record *want, const char *dir, char *err,
+			   size_t err_size)
 {
-	struct pan_format_record want;
-	memset(&want, 0, sizeof(want));
-	want.version = STORE_PAN_FORMAT_VERSION;
-	if (pan_vault_fingerprint(v, want.lookup_fingerprint) != 0) {
+	memset(want, 0, sizeof(*want));
+	want->version = STORE_PAN_FORMAT_VERSION;
+	if (pan_vault_fingerprint(v, want->lookup_fingerprint) != 0) {
 		snprintf(err, err_size, "%s: OpenSSL failed computing the lookup key fingerprint", dir);
 		return -1;
 	}
+	return 0;
+}
+
+int pan_format_check(MDB_txn *txn, MDB_dbi meta, const struct pan_vault *v, const char *dir, char *err,
+		     size_t err_size)
+{
+	struct pan_format_record want;
+	if (expected_record(v, &want, dir, err, err_size))
+		return -1;
 	MDB_val k = {sizeof(STORE_PAN_FORMAT_KEY) - 1, (void *)STORE_PAN_FORMAT_KEY}, val;
 	int rc = mdb_get(txn, meta, &k, &val);
-	if (rc == 0) {
-		struct pan_format_record have;
-		if (val.mv_size != sizeof(have)) {
-			snprintf(err, err_size, "%s: unknown PAN protection format record (%zu bytes)", dir, val.mv_size);
-			return -1;
-		}
-		memcpy(&have, val.mv_data, sizeof(have));
-		if (have.version != STORE_PAN_FORMAT_VERSION) {
-			snprintf(err, err_size, "%s: PAN protection format %u, this build reads %u", dir,
-				 (unsigned)have.version, STORE_PAN_FORMAT_VERSION);
-			return -1;
-		}
-		if (memcmp(have.lookup_fingerprint, want.lookup_fingerprint, PAN_LOOKUP_BYTES) != 0) {
-			snprintf(err, err_size,
-				 "%s was written with another PAN lookup key: the key file given is not this store's "
-				 "(pan_protection.key_file)",
-				 dir);
-			return -1;
-		}
-		return 0;
+	if (rc == MDB_NOTFOUND) {
+		snprintf(err, err_size, "%s has no PAN protection format record (never opened by an agent of this build)",
+			 dir);
+		return MDB_NOTFOUND;
 	}
-	if (rc != MDB_NOTFOUND) {
+	if (rc != 0) {
 		snprintf(err, err_size, "%s: reading the PAN protection format: %s", dir, mdb_strerror(rc));
 		return rc;
 	}
+	struct pan_format_record have;
+	if (val.mv_size != sizeof(have)) {
+		snprintf(err, err_size, "%s: unknown PAN protection format record (%zu bytes)", dir, val.mv_size);
+		return -1;
+	}
+	memcpy(&have, val.mv_data, sizeof(have));
+	if (have.version != STORE_PAN_FORMAT_VERSION) {
+		snprintf(err, err_size, "%s: PAN protection format %u, this build reads %u", dir, (unsigned)have.version,
+			 STORE_PAN_FORMAT_VERSION);
+		return -1;
+	}
+	if (memcmp(have.lookup_fingerprint, want.lookup_fingerprint, PAN_LOOKUP_BYTES) != 0) {
+		snprintf(err, err_size,
+			 "%s was written with another PAN lookup key: the key file given is not this store's "
+			 "(pan_protection.key_file)",
+			 dir);
+		return -1;
+	}
+	return 0;
+}
+
+int pan_format_check_or_write(MDB_txn *txn, MDB_dbi meta, const MDB_dbi *data, size_t data_count,
+			      const struct pan_vault *v, const char *dir, char *err, size_t err_size)
+{
+	int rc = pan_format_check(txn, meta, v, dir, err, err_size);
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	struct pan_format_record want;
+	if (expected_record(v, &want, dir, err, err_size))
+		return -1;
+	MDB_val k = {sizeof(STORE_PAN_FORMAT_KEY) - 1, (void *)STORE_PAN_FORMAT_KEY}, val;
 	for (size_t i = 0; i < data_count; i++) {
 		MDB_stat st;
 		rc = mdb_stat(txn, data[i], &st);

@@ -22,6 +22,13 @@ struct pan_format_record {
 };
 
 /*
+ * In any transaction: 0 when meta's format record is this build's and names
+ * v's lookup key; MDB_NOTFOUND when there is none; -1 or an LMDB code
+ * otherwise. The reason in err.
+ */
+int pan_format_check(MDB_txn *txn, MDB_dbi meta, const struct pan_vault *v, const char *dir, char *err,
+		     size_t err_size);
+/*
  * In a write transaction: checks meta's format record, or writes it when the
  * store holds nothing yet. data lists the databases whose entries would be
  * cleartext PANs in the old format. 0, or an LMDB/errno code or -1 with the

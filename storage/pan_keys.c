@@ -191,6 +191,25 @@ int pan_keys_create(const char *path, char *err, size_t err_size)
 	return rc;
 }
 
+/* Replaces path with k: written to path.new (0600, synced), then renamed over it. */
+static int replace_keys(const char *path, const struct pan_keys *k, char *err, size_t err_size)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp)) {
+		snprintf(err, err_size, "key file path too long");
+		return -1;
+	}
+	unlink(tmp); /* a leftover of an interrupted rotation */
+	if (write_keys(tmp, k, err, err_size))
+		return -1;
+	if (rename(tmp, path) != 0) {
+		snprintf(err, err_size, "replacing key file %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 int pan_keys_rotate(const char *path, uint32_t *new_id, char *err, size_t err_size)
 {
 	struct pan_keys k;
@@ -201,31 +220,45 @@ int pan_keys_rotate(const char *path, uint32_t *new_id, char *err, size_t err_si
 	for (size_t i = 0; i < k.data_count; i++)
 		highest = k.data[i].id > highest ? k.data[i].id : highest;
 	if (k.data_count == PAN_VAULT_MAX_DATA_KEYS || highest == UINT32_MAX) {
-		snprintf(err, err_size, "key file %s: already %zu data keys (re-seal and drop old ones first)", path,
+		snprintf(err, err_size, "key file %s: already %zu data keys (re-seal and retire old ones first)", path,
 			 k.data_count);
 		rc = -1;
 	}
 	if (rc == 0)
 		rc = random_key(k.data[k.data_count].key, err, err_size);
-	char tmp[4096];
-	if (rc == 0 && snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp)) {
-		snprintf(err, err_size, "key file path too long");
-		rc = -1;
-	}
 	if (rc == 0) {
 		k.data[k.data_count].id = highest + 1;
 		k.data_count++;
 		k.current = highest + 1;
-		unlink(tmp); /* a leftover of an interrupted rotation */
-		rc = write_keys(tmp, &k, err, err_size);
-	}
-	if (rc == 0 && rename(tmp, path) != 0) {
-		snprintf(err, err_size, "replacing key file %s: %s", path, strerror(errno));
-		unlink(tmp);
-		rc = -1;
+		rc = replace_keys(path, &k, err, err_size);
 	}
 	if (rc == 0 && new_id)
 		*new_id = k.current;
+	pan_keys_wipe(&k);
+	return rc;
+}
+
+int pan_keys_retire(const char *path, uint32_t id, char *err, size_t err_size)
+{
+	struct pan_keys k;
+	if (pan_keys_read(path, &k, err, err_size))
+		return -1;
+	int rc = -1;
+	size_t at = k.data_count;
+	for (size_t i = 0; i < k.data_count; i++)
+		if (k.data[i].id == id)
+			at = i;
+	if (id == k.current)
+		snprintf(err, err_size, "key file %s: data key %u is current: rotate first", path, (unsigned)id);
+	else if (at == k.data_count)
+		snprintf(err, err_size, "key file %s: no data key %u", path, (unsigned)id);
+	else
+		rc = 0;
+	if (rc == 0) {
+		memmove(&k.data[at], &k.data[at + 1], (k.data_count - at - 1) * sizeof(k.data[0]));
+		k.data_count--;
+		rc = replace_keys(path, &k, err, err_size);
+	}
 	pan_keys_wipe(&k);
 	return rc;
 }

@@ -35,6 +35,12 @@ int pan_keys_read(const char *path, struct pan_keys *out, char *err, size_t err_
 int pan_keys_create(const char *path, char *err, size_t err_size);
 /* Adds a fresh data key with the next id and makes it current; *new_id set. Atomic (rename). */
 int pan_keys_rotate(const char *path, uint32_t *new_id, char *err, size_t err_size);
+/*
+ * Removes data key id (not the current one) from path, atomically (rename),
+ * mode 0600. Whether anything is still sealed under it is the caller's
+ * question (pan_store.h: pan-keys retire asks every store first).
+ */
+int pan_keys_retire(const char *path, uint32_t id, char *err, size_t err_size);
 /* Wipes key material from memory. */
 void pan_keys_wipe(struct pan_keys *k);
 

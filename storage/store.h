@@ -7,9 +7,14 @@
  *               survives a crash of the process or of the machine.
  *   nometasync  MDB_NOMETASYNC: data synced at commit, the meta page at the
  *               next commit; a machine crash may lose the last transaction.
- *   async       MDB_NOSYNC|MDB_WRITEMAP|MDB_MAPASYNC: nothing synced at commit;
- *               the caller runs store_sync() periodically. A killed process
- *               loses nothing (the page cache keeps it), a machine crash may.
+ *   async       MDB_NOSYNC: nothing synced at commit; the caller runs
+ *               store_sync() periodically. A killed process loses nothing
+ *               (the page cache keeps it), a machine crash may.
+ *
+ * In every mode LMDB writes pages with pwrite, never through a writable map:
+ * a full disk is then an error of the commit (ENOSPC, the batch answered
+ * 909), where a page of the map the file system cannot back kills the whole
+ * process with SIGBUS (tests/bank/test_disk_full.c).
  *
  * Every accessor works inside a caller's transaction (store_txn.h) and
  * returns STORE_OK, STORE_NOT_FOUND, or another store status

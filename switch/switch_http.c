@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "prometheus.h"
+#include "rate_limit_report.h"
 #include "saf_http.h"
 #include "switch_metrics.h"
 #include "switch_tcp.h"
@@ -64,13 +65,15 @@ json_t *switch_stats_json(struct switch_core *s)
 static struct http_response get_metrics(const struct http_request *r)
 {
 	size_t length = 0;
-	char *text = switch_metrics_text(r->context, &length);
+	char *text = switch_metrics_text(r->context, r->limits, &length);
 	return http_text(200, text, length, PROM_CONTENT_TYPE);
 }
 
 static struct http_response get_stats(const struct http_request *r)
 {
-	return http_json(200, switch_stats_json(r->context));
+	json_t *j = switch_stats_json(r->context);
+	json_object_set_new(j, "http_limits", rate_limit_stats_json(r->limits));
+	return http_json(200, j);
 }
 
 static struct http_response get_routes(const struct http_request *r)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "prometheus.h"
+#include "rate_limit_report.h"
 #include "saf_forwarder.h"
 #include "rcu_cell.h"
 #include "switch_core.h"
@@ -126,7 +127,7 @@ static void round_trip_metrics(struct prom_text *t, const struct prom_label *net
 	}
 }
 
-char *switch_metrics_text(struct switch_core *s, size_t *length)
+char *switch_metrics_text(struct switch_core *s, const struct rate_limiter *limits, size_t *length)
 {
 	struct prom_text *t = prom_text_new();
 	if (!t)
@@ -145,5 +146,6 @@ char *switch_metrics_text(struct switch_core *s, size_t *length)
 	round_trip_metrics(t, network, s);
 	if (s->saf)
 		saf_metrics(t, network, s->saf);
+	rate_limit_metrics(t, "iso_switch", network, 1, limits);
 	return prom_text_finish(t, length);
 }

@@ -8,9 +8,12 @@
 
 #include <stddef.h>
 
+#include "rate_limit.h"
+
 struct switch_core;
 
 /* The page (malloc'd, *length bytes), or NULL when memory ran out. */
-char *switch_metrics_text(struct switch_core *s, size_t *length);
+/* limits: the HTTP API's rate limiter (its counters; NULL: zeros). */
+char *switch_metrics_text(struct switch_core *s, const struct rate_limiter *limits, size_t *length);
 
 #endif

@@ -17,7 +17,7 @@ Test(bank_metrics, counters_answers_and_commit)
 	stat_add(&stats.by_action[904], 1);
 	struct group_commit_stats gc = {.batches = 3, .items = 11, .largest_batch = 6, .syncs = 1};
 	size_t len;
-	char *text = bank_metrics_text("lil_bank", &stats, &gc, &len);
+	char *text = bank_metrics_text("lil_bank", &stats, &gc, NULL, &len);
 	cr_assert_not_null(text);
 	cr_assert(strstr(text, "iso_bank_received_total{bank=\"lil_bank\"} 12\n"));
 	cr_assert(strstr(text, "iso_bank_approved_total{bank=\"lil_bank\"} 9\n"));

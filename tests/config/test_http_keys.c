@@ -156,3 +156,49 @@ Test(http_security_config, the_section_and_its_defaults)
 	cr_expect(strstr(err, "http_security.tls_key"), "%s", err);
 	free(c);
 }
+
+Test(http_security_config, rate_limits_and_auth_failures_with_defaults_and_checks)
+{
+	const char *base = "banks:\n  - name: b\n    institution_id: \"1\"\n    http: 127.0.0.1:8101\n"
+			   "    iso: 127.0.0.1:9101\n    networks:\n      - network: n\n        bins: [\"51051000\"]\n"
+			   "networks:\n  - name: n\n    major_industry_id: 5\n    http: 127.0.0.1:8201\n"
+			   "    iso: 127.0.0.1:9201\n"
+			   "http_security:\n  tls_cert: c.pem\n  tls_key: k.pem\n  ca: ca.pem\n  secrets_file: s\n"
+			   "  agent_tokens_file: t\n";
+	struct ecosystem_config *c = calloc(1, sizeof(*c));
+	char err[512], yaml[2048];
+	cr_assert(ecosystem_config_parse(base, strlen(base), "t", c, err, sizeof(err)), "%s", err);
+	const struct cfg_http_security *h = &c->http_security;
+	cr_expect_eq(h->rate_limits[0].per_minute, 60, "customer");
+	cr_expect_eq(h->rate_limits[0].burst, 20);
+	cr_expect_eq(h->rate_limits[1].per_minute, 12000, "bank");
+	cr_expect_eq(h->rate_limits[2].per_minute, 12000, "network");
+	cr_expect_eq(h->rate_limits[3].per_minute, 0, "the operator is not limited");
+	cr_expect_eq(h->auth_failure_limit, 20);
+	cr_expect_eq(h->auth_failure_window_s, 60);
+	snprintf(yaml, sizeof(yaml),
+		 "%s  rate_limits:\n    customer: {per_minute: 6, burst: 2}\n    operator: {per_minute: 600}\n"
+		 "  auth_failures: {limit: 0, window_s: 5}\n",
+		 base);
+	cr_assert(ecosystem_config_parse(yaml, strlen(yaml), "t", c, err, sizeof(err)), "%s", err);
+	cr_expect_eq(h->rate_limits[0].per_minute, 6);
+	cr_expect_eq(h->rate_limits[0].burst, 2);
+	cr_expect_eq(h->rate_limits[1].per_minute, 12000, "an unnamed scope keeps its default");
+	cr_expect_eq(h->rate_limits[3].per_minute, 600);
+	cr_expect_eq(h->rate_limits[3].burst, 1);
+	cr_expect_eq(h->auth_failure_limit, 0, "0 turns throttling off");
+	const char *bad[][2] = {
+		{"  rate_limits:\n    admin: {per_minute: 1}\n", "admin"},
+		{"  rate_limits:\n    customer: {per_minute: 1, burst: 0}\n", "burst"},
+		{"  rate_limits:\n    customer: {per_second: 1}\n", "per_second"},
+		{"  rate_limits:\n    customer: 5\n", "customer"},
+		{"  auth_failures: {limit: 3, window_s: 0}\n", "window_s"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(yaml, sizeof(yaml), "%s%s", base, bad[i][0]);
+		cr_expect_not(ecosystem_config_parse(yaml, strlen(yaml), "t", c, err, sizeof(err)), "%s accepted",
+			      bad[i][0]);
+		cr_expect(strstr(err, bad[i][1]), "%s: %s", bad[i][1], err);
+	}
+	free(c);
+}

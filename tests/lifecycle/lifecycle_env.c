@@ -20,6 +20,11 @@
 
 bool lc_env_prepare(struct lc_env *e, uint16_t base, uint32_t production_ms)
 {
+	return lc_env_prepare_with(e, base, production_ms, "  auth_failures: {limit: 100000, window_s: 60}\n");
+}
+
+bool lc_env_prepare_with(struct lc_env *e, uint16_t base, uint32_t production_ms, const char *security_yaml)
+{
 	memset(e, 0, sizeof(*e));
 	/* Waits for the same test run from another build directory to give the ports back. */
 	e->claimed_ports = test_ports_claim(base, 7, 1, 60);
@@ -94,7 +99,9 @@ bool lc_env_prepare(struct lc_env *e, uint16_t base, uint32_t production_ms)
 	if (!test_mac_create_keys(e->config_path))
 		return false;
 	/* The test's webhook listener is plain http on loopback: allowed by name, as an operator would. */
-	return test_security_append(e->config_path, "  webhook_allow_hosts: [\"127.0.0.1\"]\n");
+	char extra[1024];
+	snprintf(extra, sizeof(extra), "  webhook_allow_hosts: [\"127.0.0.1\"]\n%s", security_yaml ? security_yaml : "");
+	return test_security_append(e->config_path, extra);
 }
 
 /* Starts a program; a port still held by someone else on this shared box gets two more tries. */

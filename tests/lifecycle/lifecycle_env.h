@@ -36,6 +36,10 @@ struct lc_env {
 
 /* Claims the ports and writes the config; production_ms is mastercard's card_production_ms. */
 bool lc_env_prepare(struct lc_env *e, uint16_t base_port, uint32_t production_ms);
+/* The same with more lines of the http_security section (each indented by two spaces): the rate
+ * limits, say. lc_env_prepare's own: a failed-authentication limit high enough for tests that try
+ * every endpoint with bad keys (docs/security.md, "Rate limits"). */
+bool lc_env_prepare_with(struct lc_env *e, uint16_t base_port, uint32_t production_ms, const char *security_yaml);
 bool lc_env_start_bank(struct lc_env *e);
 bool lc_env_start_switch(struct lc_env *e);
 /* SIGTERM and reap (bounded); true when it exited with status 0. */
