@@ -115,6 +115,7 @@ def main():
         check(False, f"cardholders saw {seen_count} approvals but the banks hold only {d['approved_count']}"
                      " new debits: money moved without a debit")
     lost = int(c.get("unsent_tx_refused", 0)) + int(c.get("unsent_behind", 0)) + int(c.get("unsent_table_full", 0))
+    lost += int(c.get("not_sent_link_congested", 0))
     if lost:
         print(f"  note: {lost} planned request(s) were never sent (generator limits, see summary.txt)")
     print("RESULT: " + ("money conserved" if not failures else f"{len(failures)} check(s) failed"))

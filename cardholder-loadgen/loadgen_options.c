@@ -38,6 +38,10 @@ static const struct option_row rows[] = {
 	{.name = "reversal-attempts", .value = "N", .kind = OPTION_UNSIGNED, FIELD(reversal_attempts), .min = 1,
 	 .max = LOADGEN_MAX_REVERSAL_ATTEMPTS, .show_default = true,
 	 .help = "1420 then 1421 repeats, one timeout each"},
+	{.name = "max-outstanding", .value = "N", .kind = OPTION_UNSIGNED, FIELD(max_outstanding),
+	 GIVEN(has_max_outstanding), .max = UINT64_MAX, .fallback = "8192 with --link tcp, 0 with udp",
+	 .help = "most requests a thread awaits answers to at once; past it a new 1100 is\n"
+		 "declined locally, never sent (not_sent_link_congested); 0 = no limit"},
 	{.name = "spin-polls", .value = "N", .kind = OPTION_UNSIGNED, FIELD(spin_polls), .max = 1000000,
 	 .show_default = true, .help = "0 = never spin: sleep in the kernel at the first empty poll; else an adaptive spin (up to 50 us, pause hints for N polls) before sleeping"},
 	{.name = "network", .value = "NAME", .kind = OPTION_TEXT, FIELD(only_network),

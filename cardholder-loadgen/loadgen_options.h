@@ -12,13 +12,21 @@
 
 #include "ecosystem_config.h"
 
+/*
+ * An acquirer host bounds what it has outstanding on a link: over TCP a switch that falls
+ * behind makes requests wait in the link's buffers, unseen, until they time out; declining
+ * locally past this keeps the queue shorter than a timeout at any rate the switch can take
+ * (8192 per thread at ~100,000 decided/s over 2 threads: under 0.2 s of queue).
+ */
+#define LOADGEN_TCP_MAX_OUTSTANDING 8192
+
 struct loadgen_options {
 	const char *config_path;
 	const char *report_dir;   /* NULL: reports/<UTC timestamp>/ */
 	const char *outcomes_path; /* NULL: no per-request outcome file */
 	const char *bind_host;    /* local address the generator sends from */
 	const char *only_network; /* NULL: cards of every network */
-	bool has_rate, has_duration, has_max_requests, has_arrivals, has_timeout;
+	bool has_rate, has_duration, has_max_requests, has_arrivals, has_timeout, has_max_outstanding;
 	double rate;
 	double duration_s;
 	uint64_t max_requests;
@@ -29,6 +37,10 @@ struct loadgen_options {
 	unsigned batch;           /* most frames per datagram when several are due at once */
 	unsigned spin_polls;      /* 0: sleep at once when idle; else pause-hint polls of the adaptive spin */
 	unsigned reversal_attempts; /* 1420 plus 1421 repeats before a reversal counts as unanswered */
+	/* Requests a thread keeps awaiting an answer at once (its link to each switch); past it a new
+	 * 1100 is declined locally (not_sent_link_congested). 0: no limit. Not given: LOADGEN_TCP_MAX_OUTSTANDING
+	 * over TCP, no limit over UDP. */
+	uint64_t max_outstanding;
 	uint64_t seed;
 	bool progress;            /* a line per second on stderr */
 	bool plots;               /* run gnuplot on the report */

@@ -31,7 +31,8 @@ int loadgen_port_open(const struct ecosystem_config *config, const struct loadge
 		      unsigned threads, struct dgram_port *port, char *err, size_t err_size)
 {
 	/* Over TCP the port returns once every link is connected: no request waits for a connect. */
-	return over_tcp ? loadgen_tcp_link_open(config, o->only_network, threads, port, err, err_size)
+	uint64_t outstanding = o->has_max_outstanding ? o->max_outstanding : LOADGEN_TCP_MAX_OUTSTANDING;
+	return over_tcp ? loadgen_tcp_link_open(config, o->only_network, threads, outstanding, port, err, err_size)
 			: open_port(o, threads, port, err, err_size);
 }
 

@@ -55,7 +55,8 @@ void loadgen_summary_line(const struct loadgen_summary *s, FILE *out)
 	human_latency(p99, sizeof p99, latency_histogram_value_at_percentile(s->latency, 99));
 	human_latency(p999, sizeof p999, latency_histogram_value_at_percentile(s->latency, 99.9));
 	human_latency(max, sizeof max, s->latency->total_count ? s->latency->max : 0);
-	uint64_t unsent = c->unsent_behind + c->unsent_tx_refused + c->unsent_table_full + c->encode_errors;
+	uint64_t unsent = c->unsent_behind + c->unsent_tx_refused + c->unsent_table_full + c->not_sent_link_congested +
+			  c->encode_errors;
 	fprintf(out,
 		"SUMMARY throughput=%.0f/s decided=%.0f/s offered=%.0f/s sent=%llu answered=%llu p50=%s p99=%s p99.9=%s "
 		"max=%s codes=",
@@ -94,9 +95,11 @@ void loadgen_summary_text(const struct loadgen_summary *s, FILE *out)
 		(unsigned long long)s->decided, (unsigned long long)(c->answered - s->decided),
 		(unsigned long long)c->by_code[0], (unsigned long long)c->approved_amount);
 	fprintf(out,
-		"not sent: %llu behind schedule, %llu refused by the port, %llu no tracking slot, %llu encode errors\n",
+		"not sent: %llu behind schedule, %llu refused by the port, %llu no tracking slot, %llu declined: link "
+		"congested (max outstanding), %llu encode errors\n",
 		(unsigned long long)c->unsent_behind, (unsigned long long)c->unsent_tx_refused,
-		(unsigned long long)c->unsent_table_full, (unsigned long long)c->encode_errors);
+		(unsigned long long)c->unsent_table_full, (unsigned long long)c->not_sent_link_congested,
+		(unsigned long long)c->encode_errors);
 	fprintf(out,
 		"timeouts: %llu; reversals sent %llu (+%llu refused by the port, %llu repeats as 1421), answered %llu, "
 		"unanswered %llu; "
@@ -152,6 +155,7 @@ bool loadgen_summary_json(const struct loadgen_summary *s, const char *path, cha
 	COUNT(unsent_behind);
 	COUNT(unsent_tx_refused);
 	COUNT(unsent_table_full);
+	COUNT(not_sent_link_congested);
 	COUNT(encode_errors);
 	COUNT(answered);
 	json_object_set_new(counts, "decided", json_integer((json_int_t)s->decided));

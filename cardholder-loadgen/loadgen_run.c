@@ -151,6 +151,8 @@ static void share_workload(struct run *r)
 	shared->batch = o->batch;
 	shared->spin_polls = o->spin_polls;
 	shared->reversal_attempts = o->reversal_attempts;
+	shared->max_outstanding =
+		o->has_max_outstanding ? o->max_outstanding : (r->over_tcp ? LOADGEN_TCP_MAX_OUTSTANDING : 0);
 	shared->seed = o->seed;
 	shared->port = &r->port;
 	atomic_init(&shared->stop, false);

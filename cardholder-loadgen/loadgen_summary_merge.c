@@ -27,7 +27,8 @@ void loadgen_summary_merge(struct loadgen_summary *summary, const struct loadgen
 	summary->dataplane = dataplane;
 	summary->latency = merged;
 	summary->send_lag = lag;
-	summary->planned = c->sent + c->unsent_behind + c->unsent_tx_refused + c->unsent_table_full + c->encode_errors;
+	summary->planned = c->sent + c->unsent_behind + c->unsent_tx_refused + c->unsent_table_full + c->not_sent_link_congested +
+			   c->encode_errors;
 	summary->send_seconds = (double)(last_send - start_ns) / 1e9;
 	summary->answer_seconds = (double)(last_answer - start_ns) / 1e9;
 	/* One request at time 0 took no time to send: rates count gaps, not arrivals. */

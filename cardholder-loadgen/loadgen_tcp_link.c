@@ -11,6 +11,9 @@
 #define LINK_MAX_MESSAGE 2048
 #define LINK_RING_SLOTS 2048
 #define CONNECT_POLL_MS 10
+/* Output buffer per outstanding request: a 1100 or 1420 with its MAC is under 300 bytes. */
+#define LINK_BYTES_PER_OUTSTANDING 512
+#define LINK_OUTPUT_MAX (64u << 20)
 
 static enum frame_header framing_of(enum cfg_framing f)
 {
@@ -23,7 +26,7 @@ static bool wanted(const struct cfg_network *n, const char *only_network)
 }
 
 int loadgen_tcp_link_open(const struct ecosystem_config *c, const char *only_network, unsigned threads,
-			  struct dgram_port *port, char *err, size_t err_size)
+			  uint64_t max_outstanding, struct dgram_port *port, char *err, size_t err_size)
 {
 	struct tcp_endpoint_config switches[CFG_MAX_NETWORKS];
 	size_t count = 0;
@@ -53,6 +56,17 @@ int loadgen_tcp_link_open(const struct ecosystem_config *c, const char *only_net
 	tc.ring_slots = LINK_RING_SLOTS;
 	tc.reconnect_max_ms = 1000;
 	tc.idle_timeout_ms = 0; /* the generator does not judge the switch by its silence */
+	/*
+	 * The port closes a link whose output buffer fills (a peer that stopped reading), and
+	 * everything queued on it is lost. Past saturation the switch does stop reading: with
+	 * room for every request the thread may have outstanding, the link stays up and the
+	 * outstanding limit, not a disconnect, is what holds the thread back.
+	 */
+	if (max_outstanding && max_outstanding <= LINK_OUTPUT_MAX / LINK_BYTES_PER_OUTSTANDING &&
+	    max_outstanding * LINK_BYTES_PER_OUTSTANDING > tc.output_buffer_bytes)
+		tc.output_buffer_bytes = max_outstanding * LINK_BYTES_PER_OUTSTANDING;
+	else if (max_outstanding > LINK_OUTPUT_MAX / LINK_BYTES_PER_OUTSTANDING)
+		tc.output_buffer_bytes = LINK_OUTPUT_MAX;
 	char why[256];
 	if (tcp_port_open(port, &tc, why, sizeof(why)) != 0) {
 		snprintf(err, err_size, "--link tcp: %s", why);
@@ -97,9 +111,11 @@ void loadgen_tcp_link_print_stats(struct dgram_port *port)
 	if (tcp_port_stats(port, &s, NULL, 0, NULL) != 0)
 		return;
 	printf("tcp links: %llu connected; frames out %llu, in %llu; reconnects %llu; dropped: not connected %llu, "
-	       "ring full %llu, malformed %llu; closed by peer %llu\n",
+	       "ring full %llu, malformed %llu; closed by peer %llu; closed with the output buffer full %llu "
+	       "(unsent bytes lost on %llu)\n",
 	       (unsigned long long)s.connected_now, (unsigned long long)s.frames_out, (unsigned long long)s.frames_in,
 	       (unsigned long long)s.reconnects, (unsigned long long)s.dropped_not_connected,
 	       (unsigned long long)s.tx_ring_full, (unsigned long long)s.tx_malformed,
-	       (unsigned long long)s.closed_by_peer);
+	       (unsigned long long)s.closed_by_peer, (unsigned long long)s.slow_peer_disconnects,
+	       (unsigned long long)s.closed_with_output);
 }

@@ -21,10 +21,12 @@
 /*
  * Opens the TCP port (one queue per thread) towards every network's tcp.listen (only
  * only_network's when not NULL) and waits until every link is connected, so that no
- * request of the run is dropped for a link still connecting. Returns 0, or -1 with err.
+ * request of the run is dropped for a link still connecting. Each link's output buffer holds
+ * max_outstanding requests (0: the port's default), so that a switch that stops reading
+ * slows the thread down instead of costing the link. Returns 0, or -1 with err.
  */
 int loadgen_tcp_link_open(const struct ecosystem_config *c, const char *only_network, unsigned threads,
-			  struct dgram_port *port, char *err, size_t err_size);
+			  uint64_t max_outstanding, struct dgram_port *port, char *err, size_t err_size);
 
 /* Points the deck's per-network switch addresses at the switches' TCP listeners. */
 bool loadgen_tcp_link_address_switches(const struct ecosystem_config *c, struct loadgen_cards *cards, char *err,

@@ -168,6 +168,14 @@ static void send_authorization(struct loadgen_worker *w, uint64_t intended_ns, u
 		w->counts.unsent_table_full++;
 		return;
 	}
+	if (s->max_outstanding && w->outstanding >= s->max_outstanding) {
+		/* The link is congested: an acquirer host declines this one locally rather than
+		 * queue it behind requests the switch has not read yet. Never sent, never reversed. */
+		w->counts.not_sent_link_congested++;
+		e->sequence = sequence;
+		e->state = PENDING_NOT_SENT;
+		return;
+	}
 	unsigned terminal = w->next_terminal;
 	w->next_terminal = (w->next_terminal + 1) % s->terminals_per_thread;
 	e->sequence = sequence;

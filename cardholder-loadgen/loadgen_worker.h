@@ -35,6 +35,7 @@ struct loadgen_counts {
 	uint64_t unsent_behind;      /* planned but not sent: the generator fell more than its timeout behind */
 	uint64_t unsent_tx_refused;  /* the port refused the datagram (socket buffer full) */
 	uint64_t unsent_table_full;  /* no free slot to track the request */
+	uint64_t not_sent_link_congested; /* declined locally: max_outstanding awaited answers already */
 	uint64_t encode_errors;
 	uint64_t answered;           /* 1110 within the timeout */
 	uint64_t by_code[LOADGEN_ACTION_CODES];
@@ -72,6 +73,7 @@ struct loadgen_shared {
 	unsigned batch;
 	unsigned spin_polls;
 	unsigned reversal_attempts;
+	uint64_t max_outstanding; /* 0: no limit (loadgen_options.h) */
 	uint64_t seed;
 	struct dgram_port *port;
 	bool rx_stamps;         /* the port stamps arrivals (kernel sockets): answers may wait for the next send */

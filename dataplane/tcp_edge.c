@@ -51,6 +51,11 @@ static int edge_rx(struct dgram_port *p, uint16_t q, struct udp_datagram *d, int
 	int tcp_from = tcp_first ? 0 : from_a, tcp_to = tcp_first ? from_a : got;
 	for (int i = tcp_from; i < tcp_to; i++)
 		memcpy(d[i].peer.sin_zero, TCP_MARK, sizeof(TCP_MARK));
+	/* A DPDK port leaves rx_realtime_ns alone: what a TCP message left in that buffer on an
+	 * earlier burst must not pass for the datagram's arrival (stamps judge a request's age). */
+	int dgram_from = tcp_first ? from_a : 0, dgram_to = tcp_first ? got : from_a;
+	for (int i = dgram_from; i < dgram_to; i++)
+		d[i].rx_realtime_ns = 0;
 	return got;
 }
 

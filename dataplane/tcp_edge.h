@@ -6,7 +6,8 @@
  *   rx    both ports, alternating which is served first. A message from a TCP
  *         link gets a mark in its peer's sin_zero; programs copy peers whole
  *         (struct assignment), so the mark rides along into pending tables and
- *         comes back on the answer.
+ *         comes back on the answer. rx_realtime_ns is the TCP port's arrival
+ *         stamp (tcp_port.h, rx_arrival_stamps) on TCP messages, 0 on datagrams.
  *   tx    a datagram goes to the TCP port when its peer carries the mark or is
  *         one of the TCP port's outbound endpoints (a bank host reached over
  *         TCP); to the datagram port otherwise. Consecutive datagrams for the

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tcp_backoff.h"
@@ -334,6 +336,7 @@ static bool deliver_frames(struct tcp_port_impl *t, struct tcp_link *l, uint64_t
 		}
 		struct tcp_slot *s = tcp_ring_claim(&queue->rx);
 		s->peer = l->peer;
+		s->rx_realtime_ns = l->rx_stamp_ns;
 		s->length = (uint32_t)len;
 		memcpy(s->data, msg, len);
 		tcp_ring_publish(&queue->rx);
@@ -343,11 +346,42 @@ static bool deliver_frames(struct tcp_port_impl *t, struct tcp_link *l, uint64_t
 	}
 }
 
+/*
+ * recv, or with arrival stamps the same read through recvmsg: the kernel hands
+ * the stamp of the newest segment it consumed (tcp_recvmsg), so every frame
+ * this read completes arrived no later than that. Without a stamp (stamping
+ * not live yet) the link keeps 0: its messages are never judged by age.
+ */
+static ssize_t receive(struct tcp_link *l, uint8_t *space, size_t available)
+{
+	if (!l->rx_stamped)
+		return recv(l->fd, space, available, MSG_DONTWAIT);
+	struct iovec iov = {.iov_base = space, .iov_len = available};
+	union {
+		char buf[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} control;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf)};
+	ssize_t n = recvmsg(l->fd, &msg, MSG_DONTWAIT);
+	if (n <= 0)
+		return n;
+	uint64_t stamp = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			stamp = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+		}
+	l->rx_stamp_ns = stamp;
+	return n;
+}
+
 static void read_link(struct tcp_port_impl *t, struct tcp_link *l, uint64_t now)
 {
 	size_t available;
 	uint8_t *space = frame_reader_space(&l->reader, &available);
-	ssize_t n = recv(l->fd, space, available, MSG_DONTWAIT);
+	ssize_t n = receive(l, space, available);
 	if (n > 0) {
 		frame_reader_commit(&l->reader, (size_t)n);
 		l->stats.bytes_in += (uint64_t)n;
@@ -473,6 +507,10 @@ static void accept_all(struct tcp_port_impl *t, uint64_t now)
 		}
 		t->free_count--;
 		tune_socket(t, fd);
+		int on = 1;
+		l->rx_stamped = t->cfg.rx_arrival_stamps &&
+				setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) == 0;
+		l->rx_stamp_ns = 0;
 		memset(&l->stats, 0, sizeof(l->stats));
 		l->fd = fd;
 		l->in_use = true;

@@ -71,6 +71,7 @@ static int tcp_rx_burst(struct dgram_port *p, uint16_t q, struct udp_datagram *d
 		if (!s)
 			break;
 		d[got].peer = s->peer;
+		d[got].rx_realtime_ns = s->rx_realtime_ns;
 		if ((size_t)s->length + TX_HEADER > d[got].capacity) {
 			d[got].length = 0;
 			atomic_store_explicit(&queue->rx_truncated,
@@ -345,6 +346,11 @@ static int open_listener(struct tcp_port_impl *t, struct sockaddr_in *local, cha
 		return fail(err, err_size, "socket: %s", strerror(errno));
 	int one = 1;
 	setsockopt(t->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* The kernel stamps arrivals only while some socket wants stamps, and turns that on
+	 * through deferred work: the listener wanting them for the port's life keeps stamping
+	 * live however the links come and go (each accepted link asks again, tcp_io.c). */
+	if (t->cfg.rx_arrival_stamps)
+		setsockopt(t->listen_fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	if (bind(t->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(t->listen_fd, 128) != 0)
 		return fail(err, err_size, "cannot listen on TCP %s:%u: %s", t->cfg.listen_host, t->cfg.listen_port,
 			    strerror(errno));

@@ -8,7 +8,7 @@
  *   rx  each received message arrives as one datagram holding one frame with a
  *       2-byte big-endian header, whatever the link's own framing; the peer is
  *       the connection's remote address (inbound) or the configured endpoint
- *       (outbound). A message that does not fit the caller's buffer arrives
+ *       (outbound); rx_realtime_ns is its arrival stamp (rx_arrival_stamps) or 0. A message that does not fit the caller's buffer arrives
  *       with length 0 (as udp_port does), and is counted.
  *   tx  a datagram holds one or more frames with 2-byte headers, sent to the
  *       link whose peer is d.peer, re-framed in the link's own framing. An
@@ -89,6 +89,11 @@ struct tcp_port_config {
 				     * tx_ring_full and is not sent */
 	size_t output_buffer_bytes; /* per link; a peer that lets it fill is disconnected */
 	int socket_buffer_bytes;    /* SO_SNDBUF/SO_RCVBUF on links; 0: kernel default */
+	/* Inbound links ask the kernel for arrival stamps (SO_TIMESTAMPNS): each message read from
+	 * them carries, in rx_realtime_ns, the stamp of the newest segment the read that completed
+	 * it consumed (CLOCK_REALTIME ns), so a message is never older than it says. Same recvmsg,
+	 * no extra system call. Off: rx_realtime_ns is 0. Outbound links are never stamped. */
+	bool rx_arrival_stamps;
 };
 
 /* Fills every field with its default (docs/tcp.md): no listener, no endpoints, 1 queue,

@@ -18,6 +18,7 @@
 /* A message between the I/O thread and a worker, in a ring slot (no frame header). */
 struct tcp_slot {
 	struct sockaddr_in peer;
+	uint64_t rx_realtime_ns; /* arrival stamp (rx_arrival_stamps), else 0 */
 	uint32_t length;
 	uint8_t data[];
 };
@@ -47,6 +48,7 @@ struct tcp_link {
 	bool want_out;  /* EPOLLOUT registered */
 	bool dirty;     /* in the flush list */
 	bool ever_connected;
+	bool rx_stamped; /* inbound, SO_TIMESTAMPNS on: reads go through recvmsg */
 	uint8_t state;  /* enum tcp_link_state */
 	uint32_t generation; /* bumped at every (re)open: tells stale epoll events apart */
 	enum frame_header framing;
@@ -60,6 +62,7 @@ struct tcp_link {
 	uint64_t last_rx_ms, last_tx_ms;
 	uint64_t last_message_ms; /* last message or echo in (keep-alives do not count): eviction, quiet timeout */
 	uint64_t connect_started_ms, next_attempt_ms;
+	uint64_t rx_stamp_ns; /* kernel stamp of the last read (rx_arrival_stamps, inbound), else 0 */
 	uint32_t backoff_ms;
 	struct tcp_link_stats stats;
 };

@@ -422,7 +422,8 @@ static yaml_node_t *tcp_key_node(struct parser *p, const yaml_node_t *tcp, const
  * Defaults: the table of tcp_port_config_defaults, a quarter of it per
  * address, eviction after 5 s, keep-alives alone hold a link ten idle
  * timeouts (or 900 s when the idle timeout is off), a worker waits up to 1 s
- * for room in a full send ring rather than drop an answer.
+ * for room in a full send ring rather than drop an answer, a new 1100 that
+ * waited half a second in the edge is shed (answered 909 at once).
  */
 static bool parse_tcp_edge(struct parser *p, const yaml_node_t *tcp, const char *sub, struct cfg_tcp *out)
 {
@@ -436,7 +437,8 @@ static bool parse_tcp_edge(struct parser *p, const yaml_node_t *tcp, const char 
 	    !get_u32(p, tcp, sub, "evict_idle_s", false, 5, 0, 86400, &out->evict_idle_s) ||
 	    !get_u32(p, tcp, sub, "quiet_timeout_s", false, quiet_default, 0, 864000, &out->quiet_timeout_s) ||
 	    !get_u32(p, tcp, sub, "ring_slots", false, 1024, 64, 65536, &out->ring_slots) ||
-	    !get_u32(p, tcp, sub, "send_wait_ms", false, 1000, 1, 60000, &out->send_wait_ms))
+	    !get_u32(p, tcp, sub, "send_wait_ms", false, 1000, 1, 60000, &out->send_wait_ms) ||
+	    !get_u32(p, tcp, sub, "shed_after_ms", false, 500, 0, 60000, &out->shed_after_ms))
 		return false;
 	if (out->max_inbound_per_source > out->max_inbound) {
 		yaml_node_t *n = tcp_key_node(p, tcp, sub, "max_inbound_per_source", "max_inbound", fpath);
@@ -468,7 +470,7 @@ static bool parse_tcp(struct parser *p, const yaml_node_t *map, const char *path
 	static const char *const edge_keys[] = {"listen",      "framing",		 "max_message",
 						"keepalive_s", "idle_timeout_s",	 "max_inbound",
 						"max_inbound_per_source", "evict_idle_s", "quiet_timeout_s",
-						"ring_slots",  "send_wait_ms",		 NULL};
+						"ring_slots",  "send_wait_ms",		 "shed_after_ms", NULL};
 	/* Same order as enum cfg_framing. */
 	static const char *const framings[] = {"binary2", "ascii4", NULL};
 	char sub[KEY_PATH_MAX];

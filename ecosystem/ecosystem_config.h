@@ -45,6 +45,8 @@ struct cfg_tcp {
 	uint32_t quiet_timeout_s; /* an inbound link without a message this long closes; 0 = never */
 	uint32_t ring_slots;     /* per worker and direction; a half-full send ring pauses reading */
 	uint32_t send_wait_ms;   /* a worker finding its send ring full waits this long, then drops */
+	uint32_t shed_after_ms;  /* a new 1100 that waited this long since the kernel took it in is
+				  * answered 909 without going to its bank; 0 = never (docs/tcp.md) */
 };
 
 /* A decimal BIN range: PANs whose first `length` digits lie in [low, high]. */

@@ -8,10 +8,12 @@
 #include <string.h>
 
 #include "bank_health.h"
+#include "clock_source.h"
 #include "mti.h"
 #include "network_checks.h"
 #include "rcu_cell.h"
 #include "saf_reloaded_keys.h"
+#include "stale_shedding.h"
 #include "switch_fields.h"
 #include "switch_messages.h"
 #include "switch_tx.h"
@@ -65,6 +67,16 @@ struct outcome *settle(struct switch_worker *w, const struct pending_txn *p, enu
 	set_outcome(o, kind, bank_stan, bank);
 	o->slot = (uint32_t)(p - w->pending.slots);
 	return o;
+}
+
+/* Has the message being handled waited shed_after_ms since it arrived? (stale_shedding.h) */
+static bool waited_too_long(struct switch_worker *w)
+{
+	if (!w->rx_arrival_ns)
+		return false; /* UDP, or no stamp: the fast path pays this one test */
+	if (!w->realtime_now_ns)
+		w->realtime_now_ns = (uint64_t)clock_realtime_ns();
+	return stale_request(w->rx_arrival_ns, w->realtime_now_ns, w->core->settings.shed_after_ms);
 }
 
 /* The switch's own answer, remembered: a repeat of the transaction hears it again. */
@@ -149,6 +161,13 @@ void on_authorization(struct switch_worker *w, const struct sockaddr_in *peer, c
 		/* A retransmission of a settled 1100 is told it is a duplicate. */
 		COUNT(w, duplicates);
 		send_answer(w, peer, m, ACTION_DUPLICATE);
+		return;
+	}
+	if (stale_shedding_applies(m->mti) && waited_too_long(w)) {
+		/* Its acquirer has (nearly) given up on it: a cheap 909, remembered as refused, so
+		 * that the reversal it sends behind it is answered here and not propagated. */
+		COUNT(w, shed_stale);
+		refuse(w, peer, m, o, ACTION_SYSTEM_MALFUNCTION);
 		return;
 	}
 	bool forgotten_repeat = iso_mti_is_repeat(m->mti);

@@ -184,6 +184,7 @@ struct switch_core *switch_core_create(const struct ecosystem_config *config, co
 	s->settings.outcome_memory = net->outcome_memory;
 	s->settings.pending_per_worker = pending_per_worker;
 	s->settings.major_industry_id = net->major_industry_id;
+	s->settings.shed_after_ms = net->tcp.enabled ? net->tcp.shed_after_ms : 0;
 	s->worker_count = port->queue_count;
 	atomic_init(&s->stop, false);
 	atomic_init(&s->route_version, 1);

@@ -39,6 +39,7 @@ struct switch_settings {
 	uint32_t outcome_memory;   /* total, split between workers */
 	uint32_t pending_per_worker;
 	uint8_t major_industry_id;
+	uint32_t shed_after_ms; /* stale_shedding.h; 0 = never (no TCP edge, or turned off) */
 };
 
 struct switch_core {

@@ -34,6 +34,7 @@
 	X(handed_over, "messages passed to the owning worker")                                              \
 	X(handover_dropped, "hand-overs dropped: the owning worker's ring was full")                        \
 	X(pending_full, "no free pending slot: answered 909")                                               \
+	X(shed_stale, "new 1100 answered 909, not forwarded: waited shed_after_ms since it arrived (TCP)")   \
 	X(mac_refused, "missing or wrong MAC: requests answered 916, answers dropped (per link: iso_mac)")  \
 	X(tx_dropped, "datagrams the port did not accept")
 

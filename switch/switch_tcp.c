@@ -70,6 +70,8 @@ int switch_tcp_attach(struct dgram_port *port, const struct ecosystem_config *c,
 		tc.quiet_timeout_ms = net->tcp.quiet_timeout_s * 1000u;
 		tc.ring_slots = net->tcp.ring_slots;
 		tc.tx_full_wait_ms = net->tcp.send_wait_ms;
+		/* Stale requests are judged by when the kernel took them in (stale_shedding.h). */
+		tc.rx_arrival_stamps = net->tcp.shed_after_ms > 0;
 	}
 	tc.outbound = banks;
 	tc.outbound_count = bank_endpoints(c, net, banks);

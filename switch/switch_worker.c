@@ -198,6 +198,7 @@ static void handle_datagram(struct switch_worker *w, const struct udp_datagram *
 	}
 	const uint8_t *msg;
 	size_t msg_len;
+	w->rx_arrival_ns = d->rx_realtime_ns;
 	while (datagram_frames_next(&frames, &msg, &msg_len))
 		handle_message(w, &d->peer, msg, msg_len, false);
 }
@@ -211,6 +212,7 @@ static unsigned drain_handovers(struct switch_worker *w)
 			continue;
 		const struct handover_msg *h;
 		for (int i = 0; i < HANDOVERS_PER_POLL && (h = spsc_ring_peek(ring)) != NULL; i++) {
+			w->rx_arrival_ns = h->rx_arrival_ns;
 			handle_message(w, &h->peer, h->data, h->length, true);
 			spsc_ring_release(ring);
 			work++;
@@ -231,6 +233,7 @@ unsigned switch_worker_poll(struct switch_worker *w, uint64_t now_ms)
 {
 	unsigned work = 0;
 	w->now_ms = now_ms;
+	w->realtime_now_ns = 0;
 	refresh_date(w);
 	iso_mac_view_refresh(&w->mac); /* one atomic load unless the keys were reloaded */
 

@@ -30,6 +30,7 @@ _Static_assert(SWITCH_TX_PACK_MAX <= SWITCH_TX_BUFFER, "a packed datagram must f
 /* A message handed from the worker that received it to the one that owns it. */
 struct handover_msg {
 	struct sockaddr_in peer;
+	uint64_t rx_arrival_ns; /* the receiving worker's rx_arrival_ns for it */
 	uint16_t length;
 	uint8_t data[SWITCH_HANDOVER_BYTES];
 };
@@ -52,6 +53,10 @@ struct switch_worker {
 	int tx_count;
 	uint8_t *tx_buffers;
 	struct iso_mac_view mac; /* this worker's keyed MAC contexts (switch_core.h: mac_keys) */
+	/* The message being handled: its arrival stamp (TCP edge; 0 = none, stale_shedding.h), and
+	 * the wall clock read at most once per poll, the first time a stamp is judged. */
+	uint64_t rx_arrival_ns;
+	uint64_t realtime_now_ns;
 	/* Where the worker sleeps when idle: its port queue, its rings' kicks, its next timer. */
 	struct idle_wait idle;
 	bool idle_open;

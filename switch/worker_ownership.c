@@ -15,6 +15,7 @@ void hand_over(struct switch_worker *w, uint8_t owner, const struct sockaddr_in 
 		return;
 	}
 	h->peer = *peer;
+	h->rx_arrival_ns = w->rx_arrival_ns;
 	h->length = (uint16_t)length;
 	memcpy(h->data, frame, length);
 	spsc_ring_publish(ring);

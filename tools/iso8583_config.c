@@ -105,10 +105,10 @@ static int check(const char *path)
 		/* The acquirer edge's limits as the switch will apply them, defaults filled in. */
 		if (net->tcp.enabled)
 			printf(" tcp %s:%u max_inbound %u per_source %u evict_idle_s %u quiet_timeout_s %u ring_slots %u"
-			       " send_wait_ms %u",
+			       " send_wait_ms %u shed_after_ms %u",
 			       net->tcp.listen.host, net->tcp.listen.port, net->tcp.max_inbound,
 			       net->tcp.max_inbound_per_source, net->tcp.evict_idle_s, net->tcp.quiet_timeout_s,
-			       net->tcp.ring_slots, net->tcp.send_wait_ms);
+			       net->tcp.ring_slots, net->tcp.send_wait_ms, net->tcp.shed_after_ms);
 		printf("\n");
 	}
 	for (size_t b = 0; b < c.bank_count; b++) {

@@ -10,6 +10,8 @@
 #
 #   bash bench/tcp/tcp_vs_udp.sh [--build-dir DIR] [--rates "5000 20000 50000"]
 #        [--step-seconds S] [--threads N] [--switch-workers N] [--base-port P] [--out DIR]
+#        [--max-outstanding N]   (passed to the loadgen: its per-thread outstanding limit,
+#                                 docs/loadgen.md; not given: the loadgen's default)
 set -euo pipefail
 umask 077 # results, logs and LMDB files: the owner's only
 cd "$(dirname "$0")/../.."
@@ -21,6 +23,7 @@ threads=1
 workers=1
 base=16700
 out=""
+max_outstanding=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) build=$2; shift 2 ;;
@@ -30,6 +33,7 @@ while [ $# -gt 0 ]; do
     --switch-workers) workers=$2; shift 2 ;;
     --base-port) base=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --max-outstanding) max_outstanding=(--max-outstanding "$2"); shift 2 ;;
     *) echo "tcp_vs_udp.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -110,7 +114,7 @@ ledgers() {
     "$(api -sf "127.0.0.1:$((base + 4))/ledger")"
 }
 
-printf 'link\toffered/s\tachieved/s\tp50\tp99\tp99.9\ttimeouts\tmoney\n' > "$out/results.tsv"
+printf 'link\toffered/s\tachieved/s\tdecided/s\tp50\tp99\tp99.9\ttimeouts\tnot_sent\tmoney\n' > "$out/results.tsv"
 for link in udp tcp; do
   dir="$out/$link"
   rm -rf "$dir"; mkdir -p "$dir"
@@ -126,7 +130,7 @@ for link in udp tcp; do
     ledgers > "$dir/before-$rate.json"
     "$build/cardholder-loadgen/cardholder-loadgen" --config "$dir/ecosystem.yaml" --link "$link" \
       --rate "$rate" --duration "$step_seconds" --threads "$threads" --report-dir "$dir/report-$rate" \
-      --no-plots --no-progress > "$dir/loadgen-$rate.txt" 2>&1 || true
+      --no-plots --no-progress "${max_outstanding[@]}" > "$dir/loadgen-$rate.txt" 2>&1 || true
     sleep 1.5 # the switch's reversal advices for timed-out requests settle
     ledgers > "$dir/after-$rate.json"
     money=conserved
@@ -139,11 +143,25 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 lat = s["latency_us"]
 def ms(v): return "%.2f ms" % (v / 1000.0)
-print("\t".join([sys.argv[2], sys.argv[3], "%.0f" % s["throughput"], ms(lat["p50"]), ms(lat["p99"]),
-                 ms(lat["p99_9"]), str(s["counts"]["timeouts"]), sys.argv[4]]))
+c = s["counts"]
+# decided: answers that are a bank's or the checks' decision (9xx failures and shed requests excluded);
+# not_sent: planned requests the generator declined or could not send (link congested, ...).
+not_sent = sum(int(c.get(k, 0)) for k in ("unsent_behind", "unsent_tx_refused", "unsent_table_full",
+                                           "not_sent_link_congested"))
+print("\t".join([sys.argv[2], sys.argv[3], "%.0f" % s["throughput"], "%.0f" % s.get("decided_rate", 0),
+                 ms(lat["p50"]), ms(lat["p99"]), ms(lat["p99_9"]), str(c["timeouts"]), str(not_sent), sys.argv[4]]))
 PY
   done
   api -sf "127.0.0.1:$((base + 7))/stats" > "$dir/switch-stats.json" || true
+  python3 - "$dir/switch-stats.json" "$link" <<'PY' || true
+import json, sys
+s = json.load(open(sys.argv[1]))
+t, tcp = s.get("totals", {}), s.get("tcp", {})
+print("%s switch (all steps): shed_stale=%s tx_dropped=%s pending_full=%s cardholder_reversals_forwarded=%s "
+      "rx_paused_tx_backlog=%s tx_ring_full=%s" % (sys.argv[2], t.get("shed_stale", "-"), t.get("tx_dropped"),
+      t.get("pending_full"), t.get("cardholder_reversals_forwarded"), tcp.get("rx_paused_tx_backlog", "-"),
+      tcp.get("tx_ring_full", "-")))
+PY
   stop_all
 done
 echo "results: $out/results.tsv"

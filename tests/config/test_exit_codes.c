@@ -168,7 +168,7 @@ Test(exit_codes, a_bad_tcp_edge_limit_is_2_everywhere)
 	const char *shipped[] = {"check", source, NULL};
 	cr_assert_eq(run("tools/iso8583-config", shipped, log), 0);
 	cr_assert(test_log_mentions(log, 0, "tcp 127.0.0.1:9211 max_inbound 256 per_source 64 evict_idle_s 5 "
-					    "quiet_timeout_s 900 ring_slots 1024 send_wait_ms 1000"));
+					    "quiet_timeout_s 900 ring_slots 1024 send_wait_ms 1000 shed_after_ms 500"));
 }
 
 Test(exit_codes, the_seeds_config_checks_clean)

@@ -128,6 +128,7 @@ Test(tcp_config, edge_limits_default_and_can_be_set)
 	cr_assert_eq(t->quiet_timeout_s, 900, "ten idle timeouts");
 	cr_assert_eq(t->ring_slots, 1024);
 	cr_assert_eq(t->send_wait_ms, 1000);
+	cr_assert_eq(t->shed_after_ms, 500, "a new 1100 waiting half a second is shed");
 
 	cr_assert(parse("", "    tcp: {listen: 127.0.0.1:9211, idle_timeout_s: 0, max_inbound: 10}\n", ""), "%s", err);
 	cr_assert_eq(t->max_inbound_per_source, 2, "a quarter of the configured table");
@@ -135,7 +136,7 @@ Test(tcp_config, edge_limits_default_and_can_be_set)
 
 	cr_assert(parse("", "    tcp:\n      listen: 127.0.0.1:9211\n      max_inbound: 1000\n"
 			    "      max_inbound_per_source: 1000\n      evict_idle_s: 0\n      quiet_timeout_s: 0\n"
-			    "      ring_slots: 4096\n      send_wait_ms: 50\n",
+			    "      ring_slots: 4096\n      send_wait_ms: 50\n      shed_after_ms: 0\n",
 			"loadgen:\n  link: tcp\n"),
 		  "%s", err);
 	cr_assert_eq(t->max_inbound, 1000);
@@ -144,6 +145,7 @@ Test(tcp_config, edge_limits_default_and_can_be_set)
 	cr_assert_eq(t->quiet_timeout_s, 0);
 	cr_assert_eq(t->ring_slots, 4096);
 	cr_assert_eq(t->send_wait_ms, 50);
+	cr_assert_eq(t->shed_after_ms, 0, "0: never shed");
 }
 
 Test(tcp_config, edge_limit_mistakes_are_named)
@@ -159,6 +161,8 @@ Test(tcp_config, edge_limit_mistakes_are_named)
 	expect_error("", EDGE("      ring_slots: 32\n"), "", "networks[0].tcp.ring_slots: '32' is out of range 64..65536");
 	expect_error("", EDGE("      evict_idle_s: -1\n"), "", "networks[0].tcp.evict_idle_s: '-1'");
 	expect_error("", EDGE("      send_wait_ms: 0\n"), "", "networks[0].tcp.send_wait_ms: '0' is out of range 1..60000");
+	expect_error("", EDGE("      shed_after_ms: 60001\n"), "",
+		     "networks[0].tcp.shed_after_ms: '60001' is out of range 0..60000");
 #undef EDGE
 	/* A bank's listener has only the switches on it: no acquirer edge to limit. */
 	expect_error("    tcp:\n      listen: 127.0.0.1:9111\n      max_inbound: 10\n", "", "",

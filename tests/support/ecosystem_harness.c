@@ -45,12 +45,15 @@ static bool write_config(struct eco_env *e, const struct eco_settings *s)
 			s->banks_over_tcp && !(b == 1 && s->lil_bank_over_udp) ? "tcp" : "udp", e->dir, names[b],
 			b == 0 ? s->big_bank_slow_share : 0.0, b == 0 && s->big_bank_slow_ms ? s->big_bank_slow_ms : 1,
 			bins[b]);
+	char shed_line[64] = "";
+	if (s->shed_after_ms)
+		snprintf(shed_line, sizeof(shed_line), "      shed_after_ms: %u\n", s->shed_after_ms);
 	fprintf(f,
 		"networks:\n  - name: mastercard\n    major_industry_id: 5\n    http: 127.0.0.1:%u\n"
 		"    iso: 127.0.0.1:%u\n    tcp:\n      listen: 127.0.0.1:%u\n      keepalive_s: %u\n"
-		"      idle_timeout_s: %u\n    lmdb_path: %s/mastercard\n    bank_timeout_ms: %u\n"
+		"      idle_timeout_s: %u\n%s    lmdb_path: %s/mastercard\n    bank_timeout_ms: %u\n"
 		"    reversal_retry_ms: 200\n    reversal_retry_max_ms: %u\n",
-		e->switch_http, e->switch_udp, e->switch_tcp, s->keepalive_s, s->idle_timeout_s, e->dir,
+		e->switch_http, e->switch_udp, e->switch_tcp, s->keepalive_s, s->idle_timeout_s, shed_line, e->dir,
 		s->bank_timeout_ms ? s->bank_timeout_ms : 1000,
 		s->reversal_retry_max_ms ? s->reversal_retry_max_ms : 2000);
 	fprintf(f, "loadgen:\n  cards_per_bank: %u\n  initial_balance: %llu\n  link: %s\n",

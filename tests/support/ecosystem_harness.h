@@ -37,6 +37,7 @@ struct eco_settings {
 	uint32_t big_bank_slow_ms;
 	uint32_t mac_grace_s;    /* iso_mac.grace_s (every link has a fresh key, test_mac_keys.h); 0: 300 */
 	bool acquirer_without_mac; /* acquirer:mastercard runs without MACs (peers that cannot sign) */
+	uint32_t shed_after_ms;  /* networks[].tcp.shed_after_ms; 0: not written (the default) */
 };
 
 struct eco_env {

@@ -13,6 +13,7 @@ static int memory_rx(struct dgram_port *p, uint16_t q, struct udp_datagram *d, i
 		memcpy(d[got].data, m->data, m->length);
 		d[got].length = m->length;
 		d[got].peer = m->peer;
+		d[got].rx_realtime_ns = m->rx_realtime_ns;
 		got++;
 	}
 	if (queue->next == queue->count)
@@ -67,9 +68,17 @@ bool memory_port_inject(struct memory_port *mem, uint16_t q, const struct sockad
 		return false;
 	struct memory_datagram *m = &queue->in[queue->count++];
 	m->peer = *from;
+	m->rx_realtime_ns = 0;
 	m->length = length;
 	memcpy(m->data, data, length);
 	return true;
+}
+
+void memory_port_stamp_last(struct memory_port *mem, uint16_t q, uint64_t rx_realtime_ns)
+{
+	struct memory_queue *queue = &mem->queues[q];
+	if (queue->count > 0)
+		queue->in[queue->count - 1].rx_realtime_ns = rx_realtime_ns;
 }
 
 bool memory_port_take_sent(struct memory_port *mem, struct memory_datagram *out)

@@ -18,6 +18,7 @@
 
 struct memory_datagram {
 	struct sockaddr_in peer;
+	uint64_t rx_realtime_ns; /* handed to the worker as the arrival stamp (0: none) */
 	size_t length;
 	uint8_t data[MEMORY_PORT_BYTES];
 };
@@ -38,6 +39,8 @@ struct memory_port {
 void memory_port_init(struct dgram_port *port, struct memory_port *mem, uint16_t queues);
 bool memory_port_inject(struct memory_port *mem, uint16_t q, const struct sockaddr_in *from, const void *data,
 			size_t length);
+/* Gives the datagram injected last on queue q an arrival stamp, as a TCP edge would. */
+void memory_port_stamp_last(struct memory_port *mem, uint16_t q, uint64_t rx_realtime_ns);
 /* Removes and returns the oldest sent frame, as a datagram of its own (false when none). */
 bool memory_port_take_sent(struct memory_port *mem, struct memory_datagram *out);
 

@@ -7,6 +7,8 @@ against the project's own codec. Exit status 0 means the scenario held;
 anything else prints why on stderr.
 """
 import argparse
+import os
+import signal
 import socket
 import struct
 import sys
@@ -16,7 +18,7 @@ import time
 # an int is a fixed length, ("LL", n) an LLVAR of at most n.
 FIELDS = {
     2: ("LL", 19), 3: 6, 4: 12, 7: 10, 11: 6, 12: 12, 14: 4, 22: 12, 24: 3,
-    32: ("LL", 11), 37: 12, 38: 6, 39: 3, 41: 8, 42: 15, 49: 3,
+    32: ("LL", 11), 37: 12, 38: 6, 39: 3, 41: 8, 42: 15, 49: 3, 56: ("LL", 35),
 }
 
 
@@ -86,6 +88,16 @@ def request_1100(stan):
         11: "%06d" % stan, 12: "261125120000", 14: CARD["expiry"], 22: "100000000000",
         24: "100", 32: "12345", 37: "RRN%09d" % stan, 41: "TERM0001",
         42: "MERCHANT0000001", 49: "978",
+    })
+
+
+def reversal_1420(original_stan, stan):
+    """The acquirer's reversal of request_1100(original_stan), under its own STAN."""
+    return encode("1420", {
+        2: CARD["pan"], 3: "000000", 4: "%012d" % CARD["amount"], 7: "1125120001",
+        11: "%06d" % stan, 12: "261125120000", 24: "400", 32: "12345",
+        37: "RRN%09d" % original_stan, 41: "TERM0001", 49: "978",
+        56: "1100%06d261125120000%02d%s" % (original_stan, len("12345"), "12345"),
     })
 
 
@@ -236,6 +248,54 @@ def scenario_echo(args):
         check_1110(link.read_message(), args.stan + 1)
 
 
+def hold_arrival_stamping():
+    """The kernel stamps arrivals only while some socket wants stamps, and turns that
+    on through deferred work. Returns a socket that wants them (keep it open: stamping
+    stays on) once a datagram to it came back stamped on arrival, not when read."""
+    so_timestampns = getattr(socket, "SO_TIMESTAMPNS", 35)
+    holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    holder.bind(("127.0.0.1", 0))
+    holder.setsockopt(socket.SOL_SOCKET, so_timestampns, 1)
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        sender.sendto(b"probe", holder.getsockname())
+        time.sleep(0.05)
+        _, ancillary, _, _ = holder.recvmsg(16, socket.CMSG_SPACE(16))
+        for level, kind, data in ancillary:
+            if level == socket.SOL_SOCKET and kind == so_timestampns and len(data) >= 16:
+                sec, nsec = struct.unpack("qq", data[:16])
+                if time.time() - (sec + nsec / 1e9) >= 0.04:
+                    sender.close()
+                    return holder
+    raise Failure("the kernel did not start stamping arrivals within 10 s")
+
+
+def scenario_stale(args):
+    """A 1100 that waits in the switch's socket while the switch (--freeze-pid) is
+    stopped for --freeze-ms: it must come back shed (--expect, 909) at once when the
+    switch runs again; then its reversal (1420) is answered 400 by the switch."""
+    stamping = hold_arrival_stamping()  # the 1100 must be stamped when it arrives, not when read
+    with stamping, connect(args) as sock:
+        link = Link(sock, args.framing, args.timeout)
+        # An 1814 back: the switch has taken the link (arrival stamps on) before the freeze.
+        sock.sendall(frame(echo_1804(args.stan), args.framing))
+        mti, _ = decode(link.read_message())
+        if mti != "1814":
+            raise Failure("expected 1814, got %s" % mti)
+        os.kill(args.freeze_pid, signal.SIGSTOP)
+        try:
+            sock.sendall(frame(request_1100(args.stan + 1), args.framing))
+            time.sleep(args.freeze_ms / 1000.0)  # the kernel stamped it before this: it ages by this much at least
+        finally:
+            os.kill(args.freeze_pid, signal.SIGCONT)
+        check_1110(link.read_message(), args.stan + 1)
+        sock.sendall(frame(reversal_1420(args.stan + 1, args.stan + 2), args.framing))
+        mti, fields = decode(link.read_message())
+        if mti != "1430" or fields.get(39) != "400" or fields.get(11) != "%06d" % (args.stan + 2):
+            raise Failure("expected a 1430 with DE 39 400 for STAN %06d, got %s %r" % (args.stan + 2, mti, fields))
+
+
 def scenario_idle(args):
     """Sends nothing: the port must send a keep-alive, then close the idle link."""
     with connect(args) as sock:
@@ -351,7 +411,7 @@ def scenario_servers(args):
 
 SCENARIOS = {
     "auth": scenario_auth, "split": scenario_split, "merged": scenario_merged,
-    "midframe": scenario_midframe, "echo": scenario_echo, "idle": scenario_idle,
+    "midframe": scenario_midframe, "echo": scenario_echo, "idle": scenario_idle, "stale": scenario_stale,
     "oversize": scenario_oversize, "badheader": scenario_badheader, "big": scenario_big, "servers": scenario_servers, "server": scenario_server,
 }
 
@@ -370,6 +430,8 @@ def main():
     parser.add_argument("--pan", default=CARD["pan"])
     parser.add_argument("--expiry", default=CARD["expiry"])
     parser.add_argument("--amount", type=int, default=CARD["amount"])
+    parser.add_argument("--freeze-pid", type=int, default=0, help="stale: the switch to stop")
+    parser.add_argument("--freeze-ms", type=int, default=1000, help="stale: for this long")
     parser.add_argument("--expect", default="000", help="DE 39 values accepted in a 1110, comma-separated")
     args = parser.parse_args()
     CARD.update(pan=args.pan, expiry=args.expiry, amount=args.amount, expect=args.expect.split(","))
