@@ -25,6 +25,13 @@ static void record_answer(struct loadgen_worker *w, struct pending_entry *e, uin
 	w->last_answer_ns = now_ns;
 }
 
+/* A 1430 that ends a reversal: accepted (400-499), or nothing to reverse (914). As the switch
+ * judges its own advices (switch/saf/saf_forwarder.c). */
+static bool reversal_settled_by(unsigned code)
+{
+	return (code >= 400 && code <= 499) || code == 914;
+}
+
 static void handle_message(struct loadgen_worker *w, const uint8_t *frame, size_t length, uint64_t now_ns)
 {
 	struct iso_msg m;
@@ -88,6 +95,13 @@ static void handle_message(struct loadgen_worker *w, const uint8_t *frame, size_
 		return;
 	}
 	if (e->state == PENDING_AWAIT_REVERSAL) {
+		if (!reversal_settled_by(code)) {
+			/* The network could not take it now (a full pending table, a store that failed):
+			 * the reversal still stands, and is repeated as 1421 when this attempt's time is up,
+			 * like one nobody answered. Taking a 909 as the end would leave the debit. */
+			w->counts.reversal_unsettled_answers++;
+			return;
+		}
 		w->counts.reversals_answered++;
 		w->counts.reversal_by_code[code]++;
 		e->state = PENDING_REVERSED;

@@ -103,13 +103,15 @@ void loadgen_summary_text(const struct loadgen_summary *s, FILE *out)
 	fprintf(out,
 		"timeouts: %llu; reversals sent %llu (+%llu refused by the port, %llu repeats as 1421), answered %llu, "
 		"unanswered %llu; "
-		"late 1110 %llu (%llu approved), late 1430 %llu (%llu accepted), 1430 to repeats %llu\n",
+		"late 1110 %llu (%llu approved), late 1430 %llu (%llu accepted), 1430 to repeats %llu, "
+		"1430 'not now' (repeated) %llu\n",
 		(unsigned long long)c->timeouts, (unsigned long long)c->reversals_sent,
 		(unsigned long long)c->reversals_tx_refused, (unsigned long long)c->reversal_repeats,
 		(unsigned long long)c->reversals_answered,
 		(unsigned long long)c->reversals_unanswered, (unsigned long long)c->late_answers,
 		(unsigned long long)c->late_approved, (unsigned long long)c->late_reversal_answers,
-		(unsigned long long)c->late_reversal_accepted, (unsigned long long)c->extra_reversal_answers);
+		(unsigned long long)c->late_reversal_accepted, (unsigned long long)c->extra_reversal_answers,
+		(unsigned long long)c->reversal_unsettled_answers);
 	fprintf(out, "anomalies: %llu duplicates, %llu unmatched, %llu malformed, %llu wrong or missing MAC, %llu unexpected MTI\n",
 		(unsigned long long)c->duplicates, (unsigned long long)c->unmatched, (unsigned long long)c->malformed,
 		(unsigned long long)c->mac_refused,
@@ -171,6 +173,7 @@ bool loadgen_summary_json(const struct loadgen_summary *s, const char *path, cha
 	COUNT(late_reversal_answers);
 	COUNT(late_reversal_accepted);
 	COUNT(extra_reversal_answers);
+	COUNT(reversal_unsettled_answers);
 	COUNT(duplicates);
 	COUNT(unmatched);
 	COUNT(malformed);

@@ -52,6 +52,7 @@ struct loadgen_counts {
 	uint64_t late_reversal_answers; /* 1430 after the reversal's own timeout */
 	uint64_t late_reversal_accepted; /* ... of which 400 */
 	uint64_t extra_reversal_answers; /* 1430s to the other attempts of an answered reversal */
+	uint64_t reversal_unsettled_answers; /* 1430s saying "not now" (909, 912, ...): the reversal is repeated */
 	uint64_t duplicates;
 	uint64_t unmatched;          /* answers to nothing we have in flight */
 	uint64_t malformed;          /* frames or datagrams that do not decode */

@@ -36,7 +36,10 @@ static size_t answer(struct fake_switch *s, const struct iso_msg *request, uint8
 		else
 			s->repeats++;
 		m.mti = 1430;
-		iso_set(&m, 39, "400", 3);
+		bool busy = request->mti == 1420 && stan % 3 == 1;
+		if (busy)
+			s->reversals_busy++;
+		iso_set(&m, 39, busy ? "909" : "400", 3);
 		return encode_framed(&m, out, capacity);
 	}
 	if (request->mti != 1100) {

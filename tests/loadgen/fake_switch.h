@@ -9,6 +9,7 @@
  *   STAN % 50 == 1: 1110 with 000, sent twice (a duplicate)
  *   otherwise:      1110 with 000
  *   1420 with STAN % 3 == 0: no answer (the cardholder repeats it as 1421)
+ *   1420 with STAN % 3 == 1: 1430 with 909, "not now" (repeated as 1421 too)
  *   other 1420, every 1421: 1430 with 400
  *
  * and, to check that the generator survives bad input, with STAN % 100 == 11
@@ -30,7 +31,7 @@ struct fake_switch {
 	atomic_bool stop;
 	/* Counters, read after fake_switch_stop. */
 	uint64_t requests, approved, declined, issuer_timed_out, dropped, duplicated, reversals, malformed;
-	uint64_t reversals_ignored, repeats;
+	uint64_t reversals_ignored, reversals_busy, repeats;
 	uint64_t approved_amount;
 	uint64_t garbage_datagrams, garbage_frames, strangers;
 };

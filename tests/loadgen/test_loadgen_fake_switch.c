@@ -115,9 +115,14 @@ Test(loadgen_fake_switch, every_counter_matches_what_the_switch_did)
 	cr_expect_eq(test_code(s, "reversal_action_codes", "400"), dropped);
 	cr_expect_eq(test_count(s, "reversals_unanswered"), 0);
 	uint64_t ignored = visa.reversals_ignored + mastercard.reversals_ignored;
+	uint64_t busy = visa.reversals_busy + mastercard.reversals_busy;
 	cr_expect(ignored > 0, "some 1420s went unanswered");
-	cr_expect_eq(test_count(s, "reversal_repeats"), ignored, "exactly the unanswered 1420s were repeated");
-	cr_expect_eq(visa.repeats + mastercard.repeats, ignored, "as 1421s that reached the switch");
+	cr_expect(busy > 0, "some 1420s were answered 909");
+	cr_expect_eq(test_count(s, "reversal_unsettled_answers"), busy);
+	cr_expect_eq(test_code(s, "reversal_action_codes", "909"), 0, "a 909 does not end a reversal");
+	cr_expect_eq(test_count(s, "reversal_repeats"), ignored + busy,
+		     "exactly the unanswered and the 909-answered 1420s were repeated");
+	cr_expect_eq(visa.repeats + mastercard.repeats, ignored + busy, "as 1421s that reached the switch");
 	cr_expect_eq(test_count(s, "duplicates"), visa.duplicated + mastercard.duplicated);
 	/* Bad input is counted, never fatal, and never taken for an answer. */
 	uint64_t garbage = visa.garbage_datagrams + mastercard.garbage_datagrams + visa.garbage_frames +
