@@ -35,6 +35,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 umask 077
 source scripts/http-security.sh
+source scripts/switch-drain.sh
 
 usage() { sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; }
 fail_usage() { echo "ecosystem: $*" >&2; exit 2; }
@@ -329,15 +330,8 @@ echo "== load (a line per second: sent, answered, rate, p99)"
 (cd "$run_dir" && exec "${launcher[@]}" "$loadgen" --config "$config" --report-dir "$report_dir" "${loadgen_args[@]}")
 
 # Network reversal advices retry for a while after the load: wait (bounded)
-# until no switch has a pending transaction and the ledgers stop moving.
-previous=""
-for _ in $(seq 1 100); do
-  current=$(ledgers)
-  pending=$(switch_stats | python3 -c 'import json,sys; print(sum(v.get("gauges",{}).get("pending",0) for v in json.load(sys.stdin).values()))')
-  [ "$pending" = 0 ] && [ "$current" = "$previous" ] && break
-  previous=$current
-  sleep 0.2
-done
+# until no switch has a pending transaction or an advice queued for a bank.
+wait_switches_drained 120 "${network_http[@]#*=}" || echo "== the money check below may count advices still in flight"
 ledgers >"$report_dir/ledger-after.json"
 switch_stats >"$report_dir/switch-stats.json"
 

@@ -42,6 +42,7 @@ for bin in switch/switch bank-node/bank-node cardholder-loadgen/cardholder-loadg
 done
 out=${out:-$(mktemp -d /tmp/tcp-vs-udp-XXXXXX)}
 source "$(dirname "$0")/../../scripts/http-security.sh"
+source "$(dirname "$0")/../../scripts/switch-drain.sh"
 mkdir -p "$out"
 pids=()
 stop_all() {
@@ -131,7 +132,7 @@ for link in udp tcp; do
     "$build/cardholder-loadgen/cardholder-loadgen" --config "$dir/ecosystem.yaml" --link "$link" \
       --rate "$rate" --duration "$step_seconds" --threads "$threads" --report-dir "$dir/report-$rate" \
       --no-plots --no-progress "${max_outstanding[@]}" > "$dir/loadgen-$rate.txt" 2>&1 || true
-    sleep 1.5 # the switch's reversal advices for timed-out requests settle
+    wait_switches_drained 120 "127.0.0.1:$((base + 7))" || true # reversal advices still repeated to the banks
     ledgers > "$dir/after-$rate.json"
     money=conserved
     python3 cardholder-loadgen/ledger_check.py --before "$dir/before-$rate.json" --after "$dir/after-$rate.json" \
