@@ -937,7 +937,8 @@ static bool parse_http_security(struct parser *p, const yaml_node_t *map, struct
 	static const char *const keys[] = {"tls_cert",	      "tls_key",	    "ca",
 					   "secrets_file",    "agent_tokens_file", "webhook_allow_hosts",
 					   "max_connections", "per_ip_connections", "connection_timeout_s",
-					   "rate_limits",     "auth_failures",	    NULL};
+					   "rate_limits",     "auth_failures",	    "client_certs",
+					   NULL};
 	const char *path = "http_security";
 	static const yaml_node_t empty = {.type = YAML_MAPPING_NODE};
 	memset(h, 0, sizeof(*h));
@@ -959,7 +960,10 @@ static bool parse_http_security(struct parser *p, const yaml_node_t *map, struct
 	    !get_text(p, map, path, "ca", true, NULL, TEXT_PATH, 1, CFG_PATH_MAX - 1, h->ca) ||
 	    !get_text(p, map, path, "secrets_file", true, NULL, TEXT_PATH, 1, CFG_PATH_MAX - 1, h->secrets_file) ||
 	    !get_text(p, map, path, "agent_tokens_file", true, NULL, TEXT_PATH, 1, CFG_PATH_MAX - 1,
-		      h->agent_tokens_file))
+		      h->agent_tokens_file) ||
+	    /* Short enough that "<dir>/<any agent name>.pem" fits a path. */
+	    !get_text(p, map, path, "client_certs", true, NULL, TEXT_PATH, 1, sizeof h->client_certs - 1,
+		      h->client_certs))
 		return false;
 	char fpath[KEY_PATH_MAX];
 	yaml_node_t *hosts = field(p, map, path, "webhook_allow_hosts", false, fpath);
@@ -1174,6 +1178,12 @@ bool ecosystem_config_load(const char *path, struct ecosystem_config *out, char 
 	bool ok = ecosystem_config_parse(text, len, path, out, err, err_size);
 	free(text);
 	return ok;
+}
+
+void cfg_client_cert_path(const struct cfg_http_security *h, const char *agent, const char *suffix,
+			  char out[CFG_PATH_MAX])
+{
+	snprintf(out, CFG_PATH_MAX, "%s/%s%s", h->client_certs, agent, suffix);
 }
 
 const struct cfg_bank *ecosystem_find_bank(const struct ecosystem_config *c, const char *name)

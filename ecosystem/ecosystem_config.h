@@ -145,6 +145,9 @@ struct cfg_http_security {
 	char ca[CFG_PATH_MAX];                /* PEM CA the agents' clients verify servers with */
 	char secrets_file[CFG_PATH_MAX];      /* hashed API keys (http-keys), checked by every agent */
 	char agent_tokens_file[CFG_PATH_MAX]; /* each agent's own token for its calls to the others */
+	/* Mutual TLS: a directory with <agent>.pem (CN = the agent's name, signed by `ca`) and
+	 * <agent>.key (mode 600) for every bank and network; see cfg_client_cert_path. */
+	char client_certs[CFG_PATH_MAX - CFG_NAME_MAX - 8];
 	size_t webhook_allow_host_count;      /* hosts a webhook may name despite the rules (http, private) */
 	char webhook_allow_hosts[CFG_MAX_WEBHOOK_HOSTS][64];
 	uint32_t max_connections;      /* per listener */
@@ -190,6 +193,9 @@ bool ecosystem_config_parse(const char *yaml, size_t len, const char *source_nam
 
 const struct cfg_bank *ecosystem_find_bank(const struct ecosystem_config *c, const char *name);
 const struct cfg_network *ecosystem_find_network(const struct ecosystem_config *c, const char *name);
+/* http_security.client_certs/<agent><suffix> (".pem", ".key"): an agent's client certificate or key. */
+void cfg_client_cert_path(const struct cfg_http_security *h, const char *agent, const char *suffix,
+			  char out[CFG_PATH_MAX]);
 const char *durability_name(enum durability d);
 const char *cfg_link_name(enum cfg_link l);
 /* Where a switch sends to this bank: its tcp.listen when link is tcp, else its iso. */

@@ -1,6 +1,7 @@
 #include "agent_security.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,6 +50,7 @@ bool agent_security_setup(struct agent_security *s, const struct ecosystem_confi
 	http_client_global_init();
 	if (!h->enabled) {
 		http_client_configure(NULL, NULL);
+		http_client_configure_certificate(NULL, NULL);
 		return true;
 	}
 	s->enabled = true;
@@ -60,6 +62,20 @@ bool agent_security_setup(struct agent_security *s, const struct ecosystem_confi
 		snprintf(err, err_size, "http_security.tls_key: %s", why);
 		return false;
 	}
+	/* Mutual TLS: this agent's client certificate for its calls to the others. Checked now (the key
+	 * private, the certificate readable) rather than at the first call, hours into a run. */
+	cfg_client_cert_path(h, agent, ".pem", s->client_cert);
+	cfg_client_cert_path(h, agent, ".key", s->client_key);
+	if (!http_secret_file_private(s->client_key, why, sizeof(why))) {
+		snprintf(err, err_size, "http_security.client_certs: %s", why);
+		return false;
+	}
+	FILE *cert = fopen(s->client_cert, "r");
+	if (!cert) {
+		snprintf(err, err_size, "http_security.client_certs: %s: %s", s->client_cert, strerror(errno));
+		return false;
+	}
+	fclose(cert);
 	s->keys = http_keystore_open(h->secrets_file, why, sizeof(why));
 	if (!s->keys) {
 		snprintf(err, err_size, "http_security.secrets_file: %s", why);
@@ -71,6 +87,7 @@ bool agent_security_setup(struct agent_security *s, const struct ecosystem_confi
 		return false;
 	}
 	http_client_configure(s->ca, s->token);
+	http_client_configure_certificate(s->client_cert, s->client_key);
 	struct rate_limit_config limits = {
 		.auth_failure_limit = h->auth_failure_limit,
 		.auth_failure_window_s = h->auth_failure_window_s,
@@ -86,6 +103,7 @@ bool agent_security_setup(struct agent_security *s, const struct ecosystem_confi
 	s->api.limits = s->limits;
 	s->api.tls_cert_file = s->tls_cert;
 	s->api.tls_key_file = s->tls_key;
+	s->api.client_ca_file = s->ca; /* the agents' client certificates come from the same CA */
 	s->api.keys = s->keys;
 	return true;
 }

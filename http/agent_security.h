@@ -20,6 +20,7 @@ struct agent_security {
 	bool enabled;
 	char agent[CFG_NAME_MAX];
 	char tls_cert[CFG_PATH_MAX], tls_key[CFG_PATH_MAX], ca[CFG_PATH_MAX];
+	char client_cert[CFG_PATH_MAX], client_key[CFG_PATH_MAX]; /* this agent's, for mutual TLS */
 	struct http_keystore *keys;
 	char token[HTTP_TOKEN_MAX]; /* this agent's own API key */
 	struct rate_limiter *limits; /* per key and per address (rate_limit.h); shared by the agent's listeners */
@@ -28,7 +29,9 @@ struct agent_security {
 
 /*
  * Loads everything for agent `agent` and configures the process's HTTP client
- * (CA, own token). Refuses secret files that group or others can read. Call
+ * (CA, own token, own client certificate). Refuses secret files (the TLS key,
+ * the client key) that group or others can read, and a missing client
+ * certificate. Call
  * before any thread starts.
  */
 bool agent_security_setup(struct agent_security *s, const struct ecosystem_config *c, const char *agent, char *err,

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client_cert.h"
 #include "clock_source.h"
 #include "udp_port.h" /* endpoint_to_sockaddr */
 
@@ -35,6 +36,7 @@ struct http_api {
 	char agent[64];
 	char *tls_cert, *tls_key; /* PEM in memory for MHD, alive as long as the daemon */
 	size_t tls_key_length;
+	char *client_ca; /* PEM: bank and network keys need a client certificate from this CA; NULL: not asked */
 };
 
 /* Per-request state, from the URI (before the headers) to completion. */
@@ -243,6 +245,12 @@ static const struct sockaddr *client_address(struct MHD_Connection *connection)
 	return info ? info->client_addr : NULL;
 }
 
+static void *tls_session(struct MHD_Connection *connection)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	return info ? info->tls_session : NULL;
+}
+
 /* What a failed authentication counts against its address: a key presented and refused, not a missing
  * one (nothing guessed) nor an unreadable secrets file (the server's fault). */
 static bool is_guess(enum http_auth_result a)
@@ -291,6 +299,15 @@ static bool authorize(struct http_api *api, struct MHD_Connection *connection, c
 			rate_limiter_auth_failed(api->limits, from, now_us);
 		/* Never the token itself in a log. */
 		*refused = send_unauthorized(connection, http_auth_result_text(a));
+		return false;
+	}
+	/* A bank's or a network's key alone is not enough: the agent proves who it is with its client
+	 * certificate too, so a stolen key is useless without the agent's private key. */
+	char mtls_why[160];
+	if (api->client_ca && (caller->scope & (HTTP_SCOPE_BANK | HTTP_SCOPE_NETWORK)) &&
+	    !client_cert_matches(tls_session(connection), caller->subject, mtls_why, sizeof mtls_why)) {
+		rate_limiter_mtls_refused(api->limits);
+		*refused = send_unauthorized(connection, mtls_why);
 		return false;
 	}
 	/* Every authenticated request spends a token, a forbidden one too: spamming 403s is abuse as well. */
@@ -522,6 +539,7 @@ static void free_api(struct http_api *api)
 	}
 	free(api->routes);
 	free(api->tls_cert);
+	free(api->client_ca);
 	if (api->tls_key) {
 		memset(api->tls_key, 0, api->tls_key_length); /* the private key leaves no copy behind */
 		free(api->tls_key);
@@ -638,6 +656,12 @@ struct http_api *http_api_start_secure(const char *host, uint16_t port, const st
 		free_api(api);
 		return NULL;
 	}
+	size_t client_ca_length = 0;
+	if (tls && sec->client_ca_file &&
+	    (api->client_ca = read_pem(sec->client_ca_file, &client_ca_length, err, err_size)) == NULL) {
+		free_api(api);
+		return NULL;
+	}
 	unsigned max_connections = sec && sec->max_connections ? sec->max_connections : 1000;
 	unsigned per_ip = sec && sec->per_ip_connections ? sec->per_ip_connections : 64;
 	unsigned timeout_s = sec && sec->connection_timeout_s ? sec->connection_timeout_s : 10;
@@ -652,6 +676,9 @@ struct http_api *http_api_start_secure(const char *host, uint16_t port, const st
 		{MHD_OPTION_HTTPS_MEM_CERT, 0, api->tls_cert},
 		{MHD_OPTION_HTTPS_MEM_KEY, 0, api->tls_key},
 		{MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
+		/* With a trusted CA, MHD asks every client for a certificate (GNUTLS_CERT_REQUEST: optional,
+		 * browsers and curl without one still connect); authorize() checks it for bank and network keys. */
+		{api->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, api->client_ca},
 		{MHD_OPTION_END, 0, NULL},
 	};
 	struct MHD_OptionItem no_options[] = {{MHD_OPTION_END, 0, NULL}};

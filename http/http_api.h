@@ -64,6 +64,10 @@ struct http_api_security {
 	const char *agent;         /* this agent's name: keys must be good for it (audience) */
 	const char *tls_cert_file; /* PEM; NULL: plain HTTP, allowed on loopback only */
 	const char *tls_key_file;
+	/* PEM CA (with TLS): clients are asked for a certificate, and a bank or network key is
+	 * accepted only from a client whose certificate verifies against it with the key's subject
+	 * as CN (mutual TLS, docs/security.md); customer and operator keys need none. NULL: none asked. */
+	const char *client_ca_file;
 	struct http_keystore *keys; /* NULL: nobody is asked for credentials, allowed on loopback only */
 	unsigned max_connections, per_ip_connections, connection_timeout_s; /* 0: 1000, 64, 10 */
 	/* Per-key rates and per-address failed-authentication throttling (with keys only);

@@ -24,6 +24,7 @@ void http_client_global_init(void)
 
 static char client_ca[512];
 static char client_auth[160]; /* "Authorization: Bearer <token>", or "" */
+static char client_cert[512], client_key[512]; /* the agent's client certificate and key, or "" */
 
 void http_client_configure(const char *ca_file, const char *token)
 {
@@ -32,6 +33,13 @@ void http_client_configure(const char *ca_file, const char *token)
 		snprintf(client_auth, sizeof(client_auth), "Authorization: Bearer %s", token);
 	else
 		client_auth[0] = '\0';
+}
+
+void http_client_configure_certificate(const char *cert_file, const char *key_file)
+{
+	bool both = cert_file && cert_file[0] && key_file && key_file[0];
+	snprintf(client_cert, sizeof(client_cert), "%s", both ? cert_file : "");
+	snprintf(client_key, sizeof(client_key), "%s", both ? key_file : "");
 }
 
 /*
@@ -174,6 +182,11 @@ static void post(const char *url, const char *body, size_t length, long timeout_
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (client_ca[0] && !policy)
 		curl_easy_setopt(curl, CURLOPT_CAINFO, client_ca);
+	/* Like the key: the agent's certificate proves who it is to the agents, never to a webhook. */
+	if (client_cert[0] && !policy) {
+		curl_easy_setopt(curl, CURLOPT_SSLCERT, client_cert);
+		curl_easy_setopt(curl, CURLOPT_SSLKEY, client_key);
+	}
 	if (policy) {
 		curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_checked);
 		curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &check);

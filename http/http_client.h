@@ -36,6 +36,12 @@ void http_client_global_init(void);
  * (NULL: none). Certificates are always verified; there is no switch to stop it.
  */
 void http_client_configure(const char *ca_file, const char *token);
+/*
+ * The agent's client certificate and its key (PEM files; NULL, NULL: none),
+ * presented on the calls to the other agents (mutual TLS, docs/security.md),
+ * never to a customer's webhook. Set once at start, before threads.
+ */
+void http_client_configure_certificate(const char *cert_file, const char *key_file);
 
 /* POSTs body (serialized compactly) to url; connect bounded by min(timeout_ms, 1000). */
 void http_post_json(const char *url, const json_t *body, long timeout_ms, struct http_post_result *out);

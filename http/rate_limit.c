@@ -32,7 +32,7 @@ struct rate_limiter {
 	struct key_slot *keys;
 	struct address_slot *addresses;
 	_Atomic uint64_t limited[RATE_LIMIT_SCOPES];
-	_Atomic uint64_t auth_failures, auth_throttled, key_evictions, address_evictions;
+	_Atomic uint64_t auth_failures, auth_throttled, key_evictions, address_evictions, mtls_refused;
 };
 
 static void count(_Atomic uint64_t *c)
@@ -292,6 +292,12 @@ void rate_limiter_auth_failed(struct rate_limiter *l, const struct sockaddr *add
 	count(&l->auth_failures);
 }
 
+void rate_limiter_mtls_refused(struct rate_limiter *l)
+{
+	if (l)
+		count(&l->mtls_refused);
+}
+
 void rate_limiter_stats(const struct rate_limiter *l, struct rate_limit_stats *out)
 {
 	memset(out, 0, sizeof *out);
@@ -303,6 +309,7 @@ void rate_limiter_stats(const struct rate_limiter *l, struct rate_limit_stats *o
 	out->auth_throttled = atomic_load_explicit(&l->auth_throttled, memory_order_relaxed);
 	out->key_evictions = atomic_load_explicit(&l->key_evictions, memory_order_relaxed);
 	out->address_evictions = atomic_load_explicit(&l->address_evictions, memory_order_relaxed);
+	out->mtls_refused = atomic_load_explicit(&l->mtls_refused, memory_order_relaxed);
 }
 
 void rate_limiter_occupancy(const struct rate_limiter *l, uint32_t *keys, uint32_t *addresses)

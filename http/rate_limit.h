@@ -44,6 +44,7 @@ struct rate_limit_stats {
 	uint64_t auth_failures;              /* failed authentications counted against an address */
 	uint64_t auth_throttled;             /* 429s because the address had too many failures */
 	uint64_t key_evictions, address_evictions; /* a table set was full */
+	uint64_t mtls_refused; /* 401s: a bank or network key without its agent's client certificate */
 };
 
 struct rate_limiter;
@@ -67,6 +68,10 @@ uint32_t rate_limiter_address_blocked(struct rate_limiter *l, const struct socka
 /* Counts a failed authentication (unknown, wrong, expired, revoked key) from `addr`. */
 void rate_limiter_auth_failed(struct rate_limiter *l, const struct sockaddr *addr, uint64_t now_us);
 
+/* A bank or network key refused for want of its agent's client certificate (mutual TLS): only counted
+ * here, beside the listener's other refusals, and not against the address (a misconfigured agent would
+ * otherwise lock its own address out). NULL: nothing. */
+void rate_limiter_mtls_refused(struct rate_limiter *l);
 void rate_limiter_stats(const struct rate_limiter *l, struct rate_limit_stats *out);
 /* Entries in use in each table (tests: the tables stay within their size). */
 void rate_limiter_occupancy(const struct rate_limiter *l, uint32_t *keys, uint32_t *addresses);

@@ -9,9 +9,10 @@ json_t *rate_limit_stats_json(const struct rate_limiter *l)
 	json_t *limited = json_object();
 	for (int i = 0; i < RATE_LIMIT_SCOPES; i++)
 		json_object_set_new(limited, rate_limit_scope_name(i), json_integer((json_int_t)s.limited[i]));
-	return json_pack("{s:o, s:I, s:I, s:I, s:I}", "rate_limited", limited, "auth_failures",
+	return json_pack("{s:o, s:I, s:I, s:I, s:I, s:I}", "rate_limited", limited, "auth_failures",
 			 (json_int_t)s.auth_failures, "auth_throttled", (json_int_t)s.auth_throttled, "key_evictions",
-			 (json_int_t)s.key_evictions, "address_evictions", (json_int_t)s.address_evictions);
+			 (json_int_t)s.key_evictions, "address_evictions", (json_int_t)s.address_evictions,
+			 "mtls_refused", (json_int_t)s.mtls_refused);
 }
 
 #define LABELS_MAX 4
@@ -40,6 +41,10 @@ void rate_limit_metrics(struct prom_text *t, const char *prefix, const struct pr
 	snprintf(name, sizeof name, "%s_http_auth_throttled_total", prefix);
 	prom_family(t, name, PROM_COUNTER, "requests answered 429 because their address failed to authenticate too often");
 	prom_sample(t, name, labels, label_count, s.auth_throttled);
+	snprintf(name, sizeof name, "%s_http_mtls_refused_total", prefix);
+	prom_family(t, name, PROM_COUNTER,
+		    "requests answered 401 because a bank or network key came without its agent's client certificate");
+	prom_sample(t, name, labels, label_count, s.mtls_refused);
 	snprintf(name, sizeof name, "%s_http_limit_evictions_total", prefix);
 	prom_family(t, name, PROM_COUNTER, "entries of the rate limiter's fixed tables pushed out by a new one");
 	with[label_count] = (struct prom_label){"table", "keys"};

@@ -4,7 +4,8 @@
 #   http_security_prepare RUN_DIR CONFIG HTTP_KEYS_BINARY [IP ...]
 #     When CONFIG has an http_security section (paths relative to the agents'
 #     working directory, RUN_DIR): a throwaway CA and certificate for the IPs
-#     (scripts/http-certs.sh; default 127.0.0.1), a key for every agent in the
+#     (scripts/http-certs.sh; default 127.0.0.1), a client certificate for every
+#     bank and network (mutual TLS, in RUN_DIR/secrets/agents), a key for every agent in the
 #     agent tokens file, and an operator key for this script, kept in
 #     RUN_DIR/secrets/operator.header (mode 600) so that it never shows in a
 #     process list. Without the section: plain http, no key.
@@ -23,7 +24,10 @@ http_security_prepare() {
   grep -q '^http_security:' "$config" || return 0
   local here
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-  bash "$here/http-certs.sh" "$run_dir/secrets" "$@"
+  local clients=() name
+  while read -r name; do clients+=(--client "$name"); done < <(cd "$run_dir" && "$keys" --config "$config" agents)
+  [ ${#clients[@]} -gt 0 ] || { echo "http-security.sh: no agents in $config" >&2; return 1; }
+  bash "$here/http-certs.sh" "$run_dir/secrets" "${clients[@]}" "$@"
   (cd "$run_dir" && "$keys" --config "$config" agent-tokens 2>/dev/null)
   local token
   token=$(cd "$run_dir" && "$keys" --config "$config" create --scope operator --subject "${0##*/}" 2>/dev/null)

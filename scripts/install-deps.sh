@@ -11,7 +11,7 @@ packages=(
   build-essential libclang-rt-14-dev
   dpdk-dev libdpdk-dev
   liburcu-dev liblmdb-dev lmdb-utils libjemalloc-dev libcriterion-dev
-  libmicrohttpd-dev libjansson-dev libyaml-dev libcurl4-openssl-dev libssl-dev
+  libmicrohttpd-dev libjansson-dev libyaml-dev libcurl4-openssl-dev libssl-dev libgnutls28-dev
   procps
 )
 # The package of every program the scripts and tests call.

@@ -10,6 +10,8 @@
  *   http-keys (--config FILE | --secrets FILE) list
  *   http-keys --config FILE agent-tokens     a key for every bank (scope bank) and network
  *                                            (scope network), into http_security.agent_tokens_file
+ *   http-keys --config FILE agents           the name of every bank and network, one a line
+ *                                            (scripts/http-security.sh makes their client certificates)
  */
 #include <ctype.h>
 #include <openssl/crypto.h>
@@ -26,7 +28,7 @@ static int usage_to(FILE *out, int status)
 	fprintf(out, "usage: http-keys (--config FILE | --secrets FILE) init | list | revoke KEY_ID |\n"
 			"         create --scope customer|bank|network|operator --subject WHO [--audience AGENT] "
 			"[--expires-in SECONDS] |\n"
-			"         agent-tokens (with --config)\n");
+			"         agent-tokens | agents (with --config)\n");
 	return status;
 }
 
@@ -112,7 +114,14 @@ int main(int argc, char **argv)
 			secrets = config->http_security.secrets_file;
 	}
 	int status = 0;
-	if (strcmp(command, "agent-tokens") == 0) {
+	if (strcmp(command, "agents") == 0) {
+		if (!config)
+			return usage();
+		for (size_t a = 0; a < config->bank_count; a++)
+			printf("%s\n", config->banks[a].name);
+		for (size_t a = 0; a < config->network_count; a++)
+			printf("%s\n", config->networks[a].name);
+	} else if (strcmp(command, "agent-tokens") == 0) {
 		if (!config)
 			return usage();
 		status = agent_tokens(config);

@@ -98,6 +98,7 @@ http_security:
   ca: $dir/secrets/http_ca.pem
   secrets_file: $dir/secrets/http_keys
   agent_tokens_file: $dir/secrets/http_agent_tokens
+  client_certs: $dir/secrets/agents
 iso_mac:
   key_file: $dir/iso_mac.keys
 YAML

@@ -141,7 +141,7 @@ Test(http_security_config, the_section_and_its_defaults)
 	cr_expect_str_eq(agent_http_scheme(c), "http");
 	snprintf(yaml, sizeof(yaml),
 		 "%shttp_security:\n  tls_cert: c.pem\n  tls_key: k.pem\n  ca: ca.pem\n  secrets_file: s\n"
-		 "  agent_tokens_file: t\n  webhook_allow_hosts: [\"hooks.test\"]\n  connection_timeout_s: 3\n",
+		 "  agent_tokens_file: t\n  client_certs: agents\n  webhook_allow_hosts: [\"hooks.test\"]\n  connection_timeout_s: 3\n",
 		 base);
 	cr_assert(ecosystem_config_parse(yaml, strlen(yaml), "t", c, err, sizeof(err)), "%s", err);
 	cr_expect(c->http_security.enabled);
@@ -151,9 +151,19 @@ Test(http_security_config, the_section_and_its_defaults)
 	struct webhook_policy p;
 	agent_webhook_policy(c, &p);
 	cr_expect_eq(p.internal_count, 2, "both agents' HTTP endpoints are internal");
+	char path[CFG_PATH_MAX];
+	cfg_client_cert_path(&c->http_security, "mastercard", ".key", path);
+	cr_expect_str_eq(path, "agents/mastercard.key");
 	snprintf(yaml, sizeof(yaml), "%shttp_security:\n  tls_cert: c.pem\n", base);
 	cr_expect_not(ecosystem_config_parse(yaml, strlen(yaml), "t", c, err, sizeof(err)));
 	cr_expect(strstr(err, "http_security.tls_key"), "%s", err);
+	/* Mutual TLS: every agent's client certificate and key, from one directory, or no start. */
+	snprintf(yaml, sizeof(yaml),
+		 "%shttp_security:\n  tls_cert: c.pem\n  tls_key: k.pem\n  ca: ca.pem\n  secrets_file: s\n"
+		 "  agent_tokens_file: t\n",
+		 base);
+	cr_expect_not(ecosystem_config_parse(yaml, strlen(yaml), "t", c, err, sizeof(err)));
+	cr_expect(strstr(err, "http_security.client_certs"), "%s", err);
 	free(c);
 }
 
@@ -164,7 +174,7 @@ Test(http_security_config, rate_limits_and_auth_failures_with_defaults_and_check
 			   "networks:\n  - name: n\n    major_industry_id: 5\n    http: 127.0.0.1:8201\n"
 			   "    iso: 127.0.0.1:9201\n"
 			   "http_security:\n  tls_cert: c.pem\n  tls_key: k.pem\n  ca: ca.pem\n  secrets_file: s\n"
-			   "  agent_tokens_file: t\n";
+			   "  agent_tokens_file: t\n  client_certs: agents\n";
 	struct ecosystem_config *c = calloc(1, sizeof(*c));
 	char err[512], yaml[2048];
 	cr_assert(ecosystem_config_parse(base, strlen(base), "t", c, err, sizeof(err)), "%s", err);

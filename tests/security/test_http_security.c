@@ -57,8 +57,28 @@ static void make_key(unsigned scope, const char *subject, const char *audience, 
 		memcpy(id_out, id, sizeof(id));
 }
 
+/*
+ * A bank's or a network's key works only with that agent's client certificate
+ * (mutual TLS): every exchange with one of those keys presents its agent's,
+ * so the scope checks below are what refuses it (tests/security/test_http_mtls.c
+ * shows the certificate checks themselves).
+ */
+static void present_certificate_for(const char *token)
+{
+	const char *agent = token == key.bank	     ? LC_BANK
+			    : token == key.other_bank    ? "lil_bank"
+			    : token == key.network	     ? "mastercard"
+			    : token == key.other_network ? "visa"
+							 : NULL;
+	char cert[700], private_key[700];
+	snprintf(cert, sizeof(cert), "%s/%s.pem", test_security_client_dir(), agent ? agent : "");
+	snprintf(private_key, sizeof(private_key), "%s/%s.key", test_security_client_dir(), agent ? agent : "");
+	test_http_client_certificate(agent ? cert : NULL, agent ? private_key : NULL);
+}
+
 static void setup(void)
 {
+	test_security_also_certify("lil_bank"); /* plays a bank the config does not run */
 	cr_assert(lc_env_prepare(&env, 17300, 200));
 	cr_assert(lc_env_start_bank(&env), "bank-node did not start");
 	cr_assert(lc_env_start_switch(&env), "switch did not start");
@@ -111,7 +131,9 @@ static void expect_refused(const char *who, const char *token, const struct endp
 {
 	json_t *j = NULL;
 	uint16_t port = e->agent == 0 ? env.bank_http : env.mc_http;
+	present_certificate_for(token);
 	long status = test_http_as(token, port, e->method, e->path, e->body, &j);
+	present_certificate_for(NULL);
 	if (want)
 		cr_expect_eq(status, want, "%s %s %s: %ld, expected %ld", who, e->method, e->path, status, want);
 	else
@@ -238,7 +260,9 @@ static void post_webhook(const char *token, uint16_t port, const char *path, con
 		snprintf(body, sizeof(body), "{\"customer\":\"%s\",\"bank\":\"" LC_BANK "\",\"webhook\":\"%s\"}",
 			 uuid_or_customer, url);
 	json_t *j = NULL;
+	present_certificate_for(token);
 	long status = test_http_as(token, port, "POST", path, body, &j);
+	present_certificate_for(NULL);
 	cr_expect_eq(status, want, "%s with webhook %s: %ld (%s)", path, url, status,
 		     json_string_value(json_object_get(j, "error")) ? json_string_value(json_object_get(j, "error")) : "");
 	json_decref(j);

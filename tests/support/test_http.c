@@ -26,6 +26,13 @@ static size_t collect(char *ptr, size_t size, size_t n, void *user)
 
 static char http_ca[600];
 static char http_token[128];
+static char http_cert[600], http_key[600];
+
+void test_http_client_certificate(const char *cert_file, const char *key_file)
+{
+	snprintf(http_cert, sizeof(http_cert), "%s", cert_file ? cert_file : "");
+	snprintf(http_key, sizeof(http_key), "%s", key_file ? key_file : "");
+}
 
 void test_http_configure(const char *ca_file, const char *token)
 {
@@ -56,6 +63,10 @@ static long exchange(const char *token, uint16_t port, const char *method, const
 	}
 	if (http_ca[0])
 		curl_easy_setopt(curl, CURLOPT_CAINFO, http_ca);
+	if (http_cert[0]) {
+		curl_easy_setopt(curl, CURLOPT_SSLCERT, http_cert);
+		curl_easy_setopt(curl, CURLOPT_SSLKEY, http_key);
+	}
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);

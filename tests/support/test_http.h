@@ -10,6 +10,11 @@
  * (test_security.h sets both); NULL, NULL: plain http without a key.
  */
 void test_http_configure(const char *ca_file, const char *token);
+/*
+ * From now on: present this client certificate and key (PEM files) on every
+ * exchange, as an agent does (mutual TLS); NULL, NULL: none (the default).
+ */
+void test_http_client_certificate(const char *cert_file, const char *key_file);
 /* One exchange as the holder of token (NULL: no credentials at all). */
 long test_http_as(const char *token, uint16_t port, const char *method, const char *path, const char *body,
 		  json_t **out);

@@ -7,7 +7,9 @@
 
 #include "test_http.h"
 
-static char dir[512], ca[600], secrets[600], operator_token[HTTP_TOKEN_MAX];
+static char dir[512], ca[600], secrets[600], clients[600], operator_token[HTTP_TOKEN_MAX];
+static char extra[8][64]; /* names to certify at the next test_security_append, beside the config's */
+static size_t extra_count;
 
 const char *test_security_ca(void)
 {
@@ -46,15 +48,58 @@ bool test_security_revoke(const char *id)
 	return true;
 }
 
+const char *test_security_client_dir(void)
+{
+	return clients;
+}
+
+void test_security_also_certify(const char *name)
+{
+	if (extra_count < sizeof(extra) / sizeof(extra[0]))
+		snprintf(extra[extra_count++], sizeof(extra[0]), "%s", name);
+}
+
+/* Every bank and network the config names ("  - name: X" under banks: or networks:), with its scope. */
+static size_t config_agents(const char *config_path, char names[][64], unsigned *scopes, size_t max)
+{
+	FILE *in = fopen(config_path, "r");
+	if (!in)
+		return 0;
+	char line[256];
+	unsigned scope = 0;
+	size_t n = 0;
+	while (n < max && fgets(line, sizeof(line), in)) {
+		if (strncmp(line, "banks:", 6) == 0)
+			scope = HTTP_SCOPE_BANK;
+		else if (strncmp(line, "networks:", 9) == 0)
+			scope = HTTP_SCOPE_NETWORK;
+		else if (line[0] != ' ' && line[0] != '\n')
+			scope = 0;
+		if (scope && sscanf(line, "  - name: %63s", names[n]) == 1)
+			scopes[n++] = scope;
+	}
+	fclose(in);
+	return n;
+}
+
 bool test_security_append(const char *config_path, const char *extra_yaml)
 {
 	char copy[512];
 	snprintf(copy, sizeof(copy), "%s", config_path);
 	snprintf(dir, sizeof(dir), "%s/secrets", dirname(copy));
+	snprintf(clients, sizeof(clients), "%s/agents", dir);
+	char names[32][64];
+	unsigned scopes[32];
+	size_t count = config_agents(config_path, names, scopes, 32);
 	const char *src = getenv("ISO_SOURCE_DIR");
-	char command[1400];
-	snprintf(command, sizeof(command), "bash '%s/scripts/http-certs.sh' '%s'", src ? src : ".", dir);
-	if (system(command) != 0) {
+	/* A client certificate for every agent (mutual TLS) and for the extra names a test asked for. */
+	char command[4096];
+	int len = snprintf(command, sizeof(command), "bash '%s/scripts/http-certs.sh' '%s'", src ? src : ".", dir);
+	for (size_t i = 0; i < count + extra_count && len > 0 && (size_t)len < sizeof(command); i++)
+		len += snprintf(command + len, sizeof(command) - (size_t)len, " --client '%s'",
+				i < count ? names[i] : extra[i - count]);
+	extra_count = 0;
+	if (len <= 0 || (size_t)len >= sizeof(command) || system(command) != 0) {
 		fprintf(stderr, "test_security: %s failed\n", command);
 		return false;
 	}
@@ -66,30 +111,13 @@ bool test_security_append(const char *config_path, const char *extra_yaml)
 		fprintf(stderr, "test_security: %s\n", err);
 		return false;
 	}
-	/* A token for every agent the config names: "  - name: X" under banks: or networks:. */
-	FILE *in = fopen(config_path, "r");
-	if (!in)
-		return false;
-	char line[256];
-	unsigned scope = 0;
-	bool ok = true;
-	while (ok && fgets(line, sizeof(line), in)) {
-		if (strncmp(line, "banks:", 6) == 0)
-			scope = HTTP_SCOPE_BANK;
-		else if (strncmp(line, "networks:", 9) == 0)
-			scope = HTTP_SCOPE_NETWORK;
-		else if (line[0] != ' ' && line[0] != '\n')
-			scope = 0;
-		char name[64];
-		if (scope && sscanf(line, "  - name: %63s", name) == 1) {
-			char token[HTTP_TOKEN_MAX], id[HTTP_KEY_ID_LEN + 1];
-			ok = test_security_key(scope, name, "*", 0, token, id) &&
-			     http_agent_token_store(tokens, name, token, err, sizeof(err));
-		}
+	/* A token for every agent the config names. */
+	for (size_t i = 0; i < count; i++) {
+		char token[HTTP_TOKEN_MAX], id[HTTP_KEY_ID_LEN + 1];
+		if (!test_security_key(scopes[i], names[i], "*", 0, token, id) ||
+		    !http_agent_token_store(tokens, names[i], token, err, sizeof(err)))
+			return false;
 	}
-	fclose(in);
-	if (!ok)
-		return false;
 	char id[HTTP_KEY_ID_LEN + 1];
 	if (!test_security_key(HTTP_SCOPE_OPERATOR, "test", "*", 0, operator_token, id))
 		return false;
@@ -98,8 +126,8 @@ bool test_security_append(const char *config_path, const char *extra_yaml)
 		return false;
 	fprintf(f,
 		"http_security:\n  tls_cert: %s/http_cert.pem\n  tls_key: %s/http_key.pem\n  ca: %s\n"
-		"  secrets_file: %s\n  agent_tokens_file: %s\n%s",
-		dir, dir, ca, secrets, tokens, extra_yaml ? extra_yaml : "");
+		"  secrets_file: %s\n  agent_tokens_file: %s\n  client_certs: %s\n%s",
+		dir, dir, ca, secrets, tokens, clients, extra_yaml ? extra_yaml : "");
 	if (fclose(f) != 0)
 		return false;
 	test_http_configure(ca, operator_token);
