@@ -222,8 +222,10 @@ Test(disk_full, a_switch_whose_disk_fills_up_in_a_bank_outage_keeps_every_revers
 	/* The bank back first (it gets the advices held in memory), then room on the disk. */
 	eco_freeze_bank(&env, 0, false);
 	test_sleep_ms(2000);
+	long long stored = eco_switch_stat(&env, "saf.stored");
 	cr_assert_eq(unlink(filler), 0);
-	cr_assert(eco_wait_switch_stat(&env, "saf.stored", 1, 20000), "no advice was stored after the disk had room");
+	cr_assert(eco_wait_switch_stat(&env, "saf.stored", stored + 1, 20000),
+		  "no advice was stored after the disk had room");
 	assert_alive(&env.switch_pid, "the switch", "after its disk had room again");
 
 	check_money(loadgen, before);

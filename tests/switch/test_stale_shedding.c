@@ -12,16 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "card_population.h"
 #include "clock_source.h"
-#include "memory_port.h"
-#include "message_builder.h"
 #include "stale_shedding.h"
-#include "switch_core.h"
 #include "switch_worker.h"
-#include "test_pan_keys.h"
-#include "test_temp_dir.h"
-#include "worker_test_config.h"
+#include "worker_harness.h"
 
 #define MS 1000000ull
 
@@ -43,58 +37,15 @@ Test(stale_shedding, the_decision)
 	cr_assert_not(stale_shedding_applies(1430));
 }
 
-static const char yaml[] = WORKER_TEST_CONFIG_PREFIX
-	"    bank_timeout_ms: 100\n"
-	"    reversal_retry_ms: 50\n"
-	"    reversal_retry_max_ms: 400\n"
-	"    outcome_memory: 2048\n"
-	"loadgen:\n"
-	"  cards_per_bank: 5\n";
-
-static struct ecosystem_config cfg;
-static struct memory_port mem;
-static struct dgram_port port;
-static struct switch_core *sw;
-static struct sockaddr_in holder, bank;
-static uint64_t t0;
-static char saf_dir[256];
-
 static void start(uint16_t workers, uint32_t shed_after_ms)
 {
-	char err[256];
-	cr_assert(ecosystem_config_parse(yaml, sizeof(yaml) - 1, "test", &cfg, err, sizeof(err)), "%s", err);
-	cr_assert(test_temp_dir_make(saf_dir, sizeof(saf_dir), "stale-shedding"));
-	snprintf(cfg.networks[0].lmdb_path, sizeof(cfg.networks[0].lmdb_path), "%s", saf_dir);
-	if (!test_pan_keys_make(saf_dir, cfg.networks[0].pan_key_file, sizeof(cfg.networks[0].pan_key_file)))
-		abort();
-	memory_port_init(&port, &mem, workers);
-	sw = switch_core_create(&cfg, NULL, "mastercard", &port, 64, err, sizeof(err));
-	cr_assert_not_null(sw, "%s", err);
+	worker_harness_start(workers, "stale-shedding");
 	sw->settings.shed_after_ms = shed_after_ms; /* what a TCP edge's config gives */
-	rcu_register_thread();
-	t0 = sw->workers[0]->now_ms;
-	endpoint_to_sockaddr("127.0.0.1", 40000, &holder);
-	endpoint_to_sockaddr("127.0.0.1", 9302, &bank);
 }
 
 static void stop(void)
 {
-	rcu_unregister_thread();
-	switch_core_destroy(sw);
-	test_temp_dir_remove(saf_dir);
-}
-
-static void poll_all(uint64_t now)
-{
-	for (int round = 0; round < 8; round++) {
-		unsigned work = 0;
-		saf_forwarder_step(sw->saf, now);
-		for (uint16_t i = 0; i < sw->worker_count; i++)
-			work += switch_worker_poll(sw->workers[i], now);
-		rcu_quiescent_state();
-		if (!work)
-			return;
-	}
+	worker_harness_stop();
 }
 
 /* Queues t on q, stamped as arrived age_ms ago (-1: no stamp). */
@@ -102,22 +53,9 @@ static void inject_aged(uint16_t q, const struct test_msg *t, int age_ms)
 {
 	uint8_t buf[ISO_MAX_MESSAGE + 2];
 	size_t n = tm_encode(t, buf, sizeof(buf));
-	cr_assert(memory_port_inject(&mem, q, &holder, buf, n));
+	cr_assert(memory_port_inject(&mem, q, &holder_addr, buf, n));
 	if (age_ms >= 0)
 		memory_port_stamp_last(&mem, q, (uint64_t)clock_realtime_ns() - (uint64_t)age_ms * MS);
-}
-
-struct sent {
-	struct memory_datagram d;
-	struct iso_msg m;
-};
-
-static bool next_sent(struct sent *s)
-{
-	if (!memory_port_take_sent(&mem, &s->d))
-		return false;
-	cr_assert(tm_decode_framed(s->d.data, s->d.length, &s->m));
-	return true;
 }
 
 static void expect_sent(struct sent *s, uint16_t mti, const struct sockaddr_in *to, const char *action)
@@ -131,21 +69,6 @@ static void expect_sent(struct sent *s, uint16_t mti, const struct sockaddr_in *
 	}
 }
 
-static void card_request(struct test_msg *t, size_t k, const char *stan)
-{
-	struct population_card c;
-	population_bank_card(&cfg, &cfg.banks[0], k, &c);
-	tm_authorization(t, c.pan, c.expiry, stan, "000000001000");
-}
-
-static struct switch_counters totals(void)
-{
-	struct switch_counters c;
-	struct switch_gauges g;
-	switch_core_counters(sw, &c, &g);
-	return c;
-}
-
 Test(stale_shedding, a_stale_1100_hears_909_and_its_reversal_stays_at_the_switch)
 {
 	start(1, 500);
@@ -154,13 +77,13 @@ Test(stale_shedding, a_stale_1100_hears_909_and_its_reversal_stays_at_the_switch
 	card_request(&req, 1, "000010");
 	inject_aged(0, &req, 2000);
 	poll_all(t0);
-	expect_sent(&s, 1110, &holder, "909");
+	expect_sent(&s, 1110, &holder_addr, "909");
 	cr_assert_not(next_sent(&s), "a shed request goes nowhere else");
 	/* The acquirer timed it out and reverses it: nothing to undo at the bank. */
 	tm_reversal_of(&rev, &req, "000011");
 	inject_aged(0, &rev, 2000); /* reversals are never shed, however old */
 	poll_all(t0 + 1);
-	expect_sent(&s, 1430, &holder, "400");
+	expect_sent(&s, 1430, &holder_addr, "400");
 	cr_assert_not(next_sent(&s), "the reversal of a shed request is not propagated");
 	struct switch_counters c = totals();
 	cr_assert_eq(c.shed_stale, 1);
@@ -186,7 +109,7 @@ Test(stale_shedding, fresh_unstamped_and_repeated_requests_go_to_the_bank)
 	poll_all(t0);
 	for (int i = 0; i < 3; i++) {
 		cr_assert(next_sent(&s), "request %d was not forwarded", i);
-		cr_assert_eq(s.d.peer.sin_port, bank.sin_port, "request %d went to port %u", i, ntohs(s.d.peer.sin_port));
+		cr_assert_eq(s.d.peer.sin_port, bank_addr.sin_port, "request %d went to port %u", i, ntohs(s.d.peer.sin_port));
 	}
 	cr_assert_eq(totals().shed_stale, 0);
 	cr_assert_eq(totals().forwarded, 3);
@@ -201,7 +124,7 @@ Test(stale_shedding, off_means_never)
 	card_request(&req, 1, "000030");
 	inject_aged(0, &req, 60000);
 	poll_all(t0);
-	expect_sent(&s, 1100, &bank, NULL);
+	expect_sent(&s, 1100, &bank_addr, NULL);
 	cr_assert_eq(totals().shed_stale, 0);
 	stop();
 }
@@ -217,7 +140,7 @@ Test(stale_shedding, the_stamp_travels_with_a_hand_over)
 	uint16_t owner = (uint16_t)(txn_key_hash(&key) % 2), other = (uint16_t)(1 - owner);
 	inject_aged(other, &req, 2000);
 	poll_all(t0);
-	expect_sent(&s, 1110, &holder, "909");
+	expect_sent(&s, 1110, &holder_addr, "909");
 	cr_assert_not(next_sent(&s));
 	struct switch_counters c = totals();
 	cr_assert_eq(c.handed_over, 1);

@@ -11,71 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "card_population.h"
-#include "memory_port.h"
-#include "message_builder.h"
-#include "switch_core.h"
 #include "switch_worker.h"
 #include "test_rng.h"
-#include "test_pan_keys.h"
-#include "test_temp_dir.h"
-#include "worker_test_config.h"
-
-static const char yaml[] = WORKER_TEST_CONFIG_PREFIX
-	"    bank_timeout_ms: 100\n"
-	"    reversal_retry_ms: 50\n"
-	"    reversal_retry_max_ms: 400\n"
-	"    outcome_memory: 2048\n"
-	"loadgen:\n"
-	"  cards_per_bank: 5\n";
-
-static struct ecosystem_config cfg;
-static struct memory_port mem;
-static struct dgram_port port;
-static struct switch_core *sw;
-static struct sockaddr_in holder, bank;
-static uint64_t t0;
-static char saf_dir[256];
+#include "worker_harness.h"
 
 static void start(uint16_t workers)
 {
-	char err[256];
-	cr_assert(ecosystem_config_parse(yaml, sizeof(yaml) - 1, "test", &cfg, err, sizeof(err)), "%s", err);
-	cr_assert(test_temp_dir_make(saf_dir, sizeof(saf_dir), "switch-worker"));
-	snprintf(cfg.networks[0].lmdb_path, sizeof(cfg.networks[0].lmdb_path), "%s", saf_dir);
-	/* Throwaway PAN keys for the store-and-forward queue's seals. */
-	if (!test_pan_keys_make(saf_dir, cfg.networks[0].pan_key_file, sizeof(cfg.networks[0].pan_key_file)))
-		abort();
-	memory_port_init(&port, &mem, workers);
-	sw = switch_core_create(&cfg, NULL, "mastercard", &port, 64, err, sizeof(err));
-	cr_assert_not_null(sw, "%s", err);
-	rcu_register_thread();
-	t0 = sw->workers[0]->now_ms;
-	endpoint_to_sockaddr("127.0.0.1", 40000, &holder);
-	endpoint_to_sockaddr("127.0.0.1", 9302, &bank);
+	worker_harness_start(workers, "switch-worker");
 }
 
 static void stop(void)
 {
-	rcu_unregister_thread();
-	switch_core_destroy(sw);
-	test_temp_dir_remove(saf_dir);
-}
-
-/* Polls every worker until none has work left (hand-overs take a second round). */
-static void poll_all(uint64_t now)
-{
-	for (int round = 0; round < 8; round++) {
-		unsigned work = 0;
-		/* The forwarder's turn first: it stores what the workers handed in last
-		 * round and sends what is due; the workers then take its replies. */
-		saf_forwarder_step(sw->saf, now);
-		for (uint16_t i = 0; i < sw->worker_count; i++)
-			work += switch_worker_poll(sw->workers[i], now);
-		rcu_quiescent_state();
-		if (!work)
-			return;
-	}
+	worker_harness_stop();
 }
 
 static void inject(uint16_t q, const struct sockaddr_in *from, const struct test_msg *t)
@@ -83,19 +30,6 @@ static void inject(uint16_t q, const struct sockaddr_in *from, const struct test
 	uint8_t buf[ISO_MAX_MESSAGE + 2];
 	size_t n = tm_encode(t, buf, sizeof(buf));
 	cr_assert(memory_port_inject(&mem, q, from, buf, n));
-}
-
-struct sent {
-	struct memory_datagram d;
-	struct iso_msg m;
-};
-
-static bool next_sent(struct sent *s)
-{
-	if (!memory_port_take_sent(&mem, &s->d))
-		return false;
-	cr_assert(tm_decode_framed(s->d.data, s->d.length, &s->m));
-	return true;
 }
 
 static void expect_sent(struct sent *s, uint16_t mti, const struct sockaddr_in *to)
@@ -122,22 +56,7 @@ static void answer_from_bank(uint16_t q, const struct sent *req, const char *act
 		if (iso_has(&req->m, echoed[i]))
 			tm_set(&a, echoed[i], field(req, echoed[i]));
 	tm_set(&a, 39, action);
-	inject(q, &bank, &a);
-}
-
-static void card_request(struct test_msg *t, size_t k, const char *stan)
-{
-	struct population_card c;
-	population_bank_card(&cfg, &cfg.banks[0], k, &c);
-	tm_authorization(t, c.pan, c.expiry, stan, "000000001000");
-}
-
-static struct switch_counters totals(void)
-{
-	struct switch_counters c;
-	struct switch_gauges g;
-	switch_core_counters(sw, &c, &g);
-	return c;
+	inject(q, &bank_addr, &a);
 }
 
 Test(switch_worker, timeout_and_retries_fire_at_their_times)
@@ -146,21 +65,21 @@ Test(switch_worker, timeout_and_retries_fire_at_their_times)
 	struct test_msg req;
 	struct sent s;
 	card_request(&req, 0, "000001");
-	inject(0, &holder, &req);
+	inject(0, &holder_addr, &req);
 	poll_all(t0);
-	expect_sent(&s, 1100, &bank);
+	expect_sent(&s, 1100, &bank_addr);
 	cr_assert_not(next_sent(&s));
 
 	poll_all(t0 + 99);
 	cr_assert_not(next_sent(&s), "nothing before bank_timeout_ms");
 	poll_all(t0 + 100);
-	expect_sent(&s, 1110, &holder);
+	expect_sent(&s, 1110, &holder_addr);
 	cr_assert_str_eq(field(&s, 39), "911");
 	cr_assert_str_eq(field(&s, 11), "000001");
 	uint64_t on_disk = 0, exceptions = 0;
 	cr_assert_eq(saf_forwarder_counts(sw->saf, &on_disk, &exceptions), 0);
 	cr_assert_eq(on_disk, 1, "the advice is on disk by the time the cardholder hears 911");
-	expect_sent(&s, 1420, &bank);
+	expect_sent(&s, 1420, &bank_addr);
 	cr_assert_eq(sw->workers[0]->pending.in_use, 0, "the slot is free once the advice is stored");
 	/* Repeats back off from reversal_retry_ms, doubling up to reversal_retry_max_ms, and never stop. */
 	uint64_t at = t0 + 100, gap = 50;
@@ -169,7 +88,7 @@ Test(switch_worker, timeout_and_retries_fire_at_their_times)
 		cr_assert_not(next_sent(&s), "repeat %d came early", repeat + 1);
 		at += gap;
 		poll_all(at);
-		expect_sent(&s, 1421, &bank);
+		expect_sent(&s, 1421, &bank_addr);
 		gap = gap * 2 > 400 ? 400 : gap * 2;
 	}
 	/* The bank's 1430 ends it. */
@@ -192,25 +111,25 @@ Test(switch_worker, cardholder_reversal_while_at_the_bank_is_stored_for_the_bank
 	struct test_msg req, rev;
 	struct sent to_bank, a, b, s;
 	card_request(&req, 1, "000010");
-	inject(0, &holder, &req);
+	inject(0, &holder_addr, &req);
 	poll_all(t0);
-	expect_sent(&to_bank, 1100, &bank);
+	expect_sent(&to_bank, 1100, &bank_addr);
 
 	/* The cardholder reverses while the bank holds the 1100: the reversal goes
 	 * to the disk and to the bank, under the STAN the switch gave the
 	 * original, and only then is the cardholder told. */
 	tm_reversal_of(&rev, &req, "000011");
-	inject(0, &holder, &rev);
+	inject(0, &holder_addr, &rev);
 	poll_all(t0 + 10);
 	cr_assert(next_sent(&a) && next_sent(&b), "an advice and a 1430");
 	struct sent *advice = a.m.mti == 1420 ? &a : &b, *answer = a.m.mti == 1420 ? &b : &a;
 	cr_assert_eq(advice->m.mti, 1420);
-	cr_assert_eq(advice->d.peer.sin_port, bank.sin_port);
+	cr_assert_eq(advice->d.peer.sin_port, bank_addr.sin_port);
 	char want56[256];
 	snprintf(want56, sizeof(want56), "1100%s%s11%s", field(&to_bank, 11), req.text[12], req.text[32]);
 	cr_assert_str_eq(field(advice, 56), want56);
 	cr_assert_eq(answer->m.mti, 1430);
-	cr_assert_eq(answer->d.peer.sin_port, holder.sin_port);
+	cr_assert_eq(answer->d.peer.sin_port, holder_addr.sin_port);
 	cr_assert_str_eq(field(answer, 39), "400");
 	cr_assert_str_eq(field(answer, 11), "000011");
 	uint64_t on_disk, exceptions;
@@ -240,7 +159,7 @@ Test(switch_worker, cardholder_reversal_while_at_the_bank_is_stored_for_the_bank
 
 	/* A repeat of the reversal now is judged by the approval: queued again (idempotent at the bank). */
 	rev.m.mti = 1421;
-	inject(0, &holder, &rev);
+	inject(0, &holder_addr, &rev);
 	poll_all(t0 + 5010);
 	cr_assert(next_sent(&a) && next_sent(&b));
 	cr_assert(a.m.mti == 1420 || b.m.mti == 1420, "queued for the bank again");
@@ -256,25 +175,25 @@ Test(switch_worker, a_reversal_before_its_original_voids_the_original)
 	tm_reversal_of(&rev, &req, "000031");
 	/* The reversal overtakes the 1100: the switch has never seen the original,
 	 * so the bank decides (with the cardholder's STAN in DE 56) ... */
-	inject(0, &holder, &rev);
+	inject(0, &holder_addr, &rev);
 	poll_all(t0);
 	/* ... once its advice is on disk the cardholder hears 400 from the network ... */
-	expect_sent(&s, 1430, &holder);
+	expect_sent(&s, 1430, &holder_addr);
 	cr_assert_str_eq(field(&s, 39), "400");
 	cr_assert_str_eq(field(&s, 11), "000031");
-	expect_sent(&s, 1420, &bank);
+	expect_sent(&s, 1420, &bank_addr);
 	cr_assert_str_eq(field(&s, 56), rev.text[56]);
 	/* ... and the original, arriving after it, never reaches the bank. */
-	inject(0, &holder, &req);
+	inject(0, &holder_addr, &req);
 	poll_all(t0 + 1);
-	expect_sent(&s, 1110, &holder);
+	expect_sent(&s, 1110, &holder_addr);
 	cr_assert_str_eq(field(&s, 39), "100");
 	cr_assert_str_eq(field(&s, 11), "000030");
 	cr_assert_not(next_sent(&s), "the voided original is not forwarded");
 	/* A retransmission of it is then a plain duplicate. */
-	inject(0, &holder, &req);
+	inject(0, &holder_addr, &req);
 	poll_all(t0 + 2);
-	expect_sent(&s, 1110, &holder);
+	expect_sent(&s, 1110, &holder_addr);
 	cr_assert_str_eq(field(&s, 39), "913");
 	struct switch_counters c = totals();
 	cr_assert_eq(c.reversed_before_original, 1);
@@ -288,18 +207,18 @@ Test(switch_worker, duplicates_wait_for_the_original_then_get_913)
 	struct test_msg req;
 	struct sent to_bank, s;
 	card_request(&req, 2, "000020");
-	inject(0, &holder, &req);
-	inject(0, &holder, &req);
+	inject(0, &holder_addr, &req);
+	inject(0, &holder_addr, &req);
 	poll_all(t0);
-	expect_sent(&to_bank, 1100, &bank);
+	expect_sent(&to_bank, 1100, &bank_addr);
 	cr_assert_not(next_sent(&s), "the duplicate is not forwarded");
 	answer_from_bank(0, &to_bank, "000");
 	poll_all(t0 + 1);
-	expect_sent(&s, 1110, &holder);
+	expect_sent(&s, 1110, &holder_addr);
 	cr_assert_str_eq(field(&s, 39), "000");
-	inject(0, &holder, &req);
+	inject(0, &holder_addr, &req);
 	poll_all(t0 + 2);
-	expect_sent(&s, 1110, &holder);
+	expect_sent(&s, 1110, &holder_addr);
 	cr_assert_str_eq(field(&s, 39), "913");
 	cr_assert_eq(totals().duplicates, 2);
 	stop();
@@ -314,13 +233,13 @@ Test(switch_worker, messages_on_the_wrong_worker_are_handed_over)
 	struct txn_key key;
 	cr_assert(txn_key_of_request(&req.m, &key));
 	uint16_t owner = (uint16_t)(txn_key_hash(&key) % 2), other = (uint16_t)(1 - owner);
-	inject(other, &holder, &req);
+	inject(other, &holder_addr, &req);
 	poll_all(t0);
-	expect_sent(&to_bank, 1100, &bank);
+	expect_sent(&to_bank, 1100, &bank_addr);
 	cr_assert_eq(field(&to_bank, 11)[0], '0' + owner, "the STAN names the owner");
 	answer_from_bank(other, &to_bank, "116");
 	poll_all(t0 + 1);
-	expect_sent(&s, 1110, &holder);
+	expect_sent(&s, 1110, &holder_addr);
 	cr_assert_str_eq(field(&s, 39), "116");
 	struct switch_counters c = totals();
 	cr_assert_eq(c.handed_over, 2, "the request and the answer changed worker");
@@ -334,9 +253,9 @@ Test(switch_worker, forged_and_stale_answers_are_counted_not_forwarded)
 	struct test_msg req;
 	struct sent to_bank, s;
 	card_request(&req, 4, "000040");
-	inject(0, &holder, &req);
+	inject(0, &holder_addr, &req);
 	poll_all(t0);
-	expect_sent(&to_bank, 1100, &bank);
+	expect_sent(&to_bank, 1100, &bank_addr);
 
 	struct test_msg forged;
 	iso_msg_init(&forged.m, 1110);
@@ -344,17 +263,17 @@ Test(switch_worker, forged_and_stale_answers_are_counted_not_forwarded)
 	tm_set(&forged, 37, req.text[37]);
 	tm_set(&forged, 41, req.text[41]);
 	tm_set(&forged, 39, "000");
-	inject(0, &bank, &forged);
+	inject(0, &bank_addr, &forged);
 	tm_set(&forged, 11, field(&to_bank, 11));
 	tm_set(&forged, 37, "NOTTHEONE001");
-	inject(0, &bank, &forged);
+	inject(0, &bank_addr, &forged);
 	poll_all(t0 + 1);
 	cr_assert_not(next_sent(&s));
 	cr_assert_eq(totals().unmatched_responses, 2);
 
 	answer_from_bank(0, &to_bank, "000");
 	poll_all(t0 + 2);
-	expect_sent(&s, 1110, &holder);
+	expect_sent(&s, 1110, &holder_addr);
 	answer_from_bank(0, &to_bank, "000"); /* the bank repeats itself */
 	poll_all(t0 + 3);
 	cr_assert_not(next_sent(&s), "answered once");
@@ -414,7 +333,7 @@ Test(switch_worker, mutated_and_random_input_never_crashes_and_is_accounted, .ti
 					len -= test_rng_next(&rng) % (len - 2); /* cut short: the header then lies */
 			}
 			uint16_t q = (uint16_t)(test_rng_next(&rng) % 2);
-			if (memory_port_inject(&mem, q, test_rng_next(&rng) % 2 ? &holder : &bank, buf, len))
+			if (memory_port_inject(&mem, q, test_rng_next(&rng) % 2 ? &holder_addr : &bank_addr, buf, len))
 				injected++;
 		}
 		now += test_rng_next(&rng) % 20;
@@ -451,14 +370,14 @@ Test(switch_worker, stopping_settles_what_is_pending)
 	struct test_msg req;
 	struct sent s;
 	card_request(&req, 0, "000050");
-	inject(0, &holder, &req);
+	inject(0, &holder_addr, &req);
 	poll_all(t0);
-	expect_sent(&s, 1100, &bank);
+	expect_sent(&s, 1100, &bank_addr);
 	/* As at a real stop: the forwarder thread runs while the workers settle. */
 	char err[256];
 	cr_assert(saf_forwarder_start(sw->saf, err, sizeof(err)), "%s", err);
 	switch_worker_settle_at_stop(sw->workers[0]);
-	expect_sent(&s, 1110, &holder);
+	expect_sent(&s, 1110, &holder_addr);
 	cr_assert_str_eq(field(&s, 39), "911");
 	saf_forwarder_stop(sw->saf);
 	uint64_t on_disk = 0, exceptions = 0;
@@ -489,36 +408,36 @@ Test(switch_worker, a_bank_that_times_out_in_a_row_is_answered_912_for_a_while)
 		char stan[7];
 		snprintf(stan, sizeof(stan), "%06d", 300 + i);
 		card_request(&req, (size_t)(i % 5), stan);
-		inject(0, &holder, &req);
+		inject(0, &holder_addr, &req);
 		poll_all(now);
-		expect_skipping_reversals(&s, 1100, &bank);
+		expect_skipping_reversals(&s, 1100, &bank_addr);
 		now += 100; /* bank_timeout_ms */
 		poll_all(now);
-		expect_skipping_reversals(&s, 1110, &holder);
+		expect_skipping_reversals(&s, 1110, &holder_addr);
 		cr_assert_str_eq(field(&s, 39), "911");
 	}
 	card_request(&req, 0, "000400");
-	inject(0, &holder, &req);
+	inject(0, &holder_addr, &req);
 	poll_all(now);
-	expect_skipping_reversals(&s, 1110, &holder);
+	expect_skipping_reversals(&s, 1110, &holder_addr);
 	cr_assert_str_eq(field(&s, 39), "912", "the bank is taken as unavailable");
 	cr_assert_eq(totals().bank_unavailable, 1);
 
 	/* A while later requests reach the bank again; an answer brings it back for good. */
 	now += SWITCH_BANK_DOWN_MIN_MS;
 	card_request(&req, 1, "000401");
-	inject(0, &holder, &req);
+	inject(0, &holder_addr, &req);
 	poll_all(now);
 	struct sent to_bank;
-	expect_skipping_reversals(&to_bank, 1100, &bank);
+	expect_skipping_reversals(&to_bank, 1100, &bank_addr);
 	answer_from_bank(0, &to_bank, "000");
 	poll_all(now + 1);
-	expect_skipping_reversals(&s, 1110, &holder);
+	expect_skipping_reversals(&s, 1110, &holder_addr);
 	cr_assert_str_eq(field(&s, 39), "000");
 	card_request(&req, 2, "000402");
-	inject(0, &holder, &req);
+	inject(0, &holder_addr, &req);
 	poll_all(now + 2);
-	expect_skipping_reversals(&s, 1100, &bank);
+	expect_skipping_reversals(&s, 1100, &bank_addr);
 	stop();
 }
 
@@ -530,13 +449,13 @@ Test(switch_worker, frames_for_one_peer_share_a_datagram_in_order)
 	static const char *stans[3] = {"000011", "000012", "000013"};
 	for (int i = 0; i < 3; i++) {
 		card_request(&req[i], (size_t)i, stans[i]);
-		inject(0, &holder, &req[i]);
+		inject(0, &holder_addr, &req[i]);
 	}
 	poll_all(t0);
 	cr_assert_eq(mem.datagrams_sent, 1, "%zu datagrams for three frames to one bank", mem.datagrams_sent);
 	struct sent s[3];
 	for (int i = 0; i < 3; i++) {
-		expect_sent(&s[i], 1100, &bank);
+		expect_sent(&s[i], 1100, &bank_addr);
 		cr_assert_str_eq(field(&s[i], 37), req[i].text[37], "frame %d out of order", i);
 	}
 	cr_assert_not(next_sent(&s[0]));
@@ -547,7 +466,7 @@ Test(switch_worker, frames_for_one_peer_share_a_datagram_in_order)
 	cr_assert_eq(mem.datagrams_sent, 2, "%zu datagrams in all", mem.datagrams_sent);
 	for (int i = 0; i < 3; i++) {
 		struct sent a;
-		expect_sent(&a, 1110, &holder);
+		expect_sent(&a, 1110, &holder_addr);
 		cr_assert_str_eq(field(&a, 11), stans[i]);
 		cr_assert_str_eq(field(&a, 39), "000");
 	}
