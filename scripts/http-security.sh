@@ -25,7 +25,7 @@ http_security_prepare() {
   local here
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   local clients=() name
-  while read -r name; do clients+=(--client "$name"); done < <(cd "$run_dir" && "$keys" --config "$config" agents)
+  while read -r name; do clients+=(--client "$name"); done < <("$keys" --config "$config" agents)
   [ ${#clients[@]} -gt 0 ] || { echo "http-security.sh: no agents in $config" >&2; return 1; }
   bash "$here/http-certs.sh" "$run_dir/secrets" "${clients[@]}" "$@"
   (cd "$run_dir" && "$keys" --config "$config" agent-tokens 2>/dev/null)
