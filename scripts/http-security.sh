@@ -17,7 +17,9 @@ api_scheme=http
 api_options=()
 
 http_security_prepare() {
-  local run_dir=$1 config=$2 keys=$3
+  local run_dir=$1 config keys
+  # Absolute: the key tool runs from the run directory (the config's own paths are relative to it).
+  config=$(realpath "$2") && keys=$(realpath "$3") || return 1
   shift 3
   api_scheme=http
   api_options=()
@@ -28,9 +30,11 @@ http_security_prepare() {
   while read -r name; do clients+=(--client "$name"); done < <("$keys" --config "$config" agents)
   [ ${#clients[@]} -gt 0 ] || { echo "http-security.sh: no agents in $config" >&2; return 1; }
   bash "$here/http-certs.sh" "$run_dir/secrets" "${clients[@]}" "$@"
-  (cd "$run_dir" && "$keys" --config "$config" agent-tokens 2>/dev/null)
+  (cd "$run_dir" && "$keys" --config "$config" agent-tokens >/dev/null) ||
+    { echo "http-security.sh: the agents' API keys could not be made (above)" >&2; return 1; }
   local token
-  token=$(cd "$run_dir" && "$keys" --config "$config" create --scope operator --subject "${0##*/}" 2>/dev/null)
+  token=$(cd "$run_dir" && "$keys" --config "$config" create --scope operator --subject "${0##*/}") ||
+    { echo "http-security.sh: the operator's API key could not be made (above)" >&2; return 1; }
   (umask 077 && printf 'Authorization: Bearer %s\n' "$token" >"$run_dir/secrets/operator.header")
   api_scheme=https
   api_options=(--cacert "$run_dir/secrets/http_ca.pem" -H "@$run_dir/secrets/operator.header")
