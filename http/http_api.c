@@ -85,9 +85,10 @@ struct http_response http_error(unsigned status, const char *fmt, ...)
 	return http_json(status, error_body(message));
 }
 
-/* Queues `body` (reference taken; NULL = empty body) as JSON with `status`. */
-static enum MHD_Result send_json(struct MHD_Connection *connection, unsigned status, json_t *body,
-				 const char *allow)
+/* Queues `body` (reference taken; NULL = empty body) as JSON with `status`, and one more
+ * header when `header` is not NULL (Allow, WWW-Authenticate, Retry-After). */
+static enum MHD_Result send_json_with(struct MHD_Connection *connection, unsigned status, json_t *body,
+				      const char *header, const char *value)
 {
 	char *text = NULL;
 	if (body) {
@@ -109,11 +110,18 @@ static enum MHD_Result send_json(struct MHD_Connection *connection, unsigned sta
 	}
 	if (text)
 		MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	if (allow)
-		MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, allow);
+	if (header && value)
+		MHD_add_response_header(response, header, value);
 	enum MHD_Result queued = MHD_queue_response(connection, status, response);
 	MHD_destroy_response(response);
 	return queued;
+}
+
+/* The same with an Allow header when `allow` is not NULL (405). */
+static enum MHD_Result send_json(struct MHD_Connection *connection, unsigned status, json_t *body,
+				 const char *allow)
+{
+	return send_json_with(connection, status, body, MHD_HTTP_HEADER_ALLOW, allow);
 }
 
 /* Queues a handler's text answer (the server frees the text). */
@@ -200,20 +208,8 @@ static const struct http_route *find_route(struct http_api *api, struct MHD_Conn
 /* 401 with the Bearer challenge, as JSON. */
 static enum MHD_Result send_unauthorized(struct MHD_Connection *connection, const char *why)
 {
-	json_t *body = error_body(why);
-	char *text = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	struct MHD_Response *response =
-		text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
-	if (response == NULL) {
-		free(text);
-		return MHD_NO;
-	}
-	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"iso8583-switch\"");
-	enum MHD_Result queued = MHD_queue_response(connection, MHD_HTTP_UNAUTHORIZED, response);
-	MHD_destroy_response(response);
-	return queued;
+	return send_json_with(connection, MHD_HTTP_UNAUTHORIZED, error_body(why), MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+			      "Bearer realm=\"iso8583-switch\"");
 }
 
 /* 429 with Retry-After (whole seconds), as JSON. */
@@ -222,21 +218,9 @@ static enum MHD_Result send_too_many(struct MHD_Connection *connection, uint32_t
 	json_t *body = error_body(why);
 	if (body)
 		json_object_set_new(body, "retry_after_s", json_integer(retry_after_s));
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
-	struct MHD_Response *response =
-		text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
-	if (response == NULL) {
-		free(text);
-		return MHD_NO;
-	}
 	char seconds[16];
 	snprintf(seconds, sizeof seconds, "%u", (unsigned)retry_after_s);
-	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
-	enum MHD_Result queued = MHD_queue_response(connection, MHD_HTTP_TOO_MANY_REQUESTS, response);
-	MHD_destroy_response(response);
-	return queued;
+	return send_json_with(connection, MHD_HTTP_TOO_MANY_REQUESTS, body, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
 }
 
 static const struct sockaddr *client_address(struct MHD_Connection *connection)
