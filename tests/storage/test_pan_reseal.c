@@ -480,6 +480,32 @@ Test(pan_reseal, reseal_moves_every_record_to_the_current_key_and_changes_only_t
 	pan_vault_free(v);
 }
 
+/* A write cursor on the bank store's raw cards database, around LMDB's own calls: the tests
+ * below damage or remove records the way no store function would. */
+struct raw_cards {
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_cursor *c;
+};
+
+static void raw_cards_open(struct raw_cards *r)
+{
+	cr_assert_eq(mdb_env_create(&r->env), 0);
+	mdb_env_set_maxdbs(r->env, 8);
+	cr_assert_eq(mdb_env_open(r->env, bank_dir, 0, 0600), 0);
+	cr_assert_eq(mdb_txn_begin(r->env, NULL, 0, &r->txn), 0);
+	MDB_dbi dbi;
+	cr_assert_eq(mdb_dbi_open(r->txn, "cards", 0, &dbi), 0);
+	cr_assert_eq(mdb_cursor_open(r->txn, dbi, &r->c), 0);
+}
+
+static void raw_cards_commit(struct raw_cards *r)
+{
+	mdb_cursor_close(r->c);
+	cr_assert_eq(mdb_txn_commit(r->txn), 0);
+	mdb_env_close(r->env);
+}
+
 /* Flips a byte of the first bank card's ciphertext, as damage or an attacker would. */
 static void tamper_bank_card_at(int position);
 static void tamper_first_bank_card(void)
@@ -490,16 +516,9 @@ static void tamper_first_bank_card(void)
 /* The same to the first key-1 card at or after `position` in the database's order. */
 static void tamper_bank_card_at(int position)
 {
-	MDB_env *env;
-	cr_assert_eq(mdb_env_create(&env), 0);
-	mdb_env_set_maxdbs(env, 8);
-	cr_assert_eq(mdb_env_open(env, bank_dir, 0, 0600), 0);
-	MDB_txn *txn;
-	cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	MDB_dbi dbi;
-	cr_assert_eq(mdb_dbi_open(txn, "cards", 0, &dbi), 0);
-	MDB_cursor *c;
-	cr_assert_eq(mdb_cursor_open(txn, dbi, &c), 0);
+	struct raw_cards r;
+	raw_cards_open(&r);
+	MDB_cursor *c = r.c;
 	MDB_val k, v;
 	bool done = false;
 	int at = 0;
@@ -515,23 +534,14 @@ static void tamper_bank_card_at(int position)
 		done = true;
 	}
 	cr_assert(done);
-	mdb_cursor_close(c);
-	cr_assert_eq(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	raw_cards_commit(&r);
 }
 
 static void delete_damaged_bank_card(const struct pan_vault *v)
 {
-	MDB_env *env;
-	cr_assert_eq(mdb_env_create(&env), 0);
-	mdb_env_set_maxdbs(env, 8);
-	cr_assert_eq(mdb_env_open(env, bank_dir, 0, 0600), 0);
-	MDB_txn *txn;
-	cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	MDB_dbi dbi;
-	cr_assert_eq(mdb_dbi_open(txn, "cards", 0, &dbi), 0);
-	MDB_cursor *c;
-	cr_assert_eq(mdb_cursor_open(txn, dbi, &c), 0);
+	struct raw_cards r;
+	raw_cards_open(&r);
+	MDB_cursor *c = r.c;
 	MDB_val k, val;
 	int deleted = 0;
 	for (int got = mdb_cursor_get(c, &k, &val, MDB_FIRST); got == 0; got = mdb_cursor_get(c, &k, &val, MDB_NEXT)) {
@@ -545,9 +555,7 @@ static void delete_damaged_bank_card(const struct pan_vault *v)
 		break;
 	}
 	cr_assert_eq(deleted, 1);
-	mdb_cursor_close(c);
-	cr_assert_eq(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	raw_cards_commit(&r);
 }
 
 static int run_tool(const char *const *args)
