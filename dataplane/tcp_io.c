@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arrival_stamp.h"
 #include "tcp_backoff.h"
 #include "tcp_echo.h"
 #include "tcp_port_internal.h"
@@ -357,23 +358,13 @@ static ssize_t receive(struct tcp_link *l, uint8_t *space, size_t available)
 	if (!l->rx_stamped)
 		return recv(l->fd, space, available, MSG_DONTWAIT);
 	struct iovec iov = {.iov_base = space, .iov_len = available};
-	union {
-		char buf[CMSG_SPACE(sizeof(struct timespec))];
-		struct cmsghdr align;
-	} control;
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-			     .msg_controllen = sizeof(control.buf)};
+	union arrival_stamp_control control;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes,
+			     .msg_controllen = sizeof(control.bytes)};
 	ssize_t n = recvmsg(l->fd, &msg, MSG_DONTWAIT);
 	if (n <= 0)
 		return n;
-	uint64_t stamp = 0;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-			struct timespec ts;
-			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-			stamp = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-		}
-	l->rx_stamp_ns = stamp;
+	l->rx_stamp_ns = arrival_stamp_of(&msg);
 	return n;
 }
 

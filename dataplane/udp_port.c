@@ -7,6 +7,8 @@
  */
 #include "udp_port.h"
 
+#include "arrival_stamp.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -74,18 +76,6 @@ fail:;
 	return -e;
 }
 
-/* The kernel's arrival stamp of a received message, 0 if it carries none. */
-static uint64_t arrival_stamp(struct msghdr *h)
-{
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-			struct timespec ts;
-			memcpy(&ts, CMSG_DATA(c), sizeof ts);
-			return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-		}
-	return 0;
-}
-
 static uint64_t now_ns(clockid_t clock)
 {
 	struct timespec ts;
@@ -104,16 +94,13 @@ static bool probe_stamped_on_arrival(int tx, int rx, const struct sockaddr_in *t
 		return false;
 	uint64_t read_at = now_ns(CLOCK_REALTIME); /* the clock the stamps are in */
 	char byte;
-	union {
-		char bytes[CMSG_SPACE(sizeof(struct timespec))];
-		struct cmsghdr align;
-	} control;
+	union arrival_stamp_control control;
 	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
 	struct msghdr h = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes,
 			   .msg_controllen = sizeof control.bytes};
 	if (recvmsg(rx, &h, MSG_DONTWAIT) != 1)
 		return false;
-	uint64_t stamp = arrival_stamp(&h);
+	uint64_t stamp = arrival_stamp_of(&h);
 	return stamp != 0 && stamp + STAMP_PROBE_PAUSE_NS / 2 <= read_at;
 }
 
@@ -171,10 +158,7 @@ int udp_port_rx_burst(struct udp_port *p, struct udp_datagram *d, int n)
 		return 0;
 	struct mmsghdr msgs[UDP_BURST];
 	struct iovec iov[UDP_BURST];
-	union {
-		char bytes[CMSG_SPACE(sizeof(struct timespec))];
-		struct cmsghdr align;
-	} stamps[UDP_BURST];
+	union arrival_stamp_control stamps[UDP_BURST];
 	memset(msgs, 0, sizeof msgs[0] * (size_t)n);
 	for (int i = 0; i < n; i++) {
 		iov[i].iov_base = d[i].data;
@@ -201,7 +185,7 @@ int udp_port_rx_burst(struct udp_port *p, struct udp_datagram *d, int n)
 		 * parsing a prefix that may happen to end on a frame boundary.
 		 */
 		d[i].length = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? 0 : msgs[i].msg_len;
-		d[i].rx_realtime_ns = p->rx_stamps ? arrival_stamp(&msgs[i].msg_hdr) : 0;
+		d[i].rx_realtime_ns = p->rx_stamps ? arrival_stamp_of(&msgs[i].msg_hdr) : 0;
 	}
 	return got;
 }
