@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mix64.h"
 #include "tcp_edge.h"
 
 void fault_rng_seed(struct fault_rng *r, uint64_t seed)
@@ -15,10 +16,7 @@ void fault_rng_seed(struct fault_rng *r, uint64_t seed)
 double fault_rng_next(struct fault_rng *r)
 {
 	/* splitmix64: tiny, fast, good enough for deciding faults. */
-	uint64_t z = (r->state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	z ^= z >> 31;
+	uint64_t z = mix64(r->state += MIX64_GOLDEN);
 	return (double)(z >> 11) * (1.0 / 9007199254740992.0);
 }
 

@@ -9,6 +9,8 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "mix64.h"
+
 struct loadgen_random {
 	uint64_t state;
 };
@@ -16,10 +18,7 @@ struct loadgen_random {
 static inline void loadgen_random_seed(struct loadgen_random *r, uint64_t seed)
 {
 	/* splitmix64 scrambles small or similar seeds into a well-mixed non-zero state. */
-	uint64_t z = seed + 0x9e3779b97f4a7c15ull;
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	z ^= z >> 31;
+	uint64_t z = mix64(seed + MIX64_GOLDEN);
 	r->state = z ? z : 0x2545f4914f6cdd1dull;
 }
 

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mix64.h"
 #include "tcp_port_internal.h"
 #include "udp_port.h" /* endpoint_to_sockaddr */
 
@@ -357,15 +358,6 @@ static int open_listener(struct tcp_port_impl *t, struct sockaddr_in *local, cha
 	socklen_t len = sizeof(*local);
 	getsockname(t->listen_fd, (struct sockaddr *)local, &len);
 	return 0;
-}
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
 }
 
 static int setup_endpoints(struct tcp_port_impl *t, const struct tcp_endpoint_config *list, char *err,

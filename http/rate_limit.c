@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "mix64.h"
 #include "token_bucket.h"
 
 struct key_slot {
@@ -38,17 +39,6 @@ struct rate_limiter {
 static void count(_Atomic uint64_t *c)
 {
 	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
-}
-
-/* splitmix64's finaliser: every input bit moves every output bit. */
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return x;
 }
 
 static uint32_t sets_for(uint32_t slots)
@@ -92,7 +82,7 @@ struct rate_limiter *rate_limiter_new(const struct rate_limit_config *config)
 	if (getrandom(&l->seed, sizeof l->seed, GRND_NONBLOCK) != (ssize_t)sizeof l->seed) {
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		l->seed = mix((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)(uintptr_t)l);
+		l->seed = mix64((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)(uintptr_t)l);
 	}
 	return l;
 }
@@ -154,7 +144,7 @@ uint32_t rate_limiter_take(struct rate_limiter *l, const char *key_id, unsigned 
 	if (rule->per_minute == 0)
 		return 0;
 	uint64_t id = key_number(key_id);
-	struct key_slot *set = &l->keys[(mix(id ^ l->seed) & (l->key_sets - 1)) * RATE_LIMIT_WAYS];
+	struct key_slot *set = &l->keys[(mix64(id ^ l->seed) & (l->key_sets - 1)) * RATE_LIMIT_WAYS];
 	pthread_mutex_lock(&l->lock);
 	struct key_slot *slot = NULL, *victim = &set[0];
 	for (unsigned w = 0; w < RATE_LIMIT_WAYS && slot == NULL; w++) {
@@ -197,7 +187,7 @@ static struct address_slot *address_set(struct rate_limiter *l, const uint8_t ad
 	uint64_t a, b;
 	memcpy(&a, addr, 8);
 	memcpy(&b, addr + 8, 8);
-	uint64_t h = mix(mix(a ^ l->seed) ^ b);
+	uint64_t h = mix64(mix64(a ^ l->seed) ^ b);
 	return &l->addresses[(h & (l->address_sets - 1)) * RATE_LIMIT_WAYS];
 }
 

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mix64.h"
+
 struct sim_rng {
 	uint64_t state;
 };
@@ -21,10 +23,7 @@ static inline void sim_rng_seed(struct sim_rng *r, uint64_t seed)
 
 static inline uint64_t sim_rng_next(struct sim_rng *r)
 {
-	uint64_t z = (r->state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return mix64(r->state += MIX64_GOLDEN);
 }
 
 /* Uniform in [lo, hi] (hi >= lo). */
