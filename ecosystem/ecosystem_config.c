@@ -237,6 +237,9 @@ static bool get_uint(struct parser *p, const yaml_node_t *map, const char *path,
 	return true;
 }
 
+/* A section or mapping the config leaves out: every key of it takes its default. */
+static const yaml_node_t absent_section = {.type = YAML_MAPPING_NODE};
+
 static bool get_u32(struct parser *p, const yaml_node_t *map, const char *path, const char *key, bool required,
 		    uint32_t fallback, uint32_t min, uint32_t max, uint32_t *out)
 {
@@ -856,9 +859,8 @@ static bool parse_loadgen(struct parser *p, const yaml_node_t *map, const struct
 	static const char *const arrivals[] = {"constant", "poisson", NULL};
 	const char *path = "loadgen";
 	char fpath[KEY_PATH_MAX], buf[64];
-	static const yaml_node_t empty = {.type = YAML_MAPPING_NODE};
 	if (map == NULL)
-		map = &empty; /* absent section: every default */
+		map = &absent_section; /* absent section: every default */
 	else if (!check_keys(p, map, path, keys))
 		return false;
 	int arrival, link;
@@ -905,7 +907,6 @@ static bool parse_http_limits(struct parser *p, const yaml_node_t *map, const ch
 	static const char *const rule_keys[] = {"per_minute", "burst", NULL};
 	static const char *const failure_keys[] = {"limit", "window_s", NULL};
 	static const uint32_t default_rate[4] = {60, 12000, 12000, 0}, default_burst[4] = {20, 600, 600, 1};
-	static const yaml_node_t empty = {.type = YAML_MAPPING_NODE};
 	char fpath[KEY_PATH_MAX], sub[KEY_PATH_MAX];
 	const yaml_node_t *limits = field(p, map, path, "rate_limits", false, fpath);
 	if (limits && (!expect_type(p, limits, fpath, YAML_MAPPING_NODE) || !check_keys(p, limits, fpath, scopes)))
@@ -917,9 +918,9 @@ static bool parse_http_limits(struct parser *p, const yaml_node_t *map, const ch
 			return false;
 		snprintf(sub, sizeof sub, "http_security.rate_limits.%s", scopes[i]);
 		struct cfg_rate_limit *r = &h->rate_limits[i];
-		if (!get_u32(p, rule ? rule : &empty, sub, "per_minute", false, default_rate[i], 0, 60000000,
+		if (!get_u32(p, rule ? rule : &absent_section, sub, "per_minute", false, default_rate[i], 0, 60000000,
 			     &r->per_minute) ||
-		    !get_u32(p, rule ? rule : &empty, sub, "burst", false, default_burst[i], 1, 1000000, &r->burst))
+		    !get_u32(p, rule ? rule : &absent_section, sub, "burst", false, default_burst[i], 1, 1000000, &r->burst))
 			return false;
 	}
 	const yaml_node_t *failures = field(p, map, path, "auth_failures", false, fpath);
@@ -927,8 +928,8 @@ static bool parse_http_limits(struct parser *p, const yaml_node_t *map, const ch
 			 !check_keys(p, failures, fpath, failure_keys)))
 		return false;
 	snprintf(sub, sizeof sub, "http_security.auth_failures");
-	return get_u32(p, failures ? failures : &empty, sub, "limit", false, 20, 0, 1000000, &h->auth_failure_limit) &&
-	       get_u32(p, failures ? failures : &empty, sub, "window_s", false, 60, 1, 86400, &h->auth_failure_window_s);
+	return get_u32(p, failures ? failures : &absent_section, sub, "limit", false, 20, 0, 1000000, &h->auth_failure_limit) &&
+	       get_u32(p, failures ? failures : &absent_section, sub, "window_s", false, 60, 1, 86400, &h->auth_failure_window_s);
 }
 
 /* The optional http_security section (struct cfg_http_security). */
@@ -940,11 +941,10 @@ static bool parse_http_security(struct parser *p, const yaml_node_t *map, struct
 					   "rate_limits",     "auth_failures",	    "client_certs",
 					   NULL};
 	const char *path = "http_security";
-	static const yaml_node_t empty = {.type = YAML_MAPPING_NODE};
 	memset(h, 0, sizeof(*h));
 	h->enabled = map != NULL;
 	if (map == NULL)
-		map = &empty;
+		map = &absent_section;
 	else if (!check_keys(p, map, path, keys))
 		return false;
 	bool req = h->enabled;
@@ -1001,9 +1001,8 @@ static bool parse_iso_mac(struct parser *p, const yaml_node_t *map, struct cfg_i
 	static const char *const keys[] = {"key_file", "grace_s", "allow_unprotected", NULL};
 	static const char *const booleans[] = {"false", "true", NULL};
 	const char *path = "iso_mac";
-	static const yaml_node_t empty = {.type = YAML_MAPPING_NODE};
 	if (map == NULL)
-		map = &empty; /* absent: no key file, so every agent refuses to start (docs/protocol.md) */
+		map = &absent_section; /* absent: no key file, so every agent refuses to start (docs/protocol.md) */
 	else if (!expect_type(p, map, path, YAML_MAPPING_NODE) || !check_keys(p, map, path, keys))
 		return false;
 	int allow;
